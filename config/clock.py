@@ -1,0 +1,29 @@
+"""The one clock. Every "now" and "today" in Yoyaku comes from here.
+
+Tests move it with ``time_machine.travel(..., tick=False)``; nothing else reads the system time.
+Dates that rules talk about (use date, D-8, M-1/3) are dates in Asia/Tokyo (settings.TIME_ZONE).
+"""
+
+import datetime as dt
+
+from django.utils import timezone
+
+
+def now() -> dt.datetime:
+    """The current instant, timezone-aware."""
+    return timezone.now()
+
+
+def local_now() -> dt.datetime:
+    """The current instant in Japan time."""
+    return timezone.localtime(now())
+
+
+def today() -> dt.date:
+    """Today's calendar date in Japan time."""
+    return local_now().date()
+
+
+def at(day: dt.date, time: dt.time) -> dt.datetime:
+    """The aware datetime of a wall-clock time on a date, in Japan time."""
+    return timezone.make_aware(dt.datetime.combine(day, time))

@@ -1,0 +1,442 @@
+"""Municipalities (tenants), facilities, bookable units, slot schemes, opening hours and closure calendars.
+
+Tenancy: every tenant-owned row carries ``municipality``. Reads go through ``selectors`` functions that take the
+municipality as an explicit argument, so a query for one tenant never returns another's rows.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+# Top-level URL segments that a municipality slug must not take over.
+RESERVED_SLUGS = {"admin", "accounts", "api", "i18n", "static", "media", "health", "favicon.ico"}
+
+
+def validate_municipality_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("“%(slug)s” is reserved for the portal itself."), params={"slug": value})
+
+
+class Bilingual(models.Model):
+    """Japanese and English names; ``name`` picks the one for the current language."""
+
+    name_ja = models.CharField(_("name (Japanese)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "ja").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name_ja
+
+    def __str__(self) -> str:
+        return self.name_ja
+
+
+def localized(obj, field: str) -> str:
+    """``obj.<field>_en`` in English when filled in, else ``obj.<field>_ja``."""
+    if (get_language() or "ja").startswith("en"):
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return value
+    return getattr(obj, f"{field}_ja", "")
+
+
+class Municipality(Bilingual):
+    slug = models.SlugField(_("slug"), unique=True, validators=[validate_municipality_slug])
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address_ja = models.CharField(_("address (Japanese)"), max_length=200, blank=True)
+    address_en = models.CharField(_("address (English)"), max_length=200, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    department_ja = models.CharField(_("department in charge (Japanese)"), max_length=120, blank=True)
+    department_en = models.CharField(_("department in charge (English)"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    @property
+    def department(self) -> str:
+        return localized(self, "department")
+
+
+class TenantQuerySet(models.QuerySet):
+    def of(self, municipality):
+        """Rows of one municipality only: the one way tenant rows are read."""
+        return self.filter(municipality=municipality)
+
+
+class ClosureCalendar(models.Model):
+    """A set of closure rules (X-2). A facility uses one; later, payment places and key counters can too."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="closure_calendars")
+    name = models.CharField(_("name"), max_length=120)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["municipality", "name"]
+        verbose_name = _("closure calendar")
+        verbose_name_plural = _("closure calendars")
+        constraints = [models.UniqueConstraint(fields=["municipality", "name"], name="closure_calendar_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClosureRule(models.Model):
+    """One line of a closure calendar; ``facilities.calendars`` evaluates them."""
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", _("Every week on a weekday")
+        NTH_WEEKDAY = "nth_weekday", _("Nth weekday of each month")
+        HOLIDAYS = "holidays", _("National holidays")
+        ANNUAL = "annual", _("Every year between two dates")
+        DATES = "dates", _("One-off date or date range")
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    calendar = models.ForeignKey(ClosureCalendar, on_delete=models.CASCADE, related_name="rules")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices, null=True, blank=True)
+    weeks_of_month = models.CharField(
+        _("weeks of the month"),
+        max_length=20,
+        blank=True,
+        help_text=_("For the Nth weekday: comma-separated numbers 1–5, e.g. “1,3” for the 1st and 3rd."),
+    )
+    shift_if_holiday = models.BooleanField(
+        _("move to the next non-holiday when it falls on a holiday"),
+        default=False,
+        help_text=_("“Closed on Mondays, or on the next working day when Monday is a holiday.”"),
+    )
+    start_month = models.PositiveSmallIntegerField(
+        _("from month"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    start_day = models.PositiveSmallIntegerField(
+        _("from day"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    end_month = models.PositiveSmallIntegerField(
+        _("to month"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    end_day = models.PositiveSmallIntegerField(
+        _("to day"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(31)]
+    )
+    start_date = models.DateField(_("from date"), null=True, blank=True)
+    end_date = models.DateField(_("to date"), null=True, blank=True, help_text=_("Leave empty for a single day."))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "kind", "id"]
+        verbose_name = _("closure rule")
+        verbose_name_plural = _("closure rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind__in=["weekly", "nth_weekday"]) | Q(weekday__isnull=False),
+                name="closure_rule_weekday_needed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="annual")
+                | Q(start_month__isnull=False, start_day__isnull=False, end_month__isnull=False, end_day__isnull=False),
+                name="closure_rule_annual_needs_month_days",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="dates") | Q(start_date__isnull=False),
+                name="closure_rule_dates_needs_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="closure_rule_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.describe()}".strip()
+
+    def weeks(self) -> set[int]:
+        return {int(part) for part in self.weeks_of_month.replace("、", ",").split(",") if part.strip()}
+
+    def describe(self) -> str:
+        if self.kind in (self.Kind.WEEKLY, self.Kind.NTH_WEEKDAY):
+            text = str(self.get_weekday_display() or "")
+            if self.kind == self.Kind.NTH_WEEKDAY:
+                text = f"{self.weeks_of_month} {text}"
+            return text
+        if self.kind == self.Kind.ANNUAL:
+            return f"{self.start_month}/{self.start_day}–{self.end_month}/{self.end_day}"
+        if self.kind == self.Kind.DATES:
+            return f"{self.start_date}–{self.end_date}" if self.end_date else str(self.start_date)
+        return ""
+
+    def clean(self):
+        errors = {}
+        if self.kind in (self.Kind.WEEKLY, self.Kind.NTH_WEEKDAY) and self.weekday is None:
+            errors["weekday"] = _("Choose the weekday.")
+        if self.kind == self.Kind.NTH_WEEKDAY:
+            try:
+                weeks = self.weeks()
+            except ValueError:
+                weeks = set()
+            if not weeks or not weeks <= {1, 2, 3, 4, 5}:
+                errors["weeks_of_month"] = _("Enter week numbers from 1 to 5, separated by commas.")
+        if self.kind == self.Kind.ANNUAL:
+            for month_field, day_field in (("start_month", "start_day"), ("end_month", "end_day")):
+                month, day = getattr(self, month_field), getattr(self, day_field)
+                if month is None or day is None:
+                    errors[month_field] = _("Enter both month and day.")
+                    continue
+                try:
+                    dt.date(2024, month, day)  # a leap year accepts every real month/day
+                except ValueError:
+                    errors[day_field] = _("This day does not exist in that month.")
+        if self.kind == self.Kind.DATES:
+            if self.start_date is None:
+                errors["start_date"] = _("Enter the date.")
+            elif self.end_date and self.end_date < self.start_date:
+                errors["end_date"] = _("The end date is before the start date.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class SlotScheme(Bilingual):
+    """How a unit's day is cut into bookable slots (コマ)."""
+
+    class Kind(models.TextChoices):
+        PERIODS = "periods", _("Fixed named periods")
+        FIXED_LENGTH = "fixed_length", _("Fixed-length slots")
+        HOURLY = "hourly", _("Whole hours, any length")
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="slot_schemes")
+    code = models.SlugField(_("code"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("slot length in minutes"),
+        null=True,
+        blank=True,
+        help_text=_("Fixed-length slots only (Shiroi: 120, S-HRS-1). Hourly schemes use 60."),
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["municipality", "code"]
+        verbose_name = _("slot scheme")
+        verbose_name_plural = _("slot schemes")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "code"], name="slot_scheme_unique_code"),
+            models.CheckConstraint(
+                condition=~Q(kind="fixed_length") | Q(slot_minutes__gt=0),
+                name="slot_scheme_fixed_needs_length",
+            ),
+        ]
+
+    @property
+    def allows_runs(self) -> bool:
+        """Tamba (T-USE-1): a booking is a run of consecutive whole hours."""
+        return self.kind == self.Kind.HOURLY
+
+    def step(self) -> dt.timedelta:
+        minutes = 60 if self.kind == self.Kind.HOURLY else (self.slot_minutes or 0)
+        return dt.timedelta(minutes=minutes)
+
+    def clean(self):
+        if self.kind == self.Kind.FIXED_LENGTH and not self.slot_minutes:
+            raise ValidationError({"slot_minutes": _("Fixed-length slots need a length.")})
+        if self.kind == self.Kind.HOURLY and self.slot_minutes not in (None, 60):
+            raise ValidationError({"slot_minutes": _("Hourly schemes are cut into 60-minute slots.")})
+
+
+class SchemePeriod(Bilingual):
+    """A named period of a PERIODS scheme, e.g. 午前 09:00–12:00."""
+
+    scheme = models.ForeignKey(SlotScheme, on_delete=models.CASCADE, related_name="periods")
+    starts = models.TimeField(_("starts"))
+    ends = models.TimeField(_("ends"))
+
+    class Meta:
+        ordering = ["scheme", "starts"]
+        verbose_name = _("period")
+        verbose_name_plural = _("periods")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends__gt=models.F("starts")), name="scheme_period_ends_after_start"),
+            models.UniqueConstraint(fields=["scheme", "starts"], name="scheme_period_unique_start"),
+        ]
+
+    def clean(self):
+        if self.starts and self.ends and self.ends <= self.starts:
+            raise ValidationError({"ends": _("A period must end after it starts.")})
+
+
+class Facility(Bilingual):
+    """A building or a park: a community center, a resident center, a tennis site, a ground."""
+
+    class Kind(models.TextChoices):
+        COMMUNITY_CENTER = "community_center", _("Community center")
+        RESIDENT_CENTER = "resident_center", _("Resident center")
+        SCHOOL = "school", _("School facility open to the public")
+        TENNIS = "tennis", _("Tennis courts")
+        GROUND = "ground", _("Sports ground")
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="facilities")
+    code = models.SlugField(_("code"), help_text=_("Used in web addresses; unique within the municipality."))
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    address_ja = models.CharField(_("address (Japanese)"), max_length=200, blank=True)
+    address_en = models.CharField(_("address (English)"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    has_parking = models.BooleanField(_("has parking"), default=True)
+    notes_ja = models.TextField(_("notes (Japanese)"), blank=True)
+    notes_en = models.TextField(_("notes (English)"), blank=True)
+    closure_calendar = models.ForeignKey(
+        ClosureCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facilities",
+        verbose_name=_("closure calendar"),
+        help_text=_("Empty: open every day."),
+    )
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["municipality", "sort_order", "code"]
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        constraints = [models.UniqueConstraint(fields=["municipality", "code"], name="facility_unique_code")]
+
+    @property
+    def address(self) -> str:
+        return localized(self, "address")
+
+    @property
+    def notes(self) -> str:
+        return localized(self, "notes")
+
+    def clean(self):
+        if self.closure_calendar_id and self.municipality_id:
+            if self.closure_calendar.municipality_id != self.municipality_id:
+                raise ValidationError({"closure_calendar": _("This calendar belongs to another municipality.")})
+
+
+class OpeningHours(models.Model):
+    """Opening hours of a facility for a season of whole months (S-HRS-1: April–September, October–March).
+
+    A season may wrap the year end (10→3). Months that no season covers are closed.
+    """
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="opening_hours")
+    first_month = models.PositiveSmallIntegerField(
+        _("first month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    last_month = models.PositiveSmallIntegerField(
+        _("last month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["facility", "first_month"]
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(closes__gt=models.F("opens")), name="opening_hours_close_after_open"),
+            models.CheckConstraint(
+                condition=Q(first_month__gte=1, first_month__lte=12, last_month__gte=1, last_month__lte=12),
+                name="opening_hours_months_valid",
+            ),
+            models.UniqueConstraint(fields=["facility", "first_month"], name="opening_hours_unique_season_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_month}–{self.last_month}: {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+    def months(self) -> set[int]:
+        if self.first_month <= self.last_month:
+            return set(range(self.first_month, self.last_month + 1))
+        return set(range(self.first_month, 13)) | set(range(1, self.last_month + 1))
+
+    def clean(self):
+        if self.opens and self.closes and self.closes <= self.opens:
+            raise ValidationError({"closes": _("Closing time must be after opening time.")})
+        if self.facility_id and self.first_month and self.last_month:
+            others = OpeningHours.objects.filter(facility_id=self.facility_id).exclude(pk=self.pk)
+            overlap = self.months() & set().union(*(other.months() for other in others))
+            if overlap:
+                raise ValidationError(
+                    _("These months overlap another season of this facility: %(months)s."),
+                    params={"months": ", ".join(str(m) for m in sorted(overlap))},
+                )
+
+
+class Unit(Bilingual):
+    """What is booked: a room, one tennis court, one ground."""
+
+    class Kind(models.TextChoices):
+        ROOM = "room", _("Room")
+        HALL = "hall", _("Hall")
+        GYM = "gym", _("Gymnasium")
+        COURT = "court", _("Tennis court")
+        GROUND = "ground", _("Ground")
+
+    class Surface(models.TextChoices):
+        NONE = "", _("—")
+        ARTIFICIAL_TURF = "artificial_turf", _("Artificial turf")
+        CLAY = "clay", _("Clay")
+        HARD = "hard", _("Hard court")
+        DIRT = "dirt", _("Dirt")
+        WOOD = "wood", _("Wooden floor")
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="units")
+    # Copied from the facility on save, so tenant scoping is one filter on this table.
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="units", editable=False)
+    code = models.SlugField(_("code"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    capacity = models.PositiveIntegerField(_("capacity (people)"), null=True, blank=True)
+    surface = models.CharField(_("surface"), max_length=20, choices=Surface.choices, blank=True)
+    has_night_lights = models.BooleanField(_("night lights"), default=False)
+    features_ja = models.CharField(_("features (Japanese)"), max_length=300, blank=True)
+    features_en = models.CharField(_("features (English)"), max_length=300, blank=True)
+    slot_scheme = models.ForeignKey(
+        SlotScheme, on_delete=models.PROTECT, related_name="units", verbose_name=_("slot scheme")
+    )
+    is_active = models.BooleanField(_("bookable"), default=True)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["facility", "sort_order", "code"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        constraints = [models.UniqueConstraint(fields=["facility", "code"], name="unit_unique_code_per_facility")]
+
+    @property
+    def features(self) -> str:
+        return localized(self, "features")
+
+    def clean(self):
+        if self.facility_id and self.slot_scheme_id:
+            if self.slot_scheme.municipality_id != self.facility.municipality_id:
+                raise ValidationError({"slot_scheme": _("This slot scheme belongs to another municipality.")})
+
+    def save(self, *args, **kwargs):
+        self.municipality_id = self.facility.municipality_id
+        super().save(*args, **kwargs)

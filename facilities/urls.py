@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "facilities"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("<slug:municipality>/", views.municipality_home, name="municipality"),
+    path("<slug:municipality>/facilities/<slug:facility_code>/", views.facility_detail, name="facility"),
+    path("<slug:municipality>/units/<int:unit_id>/", views.unit_week, name="unit"),
+    path("<slug:municipality>/units/<int:unit_id>/week/<str:day>/", views.unit_week, name="unit_week"),
+    path("<slug:municipality>/units/<int:unit_id>/month/", views.unit_month, name="unit_month_current"),
+    path("<slug:municipality>/units/<int:unit_id>/month/<str:month>/", views.unit_month, name="unit_month"),
+]

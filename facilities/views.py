@@ -1,0 +1,111 @@
+"""Public pages: municipality list, facility list, facility page, a unit's week and month of slots.
+
+Thin: parse the URL, call a selector, render. Anyone may view availability without logging in (S-FC-1).
+"""
+
+import datetime as dt
+
+from django.http import HttpResponseServerError
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+from config import clock
+
+from . import selectors
+
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+class BadInput(ValueError):
+    """A URL part that cannot be understood; shown to the user as a 400 page with this message."""
+
+
+def bad_request(request, message: str):
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+def not_found(request, exception=None):
+    # Our own Http404s carry a message for the user; the URL resolver's carry a dict of patterns.
+    message = ""
+    if exception is not None and exception.args and isinstance(exception.args[0], (str, Promise)):
+        message = str(exception.args[0])
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+def server_error(request):
+    # No context processors: the page must render even when the database is down.
+    return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def parse_day(text: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(_("“%(text)s” is not a date. Use the form YYYY-MM-DD, e.g. 2027-04-01.") % {"text": text}) from None
+    if not (EARLIEST_YEAR <= day.year <= LATEST_YEAR):
+        raise BadInput(_("Dates from %(first)s to %(last)s only.") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
+    return day
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    try:
+        day = dt.date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise BadInput(_("“%(text)s” is not a month. Use the form YYYY-MM, e.g. 2027-04.") % {"text": text}) from None
+    if len(text) != 7 or not (EARLIEST_YEAR <= day.year <= LATEST_YEAR):
+        raise BadInput(_("“%(text)s” is not a month. Use the form YYYY-MM, e.g. 2027-04.") % {"text": text})
+    return day.year, day.month
+
+
+def home(request):
+    return render(request, "facilities/home.html", {"municipalities": selectors.list_municipalities()})
+
+
+def municipality_home(request, municipality):
+    muni = selectors.get_municipality(municipality)
+    facilities = selectors.list_facilities(municipality=muni)
+    return render(request, "facilities/municipality.html", {"municipality": muni, "facilities": facilities})
+
+
+def facility_detail(request, municipality, facility_code):
+    muni = selectors.get_municipality(municipality)
+    facility = selectors.get_facility(municipality=muni, code=facility_code)
+    today = clock.today()
+    return render(
+        request,
+        "facilities/facility.html",
+        {
+            "municipality": muni,
+            "facility": facility,
+            "closure_days": selectors.closure_days(facility=facility, year=today.year, month=today.month),
+            "today": today,
+        },
+    )
+
+
+def unit_week(request, municipality, unit_id, day=None):
+    muni = selectors.get_municipality(municipality)
+    unit = selectors.get_unit(municipality=muni, unit_id=unit_id)
+    try:
+        if day is None and request.GET.get("date"):
+            # The no-JavaScript date picker submits ?date=; send it to the canonical URL (back button, bookmarks).
+            jump = parse_day(request.GET["date"])
+            return redirect("facilities:unit_week", municipality=muni.slug, unit_id=unit.id, day=jump.isoformat())
+        start = parse_day(day) if day else clock.today()
+    except BadInput as error:
+        return bad_request(request, str(error))
+    grid = selectors.unit_week(unit=unit, start=start)
+    return render(request, "facilities/unit_week.html", {"municipality": muni, "unit": unit, "grid": grid})
+
+
+def unit_month(request, municipality, unit_id, month=None):
+    muni = selectors.get_municipality(municipality)
+    unit = selectors.get_unit(municipality=muni, unit_id=unit_id)
+    try:
+        year, month_number = parse_month(month) if month else (clock.today().year, clock.today().month)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    view = selectors.unit_month(unit=unit, year=year, month=month_number)
+    return render(request, "facilities/unit_month.html", {"municipality": muni, "unit": unit, "view": view})

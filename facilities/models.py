@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +95,9 @@ class ClosureCalendar(models.Model):
         return self.name
 
 
+ORDINALS = {1: _("1st"), 2: _("2nd"), 3: _("3rd"), 4: _("4th"), 5: _("5th")}
+
+
 class ClosureRule(models.Model):
     """One line of a closure calendar; ``facilities.calendars`` evaluates them."""
 
@@ -123,9 +127,9 @@ class ClosureRule(models.Model):
         help_text=_("For the Nth weekday: comma-separated numbers 1–5, e.g. “1,3” for the 1st and 3rd."),
     )
     shift_if_holiday = models.BooleanField(
-        _("move to the next non-holiday when it falls on a holiday"),
+        _("when it falls on a national holiday, the next day that is not"),
         default=False,
-        help_text=_("“Closed on Mondays, or on the next working day when Monday is a holiday.”"),
+        help_text=_("For example: closed on Mondays, or on the next day that is not a national holiday when Monday is one."),
     )
     start_month = models.PositiveSmallIntegerField(
         _("from month"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
@@ -168,22 +172,33 @@ class ClosureRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.describe()}".strip()
+        return self.describe()
 
     def weeks(self) -> set[int]:
         return {int(part) for part in self.weeks_of_month.replace("、", ",").split(",") if part.strip()}
 
     def describe(self) -> str:
-        if self.kind in (self.Kind.WEEKLY, self.Kind.NTH_WEEKDAY):
-            text = str(self.get_weekday_display() or "")
-            if self.kind == self.Kind.NTH_WEEKDAY:
-                text = f"{self.weeks_of_month} {text}"
-            return text
-        if self.kind == self.Kind.ANNUAL:
-            return f"{self.start_month}/{self.start_day}–{self.end_month}/{self.end_day}"
-        if self.kind == self.Kind.DATES:
-            return f"{self.start_date}–{self.end_date}" if self.end_date else str(self.start_date)
-        return ""
+        """The rule in words, in the current language: “The 1st and 3rd Tuesday of each month”."""
+        if self.kind == self.Kind.WEEKLY:
+            text = _("Every %(weekday)s") % {"weekday": self.get_weekday_display()}
+        elif self.kind == self.Kind.NTH_WEEKDAY:
+            weeks = _(" and ").join(str(ORDINALS.get(n, n)) for n in sorted(self.weeks()))
+            text = _("The %(weeks)s %(weekday)s of each month") % {"weeks": weeks, "weekday": self.get_weekday_display()}
+        elif self.kind == self.Kind.HOLIDAYS:
+            return str(_("National holidays"))
+        elif self.kind == self.Kind.ANNUAL:
+            start = date_format(dt.date(2024, self.start_month, self.start_day), "MONTH_DAY_FORMAT")
+            end = date_format(dt.date(2024, self.end_month, self.end_day), "MONTH_DAY_FORMAT")
+            return _("Every year from %(start)s to %(end)s") % {"start": start, "end": end}
+        elif self.end_date and self.end_date != self.start_date:
+            return _("From %(start)s to %(end)s") % {
+                "start": date_format(self.start_date, "DATE_FORMAT"), "end": date_format(self.end_date, "DATE_FORMAT")
+            }
+        else:
+            return date_format(self.start_date, "DATE_FORMAT")
+        if self.shift_if_holiday:
+            text += _(" (when that day is a national holiday, the next day that is not)")
+        return text
 
     def clean(self):
         errors = {}

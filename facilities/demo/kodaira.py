@@ -1,0 +1,140 @@
+"""Kodaira City community centers (小平市立地域センター): 19 centers, each with a few rooms.
+
+Sources: /work/shared/seeds/kodaira-community-centers.txt (department, phone, K-* rules) and the city's
+children's page on community centers (city.kodaira.tokyo.jp/kids/017/017894.html: closed days and the first
+eight centers with their phones). Names 学園東町 and 御幸 appear in 市報こだいら (2025-05-20). The other names
+are plausible Kodaira place names, marked ``# name not verified``, with no phone.
+
+SAMPLE DATA: the room list of every center, the capacities and the three periods' times are invented for the
+demo (the sources give none); the facilities' notes say so to users too.
+"""
+
+import datetime as dt
+
+MUNICIPALITY = {
+    "slug": "kodaira",
+    "name_ja": "小平市",
+    "name_en": "Kodaira City",
+    "department_ja": "市民協働・男女参画推進課 地域センター担当",
+    "department_en": "Civic Collaboration and Gender Equality Division, Community Centers Section",
+    "phone": "042-346-9812",
+    "address_ja": "東京都小平市小川町2-1333",
+    "address_en": "2-1333 Ogawa-cho, Kodaira, Tokyo",
+    "website": "https://www.city.kodaira.tokyo.jp/",
+}
+
+SLOT_SCHEMES = [
+    {
+        "code": "three-periods",
+        "name_ja": "午前・午後・夜間",
+        "name_en": "Morning, afternoon, evening",
+        "kind": "periods",
+        # Sample values: the source names no period times.
+        "periods": [
+            {"name_ja": "午前", "name_en": "Morning", "starts": "09:00", "ends": "12:00"},
+            {"name_ja": "午後", "name_en": "Afternoon", "starts": "13:00", "ends": "17:00"},
+            {"name_ja": "夜間", "name_en": "Evening", "starts": "18:00", "ends": "22:00"},
+        ],
+    },
+]
+
+OPENING_HOURS = [(1, 12, "09:00", "22:00")]
+
+# Verified from the city: 毎月第1・第3火曜日（祝日の場合はその翌日）and 12月29日〜1月3日.
+# Every center gets its own calendar with these rules (K-FC-1: first open days differ per center).
+REGULAR_CLOSURES = [
+    {
+        "kind": "nth_weekday",
+        "weekday": 1,  # Tuesday
+        "weeks_of_month": "1,3",
+        "shift_if_holiday": True,
+        "note": "毎月第1・第3火曜日（祝日の場合はその翌日）",
+    },
+    {
+        "kind": "annual",
+        "start_month": 12,
+        "start_day": 29,
+        "end_month": 1,
+        "end_day": 3,
+        "note": "年末年始",
+    },
+]
+
+
+def _sample_closure(start, end=None):
+    return {"kind": "dates", "start_date": start, "end_date": end, "note": "臨時休館（設備点検・サンプル）"}
+
+
+def _room(code, name_ja, name_en, capacity):
+    return {"code": code, "name_ja": name_ja, "name_en": name_en, "kind": "room", "capacity": capacity,
+            "scheme": "three-periods"}
+
+
+# Sample room sets (not from the city).
+ROOMS_A = [
+    _room("assembly-room", "集会室", "Assembly room", 40),
+    _room("japanese-room", "和室", "Japanese-style room", 20),
+    _room("meeting-room", "会議室", "Meeting room", 15),
+]
+ROOMS_B = [
+    _room("assembly-room", "集会室", "Assembly room", 50),
+    _room("japanese-room", "和室", "Japanese-style room", 24),
+]
+ROOMS_C = [
+    _room("assembly-room", "集会室", "Assembly room", 40),
+    _room("meeting-room", "会議室", "Meeting room", 20),
+    _room("craft-room", "工作室", "Craft room", 16),
+    _room("japanese-room", "和室", "Japanese-style room", 20),
+]
+ROOMS_D = [
+    _room("assembly-room", "集会室", "Assembly room", 60),
+    _room("japanese-room", "和室", "Japanese-style room", 20),
+    _room("craft-room", "工作室", "Craft room", 16),
+]
+
+# (code, name_ja, name_en, phone, rooms, one-off closures)
+CENTERS = [
+    # 2027-07-01 is a Thursday: Nakajima's first open day of July 2027 is the 2nd, the others' the 1st (K-FC-1).
+    ("nakajima", "中島地域センター", "Nakajima Community Center", "042-345-9010", ROOMS_A,
+     [_sample_closure(dt.date(2027, 7, 1))]),
+    ("josui-shinmachi", "上水新町地域センター", "Josui-shinmachi Community Center", "042-343-9030", ROOMS_B, []),
+    # 2027-09-01 is a Wednesday: first open day of September 2027 is the 3rd here.
+    ("ogawa-nishimachi", "小川西町地域センター", "Ogawa-nishimachi Community Center", "042-344-9010", ROOMS_C,
+     [_sample_closure(dt.date(2027, 9, 1), dt.date(2027, 9, 2))]),
+    ("ogawa-nishimachi-nakajuku", "小川西町中宿地域センター", "Ogawa-nishimachi Nakajuku Community Center",
+     "042-344-9111", ROOMS_D, []),
+    ("ogawa-higashicho", "小川東町地域センター", "Ogawa-higashicho Community Center", "042-343-9060", ROOMS_A, []),
+    ("ogawa-higashi-daini", "小川東第二地域センター", "Ogawa-higashi Daini Community Center", "042-343-9071",
+     ROOMS_B, []),
+    ("josui-honcho", "上水本町地域センター", "Josui-honcho Community Center", "042-325-9013", ROOMS_C, []),
+    ("kihei", "喜平地域センター", "Kihei Community Center", "042-327-9067", ROOMS_D,
+     [_sample_closure(dt.date(2026, 11, 18))]),
+    ("gakuen-higashicho", "学園東町地域センター", "Gakuen-higashicho Community Center", "", ROOMS_A, []),
+    ("miyuki", "御幸地域センター", "Miyuki Community Center", "", ROOMS_B, []),
+    ("gakuen-nishimachi", "学園西町地域センター", "Gakuen-nishimachi Community Center", "", ROOMS_C, []),  # name not verified
+    ("suzuki", "鈴木地域センター", "Suzuki Community Center", "", ROOMS_D, []),  # name not verified
+    ("tenjin", "天神地域センター", "Tenjin Community Center", "", ROOMS_A, []),  # name not verified
+    ("hanakoganei-minami", "花小金井南地域センター", "Hanakoganei-minami Community Center", "", ROOMS_B,
+     []),  # name not verified
+    ("onuma", "大沼地域センター", "Onuma Community Center", "", ROOMS_C, []),  # name not verified
+    ("nakamachi", "仲町地域センター", "Nakamachi Community Center", "", ROOMS_D, []),  # name not verified
+    ("tsuda", "津田地域センター", "Tsuda Community Center", "", ROOMS_A, []),  # name not verified
+    ("nonaka", "野中地域センター", "Nonaka Community Center", "", ROOMS_B, []),  # name not verified
+    ("misono", "美園地域センター", "Misono Community Center", "", ROOMS_C, []),  # name not verified
+]
+
+FACILITIES = [
+    {
+        "code": code,
+        "kind": "community_center",
+        "name_ja": name_ja,
+        "name_en": name_en,
+        "phone": phone,
+        "notes_ja": "部屋の構成はデモ用のサンプルです",
+        "notes_en": "Room list is sample data",
+        "closures": REGULAR_CLOSURES + extra_closures,
+        "opening_hours": OPENING_HOURS,
+        "units": rooms,
+    }
+    for code, name_ja, name_en, phone, rooms, extra_closures in CENTERS
+]

@@ -1,0 +1,272 @@
+"""Write the demo data to the database, idempotently.
+
+Every row is found by its natural key (slug, code, username, …) and updated in place, so a second run
+creates nothing and leaves the same rows. The closure rules of a demo calendar, the periods of a demo slot
+scheme and the opening hours of a demo facility are made exactly the listed ones (others are deleted);
+units, facilities and users that the data does not list are left alone.
+"""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import translation
+
+from facilities.models import (
+    ClosureCalendar,
+    ClosureRule,
+    Facility,
+    Municipality,
+    OpeningHours,
+    SchemePeriod,
+    SlotScheme,
+    Unit,
+)
+
+from . import kodaira, shiroi, tamba, users
+
+MUNICIPALITY_DATA = (kodaira, shiroi, tamba)
+
+
+def _years_later(day: dt.date, years: int) -> dt.date:
+    return day.replace(year=day.year + years)
+
+
+# Last valid day of a registration made on ``day``, per municipality profile.
+VALID_UNTIL = {
+    "kodaira": lambda day: _years_later(day, 3) - dt.timedelta(days=1),  # K-REG-3: 3 years
+    "shiroi": lambda day: dt.date(day.year + 1, 3, 31),  # S-REG-3: March 31 of the following year
+    "tamba": lambda day: _years_later(day, 3) - dt.timedelta(days=1),  # T-REG-1: 3 years from issue
+}
+
+# Rule fields that identify a closure rule (the note is only a label), with their empty values.
+RULE_KEY_FIELDS = {
+    "kind": None,
+    "weekday": None,
+    "weeks_of_month": "",
+    "shift_if_holiday": False,
+    "start_month": None,
+    "start_day": None,
+    "end_month": None,
+    "end_day": None,
+    "start_date": None,
+    "end_date": None,
+}
+
+# What a municipal administrator may do with the facilities app: everything but creating or deleting
+# municipalities (that belongs to the operator).
+ADMIN_EXCLUDED_PERMISSIONS = {"add_municipality", "delete_municipality"}
+
+REPORTED_MODELS = (
+    Municipality,
+    Facility,
+    Unit,
+    SlotScheme,
+    SchemePeriod,
+    OpeningHours,
+    ClosureCalendar,
+    ClosureRule,
+    get_user_model(),
+    Group,
+)
+
+
+@dataclass
+class LoadResult:
+    created: Counter = field(default_factory=Counter)  # model label → rows created by this run
+    totals: dict = field(default_factory=dict)  # model verbose name (plural) → rows in the database
+
+    @property
+    def created_count(self) -> int:
+        return sum(self.created.values())
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{count} {name}" for name, count in self.totals.items())
+        return f"Demo data loaded: {parts}; {self.created_count} rows created by this run."
+
+
+def load_demo() -> LoadResult:
+    result = LoadResult()
+    with transaction.atomic():
+        municipalities = {data.MUNICIPALITY["slug"]: _load_municipality(result, data) for data in MUNICIPALITY_DATA}
+        admin_group = _load_admin_group(result)
+        for spec in users.USERS:
+            _load_user(result, spec, municipalities, admin_group)
+    with translation.override("en"):  # one plain line for logs, whatever the site language
+        for model in REPORTED_MODELS:
+            result.totals[str(model._meta.verbose_name_plural)] = model.objects.count()
+    return result
+
+
+def _upsert(result: LoadResult, model, defaults: dict, **lookup):
+    obj, created = model.objects.update_or_create(defaults=defaults, **lookup)
+    if created:
+        result.created[model._meta.label] += 1
+    return obj
+
+
+def _time(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+def _load_municipality(result: LoadResult, data) -> Municipality:
+    fields = dict(data.MUNICIPALITY)
+    slug = fields.pop("slug")
+    defaults = {
+        "name_en": "", "phone": "", "email": "", "address_ja": "", "address_en": "",
+        "website": "", "department_ja": "", "department_en": "",
+    } | fields
+    municipality = _upsert(result, Municipality, defaults, slug=slug)
+    schemes = {spec["code"]: _load_scheme(result, municipality, spec) for spec in data.SLOT_SCHEMES}
+    for order, spec in enumerate(data.FACILITIES, start=1):
+        _load_facility(result, municipality, schemes, spec, order)
+    return municipality
+
+
+def _load_scheme(result: LoadResult, municipality: Municipality, spec: dict) -> SlotScheme:
+    scheme = _upsert(
+        result,
+        SlotScheme,
+        {
+            "name_ja": spec["name_ja"],
+            "name_en": spec["name_en"],
+            "kind": spec["kind"],
+            "slot_minutes": spec.get("slot_minutes"),
+        },
+        municipality=municipality,
+        code=spec["code"],
+    )
+    keep = []
+    for period in spec.get("periods", []):
+        row = _upsert(
+            result,
+            SchemePeriod,
+            {"name_ja": period["name_ja"], "name_en": period["name_en"], "ends": _time(period["ends"])},
+            scheme=scheme,
+            starts=_time(period["starts"]),
+        )
+        keep.append(row.pk)
+    scheme.periods.exclude(pk__in=keep).delete()
+    return scheme
+
+
+def _load_calendar(result: LoadResult, municipality: Municipality, name: str, rules: list[dict]) -> ClosureCalendar:
+    calendar = _upsert(result, ClosureCalendar, {}, municipality=municipality, name=name)
+    keep = []
+    for rule in rules:
+        key = {key_field: rule.get(key_field, empty) for key_field, empty in RULE_KEY_FIELDS.items()}
+        row = _upsert(result, ClosureRule, {"note": rule.get("note", "")}, calendar=calendar, **key)
+        keep.append(row.pk)
+    calendar.rules.exclude(pk__in=keep).delete()
+    return calendar
+
+
+def _load_facility(result: LoadResult, municipality: Municipality, schemes: dict, spec: dict, order: int) -> None:
+    calendar = None  # no calendar: open every day
+    if "closures" in spec:
+        # One calendar per facility, so each can get its own one-off closures (K-FC-1).
+        calendar = _load_calendar(result, municipality, f"{spec['name_ja']} 休館日", spec["closures"])
+    facility = _upsert(
+        result,
+        Facility,
+        {
+            "name_ja": spec["name_ja"],
+            "name_en": spec["name_en"],
+            "kind": spec["kind"],
+            "address_ja": spec.get("address_ja", ""),
+            "address_en": spec.get("address_en", ""),
+            "phone": spec.get("phone", ""),
+            "has_parking": spec.get("has_parking", True),
+            "notes_ja": spec.get("notes_ja", ""),
+            "notes_en": spec.get("notes_en", ""),
+            "closure_calendar": calendar,
+            "sort_order": order,
+        },
+        municipality=municipality,
+        code=spec["code"],
+    )
+
+    keep = []
+    for first_month, last_month, opens, closes in spec["opening_hours"]:
+        row = _upsert(
+            result,
+            OpeningHours,
+            {"last_month": last_month, "opens": _time(opens), "closes": _time(closes)},
+            facility=facility,
+            first_month=first_month,
+        )
+        keep.append(row.pk)
+    facility.opening_hours.exclude(pk__in=keep).delete()
+
+    for unit_order, unit in enumerate(spec["units"], start=1):
+        _upsert(
+            result,
+            Unit,
+            {
+                "name_ja": unit["name_ja"],
+                "name_en": unit["name_en"],
+                "kind": unit["kind"],
+                "capacity": unit.get("capacity"),
+                "surface": unit.get("surface", ""),
+                "has_night_lights": unit.get("has_night_lights", False),
+                "features_ja": unit.get("features_ja", ""),
+                "features_en": unit.get("features_en", ""),
+                "slot_scheme": schemes[unit["scheme"]],
+                "is_active": True,
+                "sort_order": unit_order,
+            },
+            facility=facility,
+            code=unit["code"],
+        )
+
+
+def _load_admin_group(result: LoadResult) -> Group:
+    # Permissions are normally created after migrate; make sure they exist even on a fresh test database.
+    create_permissions(apps.get_app_config("facilities"), verbosity=0)
+    group, created = Group.objects.get_or_create(name=users.ADMIN_GROUP)
+    if created:
+        result.created[Group._meta.label] += 1
+    permissions = Permission.objects.filter(content_type__app_label="facilities").exclude(
+        codename__in=ADMIN_EXCLUDED_PERMISSIONS
+    )
+    group.permissions.set(permissions)
+    return group
+
+
+def _load_user(result: LoadResult, spec: dict, municipalities: dict, admin_group: Group) -> None:
+    User = get_user_model()
+    slug = spec["municipality"]
+    is_registration = spec["account_kind"] != User.AccountKind.STAFF
+    is_admin = spec.get("staff_role") == User.StaffRole.ADMINISTRATOR
+    is_superuser = spec.get("is_superuser", False)
+    user = _upsert(
+        result,
+        User,
+        {
+            "municipality": municipalities[slug] if slug else None,
+            "account_kind": spec["account_kind"],
+            "display_name": spec.get("display_name", ""),
+            "email": spec.get("email", ""),
+            "residency": spec.get("residency", User.Residency.RESIDENT),
+            "fee_category": spec.get("fee_category", User.FeeCategory.GENERAL),
+            "staff_role": spec.get("staff_role", ""),
+            "valid_from": users.REGISTERED_ON if is_registration else None,
+            "valid_until": VALID_UNTIL[slug](users.REGISTERED_ON) if is_registration else None,
+            "is_staff": is_admin or is_superuser,  # Django admin access
+            "is_superuser": is_superuser,
+            "is_active": True,
+        },
+        username=spec["username"],
+    )
+    # Re-hash only when the password differs, so a second run leaves the row as it was.
+    # set_password skips the password validators on purpose: Kodaira's 4-digit PIN (K-REG-1) would fail them.
+    if not user.check_password(spec["password"]):
+        user.set_password(spec["password"])
+        user.save(update_fields=["password"])
+    if is_admin:
+        user.groups.add(admin_group)

@@ -1,0 +1,194 @@
+"""Shiroi City sports facilities (白井市スポーツ施設): 9 sites, 20 bookable units.
+
+Source: /work/shared/seeds/shiroi-sports-facilities.txt (対象施設, 利用時間, グラウンド施設の特徴);
+digest: RULES.md, Shiroi table and S-HRS-1.
+
+The seed names closed days only for the payment and key counters (市役所: 土・日・祝祭日・年末年始), not for
+the courts and grounds themselves, so no facility here has a closure calendar: they are open every day.
+"""
+
+MUNICIPALITY = {
+    "slug": "shiroi",
+    "name_ja": "白井市",
+    "name_en": "Shiroi City",
+    "department_ja": "教育部生涯学習課",
+    "department_en": "Lifelong Learning Division, Board of Education",
+    "phone": "047-492-1111",
+    "address_ja": "千葉県白井市復1123",
+    "address_en": "1123 Fuku, Shiroi, Chiba",
+    "website": "https://www.city.shiroi.chiba.jp/",
+}
+
+# S-HRS-1: one slot is 2 hours.
+SLOT_SCHEMES = [
+    {
+        "code": "two-hours",
+        "name_ja": "2時間枠",
+        "name_en": "2-hour slots",
+        "kind": "fixed_length",
+        "slot_minutes": 120,
+    },
+]
+
+# S-HRS-1 opening hours, as (first month, last month, opens, closes); months are inclusive and may wrap.
+SUMMER_7_TO_19 = (4, 9, "07:00", "19:00")
+HOURS_UNDOKOEN_TENNIS = [SUMMER_7_TO_19, (10, 3, "09:00", "17:00")]
+HOURS_STANDARD = [SUMMER_7_TO_19, (10, 3, "07:00", "17:00")]  # other tennis, 運動公園 and 中木戸 grounds
+HOURS_MINAMIYAMA_GROUND = [(1, 12, "07:00", "21:00")]  # night lights, all year
+
+CITY_OFFICE_PHONE = "047-492-1111"  # 生涯学習課スポーツ振興係 handles every site but 白井運動公園
+UNDOKOEN_PHONE = "047-497-0222"  # 白井運動公園
+
+
+def _courts(count, surface):
+    """Courts 1…count of one site: 1番コート / Court 1, code court-1, …"""
+    return [
+        {
+            "code": f"court-{n}",
+            "name_ja": f"{n}番コート",
+            "name_en": f"Court {n}",
+            "kind": "court",
+            "surface": surface,
+            "scheme": "two-hours",
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+FACILITIES = [
+    {
+        "code": "nakakido-tennis",
+        "kind": "tennis",
+        "name_ja": "中木戸公園（ドクターマークすこやか公園）テニスコート",
+        "name_en": "Nakakido Park (Doctor Mark Sukoyaka Park) Tennis Courts",
+        "address_ja": "白井市大山口1-26",
+        "address_en": "1-26 Oyamaguchi, Shiroi",
+        "phone": CITY_OFFICE_PHONE,
+        "opening_hours": HOURS_STANDARD,
+        "units": _courts(2, "artificial_turf"),
+    },
+    {
+        "code": "minamiyama-tennis",
+        "kind": "tennis",
+        "name_ja": "南山公園テニスコート",
+        "name_en": "Minamiyama Park Tennis Courts",
+        "address_ja": "白井市南山1-4",
+        "address_en": "1-4 Minamiyama, Shiroi",
+        "phone": CITY_OFFICE_PHONE,
+        "opening_hours": HOURS_STANDARD,
+        "units": _courts(3, "artificial_turf"),
+    },
+    {
+        "code": "nanatsugi-daiichi-tennis",
+        "kind": "tennis",
+        "name_ja": "七次第一公園テニスコート",
+        "name_en": "Nanatsugi Daiichi Park Tennis Courts",
+        "address_ja": "白井市清水口2-2",
+        "address_en": "2-2 Shimizuguchi, Shiroi",
+        "phone": CITY_OFFICE_PHONE,
+        "has_parking": False,  # 七次第一公園には駐車場がありません。
+        "notes_ja": "駐車場なし",
+        "notes_en": "No parking",
+        "opening_hours": HOURS_STANDARD,
+        "units": _courts(2, "clay"),
+    },
+    {
+        "code": "toyoichi-tennis",
+        "kind": "tennis",
+        "name_ja": "十余一公園テニスコート",
+        "name_en": "Toyoichi Park Tennis Courts",
+        "address_ja": "白井市桜台2-18",
+        "address_en": "2-18 Sakuradai, Shiroi",
+        "phone": CITY_OFFICE_PHONE,
+        "opening_hours": HOURS_STANDARD,
+        "units": _courts(2, "hard"),
+    },
+    {
+        "code": "noguchi-tennis",
+        "kind": "tennis",
+        "name_ja": "野口多目的広場テニスコート",
+        "name_en": "Noguchi Multipurpose Field Tennis Courts",
+        "address_ja": "白井市野口127",
+        "address_en": "127 Noguchi, Shiroi",
+        "phone": CITY_OFFICE_PHONE,
+        "opening_hours": HOURS_STANDARD,
+        "units": _courts(2, "hard"),
+    },
+    {
+        "code": "undokoen-tennis",
+        "kind": "tennis",
+        "name_ja": "白井運動公園テニスコート",
+        "name_en": "Shiroi Sports Park Tennis Courts",
+        "address_ja": "白井市神々廻1728-1",
+        "address_en": "1728-1 Shishiba, Shiroi",
+        "phone": UNDOKOEN_PHONE,
+        "opening_hours": HOURS_UNDOKOEN_TENNIS,
+        "units": _courts(6, "artificial_turf"),
+    },
+    {
+        "code": "nakakido-ground",
+        "kind": "ground",
+        "name_ja": "中木戸公園（ドクターマークすこやか公園）グラウンド",
+        "name_en": "Nakakido Park (Doctor Mark Sukoyaka Park) Ground",
+        "address_ja": "白井市大山口1-26",
+        "address_en": "1-26 Oyamaguchi, Shiroi",
+        "phone": CITY_OFFICE_PHONE,
+        "notes_ja": "照明器具を持ち込む場合は、市役所生涯学習課窓口への申請により21時まで使用できます。",
+        "notes_en": "With your own lights, the ground may be used until 21:00 on application at the city office.",
+        "opening_hours": HOURS_STANDARD,
+        "units": [
+            {
+                "code": "ground",
+                "name_ja": "グラウンド",
+                "name_en": "Ground",
+                "kind": "ground",
+                "features_ja": "マウンドなし・サッカーゴールあり・ベース移動式・ナイター設備なし",
+                "features_en": "No mound; soccer goals; movable bases; no night lights",
+                "scheme": "two-hours",
+            }
+        ],
+    },
+    {
+        "code": "minamiyama-ground",
+        "kind": "ground",
+        "name_ja": "南山公園グラウンド",
+        "name_en": "Minamiyama Park Ground",
+        "address_ja": "白井市南山1-4",
+        "address_en": "1-4 Minamiyama, Shiroi",
+        "phone": CITY_OFFICE_PHONE,
+        "opening_hours": HOURS_MINAMIYAMA_GROUND,
+        "units": [
+            {
+                "code": "ground",
+                "name_ja": "グラウンド",
+                "name_en": "Ground",
+                "kind": "ground",
+                "has_night_lights": True,  # S-HRS-2: lighting charge after dark
+                "features_ja": "マウンドあり・ミニサッカーゴールあり・ベース固定式・ナイター設備あり",
+                "features_en": "Mound; mini soccer goals; fixed bases; night lights",
+                "scheme": "two-hours",
+            }
+        ],
+    },
+    {
+        "code": "undokoen-ground",
+        "kind": "ground",
+        "name_ja": "運動公園グラウンド",
+        "name_en": "Shiroi Sports Park Ground",
+        "address_ja": "白井市神々廻1728-1",
+        "address_en": "1728-1 Shishiba, Shiroi",
+        "phone": UNDOKOEN_PHONE,
+        "opening_hours": HOURS_STANDARD,
+        "units": [
+            {
+                "code": "ground",
+                "name_ja": "グラウンド",
+                "name_en": "Ground",
+                "kind": "ground",
+                "features_ja": "マウンドあり・サッカーゴールあり・ベース固定式・ナイター設備なし",
+                "features_en": "Mound; soccer goals; fixed bases; no night lights",
+                "scheme": "two-hours",
+            }
+        ],
+    },
+]

@@ -1,0 +1,93 @@
+"""Tamba City resident centers (丹波市住民センター) and one school facility opened to the public (学校開放).
+
+Source: /work/shared/seeds/tamba-resident-centers.txt (T-* rules). The source lists no rooms, capacities,
+addresses or closed days: rooms, capacities, the school's name and the year-end closure are SAMPLE DATA.
+"""
+
+MUNICIPALITY = {
+    "slug": "tamba",
+    "name_ja": "丹波市",
+    "name_en": "Tamba City",
+    # The source names no department or phone (only "各住民センター" and "担当課").
+    "website": "https://www.city.tamba.lg.jp/",
+}
+
+# T-USE-1: bookings are whole hours of any length.
+SLOT_SCHEMES = [
+    {
+        "code": "hourly",
+        "name_ja": "1時間単位",
+        "name_en": "Whole hours",
+        "kind": "hourly",
+        "slot_minutes": 60,
+    },
+]
+
+OPENING_HOURS = [(1, 12, "09:00", "22:00")]  # T-USE-1
+
+SAMPLE_CLOSURES = [
+    {
+        "kind": "annual",
+        "start_month": 12,
+        "start_day": 29,
+        "end_month": 1,
+        "end_day": 3,
+        "note": "年末年始（サンプル）",
+    },
+]
+
+
+def _room(code, name_ja, name_en, capacity):
+    return {"code": code, "name_ja": name_ja, "name_en": name_en, "kind": "room", "capacity": capacity,
+            "scheme": "hourly"}
+
+
+# Sample rooms (not from the city).
+LARGE_MEETING = _room("large-meeting-room", "大会議室", "Large meeting room", 60)
+SMALL_MEETING = _room("small-meeting-room", "小会議室", "Small meeting room", 20)
+JAPANESE = _room("japanese-room", "和室", "Japanese-style room", 30)
+COOKING = _room("cooking-room", "調理室", "Cooking room", 24)
+
+SAMPLE_NOTE_JA = "部屋の構成はデモ用のサンプルです"
+SAMPLE_NOTE_EN = "Room list is sample data"
+
+# (code, name_ja, name_en, rooms)
+CENTERS = [
+    ("kaibara", "柏原住民センター", "Kaibara Resident Center", [LARGE_MEETING, SMALL_MEETING, JAPANESE, COOKING]),
+    ("hikami", "氷上住民センター", "Hikami Resident Center", [LARGE_MEETING, SMALL_MEETING, JAPANESE]),
+    ("aogaki", "青垣住民センター", "Aogaki Resident Center", [LARGE_MEETING, JAPANESE, COOKING]),
+    ("kasuga", "春日住民センター", "Kasuga Resident Center", [LARGE_MEETING, SMALL_MEETING, COOKING]),
+    ("sannan", "山南住民センター", "Sannan Resident Center", [LARGE_MEETING, SMALL_MEETING, JAPANESE, COOKING]),
+    ("ichijima", "市島住民センター", "Ichijima Resident Center", [LARGE_MEETING, SMALL_MEETING]),
+]
+
+FACILITIES = [
+    {
+        "code": code,
+        "kind": "resident_center",
+        "name_ja": name_ja,
+        "name_en": name_en,
+        "notes_ja": SAMPLE_NOTE_JA,
+        "notes_en": SAMPLE_NOTE_EN,
+        "closures": SAMPLE_CLOSURES,
+        "opening_hours": OPENING_HOURS,
+        "units": rooms,
+    }
+    for code, name_ja, name_en, rooms in CENTERS
+] + [
+    # Sample name: a school gym opened to the public (学校開放); T-APP-1 gives schools a different deadline.
+    {
+        "code": "sample-school-gym",
+        "kind": "school",
+        "name_ja": "サンプル小学校体育館（学校開放）",
+        "name_en": "Sample Elementary School Gym (open to the public)",
+        "notes_ja": "施設名・定員はデモ用のサンプルです",
+        "notes_en": "Facility name and capacity are sample data",
+        "closures": SAMPLE_CLOSURES,
+        "opening_hours": OPENING_HOURS,
+        "units": [
+            {"code": "gym", "name_ja": "体育館", "name_en": "Gymnasium", "kind": "gym", "capacity": 100,
+             "surface": "wood", "scheme": "hourly"},
+        ],
+    },
+]

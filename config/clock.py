@@ -27,3 +27,8 @@ def today() -> dt.date:
 def at(day: dt.date, time: dt.time) -> dt.datetime:
     """The aware datetime of a wall-clock time on a date, in Japan time."""
     return timezone.make_aware(dt.datetime.combine(day, time))
+
+
+def localtime(moment: dt.datetime) -> dt.datetime:
+    """An aware instant seen in Japan time."""
+    return timezone.localtime(moment)

@@ -14,6 +14,8 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from config import clock
+
 # Top-level URL segments that a municipality slug must not take over.
 RESERVED_SLUGS = {"admin", "accounts", "api", "i18n", "static", "media", "health", "favicon.ico"}
 
@@ -455,3 +457,201 @@ class Unit(Bilingual):
     def save(self, *args, **kwargs):
         self.municipality_id = self.facility.municipality_id
         super().save(*args, **kwargs)
+
+
+# Rule profiles (X-1) ------------------------------------------------------------------------------------------
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    COUNTER = "counter", _("At the counter")
+    PHONE = "phone", _("By telephone")
+
+
+class Phase(models.TextChoices):
+    LOTTERY = "lottery", _("Lottery")
+    FIRST_COME = "first_come", _("First come, first served")
+    LAST_MINUTE = "last_minute", _("Last minute")
+
+
+class BookingState(models.TextChoices):
+    PROVISIONAL = "provisional", _("Provisional")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+ACTIVE_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT, BookingState.CONFIRMED)
+
+
+def validate_date_rule(value: str) -> None:
+    from . import daterules
+
+    daterules.parse(value)
+
+
+def validate_date_rule_or_blank(value: str) -> None:
+    if value:
+        validate_date_rule(value)
+
+
+class RuleProfile(models.Model):
+    """One municipality's booking rules: its windows and limits are rows below; this row holds the rest."""
+
+    municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="rule_profile")
+    confirm_after_booking_day = models.BooleanField(
+        _("provisional bookings become confirmed at midnight after the booking day"),
+        default=False,
+        help_text=_("Kodaira K-FC-4. Otherwise a provisional booking is confirmed by payment (S-PAY-1, T-PAY-1)."),
+    )
+    confirm_rule_id = models.CharField(_("rule id of the confirmation"), max_length=20, blank=True)
+    online_cancellable_states = models.CharField(
+        _("states a resident may cancel online"),
+        max_length=100,
+        blank=True,
+        help_text=_("Comma-separated: provisional, awaiting_payment, confirmed. Empty: only at the counter."),
+    )
+    online_cancel_rule_id = models.CharField(_("rule id cited when online cancellation is refused"), max_length=20, blank=True)
+    unpaid_rule_id = models.CharField(_("rule id of the cancellation of unpaid bookings"), max_length=20, blank=True)
+    registration_rule_id = models.CharField(_("rule id cited when a registration has expired"), max_length=20, blank=True)
+    unavailable_channel_rule_id = models.CharField(
+        _("rule id cited for a channel without any window"), max_length=20, blank=True, help_text=_("Kodaira: K-USE-3 (no telephone bookings).")
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rule profile")
+        verbose_name_plural = _("rule profiles")
+
+    def __str__(self) -> str:
+        return str(self.municipality)
+
+    def online_cancellable(self) -> set[str]:
+        return {part.strip() for part in self.online_cancellable_states.split(",") if part.strip()}
+
+    def clean(self):
+        unknown = self.online_cancellable() - set(BookingState.values)
+        if unknown:
+            raise ValidationError({"online_cancellable_states": _("Unknown states: %(states)s") % {"states": ", ".join(sorted(unknown))}})
+
+
+class BookingWindow(models.Model):
+    """When a phase is open for a channel, relative to the use date, e.g. Kodaira first-come online
+    from ``M-1/first-open 09:00`` to ``D-8 23:59`` (K-FC-1, K-FC-2)."""
+
+    profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="windows")
+    phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    opens = models.CharField(_("opens"), max_length=40, validators=[validate_date_rule])
+    closes = models.CharField(_("closes"), max_length=40, validators=[validate_date_rule])
+    opens_rule_id = models.CharField(_("rule id of the opening"), max_length=20)
+    closes_rule_id = models.CharField(_("rule id of the closing"), max_length=20)
+    service_from = models.TimeField(_("daily service from"), null=True, blank=True)
+    service_until = models.TimeField(
+        _("daily service until"), null=True, blank=True, help_text=_("00:00 means midnight at the end of the day.")
+    )
+    service_rule_id = models.CharField(_("rule id of the service hours"), max_length=20, blank=True)
+    facility_kinds = models.CharField(
+        _("only for facility kinds"), max_length=100, blank=True, help_text=_("Comma-separated kinds; empty: all.")
+    )
+    excluded_facility_kinds = models.CharField(_("not for facility kinds"), max_length=100, blank=True)
+    initial_state = models.CharField(
+        _("state of a new booking"), max_length=20, choices=BookingState.choices[:3], default=BookingState.PROVISIONAL
+    )
+    pay_by = models.CharField(
+        _("payment due"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
+        help_text=_("Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2), “B+15 23:59” (T-PAY-1)."),
+    )
+    pay_by_rule_id = models.CharField(_("rule id of the payment deadline"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["profile", "phase", "channel", "id"]
+        verbose_name = _("booking window")
+        verbose_name_plural = _("booking windows")
+
+    def __str__(self) -> str:
+        return f"{self.get_phase_display()} / {self.get_channel_display()}: {self.opens} – {self.closes}"
+
+    def applies_to(self, facility: "Facility") -> bool:
+        kinds = {k.strip() for k in self.facility_kinds.split(",") if k.strip()}
+        excluded = {k.strip() for k in self.excluded_facility_kinds.split(",") if k.strip()}
+        return (not kinds or facility.kind in kinds) and facility.kind not in excluded
+
+    def clean(self):
+        from . import daterules
+
+        errors = {}
+        for field in ("opens", "closes", "pay_by"):
+            value = getattr(self, field)
+            if value:
+                try:
+                    daterules.parse(value)
+                except ValidationError as error:
+                    errors[field] = error.messages
+        if not errors:
+            opens, closes = daterules.parse(self.opens), daterules.parse(self.closes)
+            if opens.needs_booking_date or closes.needs_booking_date:
+                errors["opens"] = _("Windows are stated relative to the use date (B… is for payment deadlines).")
+            elif self._closes_before_opening(opens, closes):
+                errors["closes"] = _("This window closes before it opens.")
+        if (self.service_from is None) != (self.service_until is None):
+            errors["service_until"] = _("Give both ends of the daily service hours, or neither.")
+        elif self.service_from and self.service_until and self.service_until != dt.time(0) and self.service_until <= self.service_from:
+            errors["service_until"] = _("Daily service must end after it starts.")
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _closes_before_opening(opens, closes) -> bool:
+        """Checked on sample use dates across a year, for a slot at 12:00 and a facility open every day."""
+        from . import daterules
+
+        for month in range(1, 13):
+            for day in (1, 15, 28):
+                use_date = dt.date(2027, month, day)
+                slot_start = clock.at(use_date, dt.time(12))
+                start = daterules.opens_at(opens, use_date=use_date, slot_start=slot_start)
+                end = daterules.closes_at(closes, use_date=use_date, slot_start=slot_start)
+                if start is not None and end is not None and end <= start:
+                    return True
+        return False
+
+
+class BookingLimit(models.Model):
+    """At most ``count`` slots per user in a scope and month of use (K-FC-3, S-FC-4)."""
+
+    class Scope(models.TextChoices):
+        MUNICIPALITY = "municipality", _("Across the municipality")
+        FACILITY = "facility", _("Per facility or site")
+        UNIT = "unit", _("Per unit")
+
+    profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="limits")
+    rule_id = models.CharField(_("rule id"), max_length=20)
+    phase = models.CharField(_("applies to bookings in phase"), max_length=20, choices=Phase.choices)
+    scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices)
+    count = models.PositiveSmallIntegerField(_("slots per month of use"), validators=[MinValueValidator(1)])
+    counted_origins = models.CharField(
+        _("bookings that count"), max_length=100, default="first_come,lottery",
+        help_text=_("Comma-separated origins, e.g. “first_come,lottery”: lottery wins count too (K-FC-3, S-FC-4)."),
+    )
+    lifted_from = models.CharField(
+        _("no longer applies from"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
+        help_text=_("E.g. “D-6 00:00” (S-FC-4). Empty: always applies."),
+    )
+
+    class Meta:
+        ordering = ["profile", "rule_id"]
+        verbose_name = _("booking limit")
+        verbose_name_plural = _("booking limits")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.count} / {self.get_scope_display()}"
+
+    def origins(self) -> set[str]:
+        return {part.strip() for part in self.counted_origins.split(",") if part.strip()}
+
+    def clean(self):
+        unknown = self.origins() - set(Phase.values)
+        if unknown:
+            raise ValidationError({"counted_origins": _("Unknown origins: %(origins)s") % {"origins": ", ".join(sorted(unknown))}})

@@ -1,1 +1,100 @@
-"""Models arrive with their issue (see README, "Status")."""
+"""Bookings and the slots they hold.
+
+X-3 (a slot is never held by two bookings) is the database's job: one ``SlotHold`` row per (unit, slot start)
+held by an active booking, under a unique constraint. Cancelling deletes the holds in the same transaction; the
+``Reservation`` row stays as history.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import ACTIVE_STATES, BookingState, Channel, Municipality, Phase, Unit
+
+
+class ReservationQuerySet(models.QuerySet):
+    def of(self, municipality):
+        return self.filter(municipality=municipality)
+
+    def active(self):
+        return self.filter(state__in=ACTIVE_STATES)
+
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def starting_between(self, start: dt.datetime, end: dt.datetime):
+        return self.filter(starts_at__gte=start, starts_at__lt=end)
+
+
+class Reservation(models.Model):
+    class CancelReason(models.TextChoices):
+        USER = "user", _("Cancelled by the user")
+        UNPAID = "unpaid", _("Not paid by the deadline")
+        STAFF = "staff", _("Cancelled by staff")
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="reservations")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reservations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    slot_count = models.PositiveSmallIntegerField(_("slots"), default=1)
+    state = models.CharField(_("state"), max_length=20, choices=BookingState.choices)
+    origin = models.CharField(_("origin"), max_length=20, choices=Phase.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("entered by"),
+    )
+    created_at = models.DateTimeField(_("booked at"))
+    confirm_at = models.DateTimeField(_("confirmed automatically at"), null=True, blank=True)
+    pay_by = models.DateTimeField(_("payment due before"), null=True, blank=True)
+    pay_by_rule_id = models.CharField(max_length=20, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True)
+
+    objects = ReservationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        indexes = [
+            models.Index(fields=["user", "state", "starts_at"], name="reservation_user_state_start"),
+            models.Index(fields=["state", "confirm_at"], name="reservation_due_confirmation"),
+            models.Index(fields=["state", "pay_by"], name="reservation_due_payment"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="reservation_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(state="cancelled") | Q(cancelled_at__isnull=True), name="reservation_cancelled_at_only_if_cancelled"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.unit} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def pay_by_last_minute(self):
+        """The last minute in which payment is still on time (the deadline is stored as the first late instant)."""
+        return self.pay_by - dt.timedelta(minutes=1) if self.pay_by else None
+
+
+class SlotHold(models.Model):
+    """One slot of one unit held by an active reservation (X-3)."""
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="holds")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="holds")
+    starts_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("held slot")
+        verbose_name_plural = _("held slots")
+        constraints = [models.UniqueConstraint(fields=["unit", "starts_at"], name="one_booking_per_unit_slot")]

@@ -138,3 +138,27 @@ FACILITIES = [
     }
     for code, name_ja, name_en, phone, rooms, extra_closures in CENTERS
 ]
+
+
+# Rule profile. Windows are relative to the use date D in month M; see facilities/daterules.py.
+FIRST_COME = {"opens": "M-1/first-open 09:00", "closes": "D-8 23:59", "opens_rule_id": "K-FC-1", "closes_rule_id": "K-FC-2"}
+PROFILE = {
+    "confirm_after_booking_day": True,  # K-FC-4: provisional on the booking day, confirmed from the next day
+    "confirm_rule_id": "K-FC-4",
+    "online_cancellable_states": "provisional",  # K-FC-4: online only while provisional
+    "online_cancel_rule_id": "K-FC-4",
+    "unpaid_rule_id": "",  # fees are paid on the day (K-USE-2): no payment deadline
+    "registration_rule_id": "K-REG-3",
+    "unavailable_channel_rule_id": "K-USE-3",  # no telephone bookings
+    "windows": [
+        {"phase": "first_come", "channel": "online", **FIRST_COME},
+        {"phase": "first_come", "channel": "counter", **FIRST_COME},
+        # K-LM-1: from D-7 to the use date, counter only; the use permit is issued on the spot.
+        {"phase": "last_minute", "channel": "counter", "opens": "D-7 00:00", "closes": "start",
+         "opens_rule_id": "K-LM-1", "closes_rule_id": "K-LM-1", "initial_state": "confirmed"},
+    ],
+    "limits": [
+        # K-FC-3: 4 slots per group per center per month, lottery wins included; last-minute bookings do not count.
+        {"rule_id": "K-FC-3", "phase": "first_come", "scope": "facility", "count": 4, "counted_origins": "first_come,lottery"},
+    ],
+}

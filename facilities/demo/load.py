@@ -18,11 +18,14 @@ from django.db import transaction
 from django.utils import translation
 
 from facilities.models import (
+    BookingLimit,
+    BookingWindow,
     ClosureCalendar,
     ClosureRule,
     Facility,
     Municipality,
     OpeningHours,
+    RuleProfile,
     SchemePeriod,
     SlotScheme,
     Unit,
@@ -64,6 +67,9 @@ ADMIN_EXCLUDED_PERMISSIONS = {"add_municipality", "delete_municipality"}
 
 REPORTED_MODELS = (
     Municipality,
+    RuleProfile,
+    BookingWindow,
+    BookingLimit,
     Facility,
     Unit,
     SlotScheme,
@@ -125,7 +131,36 @@ def _load_municipality(result: LoadResult, data) -> Municipality:
     schemes = {spec["code"]: _load_scheme(result, municipality, spec) for spec in data.SLOT_SCHEMES}
     for order, spec in enumerate(data.FACILITIES, start=1):
         _load_facility(result, municipality, schemes, spec, order)
+    _load_profile(result, municipality, data.PROFILE)
     return municipality
+
+
+WINDOW_DEFAULTS = {
+    "service_from": None, "service_until": None, "service_rule_id": "", "facility_kinds": "",
+    "excluded_facility_kinds": "", "initial_state": "provisional", "pay_by": "", "pay_by_rule_id": "",
+}
+
+
+def _load_profile(result: LoadResult, municipality: Municipality, spec: dict) -> None:
+    """The municipality's rule profile; its windows and limits become exactly the listed ones."""
+    fields = {k: v for k, v in spec.items() if k not in ("windows", "limits")}
+    profile = _upsert(result, RuleProfile, fields, municipality=municipality)
+    kept_windows = []
+    for window in spec["windows"]:
+        values = WINDOW_DEFAULTS | window
+        for key in ("service_from", "service_until"):
+            values[key] = _time(values[key]) if values[key] else None
+        key_fields = ("phase", "channel", "opens", "facility_kinds", "excluded_facility_kinds")
+        lookup = {k: values[k] for k in key_fields}
+        defaults = {k: v for k, v in values.items() if k not in key_fields}
+        kept_windows.append(_upsert(result, BookingWindow, defaults, profile=profile, **lookup).pk)
+    profile.windows.exclude(pk__in=kept_windows).delete()
+    kept_limits = []
+    for limit in spec["limits"]:
+        values = {"lifted_from": ""} | limit
+        lookup = {"rule_id": values.pop("rule_id"), "phase": values.pop("phase")}
+        kept_limits.append(_upsert(result, BookingLimit, values, profile=profile, **lookup).pk)
+    profile.limits.exclude(pk__in=kept_limits).delete()
 
 
 def _load_scheme(result: LoadResult, municipality: Municipality, spec: dict) -> SlotScheme:

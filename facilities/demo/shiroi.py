@@ -192,3 +192,32 @@ FACILITIES = [
         ],
     },
 ]
+
+
+# Rule profile. Windows are relative to the use date D in month M; see facilities/daterules.py.
+PAID_BY_D7 = {"pay_by": "D-7 23:59", "pay_by_rule_id": "S-PAY-2"}
+PROFILE = {
+    "confirm_after_booking_day": False,  # S-PAY-1: provisional until paid
+    "confirm_rule_id": "S-PAY-1",
+    "online_cancellable_states": "provisional",  # S-PAY-3: unpaid bookings can be cancelled online
+    "online_cancel_rule_id": "S-CAN-1",  # paid ones only at the counter
+    "unpaid_rule_id": "S-PAY-2",
+    "registration_rule_id": "S-REG-3",
+    "unavailable_channel_rule_id": "",
+    "windows": [
+        {"phase": "first_come", "channel": "online", "opens": "M-1/3 08:30", "closes": "D-7 23:59",
+         "opens_rule_id": "S-FC-2", "closes_rule_id": "S-FC-2", **PAID_BY_D7},
+        {"phase": "first_come", "channel": "counter", "opens": "M-1/3 08:30", "closes": "D-7 23:59",
+         "opens_rule_id": "S-FC-3", "closes_rule_id": "S-FC-3", **PAID_BY_D7},
+        # S-FC-3: from D-6 the counter keeps booking until the use time, and the fee is paid at application
+        # (recording the payment in the same step comes with the fees issue).
+        {"phase": "first_come", "channel": "counter", "opens": "D-6 00:00", "closes": "start",
+         "opens_rule_id": "S-FC-3", "closes_rule_id": "S-FC-3", "initial_state": "awaiting_payment",
+         "pay_by": "B 23:59", "pay_by_rule_id": "S-FC-3"},
+    ],
+    "limits": [
+        # S-FC-4: 10 slots per person per site per month, lottery wins included; lifted from D-6.
+        {"rule_id": "S-FC-4", "phase": "first_come", "scope": "facility", "count": 10,
+         "counted_origins": "first_come,lottery", "lifted_from": "D-6 00:00"},
+    ],
+}

@@ -91,3 +91,40 @@ FACILITIES = [
         ],
     },
 ]
+
+
+# Rule profile (X-1). Windows are relative to the use date D in month M; see facilities/daterules.py.
+DUE_IN_15_DAYS = {"pay_by": "B+15 23:59", "pay_by_rule_id": "T-PAY-1"}
+DUE_SAME_DAY = {"pay_by": "B 23:59", "pay_by_rule_id": "T-PAY-3"}  # applications from D-21 pay the same day
+STAFF_HOURS = {"service_from": "09:00", "service_until": "22:00", "service_rule_id": "T-APP-3"}
+
+
+def _staff_windows(channel):
+    """T-APP-1: counter and telephone from the 1st of M-2 until D-3 (school facilities: 3 business days)."""
+    common = {"phase": "first_come", "channel": channel, "opens_rule_id": "T-APP-1", "closes_rule_id": "T-APP-1",
+              "initial_state": "awaiting_payment", **STAFF_HOURS}
+    return [
+        {**common, "opens": "M-2/1 00:00", "closes": "D-22 23:59", **DUE_IN_15_DAYS},
+        {**common, "opens": "D-21 00:00", "closes": "D-3 23:59", "excluded_facility_kinds": "school", **DUE_SAME_DAY},
+        {**common, "opens": "D-21 00:00", "closes": "D-3bd 23:59", "facility_kinds": "school", **DUE_SAME_DAY},
+    ]
+
+
+PROFILE = {
+    "confirm_after_booking_day": False,  # T-PAY-1: confirmed when paid
+    "confirm_rule_id": "T-PAY-1",
+    "online_cancellable_states": "",  # T-CAN-1: cancellations go to the center (telephone allowed)
+    "online_cancel_rule_id": "T-CAN-1",
+    "unpaid_rule_id": "T-PAY-2",
+    "registration_rule_id": "T-REG-1",
+    "unavailable_channel_rule_id": "",
+    "windows": [
+        # T-APP-2, T-APP-3: online from the 1st of M-2 until D-22, 10:00–24:00.
+        {"phase": "first_come", "channel": "online", "opens": "M-2/1 00:00", "closes": "D-22 23:59",
+         "opens_rule_id": "T-APP-2", "closes_rule_id": "T-APP-2", "initial_state": "awaiting_payment",
+         "service_from": "10:00", "service_until": "00:00", "service_rule_id": "T-APP-3", **DUE_IN_15_DAYS},
+        *_staff_windows("counter"),
+        *_staff_windows("phone"),
+    ],
+    "limits": [],
+}

@@ -1,0 +1,267 @@
+"""The one rules module: may this user book these slots of this unit through this channel now, and if not, why.
+
+Every answer cites the rule id of RULES.md (K-FC-3, S-FC-2, T-APP-3, …) or, for checks that are not a
+municipal rule, a short code (``slot_past``). The same answer drives the pages, the API and the counter.
+All numbers come from the municipality's rule profile (facilities.models.RuleProfile and its windows and limits).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Sum
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from config import clock
+from facilities import calendars, daterules
+from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, BookingWindow, Channel, Phase, RuleProfile, Unit
+from facilities.slots import Slot, hours_for, slots_for_day
+
+from .models import Reservation
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str  # a rule id of RULES.md, or a short system code
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class Decision:
+    refusals: list[Refusal] = field(default_factory=list)
+    window: BookingWindow | None = None
+    initial_state: str = ""
+    confirm_at: dt.datetime | None = None
+    pay_by: dt.datetime | None = None
+    pay_by_rule_id: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+    @property
+    def phase(self) -> str:
+        return self.window.phase if self.window else ""
+
+
+def _when(moment: dt.datetime) -> str:
+    return formats.date_format(clock.localtime(moment), "DATETIME_FORMAT")
+
+
+class ProfileRules:
+    """A municipality's profile with its windows and limits, loaded once (one request, one job run)."""
+
+    def __init__(self, profile: RuleProfile):
+        self.profile = profile
+        self.windows = list(profile.windows.all())
+        self.limits = list(profile.limits.all())
+
+    @classmethod
+    def of(cls, municipality) -> "ProfileRules":
+        profile = RuleProfile.objects.prefetch_related("windows", "limits").get(municipality=municipality)
+        return cls(profile)
+
+
+# Slots ------------------------------------------------------------------------------------------------------
+
+
+class SlotRequestError(ValueError):
+    def __init__(self, refusal: Refusal):
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> list[Slot]:
+    """The unit's slots that exactly tile [starts_at, ends_at); SlotRequestError when they do not."""
+    starts_at, ends_at = clock.localtime(starts_at), clock.localtime(ends_at)
+    day = starts_at.date()
+    facility = unit.facility
+    if ends_at <= starts_at or ends_at.date() != day and ends_at.time() != dt.time(0):
+        raise SlotRequestError(Refusal("slot_invalid", _("A booking must start and end on the same day.")))
+    if not calendars.is_open(facility, day):
+        raise SlotRequestError(Refusal("facility_closed", _("The facility is closed on that day.")))
+    offered = slots_for_day(unit.slot_scheme, hours_for(day, list(facility.opening_hours.all())), day)
+    chosen = [slot for slot in offered if starts_at <= slot.starts_at and slot.ends_at <= ends_at]
+    tiles = (
+        chosen
+        and chosen[0].starts_at == starts_at
+        and chosen[-1].ends_at == ends_at
+        and all(a.ends_at == b.starts_at for a, b in zip(chosen, chosen[1:]))
+    )
+    if not tiles:
+        raise SlotRequestError(Refusal("slot_invalid", _("That time is not a slot of this unit.")))
+    if len(chosen) > 1 and not unit.slot_scheme.allows_runs:
+        raise SlotRequestError(Refusal("slot_invalid", _("This unit is booked one slot at a time.")))
+    return chosen
+
+
+# Limits -----------------------------------------------------------------------------------------------------
+
+
+def month_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    first = day.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return clock.at(first, dt.time(0)), clock.at(following, dt.time(0))
+
+
+def slots_used(*, user, limit: BookingLimit, unit: Unit, use_date: dt.date) -> int:
+    """Slots the user holds that count toward ``limit`` in the limit's scope and the month of ``use_date``."""
+    start, end = month_bounds(use_date)
+    bookings = (
+        Reservation.objects.filter(user=user, state__in=ACTIVE_STATES, origin__in=limit.origins())
+        .starting_between(start, end)
+    )
+    if limit.scope == BookingLimit.Scope.FACILITY:
+        bookings = bookings.filter(unit__facility_id=unit.facility_id)
+    elif limit.scope == BookingLimit.Scope.UNIT:
+        bookings = bookings.filter(unit=unit)
+    else:
+        bookings = bookings.filter(municipality_id=unit.municipality_id)
+    return bookings.aggregate(total=Sum("slot_count"))["total"] or 0
+
+
+# Windows ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Bounds:
+    window: BookingWindow
+    opens: dt.datetime | None
+    closes: dt.datetime | None
+
+    def contains(self, now: dt.datetime) -> bool:
+        return self.opens is not None and self.closes is not None and self.opens <= now < self.closes
+
+
+def _bounds(window: BookingWindow, unit: Unit, slot: Slot) -> _Bounds:
+    use_date = clock.localtime(slot.starts_at).date()
+    args = {"use_date": use_date, "slot_start": slot.starts_at, "facility": unit.facility}
+    return _Bounds(
+        window,
+        daterules.opens_at(daterules.parse(window.opens), **args),
+        daterules.closes_at(daterules.parse(window.closes), **args),
+    )
+
+
+def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: dt.datetime) -> Refusal:
+    """Why no window of this channel is open now: not yet, no longer (and where to go instead), or never."""
+    mine = [_bounds(w, unit, slot) for w in rules.windows if w.channel == channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)]
+    if not mine:
+        code = rules.profile.unavailable_channel_rule_id or "channel_unavailable"
+        return Refusal(code, _("%(municipality)s does not take bookings through this channel (%(channel)s).") % {
+            "municipality": unit.municipality.name, "channel": Channel(channel).label})
+    upcoming = sorted((b for b in mine if b.opens and now < b.opens), key=lambda b: b.opens)
+    if upcoming:
+        first = upcoming[0]
+        return Refusal(first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": _when(first.opens)})
+    elsewhere = [
+        _bounds(w, unit, slot) for w in rules.windows
+        if w.channel != channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)
+    ]
+    open_elsewhere = [b for b in elsewhere if b.contains(now)]
+    if open_elsewhere:
+        other = open_elsewhere[0].window
+        return Refusal(other.opens_rule_id, _("Now this slot can only be booked %(channel)s.") % {
+            "channel": {"counter": _("at the counter"), "phone": _("by telephone"), "online": _("online")}[other.channel]})
+    closed = sorted((b for b in mine if b.closes), key=lambda b: b.closes)
+    last = closed[-1] if closed else None
+    if last is None:
+        return Refusal("window_closed", _("This slot cannot be booked."))
+    return Refusal(last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": _when(last.closes)})
+
+
+def open_window(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: dt.datetime) -> BookingWindow | None:
+    for window in rules.windows:
+        if window.channel != channel or window.phase == Phase.LOTTERY or not window.applies_to(unit.facility):
+            continue
+        if _bounds(window, unit, slot).contains(now):
+            return window
+    return None
+
+
+# The decision -----------------------------------------------------------------------------------------------
+
+
+def evaluate(
+    *, rules: ProfileRules, user, unit: Unit, slots: list[Slot], channel: str, now: dt.datetime | None = None, check_limits: bool = True
+) -> Decision:
+    """May ``user`` book ``slots`` (consecutive, of ``unit``) through ``channel`` at ``now``?"""
+    now = now or clock.now()
+    profile = rules.profile
+    decision = Decision()
+    first = slots[0]
+    use_date = clock.localtime(first.starts_at).date()
+
+    if user.municipality_id != unit.municipality_id:
+        decision.refusals.append(Refusal("not_registered_here", _("Your registration is with another municipality.")))
+        return decision
+    if user.account_kind == "staff":
+        decision.refusals.append(Refusal("staff_account", _("Staff accounts book for residents through the counter console.")))
+        return decision
+    if not user.is_valid_on(clock.localtime(now).date()):
+        decision.refusals.append(Refusal(profile.registration_rule_id or "registration_expired",
+                                         _("Your registration is not valid today; renew it at a counter.")))
+    if first.starts_at <= now:
+        decision.refusals.append(Refusal("slot_past", _("This slot has already started.")))
+        return decision
+
+    window = open_window(rules, unit, first, channel, now)
+    if window is None:
+        decision.refusals.append(_window_refusal(rules, unit, first, channel, now))
+        return decision
+    decision.window = window
+    if not daterules.within_daily_hours(now, window.service_from, window.service_until):
+        until = "24:00" if window.service_until == dt.time(0) else window.service_until.strftime("%H:%M")
+        decision.refusals.append(Refusal(window.service_rule_id or "service_hours", _(
+            "Bookings through this channel are taken from %(start)s to %(end)s.") % {
+            "start": window.service_from.strftime("%H:%M"), "end": until}))
+
+    if check_limits:
+        for limit in rules.limits:
+            if limit.phase != window.phase:
+                continue
+            if limit.lifted_from:
+                lifted = daterules.opens_at(daterules.parse(limit.lifted_from), use_date=use_date, slot_start=first.starts_at, facility=unit.facility)
+                if lifted is not None and now >= lifted:
+                    continue
+            used = slots_used(user=user, limit=limit, unit=unit, use_date=use_date)
+            if used + len(slots) > limit.count:
+                decision.refusals.append(Refusal(limit.rule_id, _(
+                    "You may book at most %(count)s slots a month here (%(scope)s); you already hold %(used)s.") % {
+                    "count": limit.count, "scope": limit.get_scope_display(), "used": used}))
+
+    decision.initial_state = window.initial_state
+    booked_on = clock.localtime(now).date()
+    if decision.initial_state == BookingState.PROVISIONAL and profile.confirm_after_booking_day:
+        decision.confirm_at = clock.at(booked_on + dt.timedelta(days=1), dt.time(0))  # K-FC-4: midnight
+    if window.pay_by:
+        deadline = daterules.closes_at(daterules.parse(window.pay_by), use_date=use_date, slot_start=first.starts_at,
+                                       facility=unit.facility, booked_on=booked_on)
+        decision.pay_by = min(deadline, first.starts_at) if deadline else None
+        decision.pay_by_rule_id = window.pay_by_rule_id
+    return decision
+
+
+def effective_state(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> str:
+    """The state a person should see: a provisional booking past its confirmation instant is confirmed even
+    if the midnight job has not run yet (K-FC-4)."""
+    now = now or clock.now()
+    if reservation.state == BookingState.PROVISIONAL and reservation.confirm_at and reservation.confirm_at <= now:
+        return BookingState.CONFIRMED
+    return reservation.state
+
+
+def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> Refusal | None:
+    """None when the resident may cancel this booking online now (K-FC-4, S-PAY-3); else why not."""
+    now = now or clock.now()
+    if not reservation.is_active:
+        return Refusal("not_active", _("This booking is no longer active."))
+    if reservation.starts_at <= now:
+        return Refusal("slot_past", _("This slot has already started."))
+    if effective_state(reservation, rules, now) not in rules.profile.online_cancellable():
+        return Refusal(rules.profile.online_cancel_rule_id or "cancel_at_counter",
+                       _("This booking can no longer be cancelled online; please ask at the counter."))
+    return None

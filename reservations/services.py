@@ -1,0 +1,136 @@
+"""Writes: booking and cancelling. Each use case is one transaction; the database has the last word on X-3."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from config import clock
+from facilities.models import BookingState, Channel, Unit
+
+from . import rules
+from .models import Reservation, SlotHold
+
+
+class BookingError(Exception):
+    """A booking or cancellation that was refused; ``refusals`` say why, each with its rule id."""
+
+    def __init__(self, refusals: list[rules.Refusal]):
+        super().__init__("; ".join(f"{r.code}: {r.message}" for r in refusals))
+        self.refusals = refusals
+
+
+class BookingRefused(BookingError):
+    pass
+
+
+class SlotTaken(BookingError):
+    """Someone else holds (one of) these slots: the loser of a race (HTTP 409)."""
+
+    def __init__(self):
+        from django.utils.translation import gettext as _
+
+        super().__init__([rules.Refusal("slot_taken", _("Someone has just booked this slot."))])
+
+
+def _lock_user(user) -> None:
+    """Serialize one user's bookings, so that two tabs at 09:00:00 cannot both pass a limit count (DESIGN §2).
+    On SQLite the IMMEDIATE transaction mode (settings) already serializes writers."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+
+
+def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE, booked_by=None) -> Reservation:
+    """Book the slots of ``unit`` that tile [starts_at, ends_at) for ``user`` through ``channel``.
+
+    Raises BookingRefused (a rule said no, with rule ids) or SlotTaken (another booking holds a slot).
+    """
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            _lock_user(user)
+            profile_rules = rules.ProfileRules.of(unit.municipality_id)
+            try:
+                slots = rules.resolve_slots(unit, starts_at, ends_at)
+            except rules.SlotRequestError as error:
+                raise BookingRefused([error.refusal]) from None
+            decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=channel, now=now)
+            if not decision.allowed:
+                raise BookingRefused(decision.refusals)
+            if SlotHold.objects.filter(unit=unit, starts_at__in=[s.starts_at for s in slots]).exists():
+                raise SlotTaken()
+            reservation = Reservation.objects.create(
+                municipality_id=unit.municipality_id,
+                unit=unit,
+                user=user,
+                starts_at=slots[0].starts_at,
+                ends_at=slots[-1].ends_at,
+                slot_count=len(slots),
+                state=decision.initial_state,
+                origin=decision.phase,
+                channel=channel,
+                booked_by=booked_by,
+                created_at=now,
+                confirm_at=decision.confirm_at,
+                confirmed_at=now if decision.initial_state == BookingState.CONFIRMED else None,
+                pay_by=decision.pay_by,
+                pay_by_rule_id=decision.pay_by_rule_id,
+            )
+            SlotHold.objects.bulk_create(SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots)
+    except IntegrityError:
+        # The unique (unit, starts_at) constraint: a concurrent booking committed first.
+        raise SlotTaken() from None
+    return reservation
+
+
+def _cancel(reservation: Reservation, *, reason: str, now: dt.datetime) -> None:
+    reservation.state = BookingState.CANCELLED
+    reservation.cancelled_at = now
+    reservation.cancel_reason = reason
+    reservation.save(update_fields=["state", "cancelled_at", "cancel_reason"])
+    reservation.holds.all().delete()  # the slots are free again in the same transaction
+
+
+def cancel_online(*, user, reservation_id: int) -> Reservation:
+    """A resident cancels their own booking where the profile allows it (K-FC-4, S-PAY-3)."""
+    now = clock.now()
+    with transaction.atomic():
+        reservation = Reservation.objects.select_for_update().get(pk=reservation_id, user=user)
+        refusal = rules.cancel_refusal(reservation, rules.ProfileRules.of(reservation.municipality_id), now)
+        if refusal is not None:
+            raise BookingRefused([refusal])
+        _cancel(reservation, reason=Reservation.CancelReason.USER, now=now)
+    return reservation
+
+
+def confirm_due_bookings(*, now: dt.datetime | None = None) -> int:
+    """K-FC-4: provisional bookings whose confirmation instant has passed become confirmed. Idempotent."""
+    now = now or clock.now()
+    confirmed = 0
+    due = Reservation.objects.filter(state=BookingState.PROVISIONAL, confirm_at__lte=now).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            reservation = Reservation.objects.select_for_update().get(pk=pk)
+            if reservation.state != BookingState.PROVISIONAL or reservation.confirm_at is None or reservation.confirm_at > now:
+                continue  # someone else got here first
+            reservation.state = BookingState.CONFIRMED
+            reservation.confirmed_at = reservation.confirm_at
+            reservation.save(update_fields=["state", "confirmed_at"])
+            confirmed += 1
+    return confirmed
+
+
+def cancel_unpaid_bookings(*, now: dt.datetime | None = None) -> int:
+    """S-PAY-2 (deleted on D-6), T-PAY-2: unpaid bookings past their deadline are cancelled and their slots freed.
+    Idempotent; a late run catches up on everything overdue."""
+    now = now or clock.now()
+    cancelled = 0
+    unpaid = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
+    due = Reservation.objects.filter(state__in=unpaid, pay_by__lte=now).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            reservation = Reservation.objects.select_for_update().get(pk=pk)
+            if reservation.state not in unpaid or reservation.pay_by is None or reservation.pay_by > now:
+                continue
+            _cancel(reservation, reason=Reservation.CancelReason.UNPAID, now=now)
+            cancelled += 1
+    return cancelled

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import ApiToken, User
 
 
 @admin.register(User)
@@ -22,3 +22,37 @@ class UserAdmin(DjangoUserAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(municipality_id=request.user.municipality_id)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created by their owners at /accounts/tokens/; here they can be seen (never the secret) and revoked."""
+
+    list_display = ["name", "user", "display_prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "user__municipality"]
+    search_fields = ["name", "prefix", "user__username", "user__display_name"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "display_prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    @admin.display(description=_("begins with"))
+    def display_prefix(self, obj):
+        return obj.display_prefix
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user__municipality_id=request.user.municipality_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoke()
+            count += 1
+        self.message_user(request, _("%(count)s tokens revoked.") % {"count": count})

@@ -5,6 +5,11 @@ What the booking rules need is on the user from the first migration: the municip
 (Shiroi's fee table) and the validity period (K-REG-3, S-REG-3, T-REG-1).
 """
 
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -93,3 +98,99 @@ class User(AbstractUser):
             raise ValidationError({"staff_role": _("Only staff accounts have a staff role.")})
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": _("The end of validity is before its start.")})
+
+
+# Personal API tokens ----------------------------------------------------------------------------------------
+
+TOKEN_SCHEME = "yoyaku"
+TOKEN_PREFIX_BYTES = 6  # 12 hex characters: the public part, stored in clear for lookup
+LAST_USED_PRECISION = dt.timedelta(minutes=1)  # last_used_at is written at most once a minute per token
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def split_token(token: str) -> str | None:
+    """The lookup prefix of ``yoyaku_<prefix>_<secret>``, or None when the text is not shaped like a token."""
+    if len(token) > 200:
+        return None
+    scheme, _sep, rest = token.partition("_")
+    prefix, _sep, secret = rest.partition("_")
+    if scheme != TOKEN_SCHEME or not secret or len(prefix) != TOKEN_PREFIX_BYTES * 2:
+        return None
+    if any(c not in "0123456789abcdef" for c in prefix):
+        return None
+    return prefix
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+    def of_user(self, user):
+        return self.filter(user=user)
+
+    def issue(self, *, user, name: str) -> tuple["ApiToken", str]:
+        """A new token for ``user``; returns the row and the token text, which is shown once and never stored."""
+        while True:
+            prefix = secrets.token_hex(TOKEN_PREFIX_BYTES)
+            if not self.model.objects.filter(prefix=prefix).exists():
+                break
+        token = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+        row = self.create(user=user, name=name, prefix=prefix, secret_hash=_digest(token), created_at=clock.now())
+        return row, token
+
+    def authenticate(self, token: str):
+        """The active user that ``token`` belongs to, or None (unknown, revoked, or the user is inactive)."""
+        prefix = split_token(token)
+        if prefix is None:
+            return None
+        row = self.select_related("user").filter(prefix=prefix).first()
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _digest(token)):
+            return None
+        if not row.user.is_active:
+            return None
+        now = clock.now()
+        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+            self.model.objects.filter(pk=row.pk).update(last_used_at=now)
+        return row.user
+
+
+class ApiToken(models.Model):
+    """A personal API token (``Authorization: Bearer yoyaku_<prefix>_<secret>``).
+
+    Only a SHA-256 digest of the whole token is stored; the token is shown once, when it is created. The clear
+    ``prefix`` finds the row; the digest is then compared in constant time. Revoking keeps the row as history.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. “calendar sync”."))
+    prefix = models.CharField(_("prefix"), max_length=24, unique=True, editable=False)
+    secret_hash = models.CharField(_("SHA-256 of the token"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({TOKEN_SCHEME}_{self.prefix}_…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def display_prefix(self) -> str:
+        return f"{TOKEN_SCHEME}_{self.prefix}_…"
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = clock.now()
+            self.save(update_fields=["revoked_at"])

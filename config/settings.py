@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_q",
+    "ninja",  # serves Swagger UI's files for /api/v1/docs locally instead of from a CDN
     "accounts",
     "facilities",
     "reservations",

@@ -1,15 +1,28 @@
-"""Django admin for facilities, units, slot schemes, opening hours and closure calendars.
+"""Django admin for facilities, units, slot schemes, opening hours, closure calendars and rule profiles.
 
 Municipal administrators (users with a municipality) see and edit only their own municipality's rows;
 the deployment's operators (superusers) see all.
 """
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from .models import ClosureCalendar, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, SlotScheme, Unit
+from .models import (
+    BookingLimit,
+    BookingWindow,
+    ClosureCalendar,
+    ClosureRule,
+    Facility,
+    Municipality,
+    OpeningHours,
+    RuleProfile,
+    SchemePeriod,
+    SlotScheme,
+    Unit,
+)
 
 TENANT_MODELS = (Municipality, Facility, ClosureCalendar, SlotScheme)
 
@@ -139,3 +152,72 @@ class SlotSchemeAdmin(TenantAdmin):
     list_display = ["name_ja", "code", "kind", "slot_minutes", "municipality"]
     list_filter = ["municipality", "kind"]
     inlines = [SchemePeriodInline]
+
+
+# Rule profiles (X-1) ------------------------------------------------------------------------------------------
+
+
+class DistinctErrorsForm(forms.ModelForm):
+    """Shows each message once per field. A malformed date rule fails both the field's validator and the model's
+    clean(), which re-parses it to compare opening and closing: the same sentence would appear twice."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        for error_list in self._errors.values():
+            distinct = {}
+            for error in error_list.as_data():
+                distinct.setdefault(tuple(error.messages), error)
+            error_list.data[:] = list(distinct.values())
+
+
+class BookingWindowInline(admin.StackedInline):
+    """Windows in the date-rule text forms of facilities/daterules.py. Every field that BookingWindow.clean()
+    can name is on the form, so its errors ("closes before it opens", a malformed rule) show beside the field."""
+
+    model = BookingWindow
+    form = DistinctErrorsForm
+    extra = 0
+    fields = [
+        ("phase", "channel", "initial_state"),
+        ("opens", "opens_rule_id"),
+        ("closes", "closes_rule_id"),
+        ("service_from", "service_until", "service_rule_id"),
+        ("facility_kinds", "excluded_facility_kinds"),
+        ("pay_by", "pay_by_rule_id"),
+    ]
+
+
+class BookingLimitInline(admin.TabularInline):
+    model = BookingLimit
+    extra = 0
+    fields = ["rule_id", "phase", "scope", "count", "counted_origins", "lifted_from"]
+
+
+@admin.register(RuleProfile)
+class RuleProfileAdmin(TenantAdmin):
+    """A municipality's booking rules. Its administrators edit their own profile; only the operator creates
+    or deletes one (a profile comes with its municipality)."""
+
+    list_display = ["municipality", "confirm_after_booking_day", "online_cancellable_states", "registration_rule_id"]
+    list_select_related = ["municipality"]
+    fields = [
+        "municipality",
+        ("confirm_after_booking_day", "confirm_rule_id"),
+        ("online_cancellable_states", "online_cancel_rule_id"),
+        "unpaid_rule_id",
+        "registration_rule_id",
+        "unavailable_channel_rule_id",
+    ]
+    inlines = [BookingWindowInline, BookingLimitInline]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return [field for field in fields if field != "municipality"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

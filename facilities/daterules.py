@@ -10,11 +10,20 @@ Text forms (DESIGN.md §3), all in Japan time:
     start                 the instant the booked slot starts (S-FC-3: counter until the use time)
 
 A window **opens** at the instant named; it **closes after** the minute named: "D-8 23:59" admits 23:59:xx of D-8
-and refuses 00:00 of D-7 ("until D-8" includes the whole of that day, DESIGN.md §4).
+and refuses 00:00 of D-7 ("until D-8" includes the whole of that day, DESIGN.md §4). ``closes_at`` returns that
+first refused instant; a payment deadline is stored the same way (``Reservation.pay_by``).
+
+Month arithmetic crosses year ends (M-2 of January is November of the year before). A day of the month that the
+month does not have is **clamped** to its last day: "M-1/31 00:00" for a use date in May names April 30, and
+"M-1/30" for a use date in March names February 28 (29 in a leap year).
+
+Text is read after Unicode NFKC normalization, so forms typed with a Japanese input method in full width
+("Ｄ－８　２３：５９") read as their ASCII forms; digits of other scripts are refused.
 """
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -26,11 +35,11 @@ ONE_MINUTE = dt.timedelta(minutes=1)
 
 _TIME = r"(?P<hour>\d{1,2}):(?P<minute>\d{2})"
 _PATTERNS = [
-    ("month_day", re.compile(rf"^M-(?P<months>\d{{1,2}})/(?P<day>\d{{1,2}})\s+{_TIME}$")),
-    ("first_open", re.compile(rf"^M-(?P<months>\d{{1,2}})/first-open\s+{_TIME}$")),
-    ("days_before", re.compile(rf"^D(?:-(?P<days>\d{{1,3}})(?P<bd>bd)?)?\s+{_TIME}$")),
-    ("after_booking", re.compile(rf"^B(?:\+(?P<days>\d{{1,3}}))?\s+{_TIME}$")),
-    ("slot_start", re.compile(r"^start$")),
+    ("month_day", re.compile(rf"^M-(?P<months>\d{{1,2}})/(?P<day>\d{{1,2}}) {_TIME}$", re.ASCII)),
+    ("first_open", re.compile(rf"^M-(?P<months>\d{{1,2}})/first-open {_TIME}$", re.ASCII)),
+    ("days_before", re.compile(rf"^D(?:-(?P<days>\d{{1,3}})(?P<bd>bd)?)? {_TIME}$", re.ASCII)),
+    ("after_booking", re.compile(rf"^B(?:\+(?P<days>\d{{1,3}}))? {_TIME}$", re.ASCII)),
+    ("slot_start", re.compile(r"^start$", re.ASCII)),
 ]
 
 
@@ -51,7 +60,7 @@ class DateRule:
 
 def parse(text: str) -> DateRule:
     """Parse the text form; ValidationError (for admin forms) on anything else."""
-    text = " ".join((text or "").split())
+    text = " ".join(unicodedata.normalize("NFKC", text or "").split())
     for kind, pattern in _PATTERNS:
         match = pattern.match(text)
         if not match:

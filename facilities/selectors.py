@@ -1,7 +1,8 @@
 """Reads for the public pages: always for one municipality, passed explicitly (tenant scoping).
 
 Each page is a handful of queries: the unit with its facility, scheme, periods, seasons and closure rules are
-loaded once and the grid is computed in Python.
+loaded once and the grid is computed in Python. The week grid adds one query for the slots held by bookings
+and, for a logged-in user, the municipality's rule profile (three queries), whatever the number of cells.
 """
 
 import calendar as pycalendar
@@ -14,27 +15,35 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from config import clock
+from reservations import rules as booking_rules
+from reservations.models import SlotHold
 
 from . import calendars
-from .models import ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, Unit
+from .models import Channel, ClosureRule, Facility, Municipality, OpeningHours, RuleProfile, SchemePeriod, Unit
 from .slots import Slot, hours_for, slots_for_day
 
 
 class SlotState:
-    """What a grid cell shows. Booking states (taken, provisional, lottery) join with the booking engine."""
+    """What a grid cell shows."""
 
-    OPEN = "open"
+    OPEN = "open"  # free; for a logged-in resident: free and the rules let them book it online now
+    NOT_BOOKABLE = "not_bookable"  # free, but the rules refuse this user online now (the cell says why)
+    BOOKED = "booked"  # held by someone else's booking
+    MINE = "mine"  # held by one of the user's own bookings
     CLOSED = "closed"  # closure day (休館日)
     OUTSIDE_HOURS = "outside_hours"  # the facility offers no such slot that day
     PAST = "past"  # already started
 
     LABELS = {
         OPEN: _("Available"),
+        NOT_BOOKABLE: _("Available, but you cannot book it online now"),
+        BOOKED: _("Booked"),
+        MINE: _("Your booking"),
         CLOSED: _("Closed"),
         OUTSIDE_HOURS: _("Outside opening hours"),
         PAST: _("Past"),
     }
-    SYMBOLS = {OPEN: "○", CLOSED: "休", OUTSIDE_HOURS: "－", PAST: "－"}
+    SYMBOLS = {OPEN: "○", NOT_BOOKABLE: "－", BOOKED: "×", MINE: "◎", CLOSED: "休", OUTSIDE_HOURS: "－", PAST: "－"}
 
 
 def list_municipalities():
@@ -59,7 +68,7 @@ def list_facilities(*, municipality: Municipality):
 
 def _unit_queryset():
     return Unit.objects.select_related(
-        "facility", "facility__closure_calendar", "facility__municipality", "slot_scheme"
+        "municipality", "facility", "facility__closure_calendar", "facility__municipality", "slot_scheme"
     ).prefetch_related(
         Prefetch("slot_scheme__periods", queryset=SchemePeriod.objects.order_by("starts")),
         Prefetch("facility__opening_hours", queryset=OpeningHours.objects.order_by("first_month")),
@@ -96,6 +105,8 @@ class Cell:
     state: str
     slot: Slot | None = None
     reason: str = ""
+    refusals: list = field(default_factory=list)  # reservations.rules.Refusal, for NOT_BOOKABLE cells
+    reservation_id: int | None = None  # the user's own booking, for MINE cells
 
     @property
     def label(self) -> str:
@@ -104,6 +115,32 @@ class Cell:
     @property
     def symbol(self) -> str:
         return SlotState.SYMBOLS[self.state]
+
+    @property
+    def refusal(self):
+        return self.refusals[0] if self.refusals else None
+
+    @property
+    def why(self) -> str:
+        """Every reason the rules gave, each with its rule id: “K-LM-1: Now this slot can only be booked …”."""
+        return " / ".join(f"{r.code}: {r.message}" for r in self.refusals)
+
+    @property
+    def day_param(self) -> str:
+        """The slot's date as the booking pages' addresses spell it (2027-05-19)."""
+        return clock.localtime(self.slot.starts_at).date().isoformat() if self.slot else ""
+
+    @property
+    def span_param(self) -> str:
+        """The slot's times as the booking pages' addresses spell them (0900-1200)."""
+        return span_param(self.slot.starts_at, self.slot.ends_at) if self.slot else ""
+
+
+def span_param(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
+    """``HHMM-HHMM`` in Japan time; an end at midnight is 2400."""
+    start, end = clock.localtime(starts_at), clock.localtime(ends_at)
+    end_text = "2400" if end.time() == dt.time(0) and end.date() > start.date() else f"{end:%H%M}"
+    return f"{start:%H%M}-{end_text}"
 
 
 @dataclass
@@ -147,6 +184,22 @@ class WeekGrid:
     start: dt.date
     previous_start: dt.date
     next_start: dt.date
+    for_user: bool = False  # cells were checked against the rules for a logged-in user
+
+    @property
+    def states(self) -> set[str]:
+        return {cell.state for row in self.rows for cell in row.cells}
+
+    @property
+    def refusal_codes(self) -> list[str]:
+        """The rule ids that keep slots of this week from the user, in order of appearance (for the legend)."""
+        codes = []
+        for row in self.rows:
+            for cell in row.cells:
+                for refusal in cell.refusals:
+                    if refusal.code not in codes:
+                        codes.append(refusal.code)
+        return codes
 
 
 def _day_info(unit: Unit, day: dt.date, rules: list[ClosureRule], today: dt.date) -> DayInfo:
@@ -158,11 +211,55 @@ def _day_info(unit: Unit, day: dt.date, rules: list[ClosureRule], today: dt.date
     )
 
 
-def unit_week(*, unit: Unit, start: dt.date) -> WeekGrid:
-    """Seven days from ``start``: one column per day, one row per slot time offered on any of them."""
+def holds_between(*, unit: Unit, start: dt.datetime, end: dt.datetime) -> dict[dt.datetime, tuple[int, int]]:
+    """Slots of ``unit`` starting in [start, end) that bookings hold: slot start → (reservation id, user id).
+    One query, whatever the number of slots."""
+    rows = SlotHold.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end).values_list(
+        "starts_at", "reservation_id", "reservation__user_id"
+    )
+    return {starts_at: (reservation_id, user_id) for starts_at, reservation_id, user_id in rows}
+
+
+class _OnlineRules:
+    """Asks the rules module, for each free cell, whether ``user`` may book it online now.
+
+    The grid calls ``rules.evaluate(check_limits=False)``: the windows, service hours and registration checks
+    are pure Python over the profile loaded once, while the monthly limits (K-FC-3, S-FC-4) would cost a
+    count query per cell. The limits are checked on the confirm page (and again when booking), which a cell
+    links to, so a grid of any size stays a constant number of queries.
+    """
+
+    def __init__(self, unit: Unit, user):
+        self.unit, self.user, self.now = unit, user, clock.now()
+        try:
+            self.profile_rules = booking_rules.ProfileRules.of(unit.municipality_id)
+        except RuleProfile.DoesNotExist:
+            self.profile_rules = None
+
+    def refusals(self, slot: Slot) -> list:
+        if self.profile_rules is None:
+            return [booking_rules.Refusal("channel_unavailable", str(_("This municipality does not take bookings online yet.")))]
+        decision = booking_rules.evaluate(
+            rules=self.profile_rules, user=self.user, unit=self.unit, slots=[slot], channel=Channel.ONLINE,
+            now=self.now, check_limits=False,
+        )
+        return decision.refusals
+
+
+def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
+    """Seven days from ``start``: one column per day, one row per slot time offered on any of them.
+
+    Slots held by bookings show as booked (someone else's) or mine (``user``'s). For a logged-in ``user`` each
+    free slot is checked against the booking rules: open when they may book it online now, else not bookable
+    with the refusals (rule id and message) that say why.
+    """
     rules = calendars.rules_of(unit.facility)
     now = clock.now()
     days = [_day_info(unit, start + dt.timedelta(days=i), rules, clock.today()) for i in range(7)]
+    holds = holds_between(unit=unit, start=clock.at(start, dt.time(0)), end=clock.at(start + dt.timedelta(days=7), dt.time(0)))
+    user = user if user is not None and user.is_authenticated else None
+    online = _OnlineRules(unit, user) if user is not None else None
+    user_id = user.pk if user is not None else None
     row_keys = sorted({(s.start_time, s.end_time, s.label_ja, s.label_en) for d in days for s in d.slots})
     rows = []
     for starts, ends, label_ja, label_en in row_keys:
@@ -175,6 +272,14 @@ def unit_week(*, unit: Unit, start: dt.date) -> WeekGrid:
                 cells.append(Cell(SlotState.OUTSIDE_HOURS))
             elif slot.starts_at <= now:
                 cells.append(Cell(SlotState.PAST, slot))
+            elif slot.starts_at in holds:
+                reservation_id, holder_id = holds[slot.starts_at]
+                if user_id is not None and holder_id == user_id:
+                    cells.append(Cell(SlotState.MINE, slot, reservation_id=reservation_id))
+                else:
+                    cells.append(Cell(SlotState.BOOKED, slot))
+            elif online is not None and (refusals := online.refusals(slot)):
+                cells.append(Cell(SlotState.NOT_BOOKABLE, slot, refusals=refusals))
             else:
                 cells.append(Cell(SlotState.OPEN, slot))
         rows.append(Row(starts, ends, label_ja, label_en, cells))
@@ -185,6 +290,7 @@ def unit_week(*, unit: Unit, start: dt.date) -> WeekGrid:
         start=start,
         previous_start=start - dt.timedelta(days=7),
         next_start=start + dt.timedelta(days=7),
+        for_user=user is not None,
     )
 
 

@@ -1,6 +1,7 @@
 """Public pages: municipality list, facility list, facility page, a unit's week and month of slots.
 
-Thin: parse the URL, call a selector, render. Anyone may view availability without logging in (S-FC-1).
+Thin: parse the URL, call a selector, render. Anyone may view availability without logging in (S-FC-1); a
+logged-in resident's week grid also says, slot by slot, whether they may book it (reservations.rules).
 """
 
 import datetime as dt
@@ -10,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 
 from config import clock
 
@@ -85,6 +87,7 @@ def facility_detail(request, municipality, facility_code):
     )
 
 
+@never_cache  # bookings change it: going back to the grid must fetch it again, not show a stale copy
 def unit_week(request, municipality, unit_id, day=None):
     muni = selectors.get_municipality(municipality)
     unit = selectors.get_unit(municipality=muni, unit_id=unit_id)
@@ -96,7 +99,7 @@ def unit_week(request, municipality, unit_id, day=None):
         start = parse_day(day) if day else clock.today()
     except BadInput as error:
         return bad_request(request, str(error))
-    grid = selectors.unit_week(unit=unit, start=start)
+    grid = selectors.unit_week(unit=unit, start=start, user=request.user)
     return render(request, "facilities/unit_week.html", {"municipality": muni, "unit": unit, "grid": grid})
 
 

@@ -48,7 +48,10 @@ class Decision:
 
 
 def _when(moment: dt.datetime) -> str:
-    return formats.date_format(clock.localtime(moment), "DATETIME_FORMAT")
+    """The date in the current language and a 24-hour Japan time: "2027年7月2日 09:00", "July 2, 2027 09:00".
+    (The locale's DATETIME_FORMAT would say "9 a.m.." in English, with the sentence's full stop.)"""
+    local = clock.localtime(moment)
+    return f"{formats.date_format(local, 'DATE_FORMAT')} {local:%H:%M}"
 
 
 class ProfileRules:
@@ -146,8 +149,24 @@ def _bounds(window: BookingWindow, unit: Unit, slot: Slot) -> _Bounds:
     )
 
 
+def _first_served(window: BookingWindow, opens: dt.datetime) -> dt.datetime:
+    """The first instant at or after ``opens`` inside the window's daily service hours (T-APP-3): a window that
+    opens at 00:00 for a channel served from 10:00 really opens at 10:00."""
+    if window.service_from is None or daterules.within_daily_hours(opens, window.service_from, window.service_until):
+        return opens
+    local = clock.localtime(opens)
+    day = local.date() if local.time() < window.service_from else local.date() + dt.timedelta(days=1)
+    return clock.at(day, window.service_from)
+
+
 def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: dt.datetime) -> Refusal:
-    """Why no window of this channel is open now: not yet, no longer (and where to go instead), or never."""
+    """Why no window of this channel is open now: not yet, no longer (and where to go instead), or never.
+
+    When this channel has closed while another channel still takes the slot, the refusal cites the rule that
+    closed this channel (S-FC-2, T-APP-2: "online until D-7 / D-22") and points to the other channel; when the
+    other channel's window is a phase of its own (Kodaira's last-minute phase, K-LM-1: "from D-7, counter only,
+    the online system refuses"), it cites that phase's rule, which is the one that says so.
+    """
     mine = [_bounds(w, unit, slot) for w in rules.windows if w.channel == channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)]
     if not mine:
         code = rules.profile.unavailable_channel_rule_id or "channel_unavailable"
@@ -156,7 +175,10 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
     upcoming = sorted((b for b in mine if b.opens and now < b.opens), key=lambda b: b.opens)
     if upcoming:
         first = upcoming[0]
-        return Refusal(first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": _when(first.opens)})
+        opens = _first_served(first.window, first.opens)
+        return Refusal(first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": _when(opens)})
+    closed = sorted((b for b in mine if b.closes and b.closes <= now), key=lambda b: b.closes)
+    last = closed[-1] if closed else None
     elsewhere = [
         _bounds(w, unit, slot) for w in rules.windows
         if w.channel != channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)
@@ -164,10 +186,11 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
     open_elsewhere = [b for b in elsewhere if b.contains(now)]
     if open_elsewhere:
         other = open_elsewhere[0].window
-        return Refusal(other.opens_rule_id, _("Now this slot can only be booked %(channel)s.") % {
+        code = other.opens_rule_id
+        if last is not None and last.window.phase == other.phase:
+            code = last.window.closes_rule_id
+        return Refusal(code, _("Now this slot can only be booked %(channel)s.") % {
             "channel": {"counter": _("at the counter"), "phone": _("by telephone"), "online": _("online")}[other.channel]})
-    closed = sorted((b for b in mine if b.closes), key=lambda b: b.closes)
-    last = closed[-1] if closed else None
     if last is None:
         return Refusal("window_closed", _("This slot cannot be booked."))
     return Refusal(last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": _when(last.closes)})
@@ -200,6 +223,12 @@ def evaluate(
         return decision
     if user.account_kind == "staff":
         decision.refusals.append(Refusal("staff_account", _("Staff accounts book for residents through the counter console.")))
+        return decision
+    if channel not in Channel.values:
+        decision.refusals.append(Refusal("channel_unavailable", _("Unknown booking channel.")))
+        return decision
+    if not unit.is_active:
+        decision.refusals.append(Refusal("unit_unavailable", _("This unit is not taking bookings.")))
         return decision
     if not user.is_valid_on(clock.localtime(now).date()):
         decision.refusals.append(Refusal(profile.registration_rule_id or "registration_expired",

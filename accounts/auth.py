@@ -1,0 +1,84 @@
+"""Authentication for the JSON API (django-ninja): personal API tokens and the Django session.
+
+- ``ApiTokenAuth``: ``Authorization: Bearer yoyaku_<prefix>_<secret>`` (accounts.models.ApiToken). A Bearer header
+  that does not name an active token is a 401 at once, even when a session cookie came along: a client that sends
+  a token means that token. Tokens need no CSRF token (a browser never adds the header by itself).
+- ``SessionAuth``: the logged-in browser session. Unsafe methods (POST …) need Django's CSRF token
+  (``X-CSRFToken`` header with the ``csrftoken`` cookie), as django-ninja requires for cookie authentication.
+  Unlike ninja's ``django_auth``, a request without a logged-in session skips the CSRF check, so an anonymous
+  or token client gets the honest 401 rather than a CSRF 403.
+
+``API_AUTH`` is the list the operations use: token first, then session.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
+
+from .models import ApiToken
+
+
+class InvalidToken(AuthenticationError):
+    code = "invalid_token"
+
+    def __init__(self):
+        super().__init__(401, _("This API token is not valid: it is unknown, revoked, or its account is inactive."))
+
+
+class CsrfFailed(HttpError):
+    code = "csrf_failed"
+
+    def __init__(self):
+        super().__init__(403, _("Requests that change something with a session need a CSRF token (X-CSRFToken header)."))
+
+
+class ApiTokenAuth(HttpBearer):
+    def __call__(self, request):
+        header = request.headers.get(self.header)
+        if not header:
+            return None
+        scheme, _sep, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None  # another scheme: not ours, let the session decide
+        return self.authenticate(request, token.strip())
+
+    def authenticate(self, request, token):
+        user = ApiToken.objects.authenticate(token)
+        if user is None:
+            raise InvalidToken()
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """Django's session, with ninja's CSRF check for unsafe methods (only when a session is logged in)."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise CsrfFailed()
+        return request.COOKIES.get(self.param_name)
+
+    def authenticate(self, request, key):
+        return request.user if request.user.is_authenticated else None
+
+
+class Anonymous:
+    """Last in the list of an endpoint that anyone may call: lets the request through as AnonymousUser."""
+
+    def __call__(self, request):
+        return AnonymousUser()
+
+
+API_AUTH = [ApiTokenAuth(), SessionAuth()]
+OPTIONAL_AUTH = [ApiTokenAuth(), SessionAuth(), Anonymous()]
+
+
+def api_user(request):
+    """The user the API request is authenticated as (AnonymousUser on public endpoints without credentials)."""
+    return getattr(request, "auth", None) or AnonymousUser()

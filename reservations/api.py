@@ -1,0 +1,446 @@
+"""The JSON API's operations (issue #3, item 6): thin — parse, call a selector or a service, shape the answer.
+
+Rule decisions come from ``reservations.rules`` (the one rules module) and writes from ``reservations.services``;
+nothing here decides whether a booking is allowed. Error bodies are ``{"code", "message"}`` (see config/api.py).
+"""
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema
+from ninja.responses import Status
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, StrictInt, model_validator
+
+from accounts.auth import API_AUTH, OPTIONAL_AUTH, api_user
+from accounts.models import User
+from config import clock
+from facilities import calendars, selectors
+from facilities.models import Channel, RuleProfile, localized
+from facilities.slots import hours_for, slots_for_day
+
+from . import rules, services
+from .models import Reservation, SlotHold
+
+MAX_ID = 2**63 - 1  # a larger id would overflow the database's bigint: refuse it as malformed (400), never 500
+MAX_AVAILABILITY_DAYS = 62
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
+
+
+class ApiError(Exception):
+    """An error answer: HTTP ``status`` with body ``{"code", "message"}`` (+ ``refusals`` for rule refusals)."""
+
+    def __init__(self, status: int, code: str, message: str, *, refusals: list[rules.Refusal] | None = None):
+        super().__init__(f"{code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.refusals = refusals
+
+    def body(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.refusals is not None:
+            body["refusals"] = [r.as_dict() for r in self.refusals]
+        return body
+
+
+# Schemas ----------------------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    code: str = Field(description="A rule id of RULES.md (K-FC-1, S-FC-2, …) or a short code (bad_request, not_found, slot_taken, …).")
+    message: str = Field(description="In the request's language (Accept-Language; Japanese by default).")
+    refusals: list["RefusalOut"] | None = Field(None, description="422 only: every refusal, the first being code/message.")
+    errors: list[dict] | None = Field(None, description="400 only: which input was malformed and how.")
+
+
+class RefusalOut(Schema):
+    code: str
+    message: str
+
+
+class MunicipalityOut(Schema):
+    slug: str
+    name_ja: str
+    name_en: str
+    phone: str
+    website: str
+
+
+class UnitOut(Schema):
+    id: int
+    code: str
+    name_ja: str
+    name_en: str
+    kind: str = Field(description="room, hall, gym, court or ground.")
+    capacity: int | None
+    surface: str | None = Field(description="artificial_turf, clay, hard, dirt, wood, or null.")
+    has_night_lights: bool
+    features_ja: str
+    features_en: str
+    slot_scheme_kind: str = Field(description="periods (named periods), fixed_length (e.g. 2 hours) or hourly "
+                                              "(whole hours; a booking may take a run of consecutive hours).")
+    slot_minutes: int | None = Field(description="Length of a slot for fixed_length (and 60 for hourly) schemes.")
+
+
+class FacilityOut(Schema):
+    code: str
+    name_ja: str
+    name_en: str
+    kind: str
+    address_ja: str
+    address_en: str
+    phone: str
+    has_parking: bool
+    units: list[UnitOut] = Field(description="Bookable units only.")
+
+
+class ClosureOut(Schema):
+    kind: str = Field(description="weekly, nth_weekday, holidays, annual, dates, or no_hours (no opening hours that day).")
+    description: str
+    note: str
+
+
+class SlotOut(Schema):
+    start: dt.datetime = Field(description="ISO 8601 in Japan time (+09:00). Slots are half-open: [start, end).")
+    end: dt.datetime
+    label: str = Field(description="The period's name (午前/Morning) in the request's language; empty for plain time slots.")
+    state: Literal["open", "booked", "past"] = Field(
+        description="open: free; booked: held by a booking; past: already started. (`lottery` comes with the lottery issue.)")
+    mine: bool | None = Field(description="Authenticated: whether the booking holding this slot is yours. Anonymous: null.")
+    bookable: bool | None = Field(description=(
+        "Authenticated: whether you could book this slot online now. Computed with rules.evaluate(check_limits=False) "
+        "per slot, so monthly limits (K-FC-3, S-FC-4) are not counted here — the booking itself still checks them. "
+        "Anonymous: null."))
+    refusal: RefusalOut | None = Field(description="Authenticated and not bookable: the first reason, with its rule id.")
+
+
+class DayOut(Schema):
+    date: dt.date
+    state: Literal["open", "closed"] = Field(description="closed: a closure day (休館日) or no opening hours; no slots then.")
+    holiday: str | None = Field(description="Name of the national holiday, if any.")
+    closure: ClosureOut | None
+    slots: list[SlotOut]
+
+
+class AvailabilityOut(Schema):
+    model_config = ConfigDict(populate_by_name=True)
+
+    municipality: str
+    unit: UnitOut
+    facility_code: str
+    date_from: dt.date = Field(alias="from")
+    date_to: dt.date = Field(alias="to")
+    authenticated: bool
+    days: list[DayOut]
+
+
+def _strict_iso_date(value):
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("expected a date in the form YYYY-MM-DD")
+        value = dt.date.fromisoformat(value)  # ValueError for 2027-13-45
+        if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+            raise ValueError(f"dates from {EARLIEST_YEAR} to {LATEST_YEAR} only")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_strict_iso_date)]
+
+
+def _iso_datetime_text(value):
+    """ISO 8601 text only: pydantic alone would also take numbers as Unix timestamps."""
+    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value):
+        raise ValueError("expected an ISO 8601 datetime with its offset, e.g. 2027-05-10T09:00:00+09:00")
+    return value
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text)]
+
+
+class ReservationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: StrictInt = Field(ge=1, le=MAX_ID)
+    start: IsoDateTime = Field(description="Aware ISO 8601 datetime, e.g. 2027-05-10T09:00:00+09:00 (naive → 400).")
+    end: IsoDateTime = Field(description="The end of the last slot booked; Tamba's hourly units accept a run of hours.")
+
+    @model_validator(mode="after")
+    def _in_order(self):
+        for moment in (self.start, self.end):
+            if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+                raise ValueError(f"dates from {EARLIEST_YEAR} to {LATEST_YEAR} only")
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class ReservationOut(Schema):
+    id: int
+    unit_id: int
+    start: dt.datetime
+    end: dt.datetime
+    state: str = Field(description="provisional, awaiting_payment, confirmed or cancelled. A provisional Kodaira "
+                                   "booking past its confirmation midnight shows as confirmed (K-FC-4).")
+    origin: str = Field(description="first_come, last_minute (lottery wins come with the lottery issue).")
+    channel: str = Field(description="online, counter or phone.")
+    fee: int | None = Field(description="Yen; null until the fees issue.")
+    pay_by: dt.datetime | None = Field(description="The last minute in which payment is on time (S-PAY-2, T-PAY-1), or null.")
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+
+
+ErrorOut.model_rebuild()
+
+
+# Helpers ----------------------------------------------------------------------------------------------------
+
+
+def _municipality(slug: str):
+    if not SLUG.fullmatch(slug):
+        raise Http404(_("No municipality “%(slug)s” uses this portal.") % {"slug": slug[:50]})
+    return selectors.get_municipality(slug)
+
+
+def _require_resident(user, municipality) -> None:
+    """/reservations is for resident accounts of the municipality in the URL (403 otherwise); same codes and
+    messages as the rules module's own refusals."""
+    if user.municipality_id != municipality.pk:
+        raise ApiError(403, "not_registered_here", _("Your registration is with another municipality."))
+    if user.account_kind == User.AccountKind.STAFF:
+        raise ApiError(403, "staff_account", _("Staff accounts book for residents through the counter console."))
+
+
+def _profile_rules(municipality) -> rules.ProfileRules | None:
+    try:
+        return rules.ProfileRules.of(municipality)
+    except RuleProfile.DoesNotExist:
+        return None
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    return clock.localtime(moment) if moment else None
+
+
+def _unit(unit) -> dict:
+    return {
+        "id": unit.pk, "code": unit.code, "name_ja": unit.name_ja, "name_en": unit.name_en, "kind": unit.kind,
+        "capacity": unit.capacity, "surface": unit.surface or None, "has_night_lights": unit.has_night_lights,
+        "features_ja": unit.features_ja, "features_en": unit.features_en,
+        "slot_scheme_kind": unit.slot_scheme.kind,
+        "slot_minutes": int(unit.slot_scheme.step().total_seconds() // 60) or None,
+    }
+
+
+def _booking(reservation: Reservation, profile_rules, now) -> dict:
+    return {
+        "id": reservation.pk,
+        "unit_id": reservation.unit_id,
+        "start": _local(reservation.starts_at),
+        "end": _local(reservation.ends_at),
+        "state": rules.effective_state(reservation, profile_rules, now) if profile_rules else reservation.state,
+        "origin": reservation.origin,
+        "channel": reservation.channel,
+        "fee": None,
+        "pay_by": _local(reservation.pay_by_last_minute),
+        "created_at": _local(reservation.created_at),
+        "cancelled_at": _local(reservation.cancelled_at),
+    }
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+# Public: municipalities, facilities, availability -----------------------------------------------------------
+
+public = Router(tags=["facilities"])
+
+
+@public.get("/municipalities", response={200: list[MunicipalityOut]}, summary="Municipalities using the portal")
+def list_municipalities(request):
+    return [
+        {"slug": m.slug, "name_ja": m.name_ja, "name_en": m.name_en, "phone": m.phone, "website": m.website}
+        for m in selectors.list_municipalities()
+    ]
+
+
+@public.get("/{muni}/facilities", response={200: list[FacilityOut], 404: ErrorOut}, summary="Facilities and their units")
+def list_facilities(request, muni: str):
+    municipality = _municipality(muni)
+    facilities = selectors.list_facilities(municipality=municipality).prefetch_related("units__slot_scheme")
+    return [
+        {
+            "code": f.code, "name_ja": f.name_ja, "name_en": f.name_en, "kind": f.kind,
+            "address_ja": f.address_ja, "address_en": f.address_en, "phone": f.phone, "has_parking": f.has_parking,
+            "units": [_unit(u) for u in f.units.all()],
+        }
+        for f in facilities
+    ]
+
+
+@public.get(
+    "/{muni}/units/{unit_id}/availability",
+    auth=OPTIONAL_AUTH,
+    response={200: AvailabilityOut, **ERRORS},
+    by_alias=True,
+    summary="A unit's slots, day by day",
+    description=(
+        f"Public (S-FC-1). `from` and `to` are dates (YYYY-MM-DD), both included, at most {MAX_AVAILABILITY_DAYS} "
+        "days (400 `range_too_long` beyond). Every day of the range is listed: a closure day (休館日) or a day "
+        "without opening hours has `state: closed`, a `closure` saying why, and no slots. With a token or a "
+        "session, each slot also says whether *you* could book it online now (`bookable`, `refusal`): computed "
+        "per slot with `rules.evaluate(check_limits=False)`, i.e. without counting monthly limits (K-FC-3, "
+        "S-FC-4), which would cost a query per slot; booking checks them. Without credentials these are null."
+    ),
+    openapi_extra={"security": [{}]},  # appended to the two schemes: credentials are optional here
+)
+def unit_availability(
+    request,
+    muni: str,
+    unit_id: int = Path(..., ge=1, le=MAX_ID),
+    date_from: IsoDate = Query(..., alias="from", description="First day, YYYY-MM-DD."),
+    date_to: IsoDate = Query(..., alias="to", description="Last day (included), YYYY-MM-DD."),
+):
+    municipality = _municipality(muni)
+    if date_to < date_from:
+        raise ApiError(400, "bad_request", _("“to” is before “from”."))
+    if (date_to - date_from).days + 1 > MAX_AVAILABILITY_DAYS:
+        raise ApiError(400, "range_too_long", _("Ask for at most %(days)s days at a time.") % {"days": MAX_AVAILABILITY_DAYS})
+    unit = selectors.get_unit(municipality=municipality, unit_id=unit_id)
+    unit.municipality = municipality  # the rules' messages name it: no extra query
+    facility = unit.facility
+    user = api_user(request)
+    authenticated = user.is_authenticated
+    now = clock.now()
+
+    start, end = clock.at(date_from, dt.time(0)), clock.at(date_to + dt.timedelta(days=1), dt.time(0))
+    holders = dict(
+        SlotHold.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end).values_list("starts_at", "reservation__user_id")
+    )
+    profile_rules = _profile_rules(municipality) if authenticated else None
+    closure_rules = calendars.rules_of(facility)
+    seasons = list(facility.opening_hours.all())
+
+    days = []
+    day = date_from
+    while day <= date_to:
+        closed_by = calendars.closing_rule(closure_rules, day)
+        slots = [] if closed_by else slots_for_day(unit.slot_scheme, hours_for(day, seasons), day)
+        closure = None
+        if closed_by:
+            closure = {"kind": closed_by.kind, "description": closed_by.describe(), "note": closed_by.note}
+        elif not slots:
+            closure = {"kind": "no_hours", "description": _("No opening hours on this day."), "note": ""}
+        days.append({
+            "date": day,
+            "state": "closed" if closure else "open",
+            "holiday": calendars.holiday_name(day),
+            "closure": closure,
+            "slots": [_slot(slot, unit, user, holders, profile_rules, now) for slot in slots],
+        })
+        day += dt.timedelta(days=1)
+
+    return {
+        "municipality": municipality.slug, "unit": _unit(unit), "facility_code": facility.code,
+        "date_from": date_from, "date_to": date_to, "authenticated": authenticated, "days": days,
+    }
+
+
+def _slot(slot, unit, user, holders: dict, profile_rules, now) -> dict:
+    holder = holders.get(slot.starts_at)
+    if slot.starts_at <= now:
+        state = "past"
+    elif holder is not None:
+        state = "booked"
+    else:
+        state = "open"
+    out = {"start": slot.starts_at, "end": slot.ends_at, "label": localized(slot, "label"), "state": state,
+           "mine": None, "bookable": None, "refusal": None}
+    if not user.is_authenticated:
+        return out
+    out["mine"] = holder is not None and holder == user.pk
+    if state == "past":
+        refusal = rules.Refusal("slot_past", _("This slot has already started."))
+    elif state == "booked":
+        refusal = rules.Refusal("slot_taken", _("This slot is already booked."))
+    elif profile_rules is None:
+        refusal = rules.Refusal("channel_unavailable", _("This slot cannot be booked."))
+    else:
+        decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=[slot], channel=Channel.ONLINE,
+                                  now=now, check_limits=False)
+        refusal = decision.refusals[0] if decision.refusals else None
+    out["bookable"] = refusal is None
+    out["refusal"] = refusal.as_dict() if refusal else None
+    return out
+
+
+# Reservations: authenticated residents of the municipality in the URL ------------------------------------------
+
+TENANCY = (
+    " Only resident accounts registered with the municipality in the URL may use it: another municipality's "
+    "account gets 403 `not_registered_here`, a staff account 403 `staff_account`. A booking or unit that is not "
+    "of this municipality, or not yours, is a 404."
+)
+
+bookings = Router(tags=["reservations"], auth=API_AUTH)
+
+
+@bookings.get(
+    "/{muni}/reservations",
+    response={200: list[ReservationOut], **ERRORS},
+    summary="My reservations",
+    description="Yours in this municipality, active and cancelled, newest use date first." + TENANCY,
+)
+def my_reservations(request, muni: str):
+    municipality = _municipality(muni)
+    user = api_user(request)
+    _require_resident(user, municipality)
+    now = clock.now()
+    profile_rules = _profile_rules(municipality)
+    mine = Reservation.objects.of(municipality).for_user(user).order_by("-starts_at", "-id")
+    return [_booking(r, profile_rules, now) for r in mine]
+
+
+@bookings.post(
+    "/{muni}/reservations",
+    response={201: ReservationOut, **ERRORS, 409: ErrorOut, 422: ErrorOut},
+    summary="Book slots (online, first come)",
+    description=(
+        "Books the unit's slots that exactly tile [start, end) through the online channel. 201 with the booking; "
+        "422 when a rule refuses (`code` is the rule id, e.g. K-FC-1, S-FC-2, T-APP-3; `refusals` lists them "
+        "all); 409 `slot_taken` when someone holds one of the slots; 400 for malformed input (naive datetimes, "
+        "end before start, unknown fields)." + TENANCY
+    ),
+)
+def book(request, muni: str, payload: ReservationIn):
+    municipality = _municipality(muni)
+    user = api_user(request)
+    _require_resident(user, municipality)
+    unit = selectors.get_unit(municipality=municipality, unit_id=payload.unit_id)
+    reservation = services.book(user=user, unit=unit, starts_at=payload.start, ends_at=payload.end, channel=Channel.ONLINE)
+    return Status(201, _booking(reservation, None, clock.now()))
+
+
+@bookings.post(
+    "/{muni}/reservations/{reservation_id}/cancel",
+    response={200: ReservationOut, **ERRORS, 422: ErrorOut},
+    summary="Cancel my reservation online",
+    description=(
+        "Where the municipality allows it online (Kodaira: on the day it was made, K-FC-4; Shiroi: until paid, "
+        "S-PAY-3; Tamba: at the center, T-CAN-1). 422 with the rule id otherwise." + TENANCY
+    ),
+)
+def cancel(request, muni: str, reservation_id: int = Path(..., ge=1, le=MAX_ID)):
+    municipality = _municipality(muni)
+    user = api_user(request)
+    _require_resident(user, municipality)
+    if not Reservation.objects.of(municipality).for_user(user).filter(pk=reservation_id).exists():
+        raise Http404(_("You have no such reservation here."))
+    try:
+        reservation = services.cancel_online(user=user, reservation_id=reservation_id)
+    except Reservation.DoesNotExist:
+        raise Http404(_("You have no such reservation here.")) from None
+    return _booking(reservation, None, clock.now())

@@ -1,0 +1,232 @@
+"""Reads for the resident's booking pages: the confirm page and "my bookings".
+
+Always for one municipality, passed explicitly (tenant scoping), and for the logged-in user. Whether something
+may be booked or cancelled is asked of ``reservations.rules`` (evaluate, cancel_refusal, effective_state); this
+module only shapes the answers for the screen.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from config import clock
+from facilities.models import ACTIVE_STATES, BookingState, Channel, Municipality, Phase, RuleProfile, Unit
+from facilities.selectors import holds_between, span_param
+from facilities.slots import Slot, hours_for, slots_for_day
+
+from . import rules
+from .models import Reservation
+
+EARLIER_SHOWN = 50  # past and cancelled bookings listed under "my bookings", most recent first
+UNPAID_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
+
+
+def profile_rules(municipality_id: int) -> rules.ProfileRules | None:
+    try:
+        return rules.ProfileRules.of(municipality_id)
+    except RuleProfile.DoesNotExist:
+        return None
+
+
+def no_profile_refusal() -> rules.Refusal:
+    return rules.Refusal("channel_unavailable", _("This municipality does not take bookings online yet."))
+
+
+# The confirm page ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunEnd:
+    """An end time the resident may choose for a run of whole hours (Tamba, T-USE-1)."""
+
+    param: str  # HHMM, as the ?until= parameter spells it
+    ends_at: dt.datetime
+    hours: int
+    selected: bool
+
+
+@dataclass
+class BookingRequest:
+    unit: Unit
+    day: dt.date
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    slots: list[Slot] = field(default_factory=list)
+    refusals: list[rules.Refusal] = field(default_factory=list)
+    decision: rules.Decision | None = None
+    mine: int | None = None  # the user's own booking that already holds (part of) this time
+    taken: bool = False  # someone else's booking holds (part of) this time
+    run_ends: list[RunEnd] = field(default_factory=list)
+    profile: RuleProfile | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is not None and self.decision.allowed and not self.taken and self.mine is None
+
+    @property
+    def span_param(self) -> str:
+        return span_param(self.starts_at, self.ends_at)
+
+    @property
+    def hours(self) -> float:
+        return (self.ends_at - self.starts_at) / dt.timedelta(hours=1)
+
+    @property
+    def state_label(self) -> str:
+        return BookingState(self.decision.initial_state).label if self.decision and self.decision.initial_state else ""
+
+    @property
+    def pay_by_last_minute(self) -> dt.datetime | None:
+        """The last minute in which payment is on time (the rules give the first late instant)."""
+        if self.decision is None or self.decision.pay_by is None:
+            return None
+        return self.decision.pay_by - dt.timedelta(minutes=1)
+
+    @property
+    def cancellable_online(self) -> bool:
+        """Whether the profile lets the resident cancel a booking in its initial state online (K-FC-4, S-PAY-3)."""
+        return bool(self.profile and self.decision and self.decision.initial_state in self.profile.online_cancellable())
+
+    @property
+    def phase_label(self) -> str:
+        return Phase(self.decision.phase).label if self.decision and self.decision.phase else ""
+
+
+def _run_ends(unit: Unit, day: dt.date, first: Slot, chosen_end: dt.datetime, holds: dict, now: dt.datetime) -> list[RunEnd]:
+    """End times that make [first.start, end) a run of free consecutive whole hours of the unit that day."""
+    offered = slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
+    ends = []
+    previous_end = None
+    for slot in offered:
+        if slot.starts_at < first.starts_at:
+            continue
+        if slot.starts_at in holds or slot.starts_at <= now or (previous_end and slot.starts_at != previous_end):
+            break
+        previous_end = slot.ends_at
+        hours = round((slot.ends_at - first.starts_at) / dt.timedelta(hours=1))
+        ends.append(RunEnd(span_param(first.starts_at, slot.ends_at).split("-")[1], slot.ends_at, hours, slot.ends_at == chosen_end))
+    return ends
+
+
+def booking_request(*, unit: Unit, user, starts_at: dt.datetime, ends_at: dt.datetime) -> BookingRequest:
+    """What the rules say about ``user`` booking [starts_at, ends_at) of ``unit`` online now.
+
+    Queries: the holds of that day (one), and the rule profile with its windows and limits (three) plus the
+    limit counts, only when the time is a free slot of the unit.
+    """
+    now = clock.now()
+    day = clock.localtime(starts_at).date()
+    request = BookingRequest(unit=unit, day=day, starts_at=starts_at, ends_at=ends_at)
+    try:
+        request.slots = rules.resolve_slots(unit, starts_at, ends_at)
+    except rules.SlotRequestError as error:
+        request.refusals = [error.refusal]
+        return request
+    holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)))
+    for slot in request.slots:
+        if slot.starts_at in holds:
+            reservation_id, holder_id = holds[slot.starts_at]
+            if holder_id == user.pk:
+                request.mine = reservation_id
+            else:
+                request.taken = True
+    if unit.slot_scheme.allows_runs:
+        request.run_ends = _run_ends(unit, day, request.slots[0], request.slots[-1].ends_at, holds, now)
+    if request.mine is not None or request.taken:
+        return request
+    loaded = profile_rules(unit.municipality_id)
+    if loaded is None:
+        request.refusals = [no_profile_refusal()]
+        return request
+    request.profile = loaded.profile
+    request.decision = rules.evaluate(
+        rules=loaded, user=user, unit=unit, slots=request.slots, channel=Channel.ONLINE, now=now, check_limits=True
+    )
+    request.refusals = list(request.decision.refusals)
+    return request
+
+
+# My bookings -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BookingRow:
+    reservation: Reservation
+    state: str  # rules.effective_state: a provisional booking past its confirmation instant shows confirmed
+    cancel_refusal: rules.Refusal | None
+    upcoming: bool
+    profile: RuleProfile | None = None
+
+    @property
+    def state_label(self) -> str:
+        return BookingState(self.state).label
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.cancel_refusal is None
+
+    @property
+    def pay_by_last_minute(self) -> dt.datetime | None:
+        """Shown while the booking is unpaid; the deadline is stored as the first late instant."""
+        return self.reservation.pay_by_last_minute if self.state in UNPAID_STATES else None
+
+    @property
+    def confirm_at(self) -> dt.datetime | None:
+        """When a provisional booking becomes confirmed by itself (K-FC-4), while that is still ahead."""
+        return self.reservation.confirm_at if self.state == BookingState.PROVISIONAL else None
+
+    @property
+    def confirm_rule_id(self) -> str:
+        return self.profile.confirm_rule_id if self.profile else ""
+
+    @property
+    def day(self) -> dt.date:
+        return clock.localtime(self.reservation.starts_at).date()
+
+
+@dataclass
+class MyBookings:
+    upcoming: list[BookingRow]
+    earlier: list[BookingRow]
+    earlier_limit: int = EARLIER_SHOWN
+
+
+def _my_reservations(*, municipality: Municipality, user):
+    return Reservation.objects.of(municipality).for_user(user).select_related("unit", "unit__facility")
+
+
+def _row(reservation: Reservation, loaded: rules.ProfileRules | None, now: dt.datetime) -> BookingRow:
+    if loaded is None:  # no profile: nothing to cancel online (bookings cannot have been made online either)
+        refusal = None if not reservation.is_active else no_profile_refusal()
+        state = reservation.state
+    else:
+        state = rules.effective_state(reservation, loaded, now)
+        refusal = rules.cancel_refusal(reservation, loaded, now)
+    upcoming = reservation.is_active and reservation.ends_at > now
+    return BookingRow(reservation, state, refusal, upcoming, loaded.profile if loaded else None)
+
+
+def my_bookings(*, municipality: Municipality, user) -> MyBookings:
+    """The user's bookings in this municipality: upcoming active ones first (soonest first), then past and
+    cancelled ones (most recent first, the last EARLIER_SHOWN). Four to six queries."""
+    now = clock.now()
+    mine = _my_reservations(municipality=municipality, user=user)
+    upcoming = list(mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id"))
+    earlier = list(
+        mine.exclude(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("-starts_at", "-id")[:EARLIER_SHOWN]
+    )
+    loaded = profile_rules(municipality.id) if (upcoming or earlier) else None
+    return MyBookings(
+        upcoming=[_row(r, loaded, now) for r in upcoming],
+        earlier=[_row(r, loaded, now) for r in earlier],
+    )
+
+
+def get_my_booking(*, municipality: Municipality, user, booking_id: int) -> BookingRow:
+    """One of the user's bookings in this municipality; 404 for anyone else's or another municipality's."""
+    reservation = _my_reservations(municipality=municipality, user=user).filter(pk=booking_id).first()
+    if reservation is None:
+        raise Http404(_("You have no such booking here."))
+    return _row(reservation, profile_rules(municipality.id), clock.now())

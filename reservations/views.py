@@ -1,0 +1,197 @@
+"""The resident's booking pages: confirm a slot, my bookings, cancel a booking.
+
+Thin: parse the address, call a selector (reads) or a service (writes), render. Every POST answers with a
+redirect when it changed something (Post/Redirect/Get), so the back button and a refresh never book twice;
+a refused or lost booking re-renders the confirm page with the reasons (422, 409), never a 500.
+Pages are ``never_cache``: going back to a grid or a confirm page fetches it again and shows the slot as it is.
+"""
+
+import datetime as dt
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from config import clock
+from facilities import selectors as facility_selectors
+from facilities.models import Channel, Municipality, RuleProfile, Unit
+from facilities.views import BadInput, bad_request, parse_day
+
+from . import selectors, services
+from .models import Reservation
+
+SPAN = re.compile(r"^(\d{2})(\d{2})-(\d{2})(\d{2})$")
+HHMM = re.compile(r"^(\d{2})(\d{2})$")
+
+
+def _at(day: dt.date, hours: str, minutes: str, *, end: bool) -> dt.datetime:
+    h, m = int(hours), int(minutes)
+    if end and (h, m) == (24, 0):
+        return clock.at(day + dt.timedelta(days=1), dt.time(0))
+    if h > 23 or m > 59:
+        raise BadInput(_("“%(text)s” is not a time of day.") % {"text": f"{hours}{minutes}"})
+    return clock.at(day, dt.time(h, m))
+
+
+def parse_span(day: dt.date, text: str) -> tuple[dt.datetime, dt.datetime]:
+    match = SPAN.match(text)
+    if not match:
+        raise BadInput(_("“%(text)s” is not a time span. Use the form HHMM-HHMM, e.g. 0900-1200.") % {"text": text})
+    starts_at = _at(day, match[1], match[2], end=False)
+    ends_at = _at(day, match[3], match[4], end=True)
+    if ends_at <= starts_at:
+        raise BadInput(_("The end of “%(text)s” is not after its start.") % {"text": text})
+    return starts_at, ends_at
+
+
+def parse_until(day: dt.date, starts_at: dt.datetime, text: str) -> dt.datetime:
+    match = HHMM.match(text)
+    if not match:
+        raise BadInput(_("“%(text)s” is not a time. Use the form HHMM, e.g. 1300.") % {"text": text})
+    ends_at = _at(day, match[1], match[2], end=True)
+    if ends_at <= starts_at:
+        raise BadInput(_("The end time must be after the start time."))
+    return ends_at
+
+
+def _week_start(request, day: dt.date) -> dt.date:
+    """The first day of the week grid the resident came from (?week=), so "back to the week" returns there;
+    the booked day when absent, malformed or not within seven days before it."""
+    try:
+        start = parse_day(request.GET.get("week", ""))
+    except BadInput:
+        return day
+    return start if start <= day < start + dt.timedelta(days=7) else day
+
+
+def _week_url(municipality: Municipality, unit: Unit, start: dt.date) -> str:
+    return reverse("facilities:unit_week", args=[municipality.slug, unit.id, start.isoformat()])
+
+
+def _confirm_url(municipality: Municipality, unit: Unit, day: dt.date, span: str, week: dt.date) -> str:
+    url = reverse("reservations:confirm", args=[municipality.slug, unit.id, day.isoformat(), span])
+    return f"{url}?week={week.isoformat()}"
+
+
+def _describe(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> dict:
+    start, end = clock.localtime(starts_at), clock.localtime(ends_at)
+    return {
+        "facility": unit.facility.name,
+        "unit": unit.name,
+        "date": date_format(start.date(), "DATE_FORMAT"),
+        "start": f"{start:%H:%M}",
+        "end": "24:00" if end.date() > start.date() and end.time() == dt.time(0) else f"{end:%H:%M}",
+    }
+
+
+def _render_confirm(request, municipality, unit, booking, week, *, status=200, just_taken=False):
+    return render(
+        request,
+        "reservations/confirm.html",
+        {
+            "municipality": municipality,
+            "unit": unit,
+            "booking": booking,
+            "week": week,
+            "week_url": _week_url(municipality, unit, week),
+            "just_taken": just_taken,
+        },
+        status=status,
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request, municipality, unit_id, day, span):
+    muni = facility_selectors.get_municipality(municipality)
+    unit = facility_selectors.get_unit(municipality=muni, unit_id=unit_id)
+    try:
+        use_date = parse_day(day)
+        starts_at, ends_at = parse_span(use_date, span)
+        week = _week_start(request, use_date)
+        if request.method != "POST" and "until" in request.GET:
+            # The no-JavaScript end-time picker (Tamba, T-USE-1): go to the canonical address of that run.
+            ends_at = parse_until(use_date, starts_at, request.GET["until"])
+            span = facility_selectors.span_param(starts_at, ends_at)
+            return redirect(_confirm_url(muni, unit, use_date, span, week))
+    except BadInput as error:
+        return bad_request(request, str(error))
+
+    if request.method == "POST":
+        return _book(request, muni, unit, starts_at, ends_at, week)
+
+    booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
+    if booking.mine is not None:
+        # Back from "my bookings" lands here: there is nothing left to confirm, so show the week with the slot
+        # as the resident's own (a redirect, so going back further still works).
+        messages.info(request, _("You have booked this slot (booking no. %(id)s).") % {"id": booking.mine})
+        return redirect(_week_url(muni, unit, week))
+    return _render_confirm(request, muni, unit, booking, week)
+
+
+def _book(request, muni, unit, starts_at, ends_at, week):
+    try:
+        reservation = services.book(
+            user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=Channel.ONLINE
+        )
+    except services.SlotTaken:
+        booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
+        if booking.mine is not None:
+            # The same form sent twice (a double click, a resubmitted page): the first one booked it.
+            messages.info(request, _("This slot is already yours (booking no. %(id)s).") % {"id": booking.mine})
+            return redirect("reservations:my_bookings", municipality=muni.slug)
+        booking.taken = True
+        return _render_confirm(request, muni, unit, booking, week, status=409, just_taken=True)
+    except (services.BookingRefused, RuleProfile.DoesNotExist) as error:
+        booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
+        booking.decision = None  # what the booking itself answered wins over a fresh look
+        refusals = error.refusals if isinstance(error, services.BookingRefused) else [selectors.no_profile_refusal()]
+        booking.refusals = refusals
+        return _render_confirm(request, muni, unit, booking, week, status=422)
+    messages.success(
+        request,
+        _("Booked: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
+        % {**_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
+    )
+    return redirect("reservations:my_bookings", municipality=muni.slug)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def my_bookings(request, municipality):
+    muni = facility_selectors.get_municipality(municipality)
+    bookings = selectors.my_bookings(municipality=muni, user=request.user)
+    return render(request, "reservations/my_bookings.html", {"municipality": muni, "bookings": bookings})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def cancel(request, municipality, booking_id):
+    muni = facility_selectors.get_municipality(municipality)
+    row = selectors.get_my_booking(municipality=muni, user=request.user, booking_id=booking_id)
+    if request.method == "POST":
+        reservation = row.reservation
+        try:
+            services.cancel_online(user=request.user, reservation_id=reservation.id)
+        except services.BookingRefused as error:
+            for refusal in error.refusals:
+                messages.error(request, _("Not cancelled: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})
+        except Reservation.DoesNotExist:  # gone between the look-up and the lock
+            messages.error(request, _("This booking no longer exists."))
+        else:
+            messages.success(
+                request,
+                _("Cancelled: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
+                % {**_describe(reservation.unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
+            )
+        return redirect("reservations:my_bookings", municipality=muni.slug)
+    return render(request, "reservations/cancel.html", {"municipality": muni, "row": row})

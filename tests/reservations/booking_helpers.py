@@ -1,0 +1,113 @@
+"""Helpers for the booking-rule tests: the demo data seeded once per module, Japan-time instants, and
+``attempt(...)``, which books through ``services.book`` at a given instant and returns the reservation or the
+refusal codes (rule ids).
+
+Import the fixture into a test module with ``from tests.reservations.booking_helpers import seeded  # noqa: F401``
+and use it beside ``db``.
+"""
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+from accounts.models import User
+from config import clock
+from facilities.models import Unit
+from reservations import services
+from reservations.models import Reservation, SlotHold
+
+JST = ZoneInfo("Asia/Tokyo")
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def jst(year, month, day, hour=0, minute=0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=JST)
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """``seed_demo`` once per test module, inside a transaction that is rolled back after the module's last test.
+
+    Each test's own transaction (the ``db`` fixture) is a savepoint inside it, so tests see the demo data and
+    never each other's rows. Not for ``transaction=True`` tests.
+    """
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def unit(municipality: str, facility: str, code: str) -> Unit:
+    """A demo unit loaded as the pages load it: its facility's closure rules and hours come along (K-FC-1)."""
+    return (
+        Unit.objects.select_related("facility", "facility__closure_calendar", "municipality", "slot_scheme")
+        .prefetch_related("facility__closure_calendar__rules", "facility__opening_hours", "slot_scheme__periods")
+        .get(municipality__slug=municipality, facility__code=facility, code=code)
+    )
+
+
+def user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def make_user(municipality: str, username: str, **fields) -> User:
+    """A resident registration of ``municipality`` valid for a long time (the demo accounts expire:
+    Shiroi on 2027-03-31, S-REG-3)."""
+    from facilities.models import Municipality
+
+    kinds = {"kodaira": "group", "shiroi": "individual", "tamba": "card_holder"}
+    fields.setdefault("account_kind", kinds.get(municipality, "individual"))
+    fields.setdefault("valid_from", dt.date(2020, 1, 1))
+    fields.setdefault("valid_until", dt.date(2099, 3, 31))
+    return User.objects.create(username=username, municipality=Municipality.objects.get(slug=municipality), **fields)
+
+
+def attempt(moment: dt.datetime, *, user, unit, day: dt.date, start: str, end: str, channel="online", booked_by=None):
+    """Book ``unit`` on ``day`` from ``start`` to ``end`` (``"09:00"``) at ``moment``: the Reservation, or the
+    list of refusal codes when the rules say no (``["slot_taken"]`` when someone holds the slot)."""
+    starts_at = clock.at(day, dt.time.fromisoformat(start))
+    ends_at = clock.at(day, dt.time.fromisoformat(end))
+    with time_machine.travel(moment, tick=False):
+        try:
+            return services.book(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel, booked_by=booked_by)
+        except services.BookingError as error:
+            return [refusal.code for refusal in error.refusals]
+
+
+def book(moment, **kwargs) -> Reservation:
+    """Like ``attempt`` but the booking must succeed."""
+    result = attempt(moment, **kwargs)
+    assert isinstance(result, Reservation), f"refused: {result}"
+    return result
+
+
+def make_lottery_win(*, user, unit, day: dt.date, start: str, end: str, state="confirmed") -> Reservation:
+    """A lottery win (issue #4 makes these): a Reservation of origin "lottery" holding its slots."""
+    starts_at = clock.at(day, dt.time.fromisoformat(start))
+    ends_at = clock.at(day, dt.time.fromisoformat(end))
+    reservation = Reservation.objects.create(
+        municipality_id=unit.municipality_id, unit=unit, user=user, starts_at=starts_at, ends_at=ends_at,
+        slot_count=1, state=state, origin="lottery", channel="online", created_at=starts_at - dt.timedelta(days=60),
+    )
+    SlotHold.objects.create(reservation=reservation, unit=unit, starts_at=starts_at)
+    return reservation
+
+
+def cancel_at(moment: dt.datetime, *, user, reservation):
+    """Cancel online at ``moment``: the Reservation, or the refusal codes."""
+    with time_machine.travel(moment, tick=False):
+        try:
+            return services.cancel_online(user=user, reservation_id=reservation.pk)
+        except services.BookingError as error:
+            return [refusal.code for refusal in error.refusals]

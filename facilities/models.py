@@ -655,3 +655,17 @@ class BookingLimit(models.Model):
         unknown = self.origins() - set(Phase.values)
         if unknown:
             raise ValidationError({"counted_origins": _("Unknown origins: %(origins)s") % {"origins": ", ".join(sorted(unknown))}})
+
+
+class CatalogueVersion(models.Model):
+    """One row whose number goes up whenever facility or rule data changes (facilities.cache).
+
+    Per-process caches of units and rule profiles compare it — one primary-key read per request — so a change made
+    in the admin through any web worker reaches every worker at once.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("catalogue version")

@@ -18,7 +18,7 @@ from config import clock
 from reservations import rules as booking_rules
 from reservations.models import SlotHold
 
-from . import calendars
+from . import cache, calendars
 from .models import Channel, ClosureRule, Facility, Municipality, OpeningHours, RuleProfile, SchemePeriod, Unit
 from .slots import Slot, hours_for, slots_for_day
 
@@ -94,7 +94,12 @@ def get_facility(*, municipality: Municipality, code: str) -> Facility:
 
 
 def get_unit(*, municipality: Municipality, unit_id: int) -> Unit:
-    unit = _unit_queryset().of(municipality).filter(pk=unit_id, is_active=True).first()
+    """The unit with everything its slots need; cached per process until the catalogue changes (facilities.cache).
+    Treat it as read-only: other requests share it."""
+    unit = cache.cached(
+        ("unit", municipality.pk, unit_id),
+        lambda: _unit_queryset().of(municipality).filter(pk=unit_id, is_active=True).first(),
+    )
     if unit is None:
         raise Http404(_("This municipality has no such facility unit."))
     return unit

@@ -13,7 +13,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from config import clock
-from facilities import calendars, daterules
+from facilities import cache, calendars, daterules
 from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, BookingWindow, Channel, Phase, RuleProfile, Unit
 from facilities.slots import Slot, hours_for, slots_for_day
 
@@ -64,8 +64,12 @@ class ProfileRules:
 
     @classmethod
     def of(cls, municipality) -> "ProfileRules":
-        profile = RuleProfile.objects.prefetch_related("windows", "limits").get(municipality=municipality)
-        return cls(profile)
+        """Cached per process until the catalogue changes (facilities.cache): the profile changes rarely."""
+        municipality_id = getattr(municipality, "pk", municipality)
+        return cache.cached(
+            ("profile", municipality_id),
+            lambda: cls(RuleProfile.objects.prefetch_related("windows", "limits").get(municipality_id=municipality_id)),
+        )
 
 
 # Slots ------------------------------------------------------------------------------------------------------

@@ -127,6 +127,7 @@ def test_availability__queries_do_not_grow_with_the_range(api, demo):
     counts = []
     with time_machine.travel(at(2027, 4, 1, 10, 0), tick=False):
         api.get("/api/v1/tamba/reservations", token=token)  # the token's first use writes last_used_at
+        api.get(f"/api/v1/tamba/units/{room.id}/availability?from=2027-05-01&to=2027-05-01", token=token)  # fills the cache
         for last_day in ("2027-05-07", "2027-07-01"):
             with CaptureQueriesContext(connection) as queries:
                 status, body = api.get(f"/api/v1/tamba/units/{room.id}/availability?from=2027-05-01&to={last_day}", token=token)

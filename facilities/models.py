@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config import clock
 
@@ -543,8 +544,8 @@ class BookingWindow(models.Model):
     profile = models.ForeignKey(RuleProfile, on_delete=models.CASCADE, related_name="windows")
     phase = models.CharField(_("phase"), max_length=20, choices=Phase.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    opens = models.CharField(_("opens"), max_length=40, validators=[validate_date_rule])
-    closes = models.CharField(_("closes"), max_length=40, validators=[validate_date_rule])
+    opens = models.CharField(pgettext_lazy("booking window", "opens"), max_length=40, validators=[validate_date_rule])
+    closes = models.CharField(pgettext_lazy("booking window", "closes"), max_length=40, validators=[validate_date_rule])
     opens_rule_id = models.CharField(_("rule id of the opening"), max_length=20)
     closes_rule_id = models.CharField(_("rule id of the closing"), max_length=20)
     service_from = models.TimeField(_("daily service from"), null=True, blank=True)

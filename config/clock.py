@@ -8,6 +8,9 @@ import datetime as dt
 
 from django.utils import timezone
 
+# The years the portal accepts in addresses and input: outside them a date is a typo, and far dates overflow.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
 
 def now() -> dt.datetime:
     """The current instant, timezone-aware."""

@@ -37,9 +37,7 @@ class Bilingual(models.Model):
 
     @property
     def name(self) -> str:
-        if (get_language() or "ja").startswith("en") and self.name_en:
-            return self.name_en
-        return self.name_ja
+        return localized(self, "name")
 
     def __str__(self) -> str:
         return self.name_ja

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch
 from django.http import Http404
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from config import clock
@@ -19,7 +18,7 @@ from reservations import rules as booking_rules
 from reservations.models import SlotHold
 
 from . import cache, calendars
-from .models import Channel, ClosureRule, Facility, Municipality, OpeningHours, RuleProfile, SchemePeriod, Unit
+from .models import Channel, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, Unit, localized
 from .slots import Slot, hours_for, slots_for_day
 
 
@@ -176,9 +175,7 @@ class Row:
     @property
     def label(self) -> str:
         """The period name (午前/Morning) in the current language; empty for plain time slots."""
-        if (get_language() or "ja").startswith("en") and self.label_en:
-            return self.label_en
-        return self.label_ja
+        return localized(self, "label")
 
 
 @dataclass
@@ -225,7 +222,7 @@ def holds_between(*, unit: Unit, start: dt.datetime, end: dt.datetime) -> dict[d
     return {starts_at: (reservation_id, user_id) for starts_at, reservation_id, user_id in rows}
 
 
-class _OnlineRules:
+class OnlineRules:
     """Asks the rules module, for each free cell, whether ``user`` may book it online now.
 
     The grid calls ``rules.evaluate(check_limits=False)``: the windows, service hours and registration checks
@@ -236,19 +233,37 @@ class _OnlineRules:
 
     def __init__(self, unit: Unit, user):
         self.unit, self.user, self.now = unit, user, clock.now()
-        try:
-            self.profile_rules = booking_rules.ProfileRules.of(unit.municipality_id)
-        except RuleProfile.DoesNotExist:
-            self.profile_rules = None
+        self.profile_rules = booking_rules.ProfileRules.find(unit.municipality_id)
 
     def refusals(self, slot: Slot) -> list:
         if self.profile_rules is None:
-            return [booking_rules.Refusal("channel_unavailable", str(_("This municipality does not take bookings online yet.")))]
+            return [booking_rules.no_profile_refusal()]
         decision = booking_rules.evaluate(
             rules=self.profile_rules, user=self.user, unit=self.unit, slots=[slot], channel=Channel.ONLINE,
             now=self.now, check_limits=False,
         )
         return decision.refusals
+
+
+def unit_days(*, unit: Unit, first: dt.date, count: int) -> list[DayInfo]:
+    """``count`` days from ``first``: closure, holiday and the slots offered (the week grid and the API)."""
+    rules = calendars.rules_of(unit.facility)
+    today = clock.today()
+    return [_day_info(unit, first + dt.timedelta(days=i), rules, today) for i in range(count)]
+
+
+def slot_cell(slot: Slot, *, holds: dict, now: dt.datetime, user_id: int | None = None, online: OnlineRules | None = None) -> Cell:
+    """The state of one offered slot: past, held (mine or booked), or free (open, or not bookable for the user)."""
+    if slot.starts_at <= now:
+        return Cell(SlotState.PAST, slot)
+    if slot.starts_at in holds:
+        reservation_id, holder_id = holds[slot.starts_at]
+        if user_id is not None and holder_id == user_id:
+            return Cell(SlotState.MINE, slot, reservation_id=reservation_id)
+        return Cell(SlotState.BOOKED, slot)
+    if online is not None and (refusals := online.refusals(slot)):
+        return Cell(SlotState.NOT_BOOKABLE, slot, refusals=refusals)
+    return Cell(SlotState.OPEN, slot)
 
 
 def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
@@ -258,12 +273,11 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
     free slot is checked against the booking rules: open when they may book it online now, else not bookable
     with the refusals (rule id and message) that say why.
     """
-    rules = calendars.rules_of(unit.facility)
     now = clock.now()
-    days = [_day_info(unit, start + dt.timedelta(days=i), rules, clock.today()) for i in range(7)]
+    days = unit_days(unit=unit, first=start, count=7)
     holds = holds_between(unit=unit, start=clock.at(start, dt.time(0)), end=clock.at(start + dt.timedelta(days=7), dt.time(0)))
     user = user if user is not None and user.is_authenticated else None
-    online = _OnlineRules(unit, user) if user is not None else None
+    online = OnlineRules(unit, user) if user is not None else None
     user_id = user.pk if user is not None else None
     row_keys = sorted({(s.start_time, s.end_time, s.label_ja, s.label_en) for d in days for s in d.slots})
     rows = []
@@ -275,18 +289,8 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
                 cells.append(Cell(SlotState.CLOSED, reason=day.closed_by.note or day.closed_by.get_kind_display()))
             elif slot is None:
                 cells.append(Cell(SlotState.OUTSIDE_HOURS))
-            elif slot.starts_at <= now:
-                cells.append(Cell(SlotState.PAST, slot))
-            elif slot.starts_at in holds:
-                reservation_id, holder_id = holds[slot.starts_at]
-                if user_id is not None and holder_id == user_id:
-                    cells.append(Cell(SlotState.MINE, slot, reservation_id=reservation_id))
-                else:
-                    cells.append(Cell(SlotState.BOOKED, slot))
-            elif online is not None and (refusals := online.refusals(slot)):
-                cells.append(Cell(SlotState.NOT_BOOKABLE, slot, refusals=refusals))
             else:
-                cells.append(Cell(SlotState.OPEN, slot))
+                cells.append(slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online))
         rows.append(Row(starts, ends, label_ja, label_en, cells))
     return WeekGrid(
         unit=unit,

@@ -17,7 +17,7 @@ from config import clock
 
 from . import selectors
 
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+EARLIEST_YEAR, LATEST_YEAR = clock.EARLIEST_YEAR, clock.LATEST_YEAR
 
 
 class BadInput(ValueError):

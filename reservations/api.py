@@ -15,18 +15,17 @@ from ninja.responses import Status
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, StrictInt, model_validator
 
 from accounts.auth import API_AUTH, OPTIONAL_AUTH, api_user
-from accounts.models import User
 from config import clock
-from facilities import calendars, selectors
-from facilities.models import Channel, RuleProfile, localized
-from facilities.slots import hours_for, slots_for_day
+from facilities import selectors
+from facilities.models import Channel, localized
+from facilities.selectors import SlotState
 
 from . import rules, services
-from .models import Reservation, SlotHold
+from .models import Reservation
 
 MAX_ID = 2**63 - 1  # a larger id would overflow the database's bigint: refuse it as malformed (400), never 500
 MAX_AVAILABILITY_DAYS = 62
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+EARLIEST_YEAR, LATEST_YEAR = clock.EARLIEST_YEAR, clock.LATEST_YEAR
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
 
@@ -208,17 +207,9 @@ def _municipality(slug: str):
 def _require_resident(user, municipality) -> None:
     """/reservations is for resident accounts of the municipality in the URL (403 otherwise); same codes and
     messages as the rules module's own refusals."""
-    if user.municipality_id != municipality.pk:
-        raise ApiError(403, "not_registered_here", _("Your registration is with another municipality."))
-    if user.account_kind == User.AccountKind.STAFF:
-        raise ApiError(403, "staff_account", _("Staff accounts book for residents through the counter console."))
-
-
-def _profile_rules(municipality) -> rules.ProfileRules | None:
-    try:
-        return rules.ProfileRules.of(municipality)
-    except RuleProfile.DoesNotExist:
-        return None
+    refusal = rules.account_refusal(user, municipality.pk)
+    if refusal is not None:
+        raise ApiError(403, refusal.code, refusal.message)
 
 
 def _local(moment: dt.datetime | None) -> dt.datetime | None:
@@ -310,68 +301,57 @@ def unit_availability(
     if (date_to - date_from).days + 1 > MAX_AVAILABILITY_DAYS:
         raise ApiError(400, "range_too_long", _("Ask for at most %(days)s days at a time.") % {"days": MAX_AVAILABILITY_DAYS})
     unit = selectors.get_unit(municipality=municipality, unit_id=unit_id)
-    unit.municipality = municipality  # the rules' messages name it: no extra query
-    facility = unit.facility
     user = api_user(request)
     authenticated = user.is_authenticated
     now = clock.now()
-
-    start, end = clock.at(date_from, dt.time(0)), clock.at(date_to + dt.timedelta(days=1), dt.time(0))
-    holders = dict(
-        SlotHold.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end).values_list("starts_at", "reservation__user_id")
+    holds = selectors.holds_between(
+        unit=unit, start=clock.at(date_from, dt.time(0)), end=clock.at(date_to + dt.timedelta(days=1), dt.time(0))
     )
-    profile_rules = _profile_rules(municipality) if authenticated else None
-    closure_rules = calendars.rules_of(facility)
-    seasons = list(facility.opening_hours.all())
+    online = selectors.OnlineRules(unit, user) if authenticated else None
+    user_id = user.pk if authenticated else None
 
     days = []
-    day = date_from
-    while day <= date_to:
-        closed_by = calendars.closing_rule(closure_rules, day)
-        slots = [] if closed_by else slots_for_day(unit.slot_scheme, hours_for(day, seasons), day)
+    for day in selectors.unit_days(unit=unit, first=date_from, count=(date_to - date_from).days + 1):
         closure = None
-        if closed_by:
-            closure = {"kind": closed_by.kind, "description": closed_by.describe(), "note": closed_by.note}
-        elif not slots:
+        if day.closed_by:
+            closure = {"kind": day.closed_by.kind, "description": day.closed_by.describe(), "note": day.closed_by.note}
+        elif not day.slots:
             closure = {"kind": "no_hours", "description": _("No opening hours on this day."), "note": ""}
+        cells = [selectors.slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online) for slot in day.slots]
         days.append({
-            "date": day,
+            "date": day.date,
             "state": "closed" if closure else "open",
-            "holiday": calendars.holiday_name(day),
+            "holiday": day.holiday,
             "closure": closure,
-            "slots": [_slot(slot, unit, user, holders, profile_rules, now) for slot in slots],
+            "slots": [_slot(cell, authenticated) for cell in cells],
         })
-        day += dt.timedelta(days=1)
 
     return {
-        "municipality": municipality.slug, "unit": _unit(unit), "facility_code": facility.code,
+        "municipality": municipality.slug, "unit": _unit(unit), "facility_code": unit.facility.code,
         "date_from": date_from, "date_to": date_to, "authenticated": authenticated, "days": days,
     }
 
 
-def _slot(slot, unit, user, holders: dict, profile_rules, now) -> dict:
-    holder = holders.get(slot.starts_at)
-    if slot.starts_at <= now:
-        state = "past"
-    elif holder is not None:
-        state = "booked"
-    else:
-        state = "open"
-    out = {"start": slot.starts_at, "end": slot.ends_at, "label": localized(slot, "label"), "state": state,
-           "mine": None, "bookable": None, "refusal": None}
-    if not user.is_authenticated:
+# The grid's cell states (facilities.selectors.SlotState) as the API names them.
+API_STATE = {
+    SlotState.PAST: "past", SlotState.BOOKED: "booked", SlotState.MINE: "booked",
+    SlotState.OPEN: "open", SlotState.NOT_BOOKABLE: "open",
+}
+
+
+def _slot(cell, authenticated: bool) -> dict:
+    slot = cell.slot
+    out = {"start": slot.starts_at, "end": slot.ends_at, "label": localized(slot, "label"),
+           "state": API_STATE[cell.state], "mine": None, "bookable": None, "refusal": None}
+    if not authenticated:
         return out
-    out["mine"] = holder is not None and holder == user.pk
-    if state == "past":
+    out["mine"] = cell.state == SlotState.MINE
+    if cell.state == SlotState.PAST:
         refusal = rules.Refusal("slot_past", _("This slot has already started."))
-    elif state == "booked":
+    elif cell.state in (SlotState.BOOKED, SlotState.MINE):
         refusal = rules.Refusal("slot_taken", _("This slot is already booked."))
-    elif profile_rules is None:
-        refusal = rules.Refusal("channel_unavailable", _("This slot cannot be booked."))
     else:
-        decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=[slot], channel=Channel.ONLINE,
-                                  now=now, check_limits=False)
-        refusal = decision.refusals[0] if decision.refusals else None
+        refusal = cell.refusal
     out["bookable"] = refusal is None
     out["refusal"] = refusal.as_dict() if refusal else None
     return out
@@ -399,7 +379,7 @@ def my_reservations(request, muni: str):
     user = api_user(request)
     _require_resident(user, municipality)
     now = clock.now()
-    profile_rules = _profile_rules(municipality)
+    profile_rules = rules.ProfileRules.find(municipality)
     mine = Reservation.objects.of(municipality).for_user(user).order_by("-starts_at", "-id")
     return [_booking(r, profile_rules, now) for r in mine]
 
@@ -437,9 +417,7 @@ def cancel(request, muni: str, reservation_id: int = Path(..., ge=1, le=MAX_ID))
     municipality = _municipality(muni)
     user = api_user(request)
     _require_resident(user, municipality)
-    if not Reservation.objects.of(municipality).for_user(user).filter(pk=reservation_id).exists():
-        raise Http404(_("You have no such reservation here."))
-    try:
+    try:  # only the user's own bookings are found, and _require_resident tied the user to this municipality
         reservation = services.cancel_online(user=user, reservation_id=reservation_id)
     except Reservation.DoesNotExist:
         raise Http404(_("You have no such reservation here.")) from None

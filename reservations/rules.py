@@ -71,6 +71,28 @@ class ProfileRules:
             lambda: cls(RuleProfile.objects.prefetch_related("windows", "limits").get(municipality_id=municipality_id)),
         )
 
+    @classmethod
+    def find(cls, municipality) -> "ProfileRules | None":
+        """Like ``of``, but None for a municipality that has no rule profile yet (it takes no bookings)."""
+        try:
+            return cls.of(municipality)
+        except RuleProfile.DoesNotExist:
+            return None
+
+
+def no_profile_refusal() -> Refusal:
+    """What a slot of a municipality without a rule profile answers."""
+    return Refusal("channel_unavailable", _("This municipality does not take bookings online yet."))
+
+
+def account_refusal(user, municipality_id: int) -> Refusal | None:
+    """None when ``user`` is a resident account of this municipality; else why they cannot book here."""
+    if user.municipality_id != municipality_id:
+        return Refusal("not_registered_here", _("Your registration is with another municipality."))
+    if user.account_kind == "staff":
+        return Refusal("staff_account", _("Staff accounts book for residents through the counter console."))
+    return None
+
 
 # Slots ------------------------------------------------------------------------------------------------------
 
@@ -189,7 +211,7 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
     if not mine:
         code = rules.profile.unavailable_channel_rule_id or "channel_unavailable"
         return Refusal(code, _("%(municipality)s does not take bookings through this channel (%(channel)s).") % {
-            "municipality": unit.municipality.name, "channel": Channel(channel).label})
+            "municipality": unit.facility.municipality.name, "channel": Channel(channel).label})
     upcoming = sorted((b for b in mine if b.opens and now < b.opens), key=lambda b: b.opens)
     if upcoming:
         first = upcoming[0]
@@ -236,11 +258,9 @@ def evaluate(
     first = slots[0]
     use_date = clock.localtime(first.starts_at).date()
 
-    if user.municipality_id != unit.municipality_id:
-        decision.refusals.append(Refusal("not_registered_here", _("Your registration is with another municipality.")))
-        return decision
-    if user.account_kind == "staff":
-        decision.refusals.append(Refusal("staff_account", _("Staff accounts book for residents through the counter console.")))
+    account = account_refusal(user, unit.municipality_id)
+    if account is not None:
+        decision.refusals.append(account)
         return decision
     if channel not in Channel.values:
         decision.refusals.append(Refusal("channel_unavailable", _("Unknown booking channel.")))

@@ -23,17 +23,6 @@ EARLIER_SHOWN = 50  # past and cancelled bookings listed under "my bookings", mo
 UNPAID_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
 
 
-def profile_rules(municipality_id: int) -> rules.ProfileRules | None:
-    try:
-        return rules.ProfileRules.of(municipality_id)
-    except RuleProfile.DoesNotExist:
-        return None
-
-
-def no_profile_refusal() -> rules.Refusal:
-    return rules.Refusal("channel_unavailable", _("This municipality does not take bookings online yet."))
-
-
 # The confirm page ------------------------------------------------------------------------------------------
 
 
@@ -136,9 +125,9 @@ def booking_request(*, unit: Unit, user, starts_at: dt.datetime, ends_at: dt.dat
         request.run_ends = _run_ends(unit, day, request.slots[0], request.slots[-1].ends_at, holds, now)
     if request.mine is not None or request.taken:
         return request
-    loaded = profile_rules(unit.municipality_id)
+    loaded = rules.ProfileRules.find(unit.municipality_id)
     if loaded is None:
-        request.refusals = [no_profile_refusal()]
+        request.refusals = [rules.no_profile_refusal()]
         return request
     request.profile = loaded.profile
     request.decision = rules.evaluate(
@@ -199,7 +188,7 @@ def _my_reservations(*, municipality: Municipality, user):
 
 def _row(reservation: Reservation, loaded: rules.ProfileRules | None, now: dt.datetime) -> BookingRow:
     if loaded is None:  # no profile: nothing to cancel online (bookings cannot have been made online either)
-        refusal = None if not reservation.is_active else no_profile_refusal()
+        refusal = None if not reservation.is_active else rules.no_profile_refusal()
         state = reservation.state
     else:
         state = rules.effective_state(reservation, loaded, now)
@@ -217,7 +206,7 @@ def my_bookings(*, municipality: Municipality, user) -> MyBookings:
     earlier = list(
         mine.exclude(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("-starts_at", "-id")[:EARLIER_SHOWN]
     )
-    loaded = profile_rules(municipality.id) if (upcoming or earlier) else None
+    loaded = rules.ProfileRules.find(municipality.id) if (upcoming or earlier) else None
     return MyBookings(
         upcoming=[_row(r, loaded, now) for r in upcoming],
         earlier=[_row(r, loaded, now) for r in earlier],
@@ -229,4 +218,4 @@ def get_my_booking(*, municipality: Municipality, user, booking_id: int) -> Book
     reservation = _my_reservations(municipality=municipality, user=user).filter(pk=booking_id).first()
     if reservation is None:
         raise Http404(_("You have no such booking here."))
-    return _row(reservation, profile_rules(municipality.id), clock.now())
+    return _row(reservation, rules.ProfileRules.find(municipality.id), clock.now())

@@ -52,7 +52,9 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
     try:
         with transaction.atomic():
             _lock_user(user)
-            profile_rules = rules.ProfileRules.of(unit.municipality_id)
+            profile_rules = rules.ProfileRules.find(unit.municipality_id)
+            if profile_rules is None:
+                raise BookingRefused([rules.no_profile_refusal()])
             try:
                 slots = rules.resolve_slots(unit, starts_at, ends_at)
             except rules.SlotRequestError as error:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from config import clock
 from facilities import selectors as facility_selectors
-from facilities.models import Channel, Municipality, RuleProfile, Unit
+from facilities.models import Channel, Municipality, Unit
 from facilities.views import BadInput, bad_request, parse_day
 
 from . import selectors, services
@@ -149,11 +149,10 @@ def _book(request, muni, unit, starts_at, ends_at, week):
             return redirect("reservations:my_bookings", municipality=muni.slug)
         booking.taken = True
         return _render_confirm(request, muni, unit, booking, week, status=409, just_taken=True)
-    except (services.BookingRefused, RuleProfile.DoesNotExist) as error:
+    except services.BookingRefused as error:
         booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
         booking.decision = None  # what the booking itself answered wins over a fresh look
-        refusals = error.refusals if isinstance(error, services.BookingRefused) else [selectors.no_profile_refusal()]
-        booking.refusals = refusals
+        booking.refusals = error.refusals
         return _render_confirm(request, muni, unit, booking, week, status=422)
     messages.success(
         request,

@@ -12,11 +12,11 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from config import clock
+from config import clock, sql
 
 
 class User(AbstractUser):
@@ -146,15 +146,39 @@ class ApiTokenQuerySet(models.QuerySet):
         prefix = split_token(token)
         if prefix is None:
             return None
-        row = self.select_related("user").filter(prefix=prefix).first()
-        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _digest(token)):
-            return None
-        if not row.user.is_active:
-            return None
         now = clock.now()
-        if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-            self.model.objects.filter(pk=row.pk).update(last_used_at=now)
-        return row.user
+        adapt = connection.ops.adapt_datetimefield_value
+        user, token_facts = sql.fetch_one(User, _token_user_sql(), [adapt(now - LAST_USED_PRECISION), prefix])
+        if user is None:
+            return None
+        token_id, secret_hash, revoked, stale = token_facts
+        if revoked or not hmac.compare_digest(secret_hash, _digest(token)) or not user.is_active:
+            return None
+        if stale:
+            with connection.cursor() as cursor:
+                cursor.execute(_token_touch_sql(), [adapt(now), token_id])
+        return user
+
+
+# The token look-up runs on every API request. Plain SQL, built once from the models' metadata (config.sql):
+# building the equivalent ORM query (token with select_related user) cost five times the query itself.
+
+
+def _token_user_sql() -> str:
+    """The user owning a token prefix (a whole User, for config.sql.fetch_one), with the token's facts."""
+    quote = connection.ops.quote_name
+    tokens, users = quote(ApiToken._meta.db_table), quote(User._meta.db_table)
+    return (
+        f"SELECT {sql.model_columns(User)}, t.id, t.secret_hash,"
+        f" CASE WHEN t.revoked_at IS NULL THEN 0 ELSE 1 END,"
+        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= %s THEN 1 ELSE 0 END"
+        f" FROM {tokens} t JOIN {users} m ON m.id = t.user_id WHERE t.prefix = %s"
+    )
+
+
+def _token_touch_sql() -> str:
+    quote = connection.ops.quote_name
+    return f"UPDATE {quote(ApiToken._meta.db_table)} SET last_used_at = %s WHERE id = %s"
 
 
 class ApiToken(models.Model):

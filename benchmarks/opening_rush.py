@@ -118,6 +118,33 @@ async def http(port: int, method: str, path: str, headers: dict | None = None, b
     return status, time.perf_counter() - started
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the load generator (this process), gunicorn (master and workers) and
+    PostgreSQL (every postgres process): where the two cores go (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"load generator": sum(os.times()[:2]), "gunicorn": 0.0, "postgresql": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(entry.name) == server_pid or int(fields[1]) == server_pid:  # fields[1]: the parent pid
+            used["gunicorn"] += seconds
+        elif name.startswith("postgres"):
+            used["postgresql"] += seconds
+    return used
+
+
+def cpu_report(before: dict, after: dict, requests: int) -> None:
+    parts = [f"{name} {(after[name] - before[name]) / requests * 1000:.2f}" for name in before]
+    print(f"          CPU ms per request: {'; '.join(parts)}")
+
+
 def percentiles(latencies: list[float]) -> str:
     if not latencies:
         return "-"
@@ -240,12 +267,17 @@ def main() -> None:
             time.sleep(0.2)
         else:
             sys.exit("gunicorn did not start")
-        asyncio.run(run_trivial(args.port, args.clients, args.trivial_requests))
-        asyncio.run(run_bookings(args.port, "booking", tokens[: args.users], plans))
+        def measured(phase, requests):
+            before = cpu_seconds(server.pid)
+            asyncio.run(phase)
+            cpu_report(before, cpu_seconds(server.pid), requests)
+
+        measured(run_trivial(args.port, args.clients, args.trivial_requests), args.trivial_requests)
+        measured(run_bookings(args.port, "booking", tokens[: args.users], plans), args.users * args.attempts)
         # The rush: fresh slots, every client one request at the same instant.
         rush_targets = spread[len(spread) // 2 :] or spread
         rush_plans = [[rng.choice(popular) if rng.random() < 0.5 else rng.choice(rush_targets)] for _ in range(args.rush)]
-        asyncio.run(run_bookings(args.port, "rush", tokens[: args.rush], rush_plans))
+        measured(run_bookings(args.port, "rush", tokens[: args.rush], rush_plans), args.rush)
     finally:
         server.terminate()
         server.wait(timeout=30)

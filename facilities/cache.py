@@ -3,7 +3,8 @@ facility, slot scheme, seasons and closure rules, and a municipality's rule prof
 
 An entry is valid while two numbers are unchanged:
 - the database's ``CatalogueVersion``, bumped in the same transaction as any change to these models (signals
-  below), so other web workers see a change as soon as it commits;
+  below). A process reads it at most once per ``VERSION_CHECK_SECONDS`` (the booking path would otherwise spend
+  a query per request on it), so other web workers see a committed change within that second;
 - this process's own generation, bumped by the same signals, so a change that this process made (or rolled back,
   as tests do) is never served stale.
 Bulk ``QuerySet.update()`` bypasses signals: call ``changed()`` after one.
@@ -11,6 +12,7 @@ Bulk ``QuerySet.update()`` bypasses signals: call ``changed()`` after one.
 
 import itertools
 import threading
+import time
 
 from django.db import transaction
 from django.db.models import F
@@ -19,12 +21,20 @@ _entries: dict = {}
 _generation = itertools.count(1)
 _current_generation = next(_generation)
 _lock = threading.Lock()
+VERSION_CHECK_SECONDS = 1.0
+_version_seen: tuple[float, int] = (float("-inf"), 0)  # (monotonic time of the read, version read)
 
 
 def _database_version() -> int:
+    global _version_seen
+    read_at, version = _version_seen
+    if time.monotonic() - read_at < VERSION_CHECK_SECONDS:
+        return version
     from .models import CatalogueVersion
 
-    return CatalogueVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    version = CatalogueVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    _version_seen = (time.monotonic(), version)
+    return version
 
 
 def cached(key, load):
@@ -51,6 +61,14 @@ def changed(**_ignored) -> None:
         CatalogueVersion.objects.get_or_create(pk=1, defaults={"version": 1})
     # A rolled-back change must not leave a value loaded inside it: forget everything once more afterwards.
     transaction.on_commit(lambda: _entries.clear())
+
+
+def reset() -> None:
+    """Forget everything, including the last version read (tests: each starts from the database as it is)."""
+    global _version_seen
+    with _lock:
+        _entries.clear()
+        _version_seen = (float("-inf"), 0)
 
 
 def cached_models():

@@ -50,10 +50,12 @@ def list_municipalities():
 
 
 def get_municipality(slug: str) -> Municipality:
-    try:
-        return Municipality.objects.get(slug=slug)
-    except Municipality.DoesNotExist:
-        raise Http404(_("No municipality “%(slug)s” uses this portal.") % {"slug": slug}) from None
+    """Cached per process until the catalogue changes (facilities.cache): every tenant page and API call asks.
+    Treat it as read-only: other requests share it."""
+    municipality = cache.cached(("municipality", slug), lambda: Municipality.objects.filter(slug=slug).first())
+    if municipality is None:
+        raise Http404(_("No municipality “%(slug)s” uses this portal.") % {"slug": slug})
+    return municipality
 
 
 def list_facilities(*, municipality: Municipality):

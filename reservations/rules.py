@@ -287,18 +287,7 @@ def evaluate(
             "start": window.service_from.strftime("%H:%M"), "end": until}))
 
     if check_limits:
-        for limit in rules.limits:
-            if limit.phase != window.phase:
-                continue
-            if limit.lifted_from:
-                lifted = daterules.opens_at(daterules.parse(limit.lifted_from), use_date=use_date, slot_start=first.starts_at, facility=unit.facility)
-                if lifted is not None and now >= lifted:
-                    continue
-            used = slots_used(user=user, limit=limit, unit=unit, use_date=use_date)
-            if used + len(slots) > limit.count:
-                decision.refusals.append(Refusal(limit.rule_id, _(
-                    "You may book at most %(count)s slots a month here (%(scope)s); you already hold %(used)s.") % {
-                    "count": limit.count, "scope": limit.get_scope_display(), "used": used}))
+        decision.refusals += limit_refusals(rules=rules, user=user, unit=unit, slots=slots, window=window, now=now)
 
     decision.initial_state = window.initial_state
     booked_on = clock.localtime(now).date()
@@ -310,6 +299,27 @@ def evaluate(
         decision.pay_by = min(deadline, first.starts_at) if deadline else None
         decision.pay_by_rule_id = window.pay_by_rule_id
     return decision
+
+
+def limit_refusals(*, rules: ProfileRules, user, unit: Unit, slots: list[Slot], window: BookingWindow, now: dt.datetime) -> list[Refusal]:
+    """The limits of ``window``'s phase that booking ``slots`` would exceed (K-FC-3, S-FC-4; lifted from D-6).
+    Counts the user's bookings: a booking service calls it holding the user's lock."""
+    first = slots[0]
+    use_date = clock.localtime(first.starts_at).date()
+    refusals = []
+    for limit in rules.limits:
+        if limit.phase != window.phase:
+            continue
+        if limit.lifted_from:
+            lifted = daterules.opens_at(daterules.parse(limit.lifted_from), use_date=use_date, slot_start=first.starts_at, facility=unit.facility)
+            if lifted is not None and now >= lifted:
+                continue
+        used = slots_used(user=user, limit=limit, unit=unit, use_date=use_date)
+        if used + len(slots) > limit.count:
+            refusals.append(Refusal(limit.rule_id, _(
+                "You may book at most %(count)s slots a month here (%(scope)s); you already hold %(used)s.") % {
+                "count": limit.count, "scope": limit.get_scope_display(), "used": used}))
+    return refusals
 
 
 def effective_state(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> str:

@@ -8,6 +8,7 @@ Every error is JSON ``{"code": "...", "message": "..."}`` in the request's langu
 import functools
 import logging
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponseNotAllowed
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
+from config.middleware import RETRY_AFTER_SECONDS
 from reservations import services
 from reservations.api import ApiError, bookings, public
 
@@ -133,6 +135,16 @@ def on_http_error(request, exc: HttpError):
     response = error(request, exc.status_code, code, message)
     if exc.status_code == 401:
         response["WWW-Authenticate"] = 'Bearer realm="yoyaku"'
+    return response
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request, exc):
+    """The database cannot be reached (config.middleware explains why this is a 503, not a 500)."""
+    response = error(request, 503, "unavailable", _("The portal cannot reach its database at the moment. Nothing was "
+                                                    "changed. Please try again in a few seconds."))
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -91,16 +92,22 @@ def facility_detail(request, municipality, facility_code):
 def unit_week(request, municipality, unit_id, day=None):
     muni = selectors.get_municipality(municipality)
     unit = selectors.get_unit(municipality=muni, unit_id=unit_id)
+    # ?change=<booking>: the resident is choosing a new time for that booking (K-FC-4, S-PAY-3). Imported here:
+    # reservations.views imports this module.
+    from reservations.views import booking_being_changed
+
     try:
+        changing = booking_being_changed(request, muni)
         if day is None and request.GET.get("date"):
             # The no-JavaScript date picker submits ?date=; send it to the canonical URL (back button, bookmarks).
             jump = parse_day(request.GET["date"])
-            return redirect("facilities:unit_week", municipality=muni.slug, unit_id=unit.id, day=jump.isoformat())
+            url = reverse("facilities:unit_week", args=[muni.slug, unit.id, jump.isoformat()])
+            return redirect(f"{url}?change={changing.pk}" if changing else url)
         start = parse_day(day) if day else clock.today()
     except BadInput as error:
         return bad_request(request, str(error))
     grid = selectors.unit_week(unit=unit, start=start, user=request.user)
-    return render(request, "facilities/unit_week.html", {"municipality": muni, "unit": unit, "grid": grid})
+    return render(request, "facilities/unit_week.html", {"municipality": muni, "unit": unit, "grid": grid, "changing": changing})
 
 
 def unit_month(request, municipality, unit_id, month=None):

@@ -190,6 +190,9 @@ class ReservationOut(Schema):
     pay_by: dt.datetime | None = Field(description="The last minute in which payment is on time (S-PAY-2, T-PAY-1), or null.")
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
+    cancel_reason: str = Field(description="Empty while active; user, unpaid, staff, or changed (replaced by `changed_to`).")
+    changed_from: int | None = Field(description="The booking this one replaced (a change), or null.")
+    changed_to: int | None = Field(description="The booking that replaced this one (a change), or null.")
 
 
 ErrorOut.model_rebuild()
@@ -239,7 +242,16 @@ def _booking(reservation: Reservation, profile_rules, now) -> dict:
         "pay_by": _local(reservation.pay_by_last_minute),
         "created_at": _local(reservation.created_at),
         "cancelled_at": _local(reservation.cancelled_at),
+        "cancel_reason": reservation.cancel_reason,
+        "changed_from": reservation.changed_from_id,
+        "changed_to": _changed_to(reservation),
     }
+
+
+def _changed_to(reservation: Reservation) -> int | None:
+    if reservation.cancel_reason != Reservation.CancelReason.CHANGED:
+        return None  # only a changed booking has a successor: no query for the others
+    return Reservation.objects.filter(changed_from=reservation).values_list("pk", flat=True).first()
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -401,6 +413,31 @@ def book(request, muni: str, payload: ReservationIn):
     _require_resident(user, municipality)
     unit = selectors.get_unit(municipality=municipality, unit_id=payload.unit_id)
     reservation = services.book(user=user, unit=unit, starts_at=payload.start, ends_at=payload.end, channel=Channel.ONLINE)
+    return Status(201, _booking(reservation, None, clock.now()))
+
+
+@bookings.post(
+    "/{muni}/reservations/{reservation_id}/change",
+    response={201: ReservationOut, **ERRORS, 409: ErrorOut, 422: ErrorOut},
+    summary="Change my reservation to another slot online",
+    description=(
+        "Moves the booking to the slots that tile [start, end) of `unit_id`, where the municipality allows online "
+        "changes (Kodaira: on the day it was made, K-FC-4; Shiroi: until paid, S-PAY-3). One step: the old booking "
+        "is cancelled (`cancel_reason` changed) and a new one made (201, with `changed_from`); when the new slot is "
+        "refused (422, with the rule id) or taken (409), the old booking stays as it was." + TENANCY
+    ),
+)
+def change(request, muni: str, payload: ReservationIn, reservation_id: int = Path(..., ge=1, le=MAX_ID)):
+    municipality = _municipality(muni)
+    user = api_user(request)
+    _require_resident(user, municipality)
+    unit = selectors.get_unit(municipality=municipality, unit_id=payload.unit_id)
+    try:
+        reservation = services.change_online(
+            user=user, reservation_id=reservation_id, unit=unit, starts_at=payload.start, ends_at=payload.end
+        )
+    except Reservation.DoesNotExist:
+        raise Http404(_("You have no such reservation here.")) from None
     return Status(201, _booking(reservation, None, clock.now()))
 
 

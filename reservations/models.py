@@ -34,6 +34,7 @@ class Reservation(models.Model):
         USER = "user", _("Cancelled by the user")
         UNPAID = "unpaid", _("Not paid by the deadline")
         STAFF = "staff", _("Cancelled by staff")
+        CHANGED = "changed", _("Changed to another slot")
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="reservations")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reservations")
@@ -55,6 +56,10 @@ class Reservation(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True)
+    changed_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="changed_to",
+        verbose_name=_("changed from"), help_text=_("The booking this one replaced when the resident changed it."),
+    )
 
     objects = ReservationQuerySet.as_manager()
 

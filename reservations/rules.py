@@ -143,8 +143,9 @@ _SCOPE_CONDITION = {
 }
 
 
-def slots_used(*, user, limit: BookingLimit, unit: Unit, use_date: dt.date) -> int:
-    """Slots the user holds that count toward ``limit`` in the limit's scope and the month of ``use_date``.
+def slots_used(*, user, limit: BookingLimit, unit: Unit, use_date: dt.date, replacing: int | None = None) -> int:
+    """Slots the user holds that count toward ``limit`` in the limit's scope and the month of ``use_date``,
+    leaving out the booking ``replacing`` (the id of a booking being changed: its slots are given back).
 
     Plain SQL (the same as Reservation.objects.active().for_user(user)… with Sum("slot_count")): it runs on every
     booking request, where building the ORM query cost four times the query itself.
@@ -158,9 +159,9 @@ def slots_used(*, user, limit: BookingLimit, unit: Unit, use_date: dt.date) -> i
         f" JOIN {Unit._meta.db_table} u ON u.id = r.unit_id"
         f" WHERE r.user_id = %s AND r.state IN ({', '.join(['%s'] * len(ACTIVE_STATES))})"
         f" AND r.origin IN ({', '.join(['%s'] * len(origins))})"
-        f" AND r.starts_at >= %s AND r.starts_at < %s AND {condition}"
+        f" AND r.starts_at >= %s AND r.starts_at < %s AND {condition} AND r.id <> %s"
     )
-    params = [user.pk, *[str(s) for s in ACTIVE_STATES], *origins, adapt(start), adapt(end), scope_value(unit)]
+    params = [user.pk, *[str(s) for s in ACTIVE_STATES], *origins, adapt(start), adapt(end), scope_value(unit), replacing or 0]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
@@ -249,9 +250,11 @@ def open_window(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: 
 
 
 def evaluate(
-    *, rules: ProfileRules, user, unit: Unit, slots: list[Slot], channel: str, now: dt.datetime | None = None, check_limits: bool = True
+    *, rules: ProfileRules, user, unit: Unit, slots: list[Slot], channel: str, now: dt.datetime | None = None,
+    check_limits: bool = True, replacing: int | None = None,
 ) -> Decision:
-    """May ``user`` book ``slots`` (consecutive, of ``unit``) through ``channel`` at ``now``?"""
+    """May ``user`` book ``slots`` (consecutive, of ``unit``) through ``channel`` at ``now``? ``replacing``: the id
+    of the user's booking that this one would replace (a change), left out of the limit counts."""
     now = now or clock.now()
     profile = rules.profile
     decision = Decision()
@@ -287,7 +290,7 @@ def evaluate(
             "start": window.service_from.strftime("%H:%M"), "end": until}))
 
     if check_limits:
-        decision.refusals += limit_refusals(rules=rules, user=user, unit=unit, slots=slots, window=window, now=now)
+        decision.refusals += limit_refusals(rules=rules, user=user, unit=unit, slots=slots, window=window, now=now, replacing=replacing)
 
     decision.initial_state = window.initial_state
     booked_on = clock.localtime(now).date()
@@ -301,7 +304,9 @@ def evaluate(
     return decision
 
 
-def limit_refusals(*, rules: ProfileRules, user, unit: Unit, slots: list[Slot], window: BookingWindow, now: dt.datetime) -> list[Refusal]:
+def limit_refusals(
+    *, rules: ProfileRules, user, unit: Unit, slots: list[Slot], window: BookingWindow, now: dt.datetime, replacing: int | None = None
+) -> list[Refusal]:
     """The limits of ``window``'s phase that booking ``slots`` would exceed (K-FC-3, S-FC-4; lifted from D-6).
     Counts the user's bookings: a booking service calls it holding the user's lock."""
     first = slots[0]
@@ -314,7 +319,7 @@ def limit_refusals(*, rules: ProfileRules, user, unit: Unit, slots: list[Slot], 
             lifted = daterules.opens_at(daterules.parse(limit.lifted_from), use_date=use_date, slot_start=first.starts_at, facility=unit.facility)
             if lifted is not None and now >= lifted:
                 continue
-        used = slots_used(user=user, limit=limit, unit=unit, use_date=use_date)
+        used = slots_used(user=user, limit=limit, unit=unit, use_date=use_date, replacing=replacing)
         if used + len(slots) > limit.count:
             refusals.append(Refusal(limit.rule_id, _(
                 "You may book at most %(count)s slots a month here (%(scope)s); you already hold %(used)s.") % {
@@ -329,6 +334,16 @@ def effective_state(reservation: Reservation, rules: ProfileRules, now: dt.datet
     if reservation.state == BookingState.PROVISIONAL and reservation.confirm_at and reservation.confirm_at <= now:
         return BookingState.CONFIRMED
     return reservation.state
+
+
+def change_refusal(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> Refusal | None:
+    """None when the resident may change this booking online now; else why not. A change is a cancellation and
+    a new booking in one step, so it is allowed exactly when online cancellation is (K-FC-4: on the day it was
+    made; S-PAY-3: until paid); the new slot then passes the booking rules like any booking."""
+    refusal = cancel_refusal(reservation, rules, now)
+    if refusal is not None and refusal.code == (rules.profile.online_cancel_rule_id or "cancel_at_counter"):
+        return Refusal(refusal.code, _("This booking can no longer be changed online; please ask at the counter."))
+    return refusal
 
 
 def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> Refusal | None:

@@ -49,6 +49,7 @@ class BookingRequest:
     taken: bool = False  # someone else's booking holds (part of) this time
     run_ends: list[RunEnd] = field(default_factory=list)
     profile: RuleProfile | None = None
+    replacing: Reservation | None = None  # the user's booking being changed to this time (K-FC-4, S-PAY-3)
 
     @property
     def allowed(self) -> bool:
@@ -99,21 +100,26 @@ def _run_ends(unit: Unit, day: dt.date, first: Slot, chosen_end: dt.datetime, ho
     return ends
 
 
-def booking_request(*, unit: Unit, user, starts_at: dt.datetime, ends_at: dt.datetime) -> BookingRequest:
-    """What the rules say about ``user`` booking [starts_at, ends_at) of ``unit`` online now.
+def booking_request(
+    *, unit: Unit, user, starts_at: dt.datetime, ends_at: dt.datetime, replacing: Reservation | None = None
+) -> BookingRequest:
+    """What the rules say about ``user`` booking [starts_at, ends_at) of ``unit`` online now; with ``replacing``,
+    about moving that booking of theirs here (its own slots count as free and its slots as given back).
 
     Queries: the holds of that day (one), and the rule profile with its windows and limits (three) plus the
     limit counts, only when the time is a free slot of the unit.
     """
     now = clock.now()
     day = clock.localtime(starts_at).date()
-    request = BookingRequest(unit=unit, day=day, starts_at=starts_at, ends_at=ends_at)
+    request = BookingRequest(unit=unit, day=day, starts_at=starts_at, ends_at=ends_at, replacing=replacing)
     try:
         request.slots = rules.resolve_slots(unit, starts_at, ends_at)
     except rules.SlotRequestError as error:
         request.refusals = [error.refusal]
         return request
     holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)))
+    if replacing is not None:
+        holds = {start: held for start, held in holds.items() if held[0] != replacing.pk}
     for slot in request.slots:
         if slot.starts_at in holds:
             reservation_id, holder_id = holds[slot.starts_at]
@@ -131,10 +137,19 @@ def booking_request(*, unit: Unit, user, starts_at: dt.datetime, ends_at: dt.dat
         return request
     request.profile = loaded.profile
     request.decision = rules.evaluate(
-        rules=loaded, user=user, unit=unit, slots=request.slots, channel=Channel.ONLINE, now=now, check_limits=True
+        rules=loaded, user=user, unit=unit, slots=request.slots, channel=Channel.ONLINE, now=now, check_limits=True,
+        replacing=replacing.pk if replacing else None,
     )
     request.refusals = list(request.decision.refusals)
+    if replacing is not None and (replacing.unit_id, replacing.starts_at, replacing.ends_at) == (unit.id, starts_at, ends_at):
+        request.refusals.append(rules.Refusal("same_slot", _("This is already the time of that booking.")))
     return request
+
+
+def booking_to_change(*, municipality: Municipality, user, booking_id: int) -> tuple[Reservation, rules.Refusal | None]:
+    """The user's booking they want to move (404 for anyone else's), and why it cannot be changed online, if so."""
+    row = get_my_booking(municipality=municipality, user=user, booking_id=booking_id)
+    return row.reservation, row.change_refusal
 
 
 # My bookings -----------------------------------------------------------------------------------------------
@@ -147,6 +162,7 @@ class BookingRow:
     cancel_refusal: rules.Refusal | None
     upcoming: bool
     profile: RuleProfile | None = None
+    change_refusal: rules.Refusal | None = None
 
     @property
     def state_label(self) -> str:
@@ -188,13 +204,14 @@ def _my_reservations(*, municipality: Municipality, user):
 
 def _row(reservation: Reservation, loaded: rules.ProfileRules | None, now: dt.datetime) -> BookingRow:
     if loaded is None:  # no profile: nothing to cancel online (bookings cannot have been made online either)
-        refusal = None if not reservation.is_active else rules.no_profile_refusal()
+        refusal = change_refusal = None if not reservation.is_active else rules.no_profile_refusal()
         state = reservation.state
     else:
         state = rules.effective_state(reservation, loaded, now)
         refusal = rules.cancel_refusal(reservation, loaded, now)
+        change_refusal = rules.change_refusal(reservation, loaded, now)
     upcoming = reservation.is_active and reservation.ends_at > now
-    return BookingRow(reservation, state, refusal, upcoming, loaded.profile if loaded else None)
+    return BookingRow(reservation, state, refusal, upcoming, loaded.profile if loaded else None, change_refusal)
 
 
 def my_bookings(*, municipality: Municipality, user) -> MyBookings:

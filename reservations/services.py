@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from config import clock, sql
 from facilities.models import BookingState, Channel, Unit
@@ -28,8 +29,6 @@ class SlotTaken(BookingError):
     """Someone else holds (one of) these slots: the loser of a race (HTTP 409)."""
 
     def __init__(self):
-        from django.utils.translation import gettext as _
-
         super().__init__([rules.Refusal("slot_taken", _("Someone has just booked this slot."))])
 
 
@@ -86,33 +85,77 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
         raise SlotTaken()
     try:
         with transaction.atomic():
-            _lock_user(user)
-            over_limit = rules.limit_refusals(rules=profile_rules, user=user, unit=unit, slots=slots, window=decision.window, now=now)
-            if over_limit:
-                raise BookingRefused(over_limit)
-            reservation = Reservation(
-                municipality_id=unit.municipality_id,
-                unit=unit,
-                user=user,
-                starts_at=slots[0].starts_at,
-                ends_at=slots[-1].ends_at,
-                slot_count=len(slots),
-                state=decision.initial_state,
-                origin=decision.phase,
-                channel=channel,
-                booked_by=booked_by,
-                created_at=now,
-                confirm_at=decision.confirm_at,
-                confirmed_at=now if decision.initial_state == BookingState.CONFIRMED else None,
-                pay_by=decision.pay_by,
-                pay_by_rule_id=decision.pay_by_rule_id,
-            )
-            sql.insert(reservation)  # the same INSERTs as create()/bulk_create(), without recompiling them per request
-            sql.insert_many([SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots])
+            return _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
+                                   channel=channel, booked_by=booked_by, now=now)
     except IntegrityError:
         # The unique (unit, starts_at) constraint: a concurrent booking committed first.
         raise SlotTaken() from None
+
+
+def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, now, changed_from=None) -> Reservation:
+    """Inside a transaction: the user's lock, the limit counts (leaving out a booking being changed), the rows."""
+    _lock_user(user)
+    replacing = changed_from.pk if changed_from else None
+    over_limit = rules.limit_refusals(rules=rules_, user=user, unit=unit, slots=slots, window=decision.window, now=now, replacing=replacing)
+    if over_limit:
+        raise BookingRefused(over_limit)
+    reservation = Reservation(
+        municipality_id=unit.municipality_id,
+        unit=unit,
+        user=user,
+        starts_at=slots[0].starts_at,
+        ends_at=slots[-1].ends_at,
+        slot_count=len(slots),
+        state=decision.initial_state,
+        origin=decision.phase,
+        channel=channel,
+        booked_by=booked_by,
+        created_at=now,
+        confirm_at=decision.confirm_at,
+        confirmed_at=now if decision.initial_state == BookingState.CONFIRMED else None,
+        pay_by=decision.pay_by,
+        pay_by_rule_id=decision.pay_by_rule_id,
+        changed_from=changed_from,
+    )
+    sql.insert(reservation)  # the same INSERTs as create()/bulk_create(), without recompiling them per request
+    sql.insert_many([SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots])
     return reservation
+
+
+def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> Reservation:
+    """A resident moves their booking to [starts_at, ends_at) of ``unit`` (K-FC-4 on the booking day, S-PAY-3
+    until paid): the old booking is cancelled and the new one made in one transaction, so either both happen or
+    neither — when the new slot is refused or just taken, the old booking stays as it was.
+
+    Raises Reservation.DoesNotExist (not the user's booking), BookingRefused, SlotTaken.
+    """
+    now = clock.now()
+    profile_rules = rules.ProfileRules.find(unit.municipality_id)
+    if profile_rules is None:
+        raise BookingRefused([rules.no_profile_refusal()])
+    try:
+        slots = rules.resolve_slots(unit, starts_at, ends_at)
+    except rules.SlotRequestError as error:
+        raise BookingRefused([error.refusal]) from None
+    try:
+        with transaction.atomic():
+            old = Reservation.objects.select_for_update().get(pk=reservation_id, user=user, municipality_id=unit.municipality_id)
+            refusal = rules.change_refusal(old, profile_rules, now)
+            if refusal is not None:
+                raise BookingRefused([refusal])
+            if (old.unit_id, old.starts_at, old.ends_at) == (unit.id, slots[0].starts_at, slots[-1].ends_at):
+                raise BookingRefused([rules.Refusal("same_slot", _("This is already the time of that booking."))])
+            decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.ONLINE,
+                                      now=now, check_limits=False)
+            if not decision.allowed:
+                full = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.ONLINE,
+                                      now=now, replacing=old.pk)
+                raise BookingRefused(full.refusals)
+            _cancel(old, reason=Reservation.CancelReason.CHANGED, now=now)
+            return _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
+                                   channel=Channel.ONLINE, booked_by=None, now=now, changed_from=old)
+    except IntegrityError:
+        raise SlotTaken() from None
 
 
 def _cancel(reservation: Reservation, *, reason: str, now: dt.datetime) -> None:

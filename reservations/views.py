@@ -70,13 +70,29 @@ def _week_start(request, day: dt.date) -> dt.date:
     return start if start <= day < start + dt.timedelta(days=7) else day
 
 
-def _week_url(municipality: Municipality, unit: Unit, start: dt.date) -> str:
-    return reverse("facilities:unit_week", args=[municipality.slug, unit.id, start.isoformat()])
+def _week_url(municipality: Municipality, unit: Unit, start: dt.date, changing: Reservation | None = None) -> str:
+    url = reverse("facilities:unit_week", args=[municipality.slug, unit.id, start.isoformat()])
+    return f"{url}?change={changing.pk}" if changing else url
 
 
-def _confirm_url(municipality: Municipality, unit: Unit, day: dt.date, span: str, week: dt.date) -> str:
+def _confirm_url(municipality: Municipality, unit: Unit, day: dt.date, span: str, week: dt.date, changing=None) -> str:
     url = reverse("reservations:confirm", args=[municipality.slug, unit.id, day.isoformat(), span])
-    return f"{url}?week={week.isoformat()}"
+    return f"{url}?week={week.isoformat()}" + (f"&change={changing.pk}" if changing else "")
+
+
+def booking_being_changed(request, municipality: Municipality) -> Reservation | None:
+    """The booking named by ?change= (the resident is moving it, K-FC-4, S-PAY-3), or None without the parameter.
+    BadInput when malformed; 404 when it is not the user's; the booking is returned even when it can no longer
+    be changed, and the change itself then answers with the rule id."""
+    text = request.GET.get("change", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise BadInput(_("“%(text)s” is not a booking number.") % {"text": text[:20]})
+    if not request.user.is_authenticated:
+        return None
+    reservation, _refusal = selectors.booking_to_change(municipality=municipality, user=request.user, booking_id=int(text))
+    return reservation
 
 
 def _describe(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> dict:
@@ -91,6 +107,7 @@ def _describe(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> dict:
 
 
 def _render_confirm(request, municipality, unit, booking, week, *, status=200, just_taken=False):
+    changing = booking.replacing
     return render(
         request,
         "reservations/confirm.html",
@@ -99,8 +116,10 @@ def _render_confirm(request, municipality, unit, booking, week, *, status=200, j
             "unit": unit,
             "booking": booking,
             "week": week,
-            "week_url": _week_url(municipality, unit, week),
+            "week_url": _week_url(municipality, unit, week, changing),
             "just_taken": just_taken,
+            "changing": changing,
+            "changing_when": _describe(changing.unit, changing.starts_at, changing.ends_at) if changing else None,
         },
         status=status,
     )
@@ -116,18 +135,21 @@ def confirm(request, municipality, unit_id, day, span):
         use_date = parse_day(day)
         starts_at, ends_at = parse_span(use_date, span)
         week = _week_start(request, use_date)
+        changing = booking_being_changed(request, muni)
         if request.method != "POST" and "until" in request.GET:
             # The no-JavaScript end-time picker (Tamba, T-USE-1): go to the canonical address of that run.
             ends_at = parse_until(use_date, starts_at, request.GET["until"])
             span = facility_selectors.span_param(starts_at, ends_at)
-            return redirect(_confirm_url(muni, unit, use_date, span, week))
+            return redirect(_confirm_url(muni, unit, use_date, span, week, changing))
     except BadInput as error:
         return bad_request(request, str(error))
 
     if request.method == "POST":
+        if changing is not None:
+            return _change(request, muni, unit, starts_at, ends_at, week, changing)
         return _book(request, muni, unit, starts_at, ends_at, week)
 
-    booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
+    booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at, replacing=changing)
     if booking.mine is not None:
         # Back from "my bookings" lands here: there is nothing left to confirm, so show the week with the slot
         # as the resident's own (a redirect, so going back further still works).
@@ -158,6 +180,30 @@ def _book(request, muni, unit, starts_at, ends_at, week):
         request,
         _("Booked: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
         % {**_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
+    )
+    return redirect("reservations:my_bookings", municipality=muni.slug)
+
+
+def _change(request, muni, unit, starts_at, ends_at, week, changing):
+    try:
+        reservation = services.change_online(
+            user=request.user, reservation_id=changing.pk, unit=unit, starts_at=starts_at, ends_at=ends_at
+        )
+    except (services.SlotTaken, services.BookingRefused) as error:
+        booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at, replacing=changing)
+        taken = isinstance(error, services.SlotTaken)
+        booking.taken = booking.taken or taken
+        if not taken:
+            booking.decision = None  # what the change itself answered wins over a fresh look
+            booking.refusals = error.refusals
+        return _render_confirm(request, muni, unit, booking, week, status=409 if taken else 422, just_taken=taken)
+    except Reservation.DoesNotExist:  # gone between the page and the lock
+        messages.error(request, _("This booking no longer exists."))
+        return redirect("reservations:my_bookings", municipality=muni.slug)
+    messages.success(
+        request,
+        _("Changed: booking no. %(old)s is now %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
+        % {**_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "old": changing.pk},
     )
     return redirect("reservations:my_bookings", municipality=muni.slug)
 

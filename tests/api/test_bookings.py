@@ -29,6 +29,7 @@ def test_book__token__201_then_the_same_slot_again__409_slot_taken(api, demo):
             "start": "2027-08-20T09:00:00+09:00", "end": "2027-08-20T12:00:00+09:00",
             "state": "provisional", "origin": "first_come", "channel": "online", "fee": None, "pay_by": None,
             "created_at": "2027-07-02T09:00:00+09:00", "cancelled_at": None,
+            "cancel_reason": "", "changed_from": None, "changed_to": None,
         }
         status, again = api.post(BOOK, body, token=token, lang="en")
         assert status == 409

@@ -153,6 +153,7 @@ def test_openapi__loads_and_lists_the_paths(api, demo, client):
         "/api/v1/{muni}/units/{unit_id}/availability",
         "/api/v1/{muni}/reservations",
         "/api/v1/{muni}/reservations/{reservation_id}/cancel",
+        "/api/v1/{muni}/reservations/{reservation_id}/change",
     }
     assert set(schema["paths"]["/api/v1/{muni}/reservations"]) == {"get", "post"}
     assert set(schema["components"]["securitySchemes"]) == {"ApiTokenAuth", "SessionAuth"}

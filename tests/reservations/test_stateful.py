@@ -164,6 +164,28 @@ def machine_for(scenario: Scenario, users: list[User]):
                 target.refresh_from_db()
                 assert target.state == BookingState.CANCELLED and not target.holds.exists()
 
+        @rule(pick=st.integers(0, 10), **slot_choice)
+        def change(self, pick, who, which, day, index, length):
+            mine = list(Reservation.objects.filter(user=users[who]).order_by("pk"))
+            if not mine:
+                return
+            target = mine[pick % len(mine)]
+            the_unit, the_day = units[which], scenario.days[day]
+            chosen = slots[(the_unit.pk, the_day)][index % len(slots[(the_unit.pk, the_day)]):][:length]
+            before = (target.state, target.cancel_reason)
+            try:
+                new = services.change_online(user=users[who], reservation_id=target.pk, unit=the_unit,
+                                             starts_at=chosen[0].starts_at, ends_at=chosen[-1].ends_at)
+            except (services.SlotTaken, services.BookingRefused) as error:
+                event(f"change: {error.refusals[0].code}")
+                target.refresh_from_db()
+                assert (target.state, target.cancel_reason) == before, "a refused change touched the old booking"
+            else:
+                event("change: done")
+                target.refresh_from_db()
+                assert target.state == BookingState.CANCELLED and not target.holds.exists()
+                assert new.changed_from_id == target.pk and new.holds.count() == len(chosen)
+
         @rule(hours=st.one_of(st.integers(1, 12), st.integers(24, 24 * 12)))
         def advance_clock(self, hours):
             event("clock")
@@ -237,7 +259,7 @@ def machine_for(scenario: Scenario, users: list[User]):
 
 
 @pytest.mark.parametrize("municipality", sorted(SCENARIOS))
-def test_stateful__booking_cancelling_and_jobs_in_any_order_keep_the_invariants(municipality):
+def test_stateful__booking_changing_cancelling_and_jobs_in_any_order_keep_the_invariants(municipality):
     scenario = SCENARIOS[municipality]
     town = Municipality.objects.get(slug=municipality)
     BookingLimit.objects.filter(profile__municipality=town).update(count=LOWERED_LIMIT)

@@ -58,6 +58,17 @@ def _held(unit: Unit, slots) -> bool:
         return cursor.fetchone() is not None
 
 
+def _profile_and_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime):
+    """The unit's rule profile and the slots that tile [starts_at, ends_at), or BookingRefused saying why not."""
+    profile_rules = rules.ProfileRules.find(unit.municipality_id)
+    if profile_rules is None:
+        raise BookingRefused([rules.no_profile_refusal()])
+    try:
+        return profile_rules, rules.resolve_slots(unit, starts_at, ends_at)
+    except rules.SlotRequestError as error:
+        raise BookingRefused([error.refusal]) from None
+
+
 def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE, booked_by=None) -> Reservation:
     """Book the slots of ``unit`` that tile [starts_at, ends_at) for ``user`` through ``channel``.
 
@@ -70,13 +81,7 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
     against a concurrent booking of the same slot (X-3); the look-up only spares the doomed transaction.
     """
     now = clock.now()
-    profile_rules = rules.ProfileRules.find(unit.municipality_id)
-    if profile_rules is None:
-        raise BookingRefused([rules.no_profile_refusal()])
-    try:
-        slots = rules.resolve_slots(unit, starts_at, ends_at)
-    except rules.SlotRequestError as error:
-        raise BookingRefused([error.refusal]) from None
+    profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
     decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=channel, now=now, check_limits=False)
     if not decision.allowed:
         full = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=channel, now=now)
@@ -130,13 +135,7 @@ def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.dateti
     Raises Reservation.DoesNotExist (not the user's booking), BookingRefused, SlotTaken.
     """
     now = clock.now()
-    profile_rules = rules.ProfileRules.find(unit.municipality_id)
-    if profile_rules is None:
-        raise BookingRefused([rules.no_profile_refusal()])
-    try:
-        slots = rules.resolve_slots(unit, starts_at, ends_at)
-    except rules.SlotRequestError as error:
-        raise BookingRefused([error.refusal]) from None
+    profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
     try:
         with transaction.atomic():
             old = Reservation.objects.select_for_update().get(pk=reservation_id, user=user, municipality_id=unit.municipality_id)

@@ -138,3 +138,38 @@ def test_tamba_resident_books_three_hours_with_the_end_time_picker(page, demo_si
     expect(page.locator('table.slot-grid td[data-state="mine"]')).to_have_count(3)
     assert_no_sideways_scroll(page)
     screenshot("tamba-run-week-375")
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
+def test_kodaira_group_changes_the_time_of_a_booking_on_the_booking_day(page, demo_site, screenshot):
+    """K-FC-4: on the day it was made, my bookings → 変更 → the week in change mode → another slot → confirm."""
+    page.goto(demo_site + "/accounts/login/?next=/kodaira/")
+    page.locator('input[name="login"]').fill("kodaira-group1")
+    page.locator('input[name="password"]').fill("1357")
+    page.locator('form button[type="submit"]').last.click()
+    page.goto(demo_site + "/kodaira/facilities/nakajima/")
+    page.locator("[data-test=unit-list]").get_by_role("link", name=ROOM, exact=True).click()
+    page.locator("nav.pager a[rel=next]").click()
+    page.locator('table.slot-grid td[data-state="open"] a').first.click()
+    page.locator("main form[method=post] button[type=submit]").click()
+    first = Reservation.objects.get(user__username="kodaira-group1")
+
+    page.locator("[data-test=upcoming] li.booking [data-test=change]").click()
+    expect(page.locator("[data-test=changing]")).to_contain_text(str(first.id))
+    assert_no_sideways_scroll(page)
+    screenshot("kodaira-change-week-375")
+    page.locator('table.slot-grid td[data-state="open"] a').first.click()
+    expect(page.locator("main [data-test=changing]")).to_be_visible()
+    assert_no_sideways_scroll(page)
+    page.locator("main form[method=post] button[type=submit]").click()
+
+    expect(page).to_have_url(re.compile(r"/kodaira/my/bookings/$"))
+    expect(page.locator(".message--success")).to_be_visible()
+    first.refresh_from_db()
+    assert first.cancel_reason == "changed"
+    new = Reservation.objects.get(changed_from=first)
+    expect(page.locator(f"[data-test=upcoming] #booking-{new.id}")).to_be_visible()
+    screenshot("kodaira-change-done-375")
+    page.go_back()  # the confirm page of the change: nothing left to do, so the week shows the new slot as mine
+    expect(page.locator('table.slot-grid td[data-state="mine"]')).to_have_count(1)
+    assert Reservation.objects.filter(user__username="kodaira-group1").count() == 2

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("", include("reservations.urls")),
+    path("", include("lottery.urls")),
     path("", include("facilities.urls")),
 ]
 

@@ -32,6 +32,7 @@ class SlotState:
     CLOSED = "closed"  # closure day (休館日)
     OUTSIDE_HOURS = "outside_hours"  # the facility offers no such slot that day
     PAST = "past"  # already started
+    LOTTERY = "lottery"  # its month of use is still in the lottery (applications, draw): not first-come yet
 
     LABELS = {
         OPEN: _("Available"),
@@ -41,8 +42,11 @@ class SlotState:
         CLOSED: _("Closed"),
         OUTSIDE_HOURS: _("Outside opening hours"),
         PAST: _("Past"),
+        LOTTERY: _("Lottery"),
     }
-    SYMBOLS = {OPEN: "○", NOT_BOOKABLE: "－", BOOKED: "×", MINE: "◎", CLOSED: "休", OUTSIDE_HOURS: "－", PAST: "－"}
+    SYMBOLS = {
+        OPEN: "○", NOT_BOOKABLE: "－", BOOKED: "×", MINE: "◎", CLOSED: "休", OUTSIDE_HOURS: "－", PAST: "－", LOTTERY: "抽",
+    }
 
 
 def list_municipalities():
@@ -113,6 +117,8 @@ class Cell:
     reason: str = ""
     refusals: list = field(default_factory=list)  # reservations.rules.Refusal, for NOT_BOOKABLE cells
     reservation_id: int | None = None  # the user's own booking, for MINE cells
+    applications: int | None = None  # LOTTERY cells: live applications for the slot (S-LOT-1 notes)
+    application_id: int | None = None  # LOTTERY cells: the user's own application for the slot
 
     @property
     def label(self) -> str:
@@ -254,8 +260,18 @@ def unit_days(*, unit: Unit, first: dt.date, count: int) -> list[DayInfo]:
     return [_day_info(unit, first + dt.timedelta(days=i), rules, today) for i in range(count)]
 
 
-def slot_cell(slot: Slot, *, holds: dict, now: dt.datetime, user_id: int | None = None, online: OnlineRules | None = None) -> Cell:
-    """The state of one offered slot: past, held (mine or booked), or free (open, or not bookable for the user)."""
+def lottery_cells(unit: Unit, start: dt.date, end: dt.date, user=None):
+    """The lottery facts of ``unit``'s slots from ``start`` to ``end`` (excluded), for slot_cell."""
+    from lottery.selectors import LotteryCells  # lottery reads facilities; imported here, not at module load
+
+    return LotteryCells(unit, clock.at(start, dt.time(0)), clock.at(end, dt.time(0)), user)
+
+
+def slot_cell(
+    slot: Slot, *, holds: dict, now: dt.datetime, user_id: int | None = None, online: OnlineRules | None = None, lottery=None
+) -> Cell:
+    """The state of one offered slot: past, held (mine or booked), in its month's lottery, or free (open, or not
+    bookable for the user)."""
     if slot.starts_at <= now:
         return Cell(SlotState.PAST, slot)
     if slot.starts_at in holds:
@@ -263,6 +279,8 @@ def slot_cell(slot: Slot, *, holds: dict, now: dt.datetime, user_id: int | None 
         if user_id is not None and holder_id == user_id:
             return Cell(SlotState.MINE, slot, reservation_id=reservation_id)
         return Cell(SlotState.BOOKED, slot)
+    if lottery is not None and lottery.timeline(slot) is not None:
+        return Cell(SlotState.LOTTERY, slot, applications=lottery.applications(slot), application_id=lottery.my_application(slot))
     if online is not None and (refusals := online.refusals(slot)):
         return Cell(SlotState.NOT_BOOKABLE, slot, refusals=refusals)
     return Cell(SlotState.OPEN, slot)
@@ -281,6 +299,7 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
     user = user if user is not None and user.is_authenticated else None
     online = OnlineRules(unit, user) if user is not None else None
     user_id = user.pk if user is not None else None
+    lottery = lottery_cells(unit, start, start + dt.timedelta(days=7), user)
     row_keys = sorted({(s.start_time, s.end_time, s.label_ja, s.label_en) for d in days for s in d.slots})
     rows = []
     for starts, ends, label_ja, label_en in row_keys:
@@ -292,7 +311,7 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
             elif slot is None:
                 cells.append(Cell(SlotState.OUTSIDE_HOURS))
             else:
-                cells.append(slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online))
+                cells.append(slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online, lottery=lottery))
         rows.append(Row(starts, ends, label_ja, label_en, cells))
     return WeekGrid(
         unit=unit,

@@ -107,8 +107,10 @@ class SlotOut(Schema):
     start: dt.datetime = Field(description="ISO 8601 in Japan time (+09:00). Slots are half-open: [start, end).")
     end: dt.datetime
     label: str = Field(description="The period's name (午前/Morning) in the request's language; empty for plain time slots.")
-    state: Literal["open", "booked", "past"] = Field(
-        description="open: free; booked: held by a booking; past: already started. (`lottery` comes with the lottery issue.)")
+    state: Literal["open", "booked", "past", "lottery"] = Field(
+        description="open: free; booked: held by a booking; past: already started; lottery: its month of use is still "
+                    "in the lottery (applications or draw; K-LOT-1/3, S-LOT-1/5), not first-come yet.")
+    applications: int | None = Field(None, description="lottery: how many applications the slot has so far (S-LOT-1).")
     mine: bool | None = Field(description="Authenticated: whether the booking holding this slot is yours. Anonymous: null.")
     bookable: bool | None = Field(description=(
         "Authenticated: whether you could book this slot online now. Computed with rules.evaluate(check_limits=False) "
@@ -177,6 +179,13 @@ class ReservationIn(Schema):
         return self
 
 
+class FeeLineOut(Schema):
+    kind: str = Field(description="base, multiplier, lighting or exemption.")
+    label: str = Field(description="In the request's language, e.g. “Use fee: 620 yen × 1 slot”.")
+    amount: int = Field(description="Yen; an exemption is negative.")
+    rule_id: str
+
+
 class ReservationOut(Schema):
     id: int
     unit_id: int
@@ -186,7 +195,10 @@ class ReservationOut(Schema):
                                    "booking past its confirmation midnight shows as confirmed (K-FC-4).")
     origin: str = Field(description="first_come, last_minute (lottery wins come with the lottery issue).")
     channel: str = Field(description="online, counter or phone.")
-    fee: int | None = Field(description="Yen; null until the fees issue.")
+    fee: int | None = Field(description="Yen, fixed when booked (the fee table of the booking day); null when the "
+                                        "municipality has no fee table for this unit.")
+    fee_lines: list["FeeLineOut"] = Field(description="The fee line by line: base, non-resident surcharge (S-FEE-1), "
+                                                      "lighting (S-HRS-2), exemption (K-USE-2); empty when `fee` is null.")
     pay_by: dt.datetime | None = Field(description="The last minute in which payment is on time (S-PAY-2, T-PAY-1), or null.")
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
@@ -196,6 +208,7 @@ class ReservationOut(Schema):
 
 
 ErrorOut.model_rebuild()
+ReservationOut.model_rebuild()
 
 
 # Helpers ----------------------------------------------------------------------------------------------------
@@ -238,7 +251,8 @@ def _booking(reservation: Reservation, profile_rules, now) -> dict:
         "state": rules.effective_state(reservation, profile_rules, now) if profile_rules else reservation.state,
         "origin": reservation.origin,
         "channel": reservation.channel,
-        "fee": None,
+        "fee": reservation.fee_total,
+        "fee_lines": _fee_lines(reservation),
         "pay_by": _local(reservation.pay_by_last_minute),
         "created_at": _local(reservation.created_at),
         "cancelled_at": _local(reservation.cancelled_at),
@@ -246,6 +260,13 @@ def _booking(reservation: Reservation, profile_rules, now) -> dict:
         "changed_from": reservation.changed_from_id,
         "changed_to": _changed_to(reservation),
     }
+
+
+def _fee_lines(reservation: Reservation) -> list[dict]:
+    breakdown = reservation.fee_breakdown
+    if breakdown is None:
+        return []
+    return [{"kind": line.kind, "label": line.label, "amount": line.amount, "rule_id": line.rule_id} for line in breakdown.lines]
 
 
 def _changed_to(reservation: Reservation) -> int | None:
@@ -321,6 +342,7 @@ def unit_availability(
     )
     online = selectors.OnlineRules(unit, user) if authenticated else None
     user_id = user.pk if authenticated else None
+    lottery = selectors.lottery_cells(unit, date_from, date_to + dt.timedelta(days=1), user if authenticated else None)
 
     days = []
     for day in selectors.unit_days(unit=unit, first=date_from, count=(date_to - date_from).days + 1):
@@ -329,7 +351,8 @@ def unit_availability(
             closure = {"kind": day.closed_by.kind, "description": day.closed_by.describe(), "note": day.closed_by.note}
         elif not day.slots:
             closure = {"kind": "no_hours", "description": _("No opening hours on this day."), "note": ""}
-        cells = [selectors.slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online) for slot in day.slots]
+        cells = [selectors.slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online, lottery=lottery)
+                 for slot in day.slots]
         days.append({
             "date": day.date,
             "state": "closed" if closure else "open",
@@ -347,14 +370,15 @@ def unit_availability(
 # The grid's cell states (facilities.selectors.SlotState) as the API names them.
 API_STATE = {
     SlotState.PAST: "past", SlotState.BOOKED: "booked", SlotState.MINE: "booked",
-    SlotState.OPEN: "open", SlotState.NOT_BOOKABLE: "open",
+    SlotState.OPEN: "open", SlotState.NOT_BOOKABLE: "open", SlotState.LOTTERY: "lottery",
 }
 
 
 def _slot(cell, authenticated: bool) -> dict:
     slot = cell.slot
     out = {"start": slot.starts_at, "end": slot.ends_at, "label": localized(slot, "label"),
-           "state": API_STATE[cell.state], "mine": None, "bookable": None, "refusal": None}
+           "state": API_STATE[cell.state], "mine": None, "bookable": None, "refusal": None,
+           "applications": cell.applications}
     if not authenticated:
         return out
     out["mine"] = cell.state == SlotState.MINE
@@ -362,6 +386,8 @@ def _slot(cell, authenticated: bool) -> dict:
         refusal = rules.Refusal("slot_past", _("This slot has already started."))
     elif cell.state in (SlotState.BOOKED, SlotState.MINE):
         refusal = rules.Refusal("slot_taken", _("This slot is already booked."))
+    elif cell.state == SlotState.LOTTERY:
+        refusal = rules.Refusal("lottery", _("This slot goes by lottery first; apply for it on the lottery page."))
     else:
         refusal = cell.refusal
     out["bookable"] = refusal is None

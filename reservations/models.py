@@ -56,6 +56,12 @@ class Reservation(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True)
+    fee = models.JSONField(
+        _("fee breakdown"), null=True, blank=True, editable=False,
+        help_text=_("Fixed when booked (fees.rules.quote): base, non-resident surcharge, lighting, exemption. Empty when "
+                    "the municipality has no fee table for it."),
+    )
+    fee_total = models.PositiveIntegerField(_("fee (yen)"), null=True, blank=True, editable=False)
     changed_from = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="changed_to",
         verbose_name=_("changed from"), help_text=_("The booking this one replaced when the resident changed it."),
@@ -85,6 +91,15 @@ class Reservation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def fee_breakdown(self):
+        """The fee as booked (fees.breakdown.FeeBreakdown), labels in the current language; None when unknown."""
+        if not self.fee:
+            return None
+        from fees.rules import breakdown_from_dict
+
+        return breakdown_from_dict(self.fee)
 
     @property
     def pay_by_last_minute(self):

@@ -15,6 +15,7 @@ from config import clock
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Municipality, Phase, RuleProfile, Unit
 from facilities.selectors import holds_between, span_param
 from facilities.slots import Slot, hours_for, slots_for_day
+from fees.rules import quote_or_none
 
 from . import rules
 from .models import Reservation
@@ -50,6 +51,7 @@ class BookingRequest:
     run_ends: list[RunEnd] = field(default_factory=list)
     profile: RuleProfile | None = None
     replacing: Reservation | None = None  # the user's booking being changed to this time (K-FC-4, S-PAY-3)
+    fee: object = None  # fees.breakdown.FeeBreakdown: what booking it would cost (None: no fee table)
 
     @property
     def allowed(self) -> bool:
@@ -141,6 +143,7 @@ def booking_request(
         replacing=replacing.pk if replacing else None,
     )
     request.refusals = list(request.decision.refusals)
+    request.fee = quote_or_none(user=user, unit=unit, slots=request.slots, booked_on=clock.localtime(now).date())
     if replacing is not None and (replacing.unit_id, replacing.starts_at, replacing.ends_at) == (unit.id, starts_at, ends_at):
         request.refusals.append(rules.Refusal("same_slot", _("This is already the time of that booking.")))
     return request

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from config import clock, sql
 from facilities.models import BookingState, Channel, Unit
+from fees.rules import quote_or_none
 
 from . import rules
 from .models import Reservation, SlotHold
@@ -88,16 +89,22 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
         raise BookingRefused(full.refusals)  # every reason, limits included, as the grid would show them
     if _held(unit, slots):
         raise SlotTaken()
+    fee = quote_fee(user=user, unit=unit, slots=slots, now=now)  # a read: before the transaction, which stays short
     try:
         with transaction.atomic():
             return _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
-                                   channel=channel, booked_by=booked_by, now=now)
+                                   channel=channel, booked_by=booked_by, now=now, fee=fee)
     except IntegrityError:
         # The unique (unit, starts_at) constraint: a concurrent booking committed first.
         raise SlotTaken() from None
 
 
-def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, now, changed_from=None) -> Reservation:
+def quote_fee(*, user, unit: Unit, slots, now: dt.datetime):
+    """The fee breakdown a new booking stores: the fee table of the booking day (fees.rules), or None."""
+    return quote_or_none(user=user, unit=unit, slots=slots, booked_on=clock.localtime(now).date())
+
+
+def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, now, fee=None, changed_from=None) -> Reservation:
     """Inside a transaction: the user's lock, the limit counts (leaving out a booking being changed), the rows."""
     _lock_user(user)
     replacing = changed_from.pk if changed_from else None
@@ -120,6 +127,8 @@ def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, 
         confirmed_at=now if decision.initial_state == BookingState.CONFIRMED else None,
         pay_by=decision.pay_by,
         pay_by_rule_id=decision.pay_by_rule_id,
+        fee=fee.as_dict() if fee else None,
+        fee_total=fee.total if fee else None,
         changed_from=changed_from,
     )
     sql.insert(reservation)  # the same INSERTs as create()/bulk_create(), without recompiling them per request
@@ -152,7 +161,8 @@ def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.dateti
                 raise BookingRefused(full.refusals)
             _cancel(old, reason=Reservation.CancelReason.CHANGED, now=now)
             return _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
-                                   channel=Channel.ONLINE, booked_by=None, now=now, changed_from=old)
+                                   channel=Channel.ONLINE, booked_by=None, now=now, changed_from=old,
+                                   fee=quote_fee(user=user, unit=unit, slots=slots, now=now))
     except IntegrityError:
         raise SlotTaken() from None
 

@@ -27,7 +27,9 @@ def test_book__token__201_then_the_same_slot_again__409_slot_taken(api, demo):
         assert booking == {
             "id": booking["id"], "unit_id": body["unit_id"],
             "start": "2027-08-20T09:00:00+09:00", "end": "2027-08-20T12:00:00+09:00",
-            "state": "provisional", "origin": "first_come", "channel": "online", "fee": None, "pay_by": None,
+            "state": "provisional", "origin": "first_come", "channel": "online", "pay_by": None,
+            "fee": 600, "fee_lines": [{"kind": "base", "label": booking["fee_lines"][0]["label"], "amount": 600,
+                                       "rule_id": booking["fee_lines"][0]["rule_id"]}],  # Kodaira sample fee (K-USE-2)
             "created_at": "2027-07-02T09:00:00+09:00", "cancelled_at": None,
             "cancel_reason": "", "changed_from": None, "changed_to": None,
         }
@@ -79,6 +81,7 @@ def test_book__tamba__a_run_of_hours_with_its_payment_deadline(api, demo):
     assert body["state"] == "awaiting_payment"
     assert body["end"] == "2027-06-10T13:00:00+09:00"
     assert body["pay_by"] == "2027-04-16T23:59:00+09:00"  # T-PAY-1: within 15 days, the last minute
+    assert body["fee"] == 3 * 600  # 大会議室, 600 yen an hour (sample value), three hours
 
 
 def test_book__shiroi__pay_by_is_the_last_minute_of_d_minus_7(api, demo):
@@ -89,6 +92,44 @@ def test_book__shiroi__pay_by_is_the_last_minute_of_d_minus_7(api, demo):
             "unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"}, token=token)
     assert status == 201, body
     assert body["pay_by"] == "2026-06-13T23:59:00+09:00"  # S-PAY-2
+    assert body["fee"] == 620 and [line["kind"] for line in body["fee_lines"]] == ["base"]  # 白井運動公園 tennis, general
+
+
+def test_book__fee_is_fixed_when_booked__a_later_price_change_leaves_it(api, demo):
+    """The booking stores its breakdown: editing the fee table afterwards changes new bookings only."""
+    from fees.models import FeeRate
+
+    token = token_for("shiroi-resident")
+    court = unit("shiroi", "undokoen-tennis", "court-1")
+    with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
+        status, body = api.post("/api/v1/shiroi/reservations", {
+            "unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"}, token=token)
+        assert status == 201 and body["fee"] == 620
+        FeeRate.objects.filter(price=620).update(price=700)
+        from facilities import cache
+
+        cache.changed()  # bulk update() bypasses the signals that tell the per-process cache
+        mine = api.get("/api/v1/shiroi/reservations", token=token)[1]
+        status, later = api.post("/api/v1/shiroi/reservations", {
+            "unit_id": court.id, "start": "2026-06-20T11:00:00+09:00", "end": "2026-06-20T13:00:00+09:00"}, token=token)
+    assert [b["fee"] for b in mine] == [620]
+    assert status == 201 and later["fee"] == 700
+
+
+def test_book__shiroi_non_resident_at_night_at_minamiyama__doubled_fee_and_lighting_not_doubled(api, demo):
+    """S-FEE-1: ×2 for non-residents, lighting never doubled; S-HRS-2: 17:00–19:00 at 南山 ground is lit for 2 hours."""
+    from accounts.models import User
+
+    User.objects.filter(username="shiroi-visitor").update(valid_until="2099-03-31")
+    token = token_for("shiroi-visitor")
+    ground = unit("shiroi", "minamiyama-ground", "ground")
+    with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
+        status, body = api.post("/api/v1/shiroi/reservations", {
+            "unit_id": ground.id, "start": "2026-06-20T17:00:00+09:00", "end": "2026-06-20T19:00:00+09:00"}, token=token)
+    assert status == 201, body
+    amounts = {line["kind"]: line["amount"] for line in body["fee_lines"]}
+    assert amounts == {"base": 1050, "multiplier": 1050, "lighting": 2 * 2430}
+    assert body["fee"] == 2 * 1050 + 2 * 2430
 
 
 def test_book__utc_input_is_the_same_instant(api, demo):

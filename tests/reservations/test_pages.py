@@ -396,4 +396,22 @@ def test_my_bookings__upcoming_first_then_past_and_cancelled(client, demo):
     assert f"booking-{third.id}" in upcoming
     assert f"booking-{first.id}" in earlier and f"booking-{second.id}" in earlier
     assert earlier.index(f"booking-{second.id}") < earlier.index(f"booking-{first.id}")  # most recent first
-    assert ja("Shown when the fees are set up") in page and "円" not in page
+    assert upcoming.count("600円") == 1  # the fee as booked: 集会室, 600 yen a period (Kodaira sample table)
+
+
+def test_confirm__shows_the_fee_line_by_line_before_booking(client, demo):
+    """What booking would cost, from the fee table of today (the booking day): Kodaira's sample room fee."""
+    with travel(MONDAY_1000):
+        client.force_login(demo["group1"])
+        page = client.get(confirm_url(demo["room"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    fee = page.split('data-test="fee"')[1].split("</dd>")[0]
+    assert "600 yen" in fee and "sample fee table" in fee
+
+
+def test_confirm__exempt_group__fee_zero_with_the_exemption_line(client, demo):
+    """K-USE-2: the demo's kodaira-group2 is exempt from fees (使用料免除)."""
+    with travel(MONDAY_1000):
+        client.force_login(demo["group2"])
+        page = client.get(confirm_url(demo["room"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    fee = page.split('data-test="fee"')[1].split("</dd>")[0]
+    assert "<strong>0 yen</strong>" in fee and "K-USE-2" in fee

@@ -1,9 +1,76 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from accounts import throttle
 
 
 class NoOpenSignupAdapter(DefaultAccountAdapter):
     """Accounts are registered following each municipality's rules (K-REG-1 at the counter, S-REG-1 with an
-    identity check, T-REG-1 with a card), never by an open sign-up form."""
+    identity check, T-REG-1 with a card), never by an open sign-up form.
+
+    Log-in goes through ``accounts.throttle`` (issue #6; 4-digit PINs, K-REG-1 Interpretation): every attempt is
+    checked and counted in ``pre_authenticate`` before the password is tried, refunded when it was right, and a
+    repeated failure may notify the user (``authentication_failed``). allauth's own per-key lock-out
+    (``login_failed``, 5 failures in 5 minutes for anyone) is switched off in settings: that is the Kawasaki rule.
+    """
 
     def is_open_for_signup(self, request):
         return False
+
+    # Log-in throttling -------------------------------------------------------------------------------------------
+
+    def _login_user_id(self, credentials) -> int | None:
+        from accounts.models import User
+
+        username, email = credentials.get("username"), credentials.get("email")
+        if username:
+            ids = list(User.objects.filter(username__iexact=username.strip()).values_list("pk", flat=True)[:2])
+        elif email:
+            ids = list(User.objects.filter(Q(email__iexact=email.strip())).values_list("pk", flat=True)[:2])
+        else:
+            return None
+        return ids[0] if len(ids) == 1 else None
+
+    def _client_ip(self, request) -> str:
+        # allauth's resolution: REMOTE_ADDR, or X-Forwarded-For only with ALLAUTH_TRUSTED_PROXY_COUNT set
+        # (or a header named by ALLAUTH_TRUSTED_CLIENT_IP_HEADER): never a header a client could forge.
+        try:
+            return self.get_client_ip(request)
+        except PermissionDenied:
+            return "unknown"
+
+    def pre_authenticate(self, request, **credentials):
+        login = credentials.get("username") or credentials.get("email") or ""
+        user_id = self._login_user_id(credentials)
+        device_nonce = throttle.read_device_cookie(request).get(user_id) if user_id is not None else None
+        try:
+            self._yoyaku_attempt = throttle.begin(
+                user_id=user_id, login=login, ip=self._client_ip(request), device_nonce=device_nonce
+            )
+        except throttle.Refused as refused:
+            raise forms.ValidationError(refused.message(), code="too_many_login_attempts") from None
+        super().pre_authenticate(request, **credentials)
+
+    def authenticate(self, request, **credentials):
+        self._yoyaku_attempt = None
+        user = super().authenticate(request, **credentials)
+        if user is not None and self._yoyaku_attempt is not None:
+            self._yoyaku_attempt.succeeded()
+        return user
+
+    def authentication_failed(self, request, **credentials):
+        super().authentication_failed(request, **credentials)
+        if getattr(self, "_yoyaku_attempt", None) is not None:
+            self._yoyaku_attempt.failed()
+
+    def post_login(self, request, user, **kwargs):
+        response = super().post_login(request, user, **kwargs)
+        # This browser is now a known device of the account (OWASP device cookies).
+        throttle.remember_device(request, response, user)
+        pending = throttle.take_pending_notice(user)
+        if pending:
+            messages.warning(request, throttle.notice_text(user, *pending))
+        return response

@@ -3,7 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import ApiToken, User
+from . import throttle
+from .models import ApiToken, LoginThrottle, User
 
 
 @admin.register(User)
@@ -18,11 +19,48 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    actions = ["lift_login_block"]
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
         return queryset.filter(municipality_id=request.user.municipality_id)
+
+    @admin.action(description=_("Lift the log-in block of the selected users"), permissions=["change"])
+    def lift_login_block(self, request, queryset):
+        """The counter path (K-REG-4): after checking who is at the counter, staff let the user log in again from
+        any device today, whatever strangers have tried (accounts/throttle.py)."""
+        count = 0
+        for user in queryset:
+            throttle.lift_account_block(user)
+            count += 1
+        self.message_user(
+            request, ngettext("Log-in block lifted for %(count)s user.", "Log-in block lifted for %(count)s users.", count) % {"count": count}
+        )
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(admin.ModelAdmin):
+    """Failed log-in counters (read-only): who is being attacked, from where. Lift a block from the user list."""
+
+    list_display = ["key", "scope", "user", "day", "day_failures", "total_failures", "blocked_until", "last_failure_at"]
+    list_filter = ["scope"]
+    search_fields = ["key", "user__username"]
+    list_select_related = ["user"]
+    ordering = ["-last_failure_at"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user__municipality_id=request.user.municipality_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ApiToken)

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        # /admin/login/ checks passwords too: send it to the throttled allauth log-in (accounts/throttle.py), so
+        # that there is no second, unthrottled door for guessing PINs (K-REG-1 Interpretation).
+        from allauth.account.decorators import secure_admin_login
+        from django.contrib import admin
+
+        admin.site.login = secure_admin_login(admin.site.login)

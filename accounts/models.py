@@ -92,6 +92,16 @@ class User(AbstractUser):
             return False
         return not (self.valid_until and day > self.valid_until)
 
+    def save(self, *args, **kwargs):
+        # A new password (a clerk re-registering the PIN at the counter, K-REG-4, or a reset by e-mail) starts an
+        # attacker's search over: the account's log-in throttle is lifted with it (accounts/throttle.py).
+        password_changed = self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from accounts import throttle
+
+            throttle.lift_account_block(self)
+
     def clean(self):
         super().clean()
         if self.staff_role and self.account_kind != self.AccountKind.STAFF:
@@ -218,3 +228,44 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = clock.now()
             self.save(update_fields=["revoked_at"])
+
+
+# Log-in throttling (issue #6; K-REG-1 Interpretation: 4-digit PINs need brute-force protection) -------------
+
+
+class LoginThrottle(models.Model):
+    """One counter of failed log-ins: for an account from untrusted devices, for one known device of an account,
+    or for one client address. ``accounts/throttle.py`` holds the policy and the only code that writes these rows.
+
+    Updated under a row lock (``SELECT … FOR UPDATE``; on SQLite the whole write transaction is serialized by
+    ``BEGIN IMMEDIATE``), so every gunicorn worker and every concurrent request sees and counts the same
+    failures: no lost updates, unlike a read-modify-write on a cache.
+    """
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", _("account, from untrusted devices")
+        DEVICE = "device", _("known device of an account")
+        ADDRESS = "address", _("client address")
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="login_throttles", verbose_name=_("user")
+    )
+    level = models.FloatField(_("failure level"), default=0, help_text=_("Failures, less one forgiven per leak period."))
+    level_at = models.DateTimeField(_("level computed at"), null=True, blank=True)
+    blocked_until = models.DateTimeField(_("blocked until"), null=True, blank=True)
+    day = models.DateField(_("day"), null=True, blank=True)
+    day_failures = models.PositiveIntegerField(_("failures that day"), default=0)
+    total_failures = models.PositiveIntegerField(_("failures in all"), default=0)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    notice_day = models.DateField(_("last notice"), null=True, blank=True)
+    notice_pending = models.BooleanField(_("notice waiting for the next log-in"), default=False)
+    notice_failures = models.PositiveIntegerField(_("failures in the notice"), default=0)
+
+    class Meta:
+        verbose_name = _("log-in throttle")
+        verbose_name_plural = _("log-in throttles")
+
+    def __str__(self) -> str:
+        return self.key

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "allauth",
     "allauth.account",
     "django_q",
@@ -133,6 +134,25 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 # Registration follows each municipality's rules (K-REG-1, S-REG-1, T-REG-1): no open self sign-up.
 ACCOUNT_ADAPTER = "accounts.adapters.NoOpenSignupAdapter"
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Log-in brute-force protection is accounts/throttle.py (issue #6; K-REG-1's 4-digit PINs): per account, per known
+# device and per client address, growing waits, a daily limit a clerk can lift. allauth's own "login_failed" limit
+# (5 failures in 5 minutes per user ID, from anyone) is the lock-out rule a stranger can abuse: off.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# Client address for the throttles and allauth's rate limits: REMOTE_ADDR unless the deployment names how many
+# reverse proxies append to X-Forwarded-For (DJANGO_TRUSTED_PROXY_COUNT=1 behind one nginx) or a header its proxy
+# sets (DJANGO_TRUSTED_CLIENT_IP_HEADER=X-Real-IP). Never trusted by default: a client could forge it.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("DJANGO_TRUSTED_CLIENT_IP_HEADER") or None
+# Overrides of accounts.throttle.DEFAULT_RULES, e.g. {"account": {"daily": 6}, "notice_at": 3}.
+LOGIN_THROTTLE = {}
+# One cache shared by every gunicorn worker (allauth's remaining rate limits: log-in per address, password reset).
+# The table is created by accounts/migrations/0003 (so `migrate` is enough on a fresh clone).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "yoyaku_cache",
+    }
+}
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]

@@ -1,1 +1,324 @@
-"""Models arrive with their issue (see README, "Status")."""
+"""Fee tables, fee exemptions and refund rules: each municipality's money rules as data (X-1, issue #5).
+
+- ``FeeSchedule``: one fee table of a municipality, valid from a date (and optionally until one). Schedules of
+  one municipality never overlap, so exactly one (or none) is in force on any date.
+- ``FeeRate``: one price of a schedule — a base fee per slot or per hour, or a lighting charge per hour after a
+  time of day (S-HRS-2) — for all units or narrowed to a unit kind, a facility, a unit, and a fee category.
+- ``FeeExemption``: a registered group exempt from fees (K-USE-2 使用料免除), wholly or in part, for a period.
+- ``RefundRule``: how much of the paid fee a cancellation returns, by cause and deadline (S-CAN-1/2, T-CAN-1/2).
+
+Yen are integers everywhere; percentages are integers too (200 = ×2). Rounding: see ``fees.money``.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from facilities.models import Bilingual, Facility, Municipality, TenantQuerySet, Unit, validate_date_rule_or_blank
+
+FAR_FUTURE = dt.date.max
+
+
+def _periods_overlap(a_from, a_until, b_from, b_until) -> bool:
+    """Inclusive date periods; an empty end means open-ended."""
+    return a_from <= (b_until or FAR_FUTURE) and b_from <= (a_until or FAR_FUTURE)
+
+
+def _period_text(valid_from, valid_until) -> str:
+    start = date_format(valid_from, "DATE_FORMAT")
+    if valid_until is None:
+        return _("from %(start)s") % {"start": start}
+    return _("%(start)s – %(end)s") % {"start": start, "end": date_format(valid_until, "DATE_FORMAT")}
+
+
+class ValidityQuerySet(TenantQuerySet):
+    def in_force_on(self, day: dt.date):
+        return self.filter(valid_from__lte=day).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+
+
+class FeeSchedule(Bilingual):
+    """A municipality's fee table (料金表) for a period. A booking is priced with the schedule in force on the
+    day it is made, and keeps that price (fees.rules.quote)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="fee_schedules")
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, help_text=_("Last day of validity. Empty: until further notice.")
+    )
+    non_resident_percent = models.PositiveSmallIntegerField(
+        _("non-resident fee (percent of the resident fee)"),
+        default=100,
+        validators=[
+            MinValueValidator(100, _("The non-resident fee is at least the resident fee: enter 100 or more (100 = the same fee, 200 = twice).")),
+            MaxValueValidator(1000, _("Enter at most 1000 (ten times the resident fee).")),
+        ],
+        help_text=_("100: the same fee; 200: twice the fee (Shiroi, S-FEE-1). Lighting charges can be excluded per price."),
+    )
+    non_resident_rule_id = models.CharField(_("rule id of the non-resident fee"), max_length=20, blank=True)
+    is_sample = models.BooleanField(
+        _("sample values"), default=False, help_text=_("The municipality's documents give no amounts: these are invented for the demo.")
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True, help_text=_("Where the amounts come from."))
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["municipality", "valid_from"]
+        verbose_name = _("fee schedule")
+        verbose_name_plural = _("fee schedules")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "valid_from"], name="fee_schedule_unique_start"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="fee_schedule_period_in_order",
+            ),
+            models.CheckConstraint(condition=Q(non_resident_percent__gte=100), name="fee_schedule_multiplier_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_ja} ({_period_text(self.valid_from, self.valid_until)})"
+
+    def covers(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+    def clean(self):
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The last day of validity is before the first.")})
+        if self.municipality_id and self.valid_from:
+            others = FeeSchedule.objects.filter(municipality_id=self.municipality_id).exclude(pk=self.pk)
+            for other in others:
+                if _periods_overlap(self.valid_from, self.valid_until, other.valid_from, other.valid_until):
+                    raise ValidationError(
+                        _("This period overlaps the fee schedule “%(other)s” (%(period)s). End that schedule the day "
+                          "before this one starts, or change these dates: only one schedule may be in force on a day."),
+                        params={"other": other.name_ja, "period": _period_text(other.valid_from, other.valid_until)},
+                    )
+
+
+class Charge(models.TextChoices):
+    BASE = "base", _("Use fee")
+    LIGHTING = "lighting", _("Lighting")
+
+
+class Per(models.TextChoices):
+    SLOT = "slot", _("per slot")
+    HOUR = "hour", _("per hour")
+
+
+class FeeRate(models.Model):
+    """One price of a schedule. The most specific matching row wins: a unit beats a facility, a facility beats a
+    unit kind, and a row for the user's fee category beats one for every category."""
+
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="rates")
+    charge = models.CharField(_("charge"), max_length=20, choices=Charge.choices, default=Charge.BASE)
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("facility"),
+        help_text=_("Empty: every facility."),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("unit"),
+        help_text=_("Empty: every unit (of the facility, when one is chosen)."),
+    )
+    unit_kind = models.CharField(
+        _("unit kind"), max_length=20, choices=Unit.Kind.choices, blank=True, help_text=_("Empty: every kind.")
+    )
+    fee_category = models.CharField(
+        _("fee category"), max_length=20, choices=User.FeeCategory.choices, blank=True,
+        help_text=_("Empty: every category."),
+    )
+    price = models.PositiveIntegerField(_("price (yen)"))
+    per = models.CharField(_("per"), max_length=10, choices=Per.choices, default=Per.SLOT)
+    lit_from = models.TimeField(
+        _("lighting from"), null=True, blank=True,
+        help_text=_("Lighting only: charged for every started hour of use after this time, at units with night lights (S-HRS-2)."),
+    )
+    non_resident_multiplied = models.BooleanField(
+        _("non-residents pay the multiplied fee"), default=True,
+        help_text=_("Off for lighting in Shiroi: the lighting charge is never doubled (S-FEE-1)."),
+    )
+    rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["schedule", "charge", "facility", "unit", "unit_kind", "fee_category", "id"]
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(charge="lighting") | Q(per="hour", lit_from__isnull=False), name="fee_rate_lighting_per_hour_from"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_charge_display()} {self.price:,}円 {self.get_per_display()}"
+
+    def key(self) -> tuple:
+        """What the row applies to; two rows of a schedule may not share one."""
+        return (self.charge, self.facility_id, self.unit_id, self.unit_kind, self.fee_category)
+
+    def matches(self, unit: Unit, fee_category: str) -> bool:
+        return (
+            (self.unit_id is None or self.unit_id == unit.pk)
+            and (self.facility_id is None or self.facility_id == unit.facility_id)
+            and (not self.unit_kind or self.unit_kind == unit.kind)
+            and (not self.fee_category or self.fee_category == fee_category)
+        )
+
+    def specificity(self) -> int:
+        return (
+            8 * (self.unit_id is not None) + 4 * (self.facility_id is not None) + 2 * bool(self.unit_kind)
+            + bool(self.fee_category)
+        )
+
+    def clean(self):
+        errors = {}
+        if self.charge == Charge.LIGHTING:
+            if self.per != Per.HOUR:
+                errors["per"] = _("Lighting is charged per hour (S-HRS-2).")
+            if self.lit_from is None:
+                errors["lit_from"] = _("Give the time from which lighting is charged, e.g. 17:00.")
+        elif self.lit_from is not None:
+            errors["lit_from"] = _("Only lighting charges start at a time of day.")
+        if self.price is not None and self.price < 0:
+            errors["price"] = _("A price cannot be negative.")
+        if self.unit_id and self.facility_id and self.unit.facility_id != self.facility_id:
+            errors["unit"] = _("This unit is not in the chosen facility.")
+        schedule = _parent_schedule(self)
+        if schedule is not None and schedule.municipality_id:
+            for field in ("facility", "unit"):
+                row = getattr(self, field) if getattr(self, f"{field}_id") else None
+                if row is not None and row.municipality_id != schedule.municipality_id:
+                    errors[field] = _("This belongs to another municipality.")
+            if not errors and self.schedule_id:
+                duplicates = FeeRate.objects.filter(schedule_id=self.schedule_id).exclude(pk=self.pk)
+                if any(other.key() == self.key() for other in duplicates):
+                    errors["price"] = duplicate_rate_message()
+        if errors:
+            raise ValidationError(errors)
+
+
+def _parent_schedule(rate: FeeRate) -> FeeSchedule | None:
+    """The rate's schedule, also when it is not saved yet (a new schedule with its rows in the admin)."""
+    try:
+        return rate.schedule
+    except FeeSchedule.DoesNotExist:
+        return None
+
+
+def duplicate_rate_message():
+    return _("Another price of this schedule already applies to the same charge, facility, unit, unit kind and fee "
+             "category. Change that row instead of adding a second one.")
+
+
+class FeeExemption(models.Model):
+    """A registered group exempt from fees (K-USE-2 使用料免除): 100 % is a full exemption, less a reduction."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="fee_exemptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fee_exemptions",
+        verbose_name=_("registered user or group"),
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("exempted share (percent)"), default=100,
+        validators=[MinValueValidator(1, _("Enter 1–100: 100 exempts the whole fee.")), MaxValueValidator(100, _("Enter 1–100: 100 exempts the whole fee."))],
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: until further notice."))
+    rule_id = models.CharField(_("rule id"), max_length=20, default="K-USE-2")
+    note = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["municipality", "user", "valid_from"]
+        verbose_name = _("fee exemption")
+        verbose_name_plural = _("fee exemptions")
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__gte=1, percent__lte=100), name="fee_exemption_percent_1_100"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="fee_exemption_period_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.percent}% ({_period_text(self.valid_from, self.valid_until)})"
+
+    def clean(self):
+        errors = {}
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            errors["valid_until"] = _("The last day of validity is before the first.")
+        if self.user_id and self.municipality_id:
+            if self.user.municipality_id != self.municipality_id or self.user.account_kind == User.AccountKind.STAFF:
+                errors["user"] = _("Choose a registration of this municipality (not a staff account).")
+            elif self.valid_from and "valid_until" not in errors:
+                others = FeeExemption.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
+                if any(_periods_overlap(self.valid_from, self.valid_until, o.valid_from, o.valid_until) for o in others):
+                    errors["valid_from"] = _("This registration already has an exemption in this period.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Cause(models.TextChoices):
+    OWN = "own", _("The user's own reason")
+    WEATHER = "weather", _("Weather (rain, heat, warnings)")
+    FACILITY = "facility", _("Facility management")
+
+
+class RefundRule(models.Model):
+    """How much of the paid fee a cancellation for ``cause`` returns while ``until`` has not passed.
+
+    ``fees.rules.refund`` takes the first row of the cause, in order, whose deadline is still ahead; a row
+    without a deadline applies whenever. ``cancellable`` off means no cancellation at all then (S-CAN-1).
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="refund_rules")
+    cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices)
+    until = models.CharField(
+        _("until"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
+        help_text=_("A date rule, e.g. “D-7 23:59” (the named minute is included). Empty: whenever."),
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("refund (percent of the paid fee)"),
+        validators=[MaxValueValidator(100, _("A refund cannot exceed what was paid: enter 0–100."))],
+    )
+    cancellable = models.BooleanField(
+        _("cancellation accepted"), default=True, help_text=_("Off: the booking can no longer be cancelled at all (S-CAN-1).")
+    )
+    rule_id = models.CharField(_("rule id"), max_length=20)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["municipality", "cause", "order", "id"]
+        verbose_name = _("refund rule")
+        verbose_name_plural = _("refund rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="refund_rule_percent_at_most_100"),
+            models.CheckConstraint(condition=Q(cancellable=True) | Q(percent=0), name="refund_rule_no_refund_without_cancel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.get_cause_display()} {self.until or '—'} {self.percent}%"
+
+    def clean(self):
+        from facilities import daterules
+
+        errors = {}
+        if not self.cancellable and self.percent:
+            errors["percent"] = _("A rule that refuses cancellation refunds nothing: enter 0.")
+        if self.until:
+            try:
+                if daterules.parse(self.until).needs_booking_date:
+                    errors["until"] = _("Refund deadlines are stated relative to the use date (D-7 23:59), not the booking date.")
+            except ValidationError:
+                pass  # the field's validator reports it
+        if errors:
+            raise ValidationError(errors)

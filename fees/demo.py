@@ -1,0 +1,150 @@
+"""Demo fee tables, refund rules and one fee exemption of the three municipalities; loaded by ``seed_demo``.
+
+- **Shiroi**: the fee table of shiroi-sports-facilities.txt (⑧施設使用料金, 令和6年4月1日改訂版) exactly:
+  白井運動公園 tennis and ground, other tennis and grounds, lighting 2,430 yen per hour (南山 ground, the only
+  unit with night lights, S-HRS-2), non-residents ×2 without the lighting (S-FEE-1).
+- **Tamba** and **Kodaira**: their documents give no amounts (T-PAY, K-USE-2): every price here is a SAMPLE VALUE,
+  and the schedules are marked ``is_sample``. So is Kodaira's exempt demo group.
+- Refund rules: Shiroi S-CAN-1/2 and S-WX-1, Tamba T-CAN-1/2 from their documents; Kodaira after K-FC-4 and
+  K-USE-2 (the fee is paid on the day, so a cancellation before the slot returns whatever was paid).
+
+``load(municipalities, upsert)`` is idempotent: rows are found by natural keys; a schedule's prices and a
+municipality's refund rules become exactly the listed ones. A schedule's ``valid_until`` is left as an
+administrator set it (a later schedule may have ended it).
+"""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+
+from facilities.demo import kodaira, tamba
+from facilities.models import Facility, Unit
+
+from .models import FeeExemption, FeeRate, FeeSchedule, RefundRule
+
+SCHEDULES_FROM = dt.date(2024, 4, 1)  # Shiroi's document: 令和6年4月1日(改訂版); the samples use the same day
+NOT_USERS_FAULT = "not_users_fault"  # full refund when the user is not to blame; the source is silent (issue #5)
+
+
+def _categories(rule_id, prices, **key):
+    """One base price per fee category, per 2-hour slot: (general, high-school/university, elementary/junior-high)."""
+    return [
+        {**key, "fee_category": category, "price": price, "rule_id": rule_id}
+        for category, price in zip(("general", "student", "child"), prices)
+    ]
+
+
+SHIROI = {
+    "schedule": {
+        "name_ja": "白井市スポーツ施設使用料", "name_en": "Shiroi sports facility fees",
+        "non_resident_percent": 200, "non_resident_rule_id": "S-FEE-1", "is_sample": False,
+        "source": "shiroi-sports-facilities.txt ⑧施設使用料金（令和6年4月1日改訂版）",
+    },
+    "rates": [
+        # 【運動公園】 テニス 1面2時間につき / グラウンド 2時間
+        *_categories("S-FEE", (620, 310, 150), facility="undokoen-tennis"),
+        *_categories("S-FEE", (1030, 510, 250), facility="undokoen-ground"),
+        # 【運動公園以外】
+        *_categories("S-FEE", (630, 310, 150), unit_kind="court"),
+        *_categories("S-FEE", (1050, 520, 260), unit_kind="ground"),
+        # 照明 1時間 2,430円, never doubled (S-FEE-1); after dark = from 17:00 (S-HRS-2 interpretation).
+        {"charge": "lighting", "price": 2430, "per": "hour", "lit_from": dt.time(17), "non_resident_multiplied": False,
+         "rule_id": "S-HRS-2"},
+    ],
+    "refunds": [
+        {"cause": "own", "until": "D-7 23:59", "percent": 50, "rule_id": "S-CAN-2"},
+        {"cause": "own", "until": "", "percent": 0, "cancellable": False, "rule_id": "S-CAN-1"},
+        {"cause": "weather", "until": "", "percent": 100, "rule_id": "S-WX-1"},  # when no transfer is made
+        {"cause": "facility", "until": "", "percent": 100, "rule_id": NOT_USERS_FAULT},
+    ],
+}
+
+# Tamba: SAMPLE hourly prices per room type (T-USE-1: whole hours).
+TAMBA_ROOM_PRICES = {"large-meeting-room": 600, "small-meeting-room": 300, "japanese-room": 400, "cooking-room": 700}
+TAMBA = {
+    "schedule": {
+        "name_ja": "丹波市住民センター等使用料（サンプル）", "name_en": "Tamba resident center fees (sample)",
+        "non_resident_percent": 100, "non_resident_rule_id": "", "is_sample": True,
+        "source": "サンプル値（tamba-resident-centers.txt に金額の記載なし）",
+    },
+    "rates": [
+        {"unit_kind": "room", "price": 400, "per": "hour", "rule_id": "T-USE-1"},  # any other room
+        *[
+            {"unit": (center, room["code"]), "price": TAMBA_ROOM_PRICES[room["code"]], "per": "hour", "rule_id": "T-USE-1"}
+            for center, _ja, _en, rooms in tamba.CENTERS for room in rooms
+        ],
+        {"facility": "sample-school-gym", "price": 1000, "per": "hour", "rule_id": "T-USE-1"},
+    ],
+    "refunds": [
+        {"cause": "own", "until": "D-3 23:59", "percent": 100, "rule_id": "T-CAN-1"},
+        {"cause": "own", "until": "", "percent": 0, "rule_id": "T-CAN-1"},
+        {"cause": "weather", "until": "", "percent": 100, "rule_id": "T-CAN-2"},
+        {"cause": "facility", "until": "", "percent": 100, "rule_id": "T-CAN-2"},
+    ],
+}
+
+# Kodaira: SAMPLE prices per room and period (午前/午後/夜間 are one slot each).
+KODAIRA_ROOM_PRICES = {"assembly-room": 600, "japanese-room": 400, "meeting-room": 300, "craft-room": 400}
+KODAIRA = {
+    "schedule": {
+        "name_ja": "小平市地域センター使用料（サンプル）", "name_en": "Kodaira community center fees (sample)",
+        "non_resident_percent": 100, "non_resident_rule_id": "", "is_sample": True,
+        "source": "サンプル値（kodaira-community-centers.txt に金額の記載なし、K-USE-2）",
+    },
+    "rates": [
+        {"unit_kind": "room", "price": 400, "rule_id": "K-USE-2"},  # any other room
+        *[
+            {"unit": (center[0], room["code"]), "price": KODAIRA_ROOM_PRICES[room["code"]], "rule_id": "K-USE-2"}
+            for center in kodaira.CENTERS for room in center[4]
+        ],
+    ],
+    "refunds": [
+        # K-USE-2: paid on the day; K-FC-4: cancelled online the booking day, at the counter afterwards.
+        {"cause": "own", "until": "start", "percent": 100, "rule_id": "K-FC-4"},
+        {"cause": "own", "until": "", "percent": 0, "cancellable": False, "rule_id": "K-FC-4"},
+        {"cause": "weather", "until": "", "percent": 100, "rule_id": NOT_USERS_FAULT},
+        {"cause": "facility", "until": "", "percent": 100, "rule_id": NOT_USERS_FAULT},
+    ],
+    # SAMPLE: the demo group without e-mail is exempt from fees (使用料免除, K-USE-2).
+    "exemptions": [{"username": "kodaira-group2", "percent": 100, "valid_from": dt.date(2026, 4, 1),
+                    "note": "使用料免除団体（サンプル）"}],
+}
+
+DATA = {"shiroi": SHIROI, "tamba": TAMBA, "kodaira": KODAIRA}
+
+RATE_DEFAULTS = {"per": "slot", "lit_from": None, "non_resident_multiplied": True, "rule_id": ""}
+
+
+def load(municipalities: dict, upsert) -> None:
+    """``municipalities``: slug → Municipality; ``upsert(model, defaults, **lookup)`` creates or updates a row."""
+    for slug, data in DATA.items():
+        municipality = municipalities[slug]
+        schedule = upsert(FeeSchedule, data["schedule"], municipality=municipality, valid_from=SCHEDULES_FROM)
+        kept = [_load_rate(upsert, municipality, schedule, spec).pk for spec in data["rates"]]
+        schedule.rates.exclude(pk__in=kept).delete()
+        kept = []
+        for order, spec in enumerate(data["refunds"], start=1):
+            values = {"cancellable": True} | spec
+            lookup = {"cause": values.pop("cause"), "order": order}
+            kept.append(upsert(RefundRule, values, municipality=municipality, **lookup).pk)
+        RefundRule.objects.of(municipality).exclude(pk__in=kept).delete()
+        for spec in data.get("exemptions", []):
+            values = dict(spec) | {"rule_id": "K-USE-2"}
+            user = get_user_model().objects.get(username=values.pop("username"))
+            valid_from = values.pop("valid_from")
+            upsert(FeeExemption, values, municipality=municipality, user=user, valid_from=valid_from)
+
+
+def _load_rate(upsert, municipality, schedule, spec: dict) -> FeeRate:
+    values = RATE_DEFAULTS | spec
+    facility = unit = None
+    if "unit" in values:
+        facility_code, unit_code = values.pop("unit")
+        unit = Unit.objects.get(municipality=municipality, facility__code=facility_code, code=unit_code)
+    if "facility" in values:
+        facility = Facility.objects.get(municipality=municipality, code=values.pop("facility"))
+    lookup = {
+        "charge": values.pop("charge", "base"), "facility": facility, "unit": unit,
+        "unit_kind": values.pop("unit_kind", ""), "fee_category": values.pop("fee_category", ""),
+    }
+    return upsert(FeeRate, values, schedule=schedule, **lookup)

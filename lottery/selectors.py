@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from config import clock
+from facilities import cache
 from facilities.models import BookingLimit, Municipality, Phase, Unit
 from reservations import rules
 
@@ -31,8 +32,10 @@ class LotteryCalendar:
 
     def __init__(self, municipality_id: int, now: dt.datetime | None = None):
         self.now = now or clock.now()
-        self.profile_rules = rules.ProfileRules.find(municipality_id)
-        self.policy = LotteryPolicy.objects.filter(municipality_id=municipality_id).first()
+        self.policy = cache.cached(
+            ("lottery_policy", municipality_id), lambda: LotteryPolicy.objects.filter(municipality_id=municipality_id).first()
+        )
+        self.profile_rules = rules.ProfileRules.find(municipality_id) if self.policy is not None else None
         self._months: dict[dt.date, services.Timeline | None] = {}
 
     @property

@@ -396,7 +396,7 @@ def test_my_bookings__upcoming_first_then_past_and_cancelled(client, demo):
     assert f"booking-{third.id}" in upcoming
     assert f"booking-{first.id}" in earlier and f"booking-{second.id}" in earlier
     assert earlier.index(f"booking-{second.id}") < earlier.index(f"booking-{first.id}")  # most recent first
-    assert upcoming.count("600円") == 1  # the fee as booked: 集会室, 600 yen a period (Kodaira sample table)
+    assert upcoming.count("<strong>600円</strong>") == 1  # the fee as booked: 集会室, 600 yen a period (Kodaira sample)
 
 
 def test_confirm__shows_the_fee_line_by_line_before_booking(client, demo):

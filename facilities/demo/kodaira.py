@@ -142,6 +142,8 @@ FACILITIES = [
 
 # Rule profile. Windows are relative to the use date D in month M; see facilities/daterules.py.
 FIRST_COME = {"opens": "M-1/first-open 09:00", "closes": "D-8 23:59", "opens_rule_id": "K-FC-1", "closes_rule_id": "K-FC-2"}
+LOTTERY_WINDOW = {"opens": "M-2/10 00:00", "closes": "M-2/19 23:59", "opens_rule_id": "K-LOT-1", "closes_rule_id": "K-LOT-1",
+                  "initial_state": "confirmed"}
 PROFILE = {
     "confirm_after_booking_day": True,  # K-FC-4: provisional on the booking day, confirmed from the next day
     "confirm_rule_id": "K-FC-4",
@@ -156,9 +158,25 @@ PROFILE = {
         # K-LM-1: from D-7 to the use date, counter only; the use permit is issued on the spot.
         {"phase": "last_minute", "channel": "counter", "opens": "D-7 00:00", "closes": "start",
          "opens_rule_id": "K-LM-1", "closes_rule_id": "K-LM-1", "initial_state": "confirmed"},
+        # K-LOT-1: lottery applications from M-2/10 00:00 to M-2/19 23:59, online or by staff at the counter.
+        {"phase": "lottery", "channel": "online", **LOTTERY_WINDOW},
+        {"phase": "lottery", "channel": "counter", **LOTTERY_WINDOW},
     ],
     "limits": [
         # K-FC-3: 4 slots per group per center per month, lottery wins included; last-minute bookings do not count.
         {"rule_id": "K-FC-3", "phase": "first_come", "scope": "facility", "count": 4, "counted_origins": "first_come,lottery"},
+        # K-LOT-2: 2 lottery applications per group per month of use, across all 19 centers.
+        {"rule_id": "K-LOT-2", "phase": "lottery", "scope": "municipality", "count": 2, "counted_origins": "lottery"},
     ],
+    # The lottery policy (lottery.models.LotteryPolicy).
+    "lottery": {
+        "draw_at": "M-2/20 00:00", "draw_rule_id": "K-LOT-3",  # the draw runs automatically once applications close
+        "results_from": "M-2/20 00:00", "results_rule_id": "K-LOT-3",  # results from M-2/20, e-mailed
+        "confirmation_required": False, "confirm_until": "", "confirmation_rule_id": "",
+        "win_state": "confirmed", "win_rule_id": "K-LOT-4",  # a win is a booking, no confirmation step
+        "pay_by": "", "pay_by_rule_id": "",  # fees are paid on the day (K-USE-2)
+        "residents_only": False, "residents_only_rule_id": "",  # every registered group qualifies (K-REG-2)
+        "one_per_site_and_time": False, "one_per_site_rule_id": "",
+        "loss_weighting": False, "loss_weight_cap": 3,
+    },
 }

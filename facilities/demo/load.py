@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 
 from facilities.models import (
@@ -30,6 +31,11 @@ from facilities.models import (
     SlotScheme,
     Unit,
 )
+
+from fees import demo as fees_demo
+from fees.models import FeeExemption, FeeRate, FeeSchedule, RefundRule
+
+from lottery.models import LotteryPolicy
 
 from . import kodaira, shiroi, tamba, users
 
@@ -61,15 +67,21 @@ RULE_KEY_FIELDS = {
     "end_date": None,
 }
 
-# What a municipal administrator may do with the facilities app: everything but creating or deleting
+# What a municipal administrator may do with the facilities and fees apps: everything but creating or deleting
 # municipalities (that belongs to the operator).
 ADMIN_EXCLUDED_PERMISSIONS = {"add_municipality", "delete_municipality"}
+# The lottery: the policy is edited; applications, draws and results are read (they change through the services).
+LOTTERY_ADMIN_PERMISSIONS = [
+    "view_lotterypolicy", "change_lotterypolicy", "view_application", "view_draw", "view_drawresult", "view_resultnotice",
+]
+ADMIN_APPS = ("facilities", "fees")  # fee schedules, exemptions and refund rules too (issue #5)
 
 REPORTED_MODELS = (
     Municipality,
     RuleProfile,
     BookingWindow,
     BookingLimit,
+    LotteryPolicy,
     Facility,
     Unit,
     SlotScheme,
@@ -77,6 +89,10 @@ REPORTED_MODELS = (
     OpeningHours,
     ClosureCalendar,
     ClosureRule,
+    FeeSchedule,
+    FeeRate,
+    FeeExemption,
+    RefundRule,
     get_user_model(),
     Group,
 )
@@ -103,6 +119,8 @@ def load_demo() -> LoadResult:
         admin_group = _load_admin_group(result)
         for spec in users.USERS:
             _load_user(result, spec, municipalities, admin_group)
+        # Fee tables, refund rules and exemptions (issue #5) after the users: an exemption names a demo group.
+        fees_demo.load(municipalities, lambda model, defaults, **lookup: _upsert(result, model, defaults, **lookup))
     with translation.override("en"):  # one plain line for logs, whatever the site language
         for model in REPORTED_MODELS:
             result.totals[str(model._meta.verbose_name_plural)] = model.objects.count()
@@ -143,8 +161,10 @@ WINDOW_DEFAULTS = {
 
 def _load_profile(result: LoadResult, municipality: Municipality, spec: dict) -> None:
     """The municipality's rule profile; its windows and limits become exactly the listed ones."""
-    fields = {k: v for k, v in spec.items() if k not in ("windows", "limits")}
+    fields = {k: v for k, v in spec.items() if k not in ("windows", "limits", "lottery")}
     profile = _upsert(result, RuleProfile, fields, municipality=municipality)
+    if "lottery" in spec:
+        _upsert(result, LotteryPolicy, dict(spec["lottery"]), municipality=municipality)
     kept_windows = []
     for window in spec["windows"]:
         values = WINDOW_DEFAULTS | window
@@ -262,13 +282,14 @@ def _load_facility(result: LoadResult, municipality: Municipality, schemes: dict
 
 def _load_admin_group(result: LoadResult) -> Group:
     # Permissions are normally created after migrate; make sure they exist even on a fresh test database.
-    create_permissions(apps.get_app_config("facilities"), verbosity=0)
+    for app_label in (*ADMIN_APPS, "lottery"):
+        create_permissions(apps.get_app_config(app_label), verbosity=0)
     group, created = Group.objects.get_or_create(name=users.ADMIN_GROUP)
     if created:
         result.created[Group._meta.label] += 1
-    permissions = Permission.objects.filter(content_type__app_label="facilities").exclude(
-        codename__in=ADMIN_EXCLUDED_PERMISSIONS
-    )
+    permissions = Permission.objects.filter(
+        Q(content_type__app_label__in=ADMIN_APPS) | Q(content_type__app_label="lottery", codename__in=LOTTERY_ADMIN_PERMISSIONS)
+    ).exclude(codename__in=ADMIN_EXCLUDED_PERMISSIONS)
     group.permissions.set(permissions)
     return group
 

@@ -196,6 +196,8 @@ FACILITIES = [
 
 # Rule profile. Windows are relative to the use date D in month M; see facilities/daterules.py.
 PAID_BY_D7 = {"pay_by": "D-7 23:59", "pay_by_rule_id": "S-PAY-2"}
+LOTTERY_WINDOW = {"opens": "M-2/5 08:30", "closes": "M-2/15 23:59", "opens_rule_id": "S-LOT-1", "closes_rule_id": "S-LOT-1",
+                  "initial_state": "provisional"}
 PROFILE = {
     "confirm_after_booking_day": False,  # S-PAY-1: provisional until paid
     "confirm_rule_id": "S-PAY-1",
@@ -214,10 +216,27 @@ PROFILE = {
         {"phase": "first_come", "channel": "counter", "opens": "D-6 00:00", "closes": "start",
          "opens_rule_id": "S-FC-3", "closes_rule_id": "S-FC-3", "initial_state": "awaiting_payment",
          "pay_by": "B 23:59", "pay_by_rule_id": "S-FC-3"},
+        # S-LOT-1: lottery applications from M-2/5 08:30 to M-2/15 23:59 (residents only: the policy below).
+        {"phase": "lottery", "channel": "online", **LOTTERY_WINDOW},
+        {"phase": "lottery", "channel": "counter", **LOTTERY_WINDOW},
     ],
     "limits": [
         # S-FC-4: 10 slots per person per site per month, lottery wins included; lifted from D-6.
         {"rule_id": "S-FC-4", "phase": "first_come", "scope": "facility", "count": 10,
          "counted_origins": "first_come,lottery", "lifted_from": "D-6 00:00"},
+        # S-LOT-2: 10 lottery applications per person per month of use across all sports facilities.
+        {"rule_id": "S-LOT-2", "phase": "lottery", "scope": "municipality", "count": 10, "counted_origins": "lottery"},
     ],
+    # The lottery policy (lottery.models.LotteryPolicy).
+    "lottery": {
+        "draw_at": "M-2/16 00:00", "draw_rule_id": "S-LOT-4",  # draw on the 16th–17th (automatic)
+        "results_from": "M-2/18 00:00", "results_rule_id": "S-LOT-5",
+        # S-LOT-5: winners confirm (or forfeit) from the 18th until the 25th; unconfirmed wins purged on the 26th.
+        "confirmation_required": True, "confirm_until": "M-2/25 23:59", "confirmation_rule_id": "S-LOT-5",
+        "win_state": "provisional", "win_rule_id": "S-LOT-5",  # confirmed win: provisional until paid (S-PAY-1)
+        "pay_by": "D-7 23:59", "pay_by_rule_id": "S-PAY-2",  # as first-come bookings
+        "residents_only": True, "residents_only_rule_id": "S-REG-4",
+        "one_per_site_and_time": True, "one_per_site_rule_id": "S-LOT-3",
+        "loss_weighting": False, "loss_weight_cap": 3,
+    },
 }

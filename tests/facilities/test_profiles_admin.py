@@ -104,7 +104,8 @@ def test_profiles_admin__unchanged_form_saves(kodaira_admin, kodaira_profile):
     data = form_data(kodaira_admin.get(change_url(kodaira_profile)))
     response = kodaira_admin.post(change_url(kodaira_profile), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
-    assert kodaira_profile.windows.count() == 3 and kodaira_profile.limits.count() == 1
+    # first-come online and counter, last-minute (K-FC-1/2, K-LM-1), lottery online and counter (K-LOT-1); K-FC-3, K-LOT-2
+    assert kodaira_profile.windows.count() == 5 and kodaira_profile.limits.count() == 2
 
 
 def test_profiles_admin__window_edit_takes_effect(kodaira_admin, kodaira_profile):

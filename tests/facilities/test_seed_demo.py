@@ -249,14 +249,16 @@ def test_seed_demo__demo_accounts__validity_follows_each_profile(seeded):
 
 
 @pytest.mark.django_db
-def test_seed_demo__administrators__are_staff_with_facility_permissions_only(seeded):
+def test_seed_demo__administrators__are_staff_with_facility_and_fee_permissions_only(seeded):
     group = Group.objects.get(name="municipal administrators")
     codenames = set(group.permissions.values_list("codename", flat=True))
-    all_facility_codenames = set(
-        Permission.objects.filter(content_type__app_label="facilities").values_list("codename", flat=True)
+    all_facility_and_fee_codenames = set(
+        Permission.objects.filter(content_type__app_label__in=["facilities", "fees"]).values_list("codename", flat=True)
     )
 
-    assert codenames == all_facility_codenames - {"add_municipality", "delete_municipality"}
+    lottery = {"view_lotterypolicy", "change_lotterypolicy", "view_application", "view_draw", "view_drawresult", "view_resultnotice"}
+    assert codenames == (all_facility_and_fee_codenames - {"add_municipality", "delete_municipality"}) | lottery  # issue #4: read-mostly
+    assert {"change_feeschedule", "add_feerate", "add_feeexemption", "change_refundrule"} <= codenames  # issue #5
     assert {"view_municipality", "change_municipality", "add_unit", "delete_closurerule"} <= codenames
     assert set(group.user_set.values_list("username", flat=True)) == {"kodaira-admin", "shiroi-admin", "tamba-admin"}
     assert all(user.is_staff and not user.is_superuser for user in group.user_set.all())

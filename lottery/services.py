@@ -1,0 +1,965 @@
+"""Writes of the monthly lottery (issue #4). Each use case is one transaction.
+
+- ``apply`` / ``withdraw`` — K-LOT-1/2, S-LOT-1/2/3, S-REG-4: in the profile's lottery-phase window for the
+  channel, within the lottery-phase limits, under the user's lock (the same lock as first-come booking, so two
+  tabs cannot both pass a count).
+- ``ensure_draw`` / ``commit`` / ``draw`` — K-LOT-3, S-LOT-4: the draw record gets its secret seed (and the hash
+  of it) as soon as it is made; when the application window has closed, the canonical application list is
+  hashed and frozen (the commit); on the draw day the draw runs in one transaction under the draw's row lock:
+  a rerun, or a run after a crash (the transaction rolled back), never changes or duplicates results.
+  Wins become bookings (origin "lottery") holding their slots (X-3).
+- ``confirm_win`` / ``forfeit_win`` / ``purge_unconfirmed`` — S-LOT-5.
+- ``send_result_notices`` — K-LOT-3: the results e-mail, once per applicant with an address.
+
+Refusals reuse ``reservations.rules.Refusal`` with rule ids; errors are ``reservations.services.BookingError``
+subclasses so that pages and API can treat them alike.
+"""
+
+import contextlib
+import datetime as dt
+import gc
+import hashlib
+import hmac
+import logging
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from config import clock
+from facilities import daterules
+from facilities.slots import Slot
+from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, Channel, Municipality, Phase, Unit
+from reservations import rules
+from reservations.models import Reservation, SlotHold
+from reservations.services import BookingError, _lock_user
+
+from . import algorithm
+from .models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
+
+logger = logging.getLogger(__name__)
+
+UNCONFIRMED = "unconfirmed"  # Reservation.cancel_reason of a purged win (S-LOT-5); see README "Notes".
+
+
+class LotteryError(BookingError):
+    """A lottery action that was refused; ``refusals`` carry rule ids."""
+
+
+class ApplicationRefused(LotteryError):
+    pass
+
+
+def _refuse(code: str, message: str, error=LotteryError):
+    raise error([rules.Refusal(code, message)])
+
+
+# Months and policy ------------------------------------------------------------------------------------------
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, count: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_label(month: dt.date) -> str:
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def policy_of(municipality) -> LotteryPolicy | None:
+    municipality_id = getattr(municipality, "pk", municipality)
+    return LotteryPolicy.objects.filter(municipality_id=municipality_id).first()
+
+
+def _month_instant(text: str, month: dt.date, *, closes: bool = False) -> dt.datetime | None:
+    """A policy date ("M-2/16 00:00") for use month ``month``; ``closes``: the first instant after the named minute."""
+    if not text:
+        return None
+    rule = daterules.parse(text)
+    slot_start = clock.at(month, dt.time(0))
+    if closes:
+        return daterules.closes_at(rule, use_date=month, slot_start=slot_start)
+    return daterules.opens_at(rule, use_date=month, slot_start=slot_start)
+
+
+def lottery_windows(profile_rules: rules.ProfileRules):
+    return [w for w in profile_rules.windows if w.phase == Phase.LOTTERY]
+
+
+def application_period(profile_rules: rules.ProfileRules, month: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+    """From the earliest opening to the latest closing of the month's lottery windows (all channels); None
+    without lottery windows. Evaluated for the first and last use date of the month (windows are stated as
+    "M-2/…", which is the same for every day of M)."""
+    last_day = add_months(month, 1) - dt.timedelta(days=1)
+    opens, closes = [], []
+    for window in lottery_windows(profile_rules):
+        for day in (month, last_day):
+            start = clock.at(day, dt.time(0))
+            opens.append(daterules.opens_at(daterules.parse(window.opens), use_date=day, slot_start=start))
+            closes.append(daterules.closes_at(daterules.parse(window.closes), use_date=day, slot_start=start))
+    opens, closes = [o for o in opens if o], [c for c in closes if c]
+    if not opens or not closes:
+        return None
+    return min(opens), max(closes)
+
+
+@dataclass
+class Timeline:
+    """The instants of one month's lottery (K-LOT-3, S-LOT-4, S-LOT-5)."""
+
+    applications_open: dt.datetime
+    applications_close: dt.datetime
+    draw_at: dt.datetime
+    results_from: dt.datetime
+    purge_at: dt.datetime | None  # first instant after the confirmation window; None without confirmation
+
+
+def timeline(profile_rules: rules.ProfileRules, policy: LotteryPolicy, month: dt.date) -> Timeline | None:
+    period = application_period(profile_rules, month)
+    if period is None:
+        return None
+    return Timeline(
+        applications_open=period[0],
+        applications_close=period[1],
+        draw_at=max(_month_instant(policy.draw_at, month), period[1]),
+        results_from=_month_instant(policy.results_from, month),
+        purge_at=_month_instant(policy.confirm_until, month, closes=True) if policy.confirmation_required else None,
+    )
+
+
+# Applications -----------------------------------------------------------------------------------------------
+
+
+def _bounds(window, unit: Unit, slot):
+    return rules._bounds(window, unit, slot)  # the rules module's own window arithmetic, not a copy
+
+
+def _window_for(profile_rules, unit: Unit, slot, channel: str, now: dt.datetime):
+    """The lottery window of ``channel`` open now for this slot, or the refusal saying why none is."""
+    mine = [_bounds(w, unit, slot) for w in lottery_windows(profile_rules) if w.channel == channel and w.applies_to(unit.facility)]
+    if not mine:
+        code = profile_rules.profile.unavailable_channel_rule_id or "channel_unavailable"
+        return None, rules.Refusal(code, _("%(municipality)s does not take lottery applications through this channel (%(channel)s).") % {
+            "municipality": unit.facility.municipality.name, "channel": Channel(channel).label})
+    for bounds in mine:
+        if bounds.contains(now):
+            return bounds, None
+    upcoming = sorted((b for b in mine if b.opens and now < b.opens), key=lambda b: b.opens)
+    if upcoming:
+        return None, rules.Refusal(upcoming[0].window.opens_rule_id, _(
+            "Lottery applications for this month open at %(when)s.") % {"when": rules._when(upcoming[0].opens)})
+    last = max((b for b in mine if b.closes), key=lambda b: b.closes)
+    return None, rules.Refusal(last.window.closes_rule_id, _(
+        "Lottery applications for this month closed at %(when)s.") % {"when": rules._when(last.closes)})
+
+
+def _staff_refusal(entered_by, unit: Unit, channel: str) -> rules.Refusal | None:
+    if channel == Channel.ONLINE:
+        if entered_by is not None:
+            return rules.Refusal("channel_unavailable", _("Staff enter applications through the counter channel."))
+        return None
+    if entered_by is None or entered_by.account_kind != "staff" or entered_by.municipality_id != unit.municipality_id:
+        return rules.Refusal("staff_only", _("Only staff of this municipality enter applications at the counter."))
+    return None
+
+
+@dataclass
+class Check:
+    refusals: list = field(default_factory=list)
+    profile_rules: rules.ProfileRules | None = None
+    policy: LotteryPolicy | None = None
+    slot: object = None
+    window: object = None
+
+
+def evaluate(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE,
+             entered_by=None, now: dt.datetime | None = None, check_limits: bool = True) -> Check:
+    """May ``user`` apply for this slot through ``channel`` now? Every refusal with its rule id."""
+    now = now or clock.now()
+    check = Check()
+    check.profile_rules = rules.ProfileRules.find(unit.municipality_id)
+    check.policy = policy_of(unit.municipality_id)
+    if check.profile_rules is None or check.policy is None or not lottery_windows(check.profile_rules):
+        check.refusals.append(rules.Refusal("lottery_unavailable", _("%(municipality)s does not hold a lottery.") % {
+            "municipality": unit.facility.municipality.name}))
+        return check
+    account = rules.account_refusal(user, unit.municipality_id)
+    if account is not None:
+        check.refusals.append(account)
+        return check
+    if channel not in Channel.values:
+        check.refusals.append(rules.Refusal("channel_unavailable", _("Unknown booking channel.")))
+        return check
+    staff = _staff_refusal(entered_by, unit, channel)
+    if staff is not None:
+        check.refusals.append(staff)
+        return check
+    policy = check.policy
+    if policy.residents_only and not user.is_resident:
+        # S-REG-4: non-residents use first-come booking only.
+        check.refusals.append(rules.Refusal(policy.residents_only_rule_id or "residents_only", _(
+            "Only residents may apply for the lottery; non-residents can book first come, first served.")))
+    if not user.is_valid_on(clock.localtime(now).date()):
+        check.refusals.append(rules.Refusal(check.profile_rules.profile.registration_rule_id or "registration_expired",
+                                            _("Your registration is not valid today; renew it at a counter.")))
+    if not unit.is_active:
+        check.refusals.append(rules.Refusal("unit_unavailable", _("This unit is not taking bookings.")))
+        return check
+    try:
+        slots = rules.resolve_slots(unit, starts_at, ends_at)
+    except rules.SlotRequestError as error:
+        check.refusals.append(error.refusal)
+        return check
+    if len(slots) != 1:
+        check.refusals.append(rules.Refusal("slot_invalid", _("A lottery application is for one slot.")))
+        return check
+    check.slot = slots[0]
+    check.window, refusal = _window_for(check.profile_rules, unit, check.slot, channel, now)
+    if refusal is not None:
+        check.refusals.append(refusal)
+        return check
+    if check_limits:
+        check.refusals += counted_refusals(user=user, unit=unit, slot=check.slot, check=check)
+    return check
+
+
+def _live_applications(user, month: dt.date):
+    return Application.objects.filter(user=user, month=month, withdrawn_at__isnull=True)
+
+
+def counted_refusals(*, user, unit: Unit, slot, check: Check) -> list:
+    """K-LOT-2, S-LOT-2 (limits of phase lottery, in their scope), S-LOT-3 and one application per slot.
+    Counts the user's applications: ``apply`` calls it holding the user's lock."""
+    month = month_of(clock.localtime(slot.starts_at).date())
+    live = _live_applications(user, month).filter(municipality_id=unit.municipality_id)
+    refusals = []
+    if live.filter(unit=unit, starts_at=slot.starts_at).exists():
+        return [rules.Refusal("already_applied", _("You have already applied for this slot."))]
+    policy = check.policy
+    if policy.one_per_site_and_time and live.filter(
+        unit__facility_id=unit.facility_id, starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at
+    ).exists():
+        refusals.append(rules.Refusal(policy.one_per_site_rule_id or "one_per_site_and_time", _(
+            "You have already applied for this site at this time.")))
+    for limit in check.profile_rules.limits:
+        if limit.phase != Phase.LOTTERY:
+            continue
+        scoped = live
+        if limit.scope == BookingLimit.Scope.FACILITY:
+            scoped = live.filter(unit__facility_id=unit.facility_id)
+        elif limit.scope == BookingLimit.Scope.UNIT:
+            scoped = live.filter(unit=unit)
+        used = scoped.count()
+        if used + 1 > limit.count:
+            refusals.append(rules.Refusal(limit.rule_id, _(
+                "You may make at most %(count)s lottery applications a month (%(scope)s); you already have %(used)s.") % {
+                "count": limit.count, "scope": limit.get_scope_display(), "used": used}))
+    return refusals
+
+
+def apply(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE,
+          entered_by=None) -> Application:
+    """Apply for one slot of ``unit`` in its month's lottery (K-LOT-1/2, S-LOT-1/2/3, S-REG-4).
+
+    Raises ApplicationRefused with every reason. The user's lock is taken before the counts, so concurrent
+    requests of one user cannot both pass a limit."""
+    now = clock.now()
+    check = evaluate(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel,
+                     entered_by=entered_by, now=now, check_limits=False)
+    if check.refusals:
+        raise ApplicationRefused(check.refusals)
+    slot = check.slot
+    try:
+        with transaction.atomic():
+            _lock_user(user)
+            refusals = counted_refusals(user=user, unit=unit, slot=slot, check=check)
+            if refusals:
+                raise ApplicationRefused(refusals)
+            application = Application.objects.create(
+                municipality_id=unit.municipality_id,
+                month=month_of(clock.localtime(slot.starts_at).date()),
+                user=user, unit=unit, starts_at=slot.starts_at, ends_at=slot.ends_at, channel=channel,
+                entered_by=entered_by, language=(translation.get_language() or "ja")[:10], created_at=now,
+            )
+    except IntegrityError:
+        _refuse("already_applied", _("You have already applied for this slot."), ApplicationRefused)
+    return application
+
+
+def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entered_by=None) -> Application:
+    """Withdraw an application while the lottery window of ``channel`` is still open (K-LOT-1, S-LOT-1)."""
+    now = clock.now()
+    with transaction.atomic():
+        application = Application.objects.select_for_update().select_related("unit__facility__municipality").get(
+            pk=application_id, user=user)
+        if application.state != Application.State.APPLIED:
+            _refuse("not_active", _("This application can no longer be withdrawn."))
+        staff = _staff_refusal(entered_by, application.unit, channel)
+        if staff is not None:
+            raise LotteryError([staff])
+        profile_rules = rules.ProfileRules.of(application.municipality_id)
+        slot = Slot(starts_at=application.starts_at, ends_at=application.ends_at)
+        _window, refusal = _window_for(profile_rules, application.unit, slot, channel, now)
+        if refusal is not None:
+            raise LotteryError([refusal])
+        application.state = Application.State.WITHDRAWN
+        application.withdrawn_at = now
+        application.save(update_fields=["state", "withdrawn_at"])
+    return application
+
+
+# The draw ---------------------------------------------------------------------------------------------------
+
+
+def _new_seed() -> tuple[str, str]:
+    seed = secrets.token_hex(32)
+    return seed, algorithm.sha256_hex(seed)
+
+
+def ensure_draw(*, municipality, month: dt.date, now: dt.datetime | None = None) -> Draw:
+    """The month's draw record, made (with its secret seed) if missing. The job makes it as soon as the
+    application window opens, so the seed is fixed before the applications are known."""
+    municipality_id = getattr(municipality, "pk", municipality)
+    existing = Draw.objects.filter(municipality_id=municipality_id, month=month).first()
+    if existing is not None:
+        return existing
+    seed, seed_hash = _new_seed()
+    try:
+        with transaction.atomic():
+            return Draw.objects.create(
+                municipality_id=municipality_id, month=month, seed=seed, seed_sha256=seed_hash,
+                applicant_salt=secrets.token_hex(32), created_at=now or clock.now(),
+            )
+    except IntegrityError:  # made by a concurrent run
+        return Draw.objects.get(municipality_id=municipality_id, month=month)
+
+
+LOSS_HISTORY_DRAWS = 12  # draws looked back at for loss weighting (a year of monthly lotteries)
+
+
+def _loss_weights(draw: Draw, user_ids, cap: int) -> dict[int, int]:
+    """1 + consecutive earlier draws (of this municipality, most recent first, skipping draws the user did not
+    enter, at most ``LOSS_HISTORY_DRAWS`` back) in which all the user's applications lost, at most ``cap``.
+    Only users with a weight above 1 are returned."""
+    earlier = list(
+        Draw.objects.filter(municipality_id=draw.municipality_id, month__lt=draw.month, status=Draw.Status.DRAWN)
+        .order_by("-month").values_list("pk", flat=True)[:LOSS_HISTORY_DRAWS]
+    )
+    if not earlier or cap <= 0:
+        return {}
+    user_ids = set(user_ids)
+    entered = defaultdict(dict)  # user -> {draw: won anything}
+    sql = (
+        f"SELECT r.draw_id, a.user_id, MAX(CASE WHEN r.outcome = %s THEN 1 ELSE 0 END)"
+        f" FROM {DrawResult._meta.db_table} r JOIN {Application._meta.db_table} a ON a.id = r.application_id"
+        f" WHERE r.draw_id IN ({', '.join(['%s'] * len(earlier))}) GROUP BY r.draw_id, a.user_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [DrawResult.Outcome.WON, *earlier])
+        for draw_id, user_id, won in cursor.fetchall():
+            if user_id in user_ids:
+                entered[user_id][draw_id] = bool(won)
+    weights = {}
+    for user_id, per_draw in entered.items():
+        streak = 0
+        for draw_id in earlier:
+            if draw_id not in per_draw:
+                continue
+            if per_draw[draw_id]:
+                break
+            streak += 1
+        if streak:
+            weights[user_id] = 1 + min(streak, cap)
+    return weights
+
+
+def _pseudonym(salt: str, user_id: int) -> str:
+    return hmac.new(salt.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:16]
+
+
+_ENTRY = '{"applicant":"%s","end":"%s","id":%d,"start":"%s","unit":%d,"weight":%d}'
+
+
+def entry_text(entry) -> str:
+    """canonical_json of one application (id, applicant, unit, start, end, weight), without json.dumps (a million
+    of these are hashed per draw); a test checks it equals json.dumps."""
+    app_id, applicant, unit, start, end, weight = entry
+    return _ENTRY % (applicant, end, app_id, start, unit, weight)
+
+
+def _epoch(column: str) -> str:
+    """SQL for a timestamp column as whole seconds since 1970 (a million datetimes parse slowly in Python)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+    if connection.vendor == "sqlite":
+        return f"CAST(strftime('%%s', {column}) AS INTEGER)"
+    return column
+
+
+def _load_entries(draw: Draw, municipality_slug: str):
+    """The draw's applications as algorithm tuples (id, applicant, unit, start, end, weight) in canonical order,
+    with the user of each application, the header of the list document and its SHA-256."""
+    iso = {}
+    pseudonyms = {}
+    entries, users = [], []
+    sql = (
+        f"SELECT id, user_id, unit_id, {_epoch('starts_at')}, {_epoch('ends_at')}, weight FROM {Application._meta.db_table}"
+        " WHERE municipality_id = %s AND month = %s AND withdrawn_at IS NULL ORDER BY starts_at, unit_id, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [draw.municipality_id, connection.ops.adapt_datefield_value(draw.month)])
+        while True:
+            rows = cursor.fetchmany(20000)
+            if not rows:
+                break
+            for app_id, user_id, unit_id, starts_at, ends_at, weight in rows:
+                start = iso.get(starts_at)
+                if start is None:
+                    start = iso[starts_at] = _iso(starts_at)
+                end = iso.get(ends_at)
+                if end is None:
+                    end = iso[ends_at] = _iso(ends_at)
+                applicant = pseudonyms.get(user_id)
+                if applicant is None:
+                    applicant = pseudonyms[user_id] = _pseudonym(draw.applicant_salt, user_id)
+                entries.append((app_id, applicant, unit_id, start, end, weight))
+                users.append(user_id)
+    header = {
+        "format": algorithm.FORMAT,
+        "month": f"{draw.month:%Y-%m}",
+        "municipality": municipality_slug,
+        "weighting": {"cap": draw.weight_cap, "enabled": draw.weighting},
+    }
+    prefix, suffix = algorithm.list_document_parts(header)
+    digest = hashlib.sha256(prefix.encode())
+    for start in range(0, len(entries), 10000):
+        text = ",".join([entry_text(entry) for entry in entries[start:start + 10000]])
+        digest.update(((',' if start else '') + text).encode())
+    digest.update(suffix.encode())
+    return entries, users, header, digest.hexdigest()
+
+
+def _iso(moment) -> str:
+    """ISO 8601 in Japan time, from an aware datetime or seconds since 1970."""
+    if isinstance(moment, int):
+        moment = dt.datetime.fromtimestamp(moment, tz=dt.timezone.utc)
+    elif isinstance(moment, str):  # SQLite without converters
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return clock.localtime(moment).isoformat()
+
+
+def list_document(draw: Draw) -> dict:
+    """The canonical application list (algorithm rule 1) as committed, for publication."""
+    entries, _users, header, _digest = _load_entries(draw, draw.municipality.slug)
+    keys = ("id", "applicant", "unit", "start", "end", "weight")
+    return {"applications": [dict(zip(keys, entry)) for entry in entries], **header}
+
+
+def commit(*, municipality, month: dt.date, now: dt.datetime | None = None) -> Draw:
+    """When the application window has closed: freeze and hash the canonical application list (the commit).
+    Idempotent: a committed or drawn draw is returned unchanged."""
+    now = now or clock.now()
+    municipality = municipality if isinstance(municipality, Municipality) else Municipality.objects.get(pk=municipality)
+    ensure_draw(municipality=municipality, month=month, now=now)
+    with _no_cyclic_gc(), transaction.atomic():
+        draw = Draw.objects.select_for_update().get(municipality=municipality, month=month)
+        if draw.status != Draw.Status.OPEN:
+            return draw
+        _commit_locked(draw, municipality, now)
+    return draw
+
+
+def _commit_locked(draw: Draw, municipality: Municipality, now: dt.datetime) -> None:
+    profile_rules = rules.ProfileRules.of(municipality.pk)
+    policy = policy_of(municipality)
+    line = timeline(profile_rules, policy, draw.month)
+    if line is None or now < line.applications_close:
+        _refuse("window_open", _("Applications for this month are still open; the list is committed when they close."))
+    draw.weighting = policy.loss_weighting
+    draw.weight_cap = policy.loss_weight_cap if policy.loss_weighting else 0
+    if draw.weighting:
+        user_ids = set(_live_draw_applications(draw).values_list("user_id", flat=True))
+        weights = _loss_weights(draw, user_ids, draw.weight_cap)
+        for weight in set(weights.values()):
+            heavier = [u for u, w in weights.items() if w == weight]
+            for start in range(0, len(heavier), 5000):  # bounded statements (PostgreSQL takes at most 65,535 parameters)
+                _live_draw_applications(draw).filter(user_id__in=heavier[start:start + 5000]).update(weight=weight)
+    _entries, _users, _header, digest = _load_entries(draw, municipality.slug)
+    draw.list_sha256 = digest
+    draw.application_count = len(_entries)
+    draw.status = Draw.Status.COMMITTED
+    draw.committed_at = now
+    draw.results_from = line.results_from
+    draw.purge_at = line.purge_at
+    draw.save()
+
+
+def _live_draw_applications(draw: Draw):
+    return Application.objects.filter(municipality_id=draw.municipality_id, month=draw.month, withdrawn_at__isnull=True)
+
+
+@dataclass
+class DrawReport:
+    draw: Draw | None
+    already_drawn: bool = False
+    dry_run: bool = False
+    throwaway_seed: bool = False
+    slots: list = field(default_factory=list)  # (slot_order, slot key, [(entry, position, outcome)])
+    winners: int = 0
+    applications: int = 0
+    user_of: dict = field(default_factory=dict)  # application id -> user id
+
+
+def _unavailable_slots(municipality_id: int, month: dt.date) -> set[str]:
+    """Slots already held by a booking at the draw (X-3) and slots of units not taking bookings: no winner."""
+    start, end = rules.month_bounds(month)
+    held = SlotHold.objects.filter(unit__municipality_id=municipality_id, starts_at__gte=start, starts_at__lt=end)
+    keys = {algorithm.slot_key(unit_id, _iso(starts_at)) for unit_id, starts_at in held.values_list("unit_id", "starts_at")}
+    inactive = set(Unit.objects.filter(municipality_id=municipality_id, is_active=False).values_list("pk", flat=True))
+    if inactive:
+        rows = (Application.objects.filter(municipality_id=municipality_id, month=month, withdrawn_at__isnull=True, unit_id__in=inactive)
+                .values_list("unit_id", "starts_at"))
+        keys |= {algorithm.slot_key(unit_id, _iso(starts_at)) for unit_id, starts_at in rows}
+    return keys
+
+
+def draw(*, municipality, month: dt.date, now: dt.datetime | None = None, dry_run: bool = False) -> DrawReport:
+    """Run the month's draw (K-LOT-3, S-LOT-4). Commits the list first if the window has closed and it is not
+    committed yet. Idempotent and atomic: a drawn draw is returned unchanged; a crash rolls everything back.
+
+    ``dry_run``: compute and return the results without writing anything (before the commit, with a throwaway
+    seed, which the report says)."""
+    now = now or clock.now()
+    municipality = municipality if isinstance(municipality, Municipality) else Municipality.objects.get(pk=municipality)
+    if dry_run:
+        return _dry_run(municipality, month, now)
+    commit(municipality=municipality, month=month, now=now)  # its own transaction: the commit stands even if the draw fails
+    with _no_cyclic_gc(), transaction.atomic():
+        record = Draw.objects.select_for_update().get(municipality=municipality, month=month)
+        if record.status == Draw.Status.DRAWN:
+            return DrawReport(draw=record, already_drawn=True, winners=record.winners, applications=record.application_count)
+        entries, users, _header, digest = _load_entries(record, municipality.slug)
+        if digest != record.list_sha256:
+            _refuse("list_changed", _("The applications differ from the committed list; the draw was not run."))
+        report = _compute(record, entries, users, _unavailable_slots(municipality.pk, month))
+        _save_results(record, report, municipality, now)
+    report.draw = record
+    return report
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """A draw builds millions of small tuples that hold no cycles; Python's cyclic collector would walk them all
+    again and again as they pile up (the draw then grows faster than linearly). Reference counting still frees
+    everything; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _dry_run(municipality, month, now) -> DrawReport:
+    """The results the draw would give, written nowhere. Before the commit the real seed must stay unused (a
+    preview with it would let an administrator try lists), so a throwaway seed is used and the report says so."""
+    record = Draw.objects.filter(municipality=municipality, month=month).first()
+    throwaway = record is None or record.status == Draw.Status.OPEN
+    if throwaway:
+        record = Draw(municipality=municipality, month=month, seed=secrets.token_hex(32), created_at=now,
+                      applicant_salt=record.applicant_salt if record else secrets.token_hex(32))
+    entries, users, _header, _digest = _load_entries(record, municipality.slug)
+    report = _compute(record, entries, users, _unavailable_slots(municipality.pk, month))
+    report.dry_run, report.throwaway_seed, report.draw = True, throwaway, record
+    return report
+
+
+def _compute(record: Draw, entries, users, unavailable) -> DrawReport:
+    report = DrawReport(draw=record, applications=len(entries))
+    report.user_of = {entry[0]: user_id for entry, user_id in zip(entries, users)}
+    for slot_order, key, outcomes in algorithm.run(record.seed, entries, unavailable):
+        report.slots.append((slot_order, key, outcomes))
+        report.winners += sum(1 for _entry, _position, outcome in outcomes if outcome == "won")
+    return report
+
+
+def _save_results(record: Draw, report: DrawReport, municipality: Municipality, now: dt.datetime) -> None:
+    """Bookings for the wins (with their slot holds, X-3), one result row per application, the applications'
+    states, and the draw marked drawn: all in the caller's transaction."""
+    policy = policy_of(municipality)
+    profile = rules.ProfileRules.of(municipality.pk).profile
+    units = {u.pk: u for u in Unit.objects.filter(municipality=municipality).select_related("facility")}
+    won = [(entry, slot_order) for slot_order, _key, outcomes in report.slots for entry, _pos, outcome in outcomes if outcome == "won"]
+    needs_confirmation = policy.confirmation_required
+    if needs_confirmation:
+        state, pay_rule = BookingState.PROVISIONAL, None  # awaiting confirmation (S-LOT-5): the application says so
+    else:
+        state, pay_rule = policy.win_state, (daterules.parse(policy.pay_by) if policy.pay_by else None)
+    booked_on = clock.localtime(now).date()
+    starts = {}
+    reservations = []
+    for entry, _slot_order in won:
+        unit = units[entry[2]]
+        starts_at = starts.get(entry[3]) or starts.setdefault(entry[3], dt.datetime.fromisoformat(entry[3]))
+        ends_at = starts.get(entry[4]) or starts.setdefault(entry[4], dt.datetime.fromisoformat(entry[4]))
+        reservations.append(_win_reservation(
+            policy=policy, profile=profile, unit=unit, user_id=report.user_of[entry[0]], starts_at=starts_at,
+            ends_at=ends_at, state=state, pay_rule=pay_rule, now=now, booked_on=booked_on))
+    # The booking keeps the application's channel and clerk: few applications are not plain online ones.
+    special = {pk: (channel, clerk) for pk, channel, clerk in _live_draw_applications(record).filter(
+        Q(entered_by__isnull=False) | ~Q(channel=Channel.ONLINE)).values_list("pk", "channel", "entered_by_id")}
+    for reservation, (entry, _order) in zip(reservations, won):
+        reservation.channel, reservation.booked_by_id = special.get(entry[0], (Channel.ONLINE, None))
+    _insert_bookings(reservations)
+    reservation_of = {entry[0]: r.pk for (entry, _order), r in zip(won, reservations)}
+    _insert_results(record.pk, (
+        (record.pk, entry[0], slot_order, position, outcome, reservation_of.get(entry[0]))
+        for slot_order, _key, outcomes in report.slots for entry, position, outcome in outcomes
+    ))
+    # The applications' states, set-based: the winners through a join with their results (their booking too), then
+    # every other application of the month in one sequential pass. On PostgreSQL the losers' rows are HOT updates
+    # (no indexed column changes; the table keeps free space, migration 0001); a join over all million results
+    # would cost three times as much in random index reads.
+    table, results = Application._meta.db_table, DrawResult._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {results}")  # a million new rows: let the planner know before joining them
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, decided_at = %s, reservation_id = r.reservation_id FROM {results} r"
+            f" WHERE r.application_id = {table}.id AND r.draw_id = %s AND r.outcome = %s",
+            [Application.State.WON, adapt(now), record.pk, DrawResult.Outcome.WON],
+        )
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, decided_at = %s"
+            " WHERE municipality_id = %s AND month = %s AND state = %s AND withdrawn_at IS NULL",
+            [Application.State.LOST, adapt(now), record.municipality_id, connection.ops.adapt_datefield_value(record.month),
+             Application.State.APPLIED],
+        )
+    record.status = Draw.Status.DRAWN
+    record.drawn_at = now
+    record.winners = len(won)
+    record.save(update_fields=["status", "drawn_at", "winners"])
+
+
+def _win_reservation(*, policy, profile, unit, user_id, starts_at, ends_at, state, pay_rule, now, booked_on) -> Reservation:
+    pay_by = None
+    if pay_rule is not None:
+        deadline = daterules.closes_at(pay_rule, use_date=clock.localtime(starts_at).date(), slot_start=starts_at,
+                                       facility=unit.facility, booked_on=booked_on)
+        pay_by = min(deadline, starts_at) if deadline else None
+    return Reservation(
+        municipality_id=unit.municipality_id, unit_id=unit.pk, user_id=user_id, starts_at=starts_at, ends_at=ends_at,
+        slot_count=1, state=state, origin=Phase.LOTTERY, channel=Channel.ONLINE, created_at=now,
+        confirm_at=clock.at(booked_on + dt.timedelta(days=1), dt.time(0))
+        if state == BookingState.PROVISIONAL and profile.confirm_after_booking_day and pay_rule is not None else None,
+        confirmed_at=now if state == BookingState.CONFIRMED else None,
+        pay_by=pay_by, pay_by_rule_id=policy.pay_by_rule_id if pay_by else "",
+    )
+
+
+def _insert_bookings(reservations: list) -> None:
+    """Insert the wins' bookings and their slot holds (X-3: the unique (unit, start) constraint still decides).
+
+    PostgreSQL: ids are taken from the sequence in one query, then both tables are loaded with COPY, every column
+    from the model's metadata (fields this code does not set get their model default), so a field added to
+    Reservation later is filled in like bulk_create would. Elsewhere: bulk_create."""
+    if not reservations:
+        return
+    if connection.vendor != "postgresql":
+        Reservation.objects.bulk_create(reservations, batch_size=2000)
+        SlotHold.objects.bulk_create(
+            [SlotHold(reservation_id=r.pk, unit_id=r.unit_id, starts_at=r.starts_at) for r in reservations], batch_size=5000)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [Reservation._meta.db_table, len(reservations)])
+        ids = [row[0] for row in cursor.fetchall()]
+    for reservation, pk in zip(reservations, ids):
+        reservation.pk = pk
+        reservation._state.adding = False
+    _copy_objects(Reservation, reservations)
+    holds = [SlotHold(reservation_id=r.pk, unit_id=r.unit_id, starts_at=r.starts_at) for r in reservations]
+    _copy_objects(SlotHold, holds, with_pk=False)
+
+
+def _copy_objects(model, objs, with_pk: bool = True) -> None:
+    """COPY instances' concrete fields (the attribute values as set, or the field's default) into the table."""
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    attnames = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([obj.__dict__.get(name) for name in attnames])
+
+
+def _insert_results(draw_id: int, rows) -> None:
+    """One row per application: COPY on PostgreSQL, multi-row INSERTs elsewhere."""
+    table = DrawResult._meta.db_table
+    columns = "draw_id, application_id, slot_order, position, outcome, reservation_id"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                buffer = []
+                for row in rows:
+                    buffer.append("%d\t%d\t%d\t%d\t%s\t%s\n" % (*row[:5], "\\N" if row[5] is None else row[5]))
+                    if len(buffer) >= 20000:
+                        copy.write("".join(buffer))
+                        buffer = []
+                if buffer:
+                    copy.write("".join(buffer))
+        return
+    batch = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 150:
+                _insert_batch(cursor, table, columns, batch)
+                batch = []
+        if batch:
+            _insert_batch(cursor, table, columns, batch)
+
+
+def _insert_batch(cursor, table, columns, batch):
+    cursor.execute(f"INSERT INTO {table} ({columns}) VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch)),
+                   [value for row in batch for value in row])
+
+
+# Confirmation, forfeit and purge (S-LOT-5) ------------------------------------------------------------------
+
+
+def _win_for_update(user, application_id):
+    application = Application.objects.select_for_update().select_related("unit__facility").get(pk=application_id, user=user)
+    policy = policy_of(application.municipality_id)
+    record = Draw.objects.get(municipality_id=application.municipality_id, month=application.month)
+    return application, policy, record
+
+
+def _confirmation_refusal(application, policy, record, now) -> rules.Refusal | None:
+    if not policy.confirmation_required:
+        return rules.Refusal(policy.win_rule_id or "no_confirmation", _("Wins here are bookings at once; there is nothing to confirm."))
+    if application.state != Application.State.WON:
+        return rules.Refusal("not_won", _("There is no win awaiting confirmation."))
+    if record.results_from is None or now < record.results_from or record.purge_at is None or now >= record.purge_at:
+        last = record.purge_at - daterules.ONE_MINUTE if record.purge_at else None
+        return rules.Refusal(policy.confirmation_rule_id or "confirmation_closed", _(
+            "Wins can be confirmed or given up from %(start)s until %(end)s.") % {
+            "start": rules._when(record.results_from) if record.results_from else "—",
+            "end": rules._when(last) if last else "—"})
+    return None
+
+
+def confirm_win(*, user, application_id: int) -> Application:
+    """S-LOT-5: the winner confirms; the win becomes a provisional booking due for payment as a first-come one
+    (S-PAY-1/2; the policy's win state and payment deadline)."""
+    now = clock.now()
+    with transaction.atomic():
+        application, policy, record = _win_for_update(user, application_id)
+        refusal = _confirmation_refusal(application, policy, record, now)
+        if refusal is not None:
+            raise LotteryError([refusal])
+        reservation = Reservation.objects.select_for_update().get(pk=application.reservation_id)
+        if not reservation.is_active:
+            _refuse("not_active", _("This booking is no longer active."))
+        profile = rules.ProfileRules.of(application.municipality_id).profile
+        booked_on = clock.localtime(now).date()
+        confirmed = _win_reservation(
+            policy=policy, profile=profile, unit=application.unit, user_id=user.pk, starts_at=reservation.starts_at,
+            ends_at=reservation.ends_at, state=policy.win_state,
+            pay_rule=daterules.parse(policy.pay_by) if policy.pay_by else None, now=now, booked_on=booked_on)
+        for name in ("state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at"):
+            setattr(reservation, name, getattr(confirmed, name))
+        reservation.save(update_fields=["state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at"])
+        application.state = Application.State.CONFIRMED
+        application.save(update_fields=["state"])
+    return application
+
+
+def _free(reservation_ids, *, reason: str, now: dt.datetime) -> None:
+    """Cancel these bookings and delete their holds in one go: the slots are free at once."""
+    Reservation.objects.filter(pk__in=reservation_ids, state__in=ACTIVE_STATES).update(
+        state=BookingState.CANCELLED, cancelled_at=now, cancel_reason=reason)
+    SlotHold.objects.filter(reservation_id__in=reservation_ids).delete()
+
+
+def forfeit_win(*, user, application_id: int) -> Application:
+    """S-LOT-5 (当選の権利を放棄する): the winner gives up the win; the slot is free at once."""
+    now = clock.now()
+    with transaction.atomic():
+        application, policy, record = _win_for_update(user, application_id)
+        refusal = _confirmation_refusal(application, policy, record, now)
+        if refusal is not None:
+            raise LotteryError([refusal])
+        _free([application.reservation_id], reason=Reservation.CancelReason.USER, now=now)
+        application.state = Application.State.FORFEITED
+        application.save(update_fields=["state"])
+    return application
+
+
+def purge_unconfirmed(*, now: dt.datetime | None = None) -> int:
+    """S-LOT-5: wins not confirmed by the end of the confirmation window are cancelled (M-2/26) and their slots
+    freed for first-come. Idempotent: each draw is purged once, under its row lock; returns wins purged."""
+    now = now or clock.now()
+    purged = 0
+    due = Draw.objects.filter(status=Draw.Status.DRAWN, purge_at__lte=now, purged_at__isnull=True).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            record = Draw.objects.select_for_update().get(pk=pk)
+            if record.purged_at is not None:
+                continue
+            wins = list(
+                Application.objects.select_for_update()
+                .filter(municipality_id=record.municipality_id, month=record.month, state=Application.State.WON)
+                .values_list("pk", "reservation_id")
+            )
+            _free([r for _a, r in wins if r], reason=UNCONFIRMED, now=now)
+            Application.objects.filter(pk__in=[a for a, _r in wins]).update(state=Application.State.EXPIRED)
+            record.purged_at = now
+            record.save(update_fields=["purged_at"])
+            purged += len(wins)
+    return purged
+
+
+# Results e-mail (K-LOT-3) -----------------------------------------------------------------------------------
+
+
+def prepare_result_notices(*, now: dt.datetime | None = None) -> int:
+    """One outbox row per applicant with an address, for every draw whose results are published."""
+    now = now or clock.now()
+    created = 0
+    due = Draw.objects.filter(status=Draw.Status.DRAWN, results_from__lte=now, notices_prepared_at__isnull=True)
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            record = Draw.objects.select_for_update().get(pk=pk)
+            if record.notices_prepared_at is not None:
+                continue
+            latest_language = {}
+            rows = (Application.objects.filter(municipality_id=record.municipality_id, month=record.month)
+                    .exclude(state=Application.State.WITHDRAWN).exclude(user__email="")
+                    .order_by("created_at", "pk").values_list("user_id", "user__email", "language"))
+            for user_id, email, language in rows.iterator(chunk_size=10000):
+                latest_language[user_id] = (email, language)
+            notices = [ResultNotice(draw=record, user_id=u, email=e, language=lang, created_at=now)
+                       for u, (e, lang) in latest_language.items()]
+            ResultNotice.objects.bulk_create(notices, batch_size=2000, ignore_conflicts=True)
+            record.notices_prepared_at = now
+            record.save(update_fields=["notices_prepared_at"])
+            created += len(notices)
+    return created
+
+
+SEND_PER_RUN = 2000  # a run stays well inside the job timeout; the next run (5 minutes later) sends the rest
+
+
+def send_result_notices(*, now: dt.datetime | None = None, limit: int = SEND_PER_RUN) -> int:
+    """Send unsent results e-mails, each once: the row is locked, marked sent and the mail sent in one
+    transaction (a failed send rolls the mark back; the next run retries it, and one failure does not stop the
+    others). At most ``limit`` per run."""
+    now = now or clock.now()
+    prepare_result_notices(now=now)
+    sent = 0
+    for pk in list(ResultNotice.objects.filter(sent_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:limit]):
+        try:
+            with transaction.atomic():
+                notice = ResultNotice.objects.select_for_update(**_skip_locked()).filter(pk=pk, sent_at__isnull=True).first()
+                if notice is None:
+                    continue
+                subject, body = result_message(notice)
+                notice.sent_at = now
+                notice.save(update_fields=["sent_at"])
+                send_mail(subject, body, None, [notice.email])
+                sent += 1
+        except Exception:  # noqa: BLE001 - an unreachable mail server must not stop the other notices
+            logger.exception("lottery results e-mail %s not sent; retried by the next run", pk)
+    return sent
+
+
+def _skip_locked() -> dict:
+    return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
+
+
+def result_message(notice: ResultNotice) -> tuple[str, str]:
+    """The results e-mail in the applicant's language (the language of their latest application)."""
+    record = Draw.objects.select_related("municipality").get(pk=notice.draw_id)
+    policy = policy_of(record.municipality_id)
+    applications = (Application.objects.filter(municipality_id=record.municipality_id, month=record.month, user_id=notice.user_id)
+                    .exclude(state=Application.State.WITHDRAWN).select_related("unit__facility").order_by("starts_at", "unit_id"))
+    language = notice.language or "ja"
+    with translation.override(language):
+        month = month_label(record.month)
+        subject = _("%(municipality)s lottery results for %(month)s") % {"municipality": record.municipality.name, "month": month}
+        outcome = {
+            Application.State.WON: _("won"), Application.State.LOST: _("not won"), Application.State.CONFIRMED: _("won"),
+            Application.State.FORFEITED: _("won (given up)"), Application.State.EXPIRED: _("won (not confirmed in time)"),
+        }
+        lines = [_("The results of your lottery applications for %(month)s:") % {"month": month}, ""]
+        any_win = False
+        for application in applications:
+            local = clock.localtime(application.starts_at)
+            any_win |= application.state == Application.State.WON
+            lines.append("- %s %s, %s %s–%s: %s" % (
+                application.unit.facility.name, application.unit.name, formats.date_format(local, "DATE_FORMAT"),
+                f"{local:%H:%M}", f"{clock.localtime(application.ends_at):%H:%M}", outcome.get(application.state, application.get_state_display())))
+        lines.append("")
+        if any_win and policy.confirmation_required and record.purge_at:
+            lines.append(_("Please confirm each win by %(deadline)s, or give it up; wins not confirmed by then are cancelled (%(rule)s).") % {
+                "deadline": rules._when(record.purge_at - daterules.ONE_MINUTE), "rule": policy.confirmation_rule_id or "S-LOT-5"})
+        elif any_win:
+            lines.append(_("Your wins are bookings; you need not do anything more (%(rule)s).") % {"rule": policy.win_rule_id or "K-LOT-4"})
+        lines.append(_("Slots not won can be booked first come, first served when booking opens."))
+        lines.append("")
+        lines.append(_("Anyone can check the draw: the seed and the application list are published with their SHA-256 commitments."))
+    return subject, "\n".join(lines)
+
+
+# Publication ------------------------------------------------------------------------------------------------
+
+
+def export_document(record: Draw, now: dt.datetime | None = None) -> dict:
+    """What is published about a draw, for ``scripts/verify_draw.py``: the commit (always), the canonical
+    application list (once committed), the seed and the per-slot results (from the results day)."""
+    now = now or clock.now()
+    document = {
+        "format": algorithm.FORMAT,
+        "municipality": record.municipality.slug,
+        "month": f"{record.month:%Y-%m}",
+        "status": record.status,
+        "commit": {"seed_sha256": record.seed_sha256, "list_sha256": record.list_sha256 or None,
+                   "committed_at": record.committed_at.isoformat() if record.committed_at else None},
+        "seed": None,
+        "list": None,
+        "results": None,
+    }
+    if record.status == Draw.Status.OPEN:
+        return document
+    document["list"] = list_document(record)
+    if not record.seed_revealed(now):
+        return document
+    document["seed"] = record.seed
+    slots = defaultdict(list)
+    order = {}
+    rows = (DrawResult.objects.filter(draw=record).order_by("slot_order", "position")
+            .values_list("slot_order", "position", "outcome", "application_id", "application__unit_id", "application__starts_at"))
+    for slot_order, _position, outcome, application_id, unit_id, starts_at in rows.iterator(chunk_size=10000):
+        key = algorithm.slot_key(unit_id, _iso(starts_at))
+        order[key] = slot_order
+        slots[key].append({"id": application_id, "outcome": outcome})
+    document["results"] = {
+        "unavailable": sorted(k for k, ranking in slots.items() if ranking and ranking[0]["outcome"] == DrawResult.Outcome.UNAVAILABLE),
+        "slots": [{"slot": key, "order": order[key], "ranking": slots[key]} for key in sorted(slots, key=order.get)],
+    }
+    return document

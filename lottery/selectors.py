@@ -211,7 +211,7 @@ def _row(application, month: MonthApplications, calendar: LotteryCalendar, count
         refusal = _withdraw_refusal(application, calendar, now)
         row.can_withdraw, row.action_refusal = refusal is None, refusal
     elif application.state == Application.State.WON and published and calendar.policy and calendar.policy.confirmation_required:
-        refusal = services._confirmation_refusal(application, calendar.policy, month.draw, now) if month.draw else None
+        refusal = services.confirmation_refusal(application, calendar.policy, month.draw, now) if month.draw else None
         row.can_confirm, row.action_refusal = month.draw is not None and refusal is None, refusal
     return row
 
@@ -221,7 +221,7 @@ def _withdraw_refusal(application: Application, calendar: LotteryCalendar, now) 
 
     if calendar.profile_rules is None:
         return rules.no_profile_refusal()
-    _window, refusal = services._window_for(
+    _window, refusal = services.window_for(
         calendar.profile_rules, application.unit, Slot(starts_at=application.starts_at, ends_at=application.ends_at),
         "online", now,
     )

@@ -20,6 +20,7 @@ import datetime as dt
 import gc
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections import defaultdict
@@ -37,14 +38,15 @@ from facilities.slots import Slot
 from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, Channel, Municipality, Phase, Unit
 from reservations import rules
 from reservations.models import Reservation, SlotHold
-from reservations.services import BookingError, _lock_user
+from fees.rules import quote_or_none
+from reservations.services import BookingError, lock_user
 
 from . import algorithm
 from .models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
 
 logger = logging.getLogger(__name__)
 
-UNCONFIRMED = "unconfirmed"  # Reservation.cancel_reason of a purged win (S-LOT-5); see README "Notes".
+UNCONFIRMED = Reservation.CancelReason.UNCONFIRMED  # the cancel reason of a purged win (S-LOT-5)
 
 
 class LotteryError(BookingError):
@@ -140,10 +142,10 @@ def timeline(profile_rules: rules.ProfileRules, policy: LotteryPolicy, month: dt
 
 
 def _bounds(window, unit: Unit, slot):
-    return rules._bounds(window, unit, slot)  # the rules module's own window arithmetic, not a copy
+    return rules.window_bounds(window, unit, slot)  # the rules module's own window arithmetic, not a copy
 
 
-def _window_for(profile_rules, unit: Unit, slot, channel: str, now: dt.datetime):
+def window_for(profile_rules, unit: Unit, slot, channel: str, now: dt.datetime):
     """The lottery window of ``channel`` open now for this slot, or the refusal saying why none is."""
     mine = [_bounds(w, unit, slot) for w in lottery_windows(profile_rules) if w.channel == channel and w.applies_to(unit.facility)]
     if not mine:
@@ -156,10 +158,10 @@ def _window_for(profile_rules, unit: Unit, slot, channel: str, now: dt.datetime)
     upcoming = sorted((b for b in mine if b.opens and now < b.opens), key=lambda b: b.opens)
     if upcoming:
         return None, rules.Refusal(upcoming[0].window.opens_rule_id, _(
-            "Lottery applications for this month open at %(when)s.") % {"when": rules._when(upcoming[0].opens)})
+            "Lottery applications for this month open at %(when)s.") % {"when": rules.when(upcoming[0].opens)})
     last = max((b for b in mine if b.closes), key=lambda b: b.closes)
     return None, rules.Refusal(last.window.closes_rule_id, _(
-        "Lottery applications for this month closed at %(when)s.") % {"when": rules._when(last.closes)})
+        "Lottery applications for this month closed at %(when)s.") % {"when": rules.when(last.closes)})
 
 
 def _staff_refusal(entered_by, unit: Unit, channel: str) -> rules.Refusal | None:
@@ -223,7 +225,7 @@ def evaluate(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, 
         check.refusals.append(rules.Refusal("slot_invalid", _("A lottery application is for one slot.")))
         return check
     check.slot = slots[0]
-    check.window, refusal = _window_for(check.profile_rules, unit, check.slot, channel, now)
+    check.window, refusal = window_for(check.profile_rules, unit, check.slot, channel, now)
     if refusal is not None:
         check.refusals.append(refusal)
         return check
@@ -280,7 +282,7 @@ def apply(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, cha
     slot = check.slot
     try:
         with transaction.atomic():
-            _lock_user(user)
+            lock_user(user)
             refusals = counted_refusals(user=user, unit=unit, slot=slot, check=check)
             if refusals:
                 raise ApplicationRefused(refusals)
@@ -308,7 +310,7 @@ def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entere
             raise LotteryError([staff])
         profile_rules = rules.ProfileRules.of(application.municipality_id)
         slot = Slot(starts_at=application.starts_at, ends_at=application.ends_at)
-        _window, refusal = _window_for(profile_rules, application.unit, slot, channel, now)
+        _window, refusal = window_for(profile_rules, application.unit, slot, channel, now)
         if refusal is not None:
             raise LotteryError([refusal])
         application.state = Application.State.WITHDRAWN
@@ -608,15 +610,21 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
     else:
         state, pay_rule = policy.win_state, (daterules.parse(policy.pay_by) if policy.pay_by else None)
     booked_on = clock.localtime(now).date()
+    # A win that is a booking at once (K-LOT-4) stores its fee as any booking does (fees.rules, the draw day's
+    # table); a win awaiting confirmation gets it when confirmed (S-LOT-5).
+    winners = {} if needs_confirmation else _fee_payers({report.user_of[entry[0]] for entry, _order in won})
     starts = {}
     reservations = []
     for entry, _slot_order in won:
         unit = units[entry[2]]
         starts_at = starts.get(entry[3]) or starts.setdefault(entry[3], dt.datetime.fromisoformat(entry[3]))
         ends_at = starts.get(entry[4]) or starts.setdefault(entry[4], dt.datetime.fromisoformat(entry[4]))
-        reservations.append(_win_reservation(
+        reservation = _win_reservation(
             policy=policy, profile=profile, unit=unit, user_id=report.user_of[entry[0]], starts_at=starts_at,
-            ends_at=ends_at, state=state, pay_rule=pay_rule, now=now, booked_on=booked_on))
+            ends_at=ends_at, state=state, pay_rule=pay_rule, now=now, booked_on=booked_on)
+        if reservation.user_id in winners:
+            _set_fee(reservation, winners[reservation.user_id], unit, booked_on)
+        reservations.append(reservation)
     # The booking keeps the application's channel and clerk: few applications are not plain online ones.
     special = {pk: (channel, clerk) for pk, channel, clerk in _live_draw_applications(record).filter(
         Q(entered_by__isnull=False) | ~Q(channel=Channel.ONLINE)).values_list("pk", "channel", "entered_by_id")}
@@ -652,6 +660,19 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
     record.drawn_at = now
     record.winners = len(won)
     record.save(update_fields=["status", "drawn_at", "winners"])
+
+
+def _fee_payers(user_ids) -> dict:
+    """The winners' accounts with what their fee depends on (category, residency), in one query."""
+    from accounts.models import User
+
+    return User.objects.only("id", "municipality_id", "fee_category", "residency").in_bulk(user_ids)
+
+
+def _set_fee(reservation: Reservation, user, unit: Unit, booked_on: dt.date) -> None:
+    fee = quote_or_none(user=user, unit=unit, slots=[Slot(starts_at=reservation.starts_at, ends_at=reservation.ends_at)],
+                        booked_on=booked_on)
+    reservation.fee, reservation.fee_total = (fee.as_dict(), fee.total) if fee else (None, None)
 
 
 def _win_reservation(*, policy, profile, unit, user_id, starts_at, ends_at, state, pay_rule, now, booked_on) -> Reservation:
@@ -701,10 +722,14 @@ def _copy_objects(model, objs, with_pk: bool = True) -> None:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     attnames = [f.attname for f in fields]
+    as_json = {f.attname for f in fields if f.get_internal_type() == "JSONField"}  # a booking's fee breakdown
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([obj.__dict__.get(name) for name in attnames])
+                row = [obj.__dict__.get(name) for name in attnames]
+                if as_json:
+                    row = [json.dumps(v, ensure_ascii=False) if n in as_json and v is not None else v for n, v in zip(attnames, row)]
+                copy.write_row(row)
 
 
 def _insert_results(draw_id: int, rows) -> None:
@@ -749,7 +774,7 @@ def _win_for_update(user, application_id):
     return application, policy, record
 
 
-def _confirmation_refusal(application, policy, record, now) -> rules.Refusal | None:
+def confirmation_refusal(application, policy, record, now) -> rules.Refusal | None:
     if not policy.confirmation_required:
         return rules.Refusal(policy.win_rule_id or "no_confirmation", _("Wins here are bookings at once; there is nothing to confirm."))
     if application.state != Application.State.WON:
@@ -758,8 +783,8 @@ def _confirmation_refusal(application, policy, record, now) -> rules.Refusal | N
         last = record.purge_at - daterules.ONE_MINUTE if record.purge_at else None
         return rules.Refusal(policy.confirmation_rule_id or "confirmation_closed", _(
             "Wins can be confirmed or given up from %(start)s until %(end)s.") % {
-            "start": rules._when(record.results_from) if record.results_from else "—",
-            "end": rules._when(last) if last else "—"})
+            "start": rules.when(record.results_from) if record.results_from else "—",
+            "end": rules.when(last) if last else "—"})
     return None
 
 
@@ -769,7 +794,7 @@ def confirm_win(*, user, application_id: int) -> Application:
     now = clock.now()
     with transaction.atomic():
         application, policy, record = _win_for_update(user, application_id)
-        refusal = _confirmation_refusal(application, policy, record, now)
+        refusal = confirmation_refusal(application, policy, record, now)
         if refusal is not None:
             raise LotteryError([refusal])
         reservation = Reservation.objects.select_for_update().get(pk=application.reservation_id)
@@ -783,7 +808,8 @@ def confirm_win(*, user, application_id: int) -> Application:
             pay_rule=daterules.parse(policy.pay_by) if policy.pay_by else None, now=now, booked_on=booked_on)
         for name in ("state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at"):
             setattr(reservation, name, getattr(confirmed, name))
-        reservation.save(update_fields=["state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at"])
+        _set_fee(reservation, user, application.unit, booked_on)  # the fee table of the confirmation day
+        reservation.save(update_fields=["state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at", "fee", "fee_total"])
         application.state = Application.State.CONFIRMED
         application.save(update_fields=["state"])
     return application
@@ -801,7 +827,7 @@ def forfeit_win(*, user, application_id: int) -> Application:
     now = clock.now()
     with transaction.atomic():
         application, policy, record = _win_for_update(user, application_id)
-        refusal = _confirmation_refusal(application, policy, record, now)
+        refusal = confirmation_refusal(application, policy, record, now)
         if refusal is not None:
             raise LotteryError([refusal])
         _free([application.reservation_id], reason=Reservation.CancelReason.USER, now=now)
@@ -917,7 +943,7 @@ def result_message(notice: ResultNotice) -> tuple[str, str]:
         lines.append("")
         if any_win and policy.confirmation_required and record.purge_at:
             lines.append(_("Please confirm each win by %(deadline)s, or give it up; wins not confirmed by then are cancelled (%(rule)s).") % {
-                "deadline": rules._when(record.purge_at - daterules.ONE_MINUTE), "rule": policy.confirmation_rule_id or "S-LOT-5"})
+                "deadline": rules.when(record.purge_at - daterules.ONE_MINUTE), "rule": policy.confirmation_rule_id or "S-LOT-5"})
         elif any_win:
             lines.append(_("Your wins are bookings; you need not do anything more (%(rule)s).") % {"rule": policy.win_rule_id or "K-LOT-4"})
         lines.append(_("Slots not won can be booked first come, first served when booking opens."))

@@ -35,6 +35,7 @@ class Reservation(models.Model):
         UNPAID = "unpaid", _("Not paid by the deadline")
         STAFF = "staff", _("Cancelled by staff")
         CHANGED = "changed", _("Changed to another slot")
+        UNCONFIRMED = "unconfirmed", _("Lottery win not confirmed in time")
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="reservations")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reservations")

@@ -47,7 +47,7 @@ class Decision:
         return self.window.phase if self.window else ""
 
 
-def _when(moment: dt.datetime) -> str:
+def when(moment: dt.datetime) -> str:
     """The date in the current language and a 24-hour Japan time: "2027年7月2日 09:00", "July 2, 2027 09:00".
     (The locale's DATETIME_FORMAT would say "9 a.m.." in English, with the sentence's full stop.)"""
     local = clock.localtime(moment)
@@ -180,7 +180,7 @@ class _Bounds:
         return self.opens is not None and self.closes is not None and self.opens <= now < self.closes
 
 
-def _bounds(window: BookingWindow, unit: Unit, slot: Slot) -> _Bounds:
+def window_bounds(window: BookingWindow, unit: Unit, slot: Slot) -> _Bounds:
     use_date = clock.localtime(slot.starts_at).date()
     args = {"use_date": use_date, "slot_start": slot.starts_at, "facility": unit.facility}
     return _Bounds(
@@ -208,7 +208,7 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
     other channel's window is a phase of its own (Kodaira's last-minute phase, K-LM-1: "from D-7, counter only,
     the online system refuses"), it cites that phase's rule, which is the one that says so.
     """
-    mine = [_bounds(w, unit, slot) for w in rules.windows if w.channel == channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)]
+    mine = [window_bounds(w, unit, slot) for w in rules.windows if w.channel == channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)]
     if not mine:
         code = rules.profile.unavailable_channel_rule_id or "channel_unavailable"
         return Refusal(code, _("%(municipality)s does not take bookings through this channel (%(channel)s).") % {
@@ -217,11 +217,11 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
     if upcoming:
         first = upcoming[0]
         opens = _first_served(first.window, first.opens)
-        return Refusal(first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": _when(opens)})
+        return Refusal(first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": when(opens)})
     closed = sorted((b for b in mine if b.closes and b.closes <= now), key=lambda b: b.closes)
     last = closed[-1] if closed else None
     elsewhere = [
-        _bounds(w, unit, slot) for w in rules.windows
+        window_bounds(w, unit, slot) for w in rules.windows
         if w.channel != channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)
     ]
     open_elsewhere = [b for b in elsewhere if b.contains(now)]
@@ -234,14 +234,14 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
             "channel": {"counter": _("at the counter"), "phone": _("by telephone"), "online": _("online")}[other.channel]})
     if last is None:
         return Refusal("window_closed", _("This slot cannot be booked."))
-    return Refusal(last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": _when(last.closes)})
+    return Refusal(last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": when(last.closes)})
 
 
 def open_window(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: dt.datetime) -> BookingWindow | None:
     for window in rules.windows:
         if window.channel != channel or window.phase == Phase.LOTTERY or not window.applies_to(unit.facility):
             continue
-        if _bounds(window, unit, slot).contains(now):
+        if window_bounds(window, unit, slot).contains(now):
             return window
     return None
 
@@ -346,6 +346,14 @@ def change_refusal(reservation: Reservation, rules: ProfileRules, now: dt.dateti
     return refusal
 
 
+def _win_awaiting_confirmation(reservation: Reservation) -> bool:
+    """A Shiroi lottery win not yet confirmed (S-LOT-5): it is confirmed or given up on the lottery page, so that
+    the application's state follows (one query, only for bookings won in a lottery)."""
+    from lottery.models import Application
+
+    return Application.objects.filter(reservation=reservation, state=Application.State.WON).exists()
+
+
 def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> Refusal | None:
     """None when the resident may cancel this booking online now (K-FC-4, S-PAY-3); else why not."""
     now = now or clock.now()
@@ -353,6 +361,9 @@ def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.dateti
         return Refusal("not_active", _("This booking is no longer active."))
     if reservation.starts_at <= now:
         return Refusal("slot_past", _("This slot has already started."))
+    if reservation.origin == Phase.LOTTERY and _win_awaiting_confirmation(reservation):
+        return Refusal("S-LOT-5", _("This lottery win awaits your confirmation: confirm it or give it up under "
+                                    "“My lottery applications”."))
     if effective_state(reservation, rules, now) not in rules.profile.online_cancellable():
         return Refusal(rules.profile.online_cancel_rule_id or "cancel_at_counter",
                        _("This booking can no longer be cancelled online; please ask at the counter."))

@@ -36,7 +36,7 @@ class SlotTaken(BookingError):
 USER_LOCK_NAMESPACE = 7301  # PostgreSQL advisory-lock key space of "one user's bookings" (any fixed number)
 
 
-def _lock_user(user) -> None:
+def lock_user(user) -> None:
     """Serialize one user's bookings, so that two tabs at 09:00:00 cannot both pass a limit count (DESIGN §2).
 
     PostgreSQL: a transaction-scoped advisory lock on the user's id, which writes nothing (a row lock with
@@ -106,7 +106,7 @@ def quote_fee(*, user, unit: Unit, slots, now: dt.datetime):
 
 def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, now, fee=None, changed_from=None) -> Reservation:
     """Inside a transaction: the user's lock, the limit counts (leaving out a booking being changed), the rows."""
-    _lock_user(user)
+    lock_user(user)
     replacing = changed_from.pk if changed_from else None
     over_limit = rules.limit_refusals(rules=rules_, user=user, unit=unit, slots=slots, window=decision.window, now=now, replacing=replacing)
     if over_limit:

@@ -158,3 +158,32 @@ def test_draw_page__commit_before__seed_from_the_results_day__json_for_verify_dr
     assert document["results"]["slots"]
     assert client.get("/shiroi/lottery/2027-13/").status_code == 400
     assert client.get("/shiroi/lottery/2031-01/").status_code == 404
+
+
+def test_my_bookings__a_win_awaiting_confirmation_is_not_cancelled_there_but_on_the_lottery_page(client, shiroi_applications):
+    """S-LOT-5: a pending Shiroi win is confirmed or given up on the lottery page (the application follows)."""
+    run_draw(SHIROI_RESULTS, "shiroi", SHIROI_MONTH)
+    won = Application.objects.filter(state=Application.State.WON).select_related("user").first()
+    with travel(SHIROI_RESULTS):
+        client.force_login(won.user)
+        page = client.get("/shiroi/my/bookings/").content.decode()
+        client.post(f"/shiroi/my/bookings/{won.reservation_id}/cancel/")
+    assert f'/shiroi/my/bookings/{won.reservation_id}/cancel/' not in page and "S-LOT-5" in page
+    assert Reservation.objects.get(pk=won.reservation_id).is_active
+
+
+def test_kodaira_win__is_a_booking_with_its_fee__shiroi_win_gets_its_fee_when_confirmed(client, kodaira_applications, shiroi_applications):
+    """K-LOT-4: a Kodaira win is a booking at once and stores its fee like any booking (the draw day's table);
+    a Shiroi win gets its fee when the winner confirms it (S-LOT-5 → S-PAY-1)."""
+    from .helpers import KODAIRA_DRAW
+
+    run_draw(KODAIRA_DRAW, "kodaira", KODAIRA_MONTH)
+    kodaira_win = Reservation.objects.get(pk=Application.objects.get(pk=kodaira_applications[0].pk).reservation_id)
+    assert kodaira_win.fee_total == 600  # 集会室 (sample table)
+    run_draw(SHIROI_RESULTS, "shiroi", SHIROI_MONTH)
+    won = Application.objects.filter(municipality__slug="shiroi", state=Application.State.WON).select_related("user").first()
+    assert Reservation.objects.get(pk=won.reservation_id).fee is None
+    with travel(SHIROI_RESULTS):
+        client.force_login(won.user)
+        client.post(f"/shiroi/my/lottery/{won.id}/confirm/")
+    assert Reservation.objects.get(pk=won.reservation_id).fee_total == 630  # 南山/十余一 tennis, general

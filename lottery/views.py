@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config import clock
 from facilities import selectors as facility_selectors
-from facilities.views import BadInput, bad_request, parse_day, parse_month
-from reservations.views import _describe, _week_start, parse_span
+from facilities.views import BadInput, bad_request, parse_month
+from reservations.views import _describe, slot_address
 
 from . import selectors, services
 from .models import Application
@@ -26,12 +26,8 @@ from .models import Application
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply(request, municipality, unit_id, day, span):
-    muni = facility_selectors.get_municipality(municipality)
-    unit = facility_selectors.get_unit(municipality=muni, unit_id=unit_id)
     try:
-        use_date = parse_day(day)
-        starts_at, ends_at = parse_span(use_date, span)
-        week = _week_start(request, use_date)
+        muni, unit, use_date, starts_at, ends_at, week = slot_address(request, municipality, unit_id, day, span)
     except BadInput as error:
         return bad_request(request, str(error))
     status = 200

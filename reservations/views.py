@@ -70,6 +70,16 @@ def _week_start(request, day: dt.date) -> dt.date:
     return start if start <= day < start + dt.timedelta(days=7) else day
 
 
+def slot_address(request, municipality: str, unit_id: int, day: str, span: str):
+    """The municipality, unit, use date, start, end and week of a slot page's address (booking, lottery).
+    Http404 for an unknown municipality or unit; BadInput for a malformed date or span."""
+    muni = facility_selectors.get_municipality(municipality)
+    unit = facility_selectors.get_unit(municipality=muni, unit_id=unit_id)
+    use_date = parse_day(day)
+    starts_at, ends_at = parse_span(use_date, span)
+    return muni, unit, use_date, starts_at, ends_at, _week_start(request, use_date)
+
+
 def _week_url(municipality: Municipality, unit: Unit, start: dt.date, changing: Reservation | None = None) -> str:
     url = reverse("facilities:unit_week", args=[municipality.slug, unit.id, start.isoformat()])
     return f"{url}?change={changing.pk}" if changing else url
@@ -129,12 +139,8 @@ def _render_confirm(request, municipality, unit, booking, week, *, status=200, j
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, municipality, unit_id, day, span):
-    muni = facility_selectors.get_municipality(municipality)
-    unit = facility_selectors.get_unit(municipality=muni, unit_id=unit_id)
     try:
-        use_date = parse_day(day)
-        starts_at, ends_at = parse_span(use_date, span)
-        week = _week_start(request, use_date)
+        muni, unit, use_date, starts_at, ends_at, week = slot_address(request, municipality, unit_id, day, span)
         changing = booking_being_changed(request, muni)
         if request.method != "POST" and "until" in request.GET:
             # The no-JavaScript end-time picker (Tamba, T-USE-1): go to the canonical address of that run.

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from reservations.models import Reservation
 
-from . import PHONE
+from . import PHONE, log_in
 from .conftest import DEFAULT_TIMEOUT_MS
 
 MUNICIPALITY = "小平市"
@@ -56,10 +56,7 @@ def assert_no_sideways_scroll(page):
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
 def test_kodaira_group_books_a_room_on_a_phone_and_goes_back(page, demo_site, screenshot):
-    page.goto(demo_site + "/accounts/login/?next=/kodaira/")
-    page.locator('input[name="login"]').fill("kodaira-group1")
-    page.locator('input[name="password"]').fill("1357")
-    page.locator('form button[type="submit"]').last.click()
+    log_in(page, demo_site, "kodaira-group1", "1357", "/kodaira/")
     expect(page.get_by_role("heading", level=1)).to_have_text(MUNICIPALITY)
 
     page.locator("main").get_by_role("link", name=FACILITY, exact=True).click()
@@ -107,10 +104,7 @@ def test_kodaira_group_books_a_room_on_a_phone_and_goes_back(page, demo_site, sc
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
 def test_tamba_resident_books_three_hours_with_the_end_time_picker(page, demo_site, screenshot):
     """T-USE-1: a run of whole hours, chosen with a plain <select> and a submit button (no JavaScript)."""
-    page.goto(demo_site + "/accounts/login/?next=/tamba/")
-    page.locator('input[name="login"]').fill("tamba-resident1")
-    page.locator('input[name="password"]').fill("yoyaku-demo")
-    page.locator('form button[type="submit"]').last.click()
+    log_in(page, demo_site, "tamba-resident1", "yoyaku-demo", "/tamba/")
     expect(page.get_by_role("heading", level=1)).to_have_text("丹波市")
 
     page.locator("main").get_by_role("link", name="柏原住民センター", exact=True).click()
@@ -143,10 +137,7 @@ def test_tamba_resident_books_three_hours_with_the_end_time_picker(page, demo_si
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
 def test_kodaira_group_changes_the_time_of_a_booking_on_the_booking_day(page, demo_site, screenshot):
     """K-FC-4: on the day it was made, my bookings → 変更 → the week in change mode → another slot → confirm."""
-    page.goto(demo_site + "/accounts/login/?next=/kodaira/")
-    page.locator('input[name="login"]').fill("kodaira-group1")
-    page.locator('input[name="password"]').fill("1357")
-    page.locator('form button[type="submit"]').last.click()
+    log_in(page, demo_site, "kodaira-group1", "1357", "/kodaira/")
     page.goto(demo_site + "/kodaira/facilities/nakajima/")
     page.locator("[data-test=unit-list]").get_by_role("link", name=ROOM, exact=True).click()
     page.locator("nav.pager a[rel=next]").click()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from lottery.models import Application
 
-from . import PHONE
+from . import PHONE, log_in
 from .test_booking_journey import assert_no_sideways_scroll, context  # noqa: F401 (JavaScript off)
 
 NOW = dt.datetime(2027, 5, 12, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
@@ -28,10 +28,7 @@ def demo_site(live_server):
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
 def test_kodaira_group_applies_for_the_lottery_and_withdraws(page, demo_site, screenshot):
-    page.goto(demo_site + "/accounts/login/?next=/kodaira/")
-    page.locator('input[name="login"]').fill("kodaira-group1")
-    page.locator('input[name="password"]').fill("1357")
-    page.locator('form button[type="submit"]').last.click()
+    log_in(page, demo_site, "kodaira-group1", "1357", "/kodaira/")
     page.goto(demo_site + "/kodaira/facilities/nakajima/")
     page.locator("[data-test=unit-list]").get_by_role("link", name="集会室", exact=True).click()
     page.locator("#jump-date").fill("2027-07-05")

@@ -14,7 +14,7 @@ from accounts.models import User
 from facilities.admin import TenantAdmin
 from facilities.models import Facility, Unit
 
-from .models import FeeExemption, FeeRate, FeeSchedule, RefundRule, duplicate_rate_message
+from .models import FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, RefundRule, duplicate_rate_message
 
 
 class OwnMunicipalityAdmin(TenantAdmin):
@@ -144,3 +144,38 @@ class RefundRuleAdmin(OwnMunicipalityAdmin):
     list_display = ["rule_id", "cause", "until", "percent", "cancellable", "order", "municipality"]
     list_filter = ["municipality", "cause"]
     ordering = ["municipality", "cause", "order"]
+
+
+@admin.register(PaymentPlace)
+class PaymentPlaceAdmin(OwnMunicipalityAdmin):
+    """S-PAY-4: which counters take which facilities' fees, and their closed days (closure calendar)."""
+
+    list_display = ["name_ja", "name_en", "closure_calendar", "rule_id", "municipality"]
+    list_filter = ["municipality"]
+    fields = ["municipality", ("name_ja", "name_en"), "closure_calendar", "facilities", "rule_id"]
+    filter_horizontal = ["facilities"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "facilities" and not request.user.is_superuser:
+            kwargs["queryset"] = Facility.objects.filter(municipality_id=request.user.municipality_id)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+@admin.register(Payment)
+class PaymentAdmin(OwnMunicipalityAdmin):
+    """Payments are recorded at the counter (fees.services.record_payment), never typed in here: read only."""
+
+    list_display = ["permit_number", "reservation", "amount", "place", "receipt_number", "recorded_by", "recorded_at", "municipality"]
+    list_filter = ["municipality"]
+    search_fields = ["permit_number", "receipt_number", "payer_name"]
+    list_select_related = ["reservation__unit", "place", "recorded_by", "municipality"]
+    date_hierarchy = "recorded_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -8,6 +8,10 @@
 - Refund rules: Shiroi S-CAN-1/2 and S-WX-1, Tamba T-CAN-1/2 from their documents; Kodaira after K-FC-4 and
   K-USE-2 (the fee is paid on the day, so a cancellation before the slot returns whatever was paid).
 
+- Payment places (S-PAY-4, T-PAY-1, K-USE-2): Shiroi's 白井運動公園 takes only its own facilities' fees, 白井市役所
+  every other site's (SAMPLE closed days: weekends, national holidays, 12/29–1/3); Tamba and Kodaira one counter
+  each for all their facilities (SAMPLE: the documents name no single place).
+
 ``load(municipalities, upsert)`` is idempotent: rows are found by natural keys; a schedule's prices and a
 municipality's refund rules become exactly the listed ones. A schedule's ``valid_until`` is left as an
 administrator set it (a later schedule may have ended it).
@@ -18,9 +22,9 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 
 from facilities.demo import kodaira, tamba
-from facilities.models import Facility, Unit
+from facilities.models import ClosureCalendar, ClosureRule, Facility, Unit
 
-from .models import FeeExemption, FeeRate, FeeSchedule, RefundRule
+from .models import FeeExemption, FeeRate, FeeSchedule, PaymentPlace, RefundRule
 
 SCHEDULES_FROM = dt.date(2024, 4, 1)  # Shiroi's document: 令和6年4月1日(改訂版); the samples use the same day
 NOT_USERS_FAULT = "not_users_fault"  # full refund when the user is not to blame; the source is silent (issue #5)
@@ -112,6 +116,23 @@ KODAIRA = {
 
 DATA = {"shiroi": SHIROI, "tamba": TAMBA, "kodaira": KODAIRA}
 
+UNDOKOEN = ("undokoen-tennis", "undokoen-ground")  # 白井運動公園's own facilities (S-PAY-4)
+CITY_OFFICE_CLOSED = [  # SAMPLE: a city office's usual closed days (閉庁日); the source names none
+    {"kind": "weekly", "weekday": 5, "note": "土曜日（サンプル）"},
+    {"kind": "weekly", "weekday": 6, "note": "日曜日（サンプル）"},
+    {"kind": "holidays", "note": "祝日（サンプル）"},
+    {"kind": "annual", "start_month": 12, "start_day": 29, "end_month": 1, "end_day": 3, "note": "年末年始（サンプル）"},
+]
+PAYMENT_PLACES = {
+    # slug → (name_ja, name_en, facilities: "own" = UNDOKOEN, "others" = every other site, None = all; calendar rules)
+    "shiroi": [
+        ("白井運動公園", "Shiroi Sports Park", "own", None),
+        ("白井市役所", "Shiroi City Office", "others", CITY_OFFICE_CLOSED),
+    ],
+    "tamba": [("丹波市役所（サンプル）", "Tamba City Office (sample)", None, None)],
+    "kodaira": [("各地域センター窓口（サンプル）", "Community center counters (sample)", None, None)],
+}
+
 RATE_DEFAULTS = {"per": "slot", "lit_from": None, "non_resident_multiplied": True, "rule_id": ""}
 
 
@@ -133,6 +154,30 @@ def load(municipalities: dict, upsert) -> None:
             user = get_user_model().objects.get(username=values.pop("username"))
             valid_from = values.pop("valid_from")
             upsert(FeeExemption, values, municipality=municipality, user=user, valid_from=valid_from)
+        for spec in PAYMENT_PLACES[slug]:
+            _load_payment_place(upsert, municipality, *spec)
+
+
+def _load_payment_place(upsert, municipality, name_ja, name_en, which, closed) -> PaymentPlace:
+    calendar = None
+    if closed:
+        calendar = upsert(ClosureCalendar, {}, municipality=municipality, name=f"{name_ja}（支払窓口）")
+        kept = []
+        for rule in closed:
+            values = dict(rule)
+            lookup = {key: values.pop(key) for key in ("kind", "weekday", "start_month", "start_day") if key in values}
+            kept.append(upsert(ClosureRule, values, calendar=calendar, **lookup).pk)
+        calendar.rules.exclude(pk__in=kept).delete()
+    place = upsert(PaymentPlace, {"name_en": name_en, "closure_calendar": calendar, "rule_id": "S-PAY-4" if which else ""},
+                   municipality=municipality, name_ja=name_ja)
+    sites = Facility.objects.filter(municipality=municipality)
+    if which == "own":
+        place.facilities.set(sites.filter(code__in=UNDOKOEN))
+    elif which == "others":
+        place.facilities.set(sites.exclude(code__in=UNDOKOEN))
+    else:
+        place.facilities.clear()
+    return place
 
 
 def _load_rate(upsert, municipality, schedule, spec: dict) -> FeeRate:

@@ -322,3 +322,106 @@ class RefundRule(models.Model):
                 pass  # the field's validator reports it
         if errors:
             raise ValidationError(errors)
+
+
+class PaymentPlace(Bilingual):
+    """A counter that takes fees (S-PAY-4, T-PAY-1, K-USE-2), with its own closed days.
+
+    ``facilities`` empty: it takes the fees of every facility of its municipality; otherwise only of those listed
+    (S-PAY-4: 白井運動公園's fees only at 白井運動公園)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="payment_places")
+    closure_calendar = models.ForeignKey(
+        "facilities.ClosureCalendar", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("closure calendar"), help_text=_("The place's closed days. Empty: open every day."),
+    )
+    facilities = models.ManyToManyField(
+        Facility, blank=True, related_name="payment_places", verbose_name=_("facilities whose fees it takes"),
+        help_text=_("Empty: every facility of the municipality."),
+    )
+    rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["municipality", "name_ja"]
+        verbose_name = _("payment place")
+        verbose_name_plural = _("payment places")
+        constraints = [models.UniqueConstraint(fields=["municipality", "name_ja"], name="payment_place_unique_name")]
+
+    def takes_fees_of(self, facility: Facility) -> bool:
+        if facility.municipality_id != self.municipality_id:
+            return False
+        listed = [f.pk for f in self.facilities.all()]
+        return not listed or facility.pk in listed
+
+    def is_open(self, day: dt.date) -> bool:
+        from facilities import calendars
+
+        if self.closure_calendar_id is None:
+            return True
+        return calendars.closing_rule(self.closure_calendar.rules.all(), day) is None
+
+    def clean(self):
+        if (
+            self.closure_calendar_id and self.municipality_id
+            and self.closure_calendar.municipality_id != self.municipality_id
+        ):
+            raise ValidationError({"closure_calendar": _("This belongs to another municipality.")})
+
+
+class PermitCounter(models.Model):
+    """The last use-permit number given per municipality and year; its row is locked FOR UPDATE while a number is
+    taken, so two counters never hand out the same number (fees.services.next_permit_number)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["municipality", "year"], name="permit_counter_unique_year")]
+
+
+class Payment(models.Model):
+    """The fee of one booking paid at a counter (S-PAY-1, T-PAY-1): the booking is confirmed and a use permit
+    (利用許可書 / 施設使用許可書) numbered. One payment per booking: the database refuses a second."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+
+    class Relation(models.TextChoices):
+        SELF = "", _("The registered user")
+        FAMILY = "family", _("Family member (proxy)")
+        MEMBER = "member", _("Member of the group")
+
+    reservation = models.OneToOneField(
+        "reservations.Reservation", on_delete=models.PROTECT, related_name="payment", verbose_name=_("reservation")
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveIntegerField(_("amount (yen)"))
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices, default=Method.CASH)
+    receipt_number = models.CharField(_("receipt number"), max_length=40)
+    payer_name = models.CharField(_("paid by"), max_length=120, blank=True, help_text=_("Empty: the registered user."))
+    payer_relation = models.CharField(
+        _("payer"), max_length=20, choices=Relation.choices, blank=True, help_text=_("A family member may pay for the registered user (S-REG-5).")
+    )
+    place = models.ForeignKey(PaymentPlace, on_delete=models.PROTECT, related_name="payments", verbose_name=_("payment place"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    permit_number = models.CharField(_("permit number"), max_length=30)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "permit_number"], name="payment_unique_permit_number"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.permit_number} {self.amount:,}円"

@@ -63,6 +63,10 @@ class User(AbstractUser):
     staff_role = models.CharField(_("staff role"), max_length=20, choices=StaffRole.choices, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    expiry_notice_sent_for = models.DateField(
+        _("expiry notice sent for"), null=True, blank=True, editable=False,
+        help_text=_("The last valid day that the expiry e-mail was sent for (sent once per validity end)."),
+    )
 
     class Meta:
         verbose_name = _("user")

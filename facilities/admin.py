@@ -207,6 +207,8 @@ class RuleProfileAdmin(TenantAdmin):
         "unpaid_rule_id",
         "registration_rule_id",
         "unavailable_channel_rule_id",
+        ("validity_kind", "validity_years"),
+        ("renewal_opens_months_before", "rolling_renewal_when_used", "renewal_rule_id"),
     ]
     inlines = [BookingWindowInline, BookingLimitInline]
 

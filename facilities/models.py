@@ -494,6 +494,13 @@ def validate_date_rule_or_blank(value: str) -> None:
         validate_date_rule(value)
 
 
+class ValidityKind(models.TextChoices):
+    """How a registration's last valid day follows from its registration or renewal day (accounts/registration.py)."""
+
+    YEARS_FROM_ISSUE = "years_from_issue", _("A number of years from issue (K-REG-3, T-REG-1)")
+    UNTIL_MARCH_31_NEXT_YEAR = "until_march_31_next_year", _("Until March 31 of the following year (S-REG-3)")
+
+
 class RuleProfile(models.Model):
     """One municipality's booking rules: its windows and limits are rows below; this row holds the rest."""
 
@@ -516,6 +523,24 @@ class RuleProfile(models.Model):
     unavailable_channel_rule_id = models.CharField(
         _("rule id cited for a channel without any window"), max_length=20, blank=True, help_text=_("Kodaira: K-USE-3 (no telephone bookings).")
     )
+    # Registration validity and renewal (K-REG-3, S-REG-3, T-REG-1); computed by accounts/registration.py.
+    validity_kind = models.CharField(
+        _("registration validity"), max_length=30, choices=ValidityKind.choices, blank=True,
+        help_text=_("How long a registration or renewal is valid. Empty: registrations do not expire."),
+    )
+    validity_years = models.PositiveSmallIntegerField(
+        _("years of validity"), default=3,
+        help_text=_("For “years from issue”: K-REG-3 and T-REG-1 say 3. Also the period a rolling renewal looks back over."),
+    )
+    renewal_opens_months_before = models.PositiveSmallIntegerField(
+        _("renewal opens months before expiry"), null=True, blank=True,
+        help_text=_("T-REG-1: 3. Empty: a registration may be renewed at any time."),
+    )
+    rolling_renewal_when_used = models.BooleanField(
+        _("rolling renewal when a room was used"), default=False,
+        help_text=_("K-REG-3: a registration that booked and used a room within its period continues for another year."),
+    )
+    renewal_rule_id = models.CharField(_("rule id cited for renewal"), max_length=20, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

@@ -152,6 +152,10 @@ PROFILE = {
     "unpaid_rule_id": "",  # fees are paid on the day (K-USE-2): no payment deadline
     "registration_rule_id": "K-REG-3",
     "unavailable_channel_rule_id": "K-USE-3",  # no telephone bookings
+    # K-REG-3: valid for 3 years; a group that booked and used a room within that period continues into the next
+    # year (apply_rolling_renewals). Renewal at the counter at any time.
+    "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": None,
+    "rolling_renewal_when_used": True, "renewal_rule_id": "K-REG-3",
     "windows": [
         {"phase": "first_come", "channel": "online", **FIRST_COME},
         {"phase": "first_come", "channel": "counter", **FIRST_COME},

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
 
+from accounts.registration import validity_until
 from facilities.models import (
     BookingLimit,
     BookingWindow,
@@ -41,17 +42,6 @@ from . import kodaira, shiroi, tamba, users
 
 MUNICIPALITY_DATA = (kodaira, shiroi, tamba)
 
-
-def _years_later(day: dt.date, years: int) -> dt.date:
-    return day.replace(year=day.year + years)
-
-
-# Last valid day of a registration made on ``day``, per municipality profile.
-VALID_UNTIL = {
-    "kodaira": lambda day: _years_later(day, 3) - dt.timedelta(days=1),  # K-REG-3: 3 years
-    "shiroi": lambda day: dt.date(day.year + 1, 3, 31),  # S-REG-3: March 31 of the following year
-    "tamba": lambda day: _years_later(day, 3) - dt.timedelta(days=1),  # T-REG-1: 3 years from issue
-}
 
 # Rule fields that identify a closure rule (the note is only a label), with their empty values.
 RULE_KEY_FIELDS = {
@@ -300,6 +290,8 @@ def _load_user(result: LoadResult, spec: dict, municipalities: dict, admin_group
     is_registration = spec["account_kind"] != User.AccountKind.STAFF
     is_admin = spec.get("staff_role") == User.StaffRole.ADMINISTRATOR
     is_superuser = spec.get("is_superuser", False)
+    # Last valid day of a registration made on REGISTERED_ON, from the profile (K-REG-3, S-REG-3, T-REG-1).
+    valid_until = validity_until(municipalities[slug].rule_profile, users.REGISTERED_ON) if is_registration else None
     user = _upsert(
         result,
         User,
@@ -312,7 +304,7 @@ def _load_user(result: LoadResult, spec: dict, municipalities: dict, admin_group
             "fee_category": spec.get("fee_category", User.FeeCategory.GENERAL),
             "staff_role": spec.get("staff_role", ""),
             "valid_from": users.REGISTERED_ON if is_registration else None,
-            "valid_until": VALID_UNTIL[slug](users.REGISTERED_ON) if is_registration else None,
+            "valid_until": valid_until,
             "is_staff": is_admin or is_superuser,  # Django admin access
             "is_superuser": is_superuser,
             "is_active": True,

@@ -206,6 +206,10 @@ PROFILE = {
     "unpaid_rule_id": "S-PAY-2",
     "registration_rule_id": "S-REG-3",
     "unavailable_channel_rule_id": "",
+    # S-REG-3: valid until March 31 of the year after the registration or renewal day; renewal at any time.
+    "validity_kind": "until_march_31_next_year", "validity_years": 3,  # years: not used by this kind
+    "renewal_opens_months_before": None,
+    "rolling_renewal_when_used": False, "renewal_rule_id": "S-REG-3",
     "windows": [
         {"phase": "first_come", "channel": "online", "opens": "M-1/3 08:30", "closes": "D-7 23:59",
          "opens_rule_id": "S-FC-2", "closes_rule_id": "S-FC-2", **PAID_BY_D7},

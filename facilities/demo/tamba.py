@@ -118,6 +118,9 @@ PROFILE = {
     "unpaid_rule_id": "T-PAY-2",
     "registration_rule_id": "T-REG-1",
     "unavailable_channel_rule_id": "",
+    # T-REG-1: the card is valid 3 years from issue; renewal at a center from 3 months before expiry.
+    "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": 3,
+    "rolling_renewal_when_used": False, "renewal_rule_id": "T-REG-1",
     "windows": [
         # T-APP-2, T-APP-3: online from the 1st of M-2 until D-22, 10:00–24:00.
         {"phase": "first_come", "channel": "online", "opens": "M-2/1 00:00", "closes": "D-22 23:59",

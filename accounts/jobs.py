@@ -1,0 +1,40 @@
+"""Scheduled jobs (django-q2) of registrations: thin wrappers around accounts/services.py, registered by migration
+0005_schedule_registration_jobs. Both run **daily** (a registration's validity changes by whole days):
+
+- ``apply_rolling_renewals`` at 00:01 Japan time: K-REG-3, a group whose validity ends today or earlier and that
+  booked and used a room within its period continues for another year. A group whose only use is later on its
+  last day is extended by the next day's run. Each run handles every overdue registration, so a run missed while
+  the workers were down is caught up by the next one; a second run changes nothing.
+- ``send_expiry_notices`` at 09:00 (not in the night): the e-mail 30 days before the last valid day, once per
+  validity end (a missed day is caught up: any registration ending within 30 days that was not told yet is told).
+"""
+
+import logging
+
+from config import clock
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+# Stable names: migration 0005_schedule_registration_jobs registers one Schedule row per name (update_or_create).
+SCHEDULES = {
+    "accounts.apply_rolling_renewals": "accounts.jobs.apply_rolling_renewals",
+    "accounts.send_expiry_notices": "accounts.jobs.send_expiry_notices",
+}
+
+
+def apply_rolling_renewals() -> dict[str, int]:
+    """K-REG-3 rolling renewal. Returns {"extended": n}."""
+    today = clock.today()
+    extended = services.apply_rolling_renewals(today=today)
+    logger.info("apply_rolling_renewals on %s: %d registration(s) extended (K-REG-3)", today.isoformat(), extended)
+    return {"extended": extended}
+
+
+def send_expiry_notices() -> dict[str, int]:
+    """The expiry e-mail 30 days before the last valid day. Returns {"sent": n}."""
+    today = clock.today()
+    sent = services.send_expiry_notices(today=today)
+    logger.info("send_expiry_notices on %s: %d e-mail(s) sent", today.isoformat(), sent)
+    return {"sent": sent}

@@ -11,7 +11,6 @@ resident: 630 yen, due by the end of D-7 (pay_by = 2027-06-09 00:00, S-PAY-2).
 
 import datetime as dt
 import io
-import threading
 from collections import Counter
 
 import pytest
@@ -25,6 +24,7 @@ from fees import services
 from fees.models import Payment, PaymentPlace
 from reservations import jobs
 from reservations.models import Reservation, SlotHold
+from tests.concurrency import run_together
 from tests.reservations.booking_helpers import FAST_HASHER, book, jst, make_user, unit, user
 
 TUESDAY = jst(2027, 6, 1, 10, 0)  # 白井市役所 is open
@@ -212,30 +212,11 @@ def test_concurrency__two_clerks_record_the_same_booking__one_payment(settings):
                        unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
     clerks = [user("shiroi-clerk"), user("shiroi-admin")]
     office = place("白井市役所")
-    barrier = threading.Barrier(len(clerks))
-    outcomes = [None] * len(clerks)
-
-    def worker(index, clerk):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            services.record_payment(reservation_id=reservation.pk, amount=630, place=office,
-                                    receipt_number=f"R-{index}", staff=clerk)
-            outcomes[index] = "paid"
-        except services.PaymentRefused as error:
-            outcomes[index] = ",".join(refusal.code for refusal in error.refusals)
-        except Exception as error:  # noqa: BLE001 - reported in the assertion below
-            outcomes[index] = f"error: {error!r}"
-        finally:
-            connection.close()
-
-    with time_machine.travel(TUESDAY, tick=False):
-        threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(clerks)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    outcomes = run_together(TUESDAY, [
+        lambda i=i, c=c: services.record_payment(reservation_id=reservation.pk, amount=630, place=office,
+                                                 receipt_number=f"R-{i}", staff=c)
+        for i, c in enumerate(clerks)
+    ], success="paid")
     assert Counter(outcomes) == {"paid": 1, "already_paid": 1}, outcomes
     assert Payment.objects.filter(reservation=reservation).count() == 1
     reservation.refresh_from_db()

@@ -4,17 +4,16 @@ before counting. SQLite serializes writers, so this runs on PostgreSQL only (DAT
 
 import datetime as dt
 import io
-import threading
 from collections import Counter
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.db import connection
 
 from config import clock
 from lottery import services
 from lottery.models import Application
+from tests.concurrency import run_together as run_attempts_together
 from tests.reservations.booking_helpers import FAST_HASHER, jst
 from tests.reservations.test_concurrency import make_users, the_unit
 
@@ -31,30 +30,8 @@ def demo(settings):
 
 
 def run_together(moment, attempts):
-    barrier = threading.Barrier(len(attempts))
-    outcomes = [None] * len(attempts)
-
-    def worker(index, attempt):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            attempt()
-            outcomes[index] = "applied"
-        except services.LotteryError as error:
-            outcomes[index] = ",".join(refusal.code for refusal in error.refusals)
-        except Exception as error:  # noqa: BLE001 - reported in the assertion
-            outcomes[index] = f"error: {error!r}"
-        finally:
-            connection.close()
-
-    with time_machine.travel(moment, tick=False):
-        threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(attempts)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    """Each attempt in its own thread at the same instant: "applied", or the refusal codes."""
+    return run_attempts_together(moment, attempts, success="applied")
 
 
 def test_concurrency__kodaira__six_tabs_across_centers__two_applications(demo):

@@ -7,7 +7,6 @@ DATABASE_URL=postgres://… runs them; CI does.
 
 import datetime as dt
 import io
-import threading
 from collections import Counter
 
 import pytest
@@ -20,6 +19,8 @@ from config import clock
 from facilities.models import Municipality, Unit
 from reservations import services
 from reservations.models import Reservation, SlotHold
+
+from tests.concurrency import run_together as run_attempts_together
 
 from .booking_helpers import FAST_HASHER, jst, make_lottery_win
 
@@ -55,32 +56,8 @@ def make_users(municipality, count, prefix):
 
 
 def run_together(moment, attempts):
-    """Run each ``attempts[i]()`` in its own thread with its own connection, all released at once by a Barrier.
-    Returns each outcome: "booked", or the refusal codes joined by commas."""
-    barrier = threading.Barrier(len(attempts))
-    outcomes = [None] * len(attempts)
-
-    def worker(index, attempt):
-        try:
-            connection.ensure_connection()  # connect before the start line, so that they really start together
-            barrier.wait(timeout=30)
-            attempt()
-            outcomes[index] = "booked"
-        except services.BookingError as error:
-            outcomes[index] = ",".join(refusal.code for refusal in error.refusals)
-        except Exception as error:  # noqa: BLE001 - reported in the assertion below
-            outcomes[index] = f"error: {error!r}"
-        finally:
-            connection.close()
-
-    with time_machine.travel(moment, tick=False):
-        threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(attempts)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a booking thread hung"
-    return outcomes
+    """Each attempt in its own thread at the same instant: "booked", or the refusal codes."""
+    return run_attempts_together(moment, attempts, success="booked")
 
 
 def test_concurrency__twenty_users_one_slot__exactly_one_booking(demo):

@@ -89,6 +89,10 @@ class User(AbstractUser):
     def is_resident(self) -> bool:
         return self.residency == self.Residency.RESIDENT
 
+    def is_clerk_of(self, municipality_id: int) -> bool:
+        """An active staff account of that municipality (counter entries, payments, renewals)."""
+        return self.is_active and self.account_kind == self.AccountKind.STAFF and self.municipality_id == municipality_id
+
     def is_valid_on(self, day=None) -> bool:
         """Registration valid on ``day`` (Japan time, today by default)."""
         day = day or clock.today()

@@ -38,12 +38,8 @@ class RenewalError(Exception):
 def _staff_refusal(staff, user):
     from reservations.rules import Refusal
 
-    User = get_user_model()
     is_operator = staff is not None and staff.is_superuser and staff.municipality_id is None
-    is_clerk_here = (
-        staff is not None and staff.is_active and staff.account_kind == User.AccountKind.STAFF
-        and staff.municipality_id == user.municipality_id
-    )
+    is_clerk_here = staff is not None and staff.is_clerk_of(user.municipality_id)
     if not (is_operator or is_clerk_here):
         return Refusal("staff_only", _("Only staff of the municipality can renew a registration."))
     return None

@@ -97,6 +97,11 @@ def _months_before(day: dt.date, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def add_months(day: dt.date, count: int) -> dt.date:
+    """The first day of the month ``count`` months after ``day``'s (before, when negative)."""
+    return dt.date(*_months_before(day, -count), 1)
+
+
 def is_business_day(day: dt.date) -> bool:
     from facilities.calendars import is_national_holiday
 

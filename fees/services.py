@@ -10,7 +10,6 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from config import clock
 from facilities.models import ACTIVE_STATES, BookingState
 from reservations.models import Reservation
@@ -53,10 +52,7 @@ def next_permit_number(municipality, day: dt.date) -> str:
 def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPlace, staff, now: dt.datetime) -> list[Refusal]:
     """Every reason not to record this payment now (empty: it may be recorded)."""
     refusals = []
-    if not (
-        getattr(staff, "account_kind", None) == User.AccountKind.STAFF and staff.is_active
-        and staff.municipality_id == reservation.municipality_id
-    ):
+    if staff is None or not staff.is_clerk_of(reservation.municipality_id):
         refusals.append(Refusal("not_staff", _("Only the municipality's staff can record a payment.")))
     if reservation.state not in ACTIVE_STATES or _has_payment(reservation):
         return refusals + [already_paid()]

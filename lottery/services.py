@@ -68,9 +68,7 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def add_months(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
+add_months = daterules.add_months  # the month arithmetic of the date rules, not a copy
 
 
 def month_label(month: dt.date) -> str:
@@ -169,7 +167,7 @@ def _staff_refusal(entered_by, unit: Unit, channel: str) -> rules.Refusal | None
         if entered_by is not None:
             return rules.Refusal("channel_unavailable", _("Staff enter applications through the counter channel."))
         return None
-    if entered_by is None or entered_by.account_kind != "staff" or entered_by.municipality_id != unit.municipality_id:
+    if entered_by is None or not entered_by.is_clerk_of(unit.municipality_id):
         return rules.Refusal("staff_only", _("Only staff of this municipality enter applications at the counter."))
     return None
 

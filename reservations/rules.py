@@ -348,10 +348,13 @@ def change_refusal(reservation: Reservation, rules: ProfileRules, now: dt.dateti
 
 def _win_awaiting_confirmation(reservation: Reservation) -> bool:
     """A Shiroi lottery win not yet confirmed (S-LOT-5): it is confirmed or given up on the lottery page, so that
-    the application's state follows (one query, only for bookings won in a lottery)."""
+    the application's state follows. Lists load ``lottery_application`` with select_related (no query per row)."""
     from lottery.models import Application
 
-    return Application.objects.filter(reservation=reservation, state=Application.State.WON).exists()
+    try:
+        return reservation.lottery_application.state == Application.State.WON
+    except Application.DoesNotExist:
+        return False
 
 
 def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> Refusal | None:

@@ -202,7 +202,8 @@ class MyBookings:
 
 
 def _my_reservations(*, municipality: Municipality, user):
-    return Reservation.objects.of(municipality).for_user(user).select_related("unit", "unit__facility")
+    # lottery_application: cancel_refusal asks whether a lottery win still awaits confirmation (S-LOT-5)
+    return Reservation.objects.of(municipality).for_user(user).select_related("unit", "unit__facility", "lottery_application")
 
 
 def _row(reservation: Reservation, loaded: rules.ProfileRules | None, now: dt.datetime) -> BookingRow:

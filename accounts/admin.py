@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import throttle
-from .models import ApiToken, LoginThrottle, User
+from .models import ApiToken, LoginThrottle, Notice, User
 
 
 @admin.register(User)
@@ -15,7 +15,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (
         (
             _("Registration"),
-            {"fields": ["municipality", "account_kind", "display_name", "phone", "residency", "fee_category", "staff_role", "valid_from", "valid_until"]},
+            {"fields": ["municipality", "account_kind", "display_name", "phone", "residency", "fee_category", "staff_role", "valid_from", "valid_until", "language"]},
         ),
     )
 
@@ -95,3 +95,28 @@ class ApiTokenAdmin(admin.ModelAdmin):
             token.revoke()
             count += 1
         self.message_user(request, ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count) % {"count": count})
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """The e-mail outbox: what was told to whom, and whether the mail went out. Read-only: a notice is a record."""
+
+    list_display = ["created_at", "kind", "user", "email", "subject", "sent_at", "attempts"]
+    list_filter = ["kind", "language", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__display_name", "email", "subject", "key"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(municipality_id=request.user.municipality_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

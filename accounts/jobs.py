@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 SCHEDULES = {
     "accounts.apply_rolling_renewals": "accounts.jobs.apply_rolling_renewals",
     "accounts.send_expiry_notices": "accounts.jobs.send_expiry_notices",
+    "accounts.deliver_notices": "accounts.jobs.deliver_notices",  # every 5 minutes: migration 0007
 }
 
 
@@ -37,4 +38,14 @@ def send_expiry_notices() -> dict[str, int]:
     today = clock.today()
     sent = services.send_expiry_notices(today=today)
     logger.info("send_expiry_notices on %s: %d e-mail(s) sent", today.isoformat(), sent)
+    return {"sent": sent}
+
+
+def deliver_notices() -> dict[str, int]:
+    """Every few minutes: send the outbox's notices whose first sending failed (accounts/notify.py)."""
+    from . import notify
+
+    sent = notify.deliver_pending()
+    if sent:
+        logger.info("deliver_notices: %d notice(s) sent on retry", sent)
     return {"sent": sent}

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -63,6 +64,10 @@ class User(AbstractUser):
     staff_role = models.CharField(_("staff role"), max_length=20, choices=StaffRole.choices, blank=True)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the e-mails sent to this user."),
+    )
     expiry_notice_sent_for = models.DateField(
         _("expiry notice sent for"), null=True, blank=True, editable=False,
         help_text=_("The last valid day that the expiry e-mail was sent for (sent once per validity end)."),
@@ -277,3 +282,59 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# The e-mail outbox ------------------------------------------------------------------------------------------
+
+
+class Notice(models.Model):
+    """One message to a user about something that concerns them (issue #8, item 4), kept as the outbox.
+
+    Written in the same transaction as the change it reports and sent after commit (accounts/notify.py), so a
+    rolled-back change tells nobody and a committed one is not forgotten when the mail server is down (the
+    ``accounts.deliver_notices`` job retries). ``key`` names the event ("unpaid:123"): the database refuses a
+    second notice of one event, so a job that runs twice, late or in two workers never e-mails twice.
+    """
+
+    class Kind(models.TextChoices):
+        BOOKED = "booked", _("Booking made")
+        PAYMENT_DUE = "payment_due", _("Payment due soon")
+        PAID = "paid", _("Payment received, use permit issued")
+        CANCELLED_UNPAID = "cancelled_unpaid", _("Cancelled: not paid in time")
+        CANCELLED_BY_STAFF = "cancelled_by_staff", _("Cancelled by the municipality")
+        CANCELLED = "cancelled", _("Booking cancelled")
+        REFUNDED = "refunded", _("Refund")
+        WEATHER = "weather", _("Rained off or stopped for heat")
+        TRANSFERRED = "transferred", _("Booking transferred to another day")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",
+        verbose_name=_("user"),
+    )
+    municipality = models.ForeignKey(
+        "facilities.Municipality", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("municipality"),
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    key = models.CharField(_("event"), max_length=120, unique=True)
+    email = models.EmailField(_("sent to"), blank=True, help_text=_("Empty: the user has no e-mail address; the notice is shown on the portal only."))
+    language = models.CharField(_("language"), max_length=10)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"))
+    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices (e-mail outbox)")
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notice_user_recent"),
+            models.Index(fields=["sent_at", "created_at"], name="notice_unsent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject}"

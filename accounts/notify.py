@@ -1,0 +1,89 @@
+"""Telling users what happened: the e-mail outbox (``accounts.models.Notice``; issue #8 item 4, issue #9 item 2).
+
+``notify`` is called by a service inside its transaction. It renders the message in the user's language from
+``templates/emails/<template>.txt`` (first line: the subject; the rest: the plain-text body), stores it once per
+event ``key`` and sends it when the transaction commits. A notice whose sending failed, or whose process died
+before sending, is sent by the ``accounts.deliver_notices`` job.
+
+Sending is claimed before the mail goes out (``sending_since``), so two workers never send one notice; a claim
+older than ``STALE_CLAIM`` (the process died while sending) is retried. A mail is sent twice only when a process
+dies in the instant between the mail server's acceptance and the ``sent_at`` write.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from config import clock
+
+from .models import Notice
+
+logger = logging.getLogger(__name__)
+
+STALE_CLAIM = dt.timedelta(minutes=15)
+MAX_ATTEMPTS = 8
+
+
+def render(template: str, context: dict, language: str) -> tuple[str, str]:
+    """(subject, body) of ``templates/emails/<template>.txt`` in ``language``."""
+    with translation.override(language):
+        text = render_to_string(f"emails/{template}.txt", context)
+    subject, _sep, body = text.strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+def notify(user, *, kind: str, key: str, template: str, context: dict, municipality=None) -> Notice | None:
+    """Record the notice of event ``key`` for ``user`` (once: None when it exists already) and e-mail it after
+    the surrounding transaction commits, when the user has an address."""
+    language = getattr(user, "language", "") or settings.LANGUAGE_CODE
+    subject, body = render(template, {"user": user, **context}, language)
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate event must not spoil the caller's transaction
+            notice = Notice.objects.create(
+                user=user, municipality=municipality or getattr(user, "municipality", None), kind=kind, key=key,
+                email=user.email or "", language=language, subject=subject[:200], body=body, created_at=clock.now(),
+            )
+    except IntegrityError:
+        return None  # this event was told already
+    if notice.email:
+        transaction.on_commit(lambda: deliver(notice.pk))
+    return notice
+
+
+def deliver(notice_id: int) -> bool:
+    """Send one notice if nobody has (or is). True when this call sent it."""
+    now = clock.now()
+    with transaction.atomic():
+        claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).exclude(email="").filter(
+            Q(sending_since__isnull=True) | Q(sending_since__lt=now - STALE_CLAIM)
+        ).update(sending_since=now)
+    if not claimed:
+        return False
+    notice = Notice.objects.get(pk=notice_id)
+    try:
+        send_mail(notice.subject, notice.body, None, [notice.email])
+    except Exception as error:  # noqa: BLE001 - the mail server's trouble must not fail the booking; retried
+        logger.warning("notice %s not sent: %s", notice_id, error)
+        Notice.objects.filter(pk=notice_id).update(
+            sending_since=None, attempts=notice.attempts + 1, last_error=str(error)[:300]
+        )
+        return False
+    Notice.objects.filter(pk=notice_id).update(sent_at=clock.now(), attempts=notice.attempts + 1)
+    return True
+
+
+def deliver_pending() -> int:
+    """The retry job: every unsent notice with an address, oldest first. Returns how many were sent."""
+    now = clock.now()
+    pending = (
+        Notice.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS).exclude(email="")
+        .filter(Q(sending_since__isnull=True) | Q(sending_since__lt=now - STALE_CLAIM))
+        .order_by("created_at", "id").values_list("pk", flat=True)
+    )
+    return sum(deliver(pk) for pk in list(pending))

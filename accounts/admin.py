@@ -1,10 +1,11 @@
 from django.contrib import admin
+from django.db import transaction
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import throttle
-from .models import ApiToken, LoginThrottle, Notice, User
+from . import audit, throttle
+from .models import ApiToken, AuditEntry, FamilyProxy, LoginThrottle, Notice, Registration, User
 
 
 @admin.register(User)
@@ -15,9 +16,15 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (
         (
             _("Registration"),
-            {"fields": ["municipality", "account_kind", "display_name", "phone", "residency", "fee_category", "staff_role", "valid_from", "valid_until", "language"]},
+            {"fields": ["municipality", "account_kind", "display_name", "phone", "residency", "fee_category", "staff_role", "counter_facilities", "valid_from", "valid_until", "language"]},
         ),
     )
+    filter_horizontal = [*DjangoUserAdmin.filter_horizontal, "counter_facilities"]
+    # Fields whose changes by staff go in the audit log (item 5).
+    AUDITED_FIELDS = [
+        "username", "email", "is_active", "is_staff", "is_superuser", "municipality", "account_kind", "display_name",
+        "phone", "residency", "fee_category", "staff_role", "valid_from", "valid_until", "language",
+    ]
 
     actions = ["lift_login_block"]
 
@@ -27,13 +34,35 @@ class UserAdmin(DjangoUserAdmin):
             return queryset
         return queryset.filter(municipality_id=request.user.municipality_id)
 
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = audit.snapshot(User.objects.get(pk=obj.pk), self.AUDITED_FIELDS) if change else None
+            super().save_model(request, obj, form, change)
+            after = audit.snapshot(obj, self.AUDITED_FIELDS)
+            if before is not None:
+                changed = [k for k in after if before.get(k) != after[k]]
+                before, after = {k: before[k] for k in changed}, {k: after[k] for k in changed}
+            if before != after or not change:
+                audit.record(request.user, "user.change" if change else "user.create", obj, before=before, after=after,
+                             reason="admin")
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            target = User.objects.filter(pk=id).first()
+            if target is not None:
+                audit.record(request.user, "password.reset", target, reason="admin")
+        return response
+
     @admin.action(description=_("Lift the log-in block of the selected users"), permissions=["change"])
     def lift_login_block(self, request, queryset):
         """The counter path (K-REG-4): after checking who is at the counter, staff let the user log in again from
         any device today, whatever strangers have tried (accounts/throttle.py)."""
         count = 0
         for user in queryset:
-            throttle.lift_account_block(user)
+            with transaction.atomic():
+                throttle.lift_account_block(user)
+                audit.record(request.user, "login_block.lift", user, reason="admin")
             count += 1
         self.message_user(
             request, ngettext("Log-in block lifted for %(count)s user.", "Log-in block lifted for %(count)s users.", count) % {"count": count}
@@ -92,7 +121,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
-            token.revoke()
+            with transaction.atomic():
+                token.revoke()
+                audit.record(request.user, "api_token.revoke", token, after={"revoked_at": token.revoked_at}, reason="admin")
             count += 1
         self.message_user(request, ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count) % {"count": count})
 
@@ -120,3 +151,72 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class AdministratorsOnly:
+    """Readable by municipal administrators (and operators) without a Django permission, limited to their
+    municipality; never added, changed or deleted here."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_administrator
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(municipality_id=request.user.municipality_id)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """The audit log (issue #6 item 5): who did what to whose data, when, before and after. Read-only."""
+
+    list_display = ["at", "actor_label", "action", "target_label", "subject", "municipality"]
+    list_filter = ["action", "municipality"]
+    search_fields = ["actor_label", "target_label", "action", "reason", "subject__username"]
+    date_hierarchy = "at"
+    list_select_related = ["subject", "municipality"]
+    fields = ["at", "actor", "actor_label", "action", "municipality", "subject", "target_type", "target_id", "target_label",
+              "before", "after", "reason"]
+    readonly_fields = fields
+    actions = None
+
+
+class FamilyProxyInline(admin.TabularInline):
+    model = FamilyProxy
+    fk_name = "user"
+    extra = 0
+    fields = ["name", "relation", "added_at", "added_by"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Registration)
+class RegistrationAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """What was checked at registration (K-REG-2, S-REG-1/2, T-REG-1/2). Changes are made at the counter, where
+    they are audited."""
+
+    list_display = ["user", "person_name", "status", "requested_online", "card_number", "created_at", "municipality"]
+    list_filter = ["status", "requested_online", "municipality", ("duplicates_reviewed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "user__display_name", "person_name", "address", "card_number"]
+    list_select_related = ["user", "municipality"]
+    exclude = ["possible_duplicates"]
+    actions = None
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]

@@ -6,6 +6,7 @@ What the booking rules need is on the user from the first migration: the municip
 """
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -13,6 +14,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +74,10 @@ class User(AbstractUser):
         _("expiry notice sent for"), null=True, blank=True, editable=False,
         help_text=_("The last valid day that the expiry e-mail was sent for (sent once per validity end)."),
     )
+    counter_facilities = models.ManyToManyField(
+        "facilities.Facility", blank=True, related_name="+", verbose_name=_("counter of facilities"),
+        help_text=_("Staff only: the facilities whose counter this clerk serves. Empty: every facility of the municipality."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -97,6 +103,21 @@ class User(AbstractUser):
     def is_clerk_of(self, municipality_id: int) -> bool:
         """An active staff account of that municipality (counter entries, payments, renewals)."""
         return self.is_active and self.account_kind == self.AccountKind.STAFF and self.municipality_id == municipality_id
+
+    @property
+    def is_administrator(self) -> bool:
+        """A municipal administrator or an operator: the admin, the audit log, and TOTP is required (issue #6)."""
+        return self.is_superuser or (self.account_kind == self.AccountKind.STAFF and self.staff_role == self.StaffRole.ADMINISTRATOR)
+
+    def serves_facility(self, facility) -> bool:
+        """Staff of the facility's municipality whose counter scope (``counter_facilities``) includes it, or is empty.
+        Administrators of the municipality serve every facility."""
+        if not self.is_clerk_of(facility.municipality_id):
+            return False
+        if self.staff_role == self.StaffRole.ADMINISTRATOR:
+            return True
+        scope = self.counter_facilities.values_list("pk", flat=True)
+        return not scope.exists() or facility.pk in set(scope)
 
     def is_valid_on(self, day=None) -> bool:
         """Registration valid on ``day`` (Japan time, today by default)."""
@@ -170,14 +191,19 @@ class ApiTokenQuerySet(models.QuerySet):
         if prefix is None:
             return None
         now = clock.now()
+        digest = _digest(token)
         adapt = connection.ops.adapt_datetimefield_value
-        user, token_facts = sql.fetch_one(User, _token_user_sql(), [adapt(now - LAST_USED_PRECISION), prefix])
+        stale_before = adapt(now - LAST_USED_PRECISION)
+        # PostgreSQL touches a valid, stale token in the look-up's own statement (one round trip, not two).
+        touch_in_lookup = connection.vendor == "postgresql"
+        params = [adapt(now), prefix, digest, stale_before] if touch_in_lookup else []
+        user, token_facts = sql.fetch_one(User, _token_user_sql(touch_in_lookup), [*params, stale_before, prefix])
         if user is None:
             return None
         token_id, secret_hash, revoked, stale = token_facts
-        if revoked or not hmac.compare_digest(secret_hash, _digest(token)) or not user.is_active:
+        if revoked or not hmac.compare_digest(secret_hash, digest) or not user.is_active:
             return None
-        if stale:
+        if stale and not touch_in_lookup:
             with connection.cursor() as cursor:
                 cursor.execute(_token_touch_sql(), [adapt(now), token_id])
         return user
@@ -187,12 +213,22 @@ class ApiTokenQuerySet(models.QuerySet):
 # building the equivalent ORM query (token with select_related user) cost five times the query itself.
 
 
-def _token_user_sql() -> str:
-    """The user owning a token prefix (a whole User, for config.sql.fetch_one), with the token's facts."""
+@functools.cache
+def _token_user_sql(touch: bool) -> str:
+    """The user owning a token prefix (a whole User, for config.sql.fetch_one), with the token's facts.
+
+    ``touch`` (PostgreSQL): the statement also sets ``last_used_at`` when the token is valid — its digest
+    matches, it is not revoked, its user is active — and was last used over a minute ago. A data-modifying
+    WITH runs whether or not the SELECT reads it, and writes nothing when no row matches (most requests)."""
     quote = connection.ops.quote_name
     tokens, users = quote(ApiToken._meta.db_table), quote(User._meta.db_table)
+    touch_first = (
+        f"WITH touched AS (UPDATE {tokens} SET last_used_at = %s WHERE prefix = %s AND secret_hash = %s"
+        f" AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at <= %s)"
+        f" AND user_id IN (SELECT id FROM {users} WHERE is_active) RETURNING id) "
+    )
     return (
-        f"SELECT {sql.model_columns(User)}, t.id, t.secret_hash,"
+        (touch_first if touch else "") + f"SELECT {sql.model_columns(User)}, t.id, t.secret_hash,"
         f" CASE WHEN t.revoked_at IS NULL THEN 0 ELSE 1 END,"
         f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= %s THEN 1 ELSE 0 END"
         f" FROM {tokens} t JOIN {users} m ON m.id = t.user_id WHERE t.prefix = %s"
@@ -306,6 +342,7 @@ class Notice(models.Model):
         REFUNDED = "refunded", _("Refund")
         WEATHER = "weather", _("Rained off or stopped for heat")
         TRANSFERRED = "transferred", _("Booking transferred to another day")
+        ACCOUNT_RECOVERY = "account_recovery", _("User ID and password recovery")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",
@@ -338,3 +375,196 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject}"
+
+
+# The audit log (issue #6, item 5) -----------------------------------------------------------------------------
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    # A queryset's update() and delete() skip save() and delete(): refuse them too, so nothing in the code base
+    # can rewrite history by accident. (On PostgreSQL a trigger refuses it for any client: migration 0008.)
+    def update(self, **kwargs):
+        raise AuditEntryImmutable(_("Audit entries cannot be changed."))
+
+    def delete(self):
+        raise AuditEntryImmutable(_("Audit entries cannot be deleted."))
+
+    def of(self, municipality):
+        return self.filter(municipality=municipality)
+
+
+class AuditEntryImmutable(Exception):
+    """Someone tried to change or delete an audit entry."""
+
+
+class AuditEntry(models.Model):
+    """One staff action on a resident's data: who, what, when, before/after. Written by ``accounts.audit.record``
+    inside the action's own transaction (a rolled-back action leaves no entry), never changed or deleted.
+
+    Labels (``actor_label``, ``target_label``) are copies taken at the time, so the entry still reads right after
+    a name changes. Users, municipalities and content types it points to are PROTECTed: an audited account is
+    withdrawn (deactivated), not deleted.
+    """
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_actions",
+        verbose_name=_("who"), help_text=_("Empty: the system (a scheduled job)."),
+    )
+    actor_label = models.CharField(_("who (at the time)"), max_length=200)
+    action = models.CharField(_("action"), max_length=60, db_index=True)
+    municipality = models.ForeignKey(
+        "facilities.Municipality", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("municipality"),
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries",
+        verbose_name=_("whose data"),
+    )
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("kind of record"),
+    )
+    target_id = models.CharField(_("record id"), max_length=64, blank=True)
+    target_label = models.CharField(_("record"), max_length=200, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(_("reason"), blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["municipality", "-at"], name="audit_municipality_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AuditEntryImmutable(_("Audit entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditEntryImmutable(_("Audit entries cannot be deleted."))
+
+
+# Registrations (issue #6, item 1) -------------------------------------------------------------------------------
+
+
+class IdentityDocument(models.TextChoices):
+    """The *type* of document staff looked at (K-REG-2, S-REG-1, T-REG-2/3): never the document or its number."""
+
+    DRIVERS_LICENSE = "drivers_license", _("Driver's license")
+    HEALTH_INSURANCE = "health_insurance", _("Health insurance card")
+    MY_NUMBER = "my_number", _("My Number card")
+    PASSPORT = "passport", _("Passport")
+    RESIDENCE_CARD = "residence_card", _("Residence card")
+    STUDENT_ID = "student_id", _("Student ID")
+    OTHER = "other", _("Other official document")
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def of(self, municipality):
+        return self.filter(municipality=municipality)
+
+    def pending(self):
+        return self.filter(status=Registration.Status.PENDING)
+
+    def duplicates_to_review(self):
+        return self.filter(possible_duplicates__isnull=False, duplicates_reviewed_at__isnull=True).exclude(
+            status__in=[Registration.Status.REJECTED, Registration.Status.WITHDRAWN]
+        ).distinct()
+
+
+class Registration(models.Model):
+    """What was checked and recorded when an account was registered, per the municipality's profile
+    (accounts/registering.py): Kodaira's group eligibility (K-REG-2), Shiroi's birth date, guardian's consent and
+    student-ID check (S-REG-1/2), Tamba's card number (T-REG-1/2). One per resident account."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Requested online, identity not checked yet")
+        ACTIVE = "active", _("Registered")
+        REJECTED = "rejected", _("Request refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="registration", verbose_name=_("account"))
+    municipality = models.ForeignKey("facilities.Municipality", on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    requested_online = models.BooleanField(_("requested online"), default=False)
+    created_at = models.DateTimeField(_("registered or requested at"))
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("registered by"),
+    )
+    person_name = models.CharField(
+        _("name of the person"), max_length=150, help_text=_("The representative of a group, else the registered person."),
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    identity_document = models.CharField(_("identity document checked"), max_length=30, choices=IdentityDocument.choices, blank=True)
+    identity_checked_at = models.DateTimeField(_("identity checked at"), null=True, blank=True)
+    identity_checked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("identity checked by"),
+    )
+    # K-REG-2 (groups)
+    member_count = models.PositiveIntegerField(_("members"), null=True, blank=True)
+    resident_member_count = models.PositiveIntegerField(_("members who live, work or study here"), null=True, blank=True)
+    representative_is_resident = models.BooleanField(_("representative lives, works or studies here"), null=True, blank=True)
+    monthly_fee = models.PositiveIntegerField(_("membership fee a month (yen, instructor fees included)"), null=True, blank=True)
+    # S-REG-1/2 (individuals)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    guardian_name = models.CharField(_("guardian who consented"), max_length=150, blank=True)
+    guardian_consent_at = models.DateTimeField(_("guardian's consent recorded at"), null=True, blank=True)
+    student_id_checked_at = models.DateTimeField(_("student ID checked at"), null=True, blank=True)
+    # T-REG-1/2 (cards)
+    card_number = models.CharField(_("card number"), max_length=40, blank=True)
+    replaces = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
+        verbose_name=_("replaces the withdrawn registration"),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawal_reason = models.CharField(_("reason of withdrawal"), max_length=200, blank=True)
+    # Duplicate-registration guard (issue #6 item 6)
+    possible_duplicates = models.ManyToManyField(
+        User, blank=True, related_name="+", verbose_name=_("possible duplicates"),
+        help_text=_("Active accounts of the municipality with the same name, phone or address, found at registration."),
+    )
+    duplicates_reviewed_at = models.DateTimeField(_("duplicates reviewed at"), null=True, blank=True)
+    duplicates_reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("duplicates reviewed by"),
+    )
+
+    objects = RegistrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        constraints = [
+            # A card number is never given to two registrations of a municipality, lost cards included (T-REG-2).
+            models.UniqueConstraint(
+                fields=["municipality", "card_number"], condition=~Q(card_number=""), name="registration_card_number_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_status_display()})"
+
+
+class FamilyProxy(models.Model):
+    """A family member who may pay or book at the counter for the registered user (S-REG-5), recorded on the account."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="family_proxies", verbose_name=_("account"))
+    name = models.CharField(_("name"), max_length=150)
+    relation = models.CharField(_("relation"), max_length=60, help_text=_("e.g. mother, spouse."))
+    added_at = models.DateTimeField(_("added at"))
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("added by"))
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("family proxy")
+        verbose_name_plural = _("family proxies")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relation})"

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from config import clock
 from facilities.models import RuleProfile
 
-from . import registration
+from . import audit, registration
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ def renew(user, staff, today: dt.date | None = None):
         before = locked.valid_until
         locked.valid_until = registration.renewed_until(locked, profile, today)
         locked.save(update_fields=["valid_until"])  # valid_from stays the first registration day
+        audit.record(staff, "registration.renew", locked, before={"valid_until": before},
+                     after={"valid_until": locked.valid_until}, reason=profile.renewal_rule_id)
     logger.info(
         "registration %s renewed by %s on %s: valid until %s (was %s)", locked.pk, staff.pk, today, locked.valid_until, before
     )
@@ -98,6 +100,8 @@ def apply_rolling_renewals(today: dt.date | None = None) -> int:
                     user.valid_until = registration.add_years(user.valid_until + dt.timedelta(days=1), 1) - dt.timedelta(days=1)
                 if user.valid_until != before:
                     user.save(update_fields=["valid_until"])
+                    audit.record(None, "registration.rolling_renewal", user, before={"valid_until": before},
+                                 after={"valid_until": user.valid_until}, reason=profile.renewal_rule_id or "K-REG-3")
                     extended += 1
                     logger.info("registration %s continues until %s (K-REG-3 rolling renewal)", pk, user.valid_until)
     return extended

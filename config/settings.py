@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",  # TOTP second factor: optional for staff, required for administrators (accounts/middleware.py)
     "django_q",
     "ninja",  # serves Swagger UI's files for /api/v1/docs locally instead of from a CDN
     "accounts",
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.AdministratorMfaMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
@@ -122,22 +124,33 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# One validator that applies the user's profile: a 4-digit PIN for Kodaira's groups (K-REG-1), else Django's
+# usual four validators (accounts/passwords.py).
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "accounts.passwords.ProfilePasswordValidator"}]
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 # Registration follows each municipality's rules (K-REG-1, S-REG-1, T-REG-1): no open self sign-up.
 ACCOUNT_ADAPTER = "accounts.adapters.NoOpenSignupAdapter"
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# Password reset by e-mail (K-REG-4): allauth's flow. The answer never says whether the address is known.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# allauth.mfa: TOTP (authenticator apps) and recovery codes; no WebAuthn (it would need fido2 and JavaScript).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Yoyaku"
+# Administrators (staff_role administrator, superusers) must set up TOTP before /admin/ or a counter page
+# (accounts/middleware.py). Only tests of other features switch it off (tests/conftest.py).
+YOYAKU_ADMIN_MFA_REQUIRED = True
 # Log-in brute-force protection is accounts/throttle.py (issue #6; K-REG-1's 4-digit PINs): per account, per known
 # device and per client address, growing waits, a daily limit a clerk can lift. allauth's own "login_failed" limit
 # (5 failures in 5 minutes per user ID, from anyone) is the lock-out rule a stranger can abuse: off.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": None,
+    # The portal's own anonymous forms (accounts/views.py): T-REG-4 recovery and S-REG-1 online requests.
+    "yoyaku_recovery": "10/h/ip",
+    "yoyaku_registration_request": "5/h/ip",
+}
 # Client address for the throttles and allauth's rate limits: REMOTE_ADDR unless the deployment names how many
 # reverse proxies append to X-Forwarded-For (DJANGO_TRUSTED_PROXY_COUNT=1 behind one nginx) or a header its proxy
 # sets (DJANGO_TRUSTED_CLIENT_IP_HEADER=X-Real-IP). Never trusted by default: a client could forge it.

@@ -70,6 +70,38 @@ def insert(obj) -> None:
     obj._state.db = connection.alias
 
 
+def insert_with_children(obj, children: list, link: str) -> None:
+    """INSERT ``obj`` (new, unsaved) and ``children`` (new instances of one model whose foreign key ``link``
+    points to ``obj``) and set ``obj``'s primary key. PostgreSQL: in one statement (a data-modifying WITH), a
+    round trip less than ``insert`` then ``insert_many``; a constraint that refuses a child refuses the whole
+    statement, as it would refuse the second of two statements in a transaction. Elsewhere: those two calls."""
+    if connection.vendor != "postgresql" or not children:
+        insert(obj)
+        for child in children:
+            setattr(child, link, obj)
+        insert_many(children)
+        return
+    head, fields = _insert_head(type(obj))
+    child_head, child_fields = _insert_head(type(children[0]))
+    pk = connection.ops.quote_name(type(obj)._meta.pk.column)
+    link_field = type(children[0])._meta.get_field(link)
+    parent_pk = f"(SELECT {pk} FROM parent)"
+    one_child = f"({', '.join(parent_pk if f is link_field else '%s' for f in child_fields)})"
+    other_fields = [f for f in child_fields if f is not link_field]
+    params = _row(obj, fields) + [value for child in children for value in _row(child, other_fields)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH parent AS ({head}({', '.join(['%s'] * len(fields))}) RETURNING {pk}),"
+            f" children AS ({child_head}{', '.join([one_child] * len(children))}) SELECT {pk} FROM parent",
+            params,
+        )
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    for child in children:
+        setattr(child, link, obj)  # sets the foreign key's id too, as the children now point to a saved row
+
+
 def insert_many(objs: list) -> None:
     """INSERT several new instances of one model in one statement (their primary keys are not read back)."""
     if not objs:

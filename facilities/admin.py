@@ -4,11 +4,22 @@ Municipal administrators (users with a municipality) see and edit only their own
 the deployment's operators (superusers) see all.
 """
 
+import calendar as pycalendar
+import datetime as dt
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from config import clock
 
 from .models import (
     BookingLimit,
@@ -74,8 +85,39 @@ class MunicipalityAdmin(TenantAdmin):
         return [] if request.user.is_superuser else ["slug"]
 
 
+STRANDED_SHOWN = 10
+
+
+class ClosureRuleFormSet(BaseInlineFormSet):
+    """A calendar edit that would close a day on which bookings exist is refused, listing them (issue #7 item 4):
+    cancel them first with a full refund and a notice (the counter's "Close a facility" page, T-CAN-2), or
+    choose another date."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors) or self.instance.pk is None:
+            return
+        rules = [form.instance for form in self.forms
+                 if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("kind")]
+        from reservations.selectors import bookings_stranded_by
+
+        stranded = bookings_stranded_by(calendar=self.instance, rules=rules)
+        if stranded:
+            listed = "; ".join(
+                f"#{r.pk} {date_format(r.starts_at, 'DATE_FORMAT')} {r.unit.facility.name} {r.unit.name} ({r.user})"
+                for r in stranded[:STRANDED_SHOWN]
+            )
+            raise ValidationError(ngettext(
+                "This change would close a day with %(count)s booking: %(list)s. Cancel it first with a full refund and "
+                "a notice (counter → Close a facility), or choose another date.",
+                "This change would close days with %(count)s bookings: %(list)s. Cancel them first with a full refund "
+                "and a notice (counter → Close a facility), or choose another date.",
+                len(stranded)) % {"count": len(stranded), "list": listed + (" …" if len(stranded) > STRANDED_SHOWN else "")})
+
+
 class ClosureRuleInline(admin.TabularInline):
     model = ClosureRule
+    formset = ClosureRuleFormSet
     extra = 1
     fields = [
         "kind", "weekday", "weeks_of_month", "shift_if_holiday",
@@ -85,10 +127,50 @@ class ClosureRuleInline(admin.TabularInline):
 
 @admin.register(ClosureCalendar)
 class ClosureCalendarAdmin(TenantAdmin):
-    list_display = ["name", "municipality"]
+    list_display = ["name", "municipality", "year_view"]
     list_filter = ["municipality"]
     search_fields = ["name"]
     inlines = [ClosureRuleInline]
+
+    def get_urls(self):
+        return [
+            path("<int:calendar_id>/year/", self.admin_site.admin_view(self.year_page), name="facilities_closurecalendar_year"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("year view"))
+    def year_view(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:facilities_closurecalendar_year", args=[obj.pk]), _("year view"))
+
+    def year_page(self, request, calendar_id):
+        """Every closed day of one year at a glance (?year=2027), with the rule that closes it."""
+        calendar = self.get_object(request, str(calendar_id))
+        if calendar is None or not self.has_view_permission(request, calendar):
+            raise Http404
+        today = clock.today()
+        try:
+            year = int(request.GET.get("year", today.year))
+        except ValueError:
+            year = today.year
+        year = min(max(year, clock.EARLIEST_YEAR), clock.LATEST_YEAR)
+        from . import calendars
+
+        rules = list(calendar.rules.all())
+        months = []
+        for month in range(1, 13):
+            weeks = []
+            for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
+                weeks.append([
+                    (day, calendars.closing_rule(rules, day) if day.month == month else None, day.month == month,
+                     calendars.holiday_name(day) if day.month == month else None)
+                    for day in week
+                ])
+            months.append((dt.date(year, month, 1), weeks))
+        closed = sum(1 for _m, weeks in months for week in weeks for day, rule, inside, _h in week if inside and rule)
+        return TemplateResponse(request, "admin/facilities/closurecalendar/year.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "calendar": calendar, "year": year,
+            "months": months, "closed": closed, "title": _("%(calendar)s: %(year)s") % {"calendar": calendar, "year": year},
+        })
 
 
 class OpeningHoursFormSet(BaseInlineFormSet):

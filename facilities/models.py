@@ -501,6 +501,14 @@ class ValidityKind(models.TextChoices):
     UNTIL_MARCH_31_NEXT_YEAR = "until_march_31_next_year", _("Until March 31 of the following year (S-REG-3)")
 
 
+class RegistrationKind(models.TextChoices):
+    """What a registration of the municipality is (accounts/registering.py): the form and the checks follow it."""
+
+    GROUP = "group", _("Groups, registered at the counter (K-REG-1)")
+    INDIVIDUAL = "individual", _("Individuals, identity checked at the counter (S-REG-1)")
+    CARD_HOLDER = "card_holder", _("Card holders, with a card number (T-REG-1)")
+
+
 class RuleProfile(models.Model):
     """One municipality's booking rules: its windows and limits are rows below; this row holds the rest."""
 
@@ -541,6 +549,58 @@ class RuleProfile(models.Model):
         help_text=_("K-REG-3: a registration that booked and used a room within its period continues for another year."),
     )
     renewal_rule_id = models.CharField(_("rule id cited for renewal"), max_length=20, blank=True)
+    # Registration (issue #6 item 1; accounts/registering.py reads these). Empty numbers: not checked.
+    registration_kind = models.CharField(
+        _("kind of registration"), max_length=20, choices=RegistrationKind.choices, blank=True,
+        help_text=_("Empty: staff cannot register accounts on the portal."),
+    )
+    account_rule_id = models.CharField(_("rule id of registration"), max_length=20, blank=True, help_text=_("K-REG-1, S-REG-1, T-REG-1."))
+    pin_digits = models.PositiveSmallIntegerField(
+        _("password is a PIN of this many digits"), null=True, blank=True,
+        help_text=_("K-REG-1: 4. Empty: ordinary passwords (the password validators apply)."),
+    )
+    online_registration_requests = models.BooleanField(
+        _("registration may be requested online"), default=False,
+        help_text=_("S-REG-1: the request stays pending until staff check the identity at the counter."),
+    )
+    group_min_members = models.PositiveSmallIntegerField(_("groups: at least this many members"), null=True, blank=True, help_text=_("K-REG-2: 5."))
+    group_min_resident_percent = models.PositiveSmallIntegerField(
+        _("groups: at least this percentage of residents"), null=True, blank=True,
+        validators=[MaxValueValidator(100)], help_text=_("K-REG-2: 50 (half or more live, work or study here)."),
+    )
+    group_representative_resident = models.BooleanField(_("groups: the representative is a resident"), default=False, help_text=_("K-REG-2."))
+    group_max_monthly_fee = models.PositiveIntegerField(
+        _("groups: membership fee at most (yen a month)"), null=True, blank=True, help_text=_("K-REG-2: 2,000, instructor fees included."),
+    )
+    eligibility_rule_id = models.CharField(_("rule id of group eligibility"), max_length=20, blank=True)
+    min_school_grade = models.PositiveSmallIntegerField(
+        _("individuals: from school grade"), null=True, blank=True,
+        help_text=_("From the birth date, Japanese school years (1 = first year of elementary school). S-REG-1: 1."),
+    )
+    guardian_consent_until_grade = models.PositiveSmallIntegerField(
+        _("individuals: guardian's consent up to school grade"), null=True, blank=True,
+        help_text=_("S-REG-2: 9 (elementary and junior-high pupils)."),
+    )
+    student_id_required = models.BooleanField(
+        _("student fee needs a checked student ID"), default=False, help_text=_("S-REG-2."),
+    )
+    consent_rule_id = models.CharField(_("rule id of guardian consent and student ID"), max_length=20, blank=True)
+    family_proxies = models.BooleanField(_("family proxies may act for a user"), default=False, help_text=_("S-REG-5."))
+    family_proxy_rule_id = models.CharField(_("rule id of family proxies"), max_length=20, blank=True)
+    card_numbers = models.BooleanField(_("registrations carry a card number"), default=False, help_text=_("T-REG-1."))
+    card_reissue_rule_id = models.CharField(
+        _("rule id of a card re-issue"), max_length=20, blank=True,
+        help_text=_("T-REG-2: a lost card withdraws the registration and issues a new one (new ID)."),
+    )
+    online_profile_fields = models.CharField(
+        _("what users may change online"), max_length=100, blank=True, default="email,password,language",
+        help_text=_("Comma-separated: email, password, language. The rest is changed at the counter."),
+    )
+    profile_change_rule_id = models.CharField(_("rule id of changes at the counter"), max_length=20, blank=True, help_text=_("T-REG-3."))
+    recovery_rule_id = models.CharField(_("rule id of password recovery"), max_length=20, blank=True, help_text=_("K-REG-4, T-REG-4."))
+    id_recovery_by_name_phone_email = models.BooleanField(
+        _("user ID and password recovered by name, phone and e-mail"), default=False, help_text=_("T-REG-4."),
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -550,6 +610,9 @@ class RuleProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.municipality)
+
+    def online_profile(self) -> set[str]:
+        return {part.strip() for part in self.online_profile_fields.split(",") if part.strip()}
 
     def online_cancellable(self) -> set[str]:
         return {part.strip() for part in self.online_cancellable_states.split(",") if part.strip()}
@@ -588,6 +651,11 @@ class BookingWindow(models.Model):
         help_text=_("Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2), “B+15 23:59” (T-PAY-1)."),
     )
     pay_by_rule_id = models.CharField(_("rule id of the payment deadline"), max_length=20, blank=True)
+    paid_at_booking = models.BooleanField(
+        _("the fee is paid with the booking"), default=False,
+        help_text=_("Counter windows only: the booking is made only together with its payment (S-FC-3 from D-6, "
+                    "T-PAY-3 from D-21). The rule id is the payment deadline's."),
+    )
 
     class Meta:
         ordering = ["profile", "phase", "channel", "id"]
@@ -621,6 +689,8 @@ class BookingWindow(models.Model):
                 errors["closes"] = _("This window closes before it opens.")
         if (self.service_from is None) != (self.service_until is None):
             errors["service_until"] = _("Give both ends of the daily service hours, or neither.")
+        if self.paid_at_booking and self.channel != Channel.COUNTER:
+            errors["paid_at_booking"] = _("Only a booking made at the counter can be paid with the booking.")
         elif self.service_from and self.service_until and self.service_until != dt.time(0) and self.service_until <= self.service_from:
             errors["service_until"] = _("Daily service must end after it starts.")
         if errors:

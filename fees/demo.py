@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from facilities.demo import kodaira, tamba
 from facilities.models import ClosureCalendar, ClosureRule, Facility, Unit
 
-from .models import FeeExemption, FeeRate, FeeSchedule, PaymentPlace, RefundRule
+from .models import FeeExemption, FeeRate, FeeSchedule, PaymentPlace, RefundRule, WeatherPolicy
 
 SCHEDULES_FROM = dt.date(2024, 4, 1)  # Shiroi's document: 令和6年4月1日(改訂版); the samples use the same day
 NOT_USERS_FAULT = "not_users_fault"  # full refund when the user is not to blame; the source is silent (issue #5)
@@ -61,6 +61,8 @@ SHIROI = {
         {"cause": "weather", "until": "", "percent": 100, "rule_id": "S-WX-1"},  # when no transfer is made
         {"cause": "facility", "until": "", "percent": 100, "rule_id": NOT_USERS_FAULT},
     ],
+    # S-WX-1: transfer within 1 year of the use date, refund within 5 years, not after an hour of use.
+    "weather": {"transfer_months": 12, "refund_years": 5, "used_minutes_limit": 60, "rule_id": "S-WX-1"},
 }
 
 # Tamba: SAMPLE hourly prices per room type (T-USE-1: whole hours).
@@ -156,6 +158,10 @@ def load(municipalities: dict, upsert) -> None:
             upsert(FeeExemption, values, municipality=municipality, user=user, valid_from=valid_from)
         for spec in PAYMENT_PLACES[slug]:
             _load_payment_place(upsert, municipality, *spec)
+        if "weather" in data:
+            upsert(WeatherPolicy, data["weather"], municipality=municipality)
+        else:
+            WeatherPolicy.objects.filter(municipality=municipality).delete()
 
 
 def _load_payment_place(upsert, municipality, name_ja, name_en, which, closed) -> PaymentPlace:

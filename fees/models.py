@@ -388,6 +388,7 @@ class Payment(models.Model):
 
     class Method(models.TextChoices):
         CASH = "cash", _("Cash")
+        CARRIED = "carried", _("Carried over from an earlier booking")
 
     class Relation(models.TextChoices):
         SELF = "", _("The registered user")
@@ -411,6 +412,14 @@ class Payment(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"))
     permit_number = models.CharField(_("permit number"), max_length=30)
+    carried_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_to",
+        verbose_name=_("carried over from"),
+        help_text=_("The payment of the booking this one replaced (a change at the counter, or a transfer after rain or heat, S-WX-1)."),
+    )
+    carried_amount = models.PositiveIntegerField(
+        _("carried over (yen)"), default=0, help_text=_("The part of the amount paid earlier for the replaced booking: not taken now."),
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -421,7 +430,134 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "permit_number"], name="payment_unique_permit_number"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(carried_amount__lte=models.F("amount")), name="payment_carried_within_amount"),
+            models.CheckConstraint(
+                condition=Q(carried_amount=0) | Q(carried_from__isnull=False), name="payment_carried_has_source"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.permit_number} {self.amount:,}円"
+
+    @property
+    def taken(self) -> int:
+        """Yen taken at the counter for this payment (what the day's takings count)."""
+        return self.amount - self.carried_amount
+
+
+class Refund(models.Model):
+    """Money paid back on one payment (S-CAN-2, T-CAN-1/2, S-WX-1, or the difference of a cheaper change).
+
+    At most one refund per payment, and never more than was paid: ``paid`` is the payment's amount, copied when
+    the refund is recorded under the payment's row lock, and the database checks ``amount <= paid - carried``
+    (``carried``: the part of the payment moved on to a replacing booking)."""
+
+    class Cause(models.TextChoices):
+        OWN = "own", _("The user's own reason")
+        WEATHER = "weather", _("Weather (rain, heat, warnings)")
+        FACILITY = "facility", _("Facility management")
+        CHANGE = "change", _("Difference of a change to a cheaper booking")
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund", verbose_name=_("payment"))
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="refunds")
+    paid = models.PositiveIntegerField(_("paid (yen)"))
+    carried = models.PositiveIntegerField(_("carried over to the new booking (yen)"), default=0)
+    amount = models.PositiveIntegerField(_("refund (yen)"))
+    percent = models.PositiveSmallIntegerField(_("percent"), null=True, blank=True)
+    cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices)
+    rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    place = models.ForeignKey(
+        PaymentPlace, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds", verbose_name=_("paid back at")
+    )
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__lte=models.F("paid") - models.F("carried")), name="refund_within_paid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment.permit_number} −{self.amount:,}円"
+
+
+class WeatherClaim(models.Model):
+    """A paid booking that rain or heat (WBGT ≥ 31) prevented (S-WX-1): the user may transfer it (振替) to
+    another slot within one year of the use date without paying again, or, when no transfer is made, take a
+    full refund within five years. Not granted when the facility was used for an hour or more."""
+
+    class Kind(models.TextChoices):
+        RAIN = "rain", _("Rained off")
+        HEAT = "heat", _("Stopped for heat (WBGT 31 or more)")
+
+    reservation = models.OneToOneField(
+        "reservations.Reservation", on_delete=models.PROTECT, related_name="weather_claim", verbose_name=_("reservation")
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("marked by"))
+    marked_at = models.DateTimeField(_("marked at"))
+    transfer_until = models.DateField(_("transfer possible until"))
+    refund_until = models.DateField(_("refund possible until"))
+    transferred_to = models.OneToOneField(
+        "reservations.Reservation", on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_from_claim",
+        verbose_name=_("transferred to"),
+    )
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("refund"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-marked_at", "-id"]
+        verbose_name = _("rain or heat stop")
+        verbose_name_plural = _("rain or heat stops")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(transferred_to__isnull=True) | Q(refund__isnull=True), name="weather_claim_transfer_or_refund"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.reservation}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.transferred_to_id is None and self.refund_id is None
+
+
+class WeatherPolicy(models.Model):
+    """Whether and how a municipality makes good a booking that rain or heat prevented (S-WX-1), as data: the
+    transfer period, the refund period, and the use after which nothing is made good. No row: no such scheme."""
+
+    municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="weather_policy")
+    transfer_months = models.PositiveSmallIntegerField(
+        _("transfer within (months after the use date)"), default=12,
+        validators=[MinValueValidator(1, _("Enter at least 1 month."))],
+    )
+    refund_years = models.PositiveSmallIntegerField(
+        _("refund claim open for (years after the use date)"), default=5,
+        validators=[MinValueValidator(1, _("Enter at least 1 year."))],
+    )
+    used_minutes_limit = models.PositiveSmallIntegerField(
+        _("not made good after this much use (minutes)"), default=60,
+        help_text=_("S-WX-1: no transfer if the facility was used for an hour or more."),
+    )
+    rule_id = models.CharField(_("rule id"), max_length=20, default="S-WX-1")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rain and heat policy")
+        verbose_name_plural = _("rain and heat policies")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.transfer_months} / {self.refund_years}"

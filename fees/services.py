@@ -1,22 +1,43 @@
-"""Writes of the fees app: recording a payment at the counter (issue #5 item 2; S-PAY-1/2/4, T-PAY-1/2, S-REG-5).
+"""Writes of the fees app (issue #5): payments, cancellations with refunds, facility closures, rain and heat.
 
-``record_payment`` is one transaction: the booking's row is locked, every check is made against the locked row,
-the ``Payment`` row is written with a use-permit number, and the booking becomes confirmed. A second payment of
-the same booking is refused by the checks, and in a race by the database (one payment per booking, OneToOne).
+- ``record_payment`` (S-PAY-1/2/4, T-PAY-1/2, S-REG-5) is one transaction: the booking's row is locked, every
+  check is made against the locked row, the ``Payment`` row is written with a use-permit number, and the booking
+  becomes confirmed. A second payment of the same booking is refused by the checks, and in a race by the
+  database (one payment per booking, OneToOne).
+- ``cancel_at_counter`` (S-CAN-1/2, T-CAN-1/2, K-FC-4): the refund the rules give is shown to the clerk first
+  (``cancellation_quote``) and recorded with the cancellation; if the figure changed in between (midnight of
+  D-7 passed) the cancellation is refused, so the amount paid back is always the one the clerk confirmed.
+- ``cancel_for_facility`` (T-CAN-2, any profile): every booking of some units over some days, full refunds,
+  one notice each, all in one transaction.
+- ``mark_weather`` / ``refund_weather_claim`` (S-WX-1): a prevented booking may be transferred within a year or
+  refunded in full within five.
+
+Every amount paid back is a ``Refund`` row (who, when, why, how much), one per payment, and the database checks
+that it never exceeds what was paid.
 """
 
 import datetime as dt
 
+import calendar
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from accounts import audit
+from accounts.models import Notice
+from accounts.notify import notify
 from config import clock
-from facilities.models import ACTIVE_STATES, BookingState
+from facilities.models import ACTIVE_STATES, BookingState, Channel, Unit
 from reservations.models import Reservation
+from reservations import rules as booking_rules
 from reservations.rules import Refusal, when
-from reservations.services import BookingError
+from reservations import services as booking_services
+from reservations.services import BookingError, release
 
-from .models import Payment, PaymentPlace, PermitCounter
+from . import rules
+from .models import Cause, Payment, PaymentPlace, PermitCounter, Refund, WeatherClaim, WeatherPolicy
 
 
 class PaymentRefused(BookingError):
@@ -94,7 +115,7 @@ def record_payment(
         with transaction.atomic():
             try:
                 reservation = (
-                    Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility").get(pk=reservation_id)
+                    Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility", "user").get(pk=reservation_id)
                 )
             except Reservation.DoesNotExist:
                 raise PaymentRefused([not_found()]) from None
@@ -111,8 +132,451 @@ def record_payment(
                 reservation.state = BookingState.CONFIRMED
                 reservation.confirmed_at = now
             reservation.save(update_fields=["state", "confirmed_at"])
+            audit.record(staff, "payment.record", payment, after=_payment_facts(payment), subject=reservation.user)
+            notify(reservation.user, kind=Notice.Kind.PAID, key=f"paid:{payment.pk}", template="paid",
+                   context={**_booking_context(reservation), "payment": payment})
     except IntegrityError as error:
         if Payment.objects.filter(reservation_id=reservation_id).exists():
             raise PaymentRefused([already_paid()]) from error
         raise
     return payment
+
+
+
+def book_and_pay(
+    *, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, staff, amount: int, place: PaymentPlace,
+    receipt_number: str, payer_name: str = "", payer_relation: str = "",
+) -> tuple[Reservation, Payment]:
+    """A counter booking paid in the same transaction: required where the window says so (S-FC-3: Shiroi from
+    D-6; T-PAY-3: Tamba from D-21), allowed for any counter booking. Either both the booking and the payment are
+    recorded, or neither: a wrong amount, a place that does not take the fee (S-PAY-4) or a taken slot leaves
+    nothing behind. Raises BookingRefused, SlotTaken or PaymentRefused."""
+    now = clock.now()
+    profile_rules, slots = booking_services._profile_and_slots(unit, starts_at, ends_at)
+    decision = booking_rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.COUNTER,
+                                      now=now, check_limits=False, paying_now=True)
+    if not decision.allowed:
+        full = booking_rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.COUNTER,
+                                      now=now, paying_now=True)
+        raise booking_services.BookingRefused(full.refusals)
+    if booking_services._held(unit, slots):
+        raise booking_services.SlotTaken()
+    fee = booking_services.quote_fee(user=user, unit=unit, slots=slots, now=now)
+    try:
+        with transaction.atomic():
+            reservation = booking_services._insert_booking(
+                user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules, channel=Channel.COUNTER,
+                booked_by=staff, now=now, fee=fee,
+            )
+            payment = record_payment(reservation_id=reservation.pk, amount=amount, place=place,
+                                     receipt_number=receipt_number, payer_name=payer_name,
+                                     payer_relation=payer_relation, staff=staff, now=now)
+    except IntegrityError:
+        raise booking_services.SlotTaken() from None
+    reservation.refresh_from_db()
+    return reservation, payment
+
+
+# Cancellation with a refund -----------------------------------------------------------------------------------
+
+
+class CancellationRefused(BookingError):
+    """A cancellation or refund that may not be made; ``refusals`` say why, each with its rule id or a code."""
+
+
+@dataclass(frozen=True)
+class CancellationQuote:
+    """What cancelling a booking now would mean: the amount paid, the refund the rules give, or why not."""
+
+    paid: int  # yen paid for the booking (0: not paid)
+    refund: int  # yen paid back
+    percent: int | None
+    rule_id: str
+    refusal: Refusal | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.refusal is None
+
+
+def _payment_of(reservation: Reservation) -> Payment | None:
+    try:
+        return reservation.payment
+    except Payment.DoesNotExist:
+        return None
+
+
+def cancellation_quote(reservation: Reservation, *, cause: str = Cause.OWN, now: dt.datetime | None = None) -> CancellationQuote:
+    """The refund the municipality's rules give for cancelling ``reservation`` now for ``cause`` (fees.rules.refund):
+    S-CAN-2 half until D-7 and no cancellation after (S-CAN-1); T-CAN-1 all until D-3, nothing after; T-CAN-2 and
+    facility reasons in full. An unpaid booking is cancelled without money changing hands."""
+    now = now or clock.now()
+    if not reservation.is_active:
+        return CancellationQuote(0, 0, None, "not_active", Refusal("not_active", _("This booking is no longer active.")))
+    if cause == Cause.OWN and reservation.starts_at <= now:
+        return CancellationQuote(0, 0, None, "slot_past", Refusal("slot_past", _("This slot has already started.")))
+    payment = _payment_of(reservation)
+    if payment is None:
+        return CancellationQuote(0, 0, None, "")
+    use_date = clock.localtime(reservation.starts_at).date()
+    answer = rules.refund(municipality=reservation.municipality_id, paid=payment.amount, use_date=use_date, cause=cause,
+                          now=now, starts_at=reservation.starts_at, facility=reservation.unit.facility)
+    if not answer.cancellable:
+        return CancellationQuote(payment.amount, 0, None, answer.rule_id, Refusal(
+            answer.rule_id, _("A paid booking can no longer be cancelled or changed for the user's own reasons now.")))
+    return CancellationQuote(payment.amount, answer.amount, answer.percent, answer.rule_id)
+
+
+def _locked_booking(reservation_id: int, municipality_id: int) -> Reservation:
+    try:
+        return (
+            Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility", "user")
+            .get(pk=reservation_id, municipality_id=municipality_id)
+        )
+    except Reservation.DoesNotExist:
+        raise CancellationRefused([not_found()]) from None
+
+
+def _check_staff(staff, municipality_id: int) -> None:
+    if staff is None or not staff.is_clerk_of(municipality_id):
+        raise CancellationRefused([Refusal("not_staff", _("Only the municipality's staff can do this."))])
+
+
+def _record_refund(payment: Payment, *, amount: int, percent, cause: str, rule_id: str, reason: str, staff, now,
+                   place=None, carried: int = 0) -> Refund:
+    """The refund row of ``payment`` (one per payment: the database refuses a second)."""
+    return Refund.objects.create(
+        payment=payment, municipality_id=payment.municipality_id, paid=payment.amount, carried=carried, amount=amount,
+        percent=percent, cause=cause, rule_id=rule_id, reason=reason.strip()[:300], place=place, recorded_by=staff,
+        recorded_at=now,
+    )
+
+
+def _payment_facts(payment: Payment) -> dict:
+    return {"booking": payment.reservation_id, "amount": payment.amount, "permit_number": payment.permit_number,
+            "receipt_number": payment.receipt_number, "place": payment.place_id}
+
+
+def _refund_facts(refund: Refund | None) -> dict:
+    return {} if refund is None else {"refund": refund.amount, "refund_rule_id": refund.rule_id}
+
+
+def _booking_context(reservation: Reservation) -> dict:
+    return {"reservation": reservation, "unit": reservation.unit, "facility": reservation.unit.facility,
+            "starts_at": clock.localtime(reservation.starts_at), "ends_at": clock.localtime(reservation.ends_at)}
+
+
+def cancel_at_counter(
+    *, reservation_id: int, municipality_id: int, staff, cause: str = Cause.OWN, reason: str = "",
+    expected_refund: int | None = None, place: PaymentPlace | None = None, now: dt.datetime | None = None,
+) -> tuple[Reservation, Refund | None]:
+    """Cancel a booking at the counter and pay back what the rules give (shown to the clerk before, as
+    ``expected_refund``). Raises CancellationRefused with the rule id when the rules say no or the figure moved."""
+    now = now or clock.now()
+    _check_staff(staff, municipality_id)
+    try:
+        with transaction.atomic():
+            reservation = _locked_booking(reservation_id, municipality_id)
+            quote = cancellation_quote(reservation, cause=cause, now=now)
+            if not quote.allowed:
+                raise CancellationRefused([quote.refusal])
+            if expected_refund is not None and expected_refund != quote.refund:
+                raise CancellationRefused([Refusal("refund_changed", _(
+                    "The refund is now %(amount)s yen (%(rule)s), not the %(shown)s yen shown: check it with the user "
+                    "and confirm again.") % {"amount": f"{quote.refund:,}", "rule": quote.rule_id, "shown": f"{expected_refund:,}"})])
+            payment = _payment_of(reservation)
+            refund = None
+            if payment is not None:
+                Payment.objects.select_for_update().get(pk=payment.pk)  # one refund at a time per payment
+                refund = _record_refund(payment, amount=quote.refund, percent=quote.percent, cause=cause,
+                                        rule_id=quote.rule_id, reason=reason, staff=staff, now=now, place=place)
+            by_user = cause == Cause.OWN
+            before = audit.snapshot(reservation, ["state", "cancel_reason"])
+            release(reservation, reason=Reservation.CancelReason.USER if by_user else Reservation.CancelReason.STAFF, now=now)
+            audit.record(staff, "booking.cancel", reservation, before=before,
+                         after={**audit.snapshot(reservation, ["state", "cancel_reason"]), **_refund_facts(refund)},
+                         reason=" ".join(filter(None, [quote.rule_id, reason.strip()])))
+            notify(reservation.user, kind=Notice.Kind.CANCELLED if by_user else Notice.Kind.CANCELLED_BY_STAFF,
+                   key=f"cancelled:{reservation.pk}", template="cancelled",
+                   context={**_booking_context(reservation), "refund": refund, "reason": reason, "by_user": by_user})
+            return reservation, refund
+    except IntegrityError:
+        raise CancellationRefused([Refusal("already_refunded", _("This payment has already been refunded."))]) from None
+
+
+def bookings_in_period(*, municipality_id: int, units, date_from: dt.date, date_to: dt.date, now: dt.datetime):
+    """Active bookings of ``units`` on the days date_from..date_to that have not ended: what a closure strands."""
+    start, end = clock.at(date_from, dt.time(0)), clock.at(date_to + dt.timedelta(days=1), dt.time(0))
+    return (
+        Reservation.objects.of(municipality_id).active().filter(unit__in=units, starts_at__gte=start, starts_at__lt=end,
+                                                                 ends_at__gt=now)
+        .select_related("unit__facility", "user", "payment").order_by("starts_at", "unit_id")
+    )
+
+
+def cancel_for_facility(
+    *, municipality_id: int, units, date_from: dt.date, date_to: dt.date, staff, reason: str,
+    now: dt.datetime | None = None,
+) -> list[tuple[Reservation, Refund | None]]:
+    """T-CAN-2 and any profile: the municipality cancels every booking of ``units`` on date_from..date_to for a
+    reason of its own (repairs, an event, a warning): each is cancelled with a full refund of what was paid and a
+    notice to its user, all in one transaction (all or none)."""
+    now = now or clock.now()
+    _check_staff(staff, municipality_id)
+    if not reason.strip():
+        raise CancellationRefused([Refusal("reason_required", _("Give the reason: it is told to every user concerned."))])
+    if date_to < date_from:
+        raise CancellationRefused([Refusal("bad_period", _("The last day is before the first."))])
+    done = []
+    with transaction.atomic():
+        pks = list(bookings_in_period(municipality_id=municipality_id, units=units, date_from=date_from, date_to=date_to,
+                                      now=now).values_list("pk", flat=True))
+        for pk in pks:
+            reservation = _locked_booking(pk, municipality_id)
+            if not reservation.is_active:
+                continue
+            quote = cancellation_quote(reservation, cause=Cause.FACILITY, now=now)
+            payment = _payment_of(reservation)
+            refund = None
+            if payment is not None:
+                refund = _record_refund(payment, amount=quote.refund, percent=quote.percent, cause=Cause.FACILITY,
+                                        rule_id=quote.rule_id, reason=reason, staff=staff, now=now)
+            release(reservation, reason=Reservation.CancelReason.STAFF, now=now)
+            audit.record(staff, "booking.cancel_for_facility", reservation, before={"state": "active"},
+                         after={"state": reservation.state, **_refund_facts(refund)}, reason=reason.strip())
+            notify(reservation.user, kind=Notice.Kind.CANCELLED_BY_STAFF, key=f"cancelled:{reservation.pk}",
+                   template="cancelled",
+                   context={**_booking_context(reservation), "refund": refund, "reason": reason, "by_user": False})
+            done.append((reservation, refund))
+    return done
+
+
+
+def change_at_counter(
+    *, reservation_id: int, municipality_id: int, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, staff,
+    extra_amount: int = 0, place: PaymentPlace | None = None, receipt_number: str = "", now: dt.datetime | None = None,
+) -> tuple[Reservation, Payment | None, Refund | None]:
+    """Move a booking to another date or slot at the counter, keeping what was paid (issue #5 item 4).
+
+    Allowed while the booking could be cancelled for the user's own reasons (S-CAN-1: a paid Shiroi booking until
+    the end of D-7; K-FC-4 …); the new slot passes the counter's rules as a new booking, the old one left out of
+    the limits. The payment is carried over to the new booking with a new permit number: a dearer slot needs the
+    difference paid now (``extra_amount``, exactly), a cheaper one pays the difference back (a ``change``
+    refund). One transaction: when anything is refused, the old booking and its payment stay as they were."""
+    now = now or clock.now()
+    _check_staff(staff, municipality_id)
+    if unit.municipality_id != municipality_id:
+        raise CancellationRefused([not_found()])
+    profile_rules, slots = booking_services._profile_and_slots(unit, starts_at, ends_at)
+    try:
+        with transaction.atomic():
+            old = _locked_booking(reservation_id, municipality_id)
+            quote = cancellation_quote(old, cause=Cause.OWN, now=now)
+            if not quote.allowed:
+                raise CancellationRefused([quote.refusal])
+            if (old.unit_id, old.starts_at, old.ends_at) == (unit.pk, slots[0].starts_at, slots[-1].ends_at):
+                raise CancellationRefused([Refusal("same_slot", _("This is already the time of that booking."))])
+            paid = _payment_of(old)
+            evaluate = {"rules": profile_rules, "user": old.user, "unit": unit, "slots": slots, "channel": Channel.COUNTER,
+                        "now": now, "paying_now": paid is not None}
+            decision = booking_rules.evaluate(**evaluate, check_limits=False)
+            if not decision.allowed:
+                raise booking_services.BookingRefused(booking_rules.evaluate(**evaluate, replacing=old.pk).refusals)
+            fee = booking_services.quote_fee(user=old.user, unit=unit, slots=slots, now=now)
+            release(old, reason=Reservation.CancelReason.CHANGED, now=now)
+            new = booking_services._insert_booking(
+                user=old.user, unit=unit, slots=slots, decision=decision, rules_=profile_rules, channel=Channel.COUNTER,
+                booked_by=staff, now=now, fee=fee, changed_from=old,
+            )
+            settled = (None, None) if paid is None else _carry_payment(
+                paid, new, extra_amount=extra_amount, place=place, receipt_number=receipt_number, staff=staff, now=now)
+            audit.record(staff, "booking.change", old, before={"unit": old.unit_id, "starts_at": old.starts_at},
+                         after={"booking": new.pk, "unit": new.unit_id, "starts_at": new.starts_at,
+                                **_refund_facts(settled[1])})
+            return new, *settled
+    except IntegrityError:
+        raise booking_services.SlotTaken() from None
+
+
+def _carry_payment(paid: Payment, new: Reservation, *, extra_amount: int, place, receipt_number: str, staff, now):
+    """Inside change_at_counter's transaction: the new booking's payment from the old one, settling the difference."""
+    total = new.fee_total or 0
+    difference = total - paid.amount
+    if extra_amount != max(difference, 0):
+        raise PaymentRefused([Refusal("wrong_amount", _(
+            "The new slot costs %(total)s yen and %(paid)s yen was paid: take exactly %(due)s yen now (entered: "
+            "%(amount)s yen).") % {"total": f"{total:,}", "paid": f"{paid.amount:,}", "due": f"{max(difference, 0):,}",
+                                   "amount": f"{extra_amount:,}"})])
+    carried = min(paid.amount, total)
+    payment = refund = None
+    if total > 0:
+        payment = Payment.objects.create(
+            reservation=new, municipality_id=new.municipality_id, amount=total, carried_amount=carried, carried_from=paid,
+            method=Payment.Method.CASH if difference > 0 else Payment.Method.CARRIED,
+            receipt_number=(receipt_number.strip() or paid.receipt_number), place=place or paid.place,
+            recorded_by=staff, recorded_at=now,
+            permit_number=next_permit_number(new.municipality, clock.localtime(now).date()),
+        )
+        new.state, new.confirmed_at = BookingState.CONFIRMED, now
+        new.save(update_fields=["state", "confirmed_at"])
+    if difference < 0:
+        refund = _record_refund(paid, amount=-difference, percent=None, cause=Refund.Cause.CHANGE, rule_id="",
+                                reason=_("Changed to booking no. %(id)s") % {"id": new.pk}, staff=staff, now=now,
+                                place=place, carried=carried)
+    return payment, refund
+
+
+# Rain and heat (S-WX-1) ---------------------------------------------------------------------------------------------
+
+
+def months_later(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day when it is shorter: 2028-02-29 + 12 → 2029-02-28)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def weather_refusal(reservation: Reservation, policy: WeatherPolicy | None, *, used_minutes: int, now: dt.datetime) -> Refusal | None:
+    """Why this booking cannot be marked as prevented by rain or heat, or None."""
+    if policy is None:
+        return Refusal("no_weather_scheme", _("This municipality has no transfers or refunds for rain or heat; cancel "
+                                              "for facility reasons instead if the facility could not be used."))
+    if not reservation.is_active:
+        return Refusal("not_active", _("This booking is no longer active."))
+    if _payment_of(reservation) is None:
+        return Refusal(policy.rule_id, _("Only a paid booking can be transferred or refunded after rain or heat."))
+    if clock.localtime(now).date() < clock.localtime(reservation.starts_at).date():
+        return Refusal(policy.rule_id, _("Rain or heat is recorded on the day of use or later, not in advance."))
+    if used_minutes >= policy.used_minutes_limit:
+        return Refusal(policy.rule_id, _(
+            "The facility was used for %(used)s minutes: after %(limit)s minutes of use there is no transfer or refund.")
+            % {"used": used_minutes, "limit": policy.used_minutes_limit})
+    return None
+
+
+def mark_weather(
+    *, reservation_id: int, municipality_id: int, kind: str, staff, used_minutes: int = 0, note: str = "",
+    now: dt.datetime | None = None,
+) -> WeatherClaim:
+    """Staff record that rain or heat (WBGT ≥ 31) prevented a paid booking (S-WX-1): the user may then transfer it
+    within the policy's months of the use date, or take a full refund within its years."""
+    now = now or clock.now()
+    _check_staff(staff, municipality_id)
+    if kind not in WeatherClaim.Kind.values:
+        raise CancellationRefused([Refusal("bad_kind", _("Choose rain or heat."))])
+    if used_minutes < 0:
+        raise CancellationRefused([Refusal("bad_minutes", _("The minutes of use cannot be negative."))])
+    policy = WeatherPolicy.objects.filter(municipality_id=municipality_id).first()
+    try:
+        with transaction.atomic():
+            reservation = _locked_booking(reservation_id, municipality_id)
+            refusal = weather_refusal(reservation, policy, used_minutes=used_minutes, now=now)
+            if refusal is None and WeatherClaim.objects.filter(reservation=reservation).exists():
+                refusal = Refusal("already_marked", _("This booking is already marked as prevented by rain or heat."))
+            if refusal is not None:
+                raise CancellationRefused([refusal])
+            use_date = clock.localtime(reservation.starts_at).date()
+            claim = WeatherClaim.objects.create(
+                reservation=reservation, municipality_id=municipality_id, kind=kind, note=note.strip()[:300],
+                marked_by=staff, marked_at=now, transfer_until=months_later(use_date, policy.transfer_months),
+                refund_until=months_later(use_date, 12 * policy.refund_years),
+            )
+            audit.record(staff, "weather.mark", reservation, after={"kind": kind, "used_minutes": used_minutes},
+                         reason=note.strip() or policy.rule_id)
+            notify(reservation.user, kind=Notice.Kind.WEATHER, key=f"weather:{reservation.pk}", template="weather",
+                   context={**_booking_context(reservation), "claim": claim, "policy": policy})
+            return claim
+    except IntegrityError:
+        raise CancellationRefused([Refusal("already_marked", _("This booking is already marked as prevented by rain or heat."))]) from None
+
+
+def mark_weather_day(*, municipality_id: int, units, day: dt.date, kind: str, staff, note: str = "",
+                     now: dt.datetime | None = None) -> list[WeatherClaim]:
+    """Mark every paid, unmarked booking of ``units`` on ``day`` (a rained-off day at a site). Bookings that
+    cannot be marked (unpaid, already marked) are left out; the others are marked in one transaction."""
+    now = now or clock.now()
+    start, end = clock.at(day, dt.time(0)), clock.at(day + dt.timedelta(days=1), dt.time(0))
+    claims = []
+    with transaction.atomic():
+        candidates = (Reservation.objects.of(municipality_id).active()
+                      .filter(unit__in=units, starts_at__gte=start, starts_at__lt=end, payment__isnull=False,
+                              weather_claim__isnull=True).order_by("starts_at", "unit_id").values_list("pk", flat=True))
+        for pk in list(candidates):
+            claims.append(mark_weather(reservation_id=pk, municipality_id=municipality_id, kind=kind, staff=staff,
+                                       note=note, now=now))
+    return claims
+
+
+def _locked_claim(claim_id: int, municipality_id: int) -> WeatherClaim:
+    try:
+        return (WeatherClaim.objects.select_for_update(of=("self",))
+                .select_related("reservation__payment", "reservation__unit__facility", "reservation__user")
+                .get(pk=claim_id, municipality_id=municipality_id))
+    except WeatherClaim.DoesNotExist:
+        raise CancellationRefused([not_found()]) from None
+
+
+def refund_weather_claim(*, claim_id: int, municipality_id: int, staff, place: PaymentPlace | None = None,
+                         now: dt.datetime | None = None) -> Refund:
+    """S-WX-1: no transfer made → the whole fee back, within the policy's years of the use date."""
+    now = now or clock.now()
+    _check_staff(staff, municipality_id)
+    try:
+        with transaction.atomic():
+            claim = _locked_claim(claim_id, municipality_id)
+            policy = WeatherPolicy.objects.get(municipality_id=municipality_id)
+            if not claim.is_open:
+                raise CancellationRefused([Refusal("claim_settled", _("This claim is already settled (transferred or refunded)."))])
+            if clock.localtime(now).date() > claim.refund_until:
+                raise CancellationRefused([Refusal(policy.rule_id, _("The refund could be claimed until %(day)s.") % {
+                    "day": date_format(claim.refund_until, "DATE_FORMAT")})])
+            payment = claim.reservation.payment
+            refund = _record_refund(payment, amount=payment.amount, percent=100, cause=Refund.Cause.WEATHER,
+                                    rule_id=policy.rule_id, reason=claim.get_kind_display(), staff=staff, now=now, place=place)
+            claim.refund = refund
+            claim.save(update_fields=["refund"])
+            audit.record(staff, "weather.refund", claim.reservation, after=_refund_facts(refund), reason=policy.rule_id)
+            notify(claim.reservation.user, kind=Notice.Kind.REFUNDED, key=f"refund:{payment.pk}", template="refunded",
+                   context={**_booking_context(claim.reservation), "refund": refund})
+            return refund
+    except IntegrityError:
+        raise CancellationRefused([Refusal("already_refunded", _("This payment has already been refunded."))]) from None
+
+
+def transfer_weather_claim(*, claim_id: int, municipality_id: int, unit: Unit, starts_at: dt.datetime,
+                           ends_at: dt.datetime, staff, now: dt.datetime | None = None) -> Reservation:
+    """S-WX-1 振替: the prevented booking's user gets another free slot, up to the policy's months after the use
+    date, without paying again: a booking outside the windows (an override citing the rule) whose payment is the
+    earlier one carried over, with a new permit number. X-3 holds (SlotTaken for a taken slot)."""
+    now = now or clock.now()
+    _check_staff(staff, municipality_id)
+    if unit.municipality_id != municipality_id:
+        raise CancellationRefused([not_found()])
+    with transaction.atomic():
+        claim = _locked_claim(claim_id, municipality_id)
+        policy = WeatherPolicy.objects.get(municipality_id=municipality_id)
+        if not claim.is_open:
+            raise CancellationRefused([Refusal("claim_settled", _("This claim is already settled (transferred or refunded)."))])
+        if clock.localtime(starts_at).date() > claim.transfer_until:
+            raise CancellationRefused([Refusal(policy.rule_id, _("A transfer is possible to a day until %(day)s.") % {
+                "day": date_format(claim.transfer_until, "DATE_FORMAT")})])
+        old = claim.reservation
+        new = booking_services.book_override(
+            user=old.user, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=staff, rule_id=policy.rule_id,
+            reason=_("Transfer of booking no. %(id)s (%(kind)s)") % {"id": old.pk, "kind": claim.get_kind_display()},
+        )
+        new.fee, new.fee_total = old.fee, old.fee_total  # the fee paid once is the fee of the transfer
+        new.save(update_fields=["fee", "fee_total"])
+        carried = old.payment
+        Payment.objects.create(
+            reservation=new, municipality_id=municipality_id, amount=carried.amount, carried_amount=carried.amount,
+            carried_from=carried, method=Payment.Method.CARRIED, receipt_number=carried.receipt_number,
+            place=carried.place, recorded_by=staff, recorded_at=now,
+            permit_number=next_permit_number(new.municipality, clock.localtime(now).date()),
+        )
+        claim.transferred_to = new
+        claim.save(update_fields=["transferred_to"])
+        audit.record(staff, "weather.transfer", old, after={"transferred_to": new.pk}, reason=policy.rule_id)
+        notify(new.user, kind=Notice.Kind.TRANSFERRED, key=f"transfer:{claim.pk}", template="transferred",
+               context={**_booking_context(new), "old": old})
+        return new

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from facilities.admin import TenantAdmin
 
-from .models import Reservation, SlotHold
+from .models import KeyLending, Reservation, SlotHold, UseReport
 
 
 class SlotHoldInline(admin.TabularInline):
@@ -12,16 +12,37 @@ class SlotHoldInline(admin.TabularInline):
     readonly_fields = ["unit", "starts_at"]
 
 
+class KeyLendingInline(admin.StackedInline):
+    model = KeyLending
+    extra = 0
+    can_delete = False
+    readonly_fields = ["lent_at", "lent_by", "returned_at", "returned_by"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class UseReportInline(admin.StackedInline):
+    model = UseReport
+    extra = 0
+    can_delete = False
+    readonly_fields = ["attendance", "actual_start", "actual_end", "note", "reported_by", "reported_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Reservation)
 class ReservationAdmin(TenantAdmin):
     """Read-mostly: bookings change through the services (counter console, issue #7), not by editing rows."""
 
-    list_display = ["id", "unit", "user", "starts_at", "ends_at", "state", "origin", "channel", "pay_by", "created_at"]
-    list_filter = ["municipality", "state", "origin", "channel"]
+    list_display = ["id", "unit", "user", "starts_at", "ends_at", "state", "origin", "channel", "override_kind", "pay_by", "created_at"]
+    # Overrides (counter console: T-APP-5 grants, blocks for maintenance or a municipal event) are findable here.
+    list_filter = ["municipality", "state", "origin", "channel", "override_kind"]
     search_fields = ["user__username", "user__display_name", "unit__name_ja", "unit__facility__name_ja"]
     list_select_related = ["unit", "unit__facility", "user"]
     date_hierarchy = "starts_at"
-    inlines = [SlotHoldInline]
+    inlines = [SlotHoldInline, KeyLendingInline, UseReportInline]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in Reservation._meta.fields]

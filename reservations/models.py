@@ -37,6 +37,13 @@ class Reservation(models.Model):
         CHANGED = "changed", _("Changed to another slot")
         UNCONFIRMED = "unconfirmed", _("Lottery win not confirmed in time")
 
+    class OverrideKind(models.TextChoices):
+        """Why staff booked it with the booking windows skipped (services.book_override, services.block_slot)."""
+
+        GRANT = "grant", _("Granted outside the booking windows")  # T-APP-5: a non-profit body's public event
+        MAINTENANCE = "maintenance", _("Blocked for maintenance")
+        MUNICIPAL_EVENT = "municipal_event", _("Blocked for a municipal event")
+
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="reservations")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reservations")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations")
@@ -67,6 +74,10 @@ class Reservation(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="changed_to",
         verbose_name=_("changed from"), help_text=_("The booking this one replaced when the resident changed it."),
     )
+    # Counter overrides (issue #7): empty for every booking that passed the booking windows.
+    override_kind = models.CharField(_("override"), max_length=20, choices=OverrideKind.choices, blank=True, default="")
+    override_rule_id = models.CharField(_("rule id of the override"), max_length=20, blank=True, default="")
+    override_reason = models.TextField(_("reason for the override"), blank=True, default="")
 
     objects = ReservationQuerySet.as_manager()
 
@@ -119,3 +130,49 @@ class SlotHold(models.Model):
         verbose_name = _("held slot")
         verbose_name_plural = _("held slots")
         constraints = [models.UniqueConstraint(fields=["unit", "starts_at"], name="one_booking_per_unit_slot")]
+
+
+# The counter console (issue #7): overrides, key lending, use reports ----------------------------------------
+
+
+class KeyLending(models.Model):
+    """The key of a booked room handed out and taken back at the counter (T-USE-1: the booked time runs from key
+    pick-up to key return). One per reservation; who and when on both sides."""
+
+    reservation = models.OneToOneField(Reservation, on_delete=models.CASCADE, related_name="key_lending", verbose_name=_("reservation"))
+    lent_at = models.DateTimeField(_("key lent at"))
+    lent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("key lent by"))
+    returned_at = models.DateTimeField(_("key returned at"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("key taken back by")
+    )
+
+    class Meta:
+        verbose_name = _("key lending")
+        verbose_name_plural = _("key lendings")
+        indexes = [models.Index(fields=["returned_at"], name="key_lending_open")]
+
+    def __str__(self) -> str:
+        return f"#{self.reservation_id}"
+
+
+class UseReport(models.Model):
+    """K-USE-1: after use, staff record the use report (利用報告書): attendance and the actual times."""
+
+    reservation = models.OneToOneField(Reservation, on_delete=models.CASCADE, related_name="use_report", verbose_name=_("reservation"))
+    attendance = models.PositiveIntegerField(_("attendance"))
+    actual_start = models.DateTimeField(_("actual start"))
+    actual_end = models.DateTimeField(_("actual end"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    reported_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("use report")
+        verbose_name_plural = _("use reports")
+        constraints = [
+            models.CheckConstraint(condition=Q(actual_end__gt=models.F("actual_start")), name="use_report_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.reservation_id}"

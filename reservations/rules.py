@@ -37,6 +37,7 @@ class Decision:
     confirm_at: dt.datetime | None = None
     pay_by: dt.datetime | None = None
     pay_by_rule_id: str = ""
+    paid_at_booking: bool = False  # the window takes the booking only together with its payment (S-FC-3, T-PAY-3)
 
     @property
     def allowed(self) -> bool:
@@ -251,10 +252,15 @@ def open_window(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: 
 
 def evaluate(
     *, rules: ProfileRules, user, unit: Unit, slots: list[Slot], channel: str, now: dt.datetime | None = None,
-    check_limits: bool = True, replacing: int | None = None,
+    check_limits: bool = True, replacing: int | None = None, paying_now: bool | None = False,
 ) -> Decision:
     """May ``user`` book ``slots`` (consecutive, of ``unit``) through ``channel`` at ``now``? ``replacing``: the id
-    of the user's booking that this one would replace (a change), left out of the limit counts."""
+    of the user's booking that this one would replace (a change), left out of the limit counts.
+
+    ``paying_now``: whether the fee is paid in the same step. Where the window demands it (``paid_at_booking``:
+    S-FC-3 from D-6, T-PAY-3 from D-21 at the counter) a booking without payment is refused; None (a counter
+    screen listing slots) asks only whether the slot could be booked, and ``decision.paid_at_booking`` says that
+    the payment must come with it."""
     now = now or clock.now()
     profile = rules.profile
     decision = Decision()
@@ -283,6 +289,10 @@ def evaluate(
         decision.refusals.append(_window_refusal(rules, unit, first, channel, now))
         return decision
     decision.window = window
+    decision.paid_at_booking = window.paid_at_booking
+    if window.paid_at_booking and paying_now is False:
+        decision.refusals.append(Refusal(window.pay_by_rule_id or "paid_at_booking", _(
+            "From now on the fee is paid together with the booking, at the counter: record the payment with it.")))
     if not daterules.within_daily_hours(now, window.service_from, window.service_until):
         until = "24:00" if window.service_until == dt.time(0) else window.service_until.strftime("%H:%M")
         decision.refusals.append(Refusal(window.service_rule_id or "service_hours", _(

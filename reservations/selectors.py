@@ -203,7 +203,10 @@ class MyBookings:
 
 def _my_reservations(*, municipality: Municipality, user):
     # lottery_application: cancel_refusal asks whether a lottery win still awaits confirmation (S-LOT-5)
-    return Reservation.objects.of(municipality).for_user(user).select_related("unit", "unit__facility", "lottery_application")
+    return Reservation.objects.of(municipality).for_user(user).select_related(
+        "unit", "unit__facility", "lottery_application", "payment", "payment__refund", "weather_claim",
+        "weather_claim__transferred_to",
+    )
 
 
 def _row(reservation: Reservation, loaded: rules.ProfileRules | None, now: dt.datetime) -> BookingRow:
@@ -240,3 +243,17 @@ def get_my_booking(*, municipality: Municipality, user, booking_id: int) -> Book
     if reservation is None:
         raise Http404(_("You have no such booking here."))
     return _row(reservation, rules.ProfileRules.find(municipality.id), clock.now())
+
+
+def bookings_stranded_by(*, calendar, rules, now=None) -> list[Reservation]:
+    """Active, not yet started bookings at the facilities using closure ``calendar`` that fall on a day its
+    ``rules`` (possibly unsaved: an administrator's edit) would close (issue #7 item 4). A closure must not
+    strand them silently: the administrator cancels them first (T-CAN-2, full refund) or picks another date."""
+    from facilities import calendars
+
+    now = now or clock.now()
+    upcoming = (
+        Reservation.objects.active().filter(unit__facility__closure_calendar=calendar, starts_at__gt=now)
+        .select_related("unit__facility", "user").order_by("starts_at", "id")
+    )
+    return [r for r in upcoming if calendars.closing_rule(rules, clock.localtime(r.starts_at).date()) is not None]

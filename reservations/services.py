@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from config import clock, sql
 from facilities.models import BookingState, Channel, Unit
 from fees.rules import quote_or_none
@@ -131,8 +132,9 @@ def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, 
         fee_total=fee.total if fee else None,
         changed_from=changed_from,
     )
-    sql.insert(reservation)  # the same INSERTs as create()/bulk_create(), without recompiling them per request
-    sql.insert_many([SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots])
+    # The same INSERTs as create() and bulk_create(), without recompiling them per request, in one statement.
+    holds = [SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots]
+    sql.insert_with_children(reservation, holds, link="reservation")
     return reservation
 
 
@@ -206,16 +208,195 @@ def confirm_due_bookings(*, now: dt.datetime | None = None) -> int:
 
 def cancel_unpaid_bookings(*, now: dt.datetime | None = None) -> int:
     """S-PAY-2 (deleted on D-6), T-PAY-2: unpaid bookings past their deadline are cancelled and their slots freed.
-    Idempotent; a late run catches up on everything overdue."""
+    Idempotent; a late run catches up on everything overdue. The user is e-mailed that the slot was released,
+    in the cancellation's transaction (a rolled-back cancellation tells nobody; the event key tells once)."""
+    # Imported here: accounts.notify is only needed by this job, and the booking hot path above stays lean.
+    from accounts.models import Notice
+    from accounts.notify import notify
+
     now = now or clock.now()
     cancelled = 0
     unpaid = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
     due = Reservation.objects.filter(state__in=unpaid, pay_by__lte=now).values_list("pk", flat=True)
     for pk in list(due):
         with transaction.atomic():
-            reservation = Reservation.objects.select_for_update().get(pk=pk)
+            reservation = (
+                Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility", "user").get(pk=pk)
+            )
             if reservation.state not in unpaid or reservation.pay_by is None or reservation.pay_by > now:
                 continue
             _cancel(reservation, reason=Reservation.CancelReason.UNPAID, now=now)
+            notify(reservation.user, kind=Notice.Kind.CANCELLED_UNPAID, key=f"unpaid:{pk}", template="cancelled_unpaid",
+                   context={"reservation": reservation, "unit": reservation.unit, "facility": reservation.unit.facility,
+                            "starts_at": clock.localtime(reservation.starts_at),
+                            "ends_at": clock.localtime(reservation.ends_at),
+                            "deadline": clock.localtime(reservation.pay_by_last_minute),
+                            "rule_id": reservation.pay_by_rule_id})
             cancelled += 1
     return cancelled
+
+
+# The counter console (issue #7): overrides, key lending, use reports ------------------------------------------
+# Staff actions. Each checks that ``staff`` is a clerk of the booking's municipality (the pages check it too:
+# accounts.staff.clerk_view) and is one transaction. Imported here so that this section stays apart from the
+# booking hot path above.
+
+from facilities.models import Phase  # noqa: E402
+
+from .models import KeyLending, UseReport  # noqa: E402
+
+
+def _staff_refusal(staff, municipality_id: int) -> rules.Refusal | None:
+    if staff is None or not staff.is_clerk_of(municipality_id):
+        return rules.Refusal("staff_only", _("Only staff of this municipality can do this."))
+    return None
+
+
+def _insert_override(*, user, unit: Unit, slots, kind: str, rule_id: str, reason: str, staff, now: dt.datetime, fee=None) -> Reservation:
+    """The booking of an override: confirmed at once, holding its slots. X-3 still holds: the unique
+    (unit, starts_at) constraint refuses a taken slot (SlotTaken, 409), as for any other booking."""
+    if not reason.strip():
+        raise BookingRefused([rules.Refusal("reason_required", _("Give the reason for the override."))])
+    if SlotHold.objects.filter(unit=unit, starts_at__in=[s.starts_at for s in slots]).exists():
+        raise SlotTaken()  # the common case, answered without a write; the constraint below decides a race
+    try:
+        with transaction.atomic():
+            reservation = Reservation.objects.create(
+                municipality_id=unit.municipality_id, unit=unit, user=user,
+                starts_at=slots[0].starts_at, ends_at=slots[-1].ends_at, slot_count=len(slots),
+                # Overrides are first-come bookings of the counter; override_kind says that the windows were skipped.
+                state=BookingState.CONFIRMED, origin=Phase.FIRST_COME, channel=Channel.COUNTER, booked_by=staff,
+                created_at=now, confirmed_at=now,
+                fee=fee.as_dict() if fee else None, fee_total=fee.total if fee else None,
+                override_kind=kind, override_rule_id=rule_id.strip()[:20], override_reason=reason.strip(),
+            )
+            SlotHold.objects.bulk_create([SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots])
+            audit.record(staff, f"booking.override.{kind}", reservation, reason=f"{rule_id} {reason}".strip(),
+                         after={"unit": unit.pk, "starts_at": reservation.starts_at, "ends_at": reservation.ends_at})
+    except IntegrityError:
+        raise SlotTaken() from None
+    return reservation
+
+
+def _override_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime):
+    try:
+        slots = rules.resolve_slots(unit, starts_at, ends_at)  # still real slots of the unit on an open day
+    except rules.SlotRequestError as error:
+        raise BookingRefused([error.refusal]) from None
+    if slots[0].starts_at <= now:
+        raise BookingRefused([rules.Refusal("slot_past", _("This slot has already started."))])
+    return slots
+
+
+def book_override(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff,
+                  rule_id: str = "T-APP-5") -> Reservation:
+    """Staff grant ``user`` a booking outside the booking windows, with a recorded reason (T-APP-5: a public event
+    of a non-profit body). The windows, their service hours and the monthly limits are skipped; the account, the
+    registration, the unit and the slot shape are checked, and X-3 holds (SlotTaken when a slot is held).
+
+    The booking is confirmed at once with its fee stored and no payment deadline (the window that would set one is
+    skipped): the clerk records the payment (fees.services.record_payment) as for any booking."""
+    now = clock.now()
+    refusals = [r for r in (_staff_refusal(staff, unit.municipality_id), rules.account_refusal(user, unit.municipality_id)) if r]
+    if refusals:
+        raise BookingRefused(refusals)
+    profile_rules = rules.ProfileRules.find(unit.municipality_id)
+    if not user.is_valid_on(clock.localtime(now).date()):
+        code = (profile_rules.profile.registration_rule_id if profile_rules else "") or "registration_expired"
+        raise BookingRefused([rules.Refusal(code, _("Your registration is not valid today; renew it at a counter."))])
+    if not unit.is_active:
+        raise BookingRefused([rules.Refusal("unit_unavailable", _("This unit is not taking bookings."))])
+    if not rule_id.strip():
+        raise BookingRefused([rules.Refusal("rule_id_required", _("Give the rule that allows the override."))])
+    slots = _override_slots(unit, starts_at, ends_at, now)
+    fee = quote_fee(user=user, unit=unit, slots=slots, now=now)
+    return _insert_override(user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT, rule_id=rule_id,
+                            reason=reason, staff=staff, now=now, fee=fee)
+
+
+def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff,
+               kind: str = Reservation.OverrideKind.MAINTENANCE) -> Reservation:
+    """Block slots of ``unit`` for maintenance or a municipal event: a booking held by the clerk's own account
+    (channel counter, override kind maintenance / municipal event, the kind as its rule id), with the reason.
+    No fee. X-3 holds: a slot someone has booked cannot be blocked (SlotTaken); cancel that booking first."""
+    now = clock.now()
+    refusal = _staff_refusal(staff, unit.municipality_id)
+    if refusal is not None:
+        raise BookingRefused([refusal])
+    if kind not in (Reservation.OverrideKind.MAINTENANCE, Reservation.OverrideKind.MUNICIPAL_EVENT):
+        raise BookingRefused([rules.Refusal("override_kind", _("Unknown kind of block."))])
+    slots = _override_slots(unit, starts_at, ends_at, now)
+    return _insert_override(user=staff, unit=unit, slots=slots, kind=kind, rule_id=kind, reason=reason, staff=staff, now=now)
+
+
+def _locked_for_staff(reservation_id: int, municipality_id: int, staff) -> Reservation:
+    """The booking, row-locked, of this municipality only (Reservation.DoesNotExist otherwise)."""
+    refusal = _staff_refusal(staff, municipality_id)
+    if refusal is not None:
+        raise BookingRefused([refusal])
+    return Reservation.objects.select_for_update().get(pk=reservation_id, municipality_id=municipality_id)
+
+
+def lend_key(*, reservation_id: int, municipality_id: int, staff):
+    """The key of an active booking is handed out now. Refused when it already was (a second click)."""
+    now = clock.now()
+    with transaction.atomic():
+        reservation = _locked_for_staff(reservation_id, municipality_id, staff)
+        if not reservation.is_active:
+            raise BookingRefused([rules.Refusal("not_active", _("This booking is no longer active."))])
+        if KeyLending.objects.filter(reservation=reservation).exists():
+            raise BookingRefused([rules.Refusal("key_already_lent", _("The key of this booking has already been lent."))])
+        lending = KeyLending.objects.create(reservation=reservation, lent_at=now, lent_by=staff)
+        audit.record(staff, "key.lend", reservation, after={"lent_at": now})
+        return lending
+
+
+def return_key(*, reservation_id: int, municipality_id: int, staff):
+    """The key of a booking comes back now. Refused when it was not lent or is already back."""
+    now = clock.now()
+    with transaction.atomic():
+        reservation = _locked_for_staff(reservation_id, municipality_id, staff)
+        lending = KeyLending.objects.filter(reservation=reservation).first()
+        if lending is None:
+            raise BookingRefused([rules.Refusal("key_not_lent", _("The key of this booking has not been lent."))])
+        if lending.returned_at is not None:
+            raise BookingRefused([rules.Refusal("key_already_returned", _("The key of this booking is already back."))])
+        lending.returned_at, lending.returned_by = now, staff
+        lending.save(update_fields=["returned_at", "returned_by"])
+        audit.record(staff, "key.return", reservation, after={"returned_at": now})
+        return lending
+
+
+def record_use_report(*, reservation_id: int, municipality_id: int, staff, attendance: int,
+                      actual_start: dt.datetime, actual_end: dt.datetime, note: str = ""):
+    """K-USE-1: the use report of a booking that has started (attendance, actual times), entered by staff. Entering
+    it again corrects it; the row keeps who recorded it last and when."""
+    now = clock.now()
+    refusals = []
+    if attendance < 0:
+        refusals.append(rules.Refusal("attendance_invalid", _("The attendance cannot be negative.")))
+    if actual_end <= actual_start:
+        refusals.append(rules.Refusal("times_invalid", _("The actual end must be after the actual start.")))
+    with transaction.atomic():
+        reservation = _locked_for_staff(reservation_id, municipality_id, staff)
+        if not reservation.is_active:
+            refusals.append(rules.Refusal("not_active", _("This booking is no longer active.")))
+        elif reservation.starts_at > now:
+            refusals.append(rules.Refusal("K-USE-1", _("The use report is filed after use.")))
+        if refusals:
+            raise BookingRefused(refusals)
+        before = UseReport.objects.filter(reservation=reservation).values("attendance", "actual_start", "actual_end").first()
+        report, _created = UseReport.objects.update_or_create(
+            reservation=reservation,
+            defaults={"attendance": attendance, "actual_start": actual_start, "actual_end": actual_end,
+                      "note": note.strip()[:300], "reported_by": staff, "reported_at": now},
+        )
+        audit.record(staff, "use_report.record", reservation, before=before,
+                     after={"attendance": attendance, "actual_start": actual_start, "actual_end": actual_end})
+        return report
+
+
+def release(reservation: Reservation, *, reason: str, now: dt.datetime) -> None:
+    """Inside the caller's transaction, with the booking's row locked: cancel it and free its slots. For other
+    apps' services that cancel with their own checks (fees: refunds, facility closures, weather transfers)."""
+    _cancel(reservation, reason=reason, now=now)

@@ -156,6 +156,16 @@ PROFILE = {
     # year (apply_rolling_renewals). Renewal at the counter at any time.
     "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": None,
     "rolling_renewal_when_used": True, "renewal_rule_id": "K-REG-3",
+    # K-REG-1: groups registered at a center's counter, user ID assigned there, a 4-digit numeric password.
+    # K-REG-2: ≥ 5 members, at least half 市民等, representative a 市民等, fee ≤ 2,000 yen a month.
+    # K-REG-4: groups with an e-mail address reset the password themselves, the others at the counter.
+    "registration_kind": "group", "account_rule_id": "K-REG-1", "pin_digits": 4, "online_registration_requests": False,
+    "group_min_members": 5, "group_min_resident_percent": 50, "group_representative_resident": True,
+    "group_max_monthly_fee": 2000, "eligibility_rule_id": "K-REG-2",
+    "min_school_grade": None, "guardian_consent_until_grade": None, "student_id_required": False, "consent_rule_id": "",
+    "family_proxies": False, "family_proxy_rule_id": "", "card_numbers": False, "card_reissue_rule_id": "",
+    "online_profile_fields": "email,password,language", "profile_change_rule_id": "",
+    "recovery_rule_id": "K-REG-4", "id_recovery_by_name_phone_email": False,
     "windows": [
         {"phase": "first_come", "channel": "online", **FIRST_COME},
         {"phase": "first_come", "channel": "counter", **FIRST_COME},

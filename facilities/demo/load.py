@@ -146,6 +146,7 @@ def _load_municipality(result: LoadResult, data) -> Municipality:
 WINDOW_DEFAULTS = {
     "service_from": None, "service_until": None, "service_rule_id": "", "facility_kinds": "",
     "excluded_facility_kinds": "", "initial_state": "provisional", "pay_by": "", "pay_by_rule_id": "",
+    "paid_at_booking": False,
 }
 
 
@@ -300,6 +301,7 @@ def _load_user(result: LoadResult, spec: dict, municipalities: dict, admin_group
             "account_kind": spec["account_kind"],
             "display_name": spec.get("display_name", ""),
             "email": spec.get("email", ""),
+            "phone": spec.get("phone", ""),
             "residency": spec.get("residency", User.Residency.RESIDENT),
             "fee_category": spec.get("fee_category", User.FeeCategory.GENERAL),
             "staff_role": spec.get("staff_role", ""),

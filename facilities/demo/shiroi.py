@@ -210,16 +210,26 @@ PROFILE = {
     "validity_kind": "until_march_31_next_year", "validity_years": 3,  # years: not used by this kind
     "renewal_opens_months_before": None,
     "rolling_renewal_when_used": False, "renewal_rule_id": "S-REG-3",
+    # S-REG-1: individuals from the first year of elementary school; online requests wait for the identity check
+    # at the counter. S-REG-2: guardian's consent for elementary/junior-high pupils, student ID for the student
+    # rate. S-REG-5: family proxies.
+    "registration_kind": "individual", "account_rule_id": "S-REG-1", "pin_digits": None, "online_registration_requests": True,
+    "group_min_members": None, "group_min_resident_percent": None, "group_representative_resident": False,
+    "group_max_monthly_fee": None, "eligibility_rule_id": "",
+    "min_school_grade": 1, "guardian_consent_until_grade": 9, "student_id_required": True, "consent_rule_id": "S-REG-2",
+    "family_proxies": True, "family_proxy_rule_id": "S-REG-5", "card_numbers": False, "card_reissue_rule_id": "",
+    "online_profile_fields": "email,password,language", "profile_change_rule_id": "",
+    "recovery_rule_id": "", "id_recovery_by_name_phone_email": False,
     "windows": [
         {"phase": "first_come", "channel": "online", "opens": "M-1/3 08:30", "closes": "D-7 23:59",
          "opens_rule_id": "S-FC-2", "closes_rule_id": "S-FC-2", **PAID_BY_D7},
         {"phase": "first_come", "channel": "counter", "opens": "M-1/3 08:30", "closes": "D-7 23:59",
          "opens_rule_id": "S-FC-3", "closes_rule_id": "S-FC-3", **PAID_BY_D7},
-        # S-FC-3: from D-6 the counter keeps booking until the use time, and the fee is paid at application
-        # (recording the payment in the same step comes with the fees issue).
+        # S-FC-3: from D-6 the counter keeps booking until the use time, and the fee is paid at application: the
+        # booking is made only together with its payment (fees.services.book_and_pay).
         {"phase": "first_come", "channel": "counter", "opens": "D-6 00:00", "closes": "start",
          "opens_rule_id": "S-FC-3", "closes_rule_id": "S-FC-3", "initial_state": "awaiting_payment",
-         "pay_by": "B 23:59", "pay_by_rule_id": "S-FC-3"},
+         "pay_by": "B 23:59", "pay_by_rule_id": "S-FC-3", "paid_at_booking": True},
         # S-LOT-1: lottery applications from M-2/5 08:30 to M-2/15 23:59 (residents only: the policy below).
         {"phase": "lottery", "channel": "online", **LOTTERY_WINDOW},
         {"phase": "lottery", "channel": "counter", **LOTTERY_WINDOW},

@@ -103,10 +103,13 @@ def _staff_windows(channel):
     """T-APP-1: counter and telephone from the 1st of M-2 until D-3 (school facilities: 3 business days)."""
     common = {"phase": "first_come", "channel": channel, "opens_rule_id": "T-APP-1", "closes_rule_id": "T-APP-1",
               "initial_state": "awaiting_payment", **STAFF_HOURS}
+    # T-PAY-3: from D-21 the fee is due the same day: at the counter it is paid with the booking; a telephone
+    # booking has until the end of the day to come and pay.
+    same_day = {**DUE_SAME_DAY, "paid_at_booking": channel == "counter"}
     return [
         {**common, "opens": "M-2/1 00:00", "closes": "D-22 23:59", **DUE_IN_15_DAYS},
-        {**common, "opens": "D-21 00:00", "closes": "D-3 23:59", "excluded_facility_kinds": "school", **DUE_SAME_DAY},
-        {**common, "opens": "D-21 00:00", "closes": "D-3bd 23:59", "facility_kinds": "school", **DUE_SAME_DAY},
+        {**common, "opens": "D-21 00:00", "closes": "D-3 23:59", "excluded_facility_kinds": "school", **same_day},
+        {**common, "opens": "D-21 00:00", "closes": "D-3bd 23:59", "facility_kinds": "school", **same_day},
     ]
 
 
@@ -121,6 +124,16 @@ PROFILE = {
     # T-REG-1: the card is valid 3 years from issue; renewal at a center from 3 months before expiry.
     "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": 3,
     "rolling_renewal_when_used": False, "renewal_rule_id": "T-REG-1",
+    # T-REG-1: card registrations with a card number. T-REG-2: a lost card withdraws the registration, a new one
+    # is issued (new ID). T-REG-3: name, address and e-mail are changed at a center. T-REG-4: ID and password
+    # recovered online by name, phone and e-mail.
+    "registration_kind": "card_holder", "account_rule_id": "T-REG-1", "pin_digits": None, "online_registration_requests": False,
+    "group_min_members": None, "group_min_resident_percent": None, "group_representative_resident": False,
+    "group_max_monthly_fee": None, "eligibility_rule_id": "",
+    "min_school_grade": None, "guardian_consent_until_grade": None, "student_id_required": False, "consent_rule_id": "",
+    "family_proxies": False, "family_proxy_rule_id": "", "card_numbers": True, "card_reissue_rule_id": "T-REG-2",
+    "online_profile_fields": "password,language", "profile_change_rule_id": "T-REG-3",
+    "recovery_rule_id": "T-REG-4", "id_recovery_by_name_phone_email": True,
     "windows": [
         # T-APP-2, T-APP-3: online from the 1st of M-2 until D-22, 10:00–24:00.
         {"phase": "first_come", "channel": "online", "opens": "M-2/1 00:00", "closes": "D-22 23:59",

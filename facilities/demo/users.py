@@ -41,7 +41,9 @@ USERS = [
     {"username": "tamba-resident1", "password": DEMO_PASSWORD, "municipality": "tamba",
      "account_kind": "card_holder", "display_name": "丹波バドミントンクラブ"},
     {"username": "tamba-resident2", "password": DEMO_PASSWORD, "municipality": "tamba",
-     "account_kind": "card_holder", "display_name": "氷上 和子"},
+     "account_kind": "card_holder", "display_name": "氷上 和子",
+     # T-REG-4: name, phone and e-mail recover the user ID and password (/accounts/recover/).
+     "email": "tamba-resident2@example.com", "phone": "0795-82-0000"},
     {"username": "tamba-visitor", "password": DEMO_PASSWORD, "municipality": "tamba",
      "account_kind": "card_holder", "residency": "non_resident", "display_name": "篠山 次郎"},
     {"username": "tamba-clerk", "password": DEMO_PASSWORD, "municipality": "tamba", "account_kind": "staff",

@@ -73,16 +73,39 @@ def make_user(municipality: str, username: str, **fields) -> User:
     return User.objects.create(username=username, municipality=Municipality.objects.get(slug=municipality), **fields)
 
 
-def attempt(moment: dt.datetime, *, user, unit, day: dt.date, start: str, end: str, channel="online", booked_by=None):
+def attempt(moment: dt.datetime, *, user, unit, day: dt.date, start: str, end: str, channel="online", booked_by=None,
+            paid=False):
     """Book ``unit`` on ``day`` from ``start`` to ``end`` (``"09:00"``) at ``moment``: the Reservation, or the
-    list of refusal codes when the rules say no (``["slot_taken"]`` when someone holds the slot)."""
+    list of refusal codes when the rules say no (``["slot_taken"]`` when someone holds the slot).
+
+    ``paid``: a counter booking paid in the same step (fees.services.book_and_pay; S-FC-3 from D-6, T-PAY-3 from
+    D-21), the exact fee in cash at the first payment place that takes it and is open, entered by ``booked_by`` or
+    the municipality's first clerk."""
     starts_at = clock.at(day, dt.time.fromisoformat(start))
     ends_at = clock.at(day, dt.time.fromisoformat(end))
     with time_machine.travel(moment, tick=False):
         try:
+            if paid:
+                return _book_and_pay(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, booked_by=booked_by)
             return services.book(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel, booked_by=booked_by)
         except services.BookingError as error:
             return [refusal.code for refusal in error.refusals]
+
+
+def _book_and_pay(*, user, unit, starts_at, ends_at, booked_by):
+    from fees import services as fee_services
+    from fees.models import PaymentPlace
+    from reservations import rules
+
+    clerk = booked_by or User.objects.filter(municipality_id=unit.municipality_id, account_kind="staff").order_by("id").first()
+    slots = rules.resolve_slots(unit, starts_at, ends_at)
+    fee = services.quote_fee(user=user, unit=unit, slots=slots, now=clock.now())
+    place = next(p for p in PaymentPlace.objects.of(unit.municipality_id)
+                 if p.takes_fees_of(unit.facility) and p.is_open(clock.today()))
+    reservation, _payment = fee_services.book_and_pay(
+        user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=clerk, amount=fee.total if fee else 0,
+        place=place, receipt_number="R-TEST")
+    return reservation
 
 
 def book(moment, **kwargs) -> Reservation:

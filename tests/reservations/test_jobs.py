@@ -150,10 +150,10 @@ def test_unpaid__shiroi__cancelled_on_d6_and_the_slot_is_free(shiroi_booking, sh
     assert shiroi_booking.cancel_reason == Reservation.CancelReason.UNPAID
     assert shiroi_booking.cancelled_at == jst(2027, 6, 9, 0, 0)
     assert not SlotHold.objects.filter(unit=shiroi_court).exists()
-    # Someone else takes the freed slot at the counter the same morning.
+    # Someone else takes the freed slot at the counter the same morning, paying with it (S-FC-3 from D-6).
     other = make_user("shiroi", "shiroi-other")
     again = attempt(jst(2027, 6, 9, 9, 0), user=other, unit=shiroi_court, day=dt.date(2027, 6, 15), start="09:00", end="11:00",
-                    channel="counter")
+                    channel="counter", paid=True)
     assert isinstance(again, Reservation)
 
 
@@ -174,7 +174,7 @@ def test_unpaid__catches_up_days_late_across_municipalities(shiroi_booking):
     tamba_resident, room = user("tamba-resident1"), unit("tamba", "kaibara", "large-meeting-room")
     early = book(jst(2027, 5, 1, 10, 0), user=tamba_resident, unit=room, day=dt.date(2027, 7, 20), start="10:00", end="12:00")
     late = book(jst(2027, 6, 29, 9, 0), user=tamba_resident, unit=room, day=dt.date(2027, 7, 20), start="13:00", end="14:00",
-                channel="counter")
+                channel="phone")  # from D-21 a telephone booking is due the same day (T-PAY-3)
     kodaira = book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=unit("kodaira", "nakajima", "assembly-room"),
                    day=dt.date(2027, 8, 20), start="09:00", end="12:00")
     # The worker was down from May to July: one run does all the missed work, and no more.
@@ -198,9 +198,11 @@ def test_unpaid__tamba__cancelled_after_15_days(shiroi_court):
     assert reservation.state == BookingState.CANCELLED and not reservation.holds.exists()
 
 
-def test_unpaid__tamba__from_d21_cancelled_at_the_end_of_the_booking_day():
+def test_unpaid__tamba__from_d21_a_phone_booking_is_cancelled_at_the_end_of_the_booking_day():
+    """T-PAY-3: due the same day; at the counter it is paid with the booking, by telephone the caller has until
+    the end of the day to come and pay."""
     reservation = book(jst(2027, 6, 29, 9, 0), user=user("tamba-resident1"), unit=unit("tamba", "kaibara", "large-meeting-room"),
-                       day=dt.date(2027, 7, 20), start="10:00", end="12:00", channel="counter")
+                       day=dt.date(2027, 7, 20), start="10:00", end="12:00", channel="phone")
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 6, 29, 23, 59)) == {"cancelled": 0}
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 6, 30, 0, 0)) == {"cancelled": 1}
     reservation.refresh_from_db()

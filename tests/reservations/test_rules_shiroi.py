@@ -58,11 +58,19 @@ def test_first_come__shiroi__online_closes_at_end_of_d7(resident, court1):
 def test_first_come__shiroi__counter_stays_open_while_online_is_closed(resident, court1):
     booking = {"user": resident, "unit": court1, "day": USE_DATE, **NINE}
     assert attempt(jst(2027, 6, 9, 0, 0), **booking) == ["S-FC-2"]
-    reservation = attempt(jst(2027, 6, 9, 0, 0), channel="counter", **booking)
+    # S-FC-3: from D-6 the fee is paid at application: the counter refuses the booking without its payment…
+    assert attempt(jst(2027, 6, 9, 0, 0), channel="counter", **booking) == ["S-FC-3"]
+    # …and books it together with the payment, confirmed at once.
+    reservation = attempt(jst(2027, 6, 9, 0, 0), channel="counter", paid=True, **booking)
     assert isinstance(reservation, Reservation)
-    # S-FC-3: from D-6 the fee is paid at application.
-    assert reservation.state == BookingState.AWAITING_PAYMENT
+    assert reservation.state == BookingState.CONFIRMED and reservation.payment.amount == reservation.fee_total == 630
     assert reservation.pay_by == jst(2027, 6, 10, 0, 0) and reservation.pay_by_rule_id == "S-FC-3"
+
+
+def test_first_come__shiroi__counter_without_payment_until_the_end_of_d7(resident, court1):
+    """The last minute of D-7 still takes an unpaid counter booking (provisional, S-PAY-2)."""
+    reservation = attempt(jst(2027, 6, 8, 23, 59), user=resident, unit=court1, day=USE_DATE, channel="counter", **NINE)
+    assert isinstance(reservation, Reservation) and reservation.state == BookingState.PROVISIONAL
 
 
 def test_first_come__shiroi__counter_first_window_until_end_of_d7_is_provisional(resident, court1):
@@ -73,9 +81,10 @@ def test_first_come__shiroi__counter_first_window_until_end_of_d7_is_provisional
 
 def test_first_come__shiroi__counter_until_the_slot_starts(resident, court1):
     booking = {"user": resident, "unit": court1, "day": USE_DATE, "channel": "counter", "start": "15:00", "end": "17:00"}
-    assert attempt(jst(2027, 6, 15, 15, 0), **booking) == ["slot_past"]
-    reservation = book(jst(2027, 6, 15, 14, 59), **booking)
+    assert attempt(jst(2027, 6, 15, 15, 0), paid=True, **booking) == ["slot_past"]
+    reservation = book(jst(2027, 6, 15, 14, 59), paid=True, **booking)
     assert reservation.pay_by == jst(2027, 6, 15, 15, 0)  # paid at application: due before the slot starts at the latest
+    assert reservation.state == BookingState.CONFIRMED
 
 
 def test_first_come__shiroi__slots_are_two_hours_from_0700(resident, court1):
@@ -143,8 +152,8 @@ def test_limit__shiroi__per_site_and_per_month(resident, court1, court2):
 def test_limit__shiroi__lifted_from_d6_at_the_counter(resident, court1, court2):
     eleventh = _fill_to_the_limit(resident, court1, court2)
     assert attempt(jst(2027, 6, 8, 23, 59), channel="counter", **eleventh) == ["S-FC-4"]  # D-7: still counted
-    reservation = attempt(jst(2027, 6, 9, 0, 0), channel="counter", **eleventh)  # D-6: lifted
-    assert isinstance(reservation, Reservation) and reservation.state == BookingState.AWAITING_PAYMENT
+    reservation = attempt(jst(2027, 6, 9, 0, 0), channel="counter", paid=True, **eleventh)  # D-6: lifted
+    assert isinstance(reservation, Reservation) and reservation.state == BookingState.CONFIRMED
 
 
 def test_limit__shiroi__lift_is_per_use_date(resident, court1, court2):
@@ -172,11 +181,11 @@ def test_cancel__shiroi__paid_booking_only_at_the_counter_s_can_1(resident, cour
 
 
 def test_cancel__shiroi__counter_booking_paid_at_application_not_online(resident, court1):
-    reservation = book(jst(2027, 6, 10, 10, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", **NINE)
+    reservation = book(jst(2027, 6, 10, 10, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", paid=True, **NINE)
     assert cancel_at(jst(2027, 6, 10, 10, 5), user=resident, reservation=reservation) == ["S-CAN-1"]
 
 
 def test_cancel__shiroi__started_slot_cannot_be_cancelled(resident, court1):
-    reservation = book(jst(2027, 6, 15, 8, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", **NINE)
+    reservation = book(jst(2027, 6, 15, 8, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", paid=True, **NINE)
     Reservation.objects.filter(pk=reservation.pk).update(state=BookingState.PROVISIONAL)
     assert cancel_at(jst(2027, 6, 15, 9, 0), user=resident, reservation=reservation) == ["slot_past"]

@@ -107,16 +107,17 @@ def test_first_come__tamba__staff_channels_serve_0900_to_2200(resident, clerk, r
 
 @pytest.mark.parametrize("channel", ["counter", "phone"])
 def test_first_come__tamba__staff_channels_until_d3(resident, clerk, room, channel):
-    booking = {"user": resident, "unit": room, "day": USE_DATE, "channel": channel, "booked_by": clerk}
+    # From D-21 a counter booking is paid with it (T-PAY-3); a telephone booking is paid the same day.
+    booking = {"user": resident, "unit": room, "day": USE_DATE, "channel": channel, "booked_by": clerk, "paid": channel == "counter"}
     assert isinstance(attempt(jst(2027, 7, 17, 21, 59), **booking, start="10:00", end="11:00"), Reservation)
     assert attempt(jst(2027, 7, 18, 9, 0), **booking, start="11:00", end="12:00") == ["T-APP-1"]
-    online = {**booking, "channel": "online", "booked_by": None}
+    online = {**booking, "channel": "online", "booked_by": None, "paid": False}
     assert attempt(jst(2027, 7, 18, 10, 0), **online, start="11:00", end="12:00") == ["T-APP-2"]
 
 
 @pytest.mark.parametrize("channel", ["counter", "phone"])
 def test_first_come__tamba__school_until_3_business_days_before(resident, clerk, gym, room, channel):
-    booking = {"user": resident, "unit": gym, "day": USE_DATE, "channel": channel, "booked_by": clerk}
+    booking = {"user": resident, "unit": gym, "day": USE_DATE, "channel": channel, "booked_by": clerk, "paid": channel == "counter"}
     assert isinstance(attempt(jst(2027, 7, 14, 21, 59), **booking, start="10:00", end="11:00"), Reservation)
     assert attempt(jst(2027, 7, 15, 9, 0), **booking, start="11:00", end="12:00") == ["T-APP-1"]
     # A resident center on the same use date still takes it (calendar days: until 07-17).
@@ -144,10 +145,22 @@ def test_payment__tamba__early_booking_due_in_15_days(resident, room):
 @pytest.mark.parametrize("channel", ["counter", "phone"])
 def test_payment__tamba__same_day_from_d21(resident, clerk, room, channel):
     """The first minute of D-21 that staff serve: due the same day (T-PAY-3)."""
-    assert attempt(jst(2027, 6, 29, 8, 59), user=resident, unit=room, day=USE_DATE, channel=channel, booked_by=clerk, **TEN) == ["T-APP-3"]
-    reservation = book(jst(2027, 6, 29, 9, 0), user=resident, unit=room, day=USE_DATE, channel=channel, booked_by=clerk, **TEN)
+    paid = channel == "counter"  # at the counter the payment comes with the booking; by telephone, by the end of the day
+    assert attempt(jst(2027, 6, 29, 8, 59), user=resident, unit=room, day=USE_DATE, channel=channel, booked_by=clerk,
+                   paid=paid, **TEN) == ["T-APP-3"]
+    reservation = book(jst(2027, 6, 29, 9, 0), user=resident, unit=room, day=USE_DATE, channel=channel, booked_by=clerk,
+                       paid=paid, **TEN)
     assert reservation.pay_by == jst(2027, 6, 30, 0, 0)
     assert reservation.pay_by_rule_id == "T-PAY-3"
+    assert reservation.state == ("confirmed" if paid else "awaiting_payment")
+
+
+def test_payment__tamba__counter_from_d21_refused_without_payment(resident, clerk, room):
+    """T-PAY-3: the last minute of D-22 takes an unpaid counter booking; the first minute of D-21 does not."""
+    booking = {"user": resident, "unit": room, "day": USE_DATE, "channel": "counter", "booked_by": clerk, **TEN}
+    assert isinstance(attempt(jst(2027, 6, 28, 21, 59), **booking), Reservation)
+    other = {**booking, "start": "11:00", "end": "12:00"}
+    assert attempt(jst(2027, 6, 29, 9, 0), **other) == ["T-PAY-3"]
 
 
 # T-USE-1: runs of whole hours ---------------------------------------------------------------------------------

@@ -1,0 +1,22 @@
+"""The counter's money reports (issue #5 item 7), under ``/<municipality>/counter/reports/`` (config/urls.py).
+
+Dates and months are matched loosely (``str``) and parsed by the view, so a malformed one gets a 400 page that
+shows the expected form rather than a bare 404."""
+
+from django.urls import path
+
+from . import report_views as views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    # The daily takings per payment place; the form's ?date= goes through takings_pick to the day's address.
+    path("takings/", views.takings_pick, name="takings_pick"),
+    path("takings/<str:day>/", views.takings, name="takings"),
+    path("takings/<str:day>/csv/", views.takings, {"as_csv": True}, name="takings_csv"),
+    # The fees of a month of use per facility; ?month= likewise.
+    path("fees/", views.monthly_pick, name="monthly_pick"),
+    path("fees/<str:month>/", views.monthly, name="monthly"),
+    path("fees/<str:month>/csv/", views.monthly, {"as_csv": True}, name="monthly_csv"),
+]

@@ -1,0 +1,23 @@
+"""The counter console (窓口, issue #7), under ``/<municipality>/counter/`` (config/urls.py)."""
+
+from django.urls import path
+
+from . import counter_views as views
+
+app_name = "counter"
+
+urlpatterns = [
+    # Home: user search (?q=), links to the day sheet and overrides.
+    path("", views.home, name="home"),
+    path("users/<int:user_id>/", views.user_detail, name="user"),
+    # GET ?unit=&date=&channel= shows the day's slots with the rules' answers; POST books (counter or phone).
+    path("users/<int:user_id>/book/", views.book, name="book"),
+    # K-LOT-1: a lottery application entered by the clerk; GET ?unit=&date=, POST applies.
+    path("users/<int:user_id>/lottery/", views.lottery_apply, name="lottery"),
+    # The day sheet: ?facility=<code>&date=YYYY-MM-DD; printable.
+    path("day/", views.day_sheet, name="day_sheet"),
+    path("bookings/<int:booking_id>/key/<slug:action>/", views.key, name="key"),  # POST: lent, returned
+    path("bookings/<int:booking_id>/report/", views.use_report, name="use_report"),  # K-USE-1
+    # T-APP-5 grants and blocks for maintenance or a municipal event.
+    path("override/", views.override, name="override"),
+]

@@ -1,0 +1,355 @@
+"""The counter console (窓口, issue #7): pages for a municipality's clerks.
+
+Every view is wrapped in ``accounts.staff.clerk_view``: anonymous → log-in page, anyone but this municipality's
+staff → 404. Thin, like the resident's pages: parse the address and the form, call one selector
+(``counter_selectors``) or one service, render. Every POST that changed something redirects (Post/Redirect/Get),
+so the back button and a refresh never book or lend twice; a refused booking re-renders its page with the rule
+ids (422), a slot just taken with a plain message (409), never a 500. Forms are plain GET/POST forms: the console
+works without JavaScript and from the keyboard.
+"""
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.staff import clerk_view
+from config import clock
+from facilities import selectors as facility_selectors
+from facilities.models import Channel
+from facilities.views import BadInput, bad_request, parse_day
+from lottery import services as lottery_services
+
+from . import counter_selectors as selectors
+from . import services
+from .models import Reservation
+from .views import _describe, parse_span
+
+CHANNELS = [(Channel.COUNTER, Channel.COUNTER.label), (Channel.PHONE, Channel.PHONE.label)]
+
+
+def _url(name: str, municipality, *args, **query) -> str:
+    url = reverse(f"counter:{name}", args=[municipality.slug, *args])
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _refusal_messages(request, refusals) -> None:
+    for refusal in refusals:
+        messages.error(request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})
+
+
+def _day_param(data, name: str = "date") -> dt.date:
+    text = data.get(name, "")
+    return parse_day(text) if text else clock.today()
+
+
+def _unit_param(municipality, data):
+    """The unit chosen in the form (404 for another municipality's), or None when none is chosen yet."""
+    text = data.get("unit", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise BadInput(_("“%(text)s” is not a unit number.") % {"text": text[:20]})
+    return facility_selectors.get_unit(municipality=municipality, unit_id=int(text))
+
+
+def _span(data, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """``span=HHMM-HHMM`` (one slot's button), or ``start=HHMM`` and ``end=HHMM`` (a run of hours, T-USE-1)."""
+    span = data.get("span") or f"{data.get('start', '')}-{data.get('end', '')}"
+    return parse_span(day, span)
+
+
+# 1. Home and user search ------------------------------------------------------------------------------------
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD"])
+def home(request, municipality):
+    query = request.GET.get("q", "").strip()[:100]
+    found = selectors.search_users(municipality=municipality, query=query) if query else []
+    return render(request, "counter/home.html", {
+        "municipality": municipality, "query": query, "found": found[: selectors.SEARCH_LIMIT],
+        "more": len(found) > selectors.SEARCH_LIMIT,
+        "facilities": selectors.facilities_with_units(municipality=municipality), "today": clock.today(),
+    })
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD"])
+def user_detail(request, municipality, user_id):
+    person = selectors.get_resident(municipality=municipality, user_id=user_id)
+    return render(request, "counter/user.html", {
+        "municipality": municipality, "person": person,
+        "page": selectors.user_page(municipality=municipality, user=person),
+    })
+
+
+# 2. Booking on behalf of a user; 3. lottery applications entered by the clerk -----------------------------
+
+
+def _slots_page(request, municipality, person, *, lottery: bool, status=200, refusals=(), just_taken=False):
+    data = request.POST if request.method == "POST" else request.GET
+    unit = _unit_param(municipality, data)
+    day = _day_param(data)
+    channel = data.get("channel", Channel.COUNTER) if not lottery else Channel.COUNTER
+    if channel not in (Channel.COUNTER, Channel.PHONE):
+        raise BadInput(_("Choose the counter or the telephone."))
+    slots = None
+    if unit is not None:
+        slots = selectors.day_slots(unit=unit, day=day, user=person, channel=channel,
+                                    lottery_clerk=request.user if lottery else None)
+    return render(request, "counter/slots.html", {
+        "municipality": municipality, "person": person, "unit": unit, "day": day, "channel": channel,
+        "payment_places": _payment_places(unit) if unit is not None and not lottery else [],
+        "channels": CHANNELS, "slots": slots, "lottery": lottery, "refusals": refusals, "just_taken": just_taken,
+        "facilities": selectors.facilities_with_units(municipality=municipality),
+        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+    }, status=status)
+
+
+def _payment_places(unit):
+    """The places that take this facility's fees (S-PAY-4), for the pay-with-the-booking form."""
+    from fees.models import PaymentPlace
+
+    return [p for p in PaymentPlace.objects.of(unit.municipality_id).prefetch_related("facilities")
+            if p.takes_fees_of(unit.facility)]
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def book(request, municipality, user_id):
+    person = selectors.get_resident(municipality=municipality, user_id=user_id)
+    try:
+        if request.method != "POST":
+            return _slots_page(request, municipality, person, lottery=False)
+        data = request.POST
+        unit, day, channel = _unit_param(municipality, data), _day_param(data), data.get("channel", "")
+        if unit is None:
+            raise BadInput(_("Choose a unit."))
+        if channel not in (Channel.COUNTER, Channel.PHONE):
+            raise BadInput(_("Choose the counter or the telephone."))
+        starts_at, ends_at = _span(data, day)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    paying = bool(data.get("receipt_number", "").strip())
+    try:
+        if paying:  # paid with the booking: required from D-6 in Shiroi (S-FC-3) and from D-21 in Tamba (T-PAY-3)
+            reservation = _book_and_pay(request, municipality, person, unit, starts_at, ends_at, channel)
+        else:
+            reservation = services.book(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel,
+                                        booked_by=request.user)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    except services.SlotTaken as error:
+        return _slots_page(request, municipality, person, lottery=False, status=409, refusals=error.refusals, just_taken=True)
+    except services.BookingError as error:
+        return _slots_page(request, municipality, person, lottery=False, status=422, refusals=error.refusals)
+    messages.success(request, _("Booked for %(user)s: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).") % {
+        **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person})
+    if paying:
+        return redirect("money:booking", municipality=municipality.slug, booking_id=reservation.pk)
+    return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
+
+
+def _book_and_pay(request, municipality, person, unit, starts_at, ends_at, channel):
+    """The booking and its payment in one step (fees.services.book_and_pay); the counter only."""
+    from fees import services as fee_services
+    from fees.models import PaymentPlace
+
+    data = request.POST
+    if channel != Channel.COUNTER:
+        raise BadInput(_("A payment is taken at the counter, not by telephone."))
+    amount, place_id = data.get("amount", "").strip(), data.get("place", "").strip()
+    if not amount.isdigit() or len(amount) > 9:
+        raise BadInput(_("Enter the amount received in whole yen."))
+    place = PaymentPlace.objects.of(municipality).filter(pk=int(place_id)).first() if place_id.isdigit() else None
+    if place is None:
+        raise BadInput(_("Choose the payment place."))
+    reservation, _payment = fee_services.book_and_pay(
+        user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user, amount=int(amount),
+        place=place, receipt_number=data["receipt_number"], payer_name=data.get("payer_name", ""),
+        payer_relation=data.get("payer_relation", ""),
+    )
+    return reservation
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def lottery_apply(request, municipality, user_id):
+    """K-LOT-1: lottery applications entered by staff at the counter, for residents without a PC."""
+    person = selectors.get_resident(municipality=municipality, user_id=user_id)
+    try:
+        if request.method != "POST":
+            return _slots_page(request, municipality, person, lottery=True)
+        data = request.POST
+        unit, day = _unit_param(municipality, data), _day_param(data)
+        if unit is None:
+            raise BadInput(_("Choose a unit."))
+        starts_at, ends_at = _span(data, day)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    try:
+        application = lottery_services.apply(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                             channel=Channel.COUNTER, entered_by=request.user)
+    except lottery_services.LotteryError as error:
+        return _slots_page(request, municipality, person, lottery=True, status=422, refusals=error.refusals)
+    messages.success(request, _("Lottery application entered for %(user)s: %(facility)s, %(unit)s, %(date)s "
+                                "%(start)s–%(end)s (application no. %(id)s).") % {
+        **_describe(unit, starts_at, ends_at), "id": application.id, "user": person})
+    return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
+
+
+# 4. The day sheet: keys and use reports ---------------------------------------------------------------------
+
+
+def _day_sheet_url(municipality, booking: Reservation) -> str:
+    day = clock.localtime(booking.starts_at).date()
+    return _url("day_sheet", municipality, facility=booking.unit.facility.code, date=day.isoformat()) + f"#booking-{booking.pk}"
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD"])
+def day_sheet(request, municipality):
+    try:
+        day = _day_param(request.GET)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    code = request.GET.get("facility", "")
+    sheet = selectors.day_sheet(municipality=municipality, facility=selectors.get_facility(municipality=municipality, code=code),
+                                day=day) if code else None
+    return render(request, "counter/day_sheet.html", {
+        "municipality": municipality, "sheet": sheet, "day": day, "code": code,
+        "facilities": selectors.facilities_with_units(municipality=municipality),
+        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+    })
+
+
+KEY_ACTIONS = {
+    "lent": (services.lend_key, gettext_lazy("Key lent: booking no. %(id)s.")),
+    "returned": (services.return_key, gettext_lazy("Key returned: booking no. %(id)s.")),
+}
+
+
+@clerk_view
+@require_POST
+def key(request, municipality, booking_id, action):
+    if action not in KEY_ACTIONS:
+        raise Http404
+    row = selectors.get_booking(municipality=municipality, booking_id=booking_id)
+    service, done = KEY_ACTIONS[action]
+    try:
+        service(reservation_id=row.reservation.pk, municipality_id=municipality.pk, staff=request.user)
+    except services.BookingError as error:
+        _refusal_messages(request, error.refusals)
+    else:
+        messages.success(request, str(done) % {"id": row.reservation.pk})
+    return redirect(_day_sheet_url(municipality, row.reservation))
+
+
+def _time_on(day: dt.date, text: str, label: str) -> dt.datetime:
+    try:
+        moment = dt.time.fromisoformat(text)
+    except ValueError:
+        raise BadInput(_("%(field)s: “%(text)s” is not a time. Use the form HH:MM, e.g. 09:30.") % {
+            "field": label, "text": text[:10]}) from None
+    return clock.at(day, moment)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def use_report(request, municipality, booking_id):
+    """K-USE-1: the use report (attendance, actual start and end), entered by staff after use."""
+    row = selectors.get_booking(municipality=municipality, booking_id=booking_id)
+    reservation = row.reservation
+    report = row.report
+    values = {
+        "attendance": report.attendance if report else "",
+        "actual_start": f"{clock.localtime(report.actual_start if report else reservation.starts_at):%H:%M}",
+        "actual_end": f"{clock.localtime(report.actual_end if report else reservation.ends_at):%H:%M}",
+        "note": report.note if report else "",
+    }
+    status, refusals = 200, []
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        try:
+            if not values["attendance"].isdigit() or len(values["attendance"]) > 6:
+                raise BadInput(_("Attendance: give a number of people."))
+            # Actual times are on the use date (a report crossing midnight is not a case: slots end by 24:00).
+            start = _time_on(row.day, values["actual_start"], _("Actual start"))
+            end = _time_on(row.day, values["actual_end"], _("Actual end"))
+            if values["actual_end"] in ("24:00", "00:00"):
+                end = clock.at(row.day + dt.timedelta(days=1), dt.time(0))
+            services.record_use_report(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
+                                       attendance=int(values["attendance"]), actual_start=start, actual_end=end,
+                                       note=values["note"])
+        except BadInput as error:
+            status, refusals = 422, [services.rules.Refusal("bad_input", str(error))]
+        except services.BookingError as error:
+            status, refusals = 422, error.refusals
+        else:
+            messages.success(request, _("Use report recorded: booking no. %(id)s.") % {"id": reservation.pk})
+            return redirect(_day_sheet_url(municipality, reservation))
+    return render(request, "counter/use_report.html", {
+        "municipality": municipality, "row": row, "values": values, "refusals": refusals,
+        "back_url": _day_sheet_url(municipality, reservation),
+    }, status=status)
+
+
+# 5. Overrides: granted outside the windows (T-APP-5), blocks for maintenance or a municipal event ---------
+
+
+OVERRIDE_KINDS = Reservation.OverrideKind.choices
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def override(request, municipality):
+    data = request.POST if request.method == "POST" else request.GET
+    values = {
+        "kind": data.get("kind", Reservation.OverrideKind.GRANT), "user": data.get("user", "").strip(),
+        "unit": data.get("unit", ""), "date": data.get("date", "") or clock.today().isoformat(),
+        "start": data.get("start", "").strip(), "end": data.get("end", "").strip(),
+        "rule_id": data.get("rule_id", "T-APP-5").strip(), "reason": data.get("reason", "").strip(),
+    }
+    person = None
+    if values["user"]:
+        if not values["user"].isdigit() or len(values["user"]) > 18:
+            return bad_request(request, _("“%(text)s” is not a user number.") % {"text": values["user"][:20]})
+        person = selectors.get_resident(municipality=municipality, user_id=int(values["user"]))
+    status, refusals, just_taken = 200, [], False
+    if request.method == "POST":
+        try:
+            unit, day = _unit_param(municipality, data), _day_param(data)
+            if unit is None:
+                raise BadInput(_("Choose a unit."))
+            starts_at, ends_at = _span(data, day)
+            if values["kind"] == Reservation.OverrideKind.GRANT:
+                if person is None:
+                    raise BadInput(_("Choose the user the booking is granted to."))
+                reservation = services.book_override(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                                     reason=values["reason"], rule_id=values["rule_id"], staff=request.user)
+            else:
+                reservation = services.block_slot(unit=unit, starts_at=starts_at, ends_at=ends_at, reason=values["reason"],
+                                                  kind=values["kind"], staff=request.user)
+        except BadInput as error:
+            status, refusals = 422, [services.rules.Refusal("bad_input", str(error))]
+        except services.SlotTaken as error:
+            status, refusals, just_taken = 409, error.refusals, True
+        except services.BookingRefused as error:
+            status, refusals = 422, error.refusals
+        else:
+            messages.success(request, _("Override recorded: booking no. %(id)s (%(kind)s).") % {
+                "id": reservation.pk, "kind": reservation.get_override_kind_display()})
+            return redirect(_day_sheet_url(municipality, reservation))
+    return render(request, "counter/override.html", {
+        "municipality": municipality, "values": values, "person": person, "kinds": OVERRIDE_KINDS,
+        "refusals": refusals, "just_taken": just_taken,
+        "facilities": selectors.facilities_with_units(municipality=municipality),
+    }, status=status)

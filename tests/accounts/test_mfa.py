@@ -1,0 +1,72 @@
+"""TOTP second factor (issue #6 item 3, allauth.mfa): optional for staff, required for administrators before
+/admin/ or any counter page."""
+
+import time
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+
+from tests.accounts.helpers import counter
+from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded", "admin_mfa_required")]
+
+ACTIVATE = "/accounts/2fa/totp/activate/"
+
+
+def current_code(secret: str) -> str:
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.mark.parametrize("username", ["kodaira-admin", "operator"])
+def test_administrator_without_totp__sent_to_set_it_up(client, username):
+    client.force_login(user(username))
+    for path in ("/admin/", "/admin/accounts/auditentry/", counter("kodaira", "index")):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"] == ACTIVATE, path
+    assert client.get("/kodaira/").status_code == 200  # public pages are not held up
+    page = client.get(ACTIVATE)  # allauth first asks for the password again
+    assert page.status_code == 302 and page["Location"].startswith("/accounts/reauthenticate/")
+
+
+def test_administrator_with_totp__reaches_admin_and_counter(client):
+    admin_user = user("kodaira-admin")
+    TOTP.activate(admin_user, generate_totp_secret())
+    client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
+    assert client.get(counter("kodaira", "index")).status_code == 200
+
+
+def test_clerk__totp_optional(client):
+    client.force_login(user("kodaira-clerk"))
+    assert client.get(counter("kodaira", "index")).status_code == 200
+
+
+def test_log_in_with_totp_asks_for_the_code(client):
+    admin_user = user("shiroi-admin")
+    secret = generate_totp_secret()
+    TOTP.activate(admin_user, secret)
+    response = client.post("/accounts/login/", {"login": "shiroi-admin", "password": "yoyaku-demo"})
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/"
+    assert "_auth_user_id" not in client.session
+    assert client.post("/accounts/2fa/authenticate/", {"code": "000000"}).status_code == 200  # wrong code
+    assert "_auth_user_id" not in client.session
+    response = client.post("/accounts/2fa/authenticate/", {"code": current_code(secret)})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == admin_user.pk
+    assert client.get(counter("shiroi", "index")).status_code == 200
+
+
+def test_setting_up_totp_through_the_page(client):
+    admin_user = user("tamba-admin")
+    client.post("/accounts/login/", {"login": "tamba-admin", "password": "yoyaku-demo"})
+    response = client.get(ACTIVATE)  # allauth asks for the password again before adding a factor
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/reauthenticate/")
+    client.post(response["Location"], {"password": "yoyaku-demo"})
+    page = client.get(ACTIVATE)
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    response = client.post(ACTIVATE, {"code": current_code(secret)})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+    assert admin_user.authenticator_set.filter(type="totp").exists()

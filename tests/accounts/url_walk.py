@@ -1,0 +1,97 @@
+"""Every URL pattern of the project (django.urls.get_resolver), filled in with one municipality's objects, for
+the cross-tenant and CSRF tests. A pattern with a parameter this module does not know fails loudly: add it."""
+
+import dataclasses
+import datetime as dt
+import re
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import FamilyProxy, Registration, User
+from config import clock
+from facilities.models import Unit
+from lottery.models import Application
+from tests.reservations.booking_helpers import make_lottery_win
+
+# Object parameters: a pattern with one of these addresses a tenant's object.
+OBJECT_PARAMS = {"pk", "proxy", "user_id", "booking_id", "reservation_id", "unit_id", "application_id", "facility_code"}
+# Parameters that are not objects: any valid-looking value.
+PLAIN_VALUES = {"day": "2027-06-16", "span": "0900-1200", "month": "2027-06", "action": "withdraw"}
+SKIPPED_PARAMS = {"rest", "uidb36", "key", "path", "document_root", "url", "object_id", "app_label", "content_type_id"}
+
+
+@dataclasses.dataclass
+class Route:
+    route: str
+    params: list[str]
+    is_api: bool
+
+    @property
+    def is_counter(self) -> bool:
+        return "/counter/" in "/" + self.route
+
+    @property
+    def has_objects(self) -> bool:
+        return bool(OBJECT_PARAMS & set(self.params))
+
+    def url(self, values: dict) -> str:
+        path = self.route.replace("^", "").replace("$", "")
+        for name in self.params:
+            path = re.sub(rf"<(?:\w+:)?{name}>|\(\?P<{name}>[^)]*\)", str(values[name]), path)
+        return "/" + path
+
+
+def _param_names(route: str) -> list[str]:
+    return re.findall(r"<(?:\w+:)?(\w+)>", route) + re.findall(r"\(\?P<(\w+)>", route)
+
+
+def routes() -> list[Route]:
+    found = []
+
+    def walk(patterns, prefix, api):
+        for pattern in patterns:
+            text = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, text, api or text.startswith("api/"))
+            elif isinstance(pattern, URLPattern):
+                found.append(Route(text, _param_names(text), api or text.startswith("api/")))
+
+    walk(get_resolver().url_patterns, "", False)
+    return [r for r in found if not r.route.startswith("admin/") and not SKIPPED_PARAMS & set(r.params)]
+
+
+def tenant_objects(slug: str, staff: User) -> dict:
+    """One object of each kind in municipality ``slug``, as URL parameter values."""
+    group = User.objects.filter(municipality__slug=slug, is_active=True).exclude(account_kind="staff").order_by("id").first()
+    unit = Unit.objects.filter(municipality__slug=slug).select_related("facility").order_by("id").first()
+    booking = make_lottery_win(user=group, unit=unit, day=dt.date(2027, 6, 16), start="09:00", end="12:00")
+    registration = Registration.objects.create(
+        user=group, municipality=group.municipality, created_at=clock.now(), person_name=group.display_name,
+    )
+    registration.possible_duplicates.add(User.objects.filter(municipality__slug=slug).exclude(pk=group.pk).first())
+    proxy = FamilyProxy.objects.create(user=group, name="家族", relation="子", added_at=clock.now(), added_by=staff)
+    application = Application.objects.create(
+        municipality=group.municipality, month=dt.date(2027, 6, 1), user=group, unit=unit, starts_at=booking.starts_at,
+        ends_at=booking.ends_at, channel="online", created_at=clock.now(),
+    )
+    return {
+        "user_id": group.pk, "booking_id": booking.pk, "reservation_id": booking.pk, "unit_id": unit.pk,
+        "application_id": application.pk, "facility_code": unit.facility.code, "proxy": proxy.pk,
+        "user_pk": group.pk, "registration_pk": registration.pk,
+    }
+
+
+def values_for(route: Route, municipality: str, objects: dict) -> dict:
+    values = {}
+    for name in route.params:
+        if name in ("municipality", "muni"):
+            values[name] = municipality
+        elif name == "pk":
+            values[name] = objects["registration_pk"] if re.search(r"(requests|duplicates)/<int:pk>", route.route) else objects["user_pk"]
+        elif name in objects:
+            values[name] = objects[name]
+        elif name in PLAIN_VALUES:
+            values[name] = PLAIN_VALUES[name]
+        else:
+            raise AssertionError(f"url_walk does not know the parameter <{name}> of {route.route!r}: add a value for it")
+    return values

@@ -48,7 +48,7 @@ def test_unpaid_cancelled__the_user_is_told_once_that_the_slot_was_released(shir
     message = mail.outbox[0]
     assert message.to == ["player@example.jp"]
     assert "S-PAY-2" in message.body  # the rule that set the deadline
-    assert "released" in message.body or "解放" in message.body
+    assert "released" in message.body or "開放" in message.body  # the slot is free again
     assert "23:59" in message.body  # the last minute that was still on time
     assert "09:00–11:00" in message.body
     notice = Notice.objects.get(key=f"unpaid:{shiroi_booking.pk}")

@@ -9,9 +9,11 @@ The view receives the ``Municipality`` instead of the slug.
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from facilities.models import Municipality
@@ -28,3 +30,9 @@ def clerk_view(view):
         return view(request, muni, *args, **kwargs)
 
     return wrapper
+
+
+def refusal_messages(request, refusals) -> None:
+    """Each refusal of a counter action as an error message on the next page, with its rule id."""
+    for refusal in refusals:
+        messages.error(request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})

@@ -21,6 +21,7 @@ Text is read after Unicode NFKC normalization, so forms typed with a Japanese in
 ("Ｄ－８　２３：５９") read as their ASCII forms; digits of other scripts are refused.
 """
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -100,6 +101,14 @@ def _months_before(day: dt.date, months: int) -> tuple[int, int]:
 def add_months(day: dt.date, count: int) -> dt.date:
     """The first day of the month ``count`` months after ``day``'s (before, when negative)."""
     return dt.date(*_months_before(day, -count), 1)
+
+
+def months_later(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day when it is shorter (2028-02-29 + 12 → 2029-02-28):
+    "within one year of the use date" (S-WX-1)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def is_business_day(day: dt.date) -> bool:

@@ -64,8 +64,7 @@ def _is_due(reservation: Reservation, now: dt.datetime) -> bool:
 def _places_taking_fees_of(facility, cache: dict) -> list[PaymentPlace]:
     """The municipality's payment places that take this facility's fees (S-PAY-4); read once per facility."""
     if facility.pk not in cache:
-        places = PaymentPlace.objects.of(facility.municipality_id).prefetch_related("facilities")
-        cache[facility.pk] = [place for place in places if place.takes_fees_of(facility)]
+        cache[facility.pk] = list(PaymentPlace.objects.taking_fees_of(facility))
     return cache[facility.pk]
 
 

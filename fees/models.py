@@ -324,6 +324,13 @@ class RefundRule(models.Model):
             raise ValidationError(errors)
 
 
+class PaymentPlaceQuerySet(TenantQuerySet):
+    def taking_fees_of(self, facility: Facility):
+        """The places that take ``facility``'s fees (S-PAY-4): those listing it and those listing no facility."""
+        return (self.filter(municipality_id=facility.municipality_id)
+                .filter(Q(facilities=facility) | Q(facilities__isnull=True)).distinct())
+
+
 class PaymentPlace(Bilingual):
     """A counter that takes fees (S-PAY-4, T-PAY-1, K-USE-2), with its own closed days.
 
@@ -341,7 +348,7 @@ class PaymentPlace(Bilingual):
     )
     rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = PaymentPlaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["municipality", "name_ja"]
@@ -350,10 +357,7 @@ class PaymentPlace(Bilingual):
         constraints = [models.UniqueConstraint(fields=["municipality", "name_ja"], name="payment_place_unique_name")]
 
     def takes_fees_of(self, facility: Facility) -> bool:
-        if facility.municipality_id != self.municipality_id:
-            return False
-        listed = [f.pk for f in self.facilities.all()]
-        return not listed or facility.pk in listed
+        return PaymentPlace.objects.taking_fees_of(facility).filter(pk=self.pk).exists()
 
     def is_open(self, day: dt.date) -> bool:
         from facilities import calendars

@@ -111,7 +111,10 @@ def lit_hours(slots: Sequence[SlotLike], lit_from: dt.time) -> int:
     return _started_hours(minutes)
 
 
-def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None) -> FeeBreakdown:
+LOOK_UP = object()  # quote(exemption=…) default: read the user's exemption of the booking day
+
+
+def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None, exemption=LOOK_UP) -> FeeBreakdown:
     """The fee of ``user`` booking ``slots`` (one slot, or a run of Tamba hours) of ``unit`` on ``booked_on``
     (default: today in Japan), from the schedule in force that day. Raises NoFeeSchedule or NoFeeRate.
 
@@ -152,7 +155,8 @@ def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = 
     if lighting is not None:
         lines.append(lighting)
 
-    exemption = exemption_on(user=user, municipality=unit.municipality_id, day=booked_on)
+    if exemption is LOOK_UP:  # a page quoting many slots for one user reads it once and passes it in
+        exemption = exemption_on(user=user, municipality=unit.municipality_id, day=booked_on)
     if exemption is not None:
         subtotal = sum(line.amount for line in lines)
         remaining = money.share(subtotal, 100 - exemption.percent)  # what is still charged, fraction cut off
@@ -173,11 +177,12 @@ def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = 
     )
 
 
-def quote_or_none(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None) -> FeeBreakdown | None:
+def quote_or_none(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None,
+                  exemption=LOOK_UP) -> FeeBreakdown | None:
     """``quote``, or None when the municipality has no fee table (or no price) for this unit: pages and bookings
     then say the fee is not set, never a wrong figure."""
     try:
-        return quote(user=user, unit=unit, slots=slots, booked_on=booked_on)
+        return quote(user=user, unit=unit, slots=slots, booked_on=booked_on, exemption=exemption)
     except FeeError:
         return None
 

@@ -18,7 +18,6 @@ that it never exceeds what was paid.
 
 import datetime as dt
 
-import calendar
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -29,10 +28,10 @@ from accounts import audit
 from accounts.models import Notice
 from accounts.notify import notify
 from config import clock
+from facilities import daterules
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Unit
 from reservations.models import Reservation
-from reservations import rules as booking_rules
-from reservations.rules import Refusal, when
+from reservations.rules import Refusal, staff_refusal, when
 from reservations import services as booking_services
 from reservations.services import BookingError, release
 
@@ -73,8 +72,9 @@ def next_permit_number(municipality, day: dt.date) -> str:
 def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPlace, staff, now: dt.datetime) -> list[Refusal]:
     """Every reason not to record this payment now (empty: it may be recorded)."""
     refusals = []
-    if staff is None or not staff.is_clerk_of(reservation.municipality_id):
-        refusals.append(Refusal("not_staff", _("Only the municipality's staff can record a payment.")))
+    staff_only = staff_refusal(staff, reservation.municipality_id)
+    if staff_only is not None:
+        refusals.append(staff_only)
     if reservation.state not in ACTIVE_STATES or _has_payment(reservation):
         return refusals + [already_paid()]
     if reservation.fee_total is None or reservation.fee_total <= 0:
@@ -151,30 +151,14 @@ def book_and_pay(
     D-6; T-PAY-3: Tamba from D-21), allowed for any counter booking. Either both the booking and the payment are
     recorded, or neither: a wrong amount, a place that does not take the fee (S-PAY-4) or a taken slot leaves
     nothing behind. Raises BookingRefused, SlotTaken or PaymentRefused."""
-    now = clock.now()
-    profile_rules, slots = booking_services._profile_and_slots(unit, starts_at, ends_at)
-    decision = booking_rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.COUNTER,
-                                      now=now, check_limits=False, paying_now=True)
-    if not decision.allowed:
-        full = booking_rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.COUNTER,
-                                      now=now, paying_now=True)
-        raise booking_services.BookingRefused(full.refusals)
-    if booking_services._held(unit, slots):
-        raise booking_services.SlotTaken()
-    fee = booking_services.quote_fee(user=user, unit=unit, slots=slots, now=now)
-    try:
-        with transaction.atomic():
-            reservation = booking_services._insert_booking(
-                user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules, channel=Channel.COUNTER,
-                booked_by=staff, now=now, fee=fee,
-            )
-            payment = record_payment(reservation_id=reservation.pk, amount=amount, place=place,
-                                     receipt_number=receipt_number, payer_name=payer_name,
-                                     payer_relation=payer_relation, staff=staff, now=now)
-    except IntegrityError:
-        raise booking_services.SlotTaken() from None
+    def pay(reservation: Reservation) -> None:  # inside the booking's transaction: a refusal undoes both
+        record_payment(reservation_id=reservation.pk, amount=amount, place=place, receipt_number=receipt_number,
+                       payer_name=payer_name, payer_relation=payer_relation, staff=staff)
+
+    reservation = booking_services.book(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                        channel=Channel.COUNTER, booked_by=staff, paying_now=True, then=pay)
     reservation.refresh_from_db()
-    return reservation, payment
+    return reservation, reservation.payment
 
 
 # Cancellation with a refund -----------------------------------------------------------------------------------
@@ -238,8 +222,9 @@ def _locked_booking(reservation_id: int, municipality_id: int) -> Reservation:
 
 
 def _check_staff(staff, municipality_id: int) -> None:
-    if staff is None or not staff.is_clerk_of(municipality_id):
-        raise CancellationRefused([Refusal("not_staff", _("Only the municipality's staff can do this."))])
+    refusal = staff_refusal(staff, municipality_id)
+    if refusal is not None:
+        raise CancellationRefused([refusal])
 
 
 def _record_refund(payment: Payment, *, amount: int, percent, cause: str, rule_id: str, reason: str, staff, now,
@@ -367,27 +352,15 @@ def change_at_counter(
     _check_staff(staff, municipality_id)
     if unit.municipality_id != municipality_id:
         raise CancellationRefused([not_found()])
-    profile_rules, slots = booking_services._profile_and_slots(unit, starts_at, ends_at)
     try:
         with transaction.atomic():
             old = _locked_booking(reservation_id, municipality_id)
             quote = cancellation_quote(old, cause=Cause.OWN, now=now)
             if not quote.allowed:
                 raise CancellationRefused([quote.refusal])
-            if (old.unit_id, old.starts_at, old.ends_at) == (unit.pk, slots[0].starts_at, slots[-1].ends_at):
-                raise CancellationRefused([Refusal("same_slot", _("This is already the time of that booking."))])
             paid = _payment_of(old)
-            evaluate = {"rules": profile_rules, "user": old.user, "unit": unit, "slots": slots, "channel": Channel.COUNTER,
-                        "now": now, "paying_now": paid is not None}
-            decision = booking_rules.evaluate(**evaluate, check_limits=False)
-            if not decision.allowed:
-                raise booking_services.BookingRefused(booking_rules.evaluate(**evaluate, replacing=old.pk).refusals)
-            fee = booking_services.quote_fee(user=old.user, unit=unit, slots=slots, now=now)
-            release(old, reason=Reservation.CancelReason.CHANGED, now=now)
-            new = booking_services._insert_booking(
-                user=old.user, unit=unit, slots=slots, decision=decision, rules_=profile_rules, channel=Channel.COUNTER,
-                booked_by=staff, now=now, fee=fee, changed_from=old,
-            )
+            new = booking_services.replace(old, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=Channel.COUNTER,
+                                           now=now, booked_by=staff, paying_now=paid is not None)
             settled = (None, None) if paid is None else _carry_payment(
                 paid, new, extra_amount=extra_amount, place=place, receipt_number=receipt_number, staff=staff, now=now)
             audit.record(staff, "booking.change", old, before={"unit": old.unit_id, "starts_at": old.starts_at},
@@ -427,13 +400,6 @@ def _carry_payment(paid: Payment, new: Reservation, *, extra_amount: int, place,
 
 
 # Rain and heat (S-WX-1) ---------------------------------------------------------------------------------------------
-
-
-def months_later(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day when it is shorter: 2028-02-29 + 12 → 2029-02-28)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def weather_refusal(reservation: Reservation, policy: WeatherPolicy | None, *, used_minutes: int, now: dt.datetime) -> Refusal | None:
@@ -478,8 +444,8 @@ def mark_weather(
             use_date = clock.localtime(reservation.starts_at).date()
             claim = WeatherClaim.objects.create(
                 reservation=reservation, municipality_id=municipality_id, kind=kind, note=note.strip()[:300],
-                marked_by=staff, marked_at=now, transfer_until=months_later(use_date, policy.transfer_months),
-                refund_until=months_later(use_date, 12 * policy.refund_years),
+                marked_by=staff, marked_at=now, transfer_until=daterules.months_later(use_date, policy.transfer_months),
+                refund_until=daterules.months_later(use_date, 12 * policy.refund_years),
             )
             audit.record(staff, "weather.mark", reservation, after={"kind": kind, "used_minutes": used_minutes},
                          reason=note.strip() or policy.rule_id)

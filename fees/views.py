@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.staff import clerk_view
+from accounts.staff import clerk_view, refusal_messages
 from config import clock
 from facilities.models import Facility, Municipality, Unit
 from reservations.models import Reservation
@@ -39,18 +39,22 @@ def _claim(reservation: Reservation) -> WeatherClaim | None:
 
 
 def _places_for(reservation: Reservation):
-    """The payment places of the municipality that take this facility's fees (S-PAY-4)."""
-    places = PaymentPlace.objects.of(reservation.municipality_id).prefetch_related("facilities")
-    return PaymentPlace.objects.filter(pk__in=[p.pk for p in places if p.takes_fees_of(reservation.unit.facility)])
+    return PaymentPlace.objects.taking_fees_of(reservation.unit.facility)
+
+
+def _payment_warnings(request, reservation, payment, places, now):
+    """What would stop a payment now (a passed deadline, a closed place …), shown above the form; the amount is
+    the clerk's to enter, so its refusal is left out."""
+    place = places.first()
+    if payment is not None or place is None:
+        return []
+    refusals = services.payment_refusals(reservation, amount=reservation.fee_total or 0, place=place,
+                                         staff=request.user, now=now)
+    return [r for r in refusals if r.code != "wrong_amount"]
 
 
 def _booking_url(municipality, reservation) -> str:
     return reverse("money:booking", args=[municipality.slug, reservation.pk])
-
-
-def _refusal_messages(request, refusals) -> None:
-    for refusal in refusals:
-        messages.error(request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})
 
 
 def _page(request, municipality, reservation, *, status=200, payment_form=None, cancel_cause=None):
@@ -65,9 +69,7 @@ def _page(request, municipality, reservation, *, status=200, payment_form=None, 
         "municipality": municipality, "reservation": reservation, "person": reservation.user,
         "payment": payment, "claim": claim, "quote": quote, "cause": cause,
         "payment_form": payment_form or PaymentForm(places=places, initial={"amount": reservation.fee_total}),
-        "payment_refusals": None if payment else services.payment_refusals(
-            reservation, amount=reservation.fee_total or 0, place=places.first() or PaymentPlace(municipality=municipality),
-            staff=request.user, now=now) if places else None,
+        "payment_refusals": _payment_warnings(request, reservation, payment, places, now),
         "cancel_form": CancelForm(places=places, initial={"cause": cause, "expected_refund": quote.refund}),
         "weather_policy": WeatherPolicy.objects.filter(municipality=municipality).first(),
         "weather_form": WeatherForm(),
@@ -100,7 +102,7 @@ def pay(request, municipality, booking_id):
             staff=request.user,
         )
     except services.PaymentRefused as error:
-        _refusal_messages(request, error.refusals)
+        refusal_messages(request, error.refusals)
         return _page(request, municipality, reservation, status=422, payment_form=form)
     messages.success(request, _("Payment recorded: use permit %(number)s.") % {"number": payment.permit_number})
     return redirect("fees:permit", municipality=municipality.slug, booking_id=reservation.pk)
@@ -121,7 +123,7 @@ def cancel(request, municipality, booking_id):
             reason=data["reason"], expected_refund=data["expected_refund"], place=data["place"],
         )
     except services.CancellationRefused as error:
-        _refusal_messages(request, error.refusals)
+        refusal_messages(request, error.refusals)
         return redirect(f"{_booking_url(municipality, reservation)}?cause={data['cause']}#cancel")
     if refund is not None and refund.amount:
         messages.success(request, _("Booking cancelled. Pay back %(amount)s yen (%(rule)s).") % {
@@ -143,7 +145,7 @@ def weather(request, municipality, booking_id):
         services.mark_weather(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
                               **form.cleaned_data)
     except services.CancellationRefused as error:
-        _refusal_messages(request, error.refusals)
+        refusal_messages(request, error.refusals)
     else:
         messages.success(request, _("Recorded: the user may transfer this booking or take a full refund."))
     return redirect(_booking_url(municipality, reservation) + "#weather")
@@ -159,7 +161,7 @@ def weather_refund(request, municipality, booking_id):
         refund = services.refund_weather_claim(claim_id=claim.pk, municipality_id=municipality.pk, staff=request.user,
                                                place=place)
     except services.CancellationRefused as error:
-        _refusal_messages(request, error.refusals)
+        refusal_messages(request, error.refusals)
     else:
         messages.success(request, _("Refund recorded: pay back %(amount)s yen.") % {"amount": f"{refund.amount:,}"})
     return redirect(_booking_url(municipality, reservation) + "#weather")
@@ -187,7 +189,7 @@ def weather_transfer(request, municipality, booking_id):
             starts_at=clock.at(data["date"], data["start"]), ends_at=clock.at(data["date"], data["end"]),
         )
     except services.BookingError as error:
-        _refusal_messages(request, error.refusals)
+        refusal_messages(request, error.refusals)
         return redirect(_booking_url(municipality, reservation) + "#weather")
     messages.success(request, _("Transferred without a new payment: booking no. %(id)s.") % {"id": new.pk})
     return redirect(_booking_url(municipality, new))
@@ -210,7 +212,7 @@ def change(request, municipality, booking_id):
             extra_amount=data["extra_amount"] or 0, place=data["place"], receipt_number=data["receipt_number"],
         )
     except services.BookingError as error:
-        _refusal_messages(request, error.refusals)
+        refusal_messages(request, error.refusals)
         return redirect(_booking_url(municipality, reservation) + "#change")
     messages.success(request, _("Changed: booking no. %(id)s.") % {"id": new.pk})
     if refund is not None:
@@ -234,7 +236,7 @@ def closure(request, municipality):
                     municipality_id=municipality.pk, units=data["units"], date_from=data["date_from"],
                     date_to=data["date_to"], staff=request.user, reason=data["reason"])
             except services.CancellationRefused as error:
-                _refusal_messages(request, error.refusals)
+                refusal_messages(request, error.refusals)
             else:
                 refunded = sum(refund.amount for _r, refund in done if refund)
                 messages.success(request, _("%(count)s booking(s) cancelled; %(amount)s yen to pay back; every user has been told.") % {

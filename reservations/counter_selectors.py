@@ -23,7 +23,9 @@ from facilities.slots import Slot, hours_for, slots_for_day
 from fees.models import Payment
 from lottery.models import Application
 
-from . import rules, services
+from fees.rules import LOOK_UP, exemption_on, quote_or_none
+
+from . import rules
 from .models import KeyLending, Reservation
 
 SEARCH_LIMIT = 50
@@ -253,6 +255,8 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
     closed, offered = _offered(unit, day)
     holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)))
     profile_rules = rules.ProfileRules.find(unit.municipality_id)
+    exemption = LOOK_UP  # the user's fee exemption, read once for the whole day (K-USE-2)
+    over_limit: dict[int, list] = {}
     rows = []
     for slot in offered:
         if slot.starts_at in holds:
@@ -271,14 +275,24 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
         else:
             # paying_now=None: could it be booked at all? decision.paid_at_booking says whether only with its payment.
             decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=[slot], channel=channel, now=now,
-                                      paying_now=None)
+                                      paying_now=None, check_limits=False)
+            if decision.window is not None:
+                # The monthly limits (K-FC-3, S-FC-4) count the same bookings for every slot of one unit and day
+                # under one window: counted once per window, not once per slot.
+                if decision.window.pk not in over_limit:
+                    over_limit[decision.window.pk] = rules.limit_refusals(
+                        rules=profile_rules, user=user, unit=unit, slots=[slot], window=decision.window, now=now)
+                decision.refusals += over_limit[decision.window.pk]
             answer = SlotAnswer.OPEN if decision.allowed else SlotAnswer.REFUSED
             if decision.allowed and decision.paid_at_booking:
                 # S-FC-3, T-PAY-3: the slot is offered with a payment form (fees.services.book_and_pay).
                 answer = SlotAnswer.PAY_NOW
             fee = None
-            if answer == SlotAnswer.PAY_NOW:
-                quote = services.quote_fee(user=user, unit=unit, slots=[slot], now=now)
+            if answer == SlotAnswer.PAY_NOW:  # the fee to take, filled into the payment form
+                if exemption is LOOK_UP:
+                    exemption = exemption_on(user=user, municipality=unit.municipality_id, day=clock.localtime(now).date())
+                quote = quote_or_none(user=user, unit=unit, slots=[slot], booked_on=clock.localtime(now).date(),
+                                      exemption=exemption)
                 fee = quote.total if quote else None
             rows.append(SlotRow(slot, answer, refusals=decision.refusals, decision=decision, fee=fee))
     return DaySlots(unit=unit, day=day, rows=rows, closed=closed, runs=unit.slot_scheme.allows_runs and lottery_clerk is None)

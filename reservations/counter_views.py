@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.staff import clerk_view
+from accounts.staff import clerk_view, refusal_messages
 from config import clock
 from facilities import selectors as facility_selectors
 from facilities.models import Channel
 from facilities.views import BadInput, bad_request, parse_day
+from fees.models import PaymentPlace
 from lottery import services as lottery_services
 
 from . import counter_selectors as selectors
@@ -38,11 +39,6 @@ def _url(name: str, municipality, *args, **query) -> str:
     url = reverse(f"counter:{name}", args=[municipality.slug, *args])
     query = {k: v for k, v in query.items() if v not in (None, "")}
     return f"{url}?{urlencode(query)}" if query else url
-
-
-def _refusal_messages(request, refusals) -> None:
-    for refusal in refusals:
-        messages.error(request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})
 
 
 def _day_param(data, name: str = "date") -> dt.date:
@@ -107,19 +103,11 @@ def _slots_page(request, municipality, person, *, lottery: bool, status=200, ref
                                     lottery_clerk=request.user if lottery else None)
     return render(request, "counter/slots.html", {
         "municipality": municipality, "person": person, "unit": unit, "day": day, "channel": channel,
-        "payment_places": _payment_places(unit) if unit is not None and not lottery else [],
+        "payment_places": PaymentPlace.objects.taking_fees_of(unit.facility) if unit is not None and not lottery else [],
         "channels": CHANNELS, "slots": slots, "lottery": lottery, "refusals": refusals, "just_taken": just_taken,
         "facilities": selectors.facilities_with_units(municipality=municipality),
         "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
     }, status=status)
-
-
-def _payment_places(unit):
-    """The places that take this facility's fees (S-PAY-4), for the pay-with-the-booking form."""
-    from fees.models import PaymentPlace
-
-    return [p for p in PaymentPlace.objects.of(unit.municipality_id).prefetch_related("facilities")
-            if p.takes_fees_of(unit.facility)]
 
 
 @clerk_view
@@ -161,7 +149,6 @@ def book(request, municipality, user_id):
 def _book_and_pay(request, municipality, person, unit, starts_at, ends_at, channel):
     """The booking and its payment in one step (fees.services.book_and_pay); the counter only."""
     from fees import services as fee_services
-    from fees.models import PaymentPlace
 
     data = request.POST
     if channel != Channel.COUNTER:
@@ -247,7 +234,7 @@ def key(request, municipality, booking_id, action):
     try:
         service(reservation_id=row.reservation.pk, municipality_id=municipality.pk, staff=request.user)
     except services.BookingError as error:
-        _refusal_messages(request, error.refusals)
+        refusal_messages(request, error.refusals)
     else:
         messages.success(request, str(done) % {"id": row.reservation.pk})
     return redirect(_day_sheet_url(municipality, row.reservation))

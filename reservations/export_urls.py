@@ -14,9 +14,9 @@ urlpatterns = [
     path("", views.index, name="index"),
     # CSV files of a month of use; each form's ?month= goes through pick to the file's own address.
     path("bookings/", views.pick, {"target": "bookings"}, name="bookings_pick"),
-    path("bookings/<str:month>/", views.bookings, name="bookings"),
+    path("bookings/<str:month>/", views.monthly_file, {"kind": "bookings"}, name="bookings"),
     path("lottery/applications/", views.pick, {"target": "applications"}, name="applications_pick"),
-    path("lottery/applications/<str:month>/", views.applications, name="applications"),
+    path("lottery/applications/<str:month>/", views.monthly_file, {"kind": "applications"}, name="applications"),
     path("lottery/results/", views.pick, {"target": "results"}, name="results_pick"),
     path("lottery/results/<str:month>/", views.results, name="results"),
     # Occupancy and competition on screen: ?from=YYYY-MM&to=YYYY-MM&facility=<code>.

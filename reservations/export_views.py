@@ -54,28 +54,25 @@ def pick(request, municipality, target):
 # The CSV files ------------------------------------------------------------------------------------------------
 
 
-@clerk_view
-@GET_ONLY
-def bookings(request, municipality, month):
-    try:
-        year, month_number = parse_month(month)
-    except BadInput as error:
-        return bad_request(request, str(error))
-    rows = exports.bookings(municipality=municipality, year=year, month=month_number)
-    filename = f"bookings-{municipality.slug}-{_month_text(year, month_number)}.csv"
-    return streaming_csv_response(filename, exports.header(exports.BOOKING_COLUMNS), rows)
+# kind → (rows of a month, columns, file name prefix)
+MONTHLY_FILES = {
+    "bookings": (exports.bookings, exports.BOOKING_COLUMNS, "bookings"),
+    "applications": (exports.applications, exports.APPLICATION_COLUMNS, "lottery-applications"),
+}
 
 
 @clerk_view
 @GET_ONLY
-def applications(request, municipality, month):
+def monthly_file(request, municipality, month, kind):
+    """The bookings or the lottery applications of a month of use, as CSV."""
     try:
         year, month_number = parse_month(month)
     except BadInput as error:
         return bad_request(request, str(error))
-    rows = exports.applications(municipality=municipality, year=year, month=month_number)
-    filename = f"lottery-applications-{municipality.slug}-{_month_text(year, month_number)}.csv"
-    return streaming_csv_response(filename, exports.header(exports.APPLICATION_COLUMNS), rows)
+    rows_of, columns, prefix = MONTHLY_FILES[kind]
+    rows = rows_of(municipality=municipality, year=year, month=month_number)
+    filename = f"{prefix}-{municipality.slug}-{_month_text(year, month_number)}.csv"
+    return streaming_csv_response(filename, exports.header(columns), rows)
 
 
 @clerk_view

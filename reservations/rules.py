@@ -81,6 +81,13 @@ class ProfileRules:
             return None
 
 
+def staff_refusal(staff, municipality_id: int) -> Refusal | None:
+    """None when ``staff`` is active staff of the municipality (counter entries, payments, overrides, keys)."""
+    if staff is None or not staff.is_clerk_of(municipality_id):
+        return Refusal("staff_only", _("Only staff of this municipality can do this."))
+    return None
+
+
 def no_profile_refusal() -> Refusal:
     """What a slot of a municipality without a rule profile answers."""
     return Refusal("channel_unavailable", _("This municipality does not take bookings online yet."))

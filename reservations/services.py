@@ -71,10 +71,14 @@ def _profile_and_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime)
         raise BookingRefused([error.refusal]) from None
 
 
-def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE, booked_by=None) -> Reservation:
+def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE, booked_by=None,
+         paying_now: bool = False, then=None) -> Reservation:
     """Book the slots of ``unit`` that tile [starts_at, ends_at) for ``user`` through ``channel``.
 
     Raises BookingRefused (a rule said no, with rule ids) or SlotTaken (another booking holds a slot).
+    ``paying_now``: the fee is paid in the same step (rules.evaluate: S-FC-3, T-PAY-3); ``then(reservation)``
+    runs inside the booking's transaction — the payment of fees.services.book_and_pay — so that a refusal there
+    undoes the booking too.
 
     The order is the cheapest first, because at the opening rush most requests are for slots that are already
     gone: the rules that need no database (windows, account, slot shape), then a plain look-up of the holds
@@ -84,17 +88,21 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
     """
     now = clock.now()
     profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
-    decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=channel, now=now, check_limits=False)
+    evaluate = {"rules": profile_rules, "user": user, "unit": unit, "slots": slots, "channel": channel, "now": now,
+                "paying_now": paying_now}
+    decision = rules.evaluate(**evaluate, check_limits=False)
     if not decision.allowed:
-        full = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=channel, now=now)
-        raise BookingRefused(full.refusals)  # every reason, limits included, as the grid would show them
+        raise BookingRefused(rules.evaluate(**evaluate).refusals)  # every reason, limits included, as the grid shows
     if _held(unit, slots):
         raise SlotTaken()
     fee = quote_fee(user=user, unit=unit, slots=slots, now=now)  # a read: before the transaction, which stays short
     try:
         with transaction.atomic():
-            return _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
-                                   channel=channel, booked_by=booked_by, now=now, fee=fee)
+            reservation = _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
+                                          channel=channel, booked_by=booked_by, now=now, fee=fee)
+            if then is not None:
+                then(reservation)
+            return reservation
     except IntegrityError:
         # The unique (unit, starts_at) constraint: a concurrent booking committed first.
         raise SlotTaken() from None
@@ -135,6 +143,10 @@ def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, 
     # The same INSERTs as create() and bulk_create(), without recompiling them per request, in one statement.
     holds = [SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots]
     sql.insert_with_children(reservation, holds, link="reservation")
+    if booked_by is not None:  # staff entered it (counter, phone): the audit log says who (issue #7)
+        audit.record(booked_by, "booking.create", reservation, after={
+            "unit": unit.pk, "starts_at": reservation.starts_at, "ends_at": reservation.ends_at, "channel": channel,
+            "changed_from": changed_from.pk if changed_from else None})
     return reservation
 
 
@@ -146,27 +158,35 @@ def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.dateti
     Raises Reservation.DoesNotExist (not the user's booking), BookingRefused, SlotTaken.
     """
     now = clock.now()
-    profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
     try:
         with transaction.atomic():
             old = Reservation.objects.select_for_update().get(pk=reservation_id, user=user, municipality_id=unit.municipality_id)
-            refusal = rules.change_refusal(old, profile_rules, now)
+            refusal = rules.change_refusal(old, rules.ProfileRules.of(old.municipality_id), now)
             if refusal is not None:
                 raise BookingRefused([refusal])
-            if (old.unit_id, old.starts_at, old.ends_at) == (unit.id, slots[0].starts_at, slots[-1].ends_at):
-                raise BookingRefused([rules.Refusal("same_slot", _("This is already the time of that booking."))])
-            decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.ONLINE,
-                                      now=now, check_limits=False)
-            if not decision.allowed:
-                full = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=slots, channel=Channel.ONLINE,
-                                      now=now, replacing=old.pk)
-                raise BookingRefused(full.refusals)
-            _cancel(old, reason=Reservation.CancelReason.CHANGED, now=now)
-            return _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
-                                   channel=Channel.ONLINE, booked_by=None, now=now, changed_from=old,
-                                   fee=quote_fee(user=user, unit=unit, slots=slots, now=now))
+            return replace(old, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=Channel.ONLINE, now=now)
     except IntegrityError:
         raise SlotTaken() from None
+
+
+def replace(old: Reservation, *, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str, now: dt.datetime,
+            booked_by=None, paying_now: bool = False) -> Reservation:
+    """Inside the caller's transaction, ``old`` locked and its change allowed (online: K-FC-4, S-PAY-3; at the
+    counter: fees.services.change_at_counter): cancel ``old`` and book [starts_at, ends_at) of ``unit`` for its
+    user through ``channel``, the new slot passing the rules as a new booking with ``old`` left out of the limits.
+    An IntegrityError (the slot just taken) rolls the caller's transaction back."""
+    profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
+    if (old.unit_id, old.starts_at, old.ends_at) == (unit.pk, slots[0].starts_at, slots[-1].ends_at):
+        raise BookingRefused([rules.Refusal("same_slot", _("This is already the time of that booking."))])
+    evaluate = {"rules": profile_rules, "user": old.user, "unit": unit, "slots": slots, "channel": channel, "now": now,
+                "paying_now": paying_now}
+    decision = rules.evaluate(**evaluate, check_limits=False)
+    if not decision.allowed:
+        raise BookingRefused(rules.evaluate(**evaluate, replacing=old.pk).refusals)
+    _cancel(old, reason=Reservation.CancelReason.CHANGED, now=now)
+    return _insert_booking(user=old.user, unit=unit, slots=slots, decision=decision, rules_=profile_rules, channel=channel,
+                           booked_by=booked_by, now=now, changed_from=old,
+                           fee=quote_fee(user=old.user, unit=unit, slots=slots, now=now))
 
 
 def _cancel(reservation: Reservation, *, reason: str, now: dt.datetime) -> None:
@@ -246,12 +266,6 @@ from facilities.models import Phase  # noqa: E402
 from .models import KeyLending, UseReport  # noqa: E402
 
 
-def _staff_refusal(staff, municipality_id: int) -> rules.Refusal | None:
-    if staff is None or not staff.is_clerk_of(municipality_id):
-        return rules.Refusal("staff_only", _("Only staff of this municipality can do this."))
-    return None
-
-
 def _insert_override(*, user, unit: Unit, slots, kind: str, rule_id: str, reason: str, staff, now: dt.datetime, fee=None) -> Reservation:
     """The booking of an override: confirmed at once, holding its slots. X-3 still holds: the unique
     (unit, starts_at) constraint refuses a taken slot (SlotTaken, 409), as for any other booking."""
@@ -297,7 +311,7 @@ def book_override(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datet
     The booking is confirmed at once with its fee stored and no payment deadline (the window that would set one is
     skipped): the clerk records the payment (fees.services.record_payment) as for any booking."""
     now = clock.now()
-    refusals = [r for r in (_staff_refusal(staff, unit.municipality_id), rules.account_refusal(user, unit.municipality_id)) if r]
+    refusals = [r for r in (rules.staff_refusal(staff, unit.municipality_id), rules.account_refusal(user, unit.municipality_id)) if r]
     if refusals:
         raise BookingRefused(refusals)
     profile_rules = rules.ProfileRules.find(unit.municipality_id)
@@ -320,7 +334,7 @@ def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reas
     (channel counter, override kind maintenance / municipal event, the kind as its rule id), with the reason.
     No fee. X-3 holds: a slot someone has booked cannot be blocked (SlotTaken); cancel that booking first."""
     now = clock.now()
-    refusal = _staff_refusal(staff, unit.municipality_id)
+    refusal = rules.staff_refusal(staff, unit.municipality_id)
     if refusal is not None:
         raise BookingRefused([refusal])
     if kind not in (Reservation.OverrideKind.MAINTENANCE, Reservation.OverrideKind.MUNICIPAL_EVENT):
@@ -331,7 +345,7 @@ def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reas
 
 def _locked_for_staff(reservation_id: int, municipality_id: int, staff) -> Reservation:
     """The booking, row-locked, of this municipality only (Reservation.DoesNotExist otherwise)."""
-    refusal = _staff_refusal(staff, municipality_id)
+    refusal = rules.staff_refusal(staff, municipality_id)
     if refusal is not None:
         raise BookingRefused([refusal])
     return Reservation.objects.select_for_update().get(pk=reservation_id, municipality_id=municipality_id)

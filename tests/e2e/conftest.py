@@ -86,13 +86,20 @@ def viewport():
 
 
 @pytest.fixture
-def context(browser, viewport):
+def javascript():
+    """Journeys that must work without JavaScript override this with False."""
+    return True
+
+
+@pytest.fixture
+def context(browser, viewport, javascript):
     size = {"width": viewport["width"], "height": viewport["height"]}
     extra = {k: v for k, v in viewport.items() if k not in ("width", "height")}
     context = browser.new_context(
         viewport=size,
         locale="ja-JP",
         timezone_id="Asia/Tokyo",
+        java_script_enabled=javascript,
         extra_http_headers={"Accept-Language": "ja-JP,ja;q=0.9"},
         **extra,
     )
@@ -130,3 +137,20 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def demo_site(live_server, demo_now):
+    """The demo data on the live server, the clock at the test module's ``demo_now`` fixture (tick=True keeps
+    time flowing for sessions and timeouts)."""
+    import time_machine
+    from django.core.management import call_command
+
+    with time_machine.travel(demo_now, tick=True):
+        call_command("seed_demo", verbosity=0)
+        yield live_server.url
+
+
+def assert_no_sideways_scroll(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"{page.url} is {width}px wide on a 375px phone (horizontal overflow)"

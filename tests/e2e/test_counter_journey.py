@@ -6,14 +6,12 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from reservations.models import KeyLending, Reservation
 
 from . import PHONE, log_in
-from .conftest import DEFAULT_TIMEOUT_MS
+from .conftest import assert_no_sideways_scroll
 
 # Monday 2027-05-10 10:00; the use date 2027-05-13 (Thursday, 中島 is open) is D-3: online is closed, the counter
 # takes last-minute bookings (K-LM-1). tick=True keeps time flowing for the browser.
@@ -22,30 +20,15 @@ USE_DATE = "2027-05-13"
 
 
 @pytest.fixture
-def context(browser, viewport):
-    size = {"width": viewport["width"], "height": viewport["height"]}
-    extra = {k: v for k, v in viewport.items() if k not in ("width", "height")}
-    context = browser.new_context(
-        viewport=size, locale="ja-JP", timezone_id="Asia/Tokyo", java_script_enabled=False,
-        extra_http_headers={"Accept-Language": "ja-JP,ja;q=0.9"}, **extra,
-    )
-    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    try:
-        yield context
-    finally:
-        context.close()
+def javascript():
+    return False  # the journey must work without it
 
 
 @pytest.fixture
-def demo_site(live_server):
-    with time_machine.travel(NOW, tick=True):
-        call_command("seed_demo", verbosity=0)
-        yield live_server.url
+def demo_now():
+    return NOW
 
 
-def assert_no_sideways_scroll(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"{page.url} is {width}px wide on a 375px phone (horizontal overflow)"
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])

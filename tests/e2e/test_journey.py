@@ -5,8 +5,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from . import PHONE
@@ -22,10 +20,8 @@ NOW = dt.datetime(2027, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 @pytest.fixture
-def demo_site(live_server):
-    with time_machine.travel(NOW, tick=True):
-        call_command("seed_demo", verbosity=0)
-        yield live_server.url
+def demo_now():
+    return NOW
 
 
 def walk_to_unit_page(page, site_url):

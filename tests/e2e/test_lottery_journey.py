@@ -7,23 +7,24 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from lottery.models import Application
 
 from . import PHONE, log_in
-from .test_booking_journey import assert_no_sideways_scroll, context  # noqa: F401 (JavaScript off)
+from .conftest import assert_no_sideways_scroll
 
 NOW = dt.datetime(2027, 5, 12, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
 @pytest.fixture
-def demo_site(live_server):
-    with time_machine.travel(NOW, tick=True):
-        call_command("seed_demo", verbosity=0)
-        yield live_server.url
+def demo_now():
+    return NOW
+
+
+@pytest.fixture
+def javascript():
+    return False  # the journey must work without it
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])

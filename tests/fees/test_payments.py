@@ -127,7 +127,7 @@ class TestRecordPayment:
 
     def test_every_reason_is_given_at_once(self, booking):
         result = pay(booking, amount=600, where="白井運動公園", staff="shiroi-resident", now=jst(2027, 6, 9, 0, 0))
-        assert codes(result) == {"not_staff", "wrong_amount", "S-PAY-2", "S-PAY-4"}
+        assert codes(result) == {"staff_only", "wrong_amount", "S-PAY-2", "S-PAY-4"}
 
     def test_deadline__message_names_the_last_minute(self, booking):
         result = pay(booking, now=jst(2027, 6, 9, 9, 0))
@@ -149,7 +149,7 @@ class TestRecordPayment:
 
     @pytest.mark.parametrize("who", ["shiroi-resident", "tamba-clerk"])
     def test_not_staff_of_the_municipality__refused(self, booking, who):
-        assert codes(pay(booking, staff=who)) == {"not_staff"}
+        assert codes(pay(booking, staff=who)) == {"staff_only"}
         assert not Payment.objects.exists()
 
     def test_unknown_booking__refused(self):

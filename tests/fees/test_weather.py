@@ -12,6 +12,7 @@ import pytest
 import time_machine
 
 from config import clock
+from facilities import daterules
 from fees import services
 from fees.models import Payment, WeatherClaim
 from reservations.models import Reservation, SlotHold
@@ -115,6 +116,6 @@ class TestTransferAndRefund:
 
 
 def test_months_later_clamps_to_the_end_of_a_shorter_month():
-    assert services.months_later(dt.date(2028, 2, 29), 12) == dt.date(2029, 2, 28)
-    assert services.months_later(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 28)
-    assert services.months_later(dt.date(2027, 6, 15), 60) == dt.date(2032, 6, 15)
+    assert daterules.months_later(dt.date(2028, 2, 29), 12) == dt.date(2029, 2, 28)
+    assert daterules.months_later(dt.date(2027, 1, 31), 1) == dt.date(2027, 2, 28)
+    assert daterules.months_later(dt.date(2027, 6, 15), 60) == dt.date(2032, 6, 15)

@@ -100,8 +100,7 @@ def _book_and_pay(*, user, unit, starts_at, ends_at, booked_by):
     clerk = booked_by or User.objects.filter(municipality_id=unit.municipality_id, account_kind="staff").order_by("id").first()
     slots = rules.resolve_slots(unit, starts_at, ends_at)
     fee = services.quote_fee(user=user, unit=unit, slots=slots, now=clock.now())
-    place = next(p for p in PaymentPlace.objects.of(unit.municipality_id)
-                 if p.takes_fees_of(unit.facility) and p.is_open(clock.today()))
+    place = next(p for p in PaymentPlace.objects.taking_fees_of(unit.facility) if p.is_open(clock.today()))
     reservation, _payment = fee_services.book_and_pay(
         user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=clerk, amount=fee.total if fee else 0,
         place=place, receipt_number="R-TEST")

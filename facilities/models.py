@@ -549,6 +549,10 @@ class RuleProfile(models.Model):
         help_text=_("K-REG-3: a registration that booked and used a room within its period continues for another year."),
     )
     renewal_rule_id = models.CharField(_("rule id cited for renewal"), max_length=20, blank=True)
+    permit_title = models.CharField(
+        _("title of the use permit"), max_length=40, blank=True,
+        help_text=_("As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”."),
+    )
     # Registration (issue #6 item 1; accounts/registering.py reads these). Empty numbers: not checked.
     registration_kind = models.CharField(
         _("kind of registration"), max_length=20, choices=RegistrationKind.choices, blank=True,

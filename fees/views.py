@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.staff import clerk_view, refusal_messages
 from config import clock
-from facilities.models import Facility, Municipality, Unit
+from facilities.models import Facility, Municipality, RuleProfile, Unit
 from reservations.models import Reservation
 
 from . import services
@@ -266,4 +266,5 @@ def permit(request, municipality, booking_id):
     return render(request, "fees/permit.html", {
         "municipality": muni, "reservation": reservation, "payment": payment,
         "receipt": request.GET.get("paper") == "receipt", "is_clerk": request.user.is_clerk_of(muni.pk),
+        "permit_title": getattr(RuleProfile.objects.filter(municipality=muni).first(), "permit_title", ""),
     })

@@ -155,7 +155,7 @@ PROFILE = {
     # K-REG-3: valid for 3 years; a group that booked and used a room within that period continues into the next
     # year (apply_rolling_renewals). Renewal at the counter at any time.
     "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": None,
-    "rolling_renewal_when_used": True, "renewal_rule_id": "K-REG-3",
+    "rolling_renewal_when_used": True, "renewal_rule_id": "K-REG-3", "permit_title": "利用承認書",
     # K-REG-1: groups registered at a center's counter, user ID assigned there, a 4-digit numeric password.
     # K-REG-2: ≥ 5 members, at least half 市民等, representative a 市民等, fee ≤ 2,000 yen a month.
     # K-REG-4: groups with an e-mail address reset the password themselves, the others at the counter.

@@ -209,7 +209,7 @@ PROFILE = {
     # S-REG-3: valid until March 31 of the year after the registration or renewal day; renewal at any time.
     "validity_kind": "until_march_31_next_year", "validity_years": 3,  # years: not used by this kind
     "renewal_opens_months_before": None,
-    "rolling_renewal_when_used": False, "renewal_rule_id": "S-REG-3",
+    "rolling_renewal_when_used": False, "renewal_rule_id": "S-REG-3", "permit_title": "施設使用許可書",
     # S-REG-1: individuals from the first year of elementary school; online requests wait for the identity check
     # at the counter. S-REG-2: guardian's consent for elementary/junior-high pupils, student ID for the student
     # rate. S-REG-5: family proxies.

@@ -123,7 +123,7 @@ PROFILE = {
     "unavailable_channel_rule_id": "",
     # T-REG-1: the card is valid 3 years from issue; renewal at a center from 3 months before expiry.
     "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": 3,
-    "rolling_renewal_when_used": False, "renewal_rule_id": "T-REG-1",
+    "rolling_renewal_when_used": False, "renewal_rule_id": "T-REG-1", "permit_title": "施設使用許可書",
     # T-REG-1: card registrations with a card number. T-REG-2: a lost card withdraws the registration, a new one
     # is issued (new ID). T-REG-3: name, address and e-mail are changed at a center. T-REG-4: ID and password
     # recovered online by name, phone and e-mail.

@@ -5,11 +5,17 @@ Dates that rules talk about (use date, D-8, M-1/3) are dates in Asia/Tokyo (sett
 """
 
 import datetime as dt
+import zoneinfo
 
+from django.conf import settings
 from django.utils import timezone
 
 # The years the portal accepts in addresses and input: outside them a date is a typo, and far dates overflow.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+# The rules' zone, fixed: ``timezone.make_aware`` would look the current zone up through a context-local on each
+# of the ~20 calls a booking request makes, and Yoyaku never activates another zone (rules speak Japan time).
+JAPAN = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def now() -> dt.datetime:
@@ -29,7 +35,7 @@ def today() -> dt.date:
 
 def at(day: dt.date, time: dt.time) -> dt.datetime:
     """The aware datetime of a wall-clock time on a date, in Japan time."""
-    return timezone.make_aware(dt.datetime.combine(day, time))
+    return dt.datetime.combine(day, time, tzinfo=JAPAN)
 
 
 def localtime(moment: dt.datetime) -> dt.datetime:

@@ -23,6 +23,7 @@ Text is read after Unicode NFKC normalization, so forms typed with a Japanese in
 
 import calendar
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ class DateRule:
         return self.kind == "after_booking"
 
 
+# Memoised: the rules re-read a profile's window texts on every booking request, and a DateRule is immutable.
+# Only successful parses are remembered (lru_cache does not keep exceptions); a profile has a few dozen texts.
+@functools.lru_cache(maxsize=1024)
 def parse(text: str) -> DateRule:
     """Parse the text form; ValidationError (for admin forms) on anything else."""
     text = " ".join(unicodedata.normalize("NFKC", text or "").split())

@@ -1,12 +1,16 @@
-# Production image for Yoyaku.
+# Production image for Yoyaku (issue #9). compose.yaml runs it with PostgreSQL and the django-q2 worker.
 #
 #   docker build -t yoyaku .
-#   docker run --rm -e DJANGO_SECRET_KEY=... -e DATABASE_URL=postgres://... yoyaku python manage.py migrate --noinput
-#   docker run -d -p 8000:8000 -e DJANGO_SECRET_KEY=... -e DATABASE_URL=postgres://... \
-#       -e DJANGO_ALLOWED_HOSTS=yoyaku.example.jp -e DJANGO_CSRF_TRUSTED_ORIGINS=https://yoyaku.example.jp yoyaku
-#   docker run -d -e DJANGO_SECRET_KEY=... -e DATABASE_URL=postgres://... yoyaku python manage.py qcluster   # scheduled jobs
+#   docker run --rm --env-file yoyaku.env yoyaku python manage.py migrate --noinput       # before each release
+#   docker run -d -p 8000:8000 --env-file yoyaku.env yoyaku                               # web (gunicorn)
+#   docker run -d --env-file yoyaku.env yoyaku python manage.py qcluster                 # scheduled jobs
 #
-# Web workers: WEB_CONCURRENCY (gunicorn reads it; default 3). More gunicorn options: GUNICORN_CMD_ARGS.
+# yoyaku.env holds the secrets; the image has none. Production refuses to start without DJANGO_SECRET_KEY,
+# DATABASE_URL (PostgreSQL), DJANGO_ALLOWED_HOSTS, DJANGO_EMAIL_HOST and DJANGO_DEFAULT_FROM_EMAIL
+# (config/settings.py). Also usual: DJANGO_CSRF_TRUSTED_ORIGINS=https://yoyaku.example.jp, FORWARDED_ALLOW_IPS
+# (the load balancer), DJANGO_TRUSTED_PROXY_COUNT=1.
+# Web: config/gunicorn.py (WEB_CONCURRENCY sync workers, default 3; JSON logs with request ids on stdout).
+# Probes: GET /health/ (liveness, trivial) and GET /ready/ (database + worker heartbeat; 503 with a JSON reason).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,18 +30,27 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 
-# Static files are collected at build time. The secret key here is a throwaway that exists only
-# for this command; it is not part of the image's environment.
+# Static files are collected at build time into /app/staticfiles with whitenoise's
+# CompressedManifestStaticFilesStorage (hashed names, gzip variants). The values below exist only for this
+# command (production settings refuse to load without them; nothing connects to them) and are not part of
+# the image's environment.
 RUN DJANGO_ENV=production DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
+    DATABASE_URL=postgres://build@build.invalid/build DJANGO_ALLOWED_HOSTS=build.invalid \
+    DJANGO_EMAIL_HOST=build.invalid DJANGO_DEFAULT_FROM_EMAIL=build@build.invalid \
     python manage.py collectstatic --noinput \
     && python -m compileall -q /app
 
+# Non-root: the code and the collected files belong to root and are read-only for the service user.
 RUN useradd --system --create-home --home-dir /home/yoyaku --uid 10001 --user-group yoyaku
 USER yoyaku
 
 ENV DJANGO_ENV=production \
-    WEB_CONCURRENCY=3
+    WEB_CONCURRENCY=3 \
+    PORT=8000
 
 EXPOSE 8000
 
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:' + os.environ.get('PORT', '8000') + '/health/', headers={'Host': os.environ['DJANGO_ALLOWED_HOSTS'].split(',')[0]}), timeout=4)"]
+
+CMD ["gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"]

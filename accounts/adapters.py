@@ -1,5 +1,8 @@
+import hashlib
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -19,6 +22,41 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    # allauth's own e-mails go through the outbox --------------------------------------------------------------
+
+    def send_mail(self, template_prefix, email, context):
+        """Every e-mail allauth sends (password reset K-REG-4, "no account uses this address", address
+        confirmation, notifications) is rendered in the user's language (the request's language when no account
+        is known), stored as an ``accounts.Notice`` (kind ``account_email``) and sent by the outbox
+        (accounts/notify.py: after commit, retried by the ``accounts.deliver_notices`` job).
+
+        Once per event: the key is the mail's template and a digest of the address and of what makes the event
+        (the reset link, the confirmation key, the code), so the same event is never stored or sent twice. The
+        answer to the request is the same whether or not the address is known (``ACCOUNT_PREVENT_ENUMERATION``):
+        both paths store and send one mail."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+        from django.utils import translation
+
+        from accounts import notify
+        from accounts.models import Notice, User
+        from config import clock
+
+        request = allauth_context.request
+        user = context.get("user")
+        if not isinstance(user, User):
+            user = None
+        language = (user.language if user is not None and user.language else "") or translation.get_language() or settings.LANGUAGE_CODE
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
+        with translation.override(language):
+            message = self.render_mail(template_prefix, email, ctx)
+        name = template_prefix.rsplit("/", 1)[-1]
+        event = next((str(context[k]) for k in ("password_reset_url", "activate_url", "key", "code") if context.get(k)), "")
+        event = event or clock.now().isoformat()  # a notification: one per call (allauth rate-limits the requests)
+        digest = hashlib.sha256(f"{name}|{email.strip().lower()}|{event}".encode()).hexdigest()[:32]
+        notify.record(user, kind=Notice.Kind.ACCOUNT_EMAIL, key=f"account:{name[:40]}:{digest}", subject=message.subject,
+                      body=message.body, email=email, language=language)
 
     # Log-in throttling -------------------------------------------------------------------------------------------
 

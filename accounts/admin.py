@@ -143,6 +143,23 @@ class NoticeAdmin(admin.ModelAdmin):
             return queryset
         return queryset.filter(municipality_id=request.user.municipality_id)
 
+    # Municipal administrators read their municipality's outbox without a Django permission (issue #8 item 4),
+    # like the audit log (AdministratorsOnly below); the queryset above keeps it to their municipality.
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_administrator
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    # Password-reset, confirmation and recovery mails carry working links: whoever reads them could take over
+    # the resident's account, so nobody, operator included, reads their text here (only that they were sent).
+    SECRET_KINDS = {Notice.Kind.ACCOUNT_EMAIL, Notice.Kind.ACCOUNT_RECOVERY}
+
+    def get_exclude(self, request, obj=None):
+        if obj is not None and obj.kind in self.SECRET_KINDS:
+            return ["body"]
+        return super().get_exclude(request, obj)
+
     def has_add_permission(self, request):
         return False
 

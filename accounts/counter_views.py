@@ -82,7 +82,7 @@ def register(request, municipality):
 @clerk_view
 def requests(request, municipality):
     pending = Registration.objects.of(municipality).pending().select_related("user").order_by("created_at")
-    return _render(request, municipality, "requests.html", {"pending": pending})
+    return _render(request, municipality, "requests.html", {"pending": pending, "now": clock.now()})
 
 
 @clerk_view
@@ -107,6 +107,7 @@ def request_detail(request, municipality, pk):
     return _render(request, municipality, "request.html", {
         "registration": registration_row, "approve_form": approve_form, "reject_form": reject_form,
         "grade": registering.rules.school_grade(registration_row.birth_date, clock.today()) if registration_row.birth_date else None,
+        "now": clock.now(),
     })
 
 
@@ -121,6 +122,7 @@ def account(request, municipality, pk):
         "proxy_form": ProxyForm(), "renewal_refusal": refusal,
         "renewed_until": None if refusal else registration.renewed_until(user, profile, clock.today()),
         "replaced_by": Registration.objects.filter(replaces=registration_row).select_related("user").first() if registration_row else None,
+        "carried_over": registering.carried_over(registration_row),
     })
 
 
@@ -166,9 +168,12 @@ def reissue(request, municipality, pk):
         except registering.RegistrationRefused as error:
             _refused(request, form, error)
         else:
+            moved = new_user.carried_over
             messages.success(request, _(
-                "The old registration %(old)s is withdrawn. The new user ID is %(new)s."
-            ) % {"old": user.username, "new": new_user.username})
+                "The old registration %(old)s is withdrawn. The new user ID is %(new)s. Moved to it: %(bookings)d "
+                "booking(s), %(applications)d lottery application(s) (T-REG-2)."
+            ) % {"old": user.username, "new": new_user.username, "bookings": len(moved["bookings"]),
+                 "applications": len(moved["applications"])})
             return redirect("counter_accounts:account", municipality.slug, new_user.pk)
     return _render(request, municipality, "reissue.html", {"account": user, "form": form, "profile": profile})
 

@@ -7,6 +7,14 @@
   the workers were down is caught up by the next one; a second run changes nothing.
 - ``send_expiry_notices`` at 09:00 (not in the night): the e-mail 30 days before the last valid day, once per
   validity end (a missed day is caught up: any registration ending within 30 days that was not told yet is told).
+
+And **hourly** (migration 0010_schedule_request_expiry), at 5 past:
+
+- ``expire_registration_requests``: S-REG-1, an online request whose identity was not checked at the counter by
+  its ``expires_at`` (00:00 Japan time after the last day, ``registering.request_expires_at``) expires and the
+  requester is e-mailed. Every overdue request is handled, so a missed run is caught up; a second run changes
+  nothing (the status is checked under the row lock, and the outbox refuses a second e-mail of one request). The
+  counter refuses to approve an overdue request even before the job has run.
 """
 
 import logging
@@ -22,6 +30,7 @@ SCHEDULES = {
     "accounts.apply_rolling_renewals": "accounts.jobs.apply_rolling_renewals",
     "accounts.send_expiry_notices": "accounts.jobs.send_expiry_notices",
     "accounts.deliver_notices": "accounts.jobs.deliver_notices",  # every 5 minutes: migration 0007
+    "accounts.expire_registration_requests": "accounts.jobs.expire_registration_requests",  # hourly: migration 0010
 }
 
 
@@ -49,3 +58,13 @@ def deliver_notices() -> dict[str, int]:
     if sent:
         logger.info("deliver_notices: %d notice(s) sent on retry", sent)
     return {"sent": sent}
+
+
+def expire_registration_requests() -> dict[str, int]:
+    """S-REG-1: pending online requests past their time expire; the requester is told. Returns {"expired": n}."""
+    from . import registering
+
+    expired = registering.expire_requests(now=clock.now())
+    if expired:
+        logger.info("expire_registration_requests: %d request(s) expired (S-REG-1)", expired)
+    return {"expired": expired}

@@ -343,6 +343,9 @@ class Notice(models.Model):
         WEATHER = "weather", _("Rained off or stopped for heat")
         TRANSFERRED = "transferred", _("Booking transferred to another day")
         ACCOUNT_RECOVERY = "account_recovery", _("User ID and password recovery")
+        ACCOUNT_EMAIL = "account_email", _("Password reset or address confirmation")
+        REGISTRATION_EXPIRED = "registration_expired", _("Registration request expired")
+        SLOT_FREE = "slot_free", _("A watched slot became free")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",
@@ -473,9 +476,13 @@ class RegistrationQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=Registration.Status.PENDING)
 
+    def overdue_requests(self, now):
+        """Pending online requests whose time to show an identity document has run out (S-REG-1)."""
+        return self.pending().filter(requested_online=True, expires_at__lte=now)
+
     def duplicates_to_review(self):
         return self.filter(possible_duplicates__isnull=False, duplicates_reviewed_at__isnull=True).exclude(
-            status__in=[Registration.Status.REJECTED, Registration.Status.WITHDRAWN]
+            status__in=[Registration.Status.REJECTED, Registration.Status.WITHDRAWN, Registration.Status.EXPIRED]
         ).distinct()
 
 
@@ -489,12 +496,17 @@ class Registration(models.Model):
         ACTIVE = "active", _("Registered")
         REJECTED = "rejected", _("Request refused")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Request expired: identity not checked in time")
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="registration", verbose_name=_("account"))
     municipality = models.ForeignKey("facilities.Municipality", on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     requested_online = models.BooleanField(_("requested online"), default=False)
     created_at = models.DateTimeField(_("registered or requested at"))
+    expires_at = models.DateTimeField(
+        _("request expires at"), null=True, blank=True,
+        help_text=_("S-REG-1: an online request not checked at the counter by then expires (accounts.jobs.expire_registration_requests)."),
+    )
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("registered by"),
     )
@@ -550,6 +562,11 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.get_status_display()})"
+
+    @property
+    def request_last_minute(self):
+        """The last minute in which staff may still approve an online request (S-REG-1); None without expiry."""
+        return self.expires_at - dt.timedelta(minutes=1) if self.expires_at else None
 
 
 class FamilyProxy(models.Model):

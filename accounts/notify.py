@@ -40,14 +40,25 @@ def render(template: str, context: dict, language: str) -> tuple[str, str]:
 
 def notify(user, *, kind: str, key: str, template: str, context: dict, municipality=None) -> Notice | None:
     """Record the notice of event ``key`` for ``user`` (once: None when it exists already) and e-mail it after
-    the surrounding transaction commits, when the user has an address."""
+    the surrounding transaction commits, when the user has an address. ``user`` None (a walk-in's booking,
+    S-FC-3: no account, no address): nobody to tell, None."""
+    if user is None:
+        return None
     language = getattr(user, "language", "") or settings.LANGUAGE_CODE
     subject, body = render(template, {"user": user, **context}, language)
+    return record(user, kind=kind, key=key, subject=subject, body=body, email=user.email or "", language=language,
+                  municipality=municipality)
+
+
+def record(user, *, kind: str, key: str, subject: str, body: str, email: str, language: str, municipality=None) -> Notice | None:
+    """Store an already rendered message as the notice of event ``key`` (once: None when it exists already) and
+    send it after the surrounding transaction commits. ``user`` may be None (a mail to an address that belongs
+    to no account, e.g. allauth's "no account uses this address" answer to a password reset)."""
     try:
         with transaction.atomic():  # a savepoint: a duplicate event must not spoil the caller's transaction
             notice = Notice.objects.create(
-                user=user, municipality=municipality or getattr(user, "municipality", None), kind=kind, key=key,
-                email=user.email or "", language=language, subject=subject[:200], body=body, created_at=clock.now(),
+                user=user, municipality=municipality or getattr(user, "municipality", None), kind=kind, key=key[:120],
+                email=email or "", language=language, subject=subject[:200], body=body, created_at=clock.now(),
             )
     except IntegrityError:
         return None  # this event was told already

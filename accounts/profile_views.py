@@ -108,4 +108,7 @@ def registration_requested(request, municipality):
     username = request.session.get(REQUEST_SESSION_KEY)
     if not username:
         return redirect("accounts:registration_request", muni.slug)
-    return render(request, "accounts/request_sent.html", {"municipality": muni, "username": username})
+    row = Registration.objects.filter(user__username=username, municipality=muni).first()
+    return render(request, "accounts/request_sent.html", {
+        "municipality": muni, "username": username, "last_minute": row.request_last_minute if row else None,
+    })

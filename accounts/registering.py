@@ -9,7 +9,10 @@ the forms first; these functions check again what must never be skipped (who act
   the system assigns the user ID.
 - ``request_online`` / ``approve`` / ``reject``: S-REG-1, an online request stays pending (account inactive) until
   staff check the identity at the counter.
-- ``reissue_card``: T-REG-2, a lost or damaged card withdraws the registration and issues a new one (new ID).
+- ``reissue_card``: T-REG-2, a lost or damaged card withdraws the registration and issues a new one (new ID); the
+  person's bookings, applications and open claims move to the new account in the same transaction (``carry_over``).
+- ``expire_requests``: S-REG-1, an online request whose identity was not checked at the counter in time
+  (``REQUEST_DAYS``) expires; the requester is told by e-mail (the daily job in accounts/jobs.py).
 - ``reset_password``: K-REG-4, the counter re-registers the PIN or password (which lifts the log-in throttle).
 - ``change_details``: T-REG-3, name, address, phone and e-mail changed at the counter.
 - ``add_proxy`` / ``remove_proxy``: S-REG-5 family proxies.
@@ -18,17 +21,36 @@ the forms first; these functions check again what must never be skipped (who act
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from config import clock
-from facilities.models import RuleProfile
+from facilities.models import ACTIVE_STATES, RuleProfile
 
 from . import audit, rules
-from .models import FamilyProxy, Registration, User
+from .models import FamilyProxy, Notice, Registration, User
+from .notify import notify
 from .registration import validity_until
+
+# S-REG-1: an online request waits this many days (counted from the day after the request, Japan time) for the
+# identity check at the counter; it expires at 00:00 of the next day. No rule profile field holds this number (the
+# profiles are another app's; the rules give no figure), so it is a setting: YOYAKU_REGISTRATION_REQUEST_DAYS.
+REQUEST_DAYS_DEFAULT = 30
+
+
+def request_days() -> int:
+    return int(getattr(settings, "YOYAKU_REGISTRATION_REQUEST_DAYS", REQUEST_DAYS_DEFAULT))
+
+
+def request_expires_at(requested_at: dt.datetime) -> dt.datetime:
+    """The first instant an online request made at ``requested_at`` is expired: 00:00 Japan time after the last
+    day. Requested on 2027-05-10 (any time) with 30 days: the counter may approve it until 2027-06-09 23:59."""
+    last_day = clock.localtime(requested_at).date() + dt.timedelta(days=request_days())
+    return clock.at(last_day + dt.timedelta(days=1), dt.time(0))
 
 USER_FIELDS = ["username", "display_name", "email", "phone", "residency", "fee_category", "valid_from", "valid_until", "is_active", "language"]
 REGISTRATION_FIELDS = [
@@ -168,7 +190,7 @@ def request_online(municipality, data: dict) -> Registration:
         user = _create_account(profile, data | {"student_id_checked": False}, is_active=False, today=today)
         registration = Registration.objects.create(
             user=user, municipality=municipality, status=Registration.Status.PENDING, requested_online=True,
-            created_at=now, person_name=data["display_name"], address=data.get("address", ""), birth_date=data.get("birth_date"),
+            created_at=now, expires_at=request_expires_at(now), person_name=data["display_name"], address=data.get("address", ""), birth_date=data.get("birth_date"),
         )
         _flag_duplicates(registration)
     return registration
@@ -184,6 +206,8 @@ def approve(staff, registration: Registration, data: dict) -> User:
         registration = Registration.objects.select_for_update().get(pk=registration.pk)
         if registration.status != Registration.Status.PENDING:
             raise RegistrationRefused([rules.Problem("not_pending", None, _("This request was already handled."))])
+        if registration.expires_at is not None and registration.expires_at <= now:
+            raise RegistrationRefused([_expired_problem(profile, registration)])
         user = User.objects.select_for_update().get(pk=registration.user_id)
         _check(profile, {"birth_date": registration.birth_date, **data}, today)
         before = state(user)
@@ -228,7 +252,8 @@ def _withdraw(staff, registration: Registration, reason: str, action: str) -> No
 
 def reissue_card(staff, registration: Registration, data: dict) -> User:
     """T-REG-2: the old registration is withdrawn and a new one issued with a new user ID and card number; the
-    details are copied from the old one. Bookings stay with the old account (see the README)."""
+    details are copied from the old one. What the person still has running moves to the new account in the same
+    transaction (``carry_over``), and the old account, now inactive, can neither log in nor be booked for."""
     _require_staff(staff, registration.municipality_id)
     profile = profile_of(registration.municipality)
     rule = profile.card_reissue_rule_id or "T-REG-2"
@@ -243,7 +268,107 @@ def reissue_card(staff, registration: Registration, data: dict) -> User:
             "language": old.language, "person_name": registration.person_name, "address": registration.address,
             "birth_date": registration.birth_date,
         }
-        return register(staff, registration.municipality, copied | data, action="registration.reissue", replaces=registration)
+        new = register(staff, registration.municipality, copied | data, action="registration.reissue", replaces=registration)
+        moved = carry_over(old, new)
+        audit.record(staff, "registration.carry_over", new, before={"user": old.get_username()},
+                     after={"user": new.get_username(), **moved}, reason=rule)
+    new.carried_over = moved
+    return new
+
+
+def carry_over(old: User, new: User) -> dict:
+    """T-REG-2: move what the person still has running from the withdrawn account ``old`` to ``new``; call it
+    inside the re-issue's transaction. Returns the ids moved and kept, for the audit entry and the counter page.
+
+    - bookings not yet ended and still active (provisional, awaiting payment, confirmed): their payment, use
+      permit and rain/heat claim hang on the booking and move with it;
+    - bookings that ended or were cancelled but still have an open rain/heat claim (S-WX-1: transfer or refund
+      still possible): so the new account can use it;
+    - lottery applications not withdrawn, of months whose application list is not committed yet;
+    - fee exemptions (K-USE-2) still valid today or later.
+
+    Applications already in a committed list stay with the old account: the published list hashes each
+    applicant's pseudonym (K-LOT-3), and the draw refuses a list that changed. Their ids are returned as
+    ``kept_applications`` and the counter page of the new account lists them; a win of theirs is a booking of
+    the old account that the counter can see through the link between the two registrations.
+    """
+    from fees.models import FeeExemption, WeatherClaim
+    from lottery.models import Application, Draw
+    from reservations.models import Reservation
+
+    now, today = clock.now(), clock.today()
+    running = set(
+        Reservation.objects.select_for_update().filter(user=old, state__in=ACTIVE_STATES, ends_at__gt=now).values_list("pk", flat=True)
+    )
+    claimed = set(
+        WeatherClaim.objects.filter(reservation__user=old, transferred_to__isnull=True, refund__isnull=True)
+        .filter(refund_until__gte=today).values_list("reservation_id", flat=True)
+    )
+    bookings = sorted(running | claimed)
+    Reservation.objects.filter(pk__in=bookings).update(user=new)
+
+    committed = set(
+        Draw.objects.filter(municipality_id=old.municipality_id).exclude(status=Draw.Status.OPEN).values_list("month", flat=True)
+    )
+    live = Application.objects.select_for_update().filter(user=old, withdrawn_at__isnull=True)
+    movable, kept = [], []
+    for pk, month in live.values_list("pk", "month"):
+        (kept if month in committed else movable).append(pk)
+    Application.objects.filter(pk__in=movable).update(user=new)
+
+    exemptions = list(
+        FeeExemption.objects.filter(user=old).exclude(valid_until__lt=today).values_list("pk", flat=True)
+    )
+    FeeExemption.objects.filter(pk__in=exemptions).update(user=new)
+    return {"bookings": bookings, "applications": sorted(movable), "kept_applications": sorted(kept), "fee_exemptions": exemptions}
+
+
+def carried_over(registration: Registration | None) -> dict | None:
+    """What the re-issue that created ``registration`` moved from the replaced account (its audit entry)."""
+    if registration is None or registration.replaces_id is None:
+        return None
+    from .models import AuditEntry
+
+    entry = AuditEntry.objects.filter(action="registration.carry_over", subject_id=registration.user_id).order_by("-at", "-id").first()
+    return entry.after if entry is not None else None
+
+
+def _expired_problem(profile, registration: Registration) -> rules.Problem:
+    last = clock.localtime(registration.expires_at) - dt.timedelta(minutes=1)
+    rule = profile.account_rule_id or "S-REG-1"
+    return rules.Problem(rule, None, _(
+        "This request expired: the identity had to be checked at the counter by %(last)s (%(rule)s). The person may ask again."
+    ) % {"last": last.strftime("%Y-%m-%d %H:%M"), "rule": rule})
+
+
+def expire_requests(now: dt.datetime | None = None) -> int:
+    """S-REG-1: online requests still pending at their ``expires_at`` expire (status ``expired``; the account
+    stays inactive), audited as the system's action, and the requester is told by e-mail (once per request: the
+    outbox key). Idempotent and catching up: every overdue request is handled, whenever the job last ran; a
+    request approved or refused meanwhile is left alone (row lock, status checked again). Returns how many."""
+    now = now or clock.now()
+    expired = 0
+    for pk in list(Registration.objects.overdue_requests(now).values_list("pk", flat=True)):
+        with transaction.atomic():
+            registration = (Registration.objects.select_for_update().select_related("user", "municipality")
+                            .filter(pk=pk, status=Registration.Status.PENDING, expires_at__lte=now).first())
+            if registration is None:
+                continue
+            user = registration.user
+            profile = RuleProfile.objects.filter(municipality_id=registration.municipality_id).first()
+            rule = (profile.account_rule_id if profile else "") or "S-REG-1"
+            before = state(user)
+            registration.status = Registration.Status.EXPIRED
+            registration.save(update_fields=["status"])
+            audit.record(None, "registration.expire", user, before=before, after=state(user), reason=rule)
+            notify(user, kind=Notice.Kind.REGISTRATION_EXPIRED, key=f"registration_expired:{registration.pk}",
+                   template="registration_expired", municipality=registration.municipality, context={
+                       "registration": registration, "rule": rule, "username": user.get_username(),
+                       "requested_on": clock.localtime(registration.created_at).date(),
+                       "last_day": clock.localtime(registration.expires_at).date() - dt.timedelta(days=1),
+                   })
+            expired += 1
+    return expired
 
 
 def reset_password(staff, user: User, password: str) -> None:

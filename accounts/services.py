@@ -36,13 +36,11 @@ class RenewalError(Exception):
 
 
 def _staff_refusal(staff, user):
-    from reservations.rules import Refusal
+    from reservations.rules import staff_refusal
 
-    is_operator = staff is not None and staff.is_superuser and staff.municipality_id is None
-    is_clerk_here = staff is not None and staff.is_clerk_of(user.municipality_id)
-    if not (is_operator or is_clerk_here):
-        return Refusal("staff_only", _("Only staff of the municipality can renew a registration."))
-    return None
+    if staff is not None and staff.is_superuser and staff.municipality_id is None:  # an operator
+        return None
+    return staff_refusal(staff, user.municipality_id)  # the one staff check (reservations.rules)
 
 
 def renew(user, staff, today: dt.date | None = None):

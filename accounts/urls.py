@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import profile_views, views
+from . import notice_views, profile_views, views
 
 app_name = "accounts"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:pk>/revoke/", views.revoke, name="revoke_token"),
     path("profile/", profile_views.profile, name="profile"),
+    path("notifications/", notice_views.notifications, name="notifications"),  # issue #8 item 4
+    path("notifications/<int:pk>/", notice_views.notification, name="notification"),
     # allauth's e-mail management page would let anyone change an address that Tamba changes at a center
     # (T-REG-3): the profile page decides what may be changed online.
     path("email/", RedirectView.as_view(pattern_name="accounts:profile"), name="email"),

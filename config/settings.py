@@ -5,7 +5,14 @@ Only what differs between machines comes from the environment:
   DJANGO_DEBUG          "1" for development pages with tracebacks; default off
   DJANGO_SECRET_KEY     required when DJANGO_ENV=production
   DJANGO_ALLOWED_HOSTS  comma separated; default localhost names
-  DJANGO_ENV            "production" refuses the development secret key
+  DJANGO_ENV            "production": refuses to start without the secrets below, turns on secure cookies,
+                        HSTS, the HTTPS redirect, the compressed manifest static storage and JSON logs (issue #9)
+
+Production (DJANGO_ENV=production) refuses to start unless these come from the environment: DJANGO_SECRET_KEY,
+DATABASE_URL (PostgreSQL), DJANGO_ALLOWED_HOSTS, DJANGO_EMAIL_HOST and DJANGO_DEFAULT_FROM_EMAIL (or
+DJANGO_EMAIL_BACKEND naming another backend). Optional: DJANGO_EMAIL_PORT, DJANGO_EMAIL_HOST_USER,
+DJANGO_EMAIL_HOST_PASSWORD, DJANGO_EMAIL_USE_TLS / _SSL, DJANGO_SERVER_EMAIL; DATABASE_POOL* (below);
+DJANGO_LOG_FORMAT (json|text), DJANGO_LOG_LEVEL, DJANGO_ACCESS_LOG (1|0).
 """
 
 import os
@@ -14,6 +21,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -28,8 +37,25 @@ def env_flag(name: str, default: bool = False) -> bool:
 DEBUG = env_flag("DJANGO_DEBUG")
 DEV_SECRET_KEY = "insecure-development-key-never-use-in-production"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
-if os.environ.get("DJANGO_ENV") == "production" and SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_ENV=production")
+PRODUCTION = os.environ.get("DJANGO_ENV") == "production"
+if PRODUCTION:
+    # Secrets and addresses come only from the environment: a production process without them does not start
+    # (issue #9). Everything missing is named at once, so one failed start tells the operator the whole list.
+    _missing = [
+        name
+        for name in ("DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_DEFAULT_FROM_EMAIL")
+        if not os.environ.get(name, "").strip()
+    ]
+    if not os.environ.get("DJANGO_EMAIL_BACKEND") and not os.environ.get("DJANGO_EMAIL_HOST", "").strip():
+        _missing.append("DJANGO_EMAIL_HOST")
+    if _missing:
+        raise ImproperlyConfigured(f"DJANGO_ENV=production needs these environment variables: {', '.join(_missing)}")
+    if SECRET_KEY == DEV_SECRET_KEY:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_ENV=production")
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production (tracebacks would be public)")
+    if os.environ["DATABASE_URL"].startswith("sqlite"):
+        raise ImproperlyConfigured("DJANGO_ENV=production needs PostgreSQL in DATABASE_URL (row locks, X-3)")
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -62,6 +88,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequestIdMiddleware",  # first: every log record of the request carries its id (issue #9)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,10 +122,18 @@ TEMPLATES = [
     },
 ]
 
+# Connections (issue #9). Default: one persistent connection per process (DATABASE_CONN_MAX_AGE seconds), which
+# for gunicorn's sync workers — one request at a time per process — is a pool of one, with no checkout cost; the
+# opening-rush figures in the README are measured so. DATABASE_POOL=1 uses psycopg's pool instead (Django 5.2
+# OPTIONS["pool"]), for threaded workers (gunicorn --threads, the django-q2 worker) or to cap connections per
+# process: DATABASE_POOL_MIN_SIZE (default 1), DATABASE_POOL_MAX_SIZE (default 4), DATABASE_POOL_TIMEOUT
+# (seconds a request waits for a free connection, default 10). With the pool, CONN_MAX_AGE is 0 (the pool keeps
+# the connections) and prepared statements still pay off (they live on the pooled connections).
+DATABASE_POOL = env_flag("DATABASE_POOL")
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=0 if DATABASE_POOL else int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         # Off by default: a health check is a round trip on every request. config.middleware answers 503 when a
         # persistent connection turns out dead (PostgreSQL restarted) and the next request reconnects.
         conn_health_checks=os.environ.get("DATABASE_CONN_HEALTH_CHECKS", "0") == "1",
@@ -117,6 +152,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
     prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None if prepare_threshold == "off" else int(prepare_threshold)
+    if DATABASE_POOL:
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4")),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -131,7 +172,10 @@ LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 # Registration follows each municipality's rules (K-REG-1, S-REG-1, T-REG-1): no open self sign-up.
-ACCOUNT_ADAPTER = "accounts.adapters.NoOpenSignupAdapter"
+ACCOUNT_ADAPTER = "accounts.adapters.NoOpenSignupAdapter"  # no open sign-up; log-in throttle; mails via the outbox
+# S-REG-1: days an online registration request waits for the identity check at the counter before it expires
+# (accounts.registering.request_expires_at; the rules give no figure and RuleProfile has no field for it).
+YOYAKU_REGISTRATION_REQUEST_DAYS = 30
 ACCOUNT_EMAIL_VERIFICATION = "none"
 # Password reset by e-mail (K-REG-4): allauth's flow. The answer never says whether the address is known.
 ACCOUNT_PREVENT_ENUMERATION = True
@@ -176,7 +220,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")  # collectstatic's output
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -191,8 +235,19 @@ STORAGES = {
 # Outside production, whitenoise serves files straight from static/ so the demo needs no collectstatic.
 WHITENOISE_USE_FINDERS = os.environ.get("DJANGO_ENV") != "production"
 
-EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "yoyaku@localhost")
+SERVER_EMAIL = os.environ.get("DJANGO_SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("DJANGO_EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_flag("DJANGO_EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("DJANGO_EMAIL_TIMEOUT", "20"))
 
 # django-q2 with the Django ORM broker: scheduled jobs without Redis.
 Q_CLUSTER = {
@@ -205,15 +260,17 @@ Q_CLUSTER = {
     "label": "Jobs",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # Django logs every 4xx answer as a warning. A refused or "just taken" booking is an expected answer, and at
-    # the 9:00 rush writing a line per refusal costs CPU the bookings need; server errors are still logged.
-    "loggers": {"django.request": {"level": os.environ.get("DJANGO_REQUEST_LOG_LEVEL", "ERROR")}},
-}
+# Logs (issue #9, config/logging.py): one JSON object per line with the request id in production, plain text
+# (with the request id too) elsewhere; one access line per request in production (DJANGO_ACCESS_LOG=0 turns it
+# off, e.g. for the benchmarks). The django-q2 worker logs through the same root handler.
+LOGGING = logging_config(
+    json_lines=os.environ.get("DJANGO_LOG_FORMAT", "json" if PRODUCTION else "text") == "json",
+    level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+    request_level=os.environ.get("DJANGO_REQUEST_LOG_LEVEL", "ERROR"),
+    access_log=env_flag("DJANGO_ACCESS_LOG", default=PRODUCTION),
+)
+# /ready/ (config/health.py) also wants a django-q2 heartbeat; off where the worker is watched on its own.
+YOYAKU_READY_REQUIRES_WORKER = env_flag("YOYAKU_READY_REQUIRES_WORKER", default=True)
 
 if os.environ.get("DJANGO_ENV") == "production":
     SESSION_COOKIE_SECURE = True
@@ -221,4 +278,10 @@ if os.environ.get("DJANGO_ENV") == "production":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_flag("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "3600"))
+    # The portal's own host name only (yoyaku.city.example.lg.jp): its subdomains are its own too. Preload only
+    # takes effect once someone submits the domain to the browsers' list, which needs DJANGO_HSTS_SECONDS ≥ 1 year.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Load balancers and container health checks probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
+from config.health import ready
 from config.views import health
 
 urlpatterns = [
     path("<slug:municipality>/counter/accounts/", include("accounts.counter_urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("ready/", ready, name="ready"),  # issue #9: database reachable, worker heartbeat recent
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,6 +6,7 @@ the deployment's operators (superusers) see all.
 
 import calendar as pycalendar
 import datetime as dt
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
@@ -22,6 +23,7 @@ from django.utils.translation import ngettext
 from config import clock
 
 from .models import (
+    Announcement,
     BookingLimit,
     BookingWindow,
     ClosureCalendar,
@@ -104,15 +106,28 @@ class ClosureRuleFormSet(BaseInlineFormSet):
         stranded = bookings_stranded_by(calendar=self.instance, rules=rules)
         if stranded:
             listed = "; ".join(
-                f"#{r.pk} {date_format(r.starts_at, 'DATE_FORMAT')} {r.unit.facility.name} {r.unit.name} ({r.user})"
+                f"#{r.pk} {date_format(clock.localtime(r.starts_at), 'DATE_FORMAT')} {r.unit.facility.name} {r.unit.name} ({r.user})"
                 for r in stranded[:STRANDED_SHOWN]
             )
-            raise ValidationError(ngettext(
+            message = ngettext(
                 "This change would close a day with %(count)s booking: %(list)s. Cancel it first with a full refund and "
                 "a notice (counter → Close a facility), or choose another date.",
                 "This change would close days with %(count)s bookings: %(list)s. Cancel them first with a full refund "
                 "and a notice (counter → Close a facility), or choose another date.",
-                len(stranded)) % {"count": len(stranded), "list": listed + (" …" if len(stranded) > STRANDED_SHOWN else "")})
+                len(stranded)) % {"count": len(stranded), "list": listed + (" …" if len(stranded) > STRANDED_SHOWN else "")}
+            raise ValidationError(format_html('{} <a href="{}" data-test="close-facility-link">{}</a>', message,
+                                              closure_page_url(stranded, self.instance.municipality.slug),
+                                              _("Close a facility")))
+
+
+def closure_page_url(stranded, municipality_slug: str) -> str:
+    """The counter's "Close a facility" page (T-CAN-2) for the first facility with stranded bookings, its form
+    filled in with that facility and the first and last day concerned."""
+    first = stranded[0]
+    facility = first.unit.facility
+    days = [clock.localtime(r.starts_at).date() for r in stranded if r.unit.facility_id == facility.pk]
+    url = reverse("money:closure", args=[municipality_slug])
+    return f"{url}?{urlencode({'facility': facility.code, 'date_from': min(days).isoformat(), 'date_to': max(days).isoformat()})}"
 
 
 class ClosureRuleInline(admin.TabularInline):
@@ -236,6 +251,26 @@ class SlotSchemeAdmin(TenantAdmin):
     inlines = [SchemePeriodInline]
 
 
+@admin.register(Announcement)
+class AnnouncementAdmin(TenantAdmin):
+    """Notices on the portal (issue #7 item 4). A municipal administrator sees and writes only their own
+    municipality's (the municipality is set on save; another's is a 404 like any tenant row); site-wide notices
+    (no municipality) are the operator's."""
+
+    list_display = ["title_ja", "title_en", "level", "municipality", "shown_from", "shown_until"]
+    list_filter = ["municipality", "level"]
+    search_fields = ["title_ja", "title_en", "body_ja", "body_en"]
+    list_select_related = ["municipality"]
+    date_hierarchy = "shown_from"
+    fields = ["municipality", "level", ("title_ja", "title_en"), "body_ja", "body_en", ("shown_from", "shown_until")]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return [field for field in fields if field != "municipality"]
+
+
 # Rule profiles (X-1) ------------------------------------------------------------------------------------------
 
 
@@ -282,23 +317,44 @@ class RuleProfileAdmin(TenantAdmin):
 
     list_display = ["municipality", "confirm_after_booking_day", "online_cancellable_states", "registration_rule_id"]
     list_select_related = ["municipality"]
-    fields = [
-        "municipality",
-        ("confirm_after_booking_day", "confirm_rule_id"),
-        ("online_cancellable_states", "online_cancel_rule_id"),
-        "unpaid_rule_id",
-        "registration_rule_id",
-        "unavailable_channel_rule_id",
-        ("validity_kind", "validity_years"),
-        ("renewal_opens_months_before", "rolling_renewal_when_used", "renewal_rule_id"),
+    # Every field of the profile is here: a municipality's rules are its administrators' to edit (X-1).
+    fieldsets = [
+        (None, {"fields": ["municipality"]}),
+        (_("Bookings"), {"fields": [
+            ("confirm_after_booking_day", "confirm_rule_id"),
+            ("online_cancellable_states", "online_cancel_rule_id"),
+            "unpaid_rule_id",
+            "unavailable_channel_rule_id",
+            "walk_in_rule_id",
+            "permit_title",
+        ]}),
+        (_("Registration"), {"fields": [
+            ("registration_kind", "account_rule_id"),
+            "pin_digits",
+            "online_registration_requests",
+            "registration_rule_id",
+            ("validity_kind", "validity_years"),
+            ("renewal_opens_months_before", "rolling_renewal_when_used", "renewal_rule_id"),
+        ]}),
+        (_("Groups and minors"), {"fields": [
+            ("group_min_members", "group_min_resident_percent"),
+            ("group_representative_resident", "group_max_monthly_fee", "eligibility_rule_id"),
+            ("min_school_grade", "guardian_consent_until_grade", "student_id_required", "consent_rule_id"),
+            ("family_proxies", "family_proxy_rule_id"),
+        ]}),
+        (_("Cards, profile changes and recovery"), {"fields": [
+            ("card_numbers", "card_reissue_rule_id"),
+            ("online_profile_fields", "profile_change_rule_id"),
+            ("recovery_rule_id", "id_recovery_by_name_phone_email"),
+        ]}),
     ]
     inlines = [BookingWindowInline, BookingLimitInline]
 
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
         if request.user.is_superuser:
-            return fields
-        return [field for field in fields if field != "municipality"]
+            return fieldsets
+        return [(name, options) for name, options in fieldsets if options["fields"] != ["municipality"]]
 
     def has_add_permission(self, request):
         return request.user.is_superuser

@@ -6,6 +6,7 @@ municipality as an explicit argument, so a query for one tenant never returns an
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -549,6 +550,11 @@ class RuleProfile(models.Model):
         help_text=_("K-REG-3: a registration that booked and used a room within its period continues for another year."),
     )
     renewal_rule_id = models.CharField(_("rule id cited for renewal"), max_length=20, blank=True)
+    walk_in_rule_id = models.CharField(
+        _("rule id of counter bookings for unregistered persons"), max_length=20, blank=True, default="", db_default="",
+        help_text=_("S-FC-3: the counter books for a person without registration (name and phone), paid at once. "
+                    "Empty: every booking needs a registration (the registration rule id is cited)."),
+    )
     permit_title = models.CharField(
         _("title of the use permit"), max_length=40, blank=True,
         help_text=_("As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”."),
@@ -767,3 +773,83 @@ class CatalogueVersion(models.Model):
 
     class Meta:
         verbose_name = _("catalogue version")
+
+
+class FavouriteFacility(models.Model):
+    """A facility a resident starred (issue #8 item 1): shown first on the portal's home and municipality pages,
+    with quick links to its units' availability. ``municipality`` is copied from the facility on save, so reads
+    are one tenant filter like every other tenant row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_facilities", verbose_name=_("user")
+    )
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="favourites", verbose_name=_("facility"))
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+", editable=False)
+    created_at = models.DateTimeField(_("starred at"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("favourite facility")
+        verbose_name_plural = _("favourite facilities")
+        constraints = [models.UniqueConstraint(fields=["user", "facility"], name="favourite_facility_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ★ {self.facility}"
+
+    def save(self, *args, **kwargs):
+        self.municipality_id = self.facility.municipality_id
+        super().save(*args, **kwargs)
+
+
+class Announcement(models.Model):
+    """A notice on the portal (issue #7 item 4), e.g. a maintenance notice: one municipality's, or site-wide when
+    ``municipality`` is empty (only the operator writes those). Shown from ``shown_from`` until just before
+    ``shown_until`` (half-open, like slots); ``title``/``body`` pick the English text when the page is in English
+    and it is filled in, else the Japanese. Not part of the catalogue cache: the pages read it with one query."""
+
+    class Level(models.TextChoices):
+        INFO = "info", _("Information")
+        WARNING = "warning", _("Warning")
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="announcements", null=True, blank=True,
+        verbose_name=_("municipality"), help_text=_("Empty: shown on every municipality's pages and the portal's home page."),
+    )
+    title_ja = models.CharField(_("title (Japanese)"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120, blank=True)
+    body_ja = models.TextField(_("text (Japanese)"), blank=True)
+    body_en = models.TextField(_("text (English)"), blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.INFO)
+    shown_from = models.DateTimeField(_("shown from"))
+    shown_until = models.DateTimeField(_("shown until"), null=True, blank=True, help_text=_("Empty: until removed."))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-shown_from", "id"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        indexes = [models.Index(fields=["shown_from"], name="announcement_shown_from")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(shown_until__isnull=True) | Q(shown_until__gt=models.F("shown_from")),
+                name="announcement_until_after_from",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_ja
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def body(self) -> str:
+        return localized(self, "body")
+
+    def clean(self):
+        if self.shown_from and self.shown_until and self.shown_until <= self.shown_from:
+            raise ValidationError({"shown_until": _("The end must come after the start.")})

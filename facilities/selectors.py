@@ -9,7 +9,7 @@ import calendar as pycalendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +18,7 @@ from reservations import rules as booking_rules
 from reservations.models import SlotHold
 
 from . import cache, calendars
-from .models import Channel, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, Unit, localized
+from .models import Announcement, Channel, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, Unit, localized
 from .slots import Slot, hours_for, slots_for_day
 
 
@@ -60,6 +60,20 @@ def get_municipality(slug: str) -> Municipality:
     if municipality is None:
         raise Http404(_("No municipality “%(slug)s” uses this portal.") % {"slug": slug})
     return municipality
+
+
+def current_announcements(*, municipality: Municipality | None) -> list[Announcement]:
+    """The notices shown now (issue #7 item 4): the site-wide ones and, for a municipality's pages, its own —
+    never another municipality's. One query; warnings first, then the newest. Only the portal's home,
+    municipality and facility pages ask, never the week grid or the booking path."""
+    now = clock.now()
+    tenant = Q(municipality__isnull=True) if municipality is None else Q(municipality__isnull=True) | Q(municipality=municipality)
+    return list(
+        Announcement.objects.filter(tenant, Q(shown_until__isnull=True) | Q(shown_until__gt=now), shown_from__lte=now)
+        .annotate(warning_first=Case(When(level=Announcement.Level.WARNING, then=Value(0)), default=Value(1),
+                                     output_field=IntegerField()))
+        .order_by("warning_first", "-shown_from", "id")
+    )
 
 
 def list_facilities(*, municipality: Municipality):

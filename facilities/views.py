@@ -63,13 +63,18 @@ def parse_month(text: str) -> tuple[int, int]:
 
 
 def home(request):
-    return render(request, "facilities/home.html", {"municipalities": selectors.list_municipalities()})
+    return render(request, "facilities/home.html", {
+        "municipalities": selectors.list_municipalities(),
+        "announcements": selectors.current_announcements(municipality=None),
+    })
 
 
 def municipality_home(request, municipality):
     muni = selectors.get_municipality(municipality)
     facilities = selectors.list_facilities(municipality=muni)
-    return render(request, "facilities/municipality.html", {"municipality": muni, "facilities": facilities})
+    return render(request, "facilities/municipality.html", {
+        "municipality": muni, "facilities": facilities, "announcements": selectors.current_announcements(municipality=muni),
+    })
 
 
 def facility_detail(request, municipality, facility_code):
@@ -84,6 +89,7 @@ def facility_detail(request, municipality, facility_code):
             "facility": facility,
             "closure_days": selectors.closure_days(facility=facility, year=today.year, month=today.month),
             "today": today,
+            "announcements": selectors.current_announcements(municipality=muni),
         },
     )
 

@@ -77,11 +77,11 @@ def _takings_rows(report: selectors.DailyTakings):
         place = _place_name(block.place)
         for p in block.payments:
             r = p.reservation
-            yield [place, _("Payment"), when(p.recorded_at), p.permit_number, r.pk, str(r.user),
+            yield [place, _("Payment"), when(p.recorded_at), p.permit_number, r.pk, r.holder_name,
                    f"{r.unit.facility.name} {r.unit.name}", p.amount, p.carried_amount, p.taken, 0, p.taken]
         for refund in block.refunds:
             r = refund.payment.reservation
-            yield [place, _("Refund"), when(refund.recorded_at), refund.payment.permit_number, r.pk, str(r.user),
+            yield [place, _("Refund"), when(refund.recorded_at), refund.payment.permit_number, r.pk, r.holder_name,
                    f"{r.unit.facility.name} {r.unit.name}", None, None, None, refund.amount, -refund.amount]
         yield [place, _("Total of the place"), None, None, None, None, None, block.amount, block.carried, block.taken,
                block.refunded, block.net]
@@ -138,7 +138,7 @@ def _monthly_rows(report: selectors.MonthlyFees):
             r = row.reservation
             starts, ends = clock.localtime(r.starts_at), clock.localtime(r.ends_at)
             yield [facility, _("Booking"), r.unit.name, r.pk, starts.date().isoformat(),
-                   f"{starts:%H:%M}–{ends:%H:%M}", str(r.user), r.get_state_display(),
+                   f"{starts:%H:%M}–{ends:%H:%M}", r.holder_name, r.get_state_display(),
                    row.fee, row.paid, row.carried, row.refunded, row.unpaid, row.net]
         yield [facility, _("Total of the facility"), None, None, None, None, None, None,
                block.fee, block.paid, block.carried, block.refunded, block.unpaid, block.net]

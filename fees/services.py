@@ -133,6 +133,7 @@ def record_payment(
                 reservation.confirmed_at = now
             reservation.save(update_fields=["state", "confirmed_at"])
             audit.record(staff, "payment.record", payment, after=_payment_facts(payment), subject=reservation.user)
+            # A walk-in (S-FC-3, no account) is told nothing: notify answers None for no user.
             notify(reservation.user, kind=Notice.Kind.PAID, key=f"paid:{payment.pk}", template="paid",
                    context={**_booking_context(reservation), "payment": payment})
     except IntegrityError as error:
@@ -145,18 +146,22 @@ def record_payment(
 
 def book_and_pay(
     *, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, staff, amount: int, place: PaymentPlace,
-    receipt_number: str, payer_name: str = "", payer_relation: str = "",
+    receipt_number: str, payer_name: str = "", payer_relation: str = "", walk_in=None,
 ) -> tuple[Reservation, Payment]:
     """A counter booking paid in the same transaction: required where the window says so (S-FC-3: Shiroi from
     D-6; T-PAY-3: Tamba from D-21), allowed for any counter booking. Either both the booking and the payment are
     recorded, or neither: a wrong amount, a place that does not take the fee (S-PAY-4) or a taken slot leaves
-    nothing behind. Raises BookingRefused, SlotTaken or PaymentRefused."""
+    nothing behind. Raises BookingRefused, SlotTaken or PaymentRefused.
+
+    ``user`` None with ``walk_in`` (reservations.walk_in.WalkIn): a person without registration, always paid at
+    once (S-FC-3, where the profile allows walk-ins)."""
     def pay(reservation: Reservation) -> None:  # inside the booking's transaction: a refusal undoes both
         record_payment(reservation_id=reservation.pk, amount=amount, place=place, receipt_number=receipt_number,
                        payer_name=payer_name, payer_relation=payer_relation, staff=staff)
 
     reservation = booking_services.book(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at,
-                                        channel=Channel.COUNTER, booked_by=staff, paying_now=True, then=pay)
+                                        channel=Channel.COUNTER, booked_by=staff, paying_now=True, then=pay,
+                                        walk_in=walk_in)
     reservation.refresh_from_db()
     return reservation, reservation.payment
 
@@ -521,28 +526,129 @@ def transfer_weather_claim(*, claim_id: int, municipality_id: int, unit: Unit, s
     with transaction.atomic():
         claim = _locked_claim(claim_id, municipality_id)
         policy = WeatherPolicy.objects.get(municipality_id=municipality_id)
-        if not claim.is_open:
-            raise CancellationRefused([Refusal("claim_settled", _("This claim is already settled (transferred or refunded)."))])
-        if clock.localtime(starts_at).date() > claim.transfer_until:
-            raise CancellationRefused([Refusal(policy.rule_id, _("A transfer is possible to a day until %(day)s.") % {
-                "day": date_format(claim.transfer_until, "DATE_FORMAT")})])
+        refusal = transfer_refusal(claim, policy, starts_at=starts_at)
+        if refusal is not None:
+            raise CancellationRefused([refusal])
         old = claim.reservation
         new = booking_services.book_override(
             user=old.user, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=staff, rule_id=policy.rule_id,
-            reason=_("Transfer of booking no. %(id)s (%(kind)s)") % {"id": old.pk, "kind": claim.get_kind_display()},
+            reason=_transfer_reason(claim),
         )
-        new.fee, new.fee_total = old.fee, old.fee_total  # the fee paid once is the fee of the transfer
-        new.save(update_fields=["fee", "fee_total"])
-        carried = old.payment
-        Payment.objects.create(
-            reservation=new, municipality_id=municipality_id, amount=carried.amount, carried_amount=carried.amount,
-            carried_from=carried, method=Payment.Method.CARRIED, receipt_number=carried.receipt_number,
-            place=carried.place, recorded_by=staff, recorded_at=now,
-            permit_number=next_permit_number(new.municipality, clock.localtime(now).date()),
+        return _settle_by_transfer(claim, new, policy=policy, actor=staff, now=now)
+
+
+def transfer_refusal(claim: WeatherClaim, policy: WeatherPolicy, *, starts_at: dt.datetime | None = None) -> Refusal | None:
+    """Why ``claim`` cannot be transferred (to a slot starting at ``starts_at``), or None: settled already, or a
+    day after ``transfer_until`` (S-WX-1: within one year of the use date; a year and a day is refused)."""
+    if not claim.is_open:
+        return Refusal("claim_settled", _("This claim is already settled (transferred or refunded)."))
+    if starts_at is not None and clock.localtime(starts_at).date() > claim.transfer_until:
+        return Refusal(policy.rule_id, _("A transfer is possible to a day until %(day)s.") % {
+            "day": date_format(claim.transfer_until, "DATE_FORMAT")})
+    return None
+
+
+def _transfer_reason(claim: WeatherClaim) -> str:
+    return _("Transfer of booking no. %(id)s (%(kind)s)") % {"id": claim.reservation_id, "kind": claim.get_kind_display()}
+
+
+def _settle_by_transfer(claim: WeatherClaim, new: Reservation, *, policy: WeatherPolicy, actor, now) -> Reservation:
+    """Inside the transfer's transaction: the new booking takes the old fee and the old payment (carried over, no
+    new charge, a new permit number); the claim is settled; audited and the user told (counter and online alike)."""
+    old = claim.reservation
+    new.fee, new.fee_total = old.fee, old.fee_total  # the fee paid once is the fee of the transfer
+    new.save(update_fields=["fee", "fee_total"])
+    carried = old.payment
+    Payment.objects.create(
+        reservation=new, municipality_id=claim.municipality_id, amount=carried.amount, carried_amount=carried.amount,
+        carried_from=carried, method=Payment.Method.CARRIED, receipt_number=carried.receipt_number,
+        place=carried.place, recorded_by=actor, recorded_at=now,
+        permit_number=next_permit_number(new.municipality, clock.localtime(now).date()),
+    )
+    claim.transferred_to = new
+    claim.save(update_fields=["transferred_to"])
+    audit.record(actor, "weather.transfer", old, after={"transferred_to": new.pk, "channel": new.channel},
+                 reason=policy.rule_id)
+    notify(new.user, kind=Notice.Kind.TRANSFERRED, key=f"transfer:{claim.pk}", template="transferred",
+           context={**_booking_context(new), "old": old})
+    return new
+
+
+def transfer_account_refusals(user, municipality_id: int, *, now: dt.datetime) -> list[Refusal]:
+    """A resident account of the municipality whose registration is valid today (K-REG-3, S-REG-3, T-REG-1)."""
+    from reservations import rules as booking_rules
+
+    refusal = booking_rules.account_refusal(user, municipality_id)
+    if refusal is not None:
+        return [refusal]
+    if not user.is_valid_on(clock.localtime(now).date()):
+        profile_rules = booking_rules.ProfileRules.find(municipality_id)
+        code = (profile_rules.profile.registration_rule_id if profile_rules else "") or "registration_expired"
+        return [Refusal(code, _("Your registration is not valid today; renew it at a counter."))]
+    return []
+
+
+def transfer_slot_refusals(claim: WeatherClaim, policy: WeatherPolicy, *, user, unit: Unit, slots,
+                           now: dt.datetime) -> list[Refusal]:
+    """What keeps the user from taking these slots as the transfer of ``claim`` online (S-WX-1): the account and
+    its registration, a unit of the same kind at the same facility, the year, and a month still in its lottery
+    (its slots are drawn first: K-LOT-1, S-LOT-1). The booking windows and monthly limits do not apply: the slot
+    replaces one already paid for. A taken slot is left to the insert (SlotTaken, 409)."""
+    from lottery.selectors import LotteryCalendar  # lottery reads fees' neighbours; imported when used
+
+    old = claim.reservation
+    refusals = transfer_account_refusals(user, old.municipality_id, now=now)
+    if refusals:
+        return refusals
+    if (unit.facility_id != old.unit.facility_id or unit.kind != old.unit.kind or not unit.is_active):
+        refusals.append(Refusal(policy.rule_id, _("A transfer goes to a unit of the same kind at the same facility.")))
+    refusal = transfer_refusal(claim, policy, starts_at=slots[0].starts_at)
+    if refusal is not None:
+        refusals.append(refusal)
+    if slots[0].starts_at <= now:
+        refusals.append(Refusal("slot_past", _("This slot has already started.")))
+    calendar = LotteryCalendar(old.municipality_id, now)
+    if calendar.in_lottery(unit, slots[0].starts_at) is not None:
+        from lottery import services as lottery_services
+
+        windows = lottery_services.lottery_windows(calendar.profile_rules)
+        code = next((w.opens_rule_id for w in windows if w.opens_rule_id), "") or "lottery"
+        refusals.append(Refusal(code, _("This month's slots are still in the lottery: choose a slot of a month "
+                                        "whose lottery results are out.")))
+    return refusals
+
+
+def transfer_weather_claim_online(*, reservation_id: int, user, unit: Unit, starts_at: dt.datetime,
+                                  ends_at: dt.datetime, now: dt.datetime | None = None) -> Reservation:
+    """S-WX-1 振替 asked by the user online: their prevented booking's open claim moves to a free slot of a unit of
+    the same kind at the same facility, up to the policy's months after the use date, without paying again. The
+    booking is an override citing the rule (booked by the user, channel online), the payment carried over with a
+    new permit number, audited and e-mailed as at the counter.
+
+    Raises CancellationRefused([not_found]) when the booking is not the user's or has no claim (the view answers
+    404 or says so), CancellationRefused / BookingRefused with rule ids, SlotTaken (409) for a slot just taken."""
+    now = now or clock.now()
+    with transaction.atomic():
+        claim_id = (WeatherClaim.objects.filter(reservation_id=reservation_id, reservation__user=user)
+                    .values_list("pk", flat=True).first())
+        if claim_id is None:
+            raise CancellationRefused([not_found()])
+        municipality_id = unit.municipality_id
+        claim = _locked_claim(claim_id, municipality_id)
+        policy = WeatherPolicy.objects.get(municipality_id=municipality_id)
+        try:
+            slots = booking_services._override_slots(unit, starts_at, ends_at, now)
+        except booking_services.BookingRefused as error:
+            refusals = error.refusals
+            settled = transfer_refusal(claim, policy)
+            raise CancellationRefused(([settled] if settled else []) + refusals) from None
+        refusals = transfer_slot_refusals(claim, policy, user=user, unit=unit, slots=slots, now=now)
+        if refusals:
+            raise CancellationRefused(refusals)
+        new = booking_services._insert_override(
+            user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT, rule_id=policy.rule_id,
+            reason=_transfer_reason(claim), staff=user, now=now,
         )
-        claim.transferred_to = new
-        claim.save(update_fields=["transferred_to"])
-        audit.record(staff, "weather.transfer", old, after={"transferred_to": new.pk}, reason=policy.rule_id)
-        notify(new.user, kind=Notice.Kind.TRANSFERRED, key=f"transfer:{claim.pk}", template="transferred",
-               context={**_booking_context(new), "old": old})
-        return new
+        new.channel = Channel.ONLINE  # the user asked for it online; override_rule_id says why windows were skipped
+        new.save(update_fields=["channel"])
+        return _settle_by_transfer(claim, new, policy=policy, actor=user, now=now)

@@ -5,29 +5,43 @@ Thin: parse the form, call one service of fees/services.py, render; Post/Redirec
 refresh or the back button never records a payment or a refund twice (and the services refuse a second one).
 """
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.staff import clerk_view, refusal_messages
 from config import clock
+from facilities import selectors as facility_selectors
 from facilities.models import Facility, Municipality, RuleProfile, Unit
+from facilities.views import BadInput, bad_request, parse_day, parse_month
+from reservations import rules as booking_rules
+from reservations import services as booking_services
 from reservations.models import Reservation
+from reservations.rules import Refusal
 
+from . import selectors as fee_selectors
 from . import services
 from .forms import CancelForm, ChangeForm, ClosureForm, PaymentForm, TransferForm, WeatherForm
 from .models import Cause, Payment, PaymentPlace, WeatherClaim, WeatherPolicy
 
 
-def _booking(municipality, booking_id: int) -> Reservation:
-    return get_object_or_404(
+def _booking(municipality, booking_id: int, clerk=None) -> Reservation:
+    """The booking of this municipality; with ``clerk``, only when the clerk's counter serves its facility
+    (``User.counter_facilities``, issue #7): another facility's booking is a 404, as one that does not exist."""
+    reservation = get_object_or_404(
         Reservation.objects.of(municipality).select_related("unit__facility", "user", "booked_by"), pk=booking_id
     )
+    if clerk is not None and not clerk.serves_facility(reservation.unit.facility):
+        raise Http404
+    return reservation
 
 
 def _payment(reservation: Reservation) -> Payment | None:
@@ -73,8 +87,8 @@ def _page(request, municipality, reservation, *, status=200, payment_form=None, 
         "cancel_form": CancelForm(places=places, initial={"cause": cause, "expected_refund": quote.refund}),
         "weather_policy": WeatherPolicy.objects.filter(municipality=municipality).first(),
         "weather_form": WeatherForm(),
-        "change_form": ChangeForm(units=_units_like(reservation), places=places, initial={"unit": reservation.unit_id}),
-        "transfer_form": TransferForm(units=_units_like(reservation), initial={"unit": reservation.unit_id}) if claim else None,
+        "change_form": ChangeForm(units=_units_like(reservation, request.user), places=places, initial={"unit": reservation.unit_id}),
+        "transfer_form": TransferForm(units=_units_like(reservation, request.user), initial={"unit": reservation.unit_id}) if claim else None,
         "started": reservation.starts_at <= now,
     }, status=status)
 
@@ -84,13 +98,13 @@ def _page(request, municipality, reservation, *, status=200, payment_form=None, 
 def booking(request, municipality, booking_id):
     """Everything money about one booking: its fee, payment or the form to record it, the permit, the refund
     a cancellation would give (shown before the clerk confirms), rain or heat."""
-    return _page(request, municipality, _booking(municipality, booking_id))
+    return _page(request, municipality, _booking(municipality, booking_id, request.user))
 
 
 @clerk_view
 @require_POST
 def pay(request, municipality, booking_id):
-    reservation = _booking(municipality, booking_id)
+    reservation = _booking(municipality, booking_id, request.user)
     form = PaymentForm(request.POST, places=_places_for(reservation))
     if not form.is_valid():
         return _page(request, municipality, reservation, status=400, payment_form=form)
@@ -111,7 +125,7 @@ def pay(request, municipality, booking_id):
 @clerk_view
 @require_POST
 def cancel(request, municipality, booking_id):
-    reservation = _booking(municipality, booking_id)
+    reservation = _booking(municipality, booking_id, request.user)
     form = CancelForm(request.POST, places=_places_for(reservation))
     if not form.is_valid():
         messages.error(request, _("Not done: the form was incomplete. Check the refund and confirm again."))
@@ -136,7 +150,7 @@ def cancel(request, municipality, booking_id):
 @clerk_view
 @require_POST
 def weather(request, municipality, booking_id):
-    reservation = _booking(municipality, booking_id)
+    reservation = _booking(municipality, booking_id, request.user)
     form = WeatherForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Not done: choose rain or heat and give the minutes of use."))
@@ -154,7 +168,7 @@ def weather(request, municipality, booking_id):
 @clerk_view
 @require_POST
 def weather_refund(request, municipality, booking_id):
-    reservation = _booking(municipality, booking_id)
+    reservation = _booking(municipality, booking_id, request.user)
     claim = get_object_or_404(WeatherClaim, reservation=reservation)
     place = PaymentPlace.objects.of(municipality).filter(pk=request.POST.get("place") or 0).first()
     try:
@@ -167,18 +181,29 @@ def weather_refund(request, municipality, booking_id):
     return redirect(_booking_url(municipality, reservation) + "#weather")
 
 
-def _units_like(reservation: Reservation):
-    """Units a transfer may go to: the same kind in the same municipality (a court for a court)."""
-    return (Unit.objects.filter(municipality_id=reservation.municipality_id, kind=reservation.unit.kind, is_active=True)
-            .select_related("facility").order_by("facility__sort_order", "facility_id", "sort_order", "id"))
+def _scope(clerk) -> set[int] | None:
+    """The facility ids a clerk's counter serves; None: every facility of the municipality (no scope set, or an
+    administrator), as ``User.serves_facility`` says."""
+    if clerk is None or clerk.staff_role == clerk.StaffRole.ADMINISTRATOR:
+        return None
+    return set(clerk.counter_facilities.values_list("pk", flat=True)) or None
+
+
+def _units_like(reservation: Reservation, clerk=None):
+    """Units a transfer or change may go to: the same kind in the same municipality (a court for a court), at the
+    facilities the clerk serves."""
+    units = (Unit.objects.filter(municipality_id=reservation.municipality_id, kind=reservation.unit.kind, is_active=True)
+             .select_related("facility").order_by("facility__sort_order", "facility_id", "sort_order", "id"))
+    scope = _scope(clerk)
+    return units if scope is None else units.filter(facility_id__in=scope)
 
 
 @clerk_view
 @require_POST
 def weather_transfer(request, municipality, booking_id):
-    reservation = _booking(municipality, booking_id)
+    reservation = _booking(municipality, booking_id, request.user)
     claim = get_object_or_404(WeatherClaim, reservation=reservation)
-    form = TransferForm(request.POST, units=_units_like(reservation))
+    form = TransferForm(request.POST, units=_units_like(reservation, request.user))
     if not form.is_valid() or form.cleaned_data["unit_obj"] is None:
         messages.error(request, _("Not done: choose a unit, a date and the times of the new slot."))
         return redirect(_booking_url(municipality, reservation) + "#weather")
@@ -199,8 +224,8 @@ def weather_transfer(request, municipality, booking_id):
 @require_POST
 def change(request, municipality, booking_id):
     """Another date or slot at the counter, keeping the payment (the difference settled)."""
-    reservation = _booking(municipality, booking_id)
-    form = ChangeForm(request.POST, units=_units_like(reservation), places=_places_for(reservation))
+    reservation = _booking(municipality, booking_id, request.user)
+    form = ChangeForm(request.POST, units=_units_like(reservation, request.user), places=_places_for(reservation))
     if not form.is_valid() or form.cleaned_data["unit_obj"] is None:
         messages.error(request, _("Not done: choose a unit, a date and the times of the new slot."))
         return redirect(_booking_url(municipality, reservation) + "#change")
@@ -225,8 +250,12 @@ def change(request, municipality, booking_id):
 def closure(request, municipality):
     """T-CAN-2 and any profile: close units for days. GET shows the form; a POST without ``confirm`` lists the
     bookings it would cancel with their refunds; a POST with ``confirm`` cancels them all in one step."""
-    facilities = list(Facility.objects.filter(municipality=municipality).prefetch_related("units").order_by("sort_order", "id"))
-    form = ClosureForm(request.POST or None, facilities=facilities)
+    facilities = Facility.objects.filter(municipality=municipality).prefetch_related("units").order_by("sort_order", "id")
+    scope = _scope(request.user)  # issue #7: only the facilities the clerk's counter serves
+    facilities = list(facilities if scope is None else facilities.filter(pk__in=scope))
+    # ?facility=&date_from=&date_to= fill the form in: the admin's refused closure-calendar edit links here (issue #7).
+    form = ClosureForm(request.POST or None, facilities=facilities,
+                       initial={k: request.GET[k] for k in ("facility", "date_from", "date_to") if k in request.GET})
     affected = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -258,8 +287,8 @@ def permit(request, municipality, booking_id):
     (``?paper=receipt``). Its user and the municipality's staff may see it; anyone else gets 404."""
     muni = get_object_or_404(Municipality, slug=municipality)
     reservation = _booking(muni, booking_id)
-    if reservation.user_id != request.user.pk and not request.user.is_clerk_of(muni.pk):
-        raise Http404
+    if reservation.user_id != request.user.pk and not request.user.serves_facility(reservation.unit.facility):
+        raise Http404  # neither its user nor a clerk whose counter serves the facility (issue #7)
     payment = _payment(reservation)
     if payment is None:
         raise Http404
@@ -268,3 +297,128 @@ def permit(request, municipality, booking_id):
         "receipt": request.GET.get("paper") == "receipt", "is_clerk": request.user.is_clerk_of(muni.pk),
         "permit_title": getattr(RuleProfile.objects.filter(municipality=muni).first(), "permit_title", ""),
     })
+
+
+# The resident's transfer after rain or heat (S-WX-1 振替 online) ----------------------------------------------------
+
+
+def _no_claim(request, muni, reservation, policy):
+    """The user's own booking without a rain/heat stop: nothing to transfer, said with the rule (409)."""
+    refusal = Refusal(policy.rule_id, _(
+        "No rain or heat stop is recorded for this booking, so it cannot be transferred. Staff record a stop on the "
+        "day of use, and not after %(limit)s minutes of use.") % {"limit": policy.used_minutes_limit})
+    return render(request, "fees/transfer_refused.html", {
+        "municipality": muni, "reservation": reservation, "refusals": [refusal]}, status=409)
+
+
+def _transfer_unit(request, reservation, unit_id) -> Unit:
+    """A unit the booking may move to (same kind, same facility); 404 for any other."""
+    for unit in fee_selectors.transfer_units(reservation):
+        if str(unit.pk) == str(unit_id):
+            return unit
+    raise Http404(_("This unit does not take transfers of this booking."))
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def my_transfer(request, municipality, booking_id):
+    """The free slots the user may move a rained-off or heat-stopped booking to, a month at a time (no JavaScript:
+    the unit and the month are links and a GET form), and the alternative: a full refund at the counter."""
+    muni = facility_selectors.get_municipality(municipality)
+    reservation, claim, policy = fee_selectors.my_weather_claim(municipality=muni, user=request.user, booking_id=booking_id)
+    if claim is None:
+        return _no_claim(request, muni, reservation, policy)
+    try:
+        month = None
+        if request.GET.get("month"):
+            year, number = parse_month(request.GET["month"])
+            month = dt.date(year, number, 1)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    unit = _transfer_unit(request, reservation, request.GET.get("unit") or reservation.unit_id)
+    choice = fee_selectors.transfer_choice(claim=claim, policy=policy, user=request.user, unit=unit, month=month)
+    return render(request, "fees/transfer.html", {
+        "municipality": muni, "reservation": reservation, "claim": claim, "choice": choice,
+    }, status=409 if choice.refusal is not None else 200)
+
+
+def _transfer_url(muni, reservation, unit, starts_at, ends_at) -> str:
+    day = clock.localtime(starts_at).date()
+    return reverse("fees:transfer_confirm", args=[muni.slug, reservation.pk, unit.pk, day.isoformat(),
+                                                  facility_selectors.span_param(starts_at, ends_at)])
+
+
+def _same_slot(claim, unit, starts_at, ends_at) -> bool:
+    new = claim.transferred_to
+    return new is not None and new.unit_id == unit.pk and new.starts_at == starts_at and new.ends_at == ends_at
+
+
+def _already_done(request, muni, claim):
+    """The same form sent again (back button, double click): the first POST made the transfer."""
+    messages.info(request, _("Already transferred: booking no. %(id)s.") % {"id": claim.transferred_to_id})
+    return redirect(reverse("reservations:my_bookings", args=[muni.slug]) + f"#booking-{claim.transferred_to_id}")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_transfer_confirm(request, municipality, booking_id, unit_id, day, span):
+    """GET: the old booking and the new slot, with the rules' answer; POST: transfer (Post/Redirect/Get)."""
+    from reservations.views import parse_span
+
+    muni = facility_selectors.get_municipality(municipality)
+    try:
+        use_date = parse_day(day)
+        starts_at, ends_at = parse_span(use_date, span)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    reservation, claim, policy = fee_selectors.my_weather_claim(municipality=muni, user=request.user, booking_id=booking_id)
+    if claim is None:
+        return _no_claim(request, muni, reservation, policy)
+    unit = _transfer_unit(request, reservation, unit_id)
+    if _same_slot(claim, unit, starts_at, ends_at):
+        return _already_done(request, muni, claim)
+    status, refusals, taken = 200, [], False
+    if request.method == "POST":
+        try:
+            new = services.transfer_weather_claim_online(
+                reservation_id=reservation.pk, user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at)
+        except services.BookingError as error:
+            claim.refresh_from_db()
+            if _same_slot(claim, unit, starts_at, ends_at):
+                return _already_done(request, muni, claim)
+            refusals = error.refusals
+            taken = isinstance(error, booking_services.SlotTaken)
+            status = 409 if taken or any(r.code == "claim_settled" for r in refusals) else 422
+        else:
+            messages.success(request, _(
+                "Transferred without a new payment: booking no. %(id)s, %(date)s %(start)s–%(end)s. The new use permit "
+                "is below.") % {"id": new.pk, "date": date_format(use_date, "DATE_FORMAT"),
+                                "start": f"{clock.localtime(new.starts_at):%H:%M}",
+                                "end": f"{clock.localtime(new.ends_at):%H:%M}"})
+            return redirect(reverse("reservations:my_bookings", args=[muni.slug]) + f"#booking-{new.pk}")
+    else:
+        refusals, taken = _transfer_check(claim, policy, request.user, unit, starts_at, ends_at)
+        if refusals:
+            status = 409 if taken or any(r.code == "claim_settled" for r in refusals) else 422
+    return render(request, "fees/transfer_confirm.html", {
+        "municipality": muni, "reservation": reservation, "claim": claim, "unit": unit, "day": use_date,
+        "starts_at": starts_at, "ends_at": ends_at, "refusals": refusals, "taken": taken, "policy": policy,
+        "back_url": reverse("fees:transfer", args=[muni.slug, reservation.pk]) + f"?unit={unit.pk}&month={use_date:%Y-%m}",
+    }, status=status)
+
+
+def _transfer_check(claim, policy, user, unit, starts_at, ends_at) -> tuple[list, bool]:
+    """What the POST would answer, without writing: the slot's shape, the rules, whether someone holds it."""
+    from reservations.models import SlotHold
+
+    try:
+        slots = booking_rules.resolve_slots(unit, starts_at, ends_at)
+    except booking_rules.SlotRequestError as error:
+        settled = services.transfer_refusal(claim, policy)
+        return ([settled] if settled else []) + [error.refusal], False
+    refusals = services.transfer_slot_refusals(claim, policy, user=user, unit=unit, slots=slots, now=clock.now())
+    if SlotHold.objects.filter(unit=unit, starts_at__in=[s.starts_at for s in slots]).exists():
+        return refusals + [booking_services.SlotTaken().refusals[0]], True
+    return refusals, False

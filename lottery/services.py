@@ -36,7 +36,7 @@ from config import clock
 from facilities import daterules
 from facilities.slots import Slot
 from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, Channel, Municipality, Phase, Unit
-from reservations import rules
+from reservations import alerts, rules
 from reservations.models import Reservation, SlotHold
 from fees.rules import quote_or_none
 from reservations.services import BookingError, lock_user
@@ -167,9 +167,7 @@ def _staff_refusal(entered_by, unit: Unit, channel: str) -> rules.Refusal | None
         if entered_by is not None:
             return rules.Refusal("channel_unavailable", _("Staff enter applications through the counter channel."))
         return None
-    if entered_by is None or not entered_by.is_clerk_of(unit.municipality_id):
-        return rules.Refusal("staff_only", _("Only staff of this municipality enter applications at the counter."))
-    return None
+    return rules.staff_refusal(entered_by, unit.municipality_id)  # the one staff check (reservations.rules)
 
 
 @dataclass
@@ -817,6 +815,7 @@ def _free(reservation_ids, *, reason: str, now: dt.datetime) -> None:
     """Cancel these bookings and delete their holds in one go: the slots are free at once."""
     Reservation.objects.filter(pk__in=reservation_ids, state__in=ACTIVE_STATES).update(
         state=BookingState.CANCELLED, cancelled_at=now, cancel_reason=reason)
+    alerts.releasing(reservation_ids)  # watchers are told after commit (issue #8 item 2, reservations/alerts.py)
     SlotHold.objects.filter(reservation_id__in=reservation_ids).delete()
 
 

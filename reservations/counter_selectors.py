@@ -164,12 +164,33 @@ def user_page(*, municipality: Municipality, user) -> UserPage:
 # Choosing a unit and a day ----------------------------------------------------------------------------------
 
 
-def facilities_with_units(*, municipality: Municipality) -> list[Facility]:
-    """Facilities with their bookable units, in the order the public pages use (the unit <select>)."""
+def served_facility_ids(clerk) -> set[int] | None:
+    """The facilities whose counter ``clerk`` serves (``User.counter_facilities``), or None for all of the
+    municipality's: an empty scope, or an administrator — the same answer as ``User.serves_facility``, in one
+    query for a whole list."""
+    if clerk is None or clerk.staff_role == clerk.StaffRole.ADMINISTRATOR:
+        return None
+    return set(clerk.counter_facilities.values_list("pk", flat=True)) or None
+
+
+def check_served(clerk, facility: Facility) -> None:
+    """404 when ``facility`` is outside the clerk's counter scope (issue #7: a clerk scoped to one facility cannot
+    see or act on another's bookings; the same 404 as for a facility that does not exist)."""
+    if not clerk.serves_facility(facility):
+        raise Http404(_("This municipality has no such facility."))
+
+
+def facilities_with_units(*, municipality: Municipality, clerk=None) -> list[Facility]:
+    """Facilities with their bookable units, in the order the public pages use (the unit <select>); with
+    ``clerk``, only those in the clerk's counter scope."""
     from django.db.models import Prefetch
 
+    facilities = Facility.objects.of(municipality)
+    scope = served_facility_ids(clerk)
+    if scope is not None:
+        facilities = facilities.filter(pk__in=scope)
     return list(
-        Facility.objects.of(municipality)
+        facilities
         .prefetch_related(Prefetch("units", queryset=Unit.objects.filter(is_active=True).order_by("sort_order", "code")))
         .order_by("sort_order", "code")
     )
@@ -245,12 +266,13 @@ def _offered(unit: Unit, day: dt.date) -> tuple[bool, list[Slot]]:
     return False, slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
 
 
-def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=None) -> DaySlots:
+def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=None, walk_in=None) -> DaySlots:
     """Every slot of ``unit`` on ``day`` with what the rules say now about ``user`` booking it through
     ``channel`` (counter or phone), limits included (K-FC-3, S-FC-4: a few slots a day, a count each at most).
 
     With ``lottery_clerk``: what the lottery says about the clerk entering an application for ``user`` through
-    the counter (K-LOT-1) instead."""
+    the counter (K-LOT-1) instead. ``user`` None and ``walk_in`` (reservations.walk_in.WalkIn): a person without
+    registration at the counter (S-FC-3): every bookable slot is offered with its payment, at the walk-in's fee."""
     now = clock.now()
     closed, offered = _offered(unit, day)
     holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)))
@@ -261,7 +283,8 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
     for slot in offered:
         if slot.starts_at in holds:
             reservation_id, holder_id = holds[slot.starts_at]
-            rows.append(SlotRow(slot, SlotAnswer.TAKEN, reservation_id=reservation_id, mine=holder_id == user.pk))
+            rows.append(SlotRow(slot, SlotAnswer.TAKEN, reservation_id=reservation_id,
+                                mine=user is not None and holder_id == user.pk))
         elif slot.starts_at <= now:
             rows.append(SlotRow(slot, SlotAnswer.PAST))
         elif lottery_clerk is not None:
@@ -276,7 +299,7 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
             # paying_now=None: could it be booked at all? decision.paid_at_booking says whether only with its payment.
             decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=[slot], channel=channel, now=now,
                                       paying_now=None, check_limits=False)
-            if decision.window is not None:
+            if decision.window is not None and user is not None:
                 # The monthly limits (K-FC-3, S-FC-4) count the same bookings for every slot of one unit and day
                 # under one window: counted once per window, not once per slot.
                 if decision.window.pk not in over_limit:
@@ -289,10 +312,12 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
                 answer = SlotAnswer.PAY_NOW
             fee = None
             if answer == SlotAnswer.PAY_NOW:  # the fee to take, filled into the payment form
-                if exemption is LOOK_UP:
+                if user is None:  # a walk-in: the general fee, no exemption
+                    exemption = None
+                elif exemption is LOOK_UP:
                     exemption = exemption_on(user=user, municipality=unit.municipality_id, day=clock.localtime(now).date())
-                quote = quote_or_none(user=user, unit=unit, slots=[slot], booked_on=clock.localtime(now).date(),
-                                      exemption=exemption)
+                quote = quote_or_none(user=user if user is not None else walk_in, unit=unit, slots=[slot],
+                                      booked_on=clock.localtime(now).date(), exemption=exemption)
                 fee = quote.total if quote else None
             rows.append(SlotRow(slot, answer, refusals=decision.refusals, decision=decision, fee=fee))
     return DaySlots(unit=unit, day=day, rows=rows, closed=closed, runs=unit.slot_scheme.allows_runs and lottery_clerk is None)
@@ -309,10 +334,13 @@ class DaySheet:
     late_keys: list[CounterBooking]
 
 
-def get_facility(*, municipality: Municipality, code: str) -> Facility:
+def get_facility(*, municipality: Municipality, code: str, clerk=None) -> Facility:
+    """A facility of this municipality (404 otherwise); with ``clerk``, 404 outside the clerk's counter scope too."""
     facility = Facility.objects.of(municipality).filter(code=code).first()
     if facility is None:
         raise Http404(_("This municipality has no such facility."))
+    if clerk is not None:
+        check_served(clerk, facility)
     return facility
 
 
@@ -331,9 +359,12 @@ def day_sheet(*, municipality: Municipality, facility: Facility, day: dt.date) -
     return DaySheet(facility, day, _counter_bookings(bookings, now), _counter_bookings(late, now))
 
 
-def get_booking(*, municipality: Municipality, booking_id: int) -> CounterBooking:
-    """One booking of this municipality (404 for another municipality's)."""
+def get_booking(*, municipality: Municipality, booking_id: int, clerk=None) -> CounterBooking:
+    """One booking of this municipality (404 for another municipality's); with ``clerk``, 404 for a booking of a
+    facility outside the clerk's counter scope too."""
     reservation = _with_facts(Reservation.objects.of(municipality)).filter(pk=booking_id).first()
     if reservation is None:
         raise Http404(_("This municipality has no such booking."))
+    if clerk is not None:
+        check_served(clerk, reservation.unit.facility)
     return _counter_bookings([reservation], clock.now())[0]

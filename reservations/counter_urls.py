@@ -12,6 +12,8 @@ urlpatterns = [
     path("users/<int:user_id>/", views.user_detail, name="user"),
     # GET ?unit=&date=&channel= shows the day's slots with the rules' answers; POST books (counter or phone).
     path("users/<int:user_id>/book/", views.book, name="book"),
+    # S-FC-3: a person without registration (name, phone), paid at once; GET ?unit=&date=&residency=&span=.
+    path("walk-in/", views.walk_in, name="walk_in"),
     # K-LOT-1: a lottery application entered by the clerk; GET ?unit=&date=, POST applies.
     path("users/<int:user_id>/lottery/", views.lottery_apply, name="lottery"),
     # The day sheet: ?facility=<code>&date=YYYY-MM-DD; printable.

@@ -28,7 +28,8 @@ from fees.models import PaymentPlace
 from lottery import services as lottery_services
 
 from . import counter_selectors as selectors
-from . import services
+from . import rules, services
+from . import walk_in as walk_ins
 from .models import Reservation
 from .views import _describe, parse_span
 
@@ -46,14 +47,17 @@ def _day_param(data, name: str = "date") -> dt.date:
     return parse_day(text) if text else clock.today()
 
 
-def _unit_param(municipality, data):
-    """The unit chosen in the form (404 for another municipality's), or None when none is chosen yet."""
+def _unit_param(request, municipality, data):
+    """The unit chosen in the form (404 for another municipality's, or a facility outside the clerk's counter
+    scope), or None when none is chosen yet."""
     text = data.get("unit", "")
     if not text:
         return None
     if not text.isdigit() or len(text) > 18:
         raise BadInput(_("“%(text)s” is not a unit number.") % {"text": text[:20]})
-    return facility_selectors.get_unit(municipality=municipality, unit_id=int(text))
+    unit = facility_selectors.get_unit(municipality=municipality, unit_id=int(text))
+    selectors.check_served(request.user, unit.facility)
+    return unit
 
 
 def _span(data, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -73,7 +77,8 @@ def home(request, municipality):
     return render(request, "counter/home.html", {
         "municipality": municipality, "query": query, "found": found[: selectors.SEARCH_LIMIT],
         "more": len(found) > selectors.SEARCH_LIMIT,
-        "facilities": selectors.facilities_with_units(municipality=municipality), "today": clock.today(),
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user), "today": clock.today(),
+        "walk_in_rule_id": getattr(getattr(rules.ProfileRules.find(municipality), "profile", None), "walk_in_rule_id", ""),
     })
 
 
@@ -92,7 +97,7 @@ def user_detail(request, municipality, user_id):
 
 def _slots_page(request, municipality, person, *, lottery: bool, status=200, refusals=(), just_taken=False):
     data = request.POST if request.method == "POST" else request.GET
-    unit = _unit_param(municipality, data)
+    unit = _unit_param(request, municipality, data)
     day = _day_param(data)
     channel = data.get("channel", Channel.COUNTER) if not lottery else Channel.COUNTER
     if channel not in (Channel.COUNTER, Channel.PHONE):
@@ -105,7 +110,7 @@ def _slots_page(request, municipality, person, *, lottery: bool, status=200, ref
         "municipality": municipality, "person": person, "unit": unit, "day": day, "channel": channel,
         "payment_places": PaymentPlace.objects.taking_fees_of(unit.facility) if unit is not None and not lottery else [],
         "channels": CHANNELS, "slots": slots, "lottery": lottery, "refusals": refusals, "just_taken": just_taken,
-        "facilities": selectors.facilities_with_units(municipality=municipality),
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
         "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
     }, status=status)
 
@@ -118,7 +123,7 @@ def book(request, municipality, user_id):
         if request.method != "POST":
             return _slots_page(request, municipality, person, lottery=False)
         data = request.POST
-        unit, day, channel = _unit_param(municipality, data), _day_param(data), data.get("channel", "")
+        unit, day, channel = _unit_param(request, municipality, data), _day_param(data), data.get("channel", "")
         if unit is None:
             raise BadInput(_("Choose a unit."))
         if channel not in (Channel.COUNTER, Channel.PHONE):
@@ -146,6 +151,18 @@ def book(request, municipality, user_id):
     return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
 
 
+def _payment_fields(request, municipality) -> tuple[int, PaymentPlace]:
+    """The amount and payment place of a booking paid at once (BadInput when malformed)."""
+    data = request.POST
+    amount, place_id = data.get("amount", "").strip(), data.get("place", "").strip()
+    if not amount.isdigit() or len(amount) > 9:
+        raise BadInput(_("Enter the amount received in whole yen."))
+    place = PaymentPlace.objects.of(municipality).filter(pk=int(place_id)).first() if place_id.isdigit() else None
+    if place is None:
+        raise BadInput(_("Choose the payment place."))
+    return int(amount), place
+
+
 def _book_and_pay(request, municipality, person, unit, starts_at, ends_at, channel):
     """The booking and its payment in one step (fees.services.book_and_pay); the counter only."""
     from fees import services as fee_services
@@ -153,18 +170,90 @@ def _book_and_pay(request, municipality, person, unit, starts_at, ends_at, chann
     data = request.POST
     if channel != Channel.COUNTER:
         raise BadInput(_("A payment is taken at the counter, not by telephone."))
-    amount, place_id = data.get("amount", "").strip(), data.get("place", "").strip()
-    if not amount.isdigit() or len(amount) > 9:
-        raise BadInput(_("Enter the amount received in whole yen."))
-    place = PaymentPlace.objects.of(municipality).filter(pk=int(place_id)).first() if place_id.isdigit() else None
-    if place is None:
-        raise BadInput(_("Choose the payment place."))
+    amount, place = _payment_fields(request, municipality)
     reservation, _payment = fee_services.book_and_pay(
-        user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user, amount=int(amount),
+        user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user, amount=amount,
         place=place, receipt_number=data["receipt_number"], payer_name=data.get("payer_name", ""),
         payer_relation=data.get("payer_relation", ""),
     )
     return reservation
+
+
+# 2b. A person without registration (S-FC-3): name, phone, paid at once -------------------------------------
+
+
+RESIDENCIES = [("resident", gettext_lazy("Lives, works or studies here")), ("non_resident", gettext_lazy("Non-resident"))]
+
+
+def _walk_in_page(request, municipality, *, status=200, refusals=(), errors=None, just_taken=False):
+    """The walk-in booking page: the unit, day and residency chosen (GET), the day's slots as the rules answer
+    them for a person without registration at the counter, and, once a slot is chosen (``span``), the form with
+    name, phone and the payment, the fee filled in."""
+    data = request.POST if request.method == "POST" else request.GET
+    unit, day = _unit_param(request, municipality, data), _day_param(data)
+    residency = data.get("residency", "resident")
+    if residency not in dict(RESIDENCIES):
+        raise BadInput(_("Choose whether the person lives, works or studies here."))
+    profile_rules = rules.ProfileRules.find(municipality)
+    refusal = rules.walk_in_refusal(profile_rules, Channel.COUNTER) if profile_rules else rules.no_profile_refusal()
+    payer = walk_ins.WalkIn(name="", phone="", resident=residency == "resident")
+    slots = chosen = None
+    if unit is not None:
+        slots = selectors.day_slots(unit=unit, day=day, user=None, channel=Channel.COUNTER, walk_in=payer)
+        span = data.get("span", "")
+        chosen = next((row for row in slots.rows if row.span == span and row.answer == selectors.SlotAnswer.PAY_NOW), None)
+    return render(request, "counter/walk_in.html", {
+        "municipality": municipality, "unit": unit, "day": day, "residency": residency, "residencies": RESIDENCIES,
+        "refusal": refusal, "rule_id": profile_rules.profile.walk_in_rule_id if profile_rules else "",
+        "slots": slots, "chosen": chosen, "refusals": refusals, "errors": errors or {}, "just_taken": just_taken,
+        "values": {k: data.get(k, "") for k in ("walk_in_name", "walk_in_phone", "receipt_number")},
+        "payment_places": PaymentPlace.objects.taking_fees_of(unit.facility) if unit is not None else [],
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+    }, status=status)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def walk_in(request, municipality):
+    """S-FC-3: a booking for a person without registration, where the profile takes them: name and phone, the
+    counter only, the fee paid at once (fees.services.book_and_pay). The booking has no account; the clerk lands
+    on its money page with the use permit. A profile without walk-ins (Kodaira K-REG-1, Tamba T-REG-1) refuses
+    with its registration rule id."""
+    from fees import services as fee_services
+
+    try:
+        if request.method != "POST":
+            return _walk_in_page(request, municipality)
+        data = request.POST
+        unit, day = _unit_param(request, municipality, data), _day_param(data)
+        if unit is None:
+            raise BadInput(_("Choose a unit."))
+        starts_at, ends_at = _span(data, day)
+        residency = data.get("residency", "resident")
+        if residency not in dict(RESIDENCIES):
+            raise BadInput(_("Choose whether the person lives, works or studies here."))
+        try:
+            person = walk_ins.clean(name=data.get("walk_in_name", ""), phone=data.get("walk_in_phone", ""),
+                                    resident=residency != "non_resident")
+        except walk_ins.WalkInInvalid as invalid:
+            return _walk_in_page(request, municipality, status=422, errors=invalid.errors,
+                                 refusals=[rules.Refusal(field, message) for field, message in invalid.errors.items()])
+        amount, place = _payment_fields(request, municipality)
+        reservation, _payment = fee_services.book_and_pay(
+            user=None, walk_in=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user,
+            amount=amount, place=place, receipt_number=data.get("receipt_number", ""),
+        )
+    except BadInput as error:
+        return bad_request(request, str(error))
+    except services.SlotTaken as error:
+        return _walk_in_page(request, municipality, status=409, refusals=error.refusals, just_taken=True)
+    except services.BookingError as error:  # a rule (S-FC-3, K-REG-1, …), the amount, the place (S-PAY-4)
+        return _walk_in_page(request, municipality, status=422, refusals=error.refusals)
+    messages.success(request, _("Booked for %(user)s (without registration): %(facility)s, %(unit)s, %(date)s "
+                                "%(start)s–%(end)s (booking no. %(id)s).") % {
+        **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person.name})
+    return redirect("money:booking", municipality=municipality.slug, booking_id=reservation.pk)
 
 
 @clerk_view
@@ -176,7 +265,7 @@ def lottery_apply(request, municipality, user_id):
         if request.method != "POST":
             return _slots_page(request, municipality, person, lottery=True)
         data = request.POST
-        unit, day = _unit_param(municipality, data), _day_param(data)
+        unit, day = _unit_param(request, municipality, data), _day_param(data)
         if unit is None:
             raise BadInput(_("Choose a unit."))
         starts_at, ends_at = _span(data, day)
@@ -209,11 +298,11 @@ def day_sheet(request, municipality):
     except BadInput as error:
         return bad_request(request, str(error))
     code = request.GET.get("facility", "")
-    sheet = selectors.day_sheet(municipality=municipality, facility=selectors.get_facility(municipality=municipality, code=code),
+    sheet = selectors.day_sheet(municipality=municipality, facility=selectors.get_facility(municipality=municipality, code=code, clerk=request.user),
                                 day=day) if code else None
     return render(request, "counter/day_sheet.html", {
         "municipality": municipality, "sheet": sheet, "day": day, "code": code,
-        "facilities": selectors.facilities_with_units(municipality=municipality),
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
         "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
     })
 
@@ -229,7 +318,7 @@ KEY_ACTIONS = {
 def key(request, municipality, booking_id, action):
     if action not in KEY_ACTIONS:
         raise Http404
-    row = selectors.get_booking(municipality=municipality, booking_id=booking_id)
+    row = selectors.get_booking(municipality=municipality, booking_id=booking_id, clerk=request.user)
     service, done = KEY_ACTIONS[action]
     try:
         service(reservation_id=row.reservation.pk, municipality_id=municipality.pk, staff=request.user)
@@ -253,7 +342,7 @@ def _time_on(day: dt.date, text: str, label: str) -> dt.datetime:
 @require_http_methods(["GET", "HEAD", "POST"])
 def use_report(request, municipality, booking_id):
     """K-USE-1: the use report (attendance, actual start and end), entered by staff after use."""
-    row = selectors.get_booking(municipality=municipality, booking_id=booking_id)
+    row = selectors.get_booking(municipality=municipality, booking_id=booking_id, clerk=request.user)
     reservation = row.reservation
     report = row.report
     values = {
@@ -313,7 +402,7 @@ def override(request, municipality):
     status, refusals, just_taken = 200, [], False
     if request.method == "POST":
         try:
-            unit, day = _unit_param(municipality, data), _day_param(data)
+            unit, day = _unit_param(request, municipality, data), _day_param(data)
             if unit is None:
                 raise BadInput(_("Choose a unit."))
             starts_at, ends_at = _span(data, day)
@@ -338,5 +427,5 @@ def override(request, municipality):
     return render(request, "counter/override.html", {
         "municipality": municipality, "values": values, "person": person, "kinds": OVERRIDE_KINDS,
         "refusals": refusals, "just_taken": just_taken,
-        "facilities": selectors.facilities_with_units(municipality=municipality),
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
     }, status=status)

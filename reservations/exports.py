@@ -58,8 +58,9 @@ BOOKING_COLUMNS = [
     (_("Use date"), lambda r: _date(r.starts_at)),
     (_("Start"), lambda r: _time(r.starts_at)),
     (_("End"), lambda r: _time(r.ends_at)),
-    (_("User ID"), lambda r: r.user.username),
-    (_("Name"), lambda r: r.user.display_name),
+    # A walk-in (S-FC-3) has no user ID: the name is the one the clerk recorded.
+    (_("User ID"), lambda r: r.user.username if r.user_id else ""),
+    (_("Name"), lambda r: r.user.display_name if r.user_id else r.walk_in_name),
     (_("State"), lambda r: BookingState(r.shown_state).label),
     (_("Origin"), lambda r: r.get_origin_display()),
     (_("Channel"), lambda r: r.get_channel_display()),

@@ -46,7 +46,18 @@ class Reservation(models.Model):
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="reservations")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reservations")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations")
+    # Empty for a walk-in (S-FC-3: a person without registration booked at the counter, paid at once): then the
+    # walk-in's name and phone say who it is. Exactly one of the two (constraint below).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+    )
+    # db_default: during a rolling deploy the previous release, which knows neither column, still inserts bookings.
+    walk_in_name = models.CharField(
+        _("name (without registration)"), max_length=120, blank=True, default="", db_default=""
+    )
+    walk_in_phone = models.CharField(
+        _("phone (without registration)"), max_length=20, blank=True, default="", db_default=""
+    )
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     slot_count = models.PositiveSmallIntegerField(_("slots"), default=1)
@@ -95,6 +106,12 @@ class Reservation(models.Model):
             models.CheckConstraint(
                 condition=Q(state="cancelled") | Q(cancelled_at__isnull=True), name="reservation_cancelled_at_only_if_cancelled"
             ),
+            # A registered user's booking, or a walk-in's with name and phone (S-FC-3): never both, never neither.
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(walk_in_name="") & Q(walk_in_phone=""))
+                | (Q(user__isnull=True) & ~Q(walk_in_name="") & ~Q(walk_in_phone="")),
+                name="reservation_user_or_walk_in",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,6 +120,22 @@ class Reservation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def is_walk_in(self) -> bool:
+        """Booked at the counter for a person without registration (S-FC-3): no account, a name and a phone."""
+        return self.user_id is None
+
+    @property
+    def holder_name(self) -> str:
+        """Who the booking is for, as lists and permits show it: the user's name, or the walk-in's."""
+        if self.user_id is None:
+            return self.walk_in_name
+        return str(self.user)
+
+    @property
+    def holder_phone(self) -> str:
+        return self.walk_in_phone if self.user_id is None else (self.user.phone or "")
 
     @property
     def fee_breakdown(self):
@@ -176,3 +209,8 @@ class UseReport(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.reservation_id}"
+
+
+# Private calendar feeds (issue #8 item 3) live in their own module; imported here so they belong to this app.
+from .feed_models import CalendarFeed  # noqa: E402,F401
+from .alert_models import SlotWatch  # noqa: E402,F401  (cancellation alerts, issue #8 item 2)

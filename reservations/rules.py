@@ -88,6 +88,14 @@ def staff_refusal(staff, municipality_id: int) -> Refusal | None:
     return None
 
 
+def scope_refusal(staff, facility) -> Refusal | None:
+    """None when ``staff`` serves the counter of ``facility`` (``User.serves_facility``: the clerk's facility scope,
+    empty = all; administrators serve all); else the refusal of a clerk acting outside it (issue #7)."""
+    if staff is None or not staff.serves_facility(facility):
+        return Refusal("staff_scope", _("This facility is outside your counter's scope."))
+    return None
+
+
 def no_profile_refusal() -> Refusal:
     """What a slot of a municipality without a rule profile answers."""
     return Refusal("channel_unavailable", _("This municipality does not take bookings online yet."))
@@ -95,10 +103,26 @@ def no_profile_refusal() -> Refusal:
 
 def account_refusal(user, municipality_id: int) -> Refusal | None:
     """None when ``user`` is a resident account of this municipality; else why they cannot book here."""
+    if user is None:  # a walk-in's booking (S-FC-3): what needs an account (an override, a transfer) is refused
+        return Refusal("registration_required", _("This person has no registration: this needs a registered user."))
     if user.municipality_id != municipality_id:
         return Refusal("not_registered_here", _("Your registration is with another municipality."))
     if user.account_kind == "staff":
         return Refusal("staff_account", _("Staff accounts book for residents through the counter console."))
+    if not user.is_active:  # withdrawn (T-REG-2 re-issue, duplicates), or an online request not yet checked (S-REG-1)
+        return Refusal("account_inactive", _("This registration is not active: it was withdrawn or is not completed yet."))
+    return None
+
+
+def walk_in_refusal(rules: "ProfileRules", channel: str) -> Refusal | None:
+    """None when the counter may book for a person without registration here (S-FC-3: ``walk_in_rule_id`` of
+    the profile); else why not, citing the profile's registration rule (K-REG-1, T-REG-1) when it takes none."""
+    profile = rules.profile
+    if not profile.walk_in_rule_id:
+        return Refusal(profile.account_rule_id or "registration_required", _(
+            "Bookings here are for registered users only: register the person first."))
+    if channel != Channel.COUNTER:
+        return Refusal(profile.walk_in_rule_id, _("A person without registration is booked at the counter only."))
     return None
 
 
@@ -262,7 +286,9 @@ def evaluate(
     check_limits: bool = True, replacing: int | None = None, paying_now: bool | None = False,
 ) -> Decision:
     """May ``user`` book ``slots`` (consecutive, of ``unit``) through ``channel`` at ``now``? ``replacing``: the id
-    of the user's booking that this one would replace (a change), left out of the limit counts.
+    of the user's booking that this one would replace (a change), left out of the limit counts. ``user`` None: a
+    walk-in, a person without registration (S-FC-3), where the profile takes them: the counter only, always paid
+    with the booking, no registration and no monthly limit to check.
 
     ``paying_now``: whether the fee is paid in the same step. Where the window demands it (``paid_at_booking``:
     S-FC-3 from D-6, T-PAY-3 from D-21 at the counter) a booking without payment is refused; None (a counter
@@ -274,7 +300,7 @@ def evaluate(
     first = slots[0]
     use_date = clock.localtime(first.starts_at).date()
 
-    account = account_refusal(user, unit.municipality_id)
+    account = walk_in_refusal(rules, channel) if user is None else account_refusal(user, unit.municipality_id)
     if account is not None:
         decision.refusals.append(account)
         return decision
@@ -284,7 +310,7 @@ def evaluate(
     if not unit.is_active:
         decision.refusals.append(Refusal("unit_unavailable", _("This unit is not taking bookings.")))
         return decision
-    if not user.is_valid_on(clock.localtime(now).date()):
+    if user is not None and not user.is_valid_on(clock.localtime(now).date()):
         decision.refusals.append(Refusal(profile.registration_rule_id or "registration_expired",
                                          _("Your registration is not valid today; renew it at a counter.")))
     if first.starts_at <= now:
@@ -296,17 +322,20 @@ def evaluate(
         decision.refusals.append(_window_refusal(rules, unit, first, channel, now))
         return decision
     decision.window = window
-    decision.paid_at_booking = window.paid_at_booking
+    decision.paid_at_booking = window.paid_at_booking or user is None
     if window.paid_at_booking and paying_now is False:
         decision.refusals.append(Refusal(window.pay_by_rule_id or "paid_at_booking", _(
             "From now on the fee is paid together with the booking, at the counter: record the payment with it.")))
+    elif user is None and paying_now is False:  # S-FC-3: a walk-in pays at once, whatever the date
+        decision.refusals.append(Refusal(profile.walk_in_rule_id, _(
+            "A person without registration pays the fee together with the booking: record the payment with it.")))
     if not daterules.within_daily_hours(now, window.service_from, window.service_until):
         until = "24:00" if window.service_until == dt.time(0) else window.service_until.strftime("%H:%M")
         decision.refusals.append(Refusal(window.service_rule_id or "service_hours", _(
             "Bookings through this channel are taken from %(start)s to %(end)s.") % {
             "start": window.service_from.strftime("%H:%M"), "end": until}))
 
-    if check_limits:
+    if check_limits and user is not None:  # limits count a registered user's slots (K-FC-3, S-FC-4)
         decision.refusals += limit_refusals(rules=rules, user=user, unit=unit, slots=slots, window=window, now=now, replacing=replacing)
 
     decision.initial_state = window.initial_state

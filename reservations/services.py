@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from config import clock, sql
 from facilities.models import BookingState, Channel, Unit
-from fees.rules import quote_or_none
+from fees.rules import LOOK_UP, quote_or_none
 
-from . import rules
+from . import alerts, rules
 from .models import Reservation, SlotHold
+from .walk_in import WalkIn
 
 
 class BookingError(Exception):
@@ -72,8 +73,11 @@ def _profile_and_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime)
 
 
 def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE, booked_by=None,
-         paying_now: bool = False, then=None) -> Reservation:
+         paying_now: bool = False, then=None, walk_in: WalkIn | None = None) -> Reservation:
     """Book the slots of ``unit`` that tile [starts_at, ends_at) for ``user`` through ``channel``.
+
+    ``user`` None and ``walk_in`` given: a person without registration, booked by the clerk ``booked_by`` at the
+    counter where the profile allows it (S-FC-3), paid with the booking (fees.services.book_and_pay).
 
     Raises BookingRefused (a rule said no, with rule ids) or SlotTaken (another booking holds a slot).
     ``paying_now``: the fee is paid in the same step (rules.evaluate: S-FC-3, T-PAY-3); ``then(reservation)``
@@ -87,6 +91,12 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
     against a concurrent booking of the same slot (X-3); the look-up only spares the doomed transaction.
     """
     now = clock.now()
+    if (user is None) == (walk_in is None):
+        raise ValueError("book() needs a user or a walk-in, not both")
+    if walk_in is not None or booked_by is not None:  # staff entries: only a clerk of this facility's counter
+        refusal = rules.staff_refusal(booked_by, unit.municipality_id) or rules.scope_refusal(booked_by, unit.facility)
+        if refusal is not None:
+            raise BookingRefused([refusal])
     profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
     evaluate = {"rules": profile_rules, "user": user, "unit": unit, "slots": slots, "channel": channel, "now": now,
                 "paying_now": paying_now}
@@ -95,11 +105,12 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
         raise BookingRefused(rules.evaluate(**evaluate).refusals)  # every reason, limits included, as the grid shows
     if _held(unit, slots):
         raise SlotTaken()
-    fee = quote_fee(user=user, unit=unit, slots=slots, now=now)  # a read: before the transaction, which stays short
+    # a read: before the transaction, which stays short
+    fee = quote_fee(user=user if walk_in is None else walk_in, unit=unit, slots=slots, now=now)
     try:
         with transaction.atomic():
             reservation = _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
-                                          channel=channel, booked_by=booked_by, now=now, fee=fee)
+                                          channel=channel, booked_by=booked_by, now=now, fee=fee, walk_in=walk_in)
             if then is not None:
                 then(reservation)
             return reservation
@@ -109,21 +120,29 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
 
 
 def quote_fee(*, user, unit: Unit, slots, now: dt.datetime):
-    """The fee breakdown a new booking stores: the fee table of the booking day (fees.rules), or None."""
-    return quote_or_none(user=user, unit=unit, slots=slots, booked_on=clock.localtime(now).date())
+    """The fee breakdown a new booking stores: the fee table of the booking day (fees.rules), or None. ``user``
+    may be a walk-in (reservations.walk_in.WalkIn): the general fee, no exemption."""
+    exemption = LOOK_UP if getattr(user, "pk", None) is not None else None
+    return quote_or_none(user=user, unit=unit, slots=slots, booked_on=clock.localtime(now).date(), exemption=exemption)
 
 
-def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, now, fee=None, changed_from=None) -> Reservation:
-    """Inside a transaction: the user's lock, the limit counts (leaving out a booking being changed), the rows."""
-    lock_user(user)
-    replacing = changed_from.pk if changed_from else None
-    over_limit = rules.limit_refusals(rules=rules_, user=user, unit=unit, slots=slots, window=decision.window, now=now, replacing=replacing)
-    if over_limit:
-        raise BookingRefused(over_limit)
+def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, now, fee=None, changed_from=None,
+                    walk_in: WalkIn | None = None) -> Reservation:
+    """Inside a transaction: the user's lock, the limit counts (leaving out a booking being changed), the rows.
+    A walk-in (``user`` None) has no account to lock and no limit to count (S-FC-3)."""
+    if user is not None:
+        lock_user(user)
+        replacing = changed_from.pk if changed_from else None
+        over_limit = rules.limit_refusals(rules=rules_, user=user, unit=unit, slots=slots, window=decision.window, now=now,
+                                          replacing=replacing)
+        if over_limit:
+            raise BookingRefused(over_limit)
     reservation = Reservation(
         municipality_id=unit.municipality_id,
         unit=unit,
         user=user,
+        walk_in_name=walk_in.name if walk_in else "",
+        walk_in_phone=walk_in.phone if walk_in else "",
         starts_at=slots[0].starts_at,
         ends_at=slots[-1].ends_at,
         slot_count=len(slots),
@@ -146,7 +165,8 @@ def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, 
     if booked_by is not None:  # staff entered it (counter, phone): the audit log says who (issue #7)
         audit.record(booked_by, "booking.create", reservation, after={
             "unit": unit.pk, "starts_at": reservation.starts_at, "ends_at": reservation.ends_at, "channel": channel,
-            "changed_from": changed_from.pk if changed_from else None})
+            "changed_from": changed_from.pk if changed_from else None,
+            **({"walk_in": {"name": walk_in.name, "phone": walk_in.phone}} if walk_in else {})})
     return reservation
 
 
@@ -178,6 +198,7 @@ def replace(old: Reservation, *, unit: Unit, starts_at: dt.datetime, ends_at: dt
     profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
     if (old.unit_id, old.starts_at, old.ends_at) == (unit.pk, slots[0].starts_at, slots[-1].ends_at):
         raise BookingRefused([rules.Refusal("same_slot", _("This is already the time of that booking."))])
+    walk_in = walk_in_of(old)  # a walk-in's booking (S-FC-3) moves as a walk-in's booking, paid at once
     evaluate = {"rules": profile_rules, "user": old.user, "unit": unit, "slots": slots, "channel": channel, "now": now,
                 "paying_now": paying_now}
     decision = rules.evaluate(**evaluate, check_limits=False)
@@ -185,8 +206,16 @@ def replace(old: Reservation, *, unit: Unit, starts_at: dt.datetime, ends_at: dt
         raise BookingRefused(rules.evaluate(**evaluate, replacing=old.pk).refusals)
     _cancel(old, reason=Reservation.CancelReason.CHANGED, now=now)
     return _insert_booking(user=old.user, unit=unit, slots=slots, decision=decision, rules_=profile_rules, channel=channel,
-                           booked_by=booked_by, now=now, changed_from=old,
-                           fee=quote_fee(user=old.user, unit=unit, slots=slots, now=now))
+                           booked_by=booked_by, now=now, changed_from=old, walk_in=walk_in,
+                           fee=quote_fee(user=old.user or walk_in, unit=unit, slots=slots, now=now))
+
+
+def walk_in_of(reservation: Reservation) -> WalkIn | None:
+    """The person without registration a booking is for (S-FC-3), or None for a registered user's booking."""
+    if reservation.user_id is not None:
+        return None
+    return WalkIn(name=reservation.walk_in_name, phone=reservation.walk_in_phone,
+                  resident=bool((reservation.fee or {}).get("resident", True)))
 
 
 def _cancel(reservation: Reservation, *, reason: str, now: dt.datetime) -> None:
@@ -194,6 +223,7 @@ def _cancel(reservation: Reservation, *, reason: str, now: dt.datetime) -> None:
     reservation.cancelled_at = now
     reservation.cancel_reason = reason
     reservation.save(update_fields=["state", "cancelled_at", "cancel_reason"])
+    alerts.releasing([reservation.pk])  # watchers are told after commit (issue #8 item 2, reservations/alerts.py)
     reservation.holds.all().delete()  # the slots are free again in the same transaction
 
 
@@ -311,7 +341,8 @@ def book_override(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datet
     The booking is confirmed at once with its fee stored and no payment deadline (the window that would set one is
     skipped): the clerk records the payment (fees.services.record_payment) as for any booking."""
     now = clock.now()
-    refusals = [r for r in (rules.staff_refusal(staff, unit.municipality_id), rules.account_refusal(user, unit.municipality_id)) if r]
+    refusals = [r for r in (rules.staff_refusal(staff, unit.municipality_id) or rules.scope_refusal(staff, unit.facility),
+                            rules.account_refusal(user, unit.municipality_id)) if r]
     if refusals:
         raise BookingRefused(refusals)
     profile_rules = rules.ProfileRules.find(unit.municipality_id)
@@ -334,7 +365,7 @@ def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reas
     (channel counter, override kind maintenance / municipal event, the kind as its rule id), with the reason.
     No fee. X-3 holds: a slot someone has booked cannot be blocked (SlotTaken); cancel that booking first."""
     now = clock.now()
-    refusal = rules.staff_refusal(staff, unit.municipality_id)
+    refusal = rules.staff_refusal(staff, unit.municipality_id) or rules.scope_refusal(staff, unit.facility)
     if refusal is not None:
         raise BookingRefused([refusal])
     if kind not in (Reservation.OverrideKind.MAINTENANCE, Reservation.OverrideKind.MUNICIPAL_EVENT):
@@ -344,11 +375,17 @@ def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reas
 
 
 def _locked_for_staff(reservation_id: int, municipality_id: int, staff) -> Reservation:
-    """The booking, row-locked, of this municipality only (Reservation.DoesNotExist otherwise)."""
+    """The booking, row-locked, of this municipality only (Reservation.DoesNotExist otherwise), and of a facility
+    whose counter ``staff`` serves (the clerk's scope)."""
     refusal = rules.staff_refusal(staff, municipality_id)
     if refusal is not None:
         raise BookingRefused([refusal])
-    return Reservation.objects.select_for_update().get(pk=reservation_id, municipality_id=municipality_id)
+    reservation = Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility").get(
+        pk=reservation_id, municipality_id=municipality_id)
+    refusal = rules.scope_refusal(staff, reservation.unit.facility)
+    if refusal is not None:
+        raise BookingRefused([refusal])
+    return reservation
 
 
 def lend_key(*, reservation_id: int, municipality_id: int, staff):

@@ -19,7 +19,9 @@ from django.db.models import Q
 from django.utils import translation
 
 from accounts.registration import validity_until
+from config import clock
 from facilities.models import (
+    Announcement,
     BookingLimit,
     BookingWindow,
     ClosureCalendar,
@@ -79,6 +81,7 @@ REPORTED_MODELS = (
     OpeningHours,
     ClosureCalendar,
     ClosureRule,
+    Announcement,
     FeeSchedule,
     FeeRate,
     FeeExemption,
@@ -140,7 +143,19 @@ def _load_municipality(result: LoadResult, data) -> Municipality:
     for order, spec in enumerate(data.FACILITIES, start=1):
         _load_facility(result, municipality, schemes, spec, order)
     _load_profile(result, municipality, data.PROFILE)
+    _load_announcements(result, municipality, getattr(data, "ANNOUNCEMENTS", []))
     return municipality
+
+
+def _load_announcements(result: LoadResult, municipality: Municipality, specs: list) -> None:
+    """The demo notices (issue #7 item 4), found by their Japanese title; an administrator's own are left alone."""
+    for spec in specs:
+        values = dict(spec)
+        for key in ("shown_from", "shown_until"):
+            day, time = values[key].split("T")
+            values[key] = clock.at(dt.date.fromisoformat(day), _time(time))
+        title_ja = values.pop("title_ja")
+        _upsert(result, Announcement, values, municipality=municipality, title_ja=title_ja)
 
 
 WINDOW_DEFAULTS = {

@@ -210,6 +210,7 @@ PROFILE = {
     "validity_kind": "until_march_31_next_year", "validity_years": 3,  # years: not used by this kind
     "renewal_opens_months_before": None,
     "rolling_renewal_when_used": False, "renewal_rule_id": "S-REG-3", "permit_title": "施設使用許可書",
+    "walk_in_rule_id": "S-FC-3",  # S-FC-3: the counter also books for unregistered persons, paid at once
     # S-REG-1: individuals from the first year of elementary school; online requests wait for the identity check
     # at the counter. S-REG-2: guardian's consent for elementary/junior-high pupils, student ID for the student
     # rate. S-REG-5: family proxies.
@@ -254,3 +255,18 @@ PROFILE = {
         "loss_weighting": False, "loss_weight_cap": 3,
     },
 }
+
+# Notices on the portal (issue #7 item 4). SAMPLE DATA: the text and the times are invented for the demo.
+ANNOUNCEMENTS = [
+    {
+        "title_ja": "【サンプル】雨天・猛暑時の利用について",
+        "title_en": "[Sample] Use in rain or extreme heat",
+        "body_ja": "雨天やグラウンド不良、暑さ指数が高い日は利用を中止することがあります。中止となった予約は「予約一覧」から1年以内の別の日に振り替えられます。還付は窓口で受け付けます（S-WX-1）。（デモ用のお知らせです）",
+        "body_en": "Use may be called off in rain, on a waterlogged ground or on days of extreme heat. A stopped booking "
+                   "can be moved to another day within a year from My bookings; refunds are paid at the counter "
+                   "(S-WX-1). (A demo notice.)",
+        "level": "warning",
+        "shown_from": "2026-04-01T00:00",
+        "shown_until": "2030-04-01T00:00",
+    },
+]

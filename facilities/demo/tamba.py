@@ -144,3 +144,16 @@ PROFILE = {
     ],
     "limits": [],
 }
+
+# Notices on the portal (issue #7 item 4). SAMPLE DATA: the text and the times are invented for the demo.
+ANNOUNCEMENTS = [
+    {
+        "title_ja": "【サンプル】年末年始の休館について",
+        "title_en": "[Sample] Year-end closure",
+        "body_ja": "各住民センターは 12月29日から1月3日まで休館します。（デモ用のお知らせです）",
+        "body_en": "The resident centers are closed from December 29 to January 3. (A demo notice.)",
+        "level": "info",
+        "shown_from": "2026-04-01T00:00",
+        "shown_until": "2030-04-01T00:00",
+    },
+]

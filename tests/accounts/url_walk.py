@@ -11,10 +11,11 @@ from accounts.models import FamilyProxy, Registration, User
 from config import clock
 from facilities.models import Unit
 from lottery.models import Application
+from reservations.alert_models import SlotWatch
 from tests.reservations.booking_helpers import make_lottery_win
 
 # Object parameters: a pattern with one of these addresses a tenant's object.
-OBJECT_PARAMS = {"pk", "proxy", "user_id", "booking_id", "reservation_id", "unit_id", "application_id", "facility_code"}
+OBJECT_PARAMS = {"pk", "proxy", "user_id", "booking_id", "reservation_id", "unit_id", "application_id", "facility_code", "watch_id"}
 # Parameters that are not objects: any valid-looking value.
 PLAIN_VALUES = {"day": "2027-06-16", "span": "0900-1200", "month": "2027-06", "action": "withdraw"}
 SKIPPED_PARAMS = {"rest", "uidb36", "key", "path", "document_root", "url", "object_id", "app_label", "content_type_id"}
@@ -74,8 +75,11 @@ def tenant_objects(slug: str, staff: User) -> dict:
         municipality=group.municipality, month=dt.date(2027, 6, 1), user=group, unit=unit, starts_at=booking.starts_at,
         ends_at=booking.ends_at, channel="online", created_at=clock.now(),
     )
+    watch = SlotWatch.objects.create(  # a cancellation alert (issue #8 item 2)
+        municipality=group.municipality, user=group, kind="pattern", facility=unit.facility, from_minute=540, to_minute=720,
+        date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 6, 30), created_at=clock.now())
     return {
-        "user_id": group.pk, "booking_id": booking.pk, "reservation_id": booking.pk, "unit_id": unit.pk,
+        "watch_id": watch.pk, "user_id": group.pk, "booking_id": booking.pk, "reservation_id": booking.pk, "unit_id": unit.pk,
         "application_id": application.pk, "facility_code": unit.facility.code, "proxy": proxy.pk,
         "user_pk": group.pk, "registration_pk": registration.pk,
     }

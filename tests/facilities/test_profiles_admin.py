@@ -200,3 +200,18 @@ def test_profiles_admin__operator_sees_every_profile(client):
     response = client.get(change_url(shiroi))
     assert response.status_code == 200
     assert "municipality" in response.context["adminform"].form.fields
+
+
+def test_profiles_admin__walk_ins_switched_off_by_the_administrator__the_counter_offers_them_no_more(client, settings):
+    """S-FC-3 is profile data: emptying its rule id in the admin is enough, no code change (X-1)."""
+    client.force_login(user("shiroi-clerk"))
+    assert 'data-test="walk-in"' in client.get("/shiroi/counter/").content.decode()
+    client.force_login(user("shiroi-admin"))
+    profile = RuleProfile.objects.get(municipality__slug="shiroi")
+    data = form_data(client.get(change_url(profile)))
+    assert data["walk_in_rule_id"] == "S-FC-3" and data["permit_title"]
+    data["walk_in_rule_id"] = ""
+    assert client.post(change_url(profile), data).status_code == 302
+    assert RuleProfile.objects.get(pk=profile.pk).walk_in_rule_id == ""
+    client.force_login(user("shiroi-clerk"))
+    assert 'data-test="walk-in"' not in client.get("/shiroi/counter/").content.decode()

@@ -5,7 +5,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 
 from accounts import throttle
 
@@ -61,15 +60,19 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
     # Log-in throttling -------------------------------------------------------------------------------------------
 
     def _login_user_id(self, credentials) -> int | None:
+        """The account a log-in names: by user ID, else (allauth passes an address as both) by the e-mail address
+        of exactly one active account. None for an unknown or shared address."""
         from accounts.models import User
 
         username, email = credentials.get("username"), credentials.get("email")
         if username:
             ids = list(User.objects.filter(username__iexact=username.strip()).values_list("pk", flat=True)[:2])
-        elif email:
-            ids = list(User.objects.filter(Q(email__iexact=email.strip())).values_list("pk", flat=True)[:2])
-        else:
+            if ids or not email:
+                return ids[0] if len(ids) == 1 else None
+        if not email:
             return None
+        # Active accounts only: a re-issued card's old account keeps the address (T-REG-2).
+        ids = list(User.objects.filter(email__iexact=email.strip(), is_active=True).values_list("pk", flat=True)[:2])
         return ids[0] if len(ids) == 1 else None
 
     def _client_ip(self, request) -> str:
@@ -94,6 +97,16 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     def authenticate(self, request, **credentials):
         self._yoyaku_attempt = None
+        if credentials.get("email") and self._login_user_id(credentials) is None:
+            # An address no active account or several accounts have (a family's shared address): refused like a
+            # wrong password, counted like an unknown user ID, and no password is tried, so one guess can never
+            # test a PIN against several accounts at once.
+            from accounts.models import User
+
+            self.pre_authenticate(request, **credentials)
+            User().set_password(credentials.get("password") or "")  # the same time as a real check
+            self.authentication_failed(request, **credentials)
+            return None
         user = super().authenticate(request, **credentials)
         if user is not None and self._yoyaku_attempt is not None:
             self._yoyaku_attempt.succeeded()

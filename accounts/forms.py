@@ -9,12 +9,24 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
+
 from config import clock
 
 from . import passwords, rules
 from .models import IdentityDocument, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's log-in form, in the portal's words: a *user ID* (利用者ID) or an e-mail address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label = gettext_lazy("User ID or e-mail address")
+        self.fields["login"].label = label
+        self.fields["login"].widget.attrs["placeholder"] = label
 
 
 class PhoneForm(forms.Form):

@@ -169,7 +169,10 @@ AUTHENTICATION_BACKENDS = [
 # usual four validators (accounts/passwords.py).
 AUTH_PASSWORD_VALIDATORS = [{"NAME": "accounts.passwords.ProfilePasswordValidator"}]
 LOGIN_REDIRECT_URL = "/"
-ACCOUNT_LOGIN_METHODS = {"username"}
+# Log-in by user ID, or by e-mail address where exactly one active account has it (issue #6 item 3; families and
+# re-issued cards share addresses: accounts/adapters.py refuses an ambiguous address like a wrong password).
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 # Registration follows each municipality's rules (K-REG-1, S-REG-1, T-REG-1): no open self sign-up.
 ACCOUNT_ADAPTER = "accounts.adapters.NoOpenSignupAdapter"  # no open sign-up; log-in throttle; mails via the outbox

@@ -355,3 +355,40 @@ def test_pin_guessing_throttled_across_two_processes_sharing_the_counters(tmp_pa
                 "SELECT day_failures FROM accounts_loginthrottle WHERE scope = 'account'"
             ).fetchone()
         assert failures == 3
+
+
+# Log-in by e-mail address (issue #6 item 3) ---------------------------------------------------------------------
+
+
+def test_email_login__the_owner_logs_in_with_the_address__failures_count_on_the_same_account(group, time_machine):
+    time_machine.move_to(START, tick=False)
+    group.email = "taikyoku@example.jp"
+    group.save(update_fields=["email"])
+    assert attempt(browser(), "Taikyoku@Example.jp", PIN) == "in"
+    # A stranger's wrong PINs by address count on the account: after three, its user ID waits too (no second
+    # allowance by address), exactly as after three by user ID.
+    stranger = browser(ip="203.0.113.9")
+    for n in range(3):
+        assert attempt(stranger, "taikyoku@example.jp", f"000{n}") == "wrong"
+    assert attempt(browser(ip="203.0.113.10"), "kodaira-g", PIN) == "refused"
+    assert account_row(group).day_failures == 3
+
+
+def test_email_login__an_address_shared_by_two_accounts__refused_like_a_wrong_pin__no_pin_tried(group, time_machine):
+    """A family's shared address would let one guess test a PIN on several accounts: it is not a log-in name."""
+    time_machine.move_to(START, tick=False)
+    group.email = "family@example.jp"
+    group.save(update_fields=["email"])
+    User.objects.create_user("kodaira-g2", password="2468", account_kind="group", email="family@example.jp")
+    client = browser()
+    assert attempt(client, "family@example.jp", PIN) == "wrong"
+    assert attempt(client, "family@example.jp", "2468") == "wrong"
+    assert attempt(client, "kodaira-g", PIN) == "in"  # the user ID still works
+    # A re-issued card's old, inactive account keeps the address but does not make it ambiguous (T-REG-2).
+    User.objects.filter(username="kodaira-g2").update(is_active=False)
+    assert attempt(client, "family@example.jp", PIN) == "in"
+
+
+def test_email_login__the_form_asks_for_a_user_id_or_an_address_in_japanese(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "利用者IDまたはメールアドレス" in page

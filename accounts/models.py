@@ -346,6 +346,8 @@ class Notice(models.Model):
         ACCOUNT_EMAIL = "account_email", _("Password reset or address confirmation")
         REGISTRATION_EXPIRED = "registration_expired", _("Registration request expired")
         SLOT_FREE = "slot_free", _("A watched slot became free")
+        CONFIRMED = "confirmed", _("Booking confirmed")
+        ACCOUNT_EXPIRING = "account_expiring", _("Registration expiring")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",

@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
@@ -22,7 +21,8 @@ from django.utils.translation import gettext as _
 from config import clock
 from facilities.models import RuleProfile
 
-from . import audit, registration
+from . import audit, notify, registration
+from .models import Notice
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +129,10 @@ def expiry_notice_text(user, profile: RuleProfile | None) -> tuple[str, str]:
 
 
 def send_expiry_notices(today: dt.date | None = None) -> int:
-    """E-mail users with an address whose last valid day is 30 days away or less (and not past), once per last
-    valid day: the row is locked, marked and the mail sent in one transaction (a failed send rolls the mark back
-    and the next run retries). Groups that will continue by rolling renewal (K-REG-3) are not told. Returns the
-    number of e-mails sent."""
+    """Tell users with an address whose last valid day is 30 days away or less (and not past), once per last
+    valid day: the row is locked and marked and the notice stored in one transaction; the outbox e-mails it after
+    commit (and retries). Groups that will continue by rolling renewal (K-REG-3) are not told. Returns the
+    number of notices."""
     from accounts.throttle import user_language
 
     today = today or clock.today()
@@ -162,11 +162,15 @@ def send_expiry_notices(today: dt.date | None = None) -> int:
                     continue
                 if profile.rolling_renewal_when_used and registration.used_within_period(user, profile, now):
                     continue  # K-REG-3: it will continue; no need to worry the group
-                with translation.override(user_language(user)):
+                language = user_language(user)
+                with translation.override(language):
                     subject, body = expiry_notice_text(user, profile)
                 user.expiry_notice_sent_for = user.valid_until
                 user.save(update_fields=["expiry_notice_sent_for"])
-                send_mail(subject, body, None, [user.email])
+                # Through the outbox (issue #8 item 4): on the notifications page too, sent after commit and
+                # retried by accounts.deliver_notices; once per last valid day.
+                notify.record(user, kind=Notice.Kind.ACCOUNT_EXPIRING, key=f"expiring:{user.pk}:{user.valid_until}",
+                              subject=subject, body=body, email=user.email, language=language)
                 sent += 1
         except Exception:  # noqa: BLE001 - one unreachable address must not stop the others
             logger.exception("expiry notice to user %s not sent; retried by the next run", pk)

@@ -58,3 +58,16 @@ def cancel_unpaid_bookings() -> dict[str, int]:
         clock.localtime(now).isoformat(), cancelled,
     )
     return {"cancelled": cancelled}
+
+
+# "Booked" and "confirmed" notices (issue #8 item 4), every minute: off the booking request (reservations/
+# booking_notices.py says why), registered by migration 0011_schedule_booking_notices.
+BOOKING_EVENTS = ("reservations.tell_booking_events", "reservations.jobs.tell_booking_events")
+
+
+def tell_booking_events() -> dict[str, int]:
+    from .booking_notices import tell_booking_events as tell
+
+    told = tell(now=clock.now())
+    logger.info("tell_booking_events: %(booked)d booked, %(confirmed)d confirmed notice(s)", told)
+    return told

@@ -348,6 +348,7 @@ class Notice(models.Model):
         SLOT_FREE = "slot_free", _("A watched slot became free")
         CONFIRMED = "confirmed", _("Booking confirmed")
         ACCOUNT_EXPIRING = "account_expiring", _("Registration expiring")
+        LOTTERY_RESULT = "lottery_result", _("Lottery results")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",

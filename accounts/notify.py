@@ -67,6 +67,22 @@ def record(user, *, kind: str, key: str, subject: str, body: str, email: str, la
     return notice
 
 
+def record_sent(user, *, kind: str, key: str, subject: str, body: str, email: str, language: str,
+                sent_at: dt.datetime, municipality=None) -> Notice | None:
+    """Store a message that another outbox has just sent (the lottery results e-mail, K-LOT-3, sent once by
+    ``lottery.services.send_result_notices``), so that the user's notifications page and the admin's outbox
+    show it too. Never sent from here. Once per ``key``."""
+    try:
+        with transaction.atomic():
+            return Notice.objects.create(
+                user=user, municipality=municipality or getattr(user, "municipality", None), kind=kind, key=key[:120],
+                email=email or "", language=language, subject=subject[:200], body=body, created_at=sent_at,
+                sent_at=sent_at, attempts=1,
+            )
+    except IntegrityError:
+        return None
+
+
 def deliver(notice_id: int) -> bool:
     """Send one notice if nobody has (or is). True when this call sent it."""
     now = clock.now()

@@ -16,4 +16,6 @@ urlpatterns = [
     path("bookings/<int:booking_id>/weather/transfer/", views.weather_transfer, name="weather_transfer"),  # POST
     # GET: the form; POST: the bookings it would cancel; POST with confirm=yes: cancel them (T-CAN-2).
     path("closure/", views.closure, name="closure"),
+    # S-WX-1 for a whole site: GET the form, GET with its values the bookings concerned, POST marks them.
+    path("weather-day/", views.weather_day, name="weather_day"),
 ]

@@ -10,7 +10,8 @@
 - ``cancel_for_facility`` (T-CAN-2, any profile): every booking of some units over some days, full refunds,
   one notice each, all in one transaction.
 - ``mark_weather`` / ``refund_weather_claim`` (S-WX-1): a prevented booking may be transferred within a year or
-  refunded in full within five.
+  refunded in full within five. ``mark_weather_day`` marks a site's stop (a period of one day) on every paid
+  booking it prevented, after ``weather_day`` has shown the clerk which.
 
 Every amount paid back is a ``Refund`` row (who, when, why, how much), one per payment, and the database checks
 that it never exceeds what was paid.
@@ -461,21 +462,185 @@ def mark_weather(
         raise CancellationRefused([Refusal("already_marked", _("This booking is already marked as prevented by rain or heat."))]) from None
 
 
-def mark_weather_day(*, municipality_id: int, units, day: dt.date, kind: str, staff, note: str = "",
-                     now: dt.datetime | None = None) -> list[WeatherClaim]:
-    """Mark every paid, unmarked booking of ``units`` on ``day`` (a rained-off day at a site). Bookings that
-    cannot be marked (unpaid, already marked) are left out; the others are marked in one transaction."""
+# S-WX-1 and shiroi-sports-facilities.txt ■天候不良: a stop counts when rain, or a WBGT of 31 or more, falls "between
+# one hour before the start and one hour before the end" of the booking (利用開始時刻の1時間前から利用終了時刻の1時間前),
+# and nothing is made good once the facility was used for an hour (``WeatherPolicy.used_minutes_limit``). For a
+# whole site's day the clerk gives the period of the stop; the minutes of use are those from the start of the
+# booking until the stop began. The lead of the window is the seed's, not profile data yet.
+WEATHER_WINDOW_LEAD = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class WeatherStop:
+    """Rain or heat observed at a site on ``day`` from ``starts_at`` until ``ends_at`` (aware, Japan time);
+    ``until_now``: no end was given and the stop runs until the present (today)."""
+
+    day: dt.date
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    until_now: bool = False
+
+
+@dataclass
+class WeatherDayRow:
+    """One booking of the day and what marking the day does to it: ``mark`` (and the minutes of use counted),
+    ``marked`` already (``claim``), or ``left_out`` with the reason (``refusal``: unpaid, outside the stop, an hour
+    of use)."""
+
+    MARK, MARKED, LEFT_OUT = "mark", "marked", "left_out"
+
+    reservation: Reservation
+    status: str
+    used_minutes: int = 0
+    refusal: Refusal | None = None
+    claim: WeatherClaim | None = None
+
+
+@dataclass
+class WeatherDay:
+    stop: WeatherStop
+    rows: list[WeatherDayRow]
+    marked: list[WeatherClaim]
+
+    def of(self, status: str) -> list[WeatherDayRow]:
+        return [row for row in self.rows if row.status == status]
+
+
+def weather_policy(municipality_id: int) -> WeatherPolicy | None:
+    return WeatherPolicy.objects.filter(municipality_id=municipality_id).first()
+
+
+def weather_stop(*, day: dt.date, start: dt.time, end: dt.time | None, policy: WeatherPolicy,
+                 now: dt.datetime) -> WeatherStop:
+    """The period of a stop as instants, or CancellationRefused: not in advance (S-WX-1: on the day of use or
+    later), not beginning now or later, not ending after now, and ending after it begins. Without ``end``, the
+    stop runs until now on the day itself, until midnight on an earlier day."""
+    today = clock.localtime(now).date()
+    if day > today:
+        raise CancellationRefused([Refusal(policy.rule_id, _(
+            "Rain or heat is recorded on the day of use or later, not in advance."))])
+    starts_at = clock.at(day, start)
+    if end is None:
+        ends_at, until_now = (now, True) if day == today else (clock.at(day + dt.timedelta(days=1), dt.time(0)), False)
+    else:
+        ends_at, until_now = clock.at(day, end), False
+    refusals = []
+    if starts_at >= now:
+        refusals.append(Refusal("stop_not_begun", _(
+            "The stop cannot begin at %(time)s: it is only %(now)s now. Record what has already happened.")
+            % {"time": f"{start:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
+    elif ends_at > now:
+        refusals.append(Refusal("stop_not_over", _(
+            "The stop cannot be recorded until %(time)s: it is only %(now)s now. Leave the end empty (until now) and "
+            "mark the day again later.") % {"time": f"{end:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
+    elif ends_at <= starts_at:
+        refusals.append(Refusal("bad_period", _("The end of the stop must be after its start.")))
+    if refusals:
+        raise CancellationRefused(refusals)
+    return WeatherStop(day=day, starts_at=starts_at, ends_at=ends_at, until_now=until_now)
+
+
+def weather_day_rows(*, municipality_id: int, units, stop: WeatherStop, policy: WeatherPolicy,
+                     now: dt.datetime) -> list[WeatherDayRow]:
+    """What marking ``stop`` at ``units`` would do to each booking of the day (a read: the confirm step shows it).
+
+    Active bookings of the day, and cancelled ones only when already marked. A booking is marked when it is paid,
+    not yet marked, the stop overlaps [start − 1 h, end − 1 h) and the minutes from its start until the stop began
+    are under the policy's limit (S-WX-1: 59 minutes of use granted, 60 refused)."""
+    start, end = clock.at(stop.day, dt.time(0)), clock.at(stop.day + dt.timedelta(days=1), dt.time(0))
+    bookings = (
+        Reservation.objects.of(municipality_id).filter(unit__in=units, starts_at__gte=start, starts_at__lt=end)
+        .select_related("unit__facility", "user", "payment", "weather_claim__transferred_to", "weather_claim__refund")
+        .order_by("starts_at", "unit__sort_order", "unit_id")
+    )
+    rows = []
+    for reservation in bookings:
+        claim = getattr(reservation, "weather_claim", None)  # the reverse one-to-one: None when not marked
+        if claim is not None:
+            rows.append(WeatherDayRow(reservation, WeatherDayRow.MARKED, claim=claim))
+            continue
+        if not reservation.is_active:
+            continue
+        window_start = reservation.starts_at - WEATHER_WINDOW_LEAD
+        window_end = reservation.ends_at - WEATHER_WINDOW_LEAD
+        used = max(0, int((stop.starts_at - reservation.starts_at).total_seconds() // 60))
+        if not (stop.starts_at < window_end and stop.ends_at > window_start):
+            refusal = Refusal(policy.rule_id, _(
+                "The stop (%(from)s–%(until)s) is not between an hour before the start (%(first)s) and an hour before "
+                "the end (%(last)s) of this booking.") % {
+                "from": f"{clock.localtime(stop.starts_at):%H:%M}", "until": _clock_time(stop.ends_at, stop.day),
+                "first": f"{clock.localtime(window_start):%H:%M}", "last": f"{clock.localtime(window_end):%H:%M}"})
+            rows.append(WeatherDayRow(reservation, WeatherDayRow.LEFT_OUT, used_minutes=used, refusal=refusal))
+            continue
+        refusal = weather_refusal(reservation, policy, used_minutes=used, now=now)
+        status = WeatherDayRow.MARK if refusal is None else WeatherDayRow.LEFT_OUT
+        rows.append(WeatherDayRow(reservation, status, used_minutes=used, refusal=refusal))
+    return rows
+
+
+def _clock_time(moment: dt.datetime, day: dt.date) -> str:
+    """HH:MM of ``moment`` on ``day``; midnight after the day is 24:00."""
+    local = clock.localtime(moment)
+    return "24:00" if local.date() > day else f"{local:%H:%M}"
+
+
+def weather_day(*, municipality_id: int, facility, day: dt.date, start: dt.time, end: dt.time | None = None,
+                now: dt.datetime | None = None) -> WeatherDay:
+    """The confirm step of marking a site's day: the stop and each booking's fate, nothing written."""
     now = now or clock.now()
-    start, end = clock.at(day, dt.time(0)), clock.at(day + dt.timedelta(days=1), dt.time(0))
-    claims = []
+    policy = _weather_policy_or_refuse(municipality_id)
+    stop = weather_stop(day=day, start=start, end=end, policy=policy, now=now)
+    rows = weather_day_rows(municipality_id=municipality_id, units=facility.units.all(), stop=stop, policy=policy,
+                            now=now)
+    return WeatherDay(stop, rows, [])
+
+
+def _weather_policy_or_refuse(municipality_id: int) -> WeatherPolicy:
+    policy = weather_policy(municipality_id)
+    if policy is None:
+        raise CancellationRefused([weather_refusal(None, None, used_minutes=0, now=clock.now())])
+    return policy
+
+
+def mark_weather_day(*, municipality_id: int, facility, day: dt.date, kind: str, staff, start: dt.time,
+                     end: dt.time | None = None, note: str = "", only=None,
+                     now: dt.datetime | None = None) -> WeatherDay:
+    """Staff mark a rained-off or heat-stopped period at a site (S-WX-1): every booking of ``facility`` on ``day``
+    that ``weather_day_rows`` says to mark gets a claim (``mark_weather``: audited, its user told through the
+    outbox), in one transaction. ``only``: the booking ids the clerk was shown and confirmed; others are left for a
+    new look. Idempotent: a booking already marked is left as it is, so marking twice changes nothing. One audit
+    entry for the day (on the facility) when anything was marked."""
+    now = now or clock.now()
+    _check_staff(staff, municipality_id)
+    if facility.municipality_id != municipality_id:
+        raise CancellationRefused([not_found()])
+    if kind not in WeatherClaim.Kind.values:
+        raise CancellationRefused([Refusal("bad_kind", _("Choose rain or heat."))])
+    policy = _weather_policy_or_refuse(municipality_id)
+    stop = weather_stop(day=day, start=start, end=end, policy=policy, now=now)
+    period = f"{clock.localtime(stop.starts_at):%H:%M}–{_clock_time(stop.ends_at, day)}"
+    claim_note = " ".join(filter(None, [period, note.strip()]))
+    marked = []
     with transaction.atomic():
-        candidates = (Reservation.objects.of(municipality_id).active()
-                      .filter(unit__in=units, starts_at__gte=start, starts_at__lt=end, payment__isnull=False,
-                              weather_claim__isnull=True).order_by("starts_at", "unit_id").values_list("pk", flat=True))
-        for pk in list(candidates):
-            claims.append(mark_weather(reservation_id=pk, municipality_id=municipality_id, kind=kind, staff=staff,
-                                       note=note, now=now))
-    return claims
+        rows = weather_day_rows(municipality_id=municipality_id, units=facility.units.all(), stop=stop, policy=policy,
+                                now=now)
+        for row in rows:
+            if row.status != WeatherDayRow.MARK or (only is not None and row.reservation.pk not in only):
+                continue
+            try:
+                row.claim = mark_weather(reservation_id=row.reservation.pk, municipality_id=municipality_id, kind=kind,
+                                         staff=staff, used_minutes=row.used_minutes, note=claim_note, now=now)
+            except CancellationRefused as error:  # marked or cancelled by someone else meanwhile: left as it is
+                row.status, row.refusal = WeatherDayRow.LEFT_OUT, error.refusals[0]
+                continue
+            row.status = WeatherDayRow.MARKED
+            marked.append(row.claim)
+        if marked:
+            audit.record(staff, "weather.mark_day", facility, after={
+                "day": day, "kind": kind, "from": stop.starts_at, "until": stop.ends_at,
+                "bookings": [claim.reservation_id for claim in marked]},
+                reason=" ".join(filter(None, [policy.rule_id, note.strip()])))
+    return WeatherDay(stop, rows, marked)
 
 
 def _locked_claim(claim_id: int, municipality_id: int) -> WeatherClaim:

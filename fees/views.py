@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -31,6 +32,7 @@ from . import selectors as fee_selectors
 from . import services
 from .forms import CancelForm, ChangeForm, ClosureForm, PaymentForm, TransferForm, WeatherForm
 from .models import Cause, Payment, PaymentPlace, WeatherClaim, WeatherPolicy
+from .weather_forms import WeatherDayForm
 
 
 def _booking(municipality, booking_id: int, clerk=None) -> Reservation:
@@ -245,14 +247,19 @@ def change(request, municipality, booking_id):
     return redirect(_booking_url(municipality, new))
 
 
+def _served_facilities(clerk, municipality) -> list[Facility]:
+    """The municipality's facilities the clerk's counter serves (issue #7: ``User.counter_facilities``), with units."""
+    facilities = Facility.objects.filter(municipality=municipality).prefetch_related("units").order_by("sort_order", "id")
+    scope = _scope(clerk)
+    return list(facilities if scope is None else facilities.filter(pk__in=scope))
+
+
 @clerk_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def closure(request, municipality):
     """T-CAN-2 and any profile: close units for days. GET shows the form; a POST without ``confirm`` lists the
     bookings it would cancel with their refunds; a POST with ``confirm`` cancels them all in one step."""
-    facilities = Facility.objects.filter(municipality=municipality).prefetch_related("units").order_by("sort_order", "id")
-    scope = _scope(request.user)  # issue #7: only the facilities the clerk's counter serves
-    facilities = list(facilities if scope is None else facilities.filter(pk__in=scope))
+    facilities = _served_facilities(request.user, municipality)
     # ?facility=&date_from=&date_to= fill the form in: the admin's refused closure-calendar edit links here (issue #7).
     form = ClosureForm(request.POST or None, facilities=facilities,
                        initial={k: request.GET[k] for k in ("facility", "date_from", "date_to") if k in request.GET})
@@ -276,7 +283,72 @@ def closure(request, municipality):
         affected = [(r, services.cancellation_quote(r, cause=Cause.FACILITY)) for r in bookings]
     return render(request, "fees/counter/closure.html", {
         "municipality": municipality, "form": form, "affected": affected,
+        "weather_policy": services.weather_policy(municipality.pk),
     }, status=400 if request.method == "POST" and not form.is_valid() else 200)
+
+
+# A whole site's rain or heat stop (S-WX-1) ------------------------------------------------------------------------
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def weather_day(request, municipality):
+    """Mark a site's rained-off or heat-stopped period on every paid booking it prevented (S-WX-1).
+
+    GET without ``kind``: the form (``?facility=&date=`` fill it in, e.g. from the day sheet). GET with the form's
+    values: the confirm step, which lists the bookings to be marked, those already marked and those left out with
+    the reason; nothing is written. POST: marks the bookings listed there (their ids come along) and redirects to
+    the confirm step, where they now show as marked, so a refresh or the back button marks nothing twice.
+    Municipalities without a rain/heat policy: 404. A facility the clerk's counter does not serve: a 400 form
+    error, nothing marked."""
+    policy = services.weather_policy(municipality.pk)
+    if policy is None:
+        raise Http404(_("This municipality has no transfers or refunds for rain or heat."))
+    facilities = _served_facilities(request.user, municipality)
+    if request.method == "POST":
+        form = WeatherDayForm(request.POST, facilities=facilities)
+        if not form.is_valid():
+            return _weather_day_page(request, municipality, policy, form, status=400)
+        data = form.cleaned_data
+        try:
+            done = services.mark_weather_day(
+                municipality_id=municipality.pk, facility=data["facility_obj"], day=data["date"], kind=data["kind"],
+                staff=request.user, start=data["start"], end=data["end"], note=data["note"], only=data["bookings"])
+        except services.CancellationRefused as error:
+            return _weather_day_page(request, municipality, policy, form, refusals=error.refusals, status=422)
+        if done.marked:
+            messages.success(request, ngettext(
+                "%(count)s booking marked as prevented by rain or heat; its user has been told and may transfer it or "
+                "take a full refund (%(rule)s).",
+                "%(count)s bookings marked as prevented by rain or heat; each user has been told and may transfer or "
+                "take a full refund (%(rule)s).", len(done.marked)) % {"count": len(done.marked), "rule": policy.rule_id})
+        else:
+            messages.info(request, _("Nothing new was marked: the bookings shown are marked already or can no longer "
+                                     "be marked."))
+        until = clock.localtime(done.stop.ends_at).time().replace(second=0, microsecond=0) if done.stop.until_now else None
+        return redirect(reverse("money:weather_day", args=[municipality.slug]) + f"?{form.query(end=until)}#result")
+    bound = "kind" in request.GET
+    form = WeatherDayForm(request.GET if bound else None, facilities=facilities, initial={
+        "facility": request.GET.get("facility", ""), "date": request.GET.get("date") or clock.today()})
+    if not bound:
+        return _weather_day_page(request, municipality, policy, form)
+    if not form.is_valid():
+        return _weather_day_page(request, municipality, policy, form, status=400)
+    data = form.cleaned_data
+    try:
+        day = services.weather_day(municipality_id=municipality.pk, facility=data["facility_obj"], day=data["date"],
+                                   start=data["start"], end=data["end"])
+    except services.CancellationRefused as error:
+        return _weather_day_page(request, municipality, policy, form, refusals=error.refusals, status=422)
+    return _weather_day_page(request, municipality, policy, form, day=day)
+
+
+def _weather_day_page(request, municipality, policy, form, *, day=None, refusals=(), status=200):
+    rows = {} if day is None else {status_: day.of(status_) for status_ in ("mark", "marked", "left_out")}
+    return render(request, "fees/counter/weather_day.html", {
+        "municipality": municipality, "policy": policy, "form": form, "day": day, "rows": rows,
+        "refusals": refusals, "lead_minutes": int(services.WEATHER_WINDOW_LEAD.total_seconds() // 60),
+    }, status=status)
 
 
 @login_required

@@ -32,6 +32,8 @@ from django.db.models import Q
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from accounts import audit, notify
+from accounts.models import Notice
 from config import clock
 from facilities import daterules
 from facilities.slots import Slot
@@ -288,13 +290,18 @@ def apply(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, cha
                 user=user, unit=unit, starts_at=slot.starts_at, ends_at=slot.ends_at, channel=channel,
                 entered_by=entered_by, language=(translation.get_language() or "ja")[:10], created_at=now,
             )
+            if entered_by is not None:  # K-LOT-1 at the counter: the audit log says which clerk (issue #6 item 5)
+                audit.record(entered_by, "lottery.apply", application, after=_audited(application))
     except IntegrityError:
         _refuse("already_applied", _("You have already applied for this slot."), ApplicationRefused)
     return application
 
 
 def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entered_by=None) -> Application:
-    """Withdraw an application while the lottery window of ``channel`` is still open (K-LOT-1, S-LOT-1)."""
+    """Withdraw an application while the lottery window of ``channel`` is still open (K-LOT-1, S-LOT-1).
+
+    ``entered_by``: the clerk withdrawing it at the counter (channel counter), who must serve the counter of the
+    application's facility (``staff_scope``); the withdrawal is audited with the clerk as actor."""
     now = clock.now()
     with transaction.atomic():
         application = Application.objects.select_for_update().select_related("unit__facility__municipality").get(
@@ -302,6 +309,8 @@ def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entere
         if application.state != Application.State.APPLIED:
             _refuse("not_active", _("This application can no longer be withdrawn."))
         staff = _staff_refusal(entered_by, application.unit, channel)
+        if staff is None and entered_by is not None:
+            staff = rules.scope_refusal(entered_by, application.unit.facility)
         if staff is not None:
             raise LotteryError([staff])
         profile_rules = rules.ProfileRules.of(application.municipality_id)
@@ -312,7 +321,16 @@ def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entere
         application.state = Application.State.WITHDRAWN
         application.withdrawn_at = now
         application.save(update_fields=["state", "withdrawn_at"])
+        if entered_by is not None:
+            audit.record(entered_by, "lottery.withdraw", application, before={"state": Application.State.APPLIED},
+                         after={**_audited(application), "withdrawn_at": now})
     return application
+
+
+def _audited(application: Application) -> dict:
+    """What an audit entry of a clerk's lottery action records about the application."""
+    return {"unit": application.unit_id, "starts_at": application.starts_at, "ends_at": application.ends_at,
+            "month": application.month, "channel": application.channel, "state": application.state}
 
 
 # The draw ---------------------------------------------------------------------------------------------------
@@ -905,6 +923,10 @@ def send_result_notices(*, now: dt.datetime | None = None, limit: int = SEND_PER
                 notice.sent_at = now
                 notice.save(update_fields=["sent_at"])
                 send_mail(subject, body, None, [notice.email])
+                # Also on the applicant's notifications page (issue #8 item 4), in the same transaction.
+                notify.record_sent(notice.user, kind=Notice.Kind.LOTTERY_RESULT, key=f"lottery:{notice.draw_id}:{notice.user_id}",
+                                   subject=subject, body=body, email=notice.email, language=notice.language or "ja",
+                                   sent_at=now)
                 sent += 1
         except Exception:  # noqa: BLE001 - an unreachable mail server must not stop the other notices
             logger.exception("lottery results e-mail %s not sent; retried by the next run", pk)

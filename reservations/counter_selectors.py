@@ -7,12 +7,13 @@ municipality's users, bookings, applications or payments. Whether a slot may be 
 """
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, Value
-from django.db.models.functions import Replace
+from django.db.models.functions import Replace, Upper
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -39,26 +40,60 @@ def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
 
 
+# What separates the groups of a card number as people type it, after NFKC: hyphens and dashes of every width
+# (NFKC leaves ‐ − ー alone), spaces. Stored numbers are compared with their ASCII hyphens and spaces (and the
+# full-width ones, for numbers typed in full width at registration) removed.
+CARD_SEPARATORS = str.maketrans("", "", "-‐‑‒–—―−ーｰ 　")
+_STORED_SEPARATORS = ("-", " ", "－", "　")
+_TO_FULL_WIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
+def card_key(text: str) -> str:
+    """A card number as compared (T-REG-1): NFKC (full-width digits and letters → ASCII), without hyphens,
+    dashes or spaces, upper case. ``Ｔ－０００１``, ``t 0001`` and ``T-0001`` are the same card."""
+    return unicodedata.normalize("NFKC", text).translate(CARD_SEPARATORS).upper()
+
+
+def _stored_card_key():
+    expression = "registration__card_number"
+    for separator in _STORED_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return Upper(expression)
+
+
 def search_users(*, municipality: Municipality, query: str) -> list:
-    """Residents of this municipality whose user ID, name, phone or e-mail matches ``query`` (at most
-    SEARCH_LIMIT, exact user ID first). Phone numbers match without their hyphens and spaces (042-341-1211 =
-    0423411211). Staff accounts are not listed: nobody books for them."""
+    """Residents of this municipality whose user ID, name, phone, e-mail or registration card number matches
+    ``query`` (at most SEARCH_LIMIT; the exact user ID first, then the exact card number). Phone numbers match
+    without their hyphens and spaces (042-341-1211 = 0423411211), card numbers as a whole, whatever the width of
+    their digits and hyphens (``card_key``: a Tamba card T-REG-1 read out or typed in full width). Staff accounts
+    are not listed: nobody books for them."""
     query = query.strip()
     if not query:
         return []
-    users = get_user_model().objects.filter(municipality=municipality).exclude(account_kind="staff")
+    normalized = unicodedata.normalize("NFKC", query)  # full-width digits (０４２…) count as digits
+    users = (get_user_model().objects.filter(municipality=municipality).exclude(account_kind="staff")
+             .select_related("registration"))
     match = Q(username__iexact=query) | Q(display_name__icontains=query) | Q(email__icontains=query)
     if len(query) >= 3:
         match |= Q(username__icontains=query)
-    digits = _digits(query)
+    digits = _digits(normalized)
     if len(digits) >= 3:  # a phone number, or a part of one
         users = users.annotate(phone_digits=Replace(Replace("phone", Value("-"), Value("")), Value(" "), Value("")))
         match |= Q(phone_digits__contains=digits)
-    # When User gets its registration card number (T-REG-1 cards, issue #6), match it here:
-    #     match |= Q(card_number=query)
+    card = card_key(query)
+    if digits and card:  # a card number (T-REG-1): the whole number, not a part of one
+        users = users.annotate(card_key=_stored_card_key())
+        match |= Q(card_key__in=[card, card.translate(_TO_FULL_WIDTH)])
     found = list(users.filter(match).order_by("username")[: SEARCH_LIMIT + 1])
-    found.sort(key=lambda u: u.username.lower() != query.lower())  # the exact user ID first (stable sort)
+    # The exact user ID first, then the exact card number (stable sort: by user ID otherwise).
+    found.sort(key=lambda u: (u.username.lower() != query.lower(), card_key(card_number(u)) != card))
     return found
+
+
+def card_number(user) -> str:
+    """The card number of the user's registration (T-REG-1), or ""."""
+    registration = related_or_none(user, "registration")
+    return registration.card_number if registration is not None else ""
 
 
 def get_resident(*, municipality: Municipality, user_id: int):
@@ -115,6 +150,10 @@ class CounterBooking:
         return None
 
     @property
+    def started(self) -> bool:
+        return self.reservation.starts_at <= clock.now()
+
+    @property
     def key_late(self) -> bool:
         """The key was lent, the booking has ended and the key is not back."""
         key = self.key
@@ -135,17 +174,49 @@ def _with_facts(queryset):
 
 
 @dataclass
+class CounterApplication:
+    """One lottery application as the console shows it: whether the clerk may withdraw it now (K-LOT-1, S-LOT-1:
+    while the counter's lottery window is open) or why not, with the rule id."""
+
+    application: Application
+    served: bool = True  # its facility is in the clerk's counter scope
+    withdraw_refusal: rules.Refusal | None = None  # only for applications still "applied"
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.served and self.application.state == Application.State.APPLIED and self.withdraw_refusal is None
+
+
+@dataclass
 class UserPage:
     user: object
     upcoming: list[CounterBooking]
     earlier: list[CounterBooking]
-    applications: list
+    applications: list[CounterApplication]
     payments: list
     earlier_limit: int = EARLIER_SHOWN
+    card_number: str = ""
 
 
-def user_page(*, municipality: Municipality, user) -> UserPage:
-    """The user's bookings (upcoming, then past and cancelled), lottery applications and payments here."""
+def counter_withdraw_refusal(application: Application, now: dt.datetime) -> rules.Refusal | None:
+    """Why the counter cannot withdraw this application now, with the rule id (the counter's lottery window:
+    K-LOT-1, S-LOT-1), or None. ``lottery.services.withdraw`` decides again under the row lock."""
+    from lottery import services as lottery_services
+
+    if application.state != Application.State.APPLIED:
+        return rules.Refusal("not_active", _("This application can no longer be withdrawn."))
+    profile_rules = rules.ProfileRules.find(application.municipality_id)
+    if profile_rules is None:
+        return rules.no_profile_refusal()
+    _window, refusal = lottery_services.window_for(
+        profile_rules, application.unit, Slot(starts_at=application.starts_at, ends_at=application.ends_at),
+        Channel.COUNTER, now)
+    return refusal
+
+
+def user_page(*, municipality: Municipality, user, clerk=None) -> UserPage:
+    """The user's bookings (upcoming, then past and cancelled), lottery applications and payments here. With
+    ``clerk``: which applications the clerk may withdraw now (their counter scope, the counter's window)."""
     now = clock.now()
     mine = _with_facts(Reservation.objects.of(municipality).for_user(user))
     upcoming = mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id")
@@ -154,11 +225,30 @@ def user_page(*, municipality: Municipality, user) -> UserPage:
         Application.objects.of(municipality).filter(user=user)
         .select_related("unit", "unit__facility", "entered_by").order_by("-month", "starts_at", "id")[:100]
     )
+    scope = served_facility_ids(clerk)
+    rows = []
+    for application in applications:
+        row = CounterApplication(application, served=scope is None or application.unit.facility_id in scope)
+        if application.state == Application.State.APPLIED:
+            row.withdraw_refusal = counter_withdraw_refusal(application, now)
+        rows.append(row)
     payments = list(
         Payment.objects.of(municipality).filter(reservation__user=user)
         .select_related("reservation", "reservation__unit", "reservation__unit__facility", "place", "recorded_by")[:100]
     )
-    return UserPage(user, _counter_bookings(upcoming, now), _counter_bookings(earlier, now), applications, payments)
+    return UserPage(user, _counter_bookings(upcoming, now), _counter_bookings(earlier, now), rows, payments,
+                    card_number=card_number(user))
+
+
+def get_application(*, municipality: Municipality, application_id: int, clerk) -> CounterApplication:
+    """A lottery application of this municipality, 404 for another municipality's or one of a facility outside
+    the clerk's counter scope (as for bookings: ``check_served``)."""
+    application = (Application.objects.of(municipality).filter(pk=application_id)
+                   .select_related("user", "unit", "unit__facility", "entered_by").first())
+    if application is None or application.user.account_kind == "staff":
+        raise Http404(_("This municipality has no such lottery application."))
+    check_served(clerk, application.unit.facility)
+    return CounterApplication(application, withdraw_refusal=counter_withdraw_refusal(application, clock.now()))
 
 
 # Choosing a unit and a day ----------------------------------------------------------------------------------
@@ -368,3 +458,14 @@ def get_booking(*, municipality: Municipality, booking_id: int, clerk=None) -> C
     if clerk is not None:
         check_served(clerk, reservation.unit.facility)
     return _counter_bookings([reservation], clock.now())[0]
+
+
+def get_block(*, municipality: Municipality, booking_id: int, clerk) -> CounterBooking:
+    """A block for maintenance or a municipal event (``services.block_slot``) of this municipality; 404 for any other
+    booking, another municipality's, or one of a facility outside the clerk's counter scope."""
+    row = get_booking(municipality=municipality, booking_id=booking_id, clerk=clerk)
+    from .services import BLOCK_KINDS
+
+    if row.reservation.override_kind not in BLOCK_KINDS:
+        raise Http404(_("This municipality has no such block."))
+    return row

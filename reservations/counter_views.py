@@ -79,6 +79,7 @@ def home(request, municipality):
         "more": len(found) > selectors.SEARCH_LIMIT,
         "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user), "today": clock.today(),
         "walk_in_rule_id": getattr(getattr(rules.ProfileRules.find(municipality), "profile", None), "walk_in_rule_id", ""),
+        "card_numbers": getattr(getattr(rules.ProfileRules.find(municipality), "profile", None), "card_numbers", False),
     })
 
 
@@ -88,7 +89,7 @@ def user_detail(request, municipality, user_id):
     person = selectors.get_resident(municipality=municipality, user_id=user_id)
     return render(request, "counter/user.html", {
         "municipality": municipality, "person": person,
-        "page": selectors.user_page(municipality=municipality, user=person),
+        "page": selectors.user_page(municipality=municipality, user=person, clerk=request.user),
     })
 
 
@@ -282,6 +283,36 @@ def lottery_apply(request, municipality, user_id):
     return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
 
 
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def lottery_withdraw(request, municipality, application_id):
+    """K-LOT-1, S-LOT-1: the clerk withdraws a resident's application while the counter's lottery window is open.
+    GET asks (with the refusal and its rule id when it can no longer be withdrawn), POST withdraws
+    (lottery.services.withdraw with the counter channel and the clerk: audited) and goes back to the user's page.
+    404 for another municipality's application or one of a facility outside the clerk's counter scope."""
+    row = selectors.get_application(municipality=municipality, application_id=application_id, clerk=request.user)
+    application = row.application
+    status, refusals = 200, []
+    if request.method == "POST":
+        try:
+            lottery_services.withdraw(user=application.user, application_id=application.pk, channel=Channel.COUNTER,
+                                      entered_by=request.user)
+        except lottery_services.LotteryError as error:
+            status, refusals = 422, error.refusals
+            row = selectors.get_application(municipality=municipality, application_id=application_id, clerk=request.user)
+        else:
+            messages.success(request, _("Lottery application withdrawn for %(user)s: %(facility)s, %(unit)s, %(date)s "
+                                        "%(start)s–%(end)s (application no. %(id)s).") % {
+                **_describe(application.unit, application.starts_at, application.ends_at), "id": application.pk,
+                "user": application.user})
+            return redirect(_url("user", municipality, application.user_id) + "#applications")
+    return render(request, "counter/lottery_withdraw.html", {
+        "municipality": municipality, "row": row, "person": row.application.user, "when": _describe(
+            application.unit, application.starts_at, application.ends_at),
+        "refusals": refusals or ([row.withdraw_refusal] if row.withdraw_refusal else []),
+    }, status=status)
+
+
 # 4. The day sheet: keys and use reports ---------------------------------------------------------------------
 
 
@@ -428,4 +459,33 @@ def override(request, municipality):
         "municipality": municipality, "values": values, "person": person, "kinds": OVERRIDE_KINDS,
         "refusals": refusals, "just_taken": just_taken,
         "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+    }, status=status)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def release_block(request, municipality, booking_id):
+    """A block for maintenance or a municipal event (``services.block_slot``) released before it starts: GET asks,
+    with an optional reason; POST releases (``services.release_block``: the slots are free again, audited) and goes
+    back to the day sheet. 404 for a booking that is not a block, another municipality's, or one of a facility
+    outside the clerk's counter scope."""
+    row = selectors.get_block(municipality=municipality, booking_id=booking_id, clerk=request.user)
+    reservation = row.reservation
+    reason = request.POST.get("reason", "").strip()[:300] if request.method == "POST" else ""
+    status, refusals = 200, []
+    if request.method == "POST":
+        try:
+            services.release_block(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
+                                   reason=reason)
+        except services.BookingError as error:
+            status, refusals = 422, error.refusals
+            row = selectors.get_block(municipality=municipality, booking_id=booking_id, clerk=request.user)
+        else:
+            messages.success(request, _("Block released: booking no. %(id)s; its slots are free again.") % {"id": reservation.pk})
+            return redirect(_day_sheet_url(municipality, reservation).split("#")[0])
+    refusal = services.block_release_refusal(row.reservation, clock.now())
+    return render(request, "counter/release_block.html", {
+        "municipality": municipality, "row": row, "reason": reason,
+        "when": _describe(reservation.unit, reservation.starts_at, reservation.ends_at),
+        "refusals": refusals or ([refusal] if refusal else []), "back_url": _day_sheet_url(municipality, reservation),
     }, status=status)

@@ -374,6 +374,39 @@ def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reas
     return _insert_override(user=staff, unit=unit, slots=slots, kind=kind, rule_id=kind, reason=reason, staff=staff, now=now)
 
 
+BLOCK_KINDS = (Reservation.OverrideKind.MAINTENANCE, Reservation.OverrideKind.MUNICIPAL_EVENT)
+
+
+def block_release_refusal(reservation: Reservation, now: dt.datetime) -> rules.Refusal | None:
+    """Why the block ``reservation`` (``block_slot``) cannot be released now, or None. A block is released until
+    it starts; from then on it stays on the record (the day sheet, the audit log) as the slots' use."""
+    if reservation.override_kind not in BLOCK_KINDS:
+        return rules.Refusal("not_a_block", _("This booking is not a block; cancel it on its payment page."))
+    if not reservation.is_active:
+        return rules.Refusal("not_active", _("This block has already been released."))
+    if reservation.starts_at <= now:
+        return rules.Refusal("block_started", _("This block has already started; it stays on the record."))
+    return None
+
+
+def release_block(*, reservation_id: int, municipality_id: int, staff, reason: str = "") -> Reservation:
+    """Release a block for maintenance or a municipal event (``block_slot``) before it starts: the booking is
+    cancelled by staff and its slots are free again at once (watchers of the slots are told, reservations/alerts.py).
+    Only a clerk of the municipality whose counter serves the facility (``staff_only``, ``staff_scope``); audited
+    as ``booking.override.release`` with the reason given."""
+    now = clock.now()
+    with transaction.atomic():
+        reservation = _locked_for_staff(reservation_id, municipality_id, staff)
+        refusal = block_release_refusal(reservation, now)
+        if refusal is not None:
+            raise BookingRefused([refusal])
+        before = audit.snapshot(reservation, ["state", "override_kind", "override_reason", "starts_at", "ends_at"])
+        _cancel(reservation, reason=Reservation.CancelReason.STAFF, now=now)
+        audit.record(staff, "booking.override.release", reservation, before=before,
+                     after={"state": reservation.state, "cancelled_at": now}, reason=reason.strip()[:300])
+    return reservation
+
+
 def _locked_for_staff(reservation_id: int, municipality_id: int, staff) -> Reservation:
     """The booking, row-locked, of this municipality only (Reservation.DoesNotExist otherwise), and of a facility
     whose counter ``staff`` serves (the clerk's scope)."""

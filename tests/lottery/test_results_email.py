@@ -62,3 +62,19 @@ def test_email__a_failed_send_is_retried_by_the_next_run_and_others_still_go(shi
     monkeypatch.setattr(services, "send_mail", real_send)
     assert services.send_result_notices(now=SHIROI_RESULTS) == 1
     assert sorted(m.to[0] for m in mail.outbox) == ["ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com"]
+
+
+def test_email__also_on_the_applicants_notifications_page__once(shiroi_players, shiroi_applications, client):
+    """Issue #8 item 4: the results e-mail is on the notifications page (and in the admin's outbox), marked sent."""
+    from accounts.models import Notice
+
+    run_draw(SHIROI_DRAW, "shiroi", SHIROI_MONTH)
+    services.send_result_notices(now=SHIROI_RESULTS)
+    services.send_result_notices(now=SHIROI_RESULTS + dt.timedelta(minutes=5))
+    by_address = {m.to[0]: m for m in mail.outbox}
+    notices = Notice.objects.filter(kind=Notice.Kind.LOTTERY_RESULT)
+    assert notices.count() == 4 and all(n.sent_at == SHIROI_RESULTS for n in notices)
+    bob = notices.get(email="bob@example.com")
+    assert (bob.subject, bob.body) == (by_address["bob@example.com"].subject, by_address["bob@example.com"].body)
+    client.force_login(bob.user)
+    assert "白井市 抽選結果（2027年6月）" in client.get("/accounts/notifications/").content.decode()

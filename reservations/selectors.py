@@ -8,6 +8,7 @@ module only shapes the answers for the screen.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from . import rules
 from .models import Reservation
 
 EARLIER_SHOWN = 50  # past and cancelled bookings listed under "my bookings", most recent first
+UPCOMING_PER_PAGE = 20  # upcoming bookings a page of "my bookings" (?page=N): 20 + EARLIER_SHOWN stay under 100 KB
 UNPAID_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
 
 
@@ -196,8 +198,8 @@ class BookingRow:
 
 @dataclass
 class MyBookings:
-    upcoming: list[BookingRow]
-    earlier: list[BookingRow]
+    upcoming: Page  # one page of upcoming BookingRows (iterates like a list; .number, .has_next, ...)
+    earlier: list[BookingRow]  # on the first page only (empty on the others)
     earlier_limit: int = EARLIER_SHOWN
 
 
@@ -221,20 +223,26 @@ def _row(reservation: Reservation, loaded: rules.ProfileRules | None, now: dt.da
     return BookingRow(reservation, state, refusal, upcoming, loaded.profile if loaded else None, change_refusal)
 
 
-def my_bookings(*, municipality: Municipality, user) -> MyBookings:
-    """The user's bookings in this municipality: upcoming active ones first (soonest first), then past and
-    cancelled ones (most recent first, the last EARLIER_SHOWN). Four to six queries."""
+def my_bookings(*, municipality: Municipality, user, page: str | int | None = None) -> MyBookings:
+    """The user's bookings in this municipality: one page of upcoming active ones (soonest first,
+    UPCOMING_PER_PAGE a page), then, on the first page only, past and cancelled ones (most recent first, the last
+    EARLIER_SHOWN). ``page`` is the ?page= parameter as given: missing, not a number or out of range gives the
+    first page (never an error). Five to seven queries."""
     now = clock.now()
     mine = _my_reservations(municipality=municipality, user=user)
-    upcoming = list(mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id"))
-    earlier = list(
-        mine.exclude(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("-starts_at", "-id")[:EARLIER_SHOWN]
-    )
-    loaded = rules.ProfileRules.find(municipality.id) if (upcoming or earlier) else None
-    return MyBookings(
-        upcoming=[_row(r, loaded, now) for r in upcoming],
-        earlier=[_row(r, loaded, now) for r in earlier],
-    )
+    pages = Paginator(mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id"), UPCOMING_PER_PAGE)
+    try:
+        upcoming = pages.page(page or 1)
+    except InvalidPage:  # "abc", 0, -1, past the end (a booking was cancelled since): the first page
+        upcoming = pages.page(1)
+    earlier = []
+    if upcoming.number == 1:
+        earlier = list(
+            mine.exclude(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("-starts_at", "-id")[:EARLIER_SHOWN]
+        )
+    loaded = rules.ProfileRules.find(municipality.id) if (upcoming.object_list or earlier) else None
+    upcoming.object_list = [_row(r, loaded, now) for r in upcoming.object_list]
+    return MyBookings(upcoming=upcoming, earlier=[_row(r, loaded, now) for r in earlier])
 
 
 def get_my_booking(*, municipality: Municipality, user, booking_id: int) -> BookingRow:

@@ -219,7 +219,9 @@ def _change(request, muni, unit, starts_at, ends_at, week, changing):
 @require_http_methods(["GET", "HEAD"])
 def my_bookings(request, municipality):
     muni = facility_selectors.get_municipality(municipality)
-    bookings = selectors.my_bookings(municipality=muni, user=request.user)
+    # ?page=N pages the upcoming bookings (plain links, the back button works); a bad number gives page 1 or the
+    # last page, never an error.
+    bookings = selectors.my_bookings(municipality=muni, user=request.user, page=request.GET.get("page"))
     return render(request, "reservations/my_bookings.html", {"municipality": muni, "bookings": bookings})
 
 

@@ -2,7 +2,8 @@
 100 KB on first load, uncompressed, as the test client and whitenoise serve it.
 
 Each page is weighed in a full state, not an empty one: a resident with the bookings the limits allow, 50 past
-and cancelled ones (all that My bookings lists), lottery applications, 20 active and 20 ended alerts (the
+and cancelled ones (all that My bookings lists), a resident with 120 upcoming bookings and 50 cancelled ones
+(My bookings pages the upcoming list, reservations.selectors.UPCOMING_PER_PAGE), lottery applications, 20 active and 20 ended alerts (the
 most the page shows), a page of 20 long notices, a 14-day search with a full page of results, and Tamba's
 hourly week grid (the grid with the most rows). A failure names the page and its size.
 """
@@ -23,9 +24,11 @@ from accounts.models import Notice, User
 from config import clock
 from facilities import favourites
 from facilities.models import Facility, Unit
+from fees import services as fee_services
 from lottery import services as lottery_services
 from reservations import alerts, services
 from reservations.calendar_feed import issue_feed
+from tests.reservations.booking_helpers import make_user
 
 BUDGET = 100_000  # bytes: HTML + linked CSS + linked JavaScript, uncompressed
 
@@ -34,6 +37,8 @@ NOW = dt.datetime(2027, 5, 12, 10, 0, tzinfo=TOKYO)  # Kodaira online open for 0
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 KODAIRA, TAMBA = "kodaira-group1", "tamba-resident1"
+MANY = "weight-many-bookings"  # a Tamba resident with 120 upcoming bookings (no monthly limit in Tamba, T-APP-*)
+MANY_UPCOMING, MANY_CANCELLED = 120, 50
 
 # name: (who is logged in, address). {room}, {other_room}, {tamba_room}, {court}, {notice}: from the demo data.
 PAGES = {
@@ -56,6 +61,8 @@ PAGES = {
     "booking confirm": (KODAIRA, "/kodaira/book/{other_room}/2027-06-14/1800-2200/"),
     "booking confirm (Tamba run)": (TAMBA, "/tamba/book/{tamba_room}/2027-07-05/1000-1100/"),
     "my bookings": (KODAIRA, "/kodaira/my/bookings/"),
+    "my bookings (120 upcoming)": (MANY, "/tamba/my/bookings/"),
+    "my bookings (120 upcoming, page 2)": (MANY, "/tamba/my/bookings/?page=2"),
     "my lottery": (KODAIRA, "/kodaira/my/lottery/"),
     "my alerts": (KODAIRA, "/kodaira/alerts/"),
     "new alert": (KODAIRA, "/kodaira/alerts/new/"),
@@ -129,6 +136,7 @@ def _fill(ids: dict) -> None:
                 to_minute=22 * 60, date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 12, 31)))
             if round_ == 0:
                 alerts.stop_watch(user=kodaira, municipality_id=room.municipality_id, watch_id=watch.pk)
+    _many_bookings(ids)
     issue_feed(user=kodaira)
     # A page of notices, each as long as a real booking e-mail.
     body = ("小平市 中島地域センター 集会室 2027年6月7日(月) 09:00–12:00 のご予約について、お知らせいたします。"
@@ -141,6 +149,28 @@ def _fill(ids: dict) -> None:
     ids["notice"] = notice.pk
     for facility in Facility.objects.filter(municipality=room.municipality_id).order_by("id")[:3]:
         favourites.set_favourite(user=kodaira, facility=facility, starred=True)
+
+
+def _many_bookings(ids: dict) -> None:
+    """MANY: 50 cancelled bookings, then 120 upcoming hourly ones in the second half of July (Tamba online books
+    July from 05-01, T-APP-2), in a room the other pages do not show."""
+    many = make_user("tamba", MANY, email="many@example.jp")
+    clerk = User.objects.filter(municipality__slug="tamba", account_kind="staff").order_by("id").first()
+    room = Unit.objects.get(municipality__slug="tamba", facility__code="kaibara", code="cooking-room")
+    free = [(dt.date(2027, 7, day), f"{hour:02d}:00", f"{hour + 1:02d}:00")
+            for day in range(15, 32) for hour in range(9, 22)]
+    made = 0
+    for day, start, end in free:
+        try:
+            booking = services.book(user=many, unit=room, starts_at=_at(day, start), ends_at=_at(day, end))
+        except services.BookingError:
+            continue  # a closed day
+        if made < MANY_CANCELLED:  # Tamba cancels at the counter only (T-CAN-1)
+            fee_services.cancel_at_counter(reservation_id=booking.id, municipality_id=room.municipality_id, staff=clerk)
+        made += 1
+        if made == MANY_CANCELLED + MANY_UPCOMING:
+            break
+    assert made == MANY_CANCELLED + MANY_UPCOMING
 
 
 @pytest.fixture(scope="module")

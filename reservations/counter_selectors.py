@@ -441,10 +441,12 @@ def day_sheet(*, municipality: Municipality, facility: Facility, day: dt.date) -
     start, end = clock.at(day, dt.time(0)), clock.at(day + dt.timedelta(days=1), dt.time(0))
     of_facility = _with_facts(Reservation.objects.of(municipality).filter(unit__facility=facility))
     bookings = of_facility.active().starting_between(start, end).order_by("unit__sort_order", "unit__code", "starts_at", "id")
-    late_ids = KeyLending.objects.filter(
+    # Keys still out are few (index key_lending_open): read their ids first, then the bookings by primary key. As
+    # a subquery PostgreSQL may misjudge it and scan the whole bookings table (tests/ops/test_query_plans.py).
+    late_ids = list(KeyLending.objects.filter(
         reservation__municipality=municipality, reservation__unit__facility=facility, returned_at__isnull=True,
         reservation__ends_at__lte=now,
-    ).values("reservation_id")
+    ).values_list("reservation_id", flat=True))
     late = of_facility.filter(pk__in=late_ids).order_by("ends_at", "id")
     return DaySheet(facility, day, _counter_bookings(bookings, now), _counter_bookings(late, now))
 

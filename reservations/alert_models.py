@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config import clock
+from facilities.models import ClosureRule
 
 
 class SlotWatchQuerySet(models.QuerySet):
@@ -41,14 +42,7 @@ class SlotWatch(models.Model):
         SLOT = "slot", _("One slot")
         PATTERN = "pattern", _("Slots matching a pattern")
 
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, _("Monday")
-        TUESDAY = 1, _("Tuesday")
-        WEDNESDAY = 2, _("Wednesday")
-        THURSDAY = 3, _("Thursday")
-        FRIDAY = 4, _("Friday")
-        SATURDAY = 5, _("Saturday")
-        SUNDAY = 6, _("Sunday")
+    Weekday = ClosureRule.Weekday  # Monday 0 … Sunday 6, as datetime.weekday() and the closure calendars
 
     municipality = models.ForeignKey(
         "facilities.Municipality", on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")

@@ -555,6 +555,19 @@ class RuleProfile(models.Model):
         help_text=_("S-FC-3: the counter books for a person without registration (name and phone), paid at once. "
                     "Empty: every booking needs a registration (the registration rule id is cited)."),
     )
+    # T-USE-1: sports units may start before the opening hours when staff approve it in advance (an override at
+    # the counter, reservations.services.book_early_start). Empty time: no early starts in this municipality.
+    early_start_from = models.TimeField(
+        _("early start from"), null=True, blank=True,
+        help_text=_("T-USE-1: 07:00. Staff may grant a booking that starts this early. Empty: no early starts."),
+    )
+    early_start_unit_kinds = models.CharField(
+        _("unit kinds that may start early"), max_length=100, blank=True, default="", db_default="",
+        help_text=_("Comma-separated unit kinds: gym, court, ground (T-USE-1: sports facilities)."),
+    )
+    early_start_rule_id = models.CharField(
+        _("rule id of early starts"), max_length=20, blank=True, default="", db_default="", help_text=_("T-USE-1."),
+    )
     permit_title = models.CharField(
         _("title of the use permit"), max_length=40, blank=True,
         help_text=_("As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”."),
@@ -624,6 +637,9 @@ class RuleProfile(models.Model):
     def online_profile(self) -> set[str]:
         return {part.strip() for part in self.online_profile_fields.split(",") if part.strip()}
 
+    def early_start_kinds(self) -> set[str]:
+        return {part.strip() for part in self.early_start_unit_kinds.split(",") if part.strip()}
+
     def online_cancellable(self) -> set[str]:
         return {part.strip() for part in self.online_cancellable_states.split(",") if part.strip()}
 
@@ -631,6 +647,9 @@ class RuleProfile(models.Model):
         unknown = self.online_cancellable() - set(BookingState.values)
         if unknown:
             raise ValidationError({"online_cancellable_states": _("Unknown states: %(states)s") % {"states": ", ".join(sorted(unknown))}})
+        unknown_kinds = self.early_start_kinds() - set(Unit.Kind.values)
+        if unknown_kinds:
+            raise ValidationError({"early_start_unit_kinds": _("Unknown unit kinds: %(kinds)s") % {"kinds": ", ".join(sorted(unknown_kinds))}})
 
 
 class BookingWindow(models.Model):

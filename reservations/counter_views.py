@@ -413,6 +413,20 @@ def use_report(request, municipality, booking_id):
 
 
 OVERRIDE_KINDS = Reservation.OverrideKind.choices
+# T-USE-1: a grant that starts before the opening hours (stored as a grant with the profile's rule id).
+EARLY_START = "early_start"
+
+
+def _override_kinds(municipality):
+    """The form's kinds: grant, early start (only where the profile has early starts, T-USE-1), the blocks."""
+    profile_rules = rules.ProfileRules.find(municipality)
+    profile = profile_rules.profile if profile_rules else None
+    kinds = list(OVERRIDE_KINDS)
+    if profile is not None and profile.early_start_from is not None:
+        label = _("Early start for sports from %(time)s (%(rule)s)") % {
+            "time": f"{profile.early_start_from:%H:%M}", "rule": profile.early_start_rule_id}
+        kinds.insert(1, (EARLY_START, label))
+    return kinds
 
 
 @clerk_view
@@ -437,11 +451,15 @@ def override(request, municipality):
             if unit is None:
                 raise BadInput(_("Choose a unit."))
             starts_at, ends_at = _span(data, day)
-            if values["kind"] == Reservation.OverrideKind.GRANT:
+            if values["kind"] in (Reservation.OverrideKind.GRANT, EARLY_START):
                 if person is None:
                     raise BadInput(_("Choose the user the booking is granted to."))
-                reservation = services.book_override(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
-                                                     reason=values["reason"], rule_id=values["rule_id"], staff=request.user)
+                if values["kind"] == EARLY_START:
+                    reservation = services.book_early_start(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                                            reason=values["reason"], staff=request.user)
+                else:
+                    reservation = services.book_override(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                                         reason=values["reason"], rule_id=values["rule_id"], staff=request.user)
             else:
                 reservation = services.block_slot(unit=unit, starts_at=starts_at, ends_at=ends_at, reason=values["reason"],
                                                   kind=values["kind"], staff=request.user)
@@ -456,7 +474,7 @@ def override(request, municipality):
                 "id": reservation.pk, "kind": reservation.get_override_kind_display()})
             return redirect(_day_sheet_url(municipality, reservation))
     return render(request, "counter/override.html", {
-        "municipality": municipality, "values": values, "person": person, "kinds": OVERRIDE_KINDS,
+        "municipality": municipality, "values": values, "person": person, "kinds": _override_kinds(municipality),
         "refusals": refusals, "just_taken": just_taken,
         "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
     }, status=status)

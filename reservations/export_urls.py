@@ -15,6 +15,9 @@ urlpatterns = [
     # CSV files of a month of use; each form's ?month= goes through pick to the file's own address.
     path("bookings/", views.pick, {"target": "bookings"}, name="bookings_pick"),
     path("bookings/<str:month>/", views.monthly_file, {"kind": "bookings"}, name="bookings"),
+    # Payments and refunds recorded in a month (the clerk's facility scope applied).
+    path("payments/", views.pick, {"target": "payments"}, name="payments_pick"),
+    path("payments/<str:month>/", views.payments, name="payments"),
     path("lottery/applications/", views.pick, {"target": "applications"}, name="applications_pick"),
     path("lottery/applications/<str:month>/", views.monthly_file, {"kind": "applications"}, name="applications"),
     path("lottery/results/", views.pick, {"target": "results"}, name="results_pick"),

@@ -20,7 +20,7 @@ from config import clock
 from config.csvexport import streaming_csv_response
 from facilities.views import BadInput, bad_request, parse_month
 
-from . import exports, statistics
+from . import counter_selectors, exports, statistics
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
 MAX_MONTHS = 12  # a year at a time keeps the page readable and the work bounded
@@ -73,6 +73,20 @@ def monthly_file(request, municipality, month, kind):
     rows = rows_of(municipality=municipality, year=year, month=month_number)
     filename = f"{prefix}-{municipality.slug}-{_month_text(year, month_number)}.csv"
     return streaming_csv_response(filename, exports.header(columns), rows)
+
+
+@clerk_view
+@GET_ONLY
+def payments(request, municipality, month):
+    """The payments and refunds recorded in a month, as CSV; a clerk scoped to some facilities gets theirs only."""
+    try:
+        year, month_number = parse_month(month)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    rows = exports.payments(municipality=municipality, year=year, month=month_number,
+                            facility_ids=counter_selectors.served_facility_ids(request.user))
+    filename = f"payments-{municipality.slug}-{_month_text(year, month_number)}.csv"
+    return streaming_csv_response(filename, exports.header(exports.PAYMENT_COLUMNS), rows)
 
 
 @clerk_view

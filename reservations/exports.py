@@ -3,23 +3,28 @@ results of one municipality, shaped as the file's columns.
 
 Each export is a list of columns — (header in the user's language, value of a row) — and one query read in
 chunks (``iterator``), so a city's month of lottery applications streams out without being held in memory.
-The CSV itself (BOM, CRLF, formula guard) is config/csvexport.py. Payments are in the money reports
-(fees/selectors.py), not here.
+The CSV itself (BOM, CRLF, formula guard) is config/csvexport.py. The payments of a month (payments and refunds
+recorded in it) are here too; the day's takings and the monthly fees are the money reports (fees/selectors.py).
 """
 
 import datetime as dt
+import heapq
 
+from django.utils.text import capfirst
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from config import clock
 from config.csvexport import when
 from facilities.models import BookingState
+from fees.models import Payment, Refund
 from lottery.models import Application, Draw, DrawResult
 
 from . import rules
 from .models import Reservation
 
 CHUNK = 2000
+capfirst_lazy = lazy(capfirst, str)
 
 
 def _date(moment: dt.datetime) -> str:
@@ -179,3 +184,73 @@ def results(*, record: Draw):
 def _slot_rows(slot: list[DrawResult]):
     for result in slot:
         yield [value(result, len(slot)) for _title, value in RESULT_COLUMNS]
+
+
+# Payments of a month (issue #7 item 5) ---------------------------------------------------------------------------
+# One row per payment and one per refund *recorded* in the month (Japan time), in the order they were recorded:
+# a refund is its own row with a negative amount, so a column sum is the month's net takings.
+
+
+def _payer(payment: Payment) -> str:
+    """Who paid: the name written on the payment (a family member, a group member), else the booking's holder."""
+    if payment.payer_name:
+        return payment.payer_name
+    booking = payment.reservation
+    return booking.user.display_name if booking.user_id else booking.walk_in_name
+
+
+def _booking(row):
+    return row.payment.reservation if isinstance(row, Refund) else row.reservation
+
+
+def _payment(row) -> Payment:
+    return row.payment if isinstance(row, Refund) else row
+
+
+PAYMENT_COLUMNS = [
+    # Headers share the money reports' wording (fees/report_views.py), so they read the same in Japanese.
+    (_("Kind"), lambda r: _("Refund") if isinstance(r, Refund) else _("Payment")),
+    (_("Recorded at"), lambda r: when(r.recorded_at)),
+    (_("Permit number"), lambda r: _payment(r).permit_number),
+    (_("Booking no."), lambda r: _booking(r).pk),
+    (_("Facility"), lambda r: _booking(r).unit.facility.name),
+    (_("Unit"), lambda r: _booking(r).unit.name),
+    (_("Use date"), lambda r: _date(_booking(r).starts_at)),
+    (_("User ID"), lambda r: _booking(r).user.username if _booking(r).user_id else ""),
+    (_("Paid by"), lambda r: _payer(_payment(r))),
+    # Yen; a refund is negative. The cash taken leaves out the part carried over from a replaced booking's payment.
+    (_("Amount (yen)"), lambda r: -r.amount if isinstance(r, Refund) else r.amount),
+    (_("Carried over (yen)"), lambda r: 0 if isinstance(r, Refund) else r.carried_amount),
+    (_("Cash taken (yen)"), lambda r: -r.amount if isinstance(r, Refund) else r.taken),
+    (capfirst_lazy(_("method")), lambda r: "" if isinstance(r, Refund) else r.get_method_display()),
+    (_("Payment place"), lambda r: (r.place.name if r.place_id else "") if isinstance(r, Refund) else r.place.name),
+    (_("Receipt number"), lambda r: _payment(r).receipt_number),
+    (_("Cause"), lambda r: r.get_cause_display() if isinstance(r, Refund) else ""),
+    (capfirst_lazy(_("rule id")), lambda r: r.rule_id if isinstance(r, Refund) else ""),
+    (_("Reason"), lambda r: r.reason if isinstance(r, Refund) else ""),
+    (_("Staff"), lambda r: _name(r.recorded_by)),
+]
+
+
+def payments(*, municipality, year: int, month: int, facility_ids: set[int] | None = None):
+    """Payments and refunds recorded in the month, merged in the order recorded. ``facility_ids``: only the
+    bookings of these facilities (the clerk's counter scope, ``counter_selectors.served_facility_ids``); None: all
+    of the municipality's. Two queries, each read in chunks."""
+    start = clock.at(dt.date(year, month, 1), dt.time(0))
+    end = clock.at(dt.date(year + month // 12, month % 12 + 1, 1), dt.time(0))
+    paid = (
+        Payment.objects.of(municipality).filter(recorded_at__gte=start, recorded_at__lt=end)
+        .select_related("reservation__user", "reservation__unit__facility", "place", "recorded_by")
+        .order_by("recorded_at", "id")
+    )
+    refunded = (
+        Refund.objects.of(municipality).filter(recorded_at__gte=start, recorded_at__lt=end)
+        .select_related("payment__reservation__user", "payment__reservation__unit__facility", "place", "recorded_by")
+        .order_by("recorded_at", "id")
+    )
+    if facility_ids is not None:
+        paid = paid.filter(reservation__unit__facility_id__in=facility_ids)
+        refunded = refunded.filter(payment__reservation__unit__facility_id__in=facility_ids)
+    merged = heapq.merge(paid.iterator(chunk_size=CHUNK), refunded.iterator(chunk_size=CHUNK),
+                         key=lambda row: (row.recorded_at, isinstance(row, Refund), row.pk))
+    return _rows(PAYMENT_COLUMNS, merged)

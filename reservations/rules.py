@@ -159,6 +159,51 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
     return chosen
 
 
+def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> list[Slot]:
+    """T-USE-1: the slots of an early start granted by staff — [starts_at, ends_at) beginning before the unit's
+    first slot of the day, at the profile's ``early_start_from`` (Tamba: 07:00) at the earliest. The part before
+    the first slot is cut into slots of the scheme's length ending at that first slot (hourly: 07:00, 08:00), so
+    the booking holds them like any slot (X-3); a span that runs on past the first slot must tile the day's slots
+    from there (``resolve_slots``). SlotRequestError says why not: no early starts in this profile, a unit kind
+    that is not a sports one, before the earliest time, not on the slot grid, a closed day."""
+    if profile is None or profile.early_start_from is None:
+        raise SlotRequestError(Refusal("early_start_unavailable", _("This municipality's rules have no early starts.")))
+    code = profile.early_start_rule_id or "early_start"
+    if unit.kind not in profile.early_start_kinds():
+        raise SlotRequestError(Refusal(code, _("Only sports units may start early (%(kinds)s).") % {
+            "kinds": ", ".join(str(Unit.Kind(kind).label) for kind in sorted(profile.early_start_kinds()) if kind in Unit.Kind.values)}))
+    local_start, local_end = clock.localtime(starts_at), clock.localtime(ends_at)
+    day = local_start.date()
+    earliest = clock.at(day, profile.early_start_from)
+    if local_start < earliest:
+        raise SlotRequestError(Refusal(code, _("An early start begins at %(time)s at the earliest.") % {
+            "time": f"{profile.early_start_from:%H:%M}"}))
+    if local_end <= local_start or local_end.date() != day and local_end.time() != dt.time(0):
+        raise SlotRequestError(Refusal("slot_invalid", _("A booking must start and end on the same day.")))
+    facility = unit.facility
+    if not calendars.is_open(facility, day):
+        raise SlotRequestError(Refusal("facility_closed", _("The facility is closed on that day.")))
+    offered = slots_for_day(unit.slot_scheme, hours_for(day, list(facility.opening_hours.all())), day)
+    step = unit.slot_scheme.step()
+    if not offered or step <= dt.timedelta(0):
+        raise SlotRequestError(Refusal("slot_invalid", _("This unit has no slots to start early before.")))
+    first = offered[0].starts_at
+    if local_start >= first:
+        raise SlotRequestError(Refusal(code, _("An early start begins before the first slot of the day (%(time)s).") % {
+            "time": f"{clock.localtime(first):%H:%M}"}))
+    early = []
+    moment = first - step
+    while moment >= local_start:
+        early.insert(0, Slot(moment, moment + step))
+        moment -= step
+    early = [slot for slot in early if slot.ends_at <= local_end]
+    if not early or early[0].starts_at != local_start or (early[-1].ends_at != local_end and local_end <= first):
+        raise SlotRequestError(Refusal("slot_invalid", _("That time is not a slot of this unit.")))
+    if local_end <= first:
+        return early
+    return early + resolve_slots(unit, first, ends_at)
+
+
 # Limits -----------------------------------------------------------------------------------------------------
 
 

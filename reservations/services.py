@@ -341,6 +341,18 @@ def book_override(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datet
     The booking is confirmed at once with its fee stored and no payment deadline (the window that would set one is
     skipped): the clerk records the payment (fees.services.record_payment) as for any booking."""
     now = clock.now()
+    _check_grant(user=user, unit=unit, staff=staff, now=now)
+    if not rule_id.strip():
+        raise BookingRefused([rules.Refusal("rule_id_required", _("Give the rule that allows the override."))])
+    slots = _override_slots(unit, starts_at, ends_at, now)
+    fee = quote_fee(user=user, unit=unit, slots=slots, now=now)
+    return _insert_override(user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT, rule_id=rule_id,
+                            reason=reason, staff=staff, now=now, fee=fee)
+
+
+def _check_grant(*, user, unit: Unit, staff, now: dt.datetime):
+    """What a grant to ``user`` still checks with the windows skipped: the clerk (municipality and counter scope),
+    the user's account and registration, the unit. Returns the profile's rules (None: no profile yet)."""
     refusals = [r for r in (rules.staff_refusal(staff, unit.municipality_id) or rules.scope_refusal(staff, unit.facility),
                             rules.account_refusal(user, unit.municipality_id)) if r]
     if refusals:
@@ -351,12 +363,31 @@ def book_override(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datet
         raise BookingRefused([rules.Refusal(code, _("Your registration is not valid today; renew it at a counter."))])
     if not unit.is_active:
         raise BookingRefused([rules.Refusal("unit_unavailable", _("This unit is not taking bookings."))])
-    if not rule_id.strip():
-        raise BookingRefused([rules.Refusal("rule_id_required", _("Give the rule that allows the override."))])
-    slots = _override_slots(unit, starts_at, ends_at, now)
+    return profile_rules
+
+
+def book_early_start(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff) -> Reservation:
+    """T-USE-1: staff grant ``user`` a booking that starts before the opening hours — at a sports unit, from the
+    profile's ``early_start_from`` (Tamba: 07:00) — approved in advance, with a recorded reason. The span may end
+    at or before the day's first slot or run on into the day's slots (``rules.early_start_slots``).
+
+    An override like ``book_override``: the windows and limits are skipped, the account, registration, unit and
+    clerk are checked; it is stored as a grant whose rule id is the profile's (T-USE-1), confirmed at once, with
+    its fee (the early hours priced like any hour) and no payment deadline. The early hours are held as slots
+    (``SlotHold``), so X-3 holds: a second grant of the same time, or of a slot someone holds, is SlotTaken (409).
+    Refused with ``early_start_unavailable`` where the profile has no early starts (Kodaira, Shiroi)."""
+    now = clock.now()
+    profile_rules = _check_grant(user=user, unit=unit, staff=staff, now=now)
+    profile = profile_rules.profile if profile_rules else None
+    try:
+        slots = rules.early_start_slots(profile, unit, starts_at, ends_at)
+    except rules.SlotRequestError as error:
+        raise BookingRefused([error.refusal]) from None
+    if slots[0].starts_at <= now:
+        raise BookingRefused([rules.Refusal("slot_past", _("This slot has already started."))])
     fee = quote_fee(user=user, unit=unit, slots=slots, now=now)
-    return _insert_override(user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT, rule_id=rule_id,
-                            reason=reason, staff=staff, now=now, fee=fee)
+    return _insert_override(user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT,
+                            rule_id=profile.early_start_rule_id or "early_start", reason=reason, staff=staff, now=now, fee=fee)
 
 
 def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff,

@@ -4,6 +4,8 @@ Source: /work/shared/seeds/tamba-resident-centers.txt (T-* rules). The source li
 addresses or closed days: rooms, capacities, the school's name and the year-end closure are SAMPLE DATA.
 """
 
+import datetime as dt
+
 MUNICIPALITY = {
     "slug": "tamba",
     "name_ja": "丹波市",
@@ -124,6 +126,8 @@ PROFILE = {
     # T-REG-1: the card is valid 3 years from issue; renewal at a center from 3 months before expiry.
     "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": 3,
     "rolling_renewal_when_used": False, "renewal_rule_id": "T-REG-1", "permit_title": "施設使用許可書",
+    # T-USE-1: sports facilities may start at 07:00 when staff approve it in advance (a counter override).
+    "early_start_from": dt.time(7, 0), "early_start_unit_kinds": "gym,court,ground", "early_start_rule_id": "T-USE-1",
     # T-REG-1: card registrations with a card number. T-REG-2: a lost card withdraws the registration, a new one
     # is issued (new ID). T-REG-3: name, address and e-mail are changed at a center. T-REG-4: ID and password
     # recovered online by name, phone and e-mail.

@@ -192,6 +192,20 @@ def test_profiles_admin__unknown_cancellable_state_is_refused(kodaira_admin, kod
     )
 
 
+def test_profiles_admin__unknown_early_start_kind_is_refused(kodaira_admin, kodaira_profile):
+    _post_expecting_error(
+        kodaira_admin, kodaira_profile, lambda data: {"early_start_unit_kinds": "gym,pool"}, "Unknown unit kinds: pool"
+    )
+
+
+def test_profiles_admin__every_field_of_the_profile_is_on_the_change_page(kodaira_admin, kodaira_profile):
+    """X-1: a rule the administrators cannot see is a rule they cannot edit; a new profile field must join a fieldset."""
+    form_fields = set(kodaira_admin.get(change_url(kodaira_profile)).context["adminform"].form.fields)
+    editable = {field.name for field in RuleProfile._meta.get_fields()
+                if getattr(field, "editable", False) and not field.auto_created and field.concrete and field.name != "municipality"}
+    assert editable - form_fields == set()
+
+
 def test_profiles_admin__operator_sees_every_profile(client):
     client.force_login(user("operator"))
     page = client.get("/admin/facilities/ruleprofile/").content.decode()

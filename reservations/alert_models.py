@@ -15,6 +15,10 @@ One table for both kinds of watch:
 ``expires_at`` is computed on save (the slot's start; the instant after the pattern's last day), so a watch of
 the past is inactive by itself: no job has to expire it. ``base_url`` is the address the resident used when
 asking (scheme and host), for the link in the e-mail, which is often sent by a job without a request.
+
+``FreedSlot`` (issue #9 item 2) is the durable record of one freeing: written in the transaction that deletes the
+slot's hold, so that a process that dies after the commit and before telling the watchers leaves the work behind
+for the ``reservations.tell_freed_slots`` job instead of losing it (reservations/alerts.py).
 """
 
 import datetime as dt
@@ -164,3 +168,28 @@ class SlotWatch(models.Model):
     @property
     def to_text(self) -> str:
         return self.minute_text(self.to_minute) if self.to_minute is not None else ""
+
+
+class FreedSlot(models.Model):
+    """One slot of one unit freed by one booking (its hold deleted), waiting to be told to the watchers until
+    ``handled_at`` is set. Not a relation to the booking or its holder on purpose: a record of an event, kept a few
+    days after it is handled (alerts.KEEP_HANDLED), whatever happens to the rows it names. The slot's end is not
+    stored (a hold has only its start): it is read from the unit's slot scheme when telling, as the e-mail shows it."""
+
+    unit = models.ForeignKey("facilities.Unit", on_delete=models.CASCADE, related_name="+", verbose_name=_("unit"))
+    starts_at = models.DateTimeField(_("slot starts"))
+    reservation_id = models.BigIntegerField(_("freed booking"))  # part of the notice key: one e-mail per freeing
+    holder_id = models.BigIntegerField(_("holder"), null=True, blank=True)  # never told of their own freeing
+    freed_at = models.DateTimeField(_("freed at"))
+    handled_at = models.DateTimeField(_("told at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["freed_at", "id"]  # oldest freeing first: the order in which the job tells
+        verbose_name = _("freed slot")
+        verbose_name_plural = _("freed slots")
+        # One index for both of the job's queries: the unhandled rows (handled_at IS NULL) oldest first, and the
+        # handled rows older than KEEP_HANDLED to delete.
+        indexes = [models.Index(fields=["handled_at", "freed_at", "id"], name="freedslot_queue")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} unit {self.unit_id} {self.starts_at:%Y-%m-%d %H:%M} (booking {self.reservation_id})"

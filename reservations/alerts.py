@@ -17,16 +17,26 @@ Freeing (X-3: a slot is free when its ``SlotHold`` row is deleted). Every path t
 ``releasing(reservation_ids)`` just before the delete: reservations.services._cancel (online cancellation,
 changes, the unpaid-deadline job S-PAY-2/T-PAY-2, and fees' counter cancellations and facility closures T-CAN-2
 through services.release) and lottery.services._free (forfeits and the purge of unconfirmed wins, S-LOT-5).
-It reads which slots the bookings hold (one query) and, with ``transaction.on_commit``, calls ``slots_freed``
-after the freeing committed — a rolled-back cancellation tells nobody.
+In the same transaction it writes one ``FreedSlot`` row per freed slot (unit, start, freed booking, its holder,
+freed_at; ``handled_at`` empty), so the record of the freeing commits or rolls back with it: a rolled-back
+cancellation tells nobody. With ``transaction.on_commit`` it then calls ``slots_freed`` on those rows, so the
+watchers are told at once, and each row is marked handled in the transaction that writes its notices.
+
+Durable (issue #9 item 2): a process killed between the commit and the end of the hook (a worker SIGKILLed, a
+web process restarted) leaves its rows unhandled. The ``reservations.tell_freed_slots`` job (every minute,
+migration 0013) runs ``slots_freed`` over every unhandled row, oldest freeing first, so the watchers are told at
+the job's next run (a minute later while a worker is up), in order. Rows are claimed with ``SELECT … FOR UPDATE
+SKIP LOCKED``, one row per transaction, so the hook and two workers running the job never tell one row at once;
+the job also deletes rows handled more than ``KEEP_HANDLED`` (7 days) ago.
 
 ``slots_freed`` tells the watchers, in the order they asked (``created_at``, ``id``), through the e-mail outbox
 (accounts.notify), one notice per (watch, slot, freeing): the event key is
-``slot_free:<watch>:<unit>:<slot start epoch>:<freed booking>``, so running the hook twice for one freeing sends
-nothing more. A slot already held again when the hook runs (a change that kept it, a booking in the same
-instant), a slot that has started, or a day the facility is now closed tells nobody, and a slot watch then keeps
-watching. The holder of the freed booking is never told. Nothing is booked or held for the watchers: the slot
-stays first-come, and the e-mail links to the slot's booking page, which says "taken" if someone was quicker.
+``slot_free:<watch>:<unit>:<slot start epoch>:<freed booking>``, so handling one freeing twice (the hook, then
+the job) sends nothing more. A slot already held again when its row is handled (a change that kept it, a booking
+in the same instant, someone quicker while the job had not yet run), a slot that has started, or a day the
+facility is now closed tells nobody, and a slot watch then keeps watching. The holder of the freed booking is
+never told. Nothing is booked or held for the watchers: the slot stays first-come, and the e-mail links to the
+slot's booking page, which says "taken" if someone was quicker.
 """
 
 import datetime as dt
@@ -45,7 +55,7 @@ from facilities.models import Facility, Unit
 from facilities.slots import hours_for, slots_for_day
 
 from . import rules
-from .alert_models import SlotWatch
+from .alert_models import FreedSlot, SlotWatch
 from .models import SlotHold
 
 logger = logging.getLogger(__name__)
@@ -54,6 +64,7 @@ MAX_ACTIVE_WATCHES = 20  # active watches (slot and pattern) per user; the 21st 
 MAX_PATTERN_DAYS = 366  # a pattern's date range: at most a year, first and last day included
 NOTICE_KIND = Notice.Kind.SLOT_FREE  # the alert e-mail
 TEMPLATE = "slot_free"  # templates/emails/slot_free.txt
+KEEP_HANDLED = dt.timedelta(days=7)  # a handled freeing is kept a week (what was freed, when told), then deleted
 
 
 class AlertRefused(Exception):
@@ -187,27 +198,64 @@ def my_watches(*, user, municipality_id: int) -> dict:
 
 
 def releasing(reservation_ids) -> None:
-    """Called by every path that deletes slot holds, inside its transaction and just before the delete: note the
-    slots these bookings hold and tell their watchers once the transaction commits (``slots_freed``)."""
-    freed = list(
-        SlotHold.objects.filter(reservation_id__in=list(reservation_ids))
-        .values_list("unit_id", "starts_at", "reservation_id", "reservation__user_id")
-    )
-    if freed:
-        transaction.on_commit(lambda: slots_freed(freed))
-
-
-def slots_freed(freed) -> int:
-    """Tell the watchers of each freed (unit id, slot start, freed booking id, its holder's user id). Returns the
-    number of notices written. Safe to run twice for one freeing (the notice key)."""
+    """Called by every path that deletes slot holds, inside its transaction and just before the delete: record the
+    slots these bookings hold (``FreedSlot``, committed or rolled back with the freeing) and tell their watchers
+    once the transaction commits. A process that dies before the hook has told them leaves the rows unhandled, and
+    the ``reservations.tell_freed_slots`` job tells them (issue #9 item 2)."""
     now = clock.now()
-    told = 0
-    for unit_id, starts_at, reservation_id, holder_id in freed:
-        try:
-            told += _slot_freed(unit_id, starts_at, reservation_id, holder_id, now)
-        except Exception:  # noqa: BLE001 - an alert's trouble must never undo or fail the cancellation (committed)
-            logger.exception("alerts for unit %s at %s not sent", unit_id, starts_at)
-    return told
+    freed = FreedSlot.objects.bulk_create([
+        FreedSlot(unit_id=unit_id, starts_at=starts_at, reservation_id=reservation_id, holder_id=holder_id, freed_at=now)
+        for unit_id, starts_at, reservation_id, holder_id in SlotHold.objects.filter(reservation_id__in=list(reservation_ids))
+        .order_by("starts_at", "unit_id").values_list("unit_id", "starts_at", "reservation_id", "reservation__user_id")
+    ])
+    if freed:
+        ids = [row.pk for row in freed]
+        # robust: the freeing has committed; whatever goes wrong here is logged and left to the job, never raised
+        # into the request or job that cancelled.
+        transaction.on_commit(lambda: slots_freed(ids), robust=True)
+
+
+def slots_freed(ids=None) -> dict[str, int]:
+    """Tell the watchers of unhandled freed slots (``FreedSlot``): these ids (the after-commit hook of a freeing),
+    or all of them (the job), oldest freeing first. Returns {"handled": rows, "told": notices written}.
+
+    Each row is claimed and handled in its own transaction: locked with ``SKIP LOCKED`` (a row that the hook or
+    another worker is telling right now is theirs), told, and marked handled in the same commit, so a process that
+    dies mid-way leaves the row unhandled for the next run, and the notices it wrote are rolled back with it. Safe
+    to run twice for one freeing anyway: the notice key is per (watch, slot, freeing). A row that fails (logged)
+    stays unhandled and is tried again by the next run; once its slot has started it is handled with nobody to tell.
+    """
+    handled = told = 0
+    tried: list[int] = []
+    while True:
+        with transaction.atomic():
+            pending = FreedSlot.objects.filter(handled_at__isnull=True).exclude(pk__in=tried)
+            if ids is not None:
+                pending = pending.filter(pk__in=ids)
+            # On SQLite select_for_update is ignored: writes are serialized there anyway.
+            row = pending.order_by("freed_at", "id").select_for_update(skip_locked=True).first()
+            if row is None:
+                break
+            now = clock.now()
+            try:
+                with transaction.atomic():  # a savepoint: a failing alert must not spoil the claim
+                    told += _slot_freed(row.unit_id, row.starts_at, row.reservation_id, row.holder_id, now)
+            except Exception:  # noqa: BLE001 - one slot's trouble must not keep the others from being told
+                logger.exception("alerts for unit %s at %s (freed slot #%s) not sent; the job tries again",
+                                 row.unit_id, row.starts_at, row.pk)
+                tried.append(row.pk)  # not again in this run
+                continue
+            row.handled_at = now
+            row.save(update_fields=["handled_at"])
+            handled += 1
+    return {"handled": handled, "told": told}
+
+
+def forget_handled(now: dt.datetime | None = None) -> int:
+    """Delete freed slots handled more than ``KEEP_HANDLED`` ago, so the table stays small. Returns how many."""
+    now = now or clock.now()
+    deleted, _by_model = FreedSlot.objects.filter(handled_at__lt=now - KEEP_HANDLED).delete()
+    return deleted
 
 
 def _offered_slot(unit: Unit, starts_at: dt.datetime):

@@ -28,7 +28,7 @@ import logging
 
 from config import clock
 
-from . import services
+from . import alerts, services
 
 logger = logging.getLogger(__name__)
 
@@ -71,3 +71,19 @@ def tell_booking_events() -> dict[str, int]:
     told = tell(now=clock.now())
     logger.info("tell_booking_events: %(booked)d booked, %(confirmed)d confirmed notice(s)", told)
     return told
+
+
+# Cancellation alerts whose after-commit hook never ran (issue #9 item 2), every minute: the process that freed the
+# slot died between the commit and the alert. reservations/alerts.py says how; registered by migration
+# 0013_schedule_freed_slots. Every minute because an alert is only worth something while the slot is still free.
+FREED_SLOTS = ("reservations.tell_freed_slots", "reservations.jobs.tell_freed_slots")
+
+
+def tell_freed_slots() -> dict[str, int]:
+    """Tell the watchers of every freed slot not yet handled, oldest first; delete rows handled a week ago.
+    Returns {"handled": rows, "told": notices written, "deleted": old rows}."""
+    result = alerts.slots_freed()
+    result["deleted"] = alerts.forget_handled()
+    if result["handled"]:  # the hook normally tells at once: rows handled here mostly mean a process died first
+        logger.warning("tell_freed_slots: %(handled)d freed slot(s) left by their hook, %(told)d alert(s) written", result)
+    return result

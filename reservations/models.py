@@ -216,4 +216,4 @@ class UseReport(models.Model):
 
 # Private calendar feeds (issue #8 item 3) live in their own module; imported here so they belong to this app.
 from .feed_models import CalendarFeed  # noqa: E402,F401
-from .alert_models import SlotWatch  # noqa: E402,F401  (cancellation alerts, issue #8 item 2)
+from .alert_models import FreedSlot, SlotWatch  # noqa: E402,F401  (cancellation alerts, issue #8 item 2; #9 item 2)

@@ -15,6 +15,8 @@ What a kill may and may not leave (the assertions):
 - the next run (the schedule's next tick, or the broker handing the killed task to another worker) finishes the
   work exactly once; a third run changes nothing;
 - no slot is held twice and no cancelled booking holds a slot;
+- a cancellation alert is not lost: the freeing is recorded (``reservations.FreedSlot``) in the cancellation's
+  transaction, and a record whose after-commit hook died is told by the ``reservations.tell_freed_slots`` job;
 - every e-mail reaches the mail server once. The outbox (accounts/notify.py) claims a notice before sending it: a
   notice whose sender died is sent again only when the claim is older than ``STALE_CLAIM`` (15 minutes).
 
@@ -48,6 +50,7 @@ from facilities.models import ACTIVE_STATES, BookingState, Municipality
 from lottery import services as lottery_services
 from lottery.models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
 from reservations import alerts, rules
+from reservations.alert_models import FreedSlot
 from reservations.models import Reservation, SlotHold
 from tests.lottery.helpers import SHIROI_DAY, SHIROI_DRAW, SHIROI_IN_WINDOW, SHIROI_MONTH, SHIROI_PURGE, SHIROI_RESULTS
 from tests.lottery.helpers import apply, run_draw
@@ -553,10 +556,9 @@ def test_unpaid__two_workers_at_once__each_booking_cancelled_and_told_once(shiro
     assert_cancelled_once(shiroi_unpaid, mail)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: cancellation alerts are written by an on_commit hook after the freeing commits (reservations/alerts.py); "
-    "a worker killed between the two loses them, and no later run knows the slot was freed"))
 def test_unpaid__killed_between_the_cancellation_and_its_alerts__the_watcher_is_still_told(shiroi_unpaid, mail):
+    """The freeing is recorded (``FreedSlot``) in the cancellation's transaction; the alert hook that dies after
+    the commit leaves the record unhandled, and the ``tell_freed_slots`` job's next tick tells the watcher, once."""
     first, middle, last = shiroi_unpaid
     # The middle booking's cancellation commits; then the alert hook locks the watches of its slot: it waits here.
     with row_locks("SELECT id FROM reservations_slotwatch FOR UPDATE") as holder:
@@ -565,10 +567,37 @@ def test_unpaid__killed_between_the_cancellation_and_its_alerts__the_watcher_is_
         kill(worker)
     wait_gone(backend)
     assert Reservation.objects.get(pk=middle.pk).state == BookingState.CANCELLED  # committed before the hook
+    assert list(FreedSlot.objects.filter(handled_at__isnull=True).values_list("reservation_id", flat=True)) == [middle.pk]
+    assert not notices("slot_free:")
     for minutes in (5, 10):
         run_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN + dt.timedelta(minutes=minutes), mail=mail)
+    assert run_job("reservations.jobs.tell_freed_slots", at=UNPAID_RUN + dt.timedelta(minutes=11), mail=mail) == {
+        "handled": 1, "told": 1, "deleted": 0}
+    assert run_job("reservations.jobs.tell_freed_slots", at=UNPAID_RUN + dt.timedelta(minutes=12), mail=mail) == {
+        "handled": 0, "told": 0, "deleted": 0}
     run_job("accounts.jobs.deliver_notices", at=UNPAID_RUN + dt.timedelta(hours=1), mail=mail)
     assert mail.counts()["watcher@example.com"] == 1
+    assert_cancelled_once(shiroi_unpaid, mail)
+    assert not FreedSlot.objects.filter(handled_at__isnull=True).exists()
+
+
+def test_freed_slots__two_workers_at_once__each_freeing_claimed_and_told_once(shiroi_unpaid, mail):
+    """Every freeing's hook died (as above, for all three): two workers run the job at once; each row is claimed by
+    one of them (``SKIP LOCKED``), and the watcher is e-mailed once."""
+    FreedSlot.objects.bulk_create([
+        FreedSlot(unit_id=b.unit_id, starts_at=b.starts_at, reservation_id=b.pk, holder_id=b.user_id,
+                  freed_at=UNPAID_RUN + dt.timedelta(seconds=i)) for i, b in enumerate(shiroi_unpaid)])
+    SlotHold.objects.filter(reservation__in=shiroi_unpaid).delete()
+    Reservation.objects.filter(pk__in=[b.pk for b in shiroi_unpaid]).update(
+        state=BookingState.CANCELLED, cancelled_at=UNPAID_RUN, cancel_reason=Reservation.CancelReason.UNPAID)
+    with advisory_barrier(9106, waiters=2):
+        workers = [start_job("reservations.jobs.tell_freed_slots", at=UNPAID_RUN + dt.timedelta(minutes=1), barrier=9106,
+                             mail=mail) for _ in range(2)]
+    results = [finish(w) for w in workers]
+    assert sum(r["handled"] for r in results) == 3 and sum(r["told"] for r in results) == 1
+    assert len(notices("slot_free:")) == 1
+    assert mail.counts() == {"watcher@example.com": 1}
+    assert not FreedSlot.objects.filter(handled_at__isnull=True).exists()
 
 
 # (c) E-mail delivery: the outbox (accounts.deliver_notices) --------------------------------------------------------

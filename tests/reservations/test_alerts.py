@@ -16,7 +16,7 @@ from django.test import Client
 
 from accounts.models import Notice
 from reservations import alerts, jobs, services
-from reservations.alert_models import SlotWatch
+from reservations.alert_models import FreedSlot, SlotWatch
 from reservations.models import Reservation
 from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, seeded, unit  # noqa: F401
 
@@ -122,10 +122,13 @@ def test_slot_watch__fires_once_on_cancel_with_a_link_to_book(taken, court, djan
 
 def test_slot_watch__hook_running_twice_for_one_freeing_tells_once(taken, court, django_capture_on_commit_callbacks):
     watch(resident("watcher"), court)
-    freed = [(court.pk, jst(2027, 6, 15, 9), taken.pk, taken.user_id)]
     cancel(django_capture_on_commit_callbacks, taken)
+    freeing = FreedSlot.objects.get(reservation_id=taken.pk)
+    assert freeing.handled_at == jst(2027, 5, 10, 12)  # told by the hook at once
+    # As if the hook's process had died after writing the notice but before the row's commit: handled again.
+    FreedSlot.objects.filter(pk=freeing.pk).update(handled_at=None)
     with travel(jst(2027, 5, 10, 12, 1)), django_capture_on_commit_callbacks(execute=True):
-        assert alerts.slots_freed(freed) == 0
+        assert alerts.slots_freed() == {"handled": 1, "told": 0}
     assert Notice.objects.filter(kind=alerts.NOTICE_KIND).count() == 1
 
 
@@ -376,3 +379,86 @@ def test_stop__another_users_watch_or_municipality_is_404(taken, court):
     assert w.stopped_at is None
     anonymous = Client()
     assert anonymous.get("/shiroi/alerts/").status_code == 302  # to the log-in page
+
+
+# Freeings whose hook never ran (issue #9 item 2): the durable record and the job --------------------------------
+
+
+def cancel_and_die(capture, reservation, moment=jst(2027, 5, 10, 12)):
+    """The holder cancels online and the cancellation commits, but the process dies before its after-commit hooks
+    run: neither the alerts nor any e-mail go out."""
+    with travel(moment), capture(execute=False):
+        services.cancel_online(user=reservation.user, reservation_id=reservation.pk)
+
+
+def run_job(capture, moment):
+    with travel(moment), capture(execute=True):
+        return jobs.tell_freed_slots()
+
+
+def test_hook_never_ran__the_job_tells_the_watchers_once_in_the_order_they_asked(taken, court, holder, django_capture_on_commit_callbacks):
+    second, first = resident("second"), resident("first")
+    watch(second, court, moment=jst(2027, 5, 4, 10))
+    watch(first, court, moment=jst(2027, 5, 4, 9))  # written after, asked earlier
+    later = book(BOOKED_AT, user=holder, unit=court, day=USE_DAY, start="13:00", end="15:00")
+    with travel(jst(2027, 5, 4, 11)):  # and afternoons on court 1, which the 13:00 freeing matches
+        alerts.watch_pattern(user=second, pattern=alerts.Pattern(
+            facility=court.facility, unit=court, unit_kind="", weekday=None, from_minute=12 * 60, to_minute=24 * 60,
+            date_from=USE_DAY, date_to=USE_DAY), base_url=BASE)
+    mail.outbox.clear()
+    cancel_and_die(django_capture_on_commit_callbacks, later, moment=jst(2027, 5, 10, 11))
+    cancel_and_die(django_capture_on_commit_callbacks, taken, moment=jst(2027, 5, 10, 12))
+
+    assert alert_mails() == [] and not Notice.objects.filter(kind=alerts.NOTICE_KIND).exists()
+    assert list(FreedSlot.objects.values_list("reservation_id", "starts_at", "holder_id", "freed_at", "handled_at")) == [
+        (later.pk, jst(2027, 6, 15, 13), holder.pk, jst(2027, 5, 10, 11), None),
+        (taken.pk, jst(2027, 6, 15, 9), holder.pk, jst(2027, 5, 10, 12), None),
+    ]
+
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 1)) == {"handled": 2, "told": 3, "deleted": 0}
+    # Oldest freeing first (13:00, to the pattern), then the 09:00 slot's watchers in the order they asked.
+    assert [(m.to[0], "13:00–15:00" in m.body) for m in alert_mails()] == [
+        ("second@example.jp", True), ("first@example.jp", False), ("second@example.jp", False)]
+    assert [slot_link(court, span="1300-1500") in m.body for m in alert_mails()] == [True, False, False]
+    assert set(FreedSlot.objects.values_list("handled_at", flat=True)) == {jst(2027, 5, 10, 12, 1)}
+
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 2)) == {"handled": 0, "told": 0, "deleted": 0}
+    assert len(alert_mails()) == 3
+
+
+def test_hook_never_ran__a_slot_taken_again_before_the_job_tells_nobody(taken, court, django_capture_on_commit_callbacks):
+    w = watch(resident("watcher"), court)
+    cancel_and_die(django_capture_on_commit_callbacks, taken)
+    book(jst(2027, 5, 10, 12, 0), user=resident("quick"), unit=court, day=USE_DAY, start="09:00", end="11:00")
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 1)) == {"handled": 1, "told": 0, "deleted": 0}
+    assert not Notice.objects.filter(kind=alerts.NOTICE_KIND).exists()
+    w.refresh_from_db()
+    assert w.fired_at is None  # still watching
+
+
+def test_rolled_back_cancellation__no_freeing_recorded(taken, court):
+    watch(resident("watcher"), court)
+    with travel(jst(2027, 5, 10, 12)), pytest.raises(RuntimeError), transaction.atomic():
+        services.cancel_online(user=taken.user, reservation_id=taken.pk)
+        raise RuntimeError("the request failed after the cancellation")
+    assert not FreedSlot.objects.exists()
+    taken.refresh_from_db()
+    assert taken.holds.exists()
+
+
+def test_job__deletes_rows_handled_more_than_a_week_ago__keeps_the_rest(taken, court, django_capture_on_commit_callbacks):
+    cancel(django_capture_on_commit_callbacks, taken, moment=jst(2027, 5, 10, 12))  # handled at once
+    other = book(BOOKED_AT, user=taken.user, unit=court, day=USE_DAY, start="13:00", end="15:00")
+    cancel_and_die(django_capture_on_commit_callbacks, other, moment=jst(2027, 5, 11, 12))  # not handled
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12) + alerts.KEEP_HANDLED)["deleted"] == 0
+    # The 13:00 row, handled by this run at 5/17 12:00, stays a week more; the 09:00 row is a week old: deleted.
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 17, 12, 1)) == {"handled": 0, "told": 0, "deleted": 1}
+    assert list(FreedSlot.objects.values_list("reservation_id", flat=True)) == [other.pk]
+
+
+def test_job__registered_every_minute_by_the_migration():
+    from django_q.models import Schedule
+
+    name, func = jobs.FREED_SLOTS
+    row = Schedule.objects.get(name=name)
+    assert (row.func, row.schedule_type, row.minutes, row.repeats) == (func, Schedule.MINUTES, 1, -1)

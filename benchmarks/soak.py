@@ -1,9 +1,16 @@
 """Soak (issue #9 item 4): a mixed load for N minutes against gunicorn and a django-q2 worker on a seeded PostgreSQL
-database, optionally with the database connections killed under it, then checks that nothing was lost.
+database, optionally with the PostgreSQL server restarted under it, then checks that nothing was lost.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/yoyaku_soak .venv/bin/python benchmarks/soak.py [--minutes 10] [--fault]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/yoyaku_soak .venv/bin/python benchmarks/soak.py [--minutes 10]
+    .venv/bin/python benchmarks/soak.py --fault [--minutes 10] [--faults 3] [--down-seconds 5]   # private server
+    DATABASE_URL=… .venv/bin/python benchmarks/soak.py --fault=kill                               # server stays up
 
 What it does (all traffic on 127.0.0.1; the database named in DATABASE_URL is dropped and created anew):
+  0. ``--private-server`` (implied by ``--fault``, i.e. ``--fault=restart``): a PostgreSQL server of its own, which
+     it may stop and start (the machine's shared server must not be): initdb (as the ``postgres`` OS user when
+     run as root) in a temporary directory, 127.0.0.1 on port 5499 or the next free one, trust auth, fsync and
+     synchronous_commit on. DATABASE_URL then only names the database. Stopped and removed at exit, also after
+     Ctrl-C, SIGTERM or an exception;
   1. migrate, seed_demo, then soak users: per client process some Kodaira groups, Shiroi residents and Tamba card
      holders, each with an API token and a password; the slots each municipality's online first-come window
      admits now (checked by the rules module); Shiroi's lottery slots when an application window is open now.
@@ -17,10 +24,16 @@ What it does (all traffic on 127.0.0.1; the database named in DATABASE_URL is dr
      record_payment, as the counter screen does, in the client process), a lottery application
      (lottery.services.apply) while a window is open, and logging in through the allauth form (PBKDF2);
   4. meanwhile this process enqueues every scheduled job every ``--jobs-every`` seconds (the schedules' own
-     5-minute grid would run them once or twice in a short run) and polls /ready/ every second;
-     ``--fault``: ``--faults`` times, evenly spread, every connection to the database except its own is killed
-     with pg_terminate_backend (what a PostgreSQL restart does to the app: gunicorn's, the worker's and the
-     clients' connections);
+     5-minute grid would run them once or twice in a short run) and polls /ready/
+     (every 0.5 s). ``--fault`` (= ``restart``): ``--faults`` times, evenly spread, the private server is stopped,
+     kept down ``--down-seconds`` (connections refused), and started again, in a thread so that /ready/ is
+     polled throughout; alternately ``pg_ctl stop -m immediate`` (every server process quits at once, as in a
+     crash; the start replays the WAL: committed bookings must survive crash recovery) and ``-m fast`` (clients
+     disconnected, checkpoint), the first one immediate. Printed per restart: how long /ready/ was not 200 and
+     why, the 503s, other 5xx, unanswered requests and service database errors during the outage and after it,
+     and the time from the server accepting connections again to the first answer and the first booking
+     answered 201. ``--fault=kill``: every connection to the database except its own is killed with
+     pg_terminate_backend instead (the server stays up: the shared server can be used);
   5. afterwards: one more round of every job, which must succeed, then the checks (exit status 1 if one fails):
      no slot held twice; no cancelled booking holding a slot; every active booking holding its slots; every
      booking answered 201 still there (active, unless its owner cancelled it); every payment recorded is there,
@@ -28,10 +41,12 @@ What it does (all traffic on 127.0.0.1; the database named in DATABASE_URL is dr
      and their slots free; the job queue drained (nothing waiting) and the last round all successful.
 
 Prints requests/s, latency percentiles and answers per action, errors (5xx, no answer, database errors in the
-services), /ready/ outages, and the checks. The load generator shares the 2 cores with everything else.
+services), /ready/ outages, the 5xx the app logged (503s counted; any other by path and exception), and the
+checks. The load generator shares the 2 cores with everything else.
 """
 
 import argparse
+import atexit
 import datetime as dt
 import http.client
 import json
@@ -46,6 +61,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -444,6 +460,84 @@ def enqueue_jobs(tag: str) -> list[str]:
     return names
 
 
+class PrivateServer:
+    """A PostgreSQL server of the soak's own, which it may stop and start: the machine's shared server must not be
+    restarted (others use it). Same binaries and defaults as the shared one (initdb's postgresql.conf: 128 MB shared
+    buffers, 100 connections); ``fsync`` and ``synchronous_commit`` on, since durability is what the fault run checks.
+    Run as the ``postgres`` OS user when we are root (the server refuses to run as root). ``destroy`` stops it and
+    removes its directory; it is registered with atexit, so Ctrl-C and exceptions clean up too."""
+
+    def __init__(self, port: int):
+        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))[-1].parent
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="yoyaku-soak-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.running = False
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}"
+
+    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+        prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
+        return subprocess.run([*prefix, *command], check=check, capture_output=True, text=True)
+
+    def create(self) -> None:
+        self.run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
+                 "--locale=C.UTF-8")
+        with open(self.data / "postgresql.conf", "a") as conf:  # written as root: the file stays postgres's
+            conf.write(f"\n# benchmarks/soak.py --private-server\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                       f"unix_socket_directories = '{self.dir}'\nfsync = on\nsynchronous_commit = on\n"
+                       "full_page_writes = on\n")
+        self.start()
+
+    def start(self) -> None:
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "120", "start")
+        self.running = True
+
+    def stop(self, mode: str) -> None:
+        """``fast``: clients are disconnected, a checkpoint is written. ``immediate``: every process quits at once,
+        as in a crash or power loss; the next start replays the WAL (crash recovery)."""
+        self.running = False
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "120", "stop")
+
+    def destroy(self) -> None:
+        if self.dir.exists():
+            self.run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_server_port(first: int = 5499) -> int:
+    """Below the ephemeral range (32768+): no outgoing connection can sit on it while the server is down."""
+    for port in range(first, first + 100):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    sys.exit(f"no free port in {first}–{first + 99} for the private PostgreSQL server")
+
+
+def restart_server(server: PrivateServer, mode: str, down_seconds: float, log: list) -> None:
+    """The fault (in a thread, so that the coordinator keeps polling /ready/): stop, stay down, start again."""
+    event = {"mode": mode, "stop": time.monotonic()}
+    try:
+        server.stop(mode)
+        event["stopped"] = time.monotonic()  # the postmaster has exited: connections are refused from here
+        time.sleep(down_seconds)
+        event["start"] = time.monotonic()
+        server.start()  # pg_ctl -w: returns once the server accepts connections (after crash recovery)
+        event["up"] = time.monotonic()
+    except subprocess.CalledProcessError as error:
+        event["error"] = f"{error.cmd[-1]}: {error.stderr.strip()[:200]}"
+    log.append(event)
+
+
 def kill_app_connections(url: str) -> int:
     """What a PostgreSQL restart does to the app: every other connection to its database ends."""
     import psycopg
@@ -454,6 +548,70 @@ def kill_app_connections(url: str) -> int:
         return conn.execute(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()) killed").fetchone()[0]
+
+
+def fault_name(args) -> str:
+    if args.fault == "kill":
+        return f"{args.faults} × pg_terminate_backend"
+    if args.fault == "restart":
+        return (f"{args.faults} × server restart (pg_ctl stop -m immediate / fast alternately, the first immediate), "
+                f"{args.down_seconds:g} s down")
+    return "none"
+
+
+def report_restarts(restarts: list[dict], start: float, elapsed: float, ready_log: list, records: list) -> None:
+    """Per restart: the outage as the web and /ready/ saw it. Windows by the instant an answer came back:
+    "outage" from ``pg_ctl stop`` to the server accepting connections again, "after" from then to the next
+    restart (or the end of the load)."""
+    for n, event in enumerate(restarts):
+        if "error" in event:
+            print(f"restart {n + 1} ({event['mode']}) failed: {event['error']}")
+            continue
+        t0, up = event["stop"] - start, event["up"] - start
+        end = restarts[n + 1]["stop"] - start if n + 1 < len(restarts) else elapsed
+        window = [(t, status, reason) for t, status, reason in ready_log if t0 <= t < end]
+        bad = [(t, reason) for t, status, reason in window if status != 200]
+        back = next((t for t, status, _r in window if status == 200 and (not bad or t > bad[-1][0])), None)
+
+        def tally(lo, hi):
+            answers = Counter(r[1] for r in records if lo <= r[3] - start < hi)
+            return (f"{answers[503]} × 503, {sum(n for s, n in answers.items() if isinstance(s, int) and s >= 500 and s != 503)}"
+                    f" other 5xx, {answers[0]} without an answer, {answers['db_error']} database errors in service calls")
+
+        booked = next((r[3] - start for r in sorted(records, key=lambda r: r[3])
+                       if r[0] == "book" and r[1] == 201 and r[3] - start >= up), None)
+        answered = next((r[3] - start for r in sorted(records, key=lambda r: r[3])
+                         if r[0] in HTTP_ACTIONS and r[1] in (200, 201) and r[3] - start >= up), None)
+        print(f"restart {n + 1} at {t0:5.1f} s, pg_ctl stop -m {event['mode']}: stopped in {event['stopped'] - event['stop']:.2f} s, "
+              f"down {event['start'] - event['stopped']:.1f} s, start (pg_ctl -w, with crash recovery after immediate) "
+              f"took {event['up'] - event['start']:.2f} s; outage {up - t0:.1f} s in all")
+        print(f"  /ready/ not 200 {len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'})"
+              + (f", first at +{bad[0][0] - t0:.1f} s, last at +{bad[-1][0] - t0:.1f} s after the stop" if bad else "")
+              + (f"; ready for good +{back - t0:.1f} s after the stop, {back - up:.1f} s after the server was up"
+                 if back is not None else "; never ready again"))
+        print(f"  answers during the outage: {tally(t0, up)}; after it: {tally(up, end)}")
+        print(f"  first successful answer {f'{answered - up:.2f} s' if answered is not None else 'never'}, first booking "
+              f"answered 201 {f'{booked - up:.2f} s' if booked is not None else 'never'} after the server was up")
+
+
+def report_server_errors(gunicorn_log: str) -> None:
+    """The 5xx the app logged (django.request logs every 5xx at ERROR; JSON lines): 503s counted, the others by
+    path and exception, so that a 500 during an outage shows where it came from."""
+    errors, unavailable = Counter(), 0
+    for line in gunicorn_log.splitlines():
+        if '"django.request"' not in line or '"ERROR"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("message", "").startswith("Service Unavailable"):
+            unavailable += 1
+            continue
+        last = (record.get("exc_info") or "").strip().splitlines()[-1:] or ["-"]
+        errors[f"{record.get('message', '')[:60]} | {last[0][:120]}"] += 1
+    print(f"5xx logged by django.request: {unavailable} × 503; others {sum(errors.values())}"
+          + "".join(f"\n  {n} × {what}" for what, n in errors.most_common(10)))
 
 
 def percentiles(latencies: list[float]) -> str:
@@ -571,16 +729,33 @@ def main() -> None:
     parser.add_argument("--popular", type=int, default=25, help="slots most booking attempts go for")
     parser.add_argument("--overdue", type=int, default=6, help="unpaid Shiroi bookings past their deadline at the start")
     parser.add_argument("--jobs-every", type=float, default=30, help="seconds between rounds of every scheduled job")
-    parser.add_argument("--fault", action="store_true", help="kill the app's database connections during the load")
+    parser.add_argument("--private-server", action="store_true",
+                        help="run on a PostgreSQL server of its own (initdb in a temporary directory, port 5499 or the "
+                             "next free one), removed at exit; DATABASE_URL then only names the database")
+    parser.add_argument("--fault", nargs="?", const="restart", choices=("restart", "kill"),
+                        help="restart (the default; implies --private-server): stop the private server, keep it down "
+                             "--down-seconds, start it again, alternately with pg_ctl -m immediate (a crash: WAL "
+                             "recovery at the next start) and -m fast; kill: pg_terminate_backend every connection "
+                             "to the database but the soak's own (the server stays up)")
     parser.add_argument("--faults", type=int, default=3, help="how many times, evenly spread")
+    parser.add_argument("--down-seconds", type=float, default=5, help="--fault=restart: how long the server stays down")
     parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the worker only, e.g. DATABASE_CONN_HEALTH_CHECKS=1")
     parser.add_argument("--keep-logs", action="store_true", help="keep the gunicorn and worker logs (their path is printed)")
     args = parser.parse_args()
 
+    pg = None
+    if args.fault == "restart" or args.private_server:
+        pg = PrivateServer(free_server_port())
+        atexit.register(pg.destroy)  # also after Ctrl-C or an exception
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill cleans up too
+        pg.create()
+        name = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/") or "yoyaku_soak"
+        os.environ["DATABASE_URL"] = f"{pg.url}/{name}"  # before django.setup(): settings read it
+        print(f"private PostgreSQL server: {pg.bin.parent.name}, {pg.data}, 127.0.0.1:{pg.port}, fsync on")
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        sys.exit("set DATABASE_URL=postgres://…/yoyaku_soak (the soak recreates that database)")
+        sys.exit("set DATABASE_URL=postgres://…/yoyaku_soak (the soak recreates that database), or use --private-server")
     recreate_database(url)
     import django
 
@@ -617,7 +792,7 @@ def main() -> None:
         seconds = args.minutes * 60
         print(f"load: {args.clients} client processes for {args.minutes:g} min; gunicorn {args.workers} sync workers "
               f"(config/gunicorn.py, DJANGO_ENV=production); qcluster {args.q_workers} workers; jobs every "
-              f"{args.jobs_every:g} s; fault: {f'{args.faults} × pg_terminate_backend' if args.fault else 'none'}")
+              f"{args.jobs_every:g} s; fault: {fault_name(args)}")
         context = multiprocessing.get_context("fork")
         queue = context.Queue()
         start = time.monotonic()
@@ -627,14 +802,21 @@ def main() -> None:
             process.start()
         fault_at = [start + seconds * (k + 1) / (args.faults + 1) for k in range(args.faults)] if args.fault else []
         next_jobs = start
-        ready_log = []  # (seconds since start, status)
-        faults = []
+        ready_log = []  # (seconds since start, status, reason)
+        faults = []  # kill: (seconds since start, connections killed)
+        restarts = []  # restart: dicts of monotonic instants (restart_server)
+        restarter = None
         rounds = 0
         while time.monotonic() < until:
             now = time.monotonic()
-            if fault_at and now >= fault_at[0]:
+            if fault_at and now >= fault_at[0] and not (restarter and restarter.is_alive()):
+                mode = ("immediate", "fast")[(args.faults - len(fault_at)) % 2]  # the first one a crash
                 fault_at.pop(0)
-                faults.append((now - start, kill_app_connections(url)))
+                if args.fault == "kill":
+                    faults.append((now - start, kill_app_connections(url)))
+                else:
+                    restarter = threading.Thread(target=restart_server, args=(pg, mode, args.down_seconds, restarts))
+                    restarter.start()
             if now >= next_jobs:
                 enqueue_jobs(f"soak-{rounds}")
                 rounds += 1
@@ -642,11 +824,15 @@ def main() -> None:
             status, body, _response, _seconds = web.request("GET", "/ready/")
             reason = "" if status == 200 else (json.loads(body).get("reason", "") if body.startswith(b"{") else "")
             ready_log.append((time.monotonic() - start, status, reason))
-            time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
+            time.sleep(max(0.0, 0.5 - (time.monotonic() - now)))  # every 0.5 s: the outage is measured by it
+        if restarter:
+            restarter.join()
         results = [queue.get(timeout=300) for _ in clients]
         for process in clients:
             process.join(timeout=60)
         elapsed = time.monotonic() - start
+        if pg and not pg.running:
+            sys.exit("the private server did not start again: " + json.dumps(restarts[-1:]))
         # One more round of every job: with the load over, it must go through, and leave nothing waiting.
         final_names = enqueue_jobs("soak-final")
         deadline = time.monotonic() + 180
@@ -684,8 +870,10 @@ def main() -> None:
               f"successful request {f'{first_ok - at:.2f} s' if first_ok else 'never'} later; /ready/ not 200 "
               f"{len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'}), ready for good "
               f"{f'{back - at:.1f} s' if back is not None else 'never'} after the fault")
+    report_restarts(restarts, start, elapsed, ready_log, records)
     gunicorn_log = (work / "gunicorn.log").read_text(errors="replace")
     worker_log = (work / "qcluster.log").read_text(errors="replace")
+    report_server_errors(gunicorn_log)
     failed_runs = worker_log.count("Failed '")  # django-q2's line for a task that raised
     print(f"logs: gunicorn {gunicorn_log.count(chr(10))} lines ({gunicorn_log.count('Booting worker')} worker boots, "
           f"{gunicorn_log.count('WORKER TIMEOUT')} timeouts); qcluster {worker_log.count(chr(10))} lines "

@@ -142,6 +142,11 @@ def on_http_error(request, exc: HttpError):
 @api.exception_handler(InterfaceError)
 def on_database_unavailable(request, exc):
     """The database cannot be reached (config.middleware explains why this is a 503, not a 500)."""
+    return database_unavailable(request)
+
+
+def database_unavailable(request):
+    """Also config.views.server_error's answer for /api/ when a middleware met the unreachable database."""
     response = error(request, 503, "unavailable", _("The portal cannot reach its database at the moment. Nothing was "
                                                     "changed. Please try again in a few seconds."))
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

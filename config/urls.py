@@ -26,4 +26,4 @@ urlpatterns = [
 ]
 
 handler404 = "facilities.views.not_found"
-handler500 = "facilities.views.server_error"
+handler500 = "config.views.server_error"  # 503, not 500, when a middleware finds the database down

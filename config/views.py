@@ -1,6 +1,28 @@
+import sys
+
 from django.http import JsonResponse
+
+from config.middleware import DATABASE_DOWN, unavailable_response
 
 
 def health(request):
     """Liveness: the process answers. Also the trivial view the benchmarks compare against."""
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request):
+    """handler500. DatabaseUnavailableMiddleware turns a view's database error into a 503, but a middleware's
+    never reaches it: Django turns an exception raised in a middleware into this handler's answer, within the
+    ``except`` block that caught it. A logged-in visitor's session and user are loaded by middleware before any
+    view (accounts.middleware checks every signed-in user for administrators' second factor; the session is saved
+    on the way out), so while PostgreSQL is down or restarting that visitor would get a 500. The same 503 with
+    Retry-After here: JSON for the API, the 503 page elsewhere."""
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        if request.path.startswith("/api/"):
+            from config.api import database_unavailable
+
+            return database_unavailable(request)
+        return unavailable_response()
+    from facilities.views import server_error as error_page
+
+    return error_page(request)

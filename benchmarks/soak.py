@@ -206,7 +206,8 @@ def setup(args) -> dict:
     targets = {slug: bookable_slots(m, args.targets) for slug, m in municipalities.items()}
     for slug, found in targets.items():
         if len(found) < 50:
-            sys.exit(f"only {len(found)} bookable {slug} slots found now; try another day")
+            sys.exit(f"only {len(found)} bookable {slug} slots found now; run it between 10:00 and 24:00 Japan time "
+                     "(Tamba books online only then, T-APP-3), or on another day")
     # Unpaid bookings whose deadline has passed (S-PAY-2): the worker cancels them during the load.
     shiroi = municipalities["shiroi"]
     overdue = []
@@ -702,10 +703,10 @@ def check(plan: dict, results: list, final_names: list[str]) -> list[tuple[str, 
     verdict("overdue unpaid bookings cancelled by the worker, slots freed", freed == len(plan["overdue"]),
             f"{freed} of {len(plan['overdue'])}")
 
-    from django.utils import timezone
+    from config import clock
 
-    waiting = OrmQ.objects.filter(lock__lte=timezone.now()).count()
-    locked = OrmQ.objects.filter(lock__gt=timezone.now()).count()
+    waiting = OrmQ.objects.filter(lock__lte=clock.now()).count()
+    locked = OrmQ.objects.filter(lock__gt=clock.now()).count()
     done = Success.objects.filter(name__in=final_names).count()
     failed = [f"{t.name.removeprefix('soak-final-')}: {str(t.result).splitlines()[0][:80]}"
               for t in Failure.objects.filter(name__in=final_names)]
@@ -761,7 +762,7 @@ def main() -> None:
 
     django.setup()
     from django.db import connection
-    from django.utils import timezone
+    from config import clock
     from django_q.models import OrmQ, Success
 
     plan = setup(args)
@@ -838,7 +839,7 @@ def main() -> None:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and (
             Success.objects.filter(name__in=final_names).count() < len(final_names) or OrmQ.objects.filter(
-                lock__lte=timezone.now()).exists()):
+                lock__lte=clock.now()).exists()):
             time.sleep(1)
         connection.close()
     finally:

@@ -96,11 +96,11 @@ def bookable_slots(limit: int = 2000) -> list[dict]:
 
 def _slots(unit, day):
     from facilities import calendars
-    from facilities.slots import hours_for, slots_for_day
+    from facilities.slots import unit_slots
 
     if not calendars.is_open(unit.facility, day):
         return []
-    return slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
+    return unit_slots(unit, day)
 
 
 # A minimal HTTP/1.1 client on asyncio streams (one connection per request, as gunicorn's sync workers close them)

@@ -110,11 +110,11 @@ def free_port() -> int:
 
 def _offered(unit, day):
     from facilities import calendars
-    from facilities.slots import hours_for, slots_for_day
+    from facilities.slots import unit_slots
 
     if not calendars.is_open(unit.facility, day):
         return []
-    return slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
+    return unit_slots(unit, day)
 
 
 def bookable_slots(municipality, limit: int) -> list[dict]:
@@ -856,7 +856,7 @@ def main() -> None:
 
     records = [r for result in results for r in result["records"]]
     print(f"\nran {elapsed:.0f} s; {rounds} rounds of {len(job_functions())} jobs enqueued")
-    errors = report(records, elapsed)
+    report(records, elapsed)
     down = [(t, status, reason) for t, status, reason in ready_log if status != 200]
     print(f"/ready/ polled {len(ready_log)} times: not 200 {len(down)} times"
           + (f": {', '.join(f'{t:.0f} s {s} {r}' for t, s, r in down)}" if down else ""))

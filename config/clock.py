@@ -13,8 +13,9 @@ from django.utils import timezone
 # The years the portal accepts in addresses and input: outside them a date is a typo, and far dates overflow.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
 
-# The rules' zone, fixed: ``timezone.make_aware`` would look the current zone up through a context-local on each
-# of the ~20 calls a booking request makes, and Yoyaku never activates another zone (rules speak Japan time).
+# The rules' zone, fixed: ``timezone.make_aware`` and ``timezone.localtime`` would look the current zone up
+# through a context-local on each of the ~20 calls a booking request makes, and Yoyaku never activates another
+# zone (rules speak Japan time).
 JAPAN = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
@@ -25,7 +26,7 @@ def now() -> dt.datetime:
 
 def local_now() -> dt.datetime:
     """The current instant in Japan time."""
-    return timezone.localtime(now())
+    return localtime(now())
 
 
 def today() -> dt.date:
@@ -40,4 +41,6 @@ def at(day: dt.date, time: dt.time) -> dt.datetime:
 
 def localtime(moment: dt.datetime) -> dt.datetime:
     """An aware instant seen in Japan time."""
-    return timezone.localtime(moment)
+    if moment.tzinfo is None:  # as timezone.localtime: astimezone() would read a naive value as the host's time
+        raise ValueError("clock.localtime() needs an aware datetime")
+    return moment.astimezone(JAPAN)

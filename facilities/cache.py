@@ -1,5 +1,6 @@
 """Per-process cache of what the booking path reads on every request and changes rarely: a unit with its
-facility, slot scheme, seasons and closure rules, and a municipality's rule profile with its windows and limits.
+facility, slot scheme, seasons and closure rules, a municipality's rule profile with its windows and limits, and
+answers computed from them (a facility open on a day, its first open day of a month, a unit's slots of a day).
 
 An entry is valid while two numbers are unchanged:
 - the database's ``CatalogueVersion``, bumped in the same transaction as any change to these models (signals
@@ -22,6 +23,9 @@ _generation = itertools.count(1)
 _current_generation = next(_generation)
 _lock = threading.Lock()
 VERSION_CHECK_SECONDS = 1.0
+# Entries are per unit, profile, facility day and facility month; requests name any day of a century, so the
+# cache starts over rather than grow without end (a few thousand entries make a busy month).
+MAX_ENTRIES = 20_000
 _version_seen: tuple[float, int] = (float("-inf"), 0)  # (monotonic time of the read, version read)
 
 
@@ -44,6 +48,8 @@ def cached(key, load):
     if hit is not None and hit[0] == stamp:
         return hit[1]
     value = load()
+    if len(_entries) >= MAX_ENTRIES:
+        _entries.clear()
     _entries[key] = (stamp, value)
     return value
 

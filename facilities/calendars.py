@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import jpholiday
 
+from . import cache
 from .models import ClosureRule, Facility
 
 ONE_DAY = dt.timedelta(days=1)
@@ -94,11 +95,21 @@ def rules_of(facility: Facility) -> list[ClosureRule]:
 
 def is_open(facility: Facility, day: dt.date, rules: list[ClosureRule] | None = None) -> bool:
     """Is the facility open on ``day`` (by its closure calendar; opening hours are separate)?"""
+    if rules is None and facility.pk is not None:
+        # Every booking request asks (X-2, K-FC-1): the answer is kept until the catalogue changes (facilities.cache).
+        return cache.cached(("open", facility.pk, day), lambda: closing_rule(rules_of(facility), day) is None)
     return closing_rule(rules_of(facility) if rules is None else rules, day) is None
 
 
 def first_open_day(facility: Facility, year: int, month: int) -> dt.date | None:
     """The first day of the month that is not a closure day of the facility (K-FC-1), or None."""
+    if facility.pk is not None:  # every Kodaira booking request asks (K-FC-1): kept as is_open's answers are
+        return cache.cached(("first_open_day", facility.pk, year, month),
+                            lambda: _first_open_day(facility, year, month))
+    return _first_open_day(facility, year, month)
+
+
+def _first_open_day(facility: Facility, year: int, month: int) -> dt.date | None:
     rules = rules_of(facility)
     days_in_month = pycalendar.monthrange(year, month)[1]
     for day_number in range(1, days_in_month + 1):

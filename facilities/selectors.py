@@ -19,7 +19,7 @@ from reservations.models import SlotHold
 
 from . import cache, calendars
 from .models import Announcement, Channel, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, Unit, localized
-from .slots import Slot, hours_for, slots_for_day
+from .slots import Slot, unit_slots
 
 
 class SlotState:
@@ -228,8 +228,7 @@ class WeekGrid:
 
 def _day_info(unit: Unit, day: dt.date, rules: list[ClosureRule], today: dt.date) -> DayInfo:
     closed_by = calendars.closing_rule(rules, day)
-    facility = unit.facility
-    slots = [] if closed_by else slots_for_day(unit.slot_scheme, hours_for(day, list(facility.opening_hours.all())), day)
+    slots = [] if closed_by else unit_slots(unit, day)
     return DayInfo(
         date=day, is_today=day == today, holiday=calendars.holiday_name(day), closed_by=closed_by, slots=slots
     )

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from config import clock
 
-from .models import OpeningHours, SlotScheme
+from . import cache
+from .models import OpeningHours, SlotScheme, Unit
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,17 @@ def hours_for(day: dt.date, opening_hours: list[OpeningHours]) -> OpeningHours |
         if day.month in season.months():
             return season
     return None
+
+
+def unit_slots(unit: Unit, day: dt.date) -> list[Slot]:
+    """The slots ``unit`` offers on ``day`` by its scheme and its facility's seasons (closure days are the
+    caller's question: facilities.calendars). Every booking request asks, so a saved unit's answer is kept until
+    the catalogue changes (facilities.cache); the caller gets its own list."""
+
+    def cut():
+        return slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
+
+    return cut() if unit.pk is None else list(cache.cached(("slots", unit.pk, day), cut))
 
 
 def slots_for_day(scheme: SlotScheme, hours: OpeningHours | None, day: dt.date) -> list[Slot]:

@@ -52,7 +52,7 @@ from accounts.models import Notice
 from config import clock
 from facilities import calendars
 from facilities.models import Facility, Unit
-from facilities.slots import hours_for, slots_for_day
+from facilities.slots import unit_slots
 
 from . import rules
 from .alert_models import FreedSlot, SlotWatch
@@ -263,7 +263,7 @@ def _offered_slot(unit: Unit, starts_at: dt.datetime):
     day = clock.localtime(starts_at).date()
     if not calendars.is_open(unit.facility, day):
         return None
-    offered = slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
+    offered = unit_slots(unit, day)
     return next((slot for slot in offered if slot.starts_at == starts_at), None)
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from config import clock
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Facility, Municipality, Phase, Unit, localized
 from facilities.selectors import holds_between, span_param
-from facilities.slots import Slot, hours_for, slots_for_day
+from facilities.slots import Slot, unit_slots
 from fees.models import Payment
 from lottery.models import Application
 
@@ -353,7 +353,7 @@ def _offered(unit: Unit, day: dt.date) -> tuple[bool, list[Slot]]:
 
     if not calendars.is_open(unit.facility, day):
         return True, []
-    return False, slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
+    return False, unit_slots(unit, day)
 
 
 def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=None, walk_in=None) -> DaySlots:

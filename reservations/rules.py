@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 from config import clock
 from facilities import cache, calendars, daterules
 from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, BookingWindow, Channel, Phase, RuleProfile, Unit
-from facilities.slots import Slot, hours_for, slots_for_day
+from facilities.slots import Slot, unit_slots
 
 from .models import Reservation
+
+CHANNELS = frozenset(Channel.values)  # Channel.values builds a new list on each call
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
         raise SlotRequestError(Refusal("slot_invalid", _("A booking must start and end on the same day.")))
     if not calendars.is_open(facility, day):
         raise SlotRequestError(Refusal("facility_closed", _("The facility is closed on that day.")))
-    offered = slots_for_day(unit.slot_scheme, hours_for(day, list(facility.opening_hours.all())), day)
+    offered = unit_slots(unit, day)
     chosen = [slot for slot in offered if starts_at <= slot.starts_at and slot.ends_at <= ends_at]
     tiles = (
         chosen
@@ -183,7 +185,7 @@ def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.dat
     facility = unit.facility
     if not calendars.is_open(facility, day):
         raise SlotRequestError(Refusal("facility_closed", _("The facility is closed on that day.")))
-    offered = slots_for_day(unit.slot_scheme, hours_for(day, list(facility.opening_hours.all())), day)
+    offered = unit_slots(unit, day)
     step = unit.slot_scheme.step()
     if not offered or step <= dt.timedelta(0):
         raise SlotRequestError(Refusal("slot_invalid", _("This unit has no slots to start early before.")))
@@ -349,7 +351,7 @@ def evaluate(
     if account is not None:
         decision.refusals.append(account)
         return decision
-    if channel not in Channel.values:
+    if channel not in CHANNELS:
         decision.refusals.append(Refusal("channel_unavailable", _("Unknown booking channel.")))
         return decision
     if not unit.is_active:

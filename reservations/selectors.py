@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from config import clock
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Municipality, Phase, RuleProfile, Unit
 from facilities.selectors import holds_between, span_param
-from facilities.slots import Slot, hours_for, slots_for_day
+from facilities.slots import Slot, unit_slots
 from fees.rules import quote_or_none
 
 from . import rules
@@ -90,7 +90,7 @@ class BookingRequest:
 
 def _run_ends(unit: Unit, day: dt.date, first: Slot, chosen_end: dt.datetime, holds: dict, now: dt.datetime) -> list[RunEnd]:
     """End times that make [first.start, end) a run of free consecutive whole hours of the unit that day."""
-    offered = slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day)
+    offered = unit_slots(unit, day)
     ends = []
     previous_end = None
     for slot in offered:

@@ -28,7 +28,7 @@ from accounts.models import User  # noqa: E402
 from config import clock  # noqa: E402
 from facilities import calendars  # noqa: E402
 from facilities.models import Unit  # noqa: E402
-from facilities.slots import hours_for, slots_for_day  # noqa: E402
+from facilities.slots import unit_slots  # noqa: E402
 from reservations import rules, services  # noqa: E402
 from reservations.models import Reservation  # noqa: E402
 
@@ -42,7 +42,7 @@ def book_one(user: User, skip: set[tuple[int, str]] = frozenset()) -> Reservatio
         for unit in units:
             if not calendars.is_open(unit.facility, day):
                 continue
-            for slot in slots_for_day(unit.slot_scheme, hours_for(day, list(unit.facility.opening_hours.all())), day):
+            for slot in unit_slots(unit, day):
                 if (unit.id, slot.starts_at) in skip:
                     continue
                 decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=[slot], channel="online", now=now)

@@ -155,6 +155,25 @@ def test_first_come__kodaira__closure_day_is_not_a_slot(group, nakajima):
     assert attempt(jst(2027, 7, 10, 10, 0), user=group, unit=nakajima, day=dt.date(2027, 8, 17), **MORNING) == ["facility_closed"]
 
 
+def test_first_come__kodaira__a_closure_entered_after_the_answers_were_kept_applies_at_once(group, josui):
+    """The booking path keeps closure and K-FC-1 answers per process (facilities.cache); an administrator's new
+    closure day must still count from the next request: the day is refused, and first-come for August at 上水新町
+    then opens on 07-02 instead of 07-01 (K-FC-1)."""
+    from facilities.models import ClosureRule
+
+    booking = {"user": group, "unit": josui, "channel": "online"}
+    assert attempt(jst(2027, 7, 1, 8, 59), day=USE_DATE, **booking, **MORNING) == ["K-FC-1"]  # 07-01's answers kept
+    assert isinstance(attempt(jst(2027, 7, 20, 10, 0), day=dt.date(2027, 8, 19), **booking, **MORNING), Reservation)
+    ClosureRule.objects.create(calendar=josui.facility.closure_calendar, kind="dates", start_date=dt.date(2027, 7, 1),
+                               note="boiler repair")
+    ClosureRule.objects.create(calendar=josui.facility.closure_calendar, kind="dates", start_date=dt.date(2027, 8, 19),
+                               note="boiler repair")
+    booking["unit"] = unit("kodaira", "josui-shinmachi", "assembly-room")  # loaded anew, as the next request does
+    assert attempt(jst(2027, 7, 1, 9, 0), day=USE_DATE, **booking, **MORNING) == ["K-FC-1"]
+    assert attempt(jst(2027, 7, 20, 10, 0), day=dt.date(2027, 8, 19), **booking, **AFTERNOON) == ["facility_closed"]
+    assert isinstance(attempt(jst(2027, 7, 2, 9, 0), day=USE_DATE, **booking, **MORNING), Reservation)
+
+
 def test_first_come__kodaira__two_periods_with_a_gap_are_not_one_booking(group, nakajima):
     """午前 09:00–12:00 and 午後 13:00–17:00 are not consecutive, and periods are booked one at a time."""
     assert attempt(jst(2027, 7, 10, 10, 0), user=group, unit=nakajima, day=USE_DATE, start="09:00", end="17:00") == ["slot_invalid"]

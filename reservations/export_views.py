@@ -8,6 +8,7 @@ CSV (config/csvexport.py).
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django.shortcuts import redirect, render
@@ -54,6 +55,21 @@ def pick(request, municipality, target):
 # The CSV files ------------------------------------------------------------------------------------------------
 
 
+def month_in_address(view):
+    """Reads the address's ``month`` (YYYY-MM) and calls ``view(request, municipality, year, month, …)``; a
+    malformed month is the 400 page that shows the expected form."""
+
+    @functools.wraps(view)
+    def parsed(request, municipality, month, **kwargs):
+        try:
+            year, month_number = parse_month(month)
+        except BadInput as error:
+            return bad_request(request, str(error))
+        return view(request, municipality, year, month_number, **kwargs)
+
+    return parsed
+
+
 # kind → (rows of a month, columns, file name prefix)
 MONTHLY_FILES = {
     "bookings": (exports.bookings, exports.BOOKING_COLUMNS, "bookings"),
@@ -63,12 +79,9 @@ MONTHLY_FILES = {
 
 @clerk_view
 @GET_ONLY
-def monthly_file(request, municipality, month, kind):
+@month_in_address
+def monthly_file(request, municipality, year, month_number, kind):
     """The bookings or the lottery applications of a month of use, as CSV."""
-    try:
-        year, month_number = parse_month(month)
-    except BadInput as error:
-        return bad_request(request, str(error))
     rows_of, columns, prefix = MONTHLY_FILES[kind]
     rows = rows_of(municipality=municipality, year=year, month=month_number)
     filename = f"{prefix}-{municipality.slug}-{_month_text(year, month_number)}.csv"
@@ -77,12 +90,9 @@ def monthly_file(request, municipality, month, kind):
 
 @clerk_view
 @GET_ONLY
-def payments(request, municipality, month):
+@month_in_address
+def payments(request, municipality, year, month_number):
     """The payments and refunds recorded in a month, as CSV; a clerk scoped to some facilities gets theirs only."""
-    try:
-        year, month_number = parse_month(month)
-    except BadInput as error:
-        return bad_request(request, str(error))
     rows = exports.payments(municipality=municipality, year=year, month=month_number,
                             facility_ids=counter_selectors.served_facility_ids(request.user))
     filename = f"payments-{municipality.slug}-{_month_text(year, month_number)}.csv"
@@ -91,11 +101,9 @@ def payments(request, municipality, month):
 
 @clerk_view
 @GET_ONLY
-def results(request, municipality, month):
-    try:
-        year, month_number = parse_month(month)
-    except BadInput as error:
-        return bad_request(request, str(error))
+@month_in_address
+def results(request, municipality, year, month_number):
+    """The lottery results of a month of use, as CSV, once published; before that a page that says why not."""
     record = exports.draw(municipality=municipality, year=year, month=month_number)
     if not exports.results_published(record):
         # Not a file yet: say why in words (not drawn, or drawn and published on the results day).

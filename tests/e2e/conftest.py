@@ -86,9 +86,18 @@ def viewport():
 
 
 @pytest.fixture
-def javascript():
-    """Journeys that must work without JavaScript override this with False."""
-    return True
+def javascript(request):
+    """On, unless the module or test is marked ``without_javascript`` (journeys that must work without it)."""
+    return request.node.get_closest_marker("without_javascript") is None
+
+
+@pytest.fixture
+def demo_now(request):
+    """The instant of the demo site's clock: the module's or test's ``demo_now(moment)`` marker."""
+    marker = request.node.get_closest_marker("demo_now")
+    if marker is None:
+        pytest.fail("a browser test that uses demo_site needs pytest.mark.demo_now(moment)", pytrace=False)
+    return marker.args[0]
 
 
 @pytest.fixture

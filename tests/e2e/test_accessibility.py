@@ -60,9 +60,7 @@ BROKEN_REFERENCES = r"""() => {
 }"""
 
 
-@pytest.fixture
-def demo_now():
-    return NOW
+pytestmark = [pytest.mark.demo_now(NOW)]
 
 
 @pytest.fixture

@@ -33,14 +33,7 @@ NOW = dt.datetime(2027, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 PASSWORD = "alert-journey-pass"
 
 
-@pytest.fixture
-def javascript():
-    return False
-
-
-@pytest.fixture
-def demo_now():
-    return NOW
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 
 def resident(name: str, language: str = "ja"):

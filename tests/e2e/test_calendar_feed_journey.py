@@ -26,14 +26,7 @@ NOW = dt.datetime(2027, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 SCREENSHOTS = {"ja": "kodaira-calendar-feed-375", "en": "kodaira-calendar-feed-en-375"}
 
 
-@pytest.fixture
-def javascript():
-    return False
-
-
-@pytest.fixture
-def demo_now():
-    return NOW
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 
 def parse(response) -> dict[str, icalendar.Event]:

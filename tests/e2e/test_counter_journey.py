@@ -19,16 +19,7 @@ NOW = dt.datetime(2027, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 USE_DATE = "2027-05-13"
 
 
-@pytest.fixture
-def javascript():
-    return False  # the journey must work without it
-
-
-@pytest.fixture
-def demo_now():
-    return NOW
-
-
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])

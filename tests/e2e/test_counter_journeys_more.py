@@ -36,9 +36,7 @@ CLOSURE_NOW = dt.datetime(2027, 5, 20, 10, 0, tzinfo=TOKYO)
 CLOSED_DAY = dt.date(2027, 6, 15)
 
 
-@pytest.fixture
-def demo_now():
-    return SATURDAY
+pytestmark = [pytest.mark.demo_now(SATURDAY)]
 
 
 def _reservation_of(username):

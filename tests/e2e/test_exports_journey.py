@@ -24,14 +24,7 @@ NOW = dt.datetime(2027, 8, 2, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 FRIDAY = dt.date(2027, 7, 16)
 
 
-@pytest.fixture
-def javascript():
-    return False
-
-
-@pytest.fixture
-def demo_now():
-    return NOW
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 
 @pytest.fixture

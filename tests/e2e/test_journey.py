@@ -19,9 +19,7 @@ SCREENSHOT = "shiroi-minamiyama-ground-375"
 NOW = dt.datetime(2027, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
-@pytest.fixture
-def demo_now():
-    return NOW
+pytestmark = [pytest.mark.demo_now(NOW)]
 
 
 def walk_to_unit_page(page, site_url):

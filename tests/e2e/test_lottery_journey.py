@@ -17,14 +17,7 @@ from .conftest import assert_no_sideways_scroll
 NOW = dt.datetime(2027, 5, 12, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
-@pytest.fixture
-def demo_now():
-    return NOW
-
-
-@pytest.fixture
-def javascript():
-    return False  # the journey must work without it
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])

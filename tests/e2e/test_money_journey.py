@@ -41,14 +41,7 @@ BOOKED_AT = dt.datetime(2026, 9, 3, 9, 0, tzinfo=TOKYO)  # October's first-come 
 PAID_AT = dt.datetime(2026, 10, 1, 10, 0, tzinfo=TOKYO)
 
 
-@pytest.fixture
-def javascript():
-    return False
-
-
-@pytest.fixture
-def demo_now():
-    return COUNTER_DAY
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(COUNTER_DAY)]
 
 
 def _bookings():

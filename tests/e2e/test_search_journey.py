@@ -17,14 +17,7 @@ from .conftest import assert_no_sideways_scroll
 NOW = dt.datetime(2027, 5, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 
 
-@pytest.fixture
-def javascript():
-    return False
-
-
-@pytest.fixture
-def demo_now():
-    return NOW
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 
 def search_and_book(page, site, *, english=False):

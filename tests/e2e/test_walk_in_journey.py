@@ -21,14 +21,7 @@ NOW = dt.datetime(2027, 6, 14, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 USE_DATE = "2027-06-15"
 
 
-@pytest.fixture
-def javascript():
-    return False  # the journey must work without it
-
-
-@pytest.fixture
-def demo_now():
-    return NOW
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])

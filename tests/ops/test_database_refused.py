@@ -52,15 +52,20 @@ def assert_unavailable(response) -> None:
     assert response["Retry-After"] == "5"
 
 
-def test_refused__page_api_and_ready_answer_503_then_recover(browser, database_down):
-    make_municipality()
-    database_down()
+def assert_page_and_api_unavailable(browser) -> None:
+    """The home page says so in Japanese; the API answers its JSON error."""
     page = browser.get("/")
     assert_unavailable(page)
     assert "一時的に" in page.content.decode()
     api = browser.get("/api/v1/municipalities", HTTP_ACCEPT_LANGUAGE="en")
     assert_unavailable(api)
     assert api.json()["code"] == "unavailable"
+
+
+def test_refused__page_api_and_ready_answer_503_then_recover(browser, database_down):
+    make_municipality()
+    database_down()
+    assert_page_and_api_unavailable(browser)
     ready = browser.get("/ready/")
     assert_unavailable(ready)
     assert ready.json()["reason"] == "database_unreachable"
@@ -73,12 +78,7 @@ def test_refused__logged_in_visitor__503_not_500(browser, database_down, admin_m
     user = User.objects.create_user(username="resident", password="x", municipality=make_municipality())
     browser.force_login(user)
     database_down()
-    page = browser.get("/")
-    assert_unavailable(page)
-    assert "一時的に" in page.content.decode()
-    api = browser.get("/api/v1/municipalities", HTTP_ACCEPT_LANGUAGE="en")
-    assert_unavailable(api)
-    assert api.json()["code"] == "unavailable"
+    assert_page_and_api_unavailable(browser)
 
 
 def test_refused__back_up__the_next_request_works(browser, database_down):

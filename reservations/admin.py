@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from facilities.admin import TenantAdmin
 
+from .alert_models import FreedSlot
 from .models import KeyLending, Reservation, SlotHold, UseReport
 
 
@@ -49,6 +50,27 @@ class ReservationAdmin(TenantAdmin):
         return [f.name for f in Reservation._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FreedSlot)
+class FreedSlotAdmin(TenantAdmin):
+    """Read-only: the slots freed by cancellations, waiting for the alerts job (reservations.tell_freed_slots,
+    every minute) to tell their watchers. A row left untold for more than a few minutes means the worker is down."""
+
+    tenant_field = "unit__municipality"
+    list_display = ["id", "unit", "starts_at", "reservation_id", "freed_at", "handled_at"]
+    list_filter = [("handled_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["unit", "unit__facility"]
+    date_hierarchy = "freed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

@@ -4,6 +4,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from facilities.admin import ReadOnlyAdmin
+
 from . import audit, throttle
 from .models import ApiToken, AuditEntry, FamilyProxy, LoginThrottle, Notice, Registration, User
 
@@ -129,7 +131,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The e-mail outbox: what was told to whom, and whether the mail went out. Read-only: a notice is a record."""
 
     list_display = ["created_at", "kind", "user", "email", "subject", "sent_at", "attempts"]
@@ -159,15 +161,6 @@ class NoticeAdmin(admin.ModelAdmin):
         if obj is not None and obj.kind in self.SECRET_KINDS:
             return ["body"]
         return super().get_exclude(request, obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AdministratorsOnly:

@@ -46,6 +46,20 @@ def _limit_to_tenant(request, queryset, field="municipality"):
     return queryset.filter(**{field: request.user.municipality_id})
 
 
+class ReadOnlyAdmin:
+    """Mixin for rows that change only through the services (payments, notices, draws, alert queues): the admin
+    shows them and never adds, edits or deletes one."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class TenantAdmin(admin.ModelAdmin):
     tenant_field = "municipality"
 
@@ -69,6 +83,11 @@ class TenantAdmin(admin.ModelAdmin):
             field = "pk" if model is Municipality else "municipality"
             kwargs["queryset"] = _limit_to_tenant(request, model.objects.all(), field)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyTenantAdmin(ReadOnlyAdmin, TenantAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
 
 
 @admin.register(Municipality)

@@ -11,7 +11,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from facilities.admin import TenantAdmin
+from facilities.admin import ReadOnlyAdmin, TenantAdmin
 from facilities.models import Facility, Unit
 
 from .models import FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, RefundRule, duplicate_rate_message
@@ -162,7 +162,7 @@ class PaymentPlaceAdmin(OwnMunicipalityAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(OwnMunicipalityAdmin):
+class PaymentAdmin(ReadOnlyAdmin, OwnMunicipalityAdmin):
     """Payments are recorded at the counter (fees.services.record_payment), never typed in here: read only."""
 
     list_display = ["permit_number", "reservation", "amount", "place", "receipt_number", "recorded_by", "recorded_at", "municipality"]
@@ -170,12 +170,3 @@ class PaymentAdmin(OwnMunicipalityAdmin):
     search_fields = ["permit_number", "receipt_number", "payer_name"]
     list_select_related = ["reservation__unit", "place", "recorded_by", "municipality"]
     date_hierarchy = "recorded_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

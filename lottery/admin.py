@@ -3,7 +3,7 @@ applications, draws and results; everything else changes through lottery.service
 
 from django.contrib import admin
 
-from facilities.admin import TenantAdmin
+from facilities.admin import ReadOnlyTenantAdmin, TenantAdmin
 
 from .models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
 
@@ -17,20 +17,6 @@ class LotteryPolicyAdmin(TenantAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
-
-
-class ReadOnlyTenantAdmin(TenantAdmin):
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Application)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from facilities.admin import TenantAdmin
+from facilities.admin import ReadOnlyTenantAdmin, TenantAdmin
 
 from .alert_models import FreedSlot
 from .models import KeyLending, Reservation, SlotHold, UseReport
@@ -57,7 +57,7 @@ class ReservationAdmin(TenantAdmin):
 
 
 @admin.register(FreedSlot)
-class FreedSlotAdmin(TenantAdmin):
+class FreedSlotAdmin(ReadOnlyTenantAdmin):
     """Read-only: the slots freed by cancellations, waiting for the alerts job (reservations.tell_freed_slots,
     every minute) to tell their watchers. A row left untold for more than a few minutes means the worker is down."""
 
@@ -66,12 +66,3 @@ class FreedSlotAdmin(TenantAdmin):
     list_filter = [("handled_at", admin.EmptyFieldListFilter)]
     list_select_related = ["unit", "unit__facility"]
     date_hierarchy = "freed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -186,6 +186,9 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 # allauth.mfa: TOTP (authenticator apps) and recovery codes; no WebAuthn (it would need fido2 and JavaScript).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Yoyaku"
+# allauth's code forms with wrong codes limited per account (accounts/mfa_throttle.py; allauth's own limit is its
+# "login_failed" rate limit, off below). Its numbers: LOGIN_THROTTLE["mfa"].
+MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm", "reauthenticate": "accounts.forms.MfaReauthenticateForm"}
 # Administrators (staff_role administrator, superusers) must set up TOTP before /admin/ or a counter page
 # (accounts/middleware.py). Only tests of other features switch it off (tests/conftest.py).
 YOYAKU_ADMIN_MFA_REQUIRED = True

@@ -189,9 +189,16 @@ MFA_TOTP_ISSUER = "Yoyaku"
 # allauth's code forms with wrong codes limited per account (accounts/mfa_throttle.py; allauth's own limit is its
 # "login_failed" rate limit, off below). Its numbers: LOGIN_THROTTLE["mfa"].
 MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm", "reauthenticate": "accounts.forms.MfaReauthenticateForm"}
-# Administrators (staff_role administrator, superusers) must set up TOTP before /admin/ or a counter page
-# (accounts/middleware.py). Only tests of other features switch it off (tests/conftest.py).
+# Who must use a second factor (accounts/middleware.py): until they have set up TOTP, they reach only log-in,
+# log-out and the set-up pages. Roles: "operator" (superuser), "administrator", "clerk" (a deployment may add it:
+# YOYAKU_MFA_REQUIRED_ROLES=operator,administrator,clerk). YOYAKU_ADMIN_MFA_REQUIRED switches the requirement off
+# altogether: only tests of other features do that (tests/conftest.py).
 YOYAKU_ADMIN_MFA_REQUIRED = True
+YOYAKU_MFA_REQUIRED_ROLES = [
+    role.strip() for role in os.environ.get("YOYAKU_MFA_REQUIRED_ROLES", "operator,administrator").split(",") if role.strip()
+]
+if set(YOYAKU_MFA_REQUIRED_ROLES) - {"operator", "administrator", "clerk"}:
+    raise ImproperlyConfigured("YOYAKU_MFA_REQUIRED_ROLES names roles among: operator, administrator, clerk")
 # Log-in brute-force protection is accounts/throttle.py (issue #6; K-REG-1's 4-digit PINs): per account, per known
 # device and per client address, growing waits, a daily limit a clerk can lift. allauth's own "login_failed" limit
 # (5 failures in 5 minutes per user ID, from anyone) is the lock-out rule a stranger can abuse: off.

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffIdleSessionMiddleware",  # before the second-factor check: an idle session ends first
     "accounts.middleware.AdministratorMfaMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -199,6 +200,12 @@ YOYAKU_MFA_REQUIRED_ROLES = [
 ]
 if set(YOYAKU_MFA_REQUIRED_ROLES) - {"operator", "administrator", "clerk"}:
     raise ImproperlyConfigured("YOYAKU_MFA_REQUIRED_ROLES names roles among: operator, administrator, clerk")
+# A staff member's session (clerk, administrator, operator) ends after this many hours without a request
+# (accounts/middleware.py); residents keep the normal session length. 8 hours, a working day: a clerk who spends
+# the morning on the phone, or an administrator in a long meeting, is not logged out in the middle of the day,
+# while a session left open on a shared counter PC at closing time is over before the next morning's shift —
+# and a stolen staff cookie is useless after a night.
+YOYAKU_STAFF_IDLE_HOURS = int(os.environ.get("YOYAKU_STAFF_IDLE_HOURS", "8"))
 # Log-in brute-force protection is accounts/throttle.py (issue #6; K-REG-1's 4-digit PINs): per account, per known
 # device and per client address, growing waits, a daily limit a clerk can lift. allauth's own "login_failed" limit
 # (5 failures in 5 minutes per user ID, from anyone) is the lock-out rule a stranger can abuse: off.

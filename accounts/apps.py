@@ -13,3 +13,10 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
 
         admin.site.login = secure_admin_login(admin.site.login)
+
+        # A staff session's idle time counts from its log-in (accounts/middleware.py).
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts.middleware import staff_session_starts
+
+        user_logged_in.connect(staff_session_starts, dispatch_uid="accounts.staff_session_starts")

@@ -2,7 +2,8 @@
 
 - ``ApiTokenAuth``: ``Authorization: Bearer yoyaku_<prefix>_<secret>`` (accounts.models.ApiToken). A Bearer header
   that does not name an active token is a 401 at once, even when a session cookie came along: a client that sends
-  a token means that token. Tokens need no CSRF token (a browser never adds the header by itself).
+  a token means that token. Tokens need no CSRF token (a browser never adds the header by itself). A token of a
+  user who must use a second factor and has none yet is refused: 403 ``mfa_required``.
 - ``SessionAuth``: the logged-in browser session. Unsafe methods (POST …) need Django's CSRF token
   (``X-CSRFToken`` header with the ``csrftoken`` cookie), as django-ninja requires for cookie authentication.
   Unlike ninja's ``django_auth``, a request without a logged-in session skips the CSRF check, so an anonymous
@@ -18,6 +19,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from .middleware import lacks_required_mfa, mfa_required_message
 from .models import ApiToken
 
 
@@ -35,6 +37,16 @@ class CsrfFailed(HttpError):
         super().__init__(403, _("Requests that change something with a session need a CSRF token (X-CSRFToken header)."))
 
 
+class MfaRequired(HttpError):
+    """A token of a user who must use a second factor and has not set one up (accounts/middleware.py refuses
+    such a user's session the same way): a token must not be a way around the second factor."""
+
+    code = "mfa_required"
+
+    def __init__(self):
+        super().__init__(403, mfa_required_message())
+
+
 class ApiTokenAuth(HttpBearer):
     def __call__(self, request):
         header = request.headers.get(self.header)
@@ -49,6 +61,8 @@ class ApiTokenAuth(HttpBearer):
         user = ApiToken.objects.authenticate(token)
         if user is None:
             raise InvalidToken()
+        if lacks_required_mfa(user):
+            raise MfaRequired()
         return user
 
 

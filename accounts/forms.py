@@ -10,6 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.base.forms import AuthenticateForm as MfaAuthenticateFormBase
+from allauth.mfa.base.forms import ReauthenticateForm as MfaReauthenticateFormBase
 
 from config import clock
 
@@ -286,3 +289,68 @@ class RecoveryForm(PhoneForm):
     name = forms.CharField(label=gettext_lazy("Name as registered"), max_length=150)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, widget=forms.TextInput(attrs={"type": "tel"}))
     email = forms.EmailField(label=gettext_lazy("E-mail"))
+
+
+# Second-factor codes (allauth.mfa, hooked in through settings.MFA_FORMS) -------------------------------------------
+
+
+class _LimitedCodes:
+    """allauth's code check, with wrong codes limited per account (accounts/mfa_throttle.py): each code is counted
+    before it is checked; during the wait only recovery codes are checked."""
+
+    def clean_code(self) -> str:
+        from accounts import mfa_throttle
+
+        code = self.cleaned_data["code"]
+        try:
+            attempt = mfa_throttle.begin(self.user.pk, code=code)
+        except mfa_throttle.CodesWait as wait:
+            raise ValidationError(wait.message(), code="mfa_wait") from None
+        try:
+            if attempt.checks_totp:
+                code = super().clean_code()  # every authenticator of the user, as allauth checks them
+            elif not self._is_recovery_code(code):
+                raise get_mfa_adapter().validation_error("incorrect_code")
+        except ValidationError:
+            if attempt.wait_if_wrong is not None:
+                self.too_many_wrong_codes(attempt.wait_if_wrong)
+            raise
+        attempt.succeeded()
+        return code
+
+    def _is_recovery_code(self, code: str) -> bool:
+        from allauth.mfa.models import Authenticator
+
+        recovery = Authenticator.objects.filter(user=self.user, type=Authenticator.Type.RECOVERY_CODES).first()
+        if recovery is None:
+            return False
+        if not recovery.wrap().validate_code(code):
+            self._emit_authentication_failed(recovery)
+            return False
+        recovery.user = self.user
+        self.authenticator = recovery
+        return True
+
+    def too_many_wrong_codes(self, wait) -> None:
+        raise ValidationError(wait.message(), code="mfa_wait")
+
+
+class MfaAuthenticateForm(_LimitedCodes, MfaAuthenticateFormBase):
+    """The code asked at log-in, after the password (``/accounts/2fa/authenticate/``)."""
+
+    def too_many_wrong_codes(self, wait) -> None:
+        # The half-done log-in is dropped: the next try starts again at the password step, with its own throttle.
+        from allauth.account.internal.stagekit import clear_login
+        from allauth.core import context
+        from allauth.core.exceptions import ImmediateHttpResponse
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        request = context.request
+        clear_login(request)
+        messages.error(request, wait.log_in_again_message())
+        raise ImmediateHttpResponse(redirect("account_login"))
+
+
+class MfaReauthenticateForm(_LimitedCodes, MfaReauthenticateFormBase):
+    """The code asked again of a logged-in user before a sensitive change (``/accounts/2fa/reauthenticate/``)."""

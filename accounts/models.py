@@ -295,6 +295,7 @@ class LoginThrottle(models.Model):
         ACCOUNT = "account", _("account, from untrusted devices")
         DEVICE = "device", _("known device of an account")
         ADDRESS = "address", _("client address")
+        MFA = "mfa", _("second-factor codes of an account")
 
     key = models.CharField(_("key"), max_length=200, unique=True)
     scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)

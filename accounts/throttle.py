@@ -81,6 +81,7 @@ DEFAULT_RULES = {
     # One client address across all accounts: 10 without a wait, then 30 s doubling up to 1 h; 6 forgiven an
     # hour; 100 a day. Known devices are not limited by it (shared addresses: carrier NAT, libraries).
     "address": Rule(free=10, base=dt.timedelta(seconds=30), factor=2, cap=HOUR, leak=dt.timedelta(minutes=10), daily=100),
+    "mfa": Rule(free=5, base=MINUTE, factor=4, cap=DAY, leak=DAY, daily=0),  # wrong second-factor codes: accounts/mfa_throttle.py (no daily stop)
 }
 DEFAULT_NOTICE_AT = 5  # untrusted failures in one day that trigger the notice to the user (at most one a day)
 

@@ -43,7 +43,7 @@ default):
 |---|---|---|
 | 400 | `bad_request`, `range_too_long` | malformed input: not a date, naive datetime, end before start, wrong types, unknown fields, unreadable JSON (`errors` lists the details) |
 | 401 | `not_authenticated`, `invalid_token` | no credentials; a token that is unknown or revoked |
-| 403 | `not_registered_here`, `staff_account`, `csrf_failed` | see Tenancy; a session POST without CSRF token |
+| 403 | `not_registered_here`, `staff_account`, `csrf_failed`, `mfa_required` | see Tenancy; a session POST without CSRF token; a token or session of an administrator who has not set up the second factor the portal requires of them |
 | 404 | `not_found` | unknown municipality, unit, booking, address; another municipality's or user's |
 | 409 | `slot_taken` | someone holds (one of) the slots |
 | 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, …) or `slot_invalid`, `slot_past`, … | a booking rule refuses; `refusals` lists every refusal, the first being `code`/`message` |

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.StaffIdleSessionMiddleware",  # before the second-factor check: an idle session ends first
     "accounts.middleware.AdministratorMfaMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -186,9 +187,25 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 # allauth.mfa: TOTP (authenticator apps) and recovery codes; no WebAuthn (it would need fido2 and JavaScript).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Yoyaku"
-# Administrators (staff_role administrator, superusers) must set up TOTP before /admin/ or a counter page
-# (accounts/middleware.py). Only tests of other features switch it off (tests/conftest.py).
+# allauth's code forms with wrong codes limited per account (accounts/mfa_throttle.py; allauth's own limit is its
+# "login_failed" rate limit, off below). Its numbers: LOGIN_THROTTLE["mfa"].
+MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm", "reauthenticate": "accounts.forms.MfaReauthenticateForm"}
+# Who must use a second factor (accounts/middleware.py): until they have set up TOTP, they reach only log-in,
+# log-out and the set-up pages. Roles: "operator" (superuser), "administrator", "clerk" (a deployment may add it:
+# YOYAKU_MFA_REQUIRED_ROLES=operator,administrator,clerk). YOYAKU_ADMIN_MFA_REQUIRED switches the requirement off
+# altogether: only tests of other features do that (tests/conftest.py).
 YOYAKU_ADMIN_MFA_REQUIRED = True
+YOYAKU_MFA_REQUIRED_ROLES = [
+    role.strip() for role in os.environ.get("YOYAKU_MFA_REQUIRED_ROLES", "operator,administrator").split(",") if role.strip()
+]
+if set(YOYAKU_MFA_REQUIRED_ROLES) - {"operator", "administrator", "clerk"}:
+    raise ImproperlyConfigured("YOYAKU_MFA_REQUIRED_ROLES names roles among: operator, administrator, clerk")
+# A staff member's session (clerk, administrator, operator) ends after this many hours without a request
+# (accounts/middleware.py); residents keep the normal session length. 8 hours, a working day: a clerk who spends
+# the morning on the phone, or an administrator in a long meeting, is not logged out in the middle of the day,
+# while a session left open on a shared counter PC at closing time is over before the next morning's shift —
+# and a stolen staff cookie is useless after a night.
+YOYAKU_STAFF_IDLE_HOURS = int(os.environ.get("YOYAKU_STAFF_IDLE_HOURS", "8"))
 # Log-in brute-force protection is accounts/throttle.py (issue #6; K-REG-1's 4-digit PINs): per account, per known
 # device and per client address, growing waits, a daily limit a clerk can lift. allauth's own "login_failed" limit
 # (5 failures in 5 minutes per user ID, from anyone) is the lock-out rule a stranger can abuse: off.

@@ -19,6 +19,12 @@ OBJECT_PARAMS = {"pk", "proxy", "user_id", "booking_id", "reservation_id", "unit
 # Parameters that are not objects: any valid-looking value.
 PLAIN_VALUES = {"day": "2027-06-16", "span": "0900-1200", "month": "2027-06", "action": "withdraw"}
 SKIPPED_PARAMS = {"rest", "uidb36", "key", "path", "document_root", "url", "object_id", "app_label", "content_type_id"}
+# Values for the addresses that only ``routes(every=True)`` includes: the admin's, allauth's keyed links, the
+# calendar feeds, the API's catch-all (a walk that must reach every address: tests/accounts/test_mfa_walk.py).
+OTHER_VALUES = {
+    "rest": "anything", "uidb36": "1", "key": "1-abc", "url": "anything", "object_id": "1", "app_label": "accounts",
+    "content_type_id": "1", "id": "1", "calendar_id": "1",
+}
 
 
 @dataclasses.dataclass
@@ -46,7 +52,8 @@ def _param_names(route: str) -> list[str]:
     return re.findall(r"<(?:\w+:)?(\w+)>", route) + re.findall(r"\(\?P<(\w+)>", route)
 
 
-def routes() -> list[Route]:
+def routes(*, every: bool = False) -> list[Route]:
+    """The project's URL patterns; without ``every``, not the admin's nor those with a parameter of SKIPPED_PARAMS."""
     found = []
 
     def walk(patterns, prefix, api):
@@ -58,6 +65,8 @@ def routes() -> list[Route]:
                 found.append(Route(text, _param_names(text), api or text.startswith("api/")))
 
     walk(get_resolver().url_patterns, "", False)
+    if every:
+        return found
     return [r for r in found if not r.route.startswith("admin/") and not SKIPPED_PARAMS & set(r.params)]
 
 
@@ -96,6 +105,8 @@ def values_for(route: Route, municipality: str, objects: dict) -> dict:
             values[name] = objects[name]
         elif name in PLAIN_VALUES:
             values[name] = PLAIN_VALUES[name]
+        elif name in OTHER_VALUES:
+            values[name] = OTHER_VALUES[name]
         else:
             raise AssertionError(f"url_walk does not know the parameter <{name}> of {route.route!r}: add a value for it")
     return values

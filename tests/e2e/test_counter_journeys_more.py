@@ -96,6 +96,9 @@ def test_tamba_clerk_books_a_phone_request_within_the_service_hours(page, demo_s
     # At 22:30 the staff's service hours are over (T-APP-3): the next call cannot be booked, though D-3 lasts
     # until midnight. T-APP-4 (counter before phone at the same moment): the held slot is taken for both channels.
     with time_machine.travel(dt.datetime(2027, 7, 17, 22, 30, tzinfo=TOKYO), tick=True):
+        # 8 h 30 without a request: the clerk's idle session has ended (YOYAKU_STAFF_IDLE_HOURS); log in again.
+        log_in(page, demo_site, "tamba-clerk", "yoyaku-demo", "/tamba/counter/")
+        expect(page).to_have_url(re.compile(r"/tamba/counter/$"))
         page.goto(f"{demo_site}/tamba/counter/users/{booking.user_id}/book/?unit={booking.unit_id}&date={D3}&channel=phone")
         expect(page.locator('[data-test=slots] li[data-span="1100-1200"]')).to_have_attribute("data-rule", "T-APP-3")
         expect(page.locator('[data-test=slots] li[data-span="1000-1100"]')).to_have_attribute("data-answer", "taken")

@@ -13,3 +13,8 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
 
         admin.site.login = secure_admin_login(admin.site.login)
+
+        # The moment of each log-in, for "ask for the password again before creating a token or a feed key".
+        from accounts import credentials
+
+        credentials.connect_signals()

@@ -229,36 +229,47 @@ class ApiTokenQuerySet(models.QuerySet):
         prefix = split_token(token)
         if prefix is None:
             raise TokenRefused()
-        now, today = clock.now(), clock.today()
+        now = clock.now()
+        today = clock.localtime(now).date()
         digest = _digest(token)
         adapt = connection.ops.adapt_datetimefield_value
-        stale_before = adapt(now - LAST_USED_PRECISION)
+        at, stale_before = adapt(now), adapt(now - LAST_USED_PRECISION)
         # PostgreSQL touches a valid, stale token in the look-up's own statement (one round trip, not two).
         touch_in_lookup = connection.vendor == "postgresql"
-        day = connection.ops.adapt_datefield_value(today)
-        params = [adapt(now), prefix, digest, stale_before, adapt(now), day, day] if touch_in_lookup else []
-        user, token_facts = sql.fetch_one(User, _token_user_sql(touch_in_lookup), [*params, stale_before, prefix])
+        if touch_in_lookup:
+            day = connection.ops.adapt_datefield_value(today)
+            params = [at, prefix, digest, stale_before, at, day, day, stale_before, prefix]
+        else:
+            params = [stale_before, prefix]
+        user, token_facts = sql.fetch_one(User, _token_user_sql(touch_in_lookup), params)
         if user is None:
             raise TokenRefused()
-        token_id, secret_hash, revoked, stale, created_at, expires_at = token_facts
+        token_id, secret_hash, revoked, stale, expires_at = token_facts
         if revoked or not hmac.compare_digest(secret_hash, digest) or not user.is_active:
             raise TokenRefused()
-        expires = _aware(expires_at) if expires_at is not None else _aware(created_at) + DEFAULT_TOKEN_LIFETIME
+        # No expiry: a token that the previous release made during a deploy; its row is read once more (rare).
+        expires = _aware(expires_at) if expires_at is not None else self.get(pk=token_id).expires
         if now >= expires:
             raise TokenRefused("expired", expires)
         if not user.is_valid_on(today):
             raise TokenRefused("registration_expired", user.valid_until)
         if stale and not touch_in_lookup:
             with connection.cursor() as cursor:
-                cursor.execute(_token_touch_sql(), [adapt(now), token_id])
+                cursor.execute(_token_touch_sql(), [at, token_id])
         return user
 
 
 def _aware(value) -> dt.datetime:
-    """A timestamp read by plain SQL (config.sql converts the User's columns only): aware, as the ORM gives it."""
-    for convert in connection.ops.get_db_converters(ApiToken._meta.get_field("expires_at").get_col("t")):
+    """A timestamp read by plain SQL (config.sql converts the User's columns only): aware, as the ORM gives it
+    (SQLite returns text; PostgreSQL an aware datetime already)."""
+    for convert in _timestamp_converters():
         value = convert(value, None, connection)
     return value
+
+
+@functools.cache
+def _timestamp_converters() -> tuple:
+    return tuple(connection.ops.get_db_converters(ApiToken._meta.get_field("expires_at").get_col("t")))
 
 
 # The token look-up runs on every API request. Plain SQL, built once from the models' metadata (config.sql):
@@ -285,7 +296,7 @@ def _token_user_sql(touch: bool) -> str:
     return (
         (touch_first if touch else "") + f"SELECT {sql.model_columns(User)}, t.id, t.secret_hash,"
         f" CASE WHEN t.revoked_at IS NULL THEN 0 ELSE 1 END,"
-        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= %s THEN 1 ELSE 0 END, t.created_at, t.expires_at"
+        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= %s THEN 1 ELSE 0 END, t.expires_at"
         f" FROM {tokens} t JOIN {users} m ON m.id = t.user_id WHERE t.prefix = %s"
     )
 

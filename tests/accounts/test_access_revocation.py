@@ -267,3 +267,22 @@ def test_nothing_to_revoke__no_notice():
     with travel(NOW):
         registering.reset_password(user("kodaira-clerk"), user("kodaira-group2"), "9753")
     assert not revoked_notices().exists()
+
+
+def test_expired_registration__a_group_that_k_reg_3_continues_keeps_its_token_and_feed():
+    """K-REG-3: a group that used a room on its last valid day is extended by the 00:01 job of the next day. If
+    the revocation job runs first (a worker late or out of order), it leaves the group alone."""
+    from accounts import services
+    from tests.reservations.booking_helpers import make_lottery_win, make_user, unit
+
+    group = make_user("kodaira", "rolling-holder", valid_from=dt.date(2026, 4, 1), valid_until=dt.date(2029, 3, 31))
+    make_lottery_win(user=group, unit=unit("kodaira", "nakajima", "assembly-room"), day=dt.date(2029, 3, 31),
+                     start="13:00", end="17:00")
+    with travel(jst(2029, 3, 1, 10, 0)):
+        held = holder(group.username)
+    with travel(jst(2029, 4, 1, 0, 0)):
+        assert works(held) == (401, 404)  # past the last valid day: refused until the renewal
+        assert revoke_expired_registrations_access() == {"told": 0}
+        assert services.apply_rolling_renewals() == 1
+        assert works(held) == (200, 200)
+    assert not revoked_notices().exists()

@@ -57,6 +57,24 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
         notify.record(user, kind=Notice.Kind.ACCOUNT_EMAIL, key=f"account:{name[:40]}:{digest}", subject=message.subject,
                       body=message.body, email=email, language=language)
 
+    # A new password ---------------------------------------------------------------------------------------------
+
+    def set_password(self, user, password):
+        """allauth's change page, its set page and its reset-from-key page (the e-mailed link, which K-REG-4's
+        reset by e-mail and T-REG-4's recovery mail lead to) all save the new password here: one transaction that
+        also lifts the log-in throttle and revokes the account's API tokens and calendar-feed keys, and tells the
+        user (accounts.credentials.set_password)."""
+        from allauth.core import context as allauth_context
+
+        from accounts import credentials
+        from accounts.models import Revocation
+
+        request = allauth_context.request
+        match = getattr(request, "resolver_match", None)
+        by_link = match is not None and match.url_name == "account_reset_password_from_key"
+        reason = Revocation.PASSWORD_RESET if by_link else Revocation.PASSWORD_CHANGED
+        credentials.set_password(user, password, reason=reason, by=user)
+
     # Log-in throttling -------------------------------------------------------------------------------------------
 
     def _login_user_id(self, credentials) -> int | None:

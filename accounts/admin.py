@@ -6,8 +6,8 @@ from django.utils.translation import ngettext
 
 from facilities.admin import ReadOnlyAdmin
 
-from . import audit, throttle
-from .models import ApiToken, AuditEntry, FamilyProxy, LoginThrottle, Notice, Registration, User
+from . import audit, credentials, throttle
+from .models import ApiToken, AuditEntry, FamilyProxy, LoginThrottle, Notice, Registration, Revocation, User
 
 
 @admin.register(User)
@@ -40,6 +40,9 @@ class UserAdmin(DjangoUserAdmin):
         with transaction.atomic():
             before = audit.snapshot(User.objects.get(pk=obj.pk), self.AUDITED_FIELDS) if change else None
             super().save_model(request, obj, form, change)
+            if change and before["is_active"] and not obj.is_active:
+                # Deactivated here: its API tokens and calendar-feed keys stop with it, and the user is told.
+                credentials.revoke_access(obj, reason=Revocation.DEACTIVATED, by=request.user)
             after = audit.snapshot(obj, self.AUDITED_FIELDS)
             if before is not None:
                 changed = [k for k in after if before.get(k) != after[k]]
@@ -49,11 +52,15 @@ class UserAdmin(DjangoUserAdmin):
                              reason="admin")
 
     def user_change_password(self, request, id, form_url=""):
-        response = super().user_change_password(request, id, form_url)
-        if request.method == "POST" and response.status_code == 302:
-            target = User.objects.filter(pk=id).first()
-            if target is not None:
-                audit.record(request.user, "password.reset", target, reason="admin")
+        # Django's form saves the password itself; what follows a new password (the log-in throttle lifted, the
+        # tokens and feed keys revoked) joins it in one transaction.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                target = User.objects.filter(pk=id).first()
+                if target is not None:
+                    audit.record(request.user, "password.reset", target, reason="admin")
+                    credentials.password_changed(target, reason=Revocation.PASSWORD_RESET_BY_STAFF, by=request.user)
         return response
 
     @admin.action(description=_("Lift the log-in block of the selected users"), permissions=["change"])
@@ -98,11 +105,11 @@ class LoginThrottleAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created by their owners at /accounts/tokens/; here they can be seen (never the secret) and revoked."""
 
-    list_display = ["name", "user", "display_prefix", "created_at", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "user__municipality"]
+    list_display = ["name", "user", "display_prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "revoked_reason", "user__municipality"]
     search_fields = ["name", "prefix", "user__username", "user__display_name"]
     list_select_related = ["user"]
-    fields = ["user", "name", "display_prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["user", "name", "display_prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason"]
     readonly_fields = fields
     actions = ["revoke"]
 
@@ -124,7 +131,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True):
             with transaction.atomic():
-                token.revoke()
+                token.revoke(Revocation.BY_STAFF)
                 audit.record(request.user, "api_token.revoke", token, after={"revoked_at": token.revoked_at}, reason="admin")
             count += 1
         self.message_user(request, ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count) % {"count": count})

@@ -20,3 +20,8 @@ class AccountsConfig(AppConfig):
         from accounts.middleware import staff_session_starts
 
         user_logged_in.connect(staff_session_starts, dispatch_uid="accounts.staff_session_starts")
+
+        # The moment of each log-in, for "ask for the password again before creating a token or a feed key".
+        from accounts import credentials
+
+        credentials.connect_signals()

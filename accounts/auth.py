@@ -1,9 +1,10 @@
 """Authentication for the JSON API (django-ninja): personal API tokens and the Django session.
 
 - ``ApiTokenAuth``: ``Authorization: Bearer yoyaku_<prefix>_<secret>`` (accounts.models.ApiToken). A Bearer header
-  that does not name an active token is a 401 at once, even when a session cookie came along: a client that sends
-  a token means that token. Tokens need no CSRF token (a browser never adds the header by itself). A token of a
-  user who must use a second factor and has none yet is refused: 403 ``mfa_required``.
+  that does not name a working token (unknown, revoked, expired, or its account inactive or its registration
+  expired) is a 401 ``invalid_token`` at once, even when a session cookie came along: a client that sends a token
+  means that token. Tokens need no CSRF token (a browser never adds the header by itself). A token of a user who
+  must use a second factor and has none yet is refused: 403 ``mfa_required``.
 - ``SessionAuth``: the logged-in browser session. Unsafe methods (POST …) need Django's CSRF token
   (``X-CSRFToken`` header with the ``csrftoken`` cookie), as django-ninja requires for cookie authentication.
   Unlike ninja's ``django_auth``, a request without a logged-in session skips the CSRF check, so an anonymous
@@ -19,15 +20,32 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from config import clock
+
 from .middleware import lacks_required_mfa, mfa_required_message
-from .models import ApiToken
+from .models import ApiToken, TokenRefused
 
 
 class InvalidToken(AuthenticationError):
+    """401 ``invalid_token``. The message says why only to a caller who sent a whole, right secret (an expired
+    token, an expired registration); anything else gets the one sentence for unknown, revoked or inactive."""
+
     code = "invalid_token"
 
-    def __init__(self):
-        super().__init__(401, _("This API token is not valid: it is unknown, revoked, or its account is inactive."))
+    def __init__(self, refused: TokenRefused | None = None):
+        super().__init__(401, _message(refused))
+
+
+def _message(refused: TokenRefused | None) -> str:
+    if refused is not None and refused.reason == "expired":
+        until = clock.localtime(refused.until)
+        return _("This API token expired at %(time)s (Japan time). Make a new one on the API tokens page.") % {
+            "time": f"{until:%Y-%m-%d %H:%M}"}
+    if refused is not None and refused.reason == "registration_expired":
+        return _("This API token's account is not registered for today (valid until %(date)s): tokens work again "
+                 "after the registration is renewed at a counter.") % {
+            "date": f"{refused.until:%Y-%m-%d}" if refused.until else "—"}
+    return _("This API token is not valid: it is unknown, revoked, or its account is inactive.")
 
 
 class CsrfFailed(HttpError):
@@ -58,9 +76,10 @@ class ApiTokenAuth(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request, token):
-        user = ApiToken.objects.authenticate(token)
-        if user is None:
-            raise InvalidToken()
+        try:
+            user = ApiToken.objects.authenticate(token)
+        except TokenRefused as refused:
+            raise InvalidToken(refused) from None
         if lacks_required_mfa(user):
             raise MfaRequired()
         return user

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.base.forms import AuthenticateForm as MfaAuthenticateFormBase
@@ -30,6 +32,18 @@ class LoginForm(AllauthLoginForm):
         label = gettext_lazy("User ID or e-mail address")
         self.fields["login"].label = label
         self.fields["login"].widget.attrs["placeholder"] = label
+
+
+class ChangePasswordForm(AllauthChangePasswordForm):
+    """allauth's change page checks the current password with ``check_password``, outside the log-in throttle:
+    someone holding a session could try PINs there (K-REG-1). Here the check is a reauthentication through the
+    adapter, so it is counted and refused like a log-in (accounts/throttle.py)."""
+
+    def clean_oldpassword(self) -> str:
+        password = self.cleaned_data.get("oldpassword", "")
+        if not get_adapter().reauthenticate(self.user, password):
+            raise get_adapter().validation_error("enter_current_password")
+        return password
 
 
 class PhoneForm(forms.Form):

@@ -8,6 +8,11 @@
 - ``send_expiry_notices`` at 09:00 (not in the night): the e-mail 30 days before the last valid day, once per
   validity end (a missed day is caught up: any registration ending within 30 days that was not told yet is told).
 
+- ``revoke_expired_registrations_access`` at 00:10 (migration 0014), after the rolling renewals: the API tokens
+  and calendar-feed keys of accounts whose registration ended are revoked and the users told (the look-ups
+  already refuse them from 00:00; accounts/credentials.py). Catches up and runs twice harmlessly: it handles every
+  expired account that still has a working credential.
+
 And **hourly** (migration 0010_schedule_request_expiry), at 5 past:
 
 - ``expire_registration_requests``: S-REG-1, an online request whose identity was not checked at the counter by
@@ -31,6 +36,7 @@ SCHEDULES = {
     "accounts.send_expiry_notices": "accounts.jobs.send_expiry_notices",
     "accounts.deliver_notices": "accounts.jobs.deliver_notices",  # every 5 minutes: migration 0007
     "accounts.expire_registration_requests": "accounts.jobs.expire_registration_requests",  # hourly: migration 0010
+    "accounts.revoke_expired_registrations_access": "accounts.jobs.revoke_expired_registrations_access",  # 0014
 }
 
 
@@ -68,3 +74,14 @@ def expire_registration_requests() -> dict[str, int]:
     if expired:
         logger.info("expire_registration_requests: %d request(s) expired (S-REG-1)", expired)
     return {"expired": expired}
+
+
+def revoke_expired_registrations_access() -> dict[str, int]:
+    """K-REG-3, S-REG-3, T-REG-1: expired registrations lose their API tokens and calendar-feed keys; the users
+    are told. Returns {"told": n}."""
+    from . import credentials
+
+    told = credentials.revoke_expired_registrations(today=clock.today())
+    if told:
+        logger.info("revoke_expired_registrations_access: %d account(s) told", told)
+    return {"told": told}

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config import clock, sql
@@ -126,16 +128,6 @@ class User(AbstractUser):
             return False
         return not (self.valid_until and day > self.valid_until)
 
-    def save(self, *args, **kwargs):
-        # A new password (a clerk re-registering the PIN at the counter, K-REG-4, or a reset by e-mail) starts an
-        # attacker's search over: the account's log-in throttle is lifted with it (accounts/throttle.py).
-        password_changed = self._password is not None
-        super().save(*args, **kwargs)
-        if password_changed:
-            from accounts import throttle
-
-            throttle.lift_account_block(self)
-
     def clean(self):
         super().clean()
         if self.staff_role and self.account_kind != self.AccountKind.STAFF:
@@ -149,6 +141,24 @@ class User(AbstractUser):
 TOKEN_SCHEME = "yoyaku"
 TOKEN_PREFIX_BYTES = 6  # 12 hex characters: the public part, stored in clear for lookup
 LAST_USED_PRECISION = dt.timedelta(minutes=1)  # last_used_at is written at most once a minute per token
+# How long a new token works unless its owner chooses another lifetime (the tokens page offers TOKEN_LIFETIMES).
+DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=365)
+TOKEN_LIFETIMES = {30: dt.timedelta(days=30), 90: dt.timedelta(days=90), 365: DEFAULT_TOKEN_LIFETIME}
+
+
+class Revocation(models.TextChoices):
+    """Why an API token or a calendar-feed key stopped working (accounts/credentials.py): shown on the tokens page
+    and told in the ``access_revoked`` notice."""
+
+    BY_USER = "by_user", _("revoked by you")
+    BY_STAFF = "by_staff", _("revoked by staff")
+    REISSUED = "reissued", _("replaced by a new one")
+    PASSWORD_CHANGED = "password_changed", _("your password was changed")
+    PASSWORD_RESET = "password_reset", _("your password was reset with the link sent by e-mail")
+    PASSWORD_RESET_BY_STAFF = "password_reset_by_staff", _("a new password was registered by staff")
+    CARD_REISSUED = "card_reissued", _("a new registration card was issued")
+    DEACTIVATED = "deactivated", _("the account was withdrawn or deactivated")
+    REGISTRATION_EXPIRED = "registration_expired", _("the registration expired")
 
 
 def _digest(token: str) -> str:
@@ -168,45 +178,98 @@ def split_token(token: str) -> str | None:
     return prefix
 
 
+class TokenRefused(Exception):
+    """A token that does not authenticate. ``reason``: ``invalid`` (unknown, malformed, revoked, or its account
+    is inactive: one answer for all, as before), ``expired`` (the token's own lifetime is over) or
+    ``registration_expired`` (K-REG-3, S-REG-3, T-REG-1: the account's registration ended). The last two are told
+    only to a caller who sent the whole secret, so they reveal nothing to a guesser. ``until``: the last instant
+    (token) or last valid day (registration) that it worked."""
+
+    def __init__(self, reason: str = "invalid", until=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.until = until
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def active(self):
+        """Not revoked (expired ones included: they are history too, but nothing needs to revoke them)."""
         return self.filter(revoked_at__isnull=True)
+
+    def usable(self, now):
+        """Not revoked and not expired at ``now``: the tokens that a revocation takes away
+        (accounts.credentials.revoke_access). NULL expiry: a token created by the release before expiry
+        existed, during a deploy; it expires a year after it was created (ApiToken.expires)."""
+        unexpired = Q(expires_at__gt=now) | Q(expires_at__isnull=True, created_at__gt=now - DEFAULT_TOKEN_LIFETIME)
+        return self.active().filter(unexpired)
 
     def of_user(self, user):
         return self.filter(user=user)
 
-    def issue(self, *, user, name: str) -> tuple["ApiToken", str]:
-        """A new token for ``user``; returns the row and the token text, which is shown once and never stored."""
+    def issue(self, *, user, name: str, lifetime: dt.timedelta = DEFAULT_TOKEN_LIFETIME) -> tuple["ApiToken", str]:
+        """A new token for ``user`` that works for ``lifetime``; returns the row and the token text, which is
+        shown once and never stored. Pages issue through accounts.credentials.issue_token, which also checks the
+        account under a row lock."""
         while True:
             prefix = secrets.token_hex(TOKEN_PREFIX_BYTES)
             if not self.model.objects.filter(prefix=prefix).exists():
                 break
         token = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
-        row = self.create(user=user, name=name, prefix=prefix, secret_hash=_digest(token), created_at=clock.now())
+        now = clock.now()
+        row = self.create(
+            user=user, name=name, prefix=prefix, secret_hash=_digest(token), created_at=now, expires_at=now + lifetime
+        )
         return row, token
 
-    def authenticate(self, token: str):
-        """The active user that ``token`` belongs to, or None (unknown, revoked, or the user is inactive)."""
+    def authenticate(self, token: str) -> "User":
+        """The user that ``token`` belongs to, or ``TokenRefused``: unknown, malformed or revoked, the user is
+        inactive, the token expired (``expires_at`` is the first refused instant), or the registration of the
+        account expired (``User.is_valid_on`` today, Japan time) — refused at once, before the daily job
+        (accounts.jobs.revoke_expired_registrations_access) revokes the token."""
         prefix = split_token(token)
         if prefix is None:
-            return None
+            raise TokenRefused()
         now = clock.now()
+        today = clock.localtime(now).date()
         digest = _digest(token)
         adapt = connection.ops.adapt_datetimefield_value
-        stale_before = adapt(now - LAST_USED_PRECISION)
+        at, stale_before = adapt(now), adapt(now - LAST_USED_PRECISION)
         # PostgreSQL touches a valid, stale token in the look-up's own statement (one round trip, not two).
         touch_in_lookup = connection.vendor == "postgresql"
-        params = [adapt(now), prefix, digest, stale_before] if touch_in_lookup else []
-        user, token_facts = sql.fetch_one(User, _token_user_sql(touch_in_lookup), [*params, stale_before, prefix])
+        if touch_in_lookup:
+            day = connection.ops.adapt_datefield_value(today)
+            params = [at, prefix, digest, stale_before, at, day, day, stale_before, prefix]
+        else:
+            params = [stale_before, prefix]
+        user, token_facts = sql.fetch_one(User, _token_user_sql(touch_in_lookup), params)
         if user is None:
-            return None
-        token_id, secret_hash, revoked, stale = token_facts
+            raise TokenRefused()
+        token_id, secret_hash, revoked, stale, expires_at = token_facts
         if revoked or not hmac.compare_digest(secret_hash, digest) or not user.is_active:
-            return None
+            raise TokenRefused()
+        # No expiry: a token that the previous release made during a deploy; its row is read once more (rare).
+        expires = _aware(expires_at) if expires_at is not None else self.get(pk=token_id).expires
+        if now >= expires:
+            raise TokenRefused("expired", expires)
+        if not user.is_valid_on(today):
+            raise TokenRefused("registration_expired", user.valid_until)
         if stale and not touch_in_lookup:
             with connection.cursor() as cursor:
-                cursor.execute(_token_touch_sql(), [adapt(now), token_id])
+                cursor.execute(_token_touch_sql(), [at, token_id])
         return user
+
+
+def _aware(value) -> dt.datetime:
+    """A timestamp read by plain SQL (config.sql converts the User's columns only): aware, as the ORM gives it
+    (SQLite returns text; PostgreSQL an aware datetime already)."""
+    for convert in _timestamp_converters():
+        value = convert(value, None, connection)
+    return value
+
+
+@functools.cache
+def _timestamp_converters() -> tuple:
+    return tuple(connection.ops.get_db_converters(ApiToken._meta.get_field("expires_at").get_col("t")))
 
 
 # The token look-up runs on every API request. Plain SQL, built once from the models' metadata (config.sql):
@@ -217,20 +280,23 @@ class ApiTokenQuerySet(models.QuerySet):
 def _token_user_sql(touch: bool) -> str:
     """The user owning a token prefix (a whole User, for config.sql.fetch_one), with the token's facts.
 
-    ``touch`` (PostgreSQL): the statement also sets ``last_used_at`` when the token is valid — its digest
-    matches, it is not revoked, its user is active — and was last used over a minute ago. A data-modifying
-    WITH runs whether or not the SELECT reads it, and writes nothing when no row matches (most requests)."""
+    ``touch`` (PostgreSQL): the statement also sets ``last_used_at`` when the token will be accepted — its digest
+    matches, it is neither revoked nor expired, its user is active and registered today — and was last used over
+    a minute ago. A data-modifying WITH runs whether or not the SELECT reads it, and writes nothing when no row
+    matches (most requests)."""
     quote = connection.ops.quote_name
     tokens, users = quote(ApiToken._meta.db_table), quote(User._meta.db_table)
     touch_first = (
         f"WITH touched AS (UPDATE {tokens} SET last_used_at = %s WHERE prefix = %s AND secret_hash = %s"
         f" AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at <= %s)"
-        f" AND user_id IN (SELECT id FROM {users} WHERE is_active) RETURNING id) "
+        f" AND (expires_at IS NULL OR expires_at > %s)"
+        f" AND user_id IN (SELECT id FROM {users} WHERE is_active"
+        f" AND (valid_until IS NULL OR valid_until >= %s) AND (valid_from IS NULL OR valid_from <= %s)) RETURNING id) "
     )
     return (
         (touch_first if touch else "") + f"SELECT {sql.model_columns(User)}, t.id, t.secret_hash,"
         f" CASE WHEN t.revoked_at IS NULL THEN 0 ELSE 1 END,"
-        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= %s THEN 1 ELSE 0 END"
+        f" CASE WHEN t.last_used_at IS NULL OR t.last_used_at <= %s THEN 1 ELSE 0 END, t.expires_at"
         f" FROM {tokens} t JOIN {users} m ON m.id = t.user_id WHERE t.prefix = %s"
     )
 
@@ -244,7 +310,10 @@ class ApiToken(models.Model):
     """A personal API token (``Authorization: Bearer yoyaku_<prefix>_<secret>``).
 
     Only a SHA-256 digest of the whole token is stored; the token is shown once, when it is created. The clear
-    ``prefix`` finds the row; the digest is then compared in constant time. Revoking keeps the row as history.
+    ``prefix`` finds the row; the digest is then compared in constant time. A token works until ``expires_at``
+    (a year by default) unless it is revoked: by its owner, by staff, or with the account's other credentials
+    when the password changes, the card is re-issued, or the account is withdrawn or expires
+    (accounts/credentials.py). Revoking keeps the row as history, with the reason.
     """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
@@ -252,8 +321,14 @@ class ApiToken(models.Model):
     prefix = models.CharField(_("prefix"), max_length=24, unique=True, editable=False)
     secret_hash = models.CharField(_("SHA-256 of the token"), max_length=64, editable=False)
     created_at = models.DateTimeField(_("created"))
+    # Nullable only so that the release before this column keeps creating tokens while `migrate` runs (README,
+    # "Migrations on a live database"); such a token expires a year after it was created (``expires``).
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, help_text=_("From this instant the token no longer works."))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.CharField(
+        _("why revoked"), max_length=30, choices=Revocation.choices, blank=True, default="", db_default="",
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -266,17 +341,36 @@ class ApiToken(models.Model):
         return f"{self.name} ({TOKEN_SCHEME}_{self.prefix}_…)"
 
     @property
+    def expires(self) -> dt.datetime:
+        return self.expires_at or self.created_at + DEFAULT_TOKEN_LIFETIME
+
+    @property
+    def is_expired(self) -> bool:
+        return clock.now() >= self.expires
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        """It works now: neither revoked nor expired."""
+        return self.revoked_at is None and not self.is_expired
 
     @property
     def display_prefix(self) -> str:
         return f"{TOKEN_SCHEME}_{self.prefix}_…"
 
-    def revoke(self) -> None:
+    @property
+    def notice_label(self) -> str:
+        """How the ``access_revoked`` notice names it (in the language being rendered)."""
+        return gettext("API token “%(name)s” (%(prefix)s)") % {"name": self.name, "prefix": self.display_prefix}
+
+    @property
+    def page_path(self) -> str:
+        """Where its owner makes a new one."""
+        return reverse("accounts:tokens")
+
+    def revoke(self, reason: str = Revocation.BY_USER) -> None:
         if self.revoked_at is None:
-            self.revoked_at = clock.now()
-            self.save(update_fields=["revoked_at"])
+            self.revoked_at, self.revoked_reason = clock.now(), reason
+            self.save(update_fields=["revoked_at", "revoked_reason"])
 
 
 # Log-in throttling (issue #6; K-REG-1 Interpretation: 4-digit PINs need brute-force protection) -------------
@@ -350,6 +444,7 @@ class Notice(models.Model):
         CONFIRMED = "confirmed", _("Booking confirmed")
         ACCOUNT_EXPIRING = "account_expiring", _("Registration expiring")
         LOTTERY_RESULT = "lottery_result", _("Lottery results")
+        ACCESS_REVOKED = "access_revoked", _("API tokens or calendar addresses stopped working")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",

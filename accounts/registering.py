@@ -13,7 +13,8 @@ the forms first; these functions check again what must never be skipped (who act
   person's bookings, applications and open claims move to the new account in the same transaction (``carry_over``).
 - ``expire_requests``: S-REG-1, an online request whose identity was not checked at the counter in time
   (``REQUEST_DAYS``) expires; the requester is told by e-mail (the daily job in accounts/jobs.py).
-- ``reset_password``: K-REG-4, the counter re-registers the PIN or password (which lifts the log-in throttle).
+- ``reset_password``: K-REG-4, the counter re-registers the PIN or password (which lifts the log-in throttle and
+  revokes the account's API tokens and calendar-feed keys).
 - ``change_details``: T-REG-3, name, address, phone and e-mail changed at the counter.
 - ``add_proxy`` / ``remove_proxy``: S-REG-5 family proxies.
 - ``review_duplicates``: item 6, staff clear a flagged registration or withdraw it.
@@ -31,8 +32,8 @@ from django.utils.translation import gettext as _
 from config import clock
 from facilities.models import ACTIVE_STATES, RuleProfile
 
-from . import audit, rules
-from .models import FamilyProxy, Notice, Registration, User
+from . import audit, credentials, rules
+from .models import FamilyProxy, Notice, Registration, Revocation, User
 from .notify import notify
 from .registration import validity_until
 
@@ -239,7 +240,9 @@ def reject(staff, registration: Registration, reason: str) -> None:
         audit.record(staff, "registration.reject", registration.user, before=before, after=state(registration.user), reason=reason)
 
 
-def _withdraw(staff, registration: Registration, reason: str, action: str) -> None:
+def _withdraw(staff, registration: Registration, reason: str, action: str) -> User:
+    """Withdraw the registration; the account becomes inactive. The caller revokes its tokens and feed keys
+    (``credentials.revoke_access``) with the reason it knows (a card re-issue, a duplicate)."""
     user = User.objects.select_for_update().get(pk=registration.user_id)
     before = state(user)
     registration.status = Registration.Status.WITHDRAWN
@@ -248,12 +251,15 @@ def _withdraw(staff, registration: Registration, reason: str, action: str) -> No
     user.is_active = False
     user.save(update_fields=["is_active"])
     audit.record(staff, action, user, before=before, after=state(user), reason=reason)
+    return user
 
 
 def reissue_card(staff, registration: Registration, data: dict) -> User:
     """T-REG-2: the old registration is withdrawn and a new one issued with a new user ID and card number; the
     details are copied from the old one. What the person still has running moves to the new account in the same
-    transaction (``carry_over``), and the old account, now inactive, can neither log in nor be booked for."""
+    transaction (``carry_over``), and the old account, now inactive, can neither log in nor be booked for. Its API
+    tokens and calendar-feed keys are revoked (not moved: the new account makes new ones), and the person is told
+    on the new account."""
     _require_staff(staff, registration.municipality_id)
     profile = profile_of(registration.municipality)
     rule = profile.card_reissue_rule_id or "T-REG-2"
@@ -272,6 +278,8 @@ def reissue_card(staff, registration: Registration, data: dict) -> User:
         moved = carry_over(old, new)
         audit.record(staff, "registration.carry_over", new, before={"user": old.get_username()},
                      after={"user": new.get_username(), **moved}, reason=rule)
+        # The old card's API tokens and calendar address stop; the person is told on the new account.
+        credentials.revoke_access(old, reason=Revocation.CARD_REISSUED, by=staff, tell=new)
     new.carried_over = moved
     return new
 
@@ -372,12 +380,12 @@ def expire_requests(now: dt.datetime | None = None) -> int:
 
 
 def reset_password(staff, user: User, password: str) -> None:
-    """K-REG-4: the counter re-registers the PIN or password; ``User.save`` lifts the log-in throttle with it."""
+    """K-REG-4: the counter re-registers the PIN or password; the log-in throttle is lifted and the account's API
+    tokens and calendar-feed keys are revoked with it (``credentials.set_password``)."""
     _require_staff(staff, user.municipality_id)
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        locked.set_password(password)
-        locked.save(update_fields=["password"])
+        credentials.set_password(locked, password, reason=Revocation.PASSWORD_RESET_BY_STAFF, by=staff)
         # Never the password, not even its hash, in the log.
         audit.record(staff, "password.reset", locked, reason=_("new password registered at the counter"))
 
@@ -429,6 +437,7 @@ def review_duplicates(staff, registration: Registration, *, withdraw: bool, note
         registration.duplicates_reviewed_at, registration.duplicates_reviewed_by = clock.now(), staff
         registration.save(update_fields=["duplicates_reviewed_at", "duplicates_reviewed_by"])
         if withdraw:
-            _withdraw(staff, registration, note or _("duplicate registration"), "registration.withdraw_duplicate")
+            user = _withdraw(staff, registration, note or _("duplicate registration"), "registration.withdraw_duplicate")
+            credentials.revoke_access(user, reason=Revocation.DEACTIVATED, by=staff)
         else:
             audit.record(staff, "registration.duplicates_cleared", registration.user, reason=note)

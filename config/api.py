@@ -42,7 +42,7 @@ default):
 | status | code | when |
 |---|---|---|
 | 400 | `bad_request`, `range_too_long` | malformed input: not a date, naive datetime, end before start, wrong types, unknown fields, unreadable JSON (`errors` lists the details) |
-| 401 | `not_authenticated`, `invalid_token` | no credentials; a token that is unknown or revoked |
+| 401 | `not_authenticated`, `invalid_token` | no credentials; a token that is unknown, revoked or expired, or whose account is withdrawn or its registration expired (the message says "expired" to the token's holder) |
 | 403 | `not_registered_here`, `staff_account`, `csrf_failed`, `mfa_required` | see Tenancy; a session POST without CSRF token; a token or session of an administrator who has not set up the second factor the portal requires of them |
 | 404 | `not_found` | unknown municipality, unit, booking, address; another municipality's or user's |
 | 409 | `slot_taken` | someone holds (one of) the slots |

@@ -173,7 +173,11 @@ LOGIN_REDIRECT_URL = "/"
 # Log-in by user ID, or by e-mail address where exactly one active account has it (issue #6 item 3; families and
 # re-issued cards share addresses: accounts/adapters.py refuses an ambiguous address like a wrong password).
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
-ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm"}
+# The change page checks the current password through the throttled adapter (accounts/forms.py).
+ACCOUNT_FORMS = {"login": "accounts.forms.LoginForm", "change_password": "accounts.forms.ChangePasswordForm"}
+# Creating an API token or a calendar-feed key asks for the password (Kodaira: the PIN) again when the log-in, or
+# the last such confirmation, is this many seconds old or more (accounts/credentials.py).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 # Registration follows each municipality's rules (K-REG-1, S-REG-1, T-REG-1): no open self sign-up.
 ACCOUNT_ADAPTER = "accounts.adapters.NoOpenSignupAdapter"  # no open sign-up; log-in throttle; mails via the outbox

@@ -23,6 +23,8 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts import credentials
+from accounts.models import Revocation
 from config import clock
 from facilities.models import BookingState
 
@@ -42,13 +44,15 @@ TENTATIVE_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
 
 def issue_feed(*, user) -> tuple[CalendarFeed, str]:
     """A new feed for ``user``; any active one is revoked in the same transaction (re-issue). Returns the row and
-    the key, which is shown once and never stored."""
+    the key, which is shown once and never stored. ``accounts.credentials.CredentialRefused`` when the account
+    can no longer have one (withdrawn, registration expired, password changed meanwhile)."""
     for _attempt in range(5):
         prefix, key = CalendarFeed.new_key()
         try:
             with transaction.atomic():
+                credentials.lock_for_new_credential(user)  # refused for a withdrawn, expired or changed account
                 now = clock.now()
-                CalendarFeed.objects.of_user(user).active().update(revoked_at=now)
+                CalendarFeed.objects.of_user(user).active().update(revoked_at=now, revoked_reason=Revocation.REISSUED)
                 row = CalendarFeed.objects.create(user=user, prefix=prefix, secret_hash=digest(key), created_at=now)
                 return row, key
         except IntegrityError:  # a prefix taken (1 in 2^48) or a concurrent issue: try again
@@ -59,7 +63,7 @@ def issue_feed(*, user) -> tuple[CalendarFeed, str]:
 def revoke_feed(*, user) -> int:
     """Revoke the user's active feed; its address answers 404 from now on. Returns how many were revoked."""
     with transaction.atomic():
-        return CalendarFeed.objects.of_user(user).active().update(revoked_at=clock.now())
+        return CalendarFeed.objects.of_user(user).active().update(revoked_at=clock.now(), revoked_reason=Revocation.BY_USER)
 
 
 def active_feed(*, user) -> CalendarFeed | None:

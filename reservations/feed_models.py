@@ -5,7 +5,10 @@ Imported by reservations/models.py, so the model belongs to the reservations app
 The address holds a key ``<prefix>_<secret>``. Like the personal API tokens (accounts.models.ApiToken) only a
 SHA-256 digest of the whole key is stored, the clear ``prefix`` finds the row and the digest is compared in
 constant time; the key is shown once, when it is issued. A user has at most one active feed (a partial unique
-constraint); issuing a new one revokes the old one in the same transaction. Revoking keeps the row as history.
+constraint); issuing a new one revokes the old one in the same transaction. Revoking keeps the row as history,
+with the reason. The account's events that end its credentials (a new password, a card re-issue, withdrawal,
+an expired registration) revoke the feed too: ``CalendarFeed`` is registered with accounts.credentials in
+ReservationsConfig.ready.
 """
 
 import datetime as dt
@@ -15,8 +18,12 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Revocation
 from accounts.models import _digest as digest  # the same SHA-256 digest as the API tokens
 from config import clock
 
@@ -39,16 +46,22 @@ class CalendarFeedQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
 
+    def usable(self, now):
+        """The feeds that work (accounts.credentials.revoke_access): a feed key does not expire by itself."""
+        return self.active()
+
     def of_user(self, user):
         return self.filter(user=user)
 
     def find(self, key: str):
-        """The active feed whose key is ``key`` (of an active user), or None: unknown, revoked, malformed."""
+        """The active feed whose key is ``key`` (of an active user whose registration is valid today), or None:
+        unknown, revoked, malformed, withdrawn, or expired (K-REG-3, S-REG-3, T-REG-1: refused from the first day
+        after the last valid day, before the daily job revokes the feed)."""
         prefix = split_key(key)
         if prefix is None:
             return None
         feed = self.select_related("user").filter(prefix=prefix).first()
-        if feed is None or feed.revoked_at is not None or not feed.user.is_active:
+        if feed is None or feed.revoked_at is not None or not feed.user.is_active or not feed.user.is_valid_on():
             return None
         if not hmac.compare_digest(feed.secret_hash, digest(key)):
             return None
@@ -64,6 +77,9 @@ class CalendarFeed(models.Model):
     created_at = models.DateTimeField(_("created"))
     last_fetched_at = models.DateTimeField(_("last fetched"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_reason = models.CharField(
+        _("why revoked"), max_length=30, choices=Revocation.choices, blank=True, default="", db_default="",
+    )
 
     objects = CalendarFeedQuerySet.as_manager()
 
@@ -83,6 +99,18 @@ class CalendarFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def notice_label(self) -> str:
+        """How the ``access_revoked`` notice names it (in the language being rendered)."""
+        return gettext("Calendar address %(prefix)s_… (made on %(date)s)") % {
+            "prefix": self.prefix, "date": date_format(clock.localtime(self.created_at).date(), "DATE_FORMAT"),
+        }
+
+    @property
+    def page_path(self) -> str:
+        """Where its owner makes a new one."""
+        return reverse("reservations:calendar_page", args=[self.user.municipality.slug])
 
     @staticmethod
     def new_key() -> tuple[str, str]:

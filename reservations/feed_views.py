@@ -5,6 +5,7 @@ Thin: reads and writes in reservations/calendar_feed.py. Post/Redirect/Get; the 
 for the redirect after issuing and is shown once, like the API tokens (accounts/views.py).
 """
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import credentials
 from facilities import selectors as facility_selectors
 
 from . import calendar_feed, selectors
@@ -60,10 +62,17 @@ def calendar_page(request, municipality):
 
 @require_POST
 @login_required
+@reauthentication_required(enabled=credentials.reauthentication_needed)
 def issue(request, municipality):
+    """Issue (or re-issue) the feed. A log-in older than ACCOUNT_REAUTHENTICATION_TIMEOUT is asked for the password
+    (or PIN) first; allauth keeps this POST in the session and runs it once the password is right."""
     muni = _own_municipality(request, municipality)
     had_one = calendar_feed.active_feed(user=request.user) is not None
-    row, key = calendar_feed.issue_feed(user=request.user)
+    try:
+        row, key = calendar_feed.issue_feed(user=request.user)
+    except credentials.CredentialRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("reservations:calendar_page", municipality=muni.slug)
     request.session[NEW_FEED_SESSION_KEY] = {"id": row.pk, "key": key}
     if had_one:
         messages.success(request, _("A new calendar address is ready. The old one no longer works."))

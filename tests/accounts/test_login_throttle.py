@@ -18,9 +18,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from accounts import throttle
+from accounts import credentials, throttle
 from accounts.admin import UserAdmin
-from accounts.models import LoginThrottle, User
+from accounts.models import LoginThrottle, Revocation, User
 
 pytestmark = pytest.mark.django_db
 
@@ -164,8 +164,7 @@ def test_new_pin_at_the_counter__lifts_the_block(group):
     """K-REG-4: groups without e-mail re-register the PIN at the counter; the new PIN works at once."""
     with time_machine.travel(START, tick=False) as traveller:
         fail_until_refused(browser(), "kodaira-g", traveller)
-        group.set_password("2468")
-        group.save()
+        credentials.set_password(group, "2468", reason=Revocation.PASSWORD_RESET_BY_STAFF)
         assert attempt(browser(ip="192.0.2.51"), "kodaira-g", "2468") == "in"
 
 

@@ -57,15 +57,16 @@ def test_book__kodaira__before_0900_on_the_first_open_day__422_k_fc_1_then_201_a
 
 
 def test_book__several_refusals__first_as_code_and_all_listed(api, demo):
-    """An expired registration (K-REG-3) and a service-hours refusal come together in Tamba (T-REG-1, T-APP-3)."""
+    """An expired registration (K-REG-3) and a service-hours refusal come together in Tamba (T-REG-1, T-APP-3).
+    Through the session: an expired user still logs in, but API tokens refuse an expired registration (401)."""
     from accounts.models import User
 
     User.objects.filter(username="tamba-resident1").update(valid_until="2027-03-31")
-    token = token_for("tamba-resident1")
     room = unit("tamba", "kaibara", "large-meeting-room")
     with time_machine.travel(at(2027, 4, 1, 9, 30), tick=False):
+        api.client.force_login(User.objects.get(username="tamba-resident1"))  # sessions last two weeks
         status, body = api.post("/api/v1/tamba/reservations", {
-            "unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T12:00:00+09:00"}, token=token)
+            "unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T12:00:00+09:00"})
     assert status == 422
     assert [r["code"] for r in body["refusals"]] == ["T-REG-1", "T-APP-3"]
     assert body["code"] == "T-REG-1" and body["message"] == body["refusals"][0]["message"]

@@ -295,6 +295,8 @@ def _changed_to(reservation: Reservation) -> int | None:
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+# A POST's body over the server's limit (config/api.py too_large).
+POST_ERRORS = {**ERRORS, 413: ErrorOut}
 
 
 # Public: municipalities, facilities, availability -----------------------------------------------------------
@@ -444,7 +446,7 @@ def my_reservations(request, muni: Muni):
 
 @bookings.post(
     "/{muni}/reservations",
-    response={201: ReservationOut, **ERRORS, 409: ErrorOut, 422: ErrorOut},
+    response={201: ReservationOut, **POST_ERRORS, 409: ErrorOut, 422: ErrorOut},
     summary="Book slots (online, first come)",
     description=(
         "Books the unit's slots that exactly tile [start, end) through the online channel. 201 with the booking; "
@@ -464,7 +466,7 @@ def book(request, muni: Muni, payload: ReservationIn):
 
 @bookings.post(
     "/{muni}/reservations/{reservation_id}/change",
-    response={201: ReservationOut, **ERRORS, 409: ErrorOut, 422: ErrorOut},
+    response={201: ReservationOut, **POST_ERRORS, 409: ErrorOut, 422: ErrorOut},
     summary="Change my reservation to another slot online",
     description=(
         "Moves the booking to the slots that tile [start, end) of `unit_id`, where the municipality allows online "
@@ -489,7 +491,7 @@ def change(request, muni: Muni, payload: ReservationIn, reservation_id: int = Pa
 
 @bookings.post(
     "/{muni}/reservations/{reservation_id}/cancel",
-    response={200: ReservationOut, **ERRORS, 422: ErrorOut},
+    response={200: ReservationOut, **POST_ERRORS, 422: ErrorOut},
     summary="Cancel my reservation online",
     description=(
         "Where the municipality allows it online (Kodaira: on the day it was made, K-FC-4; Shiroi: until paid, "

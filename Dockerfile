@@ -7,8 +7,9 @@
 #
 # yoyaku.env holds the secrets; the image has none. Production refuses to start without DJANGO_SECRET_KEY,
 # DATABASE_URL (PostgreSQL), DJANGO_ALLOWED_HOSTS, DJANGO_EMAIL_HOST and DJANGO_DEFAULT_FROM_EMAIL
-# (config/settings.py). Also usual: DJANGO_CSRF_TRUSTED_ORIGINS=https://yoyaku.example.jp, FORWARDED_ALLOW_IPS
-# (the load balancer), DJANGO_TRUSTED_PROXY_COUNT=1.
+# (config/settings.py). Also usual: DJANGO_CSRF_TRUSTED_ORIGINS=https://yoyaku.example.jp; behind a reverse proxy
+# (compose.yaml's Caddy), and only then: FORWARDED_ALLOW_IPS=<the proxy's address>, DJANGO_TRUSTED_PROXY_COUNT=1.
+# Never publish gunicorn's port itself with those two set: clients could choose the address the throttle counts.
 # Web: config/gunicorn.py (WEB_CONCURRENCY sync workers, default 3; JSON logs with request ids on stdout).
 # Probes: GET /health/ (liveness, trivial) and GET /ready/ (database + worker heartbeat; 503 with a JSON reason).
 FROM python:3.11-slim

@@ -8,7 +8,10 @@ Every error is JSON ``{"code": "...", "message": "..."}`` in the request's langu
 import functools
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
+from django.template.defaultfilters import filesizeformat
 from django.http import Http404, HttpResponseNotAllowed
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -46,6 +49,7 @@ default):
 | 403 | `not_registered_here`, `staff_account`, `csrf_failed`, `mfa_required` | see Tenancy; a session POST without CSRF token; a token or session of an administrator who has not set up the second factor the portal requires of them |
 | 404 | `not_found` | unknown municipality, unit, booking, address; another municipality's or user's |
 | 409 | `slot_taken` | someone holds (one of) the slots |
+| 413 | `too_large` | a request body larger than the server accepts (2.5 MB) |
 | 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, …) or `slot_invalid`, `slot_past`, … | a booking rule refuses; `refusals` lists every refusal, the first being `code`/`message` |
 """
 
@@ -151,6 +155,17 @@ def database_unavailable(request):
                                                     "changed. Please try again in a few seconds."))
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, exc):
+    return too_large(request)
+
+
+def too_large(request):
+    """Also config.views.bad_request's answer for /api/ when a middleware read the oversized body first."""
+    size = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).replace("\xa0", " ")
+    return error(request, 413, "too_large", _("The request is too large: at most %(size)s are accepted.") % {"size": size})
 
 
 @api.exception_handler(services.SlotTaken)

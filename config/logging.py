@@ -9,6 +9,12 @@
   ``level``, ``logger``, ``message``, ``request_id`` and whatever ``extra={...}`` a call passes (the access line
   adds method, path, status, duration_ms).
 
+- ``RedactSecretsFilter`` (on every handler, like the request id) cuts the secret part out of capability URLs and
+  tokens before a line is written, in both formats: calendar-feed keys, allauth's password-reset and
+  e-mail-confirmation keys, personal API tokens anywhere in a line, and query-string values of names such as
+  ``token``, ``key``, ``code``, ``password``. Their public parts (a feed's or token's look-up prefix, the reset
+  link's user part) stay, so an operator can still tell which feed or token a line is about.
+
 The settings choose JSON in production (``DJANGO_LOG_FORMAT=json``, the default when ``DJANGO_ENV=production``)
 and plain text elsewhere, so the demo's console stays readable.
 """
@@ -50,6 +56,61 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+REDACTED = "[redacted]"
+# Characters that end a URL path segment or a token inside a log line (also JSON's and repr's quotes).
+_END = r"""/?#\s"'<>\\"""
+# (pattern, replacement): each keeps the non-secret part in group 1 (and the suffix in group 2 where there is one).
+_SECRET_PATTERNS = [
+    # Calendar feeds, reservations/urls.py "calendar/<key>.ics": the key is <12-hex prefix>_<secret>.
+    (re.compile(rf"(/calendar/(?:[0-9a-f]{{12}}_)?)[^{_END}]+?(\.ics)"), rf"\g<1>{REDACTED}\g<2>"),
+    # allauth's password reset "password/reset/key/<uidb36>-<key>/" (its "<uidb36>-set-password/" holds none).
+    (re.compile(rf"(/password/reset/key/[0-9A-Za-z]+-)(?!set-password/)[^{_END}]+"), rf"\g<1>{REDACTED}"),
+    # allauth's e-mail confirmation "confirm-email/<key>/".
+    (re.compile(rf"(/confirm-email/)[^{_END}]+"), rf"\g<1>{REDACTED}"),
+    # Personal API tokens (accounts.models: yoyaku_<12-hex prefix>_<secret>) and feed keys outside their URL.
+    (re.compile(r"(\b(?:yoyaku_)?[0-9a-f]{12}_)[A-Za-z0-9_-]{20,}"), rf"\g<1>{REDACTED}"),
+    (re.compile(r"(\byoyaku_)(?![0-9a-f]{12}_\[)[A-Za-z0-9_-]{20,}"), rf"\g<1>{REDACTED}"),
+    # Query-string values of secret-sounding names: ?token=, &api_key=, ?code=, &password=, ?secret=.
+    (re.compile(rf"([?&;](?:[\w.-]*[_.-])?(?:token|key|code|password|secret)=)[^&;{_END}]*", re.IGNORECASE),
+     rf"\g<1>{REDACTED}"),
+]
+
+
+def redact(text: str) -> str:
+    """``text`` with the secret parts of capability URLs and tokens replaced by "[redacted]"."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# The attributes every LogRecord has; anything else on a record is an ``extra={...}`` field (e.g. the access
+# line's ``path``) and is redacted too.
+_RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "request_id"}
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Redacts the message (formatted with its args), string extras and the traceback of every record passing the
+    handler (``redact``). A capability URL in a log is as good as the key: logs are read by more people and kept
+    longer than the database's SHA-256 digests."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: keep what there is, redacted
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = redact(message), ()
+        for name, value in vars(record).items():
+            if name not in _RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, name, redact(value))
+        if record.exc_info:
+            # Formatted once here, so that both formatters print the redacted text (they reuse exc_text).
+            record.exc_text = redact(record.exc_text or logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
 class JsonFormatter(_BaseJsonFormatter):
     """One JSON object per line: time, level, logger, message, request_id, then any extra fields."""
 
@@ -79,6 +140,8 @@ class JsonFormatter(_BaseJsonFormatter):
         super().add_fields(log_record, record, message_dict)
         if record.exc_info and "exc_info" not in log_record:
             log_record["exc_info"] = self.formatException(record.exc_info)
+        elif record.exc_text and "exc_info" not in log_record:  # formatted (and redacted) by RedactSecretsFilter
+            log_record["exc_info"] = record.exc_text
         if getattr(record, "status_code", None) is not None and "status" not in log_record:
             log_record["status"] = record.status_code
 
@@ -92,10 +155,15 @@ def logging_config(*, json_lines: bool, level: str, request_level: str, access_l
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "config.logging.RequestIdFilter"},
+            "redact_secrets": {"()": "config.logging.RedactSecretsFilter"},
+        },
         "formatters": {"default": formatter},
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["request_id"]},
+            # Every handler has both filters (a handler added here must list them too).
+            "console": {"class": "logging.StreamHandler", "formatter": "default",
+                        "filters": ["request_id", "redact_secrets"]},
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {

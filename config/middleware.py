@@ -47,7 +47,8 @@ class RequestIdMiddleware:
     balancer's or a client's), else a new one. The id is on the response's ``X-Request-ID`` header and, through
     ``config.logging.RequestIdFilter``, in every log record written while the request runs. When the
     ``yoyaku.access`` logger is on (production's default) it also writes one access line per request, with
-    method, path, status and duration, in place of gunicorn's plain-text access log.
+    method, path, status and duration, in place of gunicorn's plain-text access log (secrets in the path, such as a
+    calendar-feed key, are cut out by config.logging.RedactSecretsFilter on every handler).
 
     First in MIDDLEWARE, so that the other middleware's log records carry the id too. It costs a context-variable
     set and reset per request (a few microseconds; no database)."""

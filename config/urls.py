@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include("facilities.urls")),
 ]
 
+handler400 = "config.views.bad_request"  # 413 for an oversized body
 handler404 = "facilities.views.not_found"
 handler500 = "config.views.server_error"  # 503, not 500, when a middleware finds the database down

@@ -1,6 +1,11 @@
 import sys
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+from django.views import defaults
 
 from config.middleware import DATABASE_DOWN, unavailable_response
 
@@ -26,3 +31,15 @@ def server_error(request):
     from facilities.views import server_error as error_page
 
     return error_page(request)
+
+
+def bad_request(request, exception):
+    """handler400. Django answers every SuspiciousOperation with 400; a body over DATA_UPLOAD_MAX_MEMORY_SIZE is
+    one (read by the CSRF check or the view), but it is not malformed: 413, JSON for the API, a page elsewhere."""
+    if isinstance(exception, RequestDataTooBig):
+        if request.path.startswith("/api/"):
+            from config.api import too_large
+
+            return too_large(request)
+        return render(request, "413.html", {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}, status=413)
+    return defaults.bad_request(request, exception)

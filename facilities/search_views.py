@@ -7,7 +7,8 @@ a facility is a POST that redirects back (Post/Redirect/Get) and needs no JavaSc
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -51,7 +52,8 @@ def search_page(request, municipality):
 @login_required
 @require_POST
 def favourite(request, municipality, facility_code):
-    """POST ``starred=1`` stars the facility, ``starred=0`` unstars it; back to ``next`` (a page of this site)."""
+    """POST ``starred=1`` stars the facility, ``starred=0`` unstars it; back to ``next`` when it is a
+    path of this site, else to the facility's page."""
     muni = selectors.get_municipality(municipality)
     facility = selectors.get_facility(municipality=muni, code=facility_code)
     starred = request.POST.get("starred") == "1"
@@ -60,7 +62,15 @@ def favourite(request, municipality, facility_code):
         messages.success(request, _("%(facility)s is now one of your favourites.") % {"facility": facility.name})
     else:
         messages.success(request, _("%(facility)s is no longer one of your favourites.") % {"facility": facility.name})
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        target = reverse("facilities:municipality", args=[muni.slug])
-    return redirect(target)
+    return HttpResponseRedirect(same_site_path(request, request.POST.get("next", ""))
+                                or reverse("facilities:facility", args=[muni.slug, facility.code]))
+
+
+def same_site_path(request, target: str) -> str | None:
+    """``target`` when it is a path of this site ("/kodaira/?x=1"), else None. Only paths: ``redirect()`` would
+    take a bare word ("abc") for a URL name and fail, and a full address could lead off the site."""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None

@@ -28,6 +28,18 @@ MAX_AVAILABILITY_DAYS = 62
 EARLIEST_YEAR, LATEST_YEAR = clock.EARLIEST_YEAR, clock.LATEST_YEAR
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
+# What the OpenAPI schema states about input, so that a client generated from it does not send what is refused.
+# JSON Schema cannot bound the value of a date, but a pattern can bound its text: the years config.clock accepts,
+# 2000–2099, are exactly those written "20..".
+assert (EARLIEST_YEAR, LATEST_YEAR) == (2000, 2099), "DATE_PATTERN and DATETIME_PATTERN state config.clock's years"
+DATE_PATTERN = r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+DATETIME_PATTERN = r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+YEARS = f"Years {EARLIEST_YEAR}–{LATEST_YEAR} only (400 otherwise)."
+
+# Every operation's municipality: a slug; anything else is a 404 like an unknown municipality.
+Muni = Annotated[str, Field(description="The municipality's slug, e.g. kodaira (GET /municipalities lists them).",
+                            json_schema_extra={"pattern": SLUG.pattern, "maxLength": 50})]
+
 
 class ApiError(Exception):
     """An error answer: HTTP ``status`` with body ``{"code", "message"}`` (+ ``refusals`` for rule refusals)."""
@@ -149,7 +161,7 @@ def _strict_iso_date(value):
     return value
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_strict_iso_date)]
+IsoDate = Annotated[dt.date, BeforeValidator(_strict_iso_date), Field(json_schema_extra={"pattern": DATE_PATTERN})]
 
 
 def _iso_datetime_text(value):
@@ -159,17 +171,21 @@ def _iso_datetime_text(value):
     return value
 
 
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), Field(json_schema_extra={"pattern": DATETIME_PATTERN})]
 
 
 class ReservationIn(BaseModel):
+    """The unit and the time to book: `end` must be after `start` (400 otherwise), both in the years
+    2000–2099, with their UTC offset."""
+
     # A plain pydantic model, not a ninja Schema: a Schema with extra="forbid" is validated twice per request
     # (once as given, once through ninja's attribute getter), which the booking path pays for at the 9:00 rush.
     model_config = ConfigDict(extra="forbid")
 
     unit_id: StrictInt = Field(ge=1, le=MAX_ID)
-    start: IsoDateTime = Field(description="Aware ISO 8601 datetime, e.g. 2027-05-10T09:00:00+09:00 (naive → 400).")
-    end: IsoDateTime = Field(description="The end of the last slot booked; Tamba's hourly units accept a run of hours.")
+    start: IsoDateTime = Field(description="Aware ISO 8601 datetime, e.g. 2027-05-10T09:00:00+09:00 (naive → 400). " + YEARS)
+    end: IsoDateTime = Field(description="The end of the last slot booked; after `start` (400 otherwise). Tamba's "
+                                         "hourly units accept a run of hours. " + YEARS)
 
     @model_validator(mode="after")
     def _in_order(self):
@@ -279,6 +295,8 @@ def _changed_to(reservation: Reservation) -> int | None:
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+# A POST's body over the server's limit (config/api.py too_large).
+POST_ERRORS = {**ERRORS, 413: ErrorOut}
 
 
 # Public: municipalities, facilities, availability -----------------------------------------------------------
@@ -295,7 +313,7 @@ def list_municipalities(request):
 
 
 @public.get("/{muni}/facilities", response={200: list[FacilityOut], 404: ErrorOut}, summary="Facilities and their units")
-def list_facilities(request, muni: str):
+def list_facilities(request, muni: Muni):
     municipality = _municipality(muni)
     facilities = selectors.list_facilities(municipality=municipality).prefetch_related("units__slot_scheme")
     return [
@@ -315,8 +333,8 @@ def list_facilities(request, muni: str):
     by_alias=True,
     summary="A unit's slots, day by day",
     description=(
-        f"Public (S-FC-1). `from` and `to` are dates (YYYY-MM-DD), both included, at most {MAX_AVAILABILITY_DAYS} "
-        "days (400 `range_too_long` beyond). Every day of the range is listed: a closure day (休館日) or a day "
+        f"Public (S-FC-1). `from` and `to` are dates (YYYY-MM-DD) of the years {EARLIEST_YEAR}–{LATEST_YEAR}, both "
+        f"included, `to` not before `from` (400), at most {MAX_AVAILABILITY_DAYS} days (400 `range_too_long` beyond). Every day of the range is listed: a closure day (休館日) or a day "
         "without opening hours has `state: closed`, a `closure` saying why, and no slots. With a token or a "
         "session, each slot also says whether *you* could book it online now (`bookable`, `refusal`): computed "
         "per slot with `rules.evaluate(check_limits=False)`, i.e. without counting monthly limits (K-FC-3, "
@@ -326,10 +344,11 @@ def list_facilities(request, muni: str):
 )
 def unit_availability(
     request,
-    muni: str,
+    muni: Muni,
     unit_id: int = Path(..., ge=1, le=MAX_ID),
-    date_from: IsoDate = Query(..., alias="from", description="First day, YYYY-MM-DD."),
-    date_to: IsoDate = Query(..., alias="to", description="Last day (included), YYYY-MM-DD."),
+    date_from: IsoDate = Query(..., alias="from", description="First day, YYYY-MM-DD. " + YEARS),
+    date_to: IsoDate = Query(..., alias="to", description=f"Last day (included), YYYY-MM-DD: not before `from`, at "
+                                                          f"most {MAX_AVAILABILITY_DAYS} days after it. " + YEARS),
 ):
     municipality = _municipality(muni)
     if date_to < date_from:
@@ -415,7 +434,7 @@ bookings = Router(tags=["reservations"], auth=API_AUTH)
     summary="My reservations",
     description="Yours in this municipality, active and cancelled, newest use date first." + TENANCY,
 )
-def my_reservations(request, muni: str):
+def my_reservations(request, muni: Muni):
     municipality = _municipality(muni)
     user = api_user(request)
     _require_resident(user, municipality)
@@ -427,7 +446,7 @@ def my_reservations(request, muni: str):
 
 @bookings.post(
     "/{muni}/reservations",
-    response={201: ReservationOut, **ERRORS, 409: ErrorOut, 422: ErrorOut},
+    response={201: ReservationOut, **POST_ERRORS, 409: ErrorOut, 422: ErrorOut},
     summary="Book slots (online, first come)",
     description=(
         "Books the unit's slots that exactly tile [start, end) through the online channel. 201 with the booking; "
@@ -436,7 +455,7 @@ def my_reservations(request, muni: str):
         "end before start, unknown fields)." + TENANCY
     ),
 )
-def book(request, muni: str, payload: ReservationIn):
+def book(request, muni: Muni, payload: ReservationIn):
     municipality = _municipality(muni)
     user = api_user(request)
     _require_resident(user, municipality)
@@ -447,7 +466,7 @@ def book(request, muni: str, payload: ReservationIn):
 
 @bookings.post(
     "/{muni}/reservations/{reservation_id}/change",
-    response={201: ReservationOut, **ERRORS, 409: ErrorOut, 422: ErrorOut},
+    response={201: ReservationOut, **POST_ERRORS, 409: ErrorOut, 422: ErrorOut},
     summary="Change my reservation to another slot online",
     description=(
         "Moves the booking to the slots that tile [start, end) of `unit_id`, where the municipality allows online "
@@ -456,7 +475,7 @@ def book(request, muni: str, payload: ReservationIn):
         "refused (422, with the rule id) or taken (409), the old booking stays as it was." + TENANCY
     ),
 )
-def change(request, muni: str, payload: ReservationIn, reservation_id: int = Path(..., ge=1, le=MAX_ID)):
+def change(request, muni: Muni, payload: ReservationIn, reservation_id: int = Path(..., ge=1, le=MAX_ID)):
     municipality = _municipality(muni)
     user = api_user(request)
     _require_resident(user, municipality)
@@ -472,14 +491,14 @@ def change(request, muni: str, payload: ReservationIn, reservation_id: int = Pat
 
 @bookings.post(
     "/{muni}/reservations/{reservation_id}/cancel",
-    response={200: ReservationOut, **ERRORS, 422: ErrorOut},
+    response={200: ReservationOut, **POST_ERRORS, 422: ErrorOut},
     summary="Cancel my reservation online",
     description=(
         "Where the municipality allows it online (Kodaira: on the day it was made, K-FC-4; Shiroi: until paid, "
         "S-PAY-3; Tamba: at the center, T-CAN-1). 422 with the rule id otherwise." + TENANCY
     ),
 )
-def cancel(request, muni: str, reservation_id: int = Path(..., ge=1, le=MAX_ID)):
+def cancel(request, muni: Muni, reservation_id: int = Path(..., ge=1, le=MAX_ID)):
     municipality = _municipality(muni)
     user = api_user(request)
     _require_resident(user, municipality)

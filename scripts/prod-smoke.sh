@@ -9,11 +9,18 @@
 #      DATABASE_POOL=1), then checks: /health/ 200; /ready/ 503 `worker_heartbeat_missing` while no worker
 #      runs; the django-q2 worker (`manage.py qcluster`) started → /ready/ 200; a page over plain HTTP redirects
 #      to HTTPS; a static file under its hashed name with a far-future Cache-Control and its gzip variant; the
-#      X-Request-ID sent comes back and is in gunicorn's JSON log lines;
-#   5. stops gunicorn and the worker (also on failure) and removes the temporary directory.
+#      X-Request-ID sent comes back and is in gunicorn's JSON log lines; a calendar-feed key in an address is
+#      not in the log (config.logging.RedactSecretsFilter); a forged X-Forwarded-For does not change the address
+#      the log-in throttle counts (the settings trust no forwarded address by default);
+#   5. the reverse proxy of compose.yaml: compose.yaml publishes the proxy's ports only, and web alone trusts
+#      one proxy; Caddy runs with the repository's Caddyfile in front of a second gunicorn set up as compose's
+#      web service (DJANGO_TRUSTED_PROXY_COUNT=1, FORWARDED_ALLOW_IPS the proxy): forged X-Forwarded-For
+#      headers sent through Caddy do not change the address counted either, and another client is counted apart;
+#   6. stops gunicorn, Caddy and the worker (also on failure) and removes the temporary directory.
 #
-# Needs .venv (scripts/test.sh makes it) and a PostgreSQL server: DATABASE_URL's server (CI's), else
-# postgres://postgres@127.0.0.1:5432. SMOKE_DB names the database (dropped and created anew).
+# Needs .venv (scripts/test.sh makes it), a PostgreSQL server: DATABASE_URL's server (CI's), else
+# postgres://postgres@127.0.0.1:5432, and Caddy and python3-yaml (installed from Debian when missing and run as
+# root). SMOKE_DB names the database (dropped and created anew).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,8 +33,19 @@ SMOKE_DB="${SMOKE_DB:-yoyaku_smoke}"
 SMOKE_URL="${BASE_URL%/*}/${SMOKE_DB}"
 case "$SMOKE_URL" in postgres*) ;; *) fail "needs a PostgreSQL DATABASE_URL, got $BASE_URL" ;; esac
 
+apt_install() {
+    [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+    say "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+command -v caddy >/dev/null 2>&1 || apt_install caddy || fail "needs caddy (Debian: apt-get install caddy)"
+python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml || fail "needs python3-yaml (Debian: apt-get install python3-yaml)"
+
 WORK="$(mktemp -d /tmp/yoyaku-smoke.XXXXXX)"
 GUNICORN_PID=""
+PROXIED_PID=""
+CADDY_PID=""
 WORKER_PID=""
 stop_worker() {  # the worker is started by the checks below (a grandchild): stop it by its pid, then wait
     [ -f "$WORK/worker.pid" ] || return 0
@@ -36,9 +54,12 @@ stop_worker() {  # the worker is started by the checks below (a grandchild): sto
     for _ in $(seq 1 50); do kill -0 "$WORKER_PID" 2>/dev/null || return 0; sleep 0.2; done
     kill -KILL "$WORKER_PID" 2>/dev/null || true
 }
+stop() {  # a background process of this script: stop it by its pid, then wait for it
+    if [ -n "$1" ]; then kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; fi
+}
 cleanup() {
     stop_worker
-    if [ -n "$GUNICORN_PID" ]; then kill -TERM "$GUNICORN_PID" 2>/dev/null; wait "$GUNICORN_PID" 2>/dev/null || true; fi
+    stop "$CADDY_PID"; stop "$PROXIED_PID"; stop "$GUNICORN_PID"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -170,7 +191,15 @@ mine = [r for r in records if r.get("request_id") == rid]
 check(any(r.get("logger") == "yoyaku.access" and r.get("path") == "/health/" and r.get("status") == 200 for r in mine),
       f"the access line of request {rid} is JSON with its request id, path and status")
 check(any(r.get("logger", "").startswith("gunicorn") for r in records), "gunicorn's own lines are JSON too")
+
+feed_secret = "Sm0keS3cretSm0keS3cretSm0keS3cret"
+status, _, _ = get(f"/kodaira/calendar/0123456789ab_{feed_secret}.ics", {"X-Forwarded-Proto": "https"})
+time.sleep(0.5)
+log = open(os.path.join(work, "gunicorn.log"), encoding="utf-8").read()
+check(status == 404 and feed_secret not in log and "/kodaira/calendar/0123456789ab_[redacted].ics" in log,
+      "a calendar-feed key in an address is redacted in the log")
 EOF
+[ $? -eq 0 ] && "$PY" scripts/_smoke_forged_address.py "$PORT" https 127.0.0.1
 status=$?
 set -e
 if [ "$status" -ne 0 ]; then
@@ -179,7 +208,55 @@ if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
 
-# --- 5. stop --------------------------------------------------------------------------------------------------
 stop_worker
-kill -TERM "$GUNICORN_PID"; wait "$GUNICORN_PID" 2>/dev/null || true; GUNICORN_PID=""
+
+# --- 5. the reverse proxy of compose.yaml (Caddyfile) --------------------------------------------------------------
+say "compose.yaml: only the proxy is published; only web trusts one proxy; gunicorn trusts the proxy's address"
+python3 - <<'EOF' || fail "compose.yaml"
+import yaml
+
+services = yaml.safe_load(open("compose.yaml"))["services"]
+published = {name for name, service in services.items() if service.get("ports")}
+assert published == {"proxy"}, f"published services: {published}"
+counts = {name: s.get("environment", {}).get("DJANGO_TRUSTED_PROXY_COUNT") for name, s in services.items()}
+assert {name for name, count in counts.items() if count} == {"web"} and counts["web"] == "1", counts
+allowed = services["web"]["environment"]["FORWARDED_ALLOW_IPS"]
+assert services["proxy"]["networks"]["default"]["ipv4_address"] == allowed and "*" not in allowed, allowed
+caddyfile = "".join(line.split("#")[0] for line in open("Caddyfile"))
+assert "trusted_proxies" not in caddyfile, "Caddy must not trust a client's X-Forwarded-For"
+EOF
+
+PROXIED_PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+PROXY_PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+say "gunicorn as compose's web on 127.0.0.1:$PROXIED_PORT behind Caddy (the Caddyfile) on port $PROXY_PORT"
+# Plain HTTP through Caddy here (no certificate for a loopback address), so Django's HTTPS redirect is off.
+HOST=127.0.0.1 PORT="$PROXIED_PORT" WEB_CONCURRENCY=1 DJANGO_TRUSTED_PROXY_COUNT=1 FORWARDED_ALLOW_IPS=127.0.0.1 \
+    DJANGO_SECURE_SSL_REDIRECT=0 .venv/bin/gunicorn -c python:config.gunicorn config.wsgi:application \
+    >"$WORK/proxied.log" 2>&1 &
+PROXIED_PID=$!
+mkdir -p "$WORK/caddy"
+HOME="$WORK/caddy" XDG_DATA_HOME="$WORK/caddy/data" XDG_CONFIG_HOME="$WORK/caddy/config" \
+    YOYAKU_SITE_ADDRESS="http://127.0.0.1:$PROXY_PORT" YOYAKU_UPSTREAM="127.0.0.1:$PROXIED_PORT" \
+    caddy run --config Caddyfile --adapter caddyfile >"$WORK/caddy.log" 2>&1 &
+CADDY_PID=$!
+for _ in $(seq 1 150); do
+    "$PY" -c "import http.client, sys; c = http.client.HTTPConnection('127.0.0.1', $PROXY_PORT, timeout=2); c.request('GET', '/health/'); sys.exit(c.getresponse().status != 200)" 2>/dev/null && break
+    sleep 0.2
+done
+set +e
+# From 127.0.0.2 through Caddy with forged headers, then from 127.0.0.3. gunicorn sees only Caddy's 127.0.0.1,
+# which the check before has blocked: a count of their own for both shows Django reads what Caddy saw.
+"$PY" scripts/_smoke_forged_address.py "$PROXY_PORT" http 127.0.0.2 127.0.0.3
+status=$?
+set -e
+if [ "$status" -ne 0 ]; then
+    say "Caddy log:"; tail -n 20 "$WORK/caddy.log" >&2 || true
+    say "gunicorn (behind Caddy) log:"; tail -n 30 "$WORK/proxied.log" >&2 || true
+    exit "$status"
+fi
+
+# --- 6. stop --------------------------------------------------------------------------------------------------
+stop "$CADDY_PID"; CADDY_PID=""
+stop "$PROXIED_PID"; PROXIED_PID=""
+stop "$GUNICORN_PID"; GUNICORN_PID=""
 say "passed"

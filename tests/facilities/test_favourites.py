@@ -50,10 +50,15 @@ def test_star__twice_keeps_one_row_then_unstar_removes_it(client, seeded):
     assert star(client, starred="0").status_code == 302  # unstarring again is harmless
 
 
-def test_star__another_sites_next_goes_to_the_municipality_page(client, seeded):
+@pytest.mark.parametrize("next_url", [
+    "https://evil.example/", "//evil.example/", "abc", "facilities:home", "", "javascript:alert(1)", "/\\evil.example",
+])
+def test_star__next_that_is_not_a_path_of_this_site__goes_to_the_facility_page(client, seeded, next_url):
+    """A word such as "abc" was a 500 (redirect() looked it up as a URL name)."""
     client.force_login(user("kodaira-group1"))
-    response = star(client, next_url="https://evil.example/")
-    assert response["Location"] == "/kodaira/"
+    response = star(client, next_url=next_url)
+    assert response.status_code == 302 and response["Location"] == "/kodaira/facilities/nakajima/"
+    assert favourite_codes("kodaira-group1") == ["nakajima"]
 
 
 def test_star__facility_of_another_municipality_is_a_404(client, seeded):

@@ -88,7 +88,7 @@ def test_token__default_lifetime_is_a_year__and_the_page_offers_30_90_365_days()
 
 
 def test_migration__existing_tokens_expire_a_year_after_their_creation():
-    migration = importlib.import_module("accounts.migrations.0014_token_expiry_and_revocation")
+    migration = importlib.import_module("accounts.migrations.0015_token_expiry_and_revocation")
     with travel(LOGIN):
         row, token = ApiToken.objects.issue(user=user("kodaira-group1"), name="old")
     ApiToken.objects.filter(pk=row.pk).update(expires_at=None)  # as a row made before the column existed

@@ -44,7 +44,7 @@ def unregister(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0013_notice_kind_lottery_result'),
+        ('accounts', '0014_mfa_throttle'),
         ('django_q', '0016_schedule_intended_date_kwarg'),
     ]
 

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 
-from accounts import throttle
+from allauth.core.exceptions import ImmediateHttpResponse
+
+from accounts import breaker, throttle
 
 
 class NoOpenSignupAdapter(DefaultAccountAdapter):
@@ -87,11 +89,18 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
         login = credentials.get("username") or credentials.get("email") or ""
         user_id = self._login_user_id(credentials)
         device_nonce = throttle.read_device_cookie(request).get(user_id) if user_id is not None else None
+        signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)  # reauthentication
+        if not device_nonce and not signed_in and breaker.holds(user_id):
+            # The site-wide breaker is on: an unknown device gets the e-mailed code before any password is
+            # checked, so the answer is the same whether the password was right or not.
+            breaker.record_failure()
+            raise ImmediateHttpResponse(breaker.start_code_step(request, user_id))
         try:
             self._yoyaku_attempt = throttle.begin(
                 user_id=user_id, login=login, ip=self._client_ip(request), device_nonce=device_nonce
             )
         except throttle.Refused as refused:
+            breaker.record_failure()
             raise forms.ValidationError(refused.message(), code="too_many_login_attempts") from None
         super().pre_authenticate(request, **credentials)
 
@@ -114,13 +123,20 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     def authentication_failed(self, request, **credentials):
         super().authentication_failed(request, **credentials)
+        breaker.record_failure()
         if getattr(self, "_yoyaku_attempt", None) is not None:
             self._yoyaku_attempt.failed()
 
     def post_login(self, request, user, **kwargs):
+        from allauth.account.internal.flows.login import get_authentication_records
+
         response = super().post_login(request, user, **kwargs)
         # This browser is now a known device of the account (OWASP device cookies).
         throttle.remember_device(request, response, user)
+        records = get_authentication_records(request, user)
+        if records and records[-1].get("method") == "code":
+            # The breaker's e-mailed code proved the owner's address, as a recovery by e-mail does.
+            throttle.refill_budget(user.pk)
         pending = throttle.take_pending_notice(user)
         if pending:
             messages.warning(request, throttle.notice_text(user, *pending))

@@ -61,21 +61,25 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     # Log-in throttling -------------------------------------------------------------------------------------------
 
-    def _login_user_id(self, credentials) -> int | None:
+    def _login_user(self, credentials):
         """The account a log-in names: by user ID, else (allauth passes an address as both) by the e-mail address
         of exactly one active account. None for an unknown or shared address."""
         from accounts.models import User
 
         username, email = credentials.get("username"), credentials.get("email")
         if username:
-            ids = list(User.objects.filter(username__iexact=username.strip()).values_list("pk", flat=True)[:2])
-            if ids or not email:
-                return ids[0] if len(ids) == 1 else None
+            users = list(User.objects.filter(username__iexact=username.strip())[:2])
+            if users or not email:
+                return users[0] if len(users) == 1 else None
         if not email:
             return None
         # Active accounts only: a re-issued card's old account keeps the address (T-REG-2).
-        ids = list(User.objects.filter(email__iexact=email.strip(), is_active=True).values_list("pk", flat=True)[:2])
-        return ids[0] if len(ids) == 1 else None
+        users = list(User.objects.filter(email__iexact=email.strip(), is_active=True)[:2])
+        return users[0] if len(users) == 1 else None
+
+    def _login_user_id(self, credentials) -> int | None:
+        user = self._login_user(credentials)
+        return user.pk if user is not None else None
 
     def _client_ip(self, request) -> str:
         # allauth's resolution: REMOTE_ADDR, or X-Forwarded-For only with ALLAUTH_TRUSTED_PROXY_COUNT set
@@ -87,14 +91,15 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request, **credentials):
         login = credentials.get("username") or credentials.get("email") or ""
-        user_id = self._login_user_id(credentials)
+        user = self._login_user(credentials)
+        user_id = user.pk if user is not None else None
         device_nonce = throttle.read_device_cookie(request).get(user_id) if user_id is not None else None
         signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)  # reauthentication
-        if not device_nonce and not signed_in and breaker.holds(user_id):
+        held = breaker.hold(request, user) if not device_nonce and not signed_in else None
+        if held is not None:
             # The site-wide breaker is on: an unknown device gets the e-mailed code before any password is
             # checked, so the answer is the same whether the password was right or not.
-            breaker.record_failure()
-            raise ImmediateHttpResponse(breaker.start_code_step(request, user_id))
+            raise ImmediateHttpResponse(held)
         try:
             self._yoyaku_attempt = throttle.begin(
                 user_id=user_id, login=login, ip=self._client_ip(request), device_nonce=device_nonce

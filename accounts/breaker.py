@@ -30,7 +30,7 @@ import math
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.urls import reverse
 
 from config import clock
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 WINDOW = dt.timedelta(hours=1)
 HISTORY = dt.timedelta(days=28)
-DEFAULTS = {"floor": 30, "factor": 10}
+DEFAULTS = {"floor": 30, "factor": 10, "code_mail_minutes": 5, "code_mails_a_day": 3}
 
 
 def setting(name: str) -> int:
@@ -192,17 +192,32 @@ def end(by) -> bool:
 # The further step -------------------------------------------------------------------------------------------------
 
 
-def holds(user_id: int | None) -> bool:
-    """Whether a log-in by password to this account from an unknown device must take the further step now."""
+def hold(request, user):
+    """For a log-in by password to ``user`` (None: no such account) from an unknown device: None when the breaker
+    lets it through (off, or the account may pass today); else the answer — the code step, counted as a failed
+    log-in — and no password is checked. Few queries: a spray sends hundreds of thousands of these."""
     from accounts import throttle
-    from accounts.models import LoginThrottle
+    from accounts.models import LoginBreaker, LoginThrottle
 
     now = clock.now()
-    if not is_on(now):
-        return False
-    if user_id is None:
-        return True
-    return not LoginThrottle.objects.filter(key=throttle.account_key(user_id), breaker_pass_until__gt=now).exists()
+    # On, in a running window (nearly every attempt of a spray): counted at once, in one UPDATE.
+    counted = LoginBreaker.objects.filter(pk=1, tripped_at__isnull=False, window_start__gt=now - WINDOW).update(
+        window_failures=F("window_failures") + 1
+    )
+    if not counted:
+        row = LoginBreaker.objects.filter(pk=1).first()
+        if row is None or not _is_on(row, now):
+            return None
+    account = None
+    if user is not None:
+        account = LoginThrottle.objects.filter(key=throttle.account_key(user.pk)).first()
+        if account is not None and account.breaker_pass_until and account.breaker_pass_until > now:
+            if counted:  # not held after all: its outcome is counted like any other log-in's
+                LoginBreaker.objects.filter(pk=1).update(window_failures=F("window_failures") - 1)
+            return None
+    if not counted:
+        record_failure()  # on, but its window is over: close it and count in the next
+    return start_code_step(request, user, account)
 
 
 def let_through_today(user_id: int) -> None:
@@ -218,32 +233,53 @@ def let_through_today(user_id: int) -> None:
     LoginThrottle.objects.filter(key=key).update(breaker_pass_until=clock.at(clock.today() + dt.timedelta(days=1), dt.time(0, 0)))
 
 
-def start_code_step(request, user_id: int | None):
+def _may_mail_code(user_id: int, account) -> bool:
+    """Claim one code mail for the account: at most one every ``code_mail_minutes`` and ``code_mails_a_day`` in
+    one Japan day, however many log-ins a spray sends in its name (the owner's mailbox is not flooded). The
+    claim is one conditional UPDATE, so two workers cannot both send."""
+    from accounts import throttle
+    from accounts.models import LoginThrottle
+
+    now, today = clock.now(), clock.today()
+    interval = dt.timedelta(minutes=setting("code_mail_minutes"))
+    if account is not None:  # the row read just before: most attempts of a spray stop here, without a write
+        if account.code_mail_at and now < account.code_mail_at + interval:
+            return False
+        if account.code_mail_day == today and account.code_mails >= setting("code_mails_a_day"):
+            return False
+    key = throttle.account_key(user_id)
+    LoginThrottle.objects.bulk_create([LoginThrottle(key=key, scope="account", user_id=user_id)], ignore_conflicts=True)
+    return bool(
+        LoginThrottle.objects.filter(key=key)
+        .filter(Q(code_mail_at__isnull=True) | Q(code_mail_at__lte=now - interval))
+        .filter(~Q(code_mail_day=today) | Q(code_mails__lt=setting("code_mails_a_day")))
+        .update(code_mail_at=now, code_mail_day=today,
+                code_mails=Case(When(code_mail_day=today, then=F("code_mails") + 1), default=Value(1)))
+    )
+
+
+def start_code_step(request, user, account=None):
     """Begin allauth's login-by-code stage for the account named by the log-in (never looked up by its address:
     families share one) and return the redirect to its confirmation page. The code goes to the account's own
-    address, at most as often as ``ACCOUNT_RATE_LIMITS["yoyaku_login_code"]`` allows (a spray must not flood the
-    owner's mailbox). An unknown user ID, an account without an address, or one whose quota is used gets the same
-    page and a code that never matches."""
+    address (``_may_mail_code``). An unknown user ID, an account without an address, or one whose mails are used
+    up gets the same page and a code that never matches."""
     from allauth.account.adapter import get_adapter
     from allauth.account.internal.flows.login_by_code import LoginCodeVerificationProcess
     from allauth.account.models import Login
     from allauth.account.stages import LoginByCodeStage, LoginStageController
-    from allauth.core import ratelimit
     from django.http import HttpResponseRedirect
 
-    from accounts.models import User
-
-    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
+    if user is not None and not user.is_active:
+        user = None
     login = Login(user=user)
     login.state["stages"] = {"current": LoginByCodeStage.key}
     stage = LoginByCodeStage(LoginStageController(request, login), request, login)
     # No address in the state: the confirmation page would show it to whoever typed the user ID.
     stage.state.update(LoginCodeVerificationProcess.initial_state(user=user), initiated_by_user=True)
-    process = LoginCodeVerificationProcess(stage=stage)
-    if user is not None and user.email and ratelimit.consume(request, action="yoyaku_login_code", key=str(user.pk)):
+    if user is not None and user.email and _may_mail_code(user.pk, account):
         stage.state["code"] = code = get_adapter().generate_login_code()
         get_adapter().send_mail(
             "account/email/login_code", user.email, {"user": user, "code": code, "reauthentication": False}
         )
-    process.persist()
+    LoginCodeVerificationProcess(stage=stage).persist()
     return HttpResponseRedirect(reverse("account_confirm_login_code"))

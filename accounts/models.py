@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from config import clock, sql
@@ -82,6 +83,9 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Log-in finds the account by its user ID in any case (allauth's and accounts/adapters.py's iexact):
+        # without this index every log-in attempt, a spray's included, reads the whole table.
+        indexes = [models.Index(Upper("username"), name="user_username_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
@@ -323,6 +327,9 @@ class LoginThrottle(models.Model):
         _("may pass the site-wide breaker until"), null=True, blank=True,
         help_text=_("Set when a clerk lifted the block or the password changed while the breaker was on."),
     )
+    code_mail_at = models.DateTimeField(_("last one-time code mailed"), null=True, blank=True)
+    code_mail_day = models.DateField(_("day of the codes mailed"), null=True, blank=True)
+    code_mails = models.PositiveIntegerField(_("codes mailed that day"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("log-in throttle")

@@ -197,9 +197,6 @@ ACCOUNT_RATE_LIMITS = {
     # The portal's own anonymous forms (accounts/views.py): T-REG-4 recovery and S-REG-1 online requests.
     "yoyaku_recovery": "10/h/ip",
     "yoyaku_registration_request": "5/h/ip",
-    # The site-wide log-in breaker's one-time codes (accounts/breaker.py): at most one mail every 5 minutes and
-    # 5 a day to one account, however many log-ins a spray sends in its name.
-    "yoyaku_login_code": "1/5m/key,5/d/key",
 }
 # The breaker's code (allauth's login-by-code stage, started only by accounts/breaker.py: no public "send me a
 # code" page, which would look accounts up by an address that families share): valid 10 minutes, 3 tries.
@@ -212,7 +209,8 @@ ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("DJANGO_TRUSTED_CLIENT_IP_HEADER") or None
 # Overrides of accounts.throttle.DEFAULT_RULES, e.g. {"account": {"daily": 6}, "notice_at": 3, "budget": 5}.
 LOGIN_THROTTLE = {}
-# Overrides of accounts.breaker.DEFAULTS: {"floor": 30, "factor": 10} (failed log-ins an hour).
+# Overrides of accounts.breaker.DEFAULTS: {"floor": 30, "factor": 10} (failed log-ins an hour), "code_mail_minutes": 5,
+# "code_mails_a_day": 3 (the breaker's one-time codes to one account, however many log-ins a spray sends).
 LOGIN_BREAKER = {}
 # One cache shared by every gunicorn worker (allauth's remaining rate limits: log-in per address, password reset).
 # The table is created by accounts/migrations/0003 (so `migrate` is enough on a fresh clone).

@@ -17,7 +17,9 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     Log-in goes through ``accounts.throttle`` (issue #6; 4-digit PINs, K-REG-1 Interpretation): every attempt is
     checked and counted in ``pre_authenticate`` before the password is tried, refunded when it was right, and a
-    repeated failure may notify the user (``authentication_failed``). allauth's own per-key lock-out
+    repeated failure may notify the user (``authentication_failed``). While the site-wide breaker
+    (``accounts.breaker``) is on, an attempt from an unknown device is sent to an e-mailed one-time code instead,
+    before any password is checked; every failed log-in is counted for the breaker. allauth's own per-key lock-out
     (``login_failed``, 5 failures in 5 minutes for anyone) is switched off in settings: that is the Kawasaki rule.
     """
 

@@ -14,18 +14,27 @@ Three kinds of counters (``LoginThrottle`` rows, one per key):
 - **address** — failures from one client address (IPv6: its /64), across all accounts: slows one machine
   spraying many accounts.
 
-Each counter is a *leaky level*: every failure adds 1, one failure is forgiven per ``leak`` period. When a failure
-brings the level to ``free`` or more, that counter refuses further attempts for ``base × factor^(level − free)``,
-at most ``cap`` — a wait that grows exponentially with repeated failures. Independently, ``daily`` failures in one
-Japan day refuse that counter's attempts until the next day's 00:00, or until a counter clerk lifts the block
-(``lift_account_block``; a new PIN lifts it too, K-REG-4).
+Each counter is a *leaky level* of whole failures: every failure adds 1, and one failure is forgiven at the end of
+each whole ``leak`` period (a discrete leaky bucket: the part of a period already run is kept, so "3 free" stays
+three however the failures are spaced). The failure that brings the level to ``free`` or more starts a wait of
+``base × factor^(level − free)``, at most ``cap``. Independently, ``daily`` failures in one Japan day refuse that
+counter's attempts until the next day's 00:00, or until a counter clerk lifts the block (``lift_account_block``;
+a new PIN lifts it too, K-REG-4).
+
+On top, each account (and unknown user ID) has a lifetime **budget** of unknown-device failures (``budget()``, 5):
+once spent, log-in from unknown devices is refused without a PIN check until the owner shows up — a log-in from a
+known device or by the site-wide breaker's e-mailed code (``refill_budget``), a recovery or a clerk
+(``lift_account_block``). It does not leak with time: a month-long spray over 1,000 never-refilled accounts checks
+at most 5,000 PINs, 0.5 expected compromises (docs/security/login-throttle.md). The site-wide breaker is
+``accounts/breaker.py``.
 
 An attempt is *consumed* (counted as a failure) before the password is checked, under a row lock, and refunded when
 the password turns out right: parallel requests cannot all pass a check before any of them is counted.
 
 Arithmetic (README): a stranger gets at most ``account.daily`` guesses on the first day and then one per ``cap`` =
-24 h, since the level leaks one per 24 h while each guess adds one: ≈ 365 guesses a year per account. Expected
-guesses for a random 4-digit PIN: 10,000 / 2 = 5,000 → 5,000 / 365 ≈ 13.7 years.
+24 h, since the level leaks one per 24 h while each guess adds one: ≈ 365 guesses a year per account even when the
+owner refills the budget every day. Expected guesses for a random 4-digit PIN: 10,000 / 2 = 5,000 → 5,000 / 365 ≈
+13.7 years.
 """
 
 from __future__ import annotations

@@ -437,7 +437,8 @@ def main() -> None:
             f"from config.settings import *  # noqa: F403\nPASSWORD_HASHERS = [{FAST_HASHER!r}]\n"
         )
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pin_spray_settings", "DJANGO_TRUSTED_PROXY_COUNT": "1",
-               "PYTHONPATH": f"{tmp}:{ROOT}", "DJANGO_DEBUG": "0"}
+               "PYTHONPATH": f"{tmp}:{ROOT}", "DJANGO_DEBUG": "0",
+               "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}  # the breaker's code mails
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
              "--workers", str(args.workers), "--log-level", "warning"],

@@ -77,7 +77,7 @@ class UserAdmin(DjangoUserAdmin):
 class LoginThrottleAdmin(admin.ModelAdmin):
     """Failed log-in counters (read-only): who is being attacked, from where. Lift a block from the user list."""
 
-    list_display = ["key", "scope", "user", "day", "day_failures", "total_failures", "blocked_until", "last_failure_at"]
+    list_display = ["key", "scope", "user", "day", "day_failures", "total_failures", "budget_spent", "blocked_until", "last_failure_at"]
     list_filter = ["scope"]
     search_fields = ["key", "user__username"]
     list_select_related = ["user"]

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 
-from accounts import throttle
+from allauth.core.exceptions import ImmediateHttpResponse
+
+from accounts import breaker, throttle
 
 
 class NoOpenSignupAdapter(DefaultAccountAdapter):
@@ -15,7 +17,9 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     Log-in goes through ``accounts.throttle`` (issue #6; 4-digit PINs, K-REG-1 Interpretation): every attempt is
     checked and counted in ``pre_authenticate`` before the password is tried, refunded when it was right, and a
-    repeated failure may notify the user (``authentication_failed``). allauth's own per-key lock-out
+    repeated failure may notify the user (``authentication_failed``). While the site-wide breaker
+    (``accounts.breaker``) is on, an attempt from an unknown device is sent to an e-mailed one-time code instead,
+    before any password is checked; every failed log-in is counted for the breaker. allauth's own per-key lock-out
     (``login_failed``, 5 failures in 5 minutes for anyone) is switched off in settings: that is the Kawasaki rule.
     """
 
@@ -77,21 +81,25 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     # Log-in throttling -------------------------------------------------------------------------------------------
 
-    def _login_user_id(self, credentials) -> int | None:
+    def _login_user(self, credentials):
         """The account a log-in names: by user ID, else (allauth passes an address as both) by the e-mail address
         of exactly one active account. None for an unknown or shared address."""
         from accounts.models import User
 
         username, email = credentials.get("username"), credentials.get("email")
         if username:
-            ids = list(User.objects.filter(username__iexact=username.strip()).values_list("pk", flat=True)[:2])
-            if ids or not email:
-                return ids[0] if len(ids) == 1 else None
+            users = list(User.objects.filter(username__iexact=username.strip())[:2])
+            if users or not email:
+                return users[0] if len(users) == 1 else None
         if not email:
             return None
         # Active accounts only: a re-issued card's old account keeps the address (T-REG-2).
-        ids = list(User.objects.filter(email__iexact=email.strip(), is_active=True).values_list("pk", flat=True)[:2])
-        return ids[0] if len(ids) == 1 else None
+        users = list(User.objects.filter(email__iexact=email.strip(), is_active=True)[:2])
+        return users[0] if len(users) == 1 else None
+
+    def _login_user_id(self, credentials) -> int | None:
+        user = self._login_user(credentials)
+        return user.pk if user is not None else None
 
     def _client_ip(self, request) -> str:
         # allauth's resolution: REMOTE_ADDR, or X-Forwarded-For only with ALLAUTH_TRUSTED_PROXY_COUNT set
@@ -103,13 +111,21 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request, **credentials):
         login = credentials.get("username") or credentials.get("email") or ""
-        user_id = self._login_user_id(credentials)
+        user = self._login_user(credentials)
+        user_id = user.pk if user is not None else None
         device_nonce = throttle.read_device_cookie(request).get(user_id) if user_id is not None else None
+        signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)  # reauthentication
+        held = breaker.hold(request, user) if not device_nonce and not signed_in else None
+        if held is not None:
+            # The site-wide breaker is on: an unknown device gets the e-mailed code before any password is
+            # checked, so the answer is the same whether the password was right or not.
+            raise ImmediateHttpResponse(held)
         try:
             self._yoyaku_attempt = throttle.begin(
                 user_id=user_id, login=login, ip=self._client_ip(request), device_nonce=device_nonce
             )
         except throttle.Refused as refused:
+            breaker.record_failure()
             raise forms.ValidationError(refused.message(), code="too_many_login_attempts") from None
         super().pre_authenticate(request, **credentials)
 
@@ -132,13 +148,20 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
 
     def authentication_failed(self, request, **credentials):
         super().authentication_failed(request, **credentials)
+        breaker.record_failure()
         if getattr(self, "_yoyaku_attempt", None) is not None:
             self._yoyaku_attempt.failed()
 
     def post_login(self, request, user, **kwargs):
+        from allauth.account.internal.flows.login import get_authentication_records
+
         response = super().post_login(request, user, **kwargs)
         # This browser is now a known device of the account (OWASP device cookies).
         throttle.remember_device(request, response, user)
+        records = get_authentication_records(request, user)
+        if records and records[-1].get("method") == "code":
+            # The breaker's e-mailed code proved the owner's address, as a recovery by e-mail does.
+            throttle.refill_budget(user.pk)
         pending = throttle.take_pending_notice(user)
         if pending:
             messages.warning(request, throttle.notice_text(user, *pending))

@@ -6,8 +6,11 @@ from django.utils.translation import ngettext
 
 from facilities.admin import ReadOnlyAdmin
 
-from . import audit, credentials, throttle
-from .models import ApiToken, AuditEntry, FamilyProxy, LoginThrottle, Notice, Registration, Revocation, User
+from . import audit, breaker, credentials, throttle
+from .models import (
+    ApiToken, AuditEntry, FamilyProxy, LoginBreaker, LoginFailureWindow, LoginThrottle, Notice, Registration,
+    Revocation, User,
+)
 
 
 @admin.register(User)
@@ -82,7 +85,7 @@ class UserAdmin(DjangoUserAdmin):
 class LoginThrottleAdmin(admin.ModelAdmin):
     """Failed log-in counters (read-only): who is being attacked, from where. Lift a block from the user list."""
 
-    list_display = ["key", "scope", "user", "day", "day_failures", "total_failures", "blocked_until", "last_failure_at"]
+    list_display = ["key", "scope", "user", "day", "day_failures", "total_failures", "budget_spent", "blocked_until", "last_failure_at"]
     list_filter = ["scope"]
     search_fields = ["key", "user__username"]
     list_select_related = ["user"]
@@ -237,3 +240,71 @@ class RegistrationAdmin(AdministratorsOnly, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(LoginBreaker)
+class LoginBreakerAdmin(admin.ModelAdmin):
+    """The site-wide log-in breaker (accounts/breaker.py): municipal administrators and the operator see whether it
+    is on and the running hour's failed log-ins against the threshold; the operator ends it (action)."""
+
+    list_display = ["state_display", "since_display", "window_display", "ended_display", "ended_by"]
+    list_display_links = None
+    actions = ["end_breaker"]
+
+    def changelist_view(self, request, extra_context=None):
+        breaker.state()  # the row exists from the first look on
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("state"))
+    def state_display(self, obj):
+        return _("on: log-ins from new devices need the e-mailed code") if breaker.state().on else _("off")
+
+    @admin.display(description=_("on since"))
+    def since_display(self, obj):
+        return breaker.state().since or "—"
+
+    @admin.display(description=_("failed log-ins this hour / threshold"))
+    def window_display(self, obj):
+        current = breaker.state()
+        return f"{current.window_failures} / {current.threshold}"
+
+    @admin.display(description=_("last ended"))
+    def ended_display(self, obj):
+        return breaker.state().ended_at or "—"
+
+    @admin.action(description=_("End the log-in breaker"), permissions=["end"])
+    def end_breaker(self, request, queryset):
+        if breaker.end(request.user):
+            self.message_user(request, _("The log-in breaker is off. It trips again if failed log-ins go on at that rate."))
+        else:
+            self.message_user(request, _("The log-in breaker was not on."))
+
+    def has_end_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_administrator
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LoginFailureWindow)
+class LoginFailureWindowAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """The history the breaker's "usual" rate comes from: failed log-ins of each closed hour."""
+
+    list_display = ["started_at", "failures", "breaker_on"]
+    list_filter = ["breaker_on"]
+    date_hierarchy = "started_at"
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -84,6 +85,9 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Log-in finds the account by its user ID in any case (allauth's and accounts/adapters.py's iexact):
+        # without this index every log-in attempt, a spray's included, reads the whole table.
+        indexes = [models.Index(Upper("username"), name="user_username_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
@@ -396,8 +400,12 @@ class LoginThrottle(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="login_throttles", verbose_name=_("user")
     )
-    level = models.FloatField(_("failure level"), default=0, help_text=_("Failures, less one forgiven per leak period."))
-    level_at = models.DateTimeField(_("level computed at"), null=True, blank=True)
+    # Whole failures (a float column only because earlier releases stored fractions: changing its type would
+    # break the release still running while `migrate` runs).
+    level = models.FloatField(
+        _("failure level"), default=0, help_text=_("Failures, less one forgiven after each whole leak period.")
+    )
+    level_at = models.DateTimeField(_("leak period started at"), null=True, blank=True)
     blocked_until = models.DateTimeField(_("blocked until"), null=True, blank=True)
     day = models.DateField(_("day"), null=True, blank=True)
     day_failures = models.PositiveIntegerField(_("failures that day"), default=0)
@@ -406,6 +414,17 @@ class LoginThrottle(models.Model):
     notice_day = models.DateField(_("last notice"), null=True, blank=True)
     notice_pending = models.BooleanField(_("notice waiting for the next log-in"), default=False)
     notice_failures = models.PositiveIntegerField(_("failures in the notice"), default=0)
+    budget_spent = models.PositiveIntegerField(
+        _("unknown-device failures since the owner was last seen"), default=0, db_default=0,
+        help_text=_("Refilled by a log-in from a known device or by an e-mailed code, a recovery or a clerk."),
+    )
+    breaker_pass_until = models.DateTimeField(
+        _("may pass the site-wide breaker until"), null=True, blank=True,
+        help_text=_("Set when a clerk lifted the block or the password changed while the breaker was on."),
+    )
+    code_mail_at = models.DateTimeField(_("last one-time code mailed"), null=True, blank=True)
+    code_mail_day = models.DateField(_("day of the codes mailed"), null=True, blank=True)
+    code_mails = models.PositiveIntegerField(_("codes mailed that day"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("log-in throttle")
@@ -413,6 +432,47 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class LoginBreaker(models.Model):
+    """The site-wide log-in breaker (one row): the failed log-ins of the running one-hour window, and whether
+    the breaker is on. While it is on, log-ins by password from unknown devices need a one-time code e-mailed to
+    the account (or the counter) before any password is checked. ``accounts/breaker.py`` holds the policy."""
+
+    window_start = models.DateTimeField(_("window started at"), null=True, blank=True)
+    window_failures = models.PositiveIntegerField(_("failed log-ins in the window"), default=0)
+    window_threshold = models.PositiveIntegerField(_("threshold of the window"), default=0)
+    window_breaker = models.BooleanField(_("breaker on during the window"), default=False)
+    tripped_at = models.DateTimeField(_("on since"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("last ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("last ended by")
+    )
+
+    class Meta:
+        verbose_name = _("log-in breaker")
+        verbose_name_plural = _("log-in breaker")
+
+    def __str__(self) -> str:
+        return str(_("log-in breaker"))
+
+
+class LoginFailureWindow(models.Model):
+    """One closed one-hour window of site-wide failed log-ins: the history that says what "usual" is."""
+
+    started_at = models.DateTimeField(_("started at"), db_index=True)
+    failures = models.PositiveIntegerField(_("failed log-ins"))
+    breaker_on = models.BooleanField(
+        _("breaker on"), default=False, help_text=_("Windows of an attack are not part of the usual rate.")
+    )
+
+    class Meta:
+        verbose_name = _("hour of failed log-ins")
+        verbose_name_plural = _("hours of failed log-ins")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.failures}"
 
 
 # The e-mail outbox ------------------------------------------------------------------------------------------

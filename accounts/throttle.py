@@ -14,18 +14,27 @@ Three kinds of counters (``LoginThrottle`` rows, one per key):
 - **address** — failures from one client address (IPv6: its /64), across all accounts: slows one machine
   spraying many accounts.
 
-Each counter is a *leaky level*: every failure adds 1, one failure is forgiven per ``leak`` period. When a failure
-brings the level to ``free`` or more, that counter refuses further attempts for ``base × factor^(level − free)``,
-at most ``cap`` — a wait that grows exponentially with repeated failures. Independently, ``daily`` failures in one
-Japan day refuse that counter's attempts until the next day's 00:00, or until a counter clerk lifts the block
-(``lift_account_block``; a new PIN lifts it too, K-REG-4).
+Each counter is a *leaky level* of whole failures: every failure adds 1, and one failure is forgiven at the end of
+each whole ``leak`` period (a discrete leaky bucket: the part of a period already run is kept, so "3 free" stays
+three however the failures are spaced). The failure that brings the level to ``free`` or more starts a wait of
+``base × factor^(level − free)``, at most ``cap``. Independently, ``daily`` failures in one Japan day refuse that
+counter's attempts until the next day's 00:00, or until a counter clerk lifts the block (``lift_account_block``;
+a new PIN lifts it too, K-REG-4).
+
+On top, each account (and unknown user ID) has a lifetime **budget** of unknown-device failures (``budget()``, 5):
+once spent, log-in from unknown devices is refused without a PIN check until the owner shows up — a log-in from a
+known device or by the site-wide breaker's e-mailed code (``refill_budget``), a recovery or a clerk
+(``lift_account_block``). It does not leak with time: a month-long spray over 1,000 never-refilled accounts checks
+at most 5,000 PINs, 0.5 expected compromises (docs/security/login-throttle.md). The site-wide breaker is
+``accounts/breaker.py``.
 
 An attempt is *consumed* (counted as a failure) before the password is checked, under a row lock, and refunded when
 the password turns out right: parallel requests cannot all pass a check before any of them is counted.
 
 Arithmetic (README): a stranger gets at most ``account.daily`` guesses on the first day and then one per ``cap`` =
-24 h, since the level leaks one per 24 h while each guess adds one: ≈ 365 guesses a year per account. Expected
-guesses for a random 4-digit PIN: 10,000 / 2 = 5,000 → 5,000 / 365 ≈ 13.7 years.
+24 h, since the level leaks one per 24 h while each guess adds one: ≈ 365 guesses a year per account even when the
+owner refills the budget every day. Expected guesses for a random 4-digit PIN: 10,000 / 2 = 5,000 → 5,000 / 365 ≈
+13.7 years.
 """
 
 from __future__ import annotations
@@ -52,18 +61,19 @@ logger = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
-    free: int  # failures (level) from which each failure is followed by a wait
+    free: int  # the failure that brings the level to `free` starts the first wait; the ones before it wait nothing
     base: dt.timedelta  # the wait after the failure that reaches `free`
     factor: float  # each further failure multiplies the wait
     cap: dt.timedelta  # longest wait
-    leak: dt.timedelta  # one failure is forgiven per leak period
+    leak: dt.timedelta  # one failure is forgiven after each whole leak period
     daily: int  # hard limit of failures per Japan day
 
-    def wait_after(self, level: float) -> dt.timedelta:
-        if level < self.free - 1e-9:
+    def wait_after(self, level: int) -> dt.timedelta:
+        """The wait that follows the failure which brought the counter to ``level`` (a whole number)."""
+        if level < self.free:
             return dt.timedelta(0)
         exponent = level - self.free
-        # Beyond ~40 the cap has long been reached; avoid float overflow on absurd levels.
+        # Beyond ~40 the cap has long been reached; avoid overflow on absurd levels.
         if exponent > 40:
             return self.cap
         return min(self.base * (self.factor**exponent), self.cap)
@@ -84,6 +94,11 @@ DEFAULT_RULES = {
     "mfa": Rule(free=5, base=MINUTE, factor=4, cap=DAY, leak=DAY, daily=0),  # wrong second-factor codes: accounts/mfa_throttle.py (no daily stop)
 }
 DEFAULT_NOTICE_AT = 5  # untrusted failures in one day that trigger the notice to the user (at most one a day)
+# Failures from unknown devices an account takes in its whole life, unless its owner refills them (a log-in from a
+# known device or by an e-mailed code, a recovery, a clerk): 1,000 never-refilled accounts × 5 / 10,000 PINs = 0.5
+# expected compromises against any spray, however long. A real owner on a new phone still gets the 3 free typos
+# and two more tries a few minutes apart (docs/security/login-throttle.md).
+DEFAULT_BUDGET = 5
 
 DEVICE_COOKIE = "yoyaku_device"
 DEVICE_COOKIE_AGE = dt.timedelta(days=365)
@@ -99,6 +114,10 @@ def rule(scope: str) -> Rule:
 
 def notice_at() -> int:
     return getattr(settings, "LOGIN_THROTTLE", {}).get("notice_at", DEFAULT_NOTICE_AT)
+
+
+def budget() -> int:
+    return getattr(settings, "LOGIN_THROTTLE", {}).get("budget", DEFAULT_BUDGET)
 
 
 # Keys ---------------------------------------------------------------------------------------------------------
@@ -164,13 +183,20 @@ def remember_device(request, response, user) -> None:
 class Refused(Exception):
     """The attempt is refused before the password is checked."""
 
-    def __init__(self, *, until: dt.datetime, daily: bool):
+    def __init__(self, *, until: dt.datetime | None, daily: bool, spent: bool = False):
         super().__init__(until)
         self.until = until
         self.daily = daily
+        self.spent = spent  # the account's lifetime budget of unknown-device failures is spent (no end time)
 
     def message(self) -> str:
         """The same words whether or not the account exists; says when to try again and names the counter."""
+        if self.spent:
+            return _(
+                "Too many failed log-ins to this user ID from devices not used to log in before, so log-in from "
+                "such devices is stopped. Log in from a device you have used to log in before, reset your password "
+                "by e-mail, or ask at the counter: after any of these, new devices can log in again."
+            )
         local = clock.localtime(self.until)
         if self.daily:
             return _(
@@ -214,11 +240,19 @@ class Attempt:
             _notice(self.user_id)
 
 
-def _current_level(row, rule_: Rule, now: dt.datetime) -> float:
+def _leaked(row, rule_: Rule, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """The counter's level at ``now`` and the start of its running leak period: one failure is forgiven at the end
+    of each whole ``leak`` period since ``level_at``, and the part of a period already run is kept (a discrete
+    leaky bucket: whole failures, no fractions that make "3 free" into "4 free")."""
     if not row.level or row.level_at is None:
-        return 0.0
-    leaked = max((now - row.level_at) / rule_.leak, 0.0)
-    return max(row.level - leaked, 0.0)
+        return 0, None
+    periods = max((now - row.level_at) // rule_.leak, 0)
+    level = max(round(row.level) - periods, 0)
+    return level, (row.level_at + periods * rule_.leak if level else None)
+
+
+def _current_level(row, rule_: Rule, now: dt.datetime) -> int:
+    return _leaked(row, rule_, now)[0]
 
 
 def _refused_until(row, rule_: Rule, now: dt.datetime, today: dt.date) -> tuple[dt.datetime, bool] | None:
@@ -227,6 +261,10 @@ def _refused_until(row, rule_: Rule, now: dt.datetime, today: dt.date) -> tuple[
     if row.blocked_until and row.blocked_until > now:
         return row.blocked_until, False
     return None
+
+
+def _budget_spent(row) -> bool:
+    return row.scope == "account" and row.budget_spent >= budget()
 
 
 def _locked_rows(keys: dict[str, tuple[str, int | None]]):
@@ -246,7 +284,7 @@ def begin(*, user_id: int | None, login: str, ip: str, device_nonce: str | None)
     """Check the counters of this attempt and count it as a failure, or raise ``Refused``.
 
     With a valid known-device cookie for the account only the device's own counter applies; otherwise the
-    account's (or unknown ID's) counter and the client address's.
+    account's (or unknown ID's) counter, its lifetime budget, and the client address's counter.
     """
     now, today = clock.now(), clock.today()
     if user_id is not None and device_nonce:
@@ -258,6 +296,8 @@ def begin(*, user_id: int | None, login: str, ip: str, device_nonce: str | None)
         }
     with transaction.atomic():
         rows = _locked_rows(keys)
+        if any(_budget_spent(row) for row in rows):
+            raise Refused(until=None, daily=False, spent=True)
         refusals = [r for r in (_refused_until(row, rule(row.scope), now, today) for row in rows) if r]
         if refusals:
             until, daily = max(refusals, key=lambda r: r[0])
@@ -266,8 +306,8 @@ def begin(*, user_id: int | None, login: str, ip: str, device_nonce: str | None)
         for row in rows:
             rule_ = rule(row.scope)
             before = _Consumed(row.key, row.scope, row.blocked_until, row.last_failure_at, None, today)
-            row.level = _current_level(row, rule_, now) + 1
-            row.level_at = now
+            level, level_at = _leaked(row, rule_, now)
+            row.level, row.level_at = level + 1, level_at or now
             wait = rule_.wait_after(row.level)
             if wait:
                 row.blocked_until = now + wait
@@ -277,7 +317,10 @@ def begin(*, user_id: int | None, login: str, ip: str, device_nonce: str | None)
             row.day_failures += 1
             row.total_failures += 1
             row.last_failure_at = now
-            row.save(update_fields=["level", "level_at", "blocked_until", "day", "day_failures", "total_failures", "last_failure_at"])
+            if row.scope == "account":
+                row.budget_spent += 1
+            row.save(update_fields=["level", "level_at", "blocked_until", "day", "day_failures", "total_failures",
+                                    "last_failure_at", "budget_spent"])
             consumed.append(before)
             if row.scope == "account" and row.user_id and row.day_failures >= notice_at() and row.notice_day != today:
                 notice_due = True
@@ -286,7 +329,8 @@ def begin(*, user_id: int | None, login: str, ip: str, device_nonce: str | None)
 
 def _refund(attempt: Attempt) -> None:
     """The password was right: this attempt was no failure. Undo what it counted (other attempts counted since
-    stay counted). A success on a known device also clears that device's level: its owner is back."""
+    stay counted). A success on a known device also clears that device's level (its owner is back) and refills
+    the account's budget for unknown devices."""
     from accounts.models import LoginThrottle
 
     now = clock.now()
@@ -298,19 +342,33 @@ def _refund(attempt: Attempt) -> None:
                 continue
             rule_ = rule(row.scope)
             if row.scope == "device":
-                row.level = 0.0
+                row.level, row.level_at = 0, None
                 row.blocked_until = None
             else:
-                row.level = max(_current_level(row, rule_, now) - 1, 0.0)
+                level, level_at = _leaked(row, rule_, now)
+                row.level = max(level - 1, 0)
+                row.level_at = level_at if row.level else None
                 if row.blocked_until == consumed.set_blocked_until:
                     row.blocked_until = consumed.blocked_until
-            row.level_at = now
+            if row.scope == "account" and row.budget_spent:
+                row.budget_spent -= 1
             if row.day == consumed.day and row.day_failures:
                 row.day_failures -= 1
             row.total_failures = max(row.total_failures - 1, 0)
             if row.last_failure_at and row.blocked_until == consumed.blocked_until:
                 row.last_failure_at = consumed.last_failure_at
-            row.save(update_fields=["level", "level_at", "blocked_until", "day_failures", "total_failures", "last_failure_at"])
+            row.save(update_fields=["level", "level_at", "blocked_until", "day_failures", "total_failures",
+                                    "last_failure_at", "budget_spent"])
+        if attempt.trusted and attempt.user_id is not None:
+            refill_budget(attempt.user_id)
+
+
+def refill_budget(user_id: int) -> None:
+    """The owner showed up (a log-in from a known device or by an e-mailed code): the account's budget of
+    unknown-device failures is whole again."""
+    from accounts.models import LoginThrottle
+
+    LoginThrottle.objects.filter(key=account_key(user_id), budget_spent__gt=0).update(budget_spent=0)
 
 
 # Notices ------------------------------------------------------------------------------------------------------------
@@ -379,13 +437,19 @@ def take_pending_notice(user) -> tuple[int, dt.date] | None:
 
 def lift_account_block(user) -> int:
     """Lift the log-in block of ``user``: its untrusted-device counter and its known devices' counters start
-    afresh (a counter clerk, K-REG-4's counter path; also done when the password changes). Always works, whatever
-    strangers sent: it touches only rows of this account. Returns the number of counters reset."""
+    afresh and its budget of unknown-device failures is whole again (a counter clerk, K-REG-4's counter path; also
+    done when the password changes: a reset by e-mail, T-REG-4 recovery, a clerk's new PIN). While the site-wide
+    breaker is on, the account may also log in from a new device until 00:00 without the e-mailed code (the
+    counter is the further step for accounts without an address). Always works, whatever strangers sent: it
+    touches only rows of this account. Returns the number of counters reset."""
+    from accounts import breaker
     from accounts.models import LoginThrottle
 
-    return LoginThrottle.objects.filter(user_id=user.pk, scope__in=["account", "device"]).update(
-        level=0, level_at=None, blocked_until=None, day_failures=0
+    reset = LoginThrottle.objects.filter(user_id=user.pk, scope__in=["account", "device"]).update(
+        level=0, level_at=None, blocked_until=None, day_failures=0, budget_spent=0
     )
+    breaker.let_through_today(user.pk)
+    return reset
 
 
 def purge_stale(*, older_than: dt.timedelta = dt.timedelta(days=30)) -> int:
@@ -393,5 +457,7 @@ def purge_stale(*, older_than: dt.timedelta = dt.timedelta(days=30)) -> int:
     from accounts.models import LoginThrottle
 
     cutoff = clock.now() - older_than
-    deleted, _detail = LoginThrottle.objects.filter(last_failure_at__lt=cutoff, notice_pending=False).delete()
+    # A spent budget is remembered for good: forgetting it would give a patient sprayer a new one.
+    stale = LoginThrottle.objects.filter(last_failure_at__lt=cutoff, notice_pending=False, budget_spent=0)
+    deleted, _detail = stale.delete()
     return deleted

@@ -243,13 +243,20 @@ ACCOUNT_RATE_LIMITS = {
     "yoyaku_recovery": "10/h/ip",
     "yoyaku_registration_request": "5/h/ip",
 }
+# The breaker's code (allauth's login-by-code stage, started only by accounts/breaker.py: no public "send me a
+# code" page, which would look accounts up by an address that families share): valid 10 minutes, 3 tries.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 # Client address for the throttles and allauth's rate limits: REMOTE_ADDR unless the deployment names how many
 # reverse proxies append to X-Forwarded-For (DJANGO_TRUSTED_PROXY_COUNT=1 behind one nginx) or a header its proxy
 # sets (DJANGO_TRUSTED_CLIENT_IP_HEADER=X-Real-IP). Never trusted by default: a client could forge it.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("DJANGO_TRUSTED_CLIENT_IP_HEADER") or None
-# Overrides of accounts.throttle.DEFAULT_RULES, e.g. {"account": {"daily": 6}, "notice_at": 3}.
+# Overrides of accounts.throttle.DEFAULT_RULES, e.g. {"account": {"daily": 6}, "notice_at": 3, "budget": 5}.
 LOGIN_THROTTLE = {}
+# Overrides of accounts.breaker.DEFAULTS: {"floor": 30, "factor": 10} (failed log-ins an hour), "code_mail_minutes": 5,
+# "code_mails_a_day": 3 (the breaker's one-time codes to one account, however many log-ins a spray sends).
+LOGIN_BREAKER = {}
 # One cache shared by every gunicorn worker (allauth's remaining rate limits: log-in per address, password reset).
 # The table is created by accounts/migrations/0003 (so `migrate` is enough on a fresh clone).
 CACHES = {

@@ -16,3 +16,11 @@ def recovery_options():
     profiles = (RuleProfile.objects.filter(id_recovery_by_name_phone_email=True).select_related("municipality")
                 .order_by("municipality__slug"))
     return {"by_name_phone_email": [(p.municipality, p.recovery_rule_id or "T-REG-4") for p in profiles]}
+
+
+@register.simple_tag
+def login_code_minutes() -> int:
+    """How long the log-in breaker's e-mailed code is valid (allauth's ACCOUNT_LOGIN_BY_CODE_TIMEOUT), in minutes."""
+    from allauth.account import app_settings
+
+    return app_settings.LOGIN_BY_CODE_TIMEOUT // 60

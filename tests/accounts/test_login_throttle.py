@@ -45,6 +45,13 @@ def attempt(client, username, password, ip=None):
     return "in" if logged_in else "refused" if refused else "wrong"
 
 
+@pytest.fixture(autouse=True)
+def breaker_out_of_the_way(settings):
+    """These tests measure the per-account, per-device and per-address counters; the site-wide breaker (which
+    their hundreds of failures would trip) has its own tests in test_login_budget_breaker.py."""
+    settings.LOGIN_BREAKER = {"floor": 1_000_000}
+
+
 @pytest.fixture
 def group():
     """A Kodaira group with a 4-digit PIN (K-REG-1)."""
@@ -56,13 +63,14 @@ def account_row(user):
 
 
 def fail_until_refused(client, username, traveller, *, ip=None, limit=50):
-    """Wrong PINs, waiting out every wait, until the daily limit refuses; returns the waits seen."""
+    """Wrong PINs, waiting out every wait, until the daily limit or the account's budget refuses; returns the
+    waits seen."""
     waits = []
     for n in range(limit):
         outcome = attempt(client, username, f"{n:04d}9", ip=ip)
         if outcome == "refused":
-            row = LoginThrottle.objects.filter(scope="account").order_by("-last_failure_at").first()
-            if row.day_failures >= throttle.rule("account").daily:
+            row = LoginThrottle.objects.filter(scope="account").order_by("-total_failures").first()
+            if row.day_failures >= throttle.rule("account").daily or row.budget_spent >= throttle.budget():
                 return waits
             waits.append(row.blocked_until - throttle.clock.now())
             traveller.move_to(row.blocked_until)
@@ -72,23 +80,100 @@ def fail_until_refused(client, username, traveller, *, ip=None, limit=50):
 # Growing waits -------------------------------------------------------------------------------------------------
 
 
-def test_untrusted__three_free_failures_then_waits_that_grow(group):
+EPSILON = dt.timedelta(microseconds=1)
+
+
+def test_untrusted__exactly_three_free_failures__then_1_minute__then_4(group):
+    """README: 3 failures free, then 1 min, 4 min… — to the microsecond, the failures some seconds apart (a leaked
+    fraction of a failure once made the 3rd failure start no wait, and the 4th a wait of ~4 min)."""
     with time_machine.travel(START, tick=False) as traveller:
         client = browser()
-        assert [attempt(client, "kodaira-g", "0000") for _ in range(3)] == ["wrong"] * 3
-        # The third failure starts a 1-minute wait: even the right PIN is not checked meanwhile (no oracle).
+        for n in range(3):
+            assert attempt(client, "kodaira-g", f"000{n}") == "wrong"  # each one reaches the PIN check
+            traveller.shift(dt.timedelta(seconds=20))
+        third = START + dt.timedelta(seconds=40)
+        assert account_row(group).blocked_until == third + dt.timedelta(minutes=1)
+        # Until exactly one minute after the 3rd failure, even the right PIN is not checked (no oracle).
+        traveller.move_to(third + dt.timedelta(minutes=1) - EPSILON)
         assert attempt(client, "kodaira-g", PIN) == "refused"
-        traveller.shift(dt.timedelta(seconds=59))
-        assert attempt(client, "kodaira-g", "0001") == "refused"
-        traveller.shift(dt.timedelta(seconds=1))
-        assert attempt(client, "kodaira-g", "0001") == "wrong"
-        # 4th failure: about 4 minutes (×4, less a minute's worth of leak), then about 16.
-        assert account_row(group).blocked_until - throttle.clock.now() > dt.timedelta(minutes=3, seconds=59)
-        traveller.shift(dt.timedelta(minutes=4))
-        assert attempt(client, "kodaira-g", "0002") == "wrong"
-        assert account_row(group).blocked_until - throttle.clock.now() > dt.timedelta(minutes=15, seconds=50)
-        traveller.shift(dt.timedelta(minutes=16))
+        traveller.move_to(third + dt.timedelta(minutes=1))
+        assert attempt(client, "kodaira-g", "0003") == "wrong"
+        fourth = clock_now()
+        assert account_row(group).blocked_until == fourth + dt.timedelta(minutes=4)
+        traveller.move_to(fourth + dt.timedelta(minutes=4) - EPSILON)
+        assert attempt(client, "kodaira-g", PIN) == "refused"
+        traveller.move_to(fourth + dt.timedelta(minutes=4))
         assert attempt(client, "kodaira-g", PIN) == "in"
+
+
+def test_untrusted__a_refused_attempt_is_not_counted(group):
+    with time_machine.travel(START, tick=False):
+        client = browser()
+        for n in range(3):
+            attempt(client, "kodaira-g", f"000{n}")
+        for n in range(5):
+            assert attempt(client, "kodaira-g", PIN) == "refused"
+        row = account_row(group)
+    assert (row.level, row.day_failures, row.budget_spent) == (3, 3, 3)
+
+
+def test_leak__one_failure_forgiven_after_exactly_one_period__not_before(group, settings):
+    """The account's level leaks one failure per whole day; the rest of a started day is kept."""
+    settings.LOGIN_THROTTLE = {"budget": 100}
+    with time_machine.travel(START, tick=False) as traveller:
+        client = browser()
+        for n in range(3):
+            attempt(client, "kodaira-g", f"000{n}")  # level 3 at 09:00, a 1-minute wait
+        traveller.move_to(START + dt.timedelta(days=1) - EPSILON)
+        assert attempt(client, "kodaira-g", "0003") == "wrong"
+        assert account_row(group).level == 4  # nothing forgiven yet: 4 min
+        assert account_row(group).blocked_until == clock_now() + dt.timedelta(minutes=4)
+        traveller.move_to(START + dt.timedelta(days=2))  # two whole days since 09:00 on the first day
+        assert attempt(client, "kodaira-g", "0004") == "wrong"
+        # 4 − 2 forgiven + 1 = 3: the wait of the 3rd failure again, and the leak keeps counting from 09:00.
+        row = account_row(group)
+        assert (row.level, row.level_at, row.blocked_until) == (3, START + dt.timedelta(days=2), clock_now() + dt.timedelta(minutes=1))
+
+
+def test_known_device__exactly_five_free_failures(group):
+    with time_machine.travel(START, tick=False) as traveller:
+        owner = browser()
+        assert attempt(owner, "kodaira-g", PIN) == "in"
+        for n in range(5):
+            assert attempt(owner, "kodaira-g", f"{n:04d}") == "wrong"
+            traveller.shift(dt.timedelta(seconds=30))
+        fifth = clock_now() - dt.timedelta(seconds=30)
+        traveller.move_to(fifth + dt.timedelta(minutes=1) - EPSILON)
+        assert attempt(owner, "kodaira-g", PIN) == "refused"
+        traveller.move_to(fifth + dt.timedelta(minutes=1))
+        assert attempt(owner, "kodaira-g", PIN) == "in"
+
+
+def test_address__exactly_ten_free_failures__then_30_seconds(group):
+    """One address spraying many accounts, the failures 50 s apart: ten reach a PIN check, then a 30 s wait."""
+    with time_machine.travel(START, tick=False) as traveller:
+        for n in range(10):
+            assert attempt(browser(ip="203.0.113.5"), f"victim-{n}", "0000") == "wrong"
+            traveller.shift(dt.timedelta(seconds=50))
+        tenth = clock_now() - dt.timedelta(seconds=50)
+        traveller.move_to(tenth + dt.timedelta(seconds=30) - EPSILON)
+        assert attempt(browser(ip="203.0.113.5"), "victim-10", "0000") == "refused"
+        traveller.move_to(tenth + dt.timedelta(seconds=30))
+        assert attempt(browser(ip="203.0.113.5"), "victim-10", "0000") == "wrong"
+        # The 11th failure, 8 minutes after the first: nothing leaked yet (one per whole 10 minutes), 60 s.
+        row = LoginThrottle.objects.get(key=throttle.address_key("203.0.113.5"))
+        assert (row.level, row.blocked_until) == (11, clock_now() + dt.timedelta(seconds=60))
+
+
+def test_rule__waits_are_whole_steps():
+    account = throttle.rule("account")
+    assert [account.wait_after(level) for level in range(2, 10)] == [
+        dt.timedelta(0), *(dt.timedelta(minutes=m) for m in (1, 4, 16, 64, 256, 1024)), dt.timedelta(days=1)
+    ]
+
+
+def clock_now():
+    return throttle.clock.now()
 
 
 def test_refusal__says_when_and_names_the_counter__in_japanese_by_default(group):
@@ -126,18 +211,31 @@ def test_right_pin__refunds_the_attempt__only_the_typos_count(group):
             assert attempt(client, "kodaira-g", "0000") == "wrong"
             assert attempt(client, "kodaira-g", PIN) == "in"
         row = account_row(group)
-    assert (row.day_failures, row.total_failures, round(row.level, 3), row.blocked_until) == (2, 2, 2.0, None)
+    assert (row.day_failures, row.total_failures, row.level, row.blocked_until) == (2, 2, 2, None)
 
 
 # Daily hard limit, clerk ------------------------------------------------------------------------------------------
 
 
-def test_daily_limit__refuses_untrusted_devices_until_next_day__a_clerk_lifts_it(group, rf, admin_user):
+def spend_a_day(group, traveller):
+    """A stranger's 8 failures in one day: the budget (5) is refilled once by the owner's known device."""
+    owner = browser(ip="192.0.2.10")
+    assert attempt(owner, "kodaira-g", PIN) == "in"
+    stranger = browser()
+    fail_until_refused(stranger, "kodaira-g", traveller)
+    assert account_row(group).budget_spent == 5
+    assert attempt(owner, "kodaira-g", PIN) == "in"  # the owner is back: the budget is whole again
+    assert account_row(group).budget_spent == 0
+    traveller.move_to(account_row(group).blocked_until)
+    fail_until_refused(stranger, "kodaira-g", traveller)
+    return stranger
+
+
+def test_daily_limit__8_failures_a_day__the_8th_is_checked__a_clerk_lifts_it(group, rf, admin_user):
     with time_machine.travel(START, tick=False) as traveller:
-        client = browser()
-        fail_until_refused(client, "kodaira-g", traveller)
+        client = spend_a_day(group, traveller)
         row = account_row(group)
-        assert row.day_failures == throttle.rule("account").daily == 8
+        assert row.day_failures == throttle.rule("account").daily == 8 and row.budget_spent == 3
         page = client.post("/accounts/login/", {"login": "kodaira-g", "password": PIN}).content.decode()
         assert "refused until" in page and "ask at the counter to lift the block" in page
 
@@ -151,8 +249,7 @@ def test_daily_limit__refuses_untrusted_devices_until_next_day__a_clerk_lifts_it
 
 def test_daily_limit__without_a_clerk__the_next_day_lets_the_owner_try_again(group):
     with time_machine.travel(START, tick=False) as traveller:
-        client = browser()
-        fail_until_refused(client, "kodaira-g", traveller)
+        client = spend_a_day(group, traveller)
         traveller.move_to(dt.datetime(2027, 5, 10, 23, 59, tzinfo=TOKYO))
         assert attempt(client, "kodaira-g", PIN) == "refused"
         # The last failure's wait (17 h) may reach into the next day; once both are over, the PIN is checked.
@@ -182,7 +279,7 @@ def test_known_device__owner_logs_in_while_strangers_are_blocked(group):
         # The known device: its own counter, untouched by the strangers. Typos on it do not reach the account's.
         assert attempt(owner, "kodaira-g", "9999") == "wrong"
         assert attempt(owner, "kodaira-g", PIN) == "in"
-        assert account_row(group).day_failures == 8
+        assert account_row(group).day_failures == 5
 
 
 def test_known_device__has_its_own_small_limit(group):

@@ -79,6 +79,19 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
         reason = Revocation.PASSWORD_RESET if by_link else Revocation.PASSWORD_CHANGED
         credentials.set_password(user, password, reason=reason, by=user)
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """allauth asks for the password again before sensitive steps (an API token, a calendar-feed key, setting up
+        TOTP) unless the user *re*authenticated within ``ACCOUNT_REAUTHENTICATION_TIMEOUT``; a log-in that recent
+        counts too here, so nobody is asked for the password they typed a minute ago."""
+        from allauth.core import context as allauth_context
+
+        from accounts import credentials
+
+        request = allauth_context.request
+        if request is not None and not credentials.reauthentication_needed(request):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
     # Log-in throttling -------------------------------------------------------------------------------------------
 
     def _login_user(self, credentials):

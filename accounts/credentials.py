@@ -220,7 +220,7 @@ def remember_login_time(sender, request, user, **kwargs) -> None:
 
 
 def reauthentication_needed(request) -> bool:
-    """For allauth's ``reauthentication_required(enabled=...)``: True when this session's log-in is at least
+    """For the account adapter's ``is_reauthentication_required``: True when this session's log-in is at least
     ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds old. allauth then asks for the password (or PIN) unless the
     user reauthenticated within that time; its own check counts only reauthentications, not the log-in itself."""
     logged_in_at = request.session.get(LOGGED_IN_AT_SESSION_KEY)

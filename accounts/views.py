@@ -37,7 +37,7 @@ class TokenForm(forms.Form):
 
 @never_cache
 @login_required
-@reauthentication_required(allow_get=True, enabled=credentials.reauthentication_needed)
+@reauthentication_required(allow_get=True)
 def tokens(request):
     if request.method == "POST":
         form = TokenForm(request.POST)

@@ -62,7 +62,7 @@ def calendar_page(request, municipality):
 
 @require_POST
 @login_required
-@reauthentication_required(enabled=credentials.reauthentication_needed)
+@reauthentication_required
 def issue(request, municipality):
     """Issue (or re-issue) the feed. A log-in older than ACCOUNT_REAUTHENTICATION_TIMEOUT is asked for the password
     (or PIN) first; allauth keeps this POST in the session and runs it once the password is right."""

@@ -12,18 +12,12 @@ from django.views.decorators.cache import never_cache
 
 from facilities.models import Municipality, RuleProfile
 
-from . import recovery, registering
+from . import recovery, registering, selectors
 from .forms import EmailForm, LanguageForm, OnlineRequestForm, RecoveryForm, add_problems
 from .models import Registration
 
 ONLINE_FIELDS = {"email", "password", "language"}
 REQUEST_SESSION_KEY = "accounts.registration_request"
-
-
-def _profile_of(user):
-    if user.municipality_id is None:
-        return None
-    return RuleProfile.objects.filter(municipality_id=user.municipality_id).first()
 
 
 def online_fields(user, profile) -> set[str]:
@@ -36,9 +30,11 @@ def online_fields(user, profile) -> set[str]:
 @never_cache
 @login_required
 def profile(request):
-    """Residents see their own account only: nothing here takes an id."""
+    """Residents see their own account only: nothing here takes an id. What it shows is
+    ``accounts.selectors.account_of``, as ``GET /api/v1/me`` does."""
     user = request.user
-    rule_profile = _profile_of(user)
+    account = selectors.account_of(user)
+    rule_profile = account.rule_profile
     allowed = online_fields(user, rule_profile)
     email_form = EmailForm(request.POST if "save_email" in request.POST else None, initial={"email": user.email})
     language_form = LanguageForm(request.POST if "save_language" in request.POST else None, initial={"language": user.language})
@@ -59,8 +55,8 @@ def profile(request):
             messages.error(request, _("This can only be changed at the counter."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {
-        "account": user, "rule_profile": rule_profile, "allowed": allowed,
-        "registration": Registration.objects.filter(user=user).first(), "proxies": user.family_proxies.all(),
+        "account": user, "rule_profile": rule_profile, "allowed": allowed, "validity": account.validity,
+        "registration": account.registration, "proxies": user.family_proxies.all(),
         "email_form": email_form, "language_form": language_form, "municipality": user.municipality,
     })
 

@@ -2,7 +2,9 @@
 
 Every error is JSON ``{"code": "...", "message": "..."}`` in the request's language — also for malformed input
 (400 instead of ninja's 422), unknown addresses under /api/v1/ (404), wrong methods (405) and unexpected failures
-(500). The operations live in ``reservations/api.py``; authentication in ``accounts/auth.py``.
+(500). The operations live in each app's ``api.py`` (reservations/api.py: facilities, availability, bookings;
+facilities/api.py: favourites; reservations/alert_api.py: cancellation alerts; accounts/api.py: /me and
+notifications), registered below; authentication in ``accounts/auth.py``.
 """
 
 import functools
@@ -34,10 +36,12 @@ session, requests that change something (POST) need Django's CSRF token in an `X
 header with an unknown or revoked token is always a 401. Availability is public; a token or session adds, per
 slot, whether you could book it.
 
-**Tenancy.** Every address names its municipality. Anything of another municipality — a unit, a booking — is a
-404 there, as are other users' bookings. `/reservations` is for resident accounts registered with that
-municipality: another municipality's account gets 403 `not_registered_here`, a staff account 403 `staff_account`
-(staff book for residents through the counter console).
+**Tenancy.** Every address but `/me` names its municipality. Anything of another municipality — a unit, a
+facility, a booking, an alert — is a 404 there, as are other users' bookings and alerts. `/reservations`,
+`/watches` and `/notifications` are for resident accounts registered with that municipality: another
+municipality's account gets 403 `not_registered_here`, a staff account 403 `staff_account` (staff book for
+residents through the counter console). `/favourites` and `/me` take any resident account — as on the pages, a
+resident may star another municipality's facilities — and answer a staff account 403 `staff_account` too.
 
 **Errors** are JSON `{"code", "message"}`, the message in the request's language (`Accept-Language`; Japanese by
 default):
@@ -47,10 +51,11 @@ default):
 | 400 | `bad_request`, `range_too_long` | malformed input: not a date, naive datetime, end before start, wrong types, unknown fields, unreadable JSON (`errors` lists the details) |
 | 401 | `not_authenticated`, `invalid_token` | no credentials; a token that is unknown, revoked or expired, or whose account is withdrawn or its registration expired (the message says "expired" to the token's holder) |
 | 403 | `not_registered_here`, `staff_account`, `csrf_failed`, `mfa_required` | see Tenancy; a session POST without CSRF token; a token or session of an administrator who has not set up the second factor the portal requires of them |
-| 404 | `not_found` | unknown municipality, unit, booking, address; another municipality's or user's |
+| 404 | `not_found` | unknown municipality, unit, facility, booking, alert, address; another municipality's or user's |
+| 405 | `method_not_allowed` | a method the address does not take (the `Allow` header lists those it does) |
 | 409 | `slot_taken` | someone holds (one of) the slots |
 | 413 | `too_large` | a request body larger than the server accepts (2.5 MB) |
-| 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, …) or `slot_invalid`, `slot_past`, … | a booking rule refuses; `refusals` lists every refusal, the first being `code`/`message` |
+| 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, …) or `slot_invalid`, `slot_past`, `alerts_limit`, … | a booking rule, or an alert's limit or check, refuses; `refusals` lists every refusal, the first being `code`/`message` |
 """
 
 
@@ -96,6 +101,9 @@ class Utf8JSONRenderer(JSONRenderer):
 api = YoyakuAPI(title="Yoyaku API", version="1", urls_namespace="api", description=DESCRIPTION, renderer=Utf8JSONRenderer())
 api.add_router("", public)
 api.add_router("", bookings)
+api.add_router("", "facilities.api.favourite_router")
+api.add_router("", "reservations.alert_api.watch_router")
+api.add_router("", "accounts.api.account")
 
 
 def error(request, status: int, code: str, message, **extra):

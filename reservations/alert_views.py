@@ -115,11 +115,6 @@ def _where_choices(muni) -> list:
     return choices
 
 
-def _minutes(value: dt.time, *, end: bool) -> int:
-    minutes = value.hour * 60 + value.minute
-    return 24 * 60 if end and minutes == 0 else minutes  # an end of 00:00 is midnight at the end of the day
-
-
 class PatternForm(forms.Form):
     where = forms.ChoiceField(label=gettext_lazy("Where"))
     weekday = forms.TypedChoiceField(
@@ -149,7 +144,8 @@ class PatternForm(forms.Form):
             facility = next(f for f in facility_selectors.list_facilities(municipality=self.municipality) if f.pk == int(facility_id))
         return alerts.Pattern(
             facility=facility, unit=unit, unit_kind=unit_kind, weekday=data.get("weekday"),
-            from_minute=_minutes(data["time_from"], end=False), to_minute=_minutes(data["time_to"], end=True),
+            from_minute=alerts.minute_of_day(data["time_from"], end=False),
+            to_minute=alerts.minute_of_day(data["time_to"], end=True),
             date_from=data["date_from"], date_to=data["date_to"],
         )
 

@@ -124,6 +124,13 @@ def watch_slot(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime
     return watch, True
 
 
+def minute_of_day(value: dt.time, *, end: bool) -> int:
+    """A time of day as a pattern stores it: minutes after midnight. As an end, 00:00 is the midnight at the end
+    of the day (1440), so "18:00–00:00" watches the evening (the pattern form and the API say so)."""
+    minutes = value.hour * 60 + value.minute
+    return 24 * 60 if end and minutes == 0 else minutes
+
+
 @dataclass(frozen=True)
 class Pattern:
     facility: Facility
@@ -140,6 +147,9 @@ def pattern_refusal(pattern: Pattern, today: dt.date) -> rules.Refusal | None:
     """Why this pattern cannot be watched, or None."""
     if pattern.unit is not None and pattern.unit.facility_id != pattern.facility.pk:
         return rules.Refusal("alerts_unit", _("That unit is not in that facility."))
+    if pattern.unit is None and pattern.unit_kind and not any(u.kind == pattern.unit_kind for u in pattern.facility.units.all()):
+        # The page offers only the facility's kinds; the API takes any kind's name: one no unit has would never fire.
+        return rules.Refusal("alerts_unit", _("That facility has no unit of that kind."))
     if not (0 <= pattern.from_minute < pattern.to_minute <= 24 * 60):
         return rules.Refusal("alerts_times", _("The end of the time range must be after its start."))
     if pattern.date_to < pattern.date_from:
@@ -178,6 +188,15 @@ def stop_watch(*, user, municipality_id: int, watch_id: int) -> SlotWatch:
 
 
 # Reads -------------------------------------------------------------------------------------------------------
+
+
+def my_watch(*, user, municipality_id: int, watch_id: int) -> SlotWatch:
+    """One of the user's watches of a municipality, with its ``current_status``. SlotWatch.DoesNotExist for
+    another user's or another municipality's."""
+    watch = SlotWatch.objects.select_related("unit__facility", "facility").get(
+        pk=watch_id, user=user, municipality_id=municipality_id)
+    watch.current_status = watch.status(clock.now())
+    return watch
 
 
 def my_watches(*, user, municipality_id: int) -> dict:

@@ -154,8 +154,20 @@ def test_openapi__loads_and_lists_the_paths(api, demo, client):
         "/api/v1/{muni}/reservations",
         "/api/v1/{muni}/reservations/{reservation_id}/cancel",
         "/api/v1/{muni}/reservations/{reservation_id}/change",
+        # issue #19 item 7: what a resident does on the pages
+        "/api/v1/{muni}/favourites",
+        "/api/v1/{muni}/favourites/{facility_code}",
+        "/api/v1/{muni}/watches",
+        "/api/v1/{muni}/watches/{watch_id}",
+        "/api/v1/{muni}/notifications",
+        "/api/v1/me",
     }
     assert set(schema["paths"]["/api/v1/{muni}/reservations"]) == {"get", "post"}
+    assert set(schema["paths"]["/api/v1/{muni}/favourites"]) == set(schema["paths"]["/api/v1/{muni}/watches"]) == {"get", "post"}
+    assert set(schema["paths"]["/api/v1/{muni}/favourites/{facility_code}"]) == {"get", "delete"}
+    assert set(schema["paths"]["/api/v1/{muni}/watches/{watch_id}"]) == {"get", "delete"}
+    watch_body = schema["paths"]["/api/v1/{muni}/watches"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert watch_body["discriminator"]["propertyName"] == "kind" and len(watch_body["oneOf"]) == 2
     assert set(schema["components"]["securitySchemes"]) == {"ApiTokenAuth", "SessionAuth"}
     availability = schema["paths"]["/api/v1/{muni}/units/{unit_id}/availability"]["get"]
     assert availability["security"] == [{"ApiTokenAuth": []}, {"SessionAuth": []}, {}]  # credentials optional

@@ -32,9 +32,9 @@ def request(port, source, method, path, headers, body=None):
     conn.request(method, path, body=body, headers=headers)
     response = conn.getresponse()
     content = response.read().decode("utf-8", "replace")
-    cookies = response.headers.get_all("Set-Cookie") or []
+    headers = response.getheaders()
     conn.close()
-    return response.status, cookies, content
+    return response.status, headers, content
 
 
 def failed_login(port: int, scheme: str, source: str, forged: str | None) -> str:
@@ -44,15 +44,18 @@ def failed_login(port: int, scheme: str, source: str, forged: str | None) -> str
         headers["X-Forwarded-Proto"] = "https"
     if forged:
         headers["X-Forwarded-For"] = forged
-    status, cookies, _page = request(port, source, "GET", "/accounts/login/", headers)
+    status, response_headers, _page = request(port, source, "GET", "/accounts/login/", headers)
+    cookies = [value for name, value in response_headers if name.lower() == "set-cookie"]
     csrf = next((re.match(r"csrftoken=([^;]+)", c).group(1) for c in cookies if c.startswith("csrftoken=")), None)
     if status != 200 or not csrf:
         return f"other: GET /accounts/login/ {status}"
     body = f"login=nobody-{secrets.token_hex(4)}&password=0000&csrfmiddlewaretoken={csrf}"
-    status, _cookies, page = request(port, source, "POST", "/accounts/login/", {
+    status, response_headers, page = request(port, source, "POST", "/accounts/login/", {
         **headers, "Cookie": f"csrftoken={csrf}", "Origin": f"{scheme}://127.0.0.1:{port}",
         "Content-Type": "application/x-www-form-urlencoded",
     }, body)
+    if status == 302 and "/accounts/login/code/" in dict(response_headers).get("Location", ""):
+        return "held"  # the site-wide breaker (accounts/breaker.py) asks an unknown device for the e-mailed code
     if status != 200:
         return f"other: POST /accounts/login/ {status}"
     return "refused" if REFUSED in page else "wrong"
@@ -67,7 +70,9 @@ def main(port: int, scheme: str, source: str, other_source: str | None) -> None:
           f"per-address throttle by the last ({outcomes})")
     if other_source:
         outcome = failed_login(port, scheme, other_source, forged=None)
-        check(outcome == "wrong", f"another client ({other_source}) behind the same proxy is not refused ({outcome})")
+        # "held": the 30 failed log-ins of both runs tripped the site-wide breaker, which is not the address counter.
+        check(outcome in ("wrong", "held"),
+              f"another client ({other_source}) behind the same proxy is not refused ({outcome})")
 
 
 if __name__ == "__main__":

@@ -192,9 +192,11 @@ class AdministratorsOnly:
     def has_delete_permission(self, request, obj=None):
         return False
 
+    site_wide = False  # True: the rows belong to no municipality (the log-in breaker), every administrator sees them
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:
+        if request.user.is_superuser or self.site_wide:
             return queryset
         return queryset.filter(municipality_id=request.user.municipality_id)
 
@@ -243,12 +245,13 @@ class RegistrationAdmin(AdministratorsOnly, admin.ModelAdmin):
 
 
 @admin.register(LoginBreaker)
-class LoginBreakerAdmin(admin.ModelAdmin):
+class LoginBreakerAdmin(AdministratorsOnly, admin.ModelAdmin):
     """The site-wide log-in breaker (accounts/breaker.py): municipal administrators and the operator see whether it
     is on and the running hour's failed log-ins against the threshold; the operator ends it (action)."""
 
     list_display = ["state_display", "since_display", "window_display", "ended_display", "ended_by"]
     list_display_links = None
+    site_wide = True
     actions = ["end_breaker"]
 
     def changelist_view(self, request, extra_context=None):
@@ -282,20 +285,6 @@ class LoginBreakerAdmin(admin.ModelAdmin):
     def has_end_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_administrator
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LoginFailureWindow)
@@ -304,6 +293,7 @@ class LoginFailureWindowAdmin(AdministratorsOnly, admin.ModelAdmin):
 
     list_display = ["started_at", "failures", "breaker_on"]
     list_filter = ["breaker_on"]
+    site_wide = True
     date_hierarchy = "started_at"
 
     def has_delete_permission(self, request, obj=None):

@@ -16,6 +16,8 @@ from accounts import breaker, throttle
 from accounts.admin import LoginBreakerAdmin, UserAdmin
 from accounts.models import LoginBreaker, LoginFailureWindow, LoginThrottle, Notice, User
 
+from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+
 pytestmark = pytest.mark.django_db
 
 TOKYO = dt.timezone(dt.timedelta(hours=9))
@@ -370,3 +372,11 @@ def test_breaker__the_operator_ends_it_in_the_admin__an_administrator_only_sees_
         assert not breaker.is_on()
         fail_site_wide(1, first=9)
         assert breaker.is_on()
+
+
+@pytest.mark.parametrize("path", ["/admin/accounts/loginbreaker/", "/admin/accounts/loginfailurewindow/"])
+@pytest.mark.parametrize("who", ["shiroi-admin", "operator"])
+def test_breaker_admin_pages__open_for_a_municipal_administrator_and_the_operator(client, seeded, path, who):
+    """Site-wide rows: a municipal administrator's page must not filter them by a municipality they lack."""
+    client.force_login(user(who))
+    assert client.get(path).status_code == 200

@@ -150,9 +150,9 @@ class RefundRuleAdmin(OwnMunicipalityAdmin):
 class PaymentPlaceAdmin(OwnMunicipalityAdmin):
     """S-PAY-4: which counters take which facilities' fees, and their closed days (closure calendar)."""
 
-    list_display = ["name_ja", "name_en", "closure_calendar", "rule_id", "municipality"]
+    list_display = ["name_ja", "name_en", "hours", "closure_calendar", "rule_id", "municipality"]
     list_filter = ["municipality"]
-    fields = ["municipality", ("name_ja", "name_en"), "closure_calendar", "facilities", "rule_id"]
+    fields = ["municipality", ("name_ja", "name_en"), ("opens_at", "closes_at"), "closure_calendar", "facilities", "rule_id"]
     filter_horizontal = ["facilities"]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

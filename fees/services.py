@@ -92,13 +92,25 @@ def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPla
             reservation.pay_by_rule_id or "payment_deadline",
             _("The payment deadline has passed (last minute: %(deadline)s).") % {"deadline": deadline},
         ))
-    if place.municipality_id != reservation.municipality_id or not place.takes_fees_of(reservation.unit.facility):
-        refusals.append(Refusal("S-PAY-4", _("%(place)s does not take the fees of %(facility)s.") % {
-            "place": place.name, "facility": reservation.unit.facility.name,
-        }))
-    elif not place.is_open(clock.localtime(now).date()):
-        refusals.append(Refusal("place_closed", _("%(place)s is closed today.") % {"place": place.name}))
+    refusals += place_refusals(place, reservation.unit.facility, now=now)
     return refusals
+
+
+def place_refusals(place: PaymentPlace, facility, *, now: dt.datetime) -> list[Refusal]:
+    """Why ``place`` cannot take the fee of a booking at ``facility`` now: it does not take that facility's fees,
+    or it is closed today (S-PAY-4: each payment place with its own closed days; T-PAY-1, K-USE-2 elsewhere). The
+    code is the rule id of the municipality's payment places."""
+    taking = PaymentPlace.objects.taking_fees_of(facility)
+    if place.municipality_id != facility.municipality_id or not taking.filter(pk=place.pk).exists():
+        rule_id = next((r for r in taking.values_list("rule_id", flat=True) if r), "payment_place")
+        names = "、".join(str(p.name) for p in taking) or "—"
+        return [Refusal(rule_id, _("%(place)s does not take the fees of %(facility)s; they are paid at: %(places)s.") % {
+            "place": place.name, "facility": facility.name, "places": names})]
+    closing = place.closing_rule(clock.localtime(now).date())
+    if closing is not None:
+        return [Refusal(place.rule_id or "place_closed", _("%(place)s is closed today (%(closed_day)s).") % {
+            "place": place.name, "closed_day": closing.describe()})]
+    return []
 
 
 def _has_payment(reservation: Reservation) -> bool:

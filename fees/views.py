@@ -55,13 +55,14 @@ def _claim(reservation: Reservation) -> WeatherClaim | None:
 
 
 def _places_for(reservation: Reservation):
-    return PaymentPlace.objects.taking_fees_of(reservation.unit.facility)
+    return PaymentPlace.objects.taking_fees_of(reservation.unit.facility).with_closed_days()
 
 
 def _payment_warnings(request, reservation, payment, places, now):
     """What would stop a payment now (a passed deadline, a closed place …), shown above the form; the amount is
     the clerk's to enter, so its refusal is left out."""
-    place = places.first()
+    today = clock.localtime(now).date()
+    place = next((p for p in places if p.is_open(today)), places.first())  # the form's first choice: an open one
     if payment is not None or place is None:
         return []
     refusals = services.payment_refusals(reservation, amount=reservation.fee_total or 0, place=place,

@@ -114,7 +114,7 @@ def test_t_reg_2__lottery_applications_and_open_rain_claims_follow__committed_li
     run_draw(SHIROI_DRAW, "shiroi", dt.date(2027, 6, 1))  # June's list is committed and drawn
     rained = book(jst(2027, 5, 3, 8, 30), user=old, unit=unit("shiroi", "minamiyama-tennis", "court-2"),
                   day=dt.date(2027, 6, 16), start="09:00", end="11:00")
-    _pay(rained, "白井市役所", "shiroi-clerk", jst(2027, 6, 1, 10, 0))
+    _pay(rained, "白井市役所生涯学習課", "shiroi-clerk", jst(2027, 6, 1, 10, 0))
     with time_machine.travel(jst(2027, 6, 16, 9, 30), tick=False):
         claim = fee_services.mark_weather(reservation_id=rained.pk, municipality_id=shiroi.pk, kind="rain", staff=clerk)
     august = apply(jst(2027, 6, 10, 12, 0), user=old, unit=court, day=dt.date(2027, 8, 17), start="09:00", end="11:00")

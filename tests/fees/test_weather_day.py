@@ -26,7 +26,7 @@ from fees.models import PaymentPlace, WeatherClaim
 from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
 
 DAY = dt.date(2027, 6, 15)
-PAID_ON = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所 is open
+PAID_ON = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所生涯学習課 is open
 SITE = "minamiyama-tennis"
 
 
@@ -36,7 +36,7 @@ def booking(court: str, start: str, end: str, username: str, *, facility=SITE, p
     if paid:
         with time_machine.travel(PAID_ON, tick=False):
             services.record_payment(reservation_id=reservation.pk, amount=reservation.fee_total, receipt_number="R-1",
-                                    place=PaymentPlace.objects.get(name_ja="白井市役所"), staff=user("shiroi-clerk"))
+                                    place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"), staff=user("shiroi-clerk"))
     return reservation
 
 

@@ -14,7 +14,7 @@ from accounts.models import User
 from facilities.admin import ReadOnlyAdmin, TenantAdmin
 from facilities.models import Facility, Unit
 
-from .models import FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, RefundRule, duplicate_rate_message
+from .models import FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, Permit, RefundRule, duplicate_rate_message
 
 
 class OwnMunicipalityAdmin(TenantAdmin):
@@ -170,3 +170,15 @@ class PaymentAdmin(ReadOnlyAdmin, OwnMunicipalityAdmin):
     search_fields = ["permit_number", "receipt_number", "payer_name"]
     list_select_related = ["reservation__unit", "place", "recorded_by", "municipality"]
     date_hierarchy = "recorded_at"
+
+
+@admin.register(Permit)
+class PermitAdmin(ReadOnlyAdmin, OwnMunicipalityAdmin):
+    """Use permits are issued with a payment or when a confirmed booking's permit is first shown
+    (fees.services.permit_for), never typed in here: read only."""
+
+    list_display = ["number", "reservation", "issued_at", "municipality"]
+    list_filter = ["municipality"]
+    search_fields = ["number"]
+    list_select_related = ["reservation__unit", "municipality"]
+    date_hierarchy = "issued_at"

@@ -440,6 +440,32 @@ class PermitCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["municipality", "year"], name="permit_counter_unique_year")]
 
 
+class Permit(models.Model):
+    """The use permit of a booking (利用承認書 K-USE-1, 施設使用許可書 T-PAY-1, 許可証 S-PAY-1): it belongs to the
+    booking, not to a payment. A confirmed booking has one whatever its fee, a fee-exempt group's too (K-USE-2),
+    numbered per municipality and fiscal year ("K-2027-000012"). Where payment is what confirms a booking (S-PAY-1,
+    T-PAY-1) the permit is issued with the payment and its number is the payment's ``permit_number``; elsewhere it
+    is issued the first time it is shown (fees.services.permit_for). One per booking: the database refuses a second."""
+
+    reservation = models.OneToOneField(
+        "reservations.Reservation", on_delete=models.PROTECT, related_name="permit", verbose_name=_("reservation")
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("permit number"), max_length=30)
+    issued_at = models.DateTimeField(_("issued at"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("use permit")
+        verbose_name_plural = _("use permits")
+        constraints = [models.UniqueConstraint(fields=["municipality", "number"], name="permit_unique_number")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class Payment(models.Model):
     """The fee of one booking paid at a counter (S-PAY-1, T-PAY-1): the booking is confirmed and a use permit
     (利用許可書 / 施設使用許可書) numbered. One payment per booking: the database refuses a second."""

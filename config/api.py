@@ -50,7 +50,7 @@ default):
 | 404 | `not_found` | unknown municipality, unit, booking, address; another municipality's or user's |
 | 409 | `slot_taken` | someone holds (one of) the slots |
 | 413 | `too_large` | a request body larger than the server accepts (2.5 MB) |
-| 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, …) or `slot_invalid`, `slot_past`, … | a booking rule refuses; `refusals` lists every refusal, the first being `code`/`message` |
+| 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, `T-USE-1`, `X-2`, …), or where no municipal rule applies a short code (`slot_past`, …) | a booking rule refuses; `refusals` lists every refusal, the first being `code`/`message` |
 """
 
 

@@ -622,13 +622,13 @@ def weather_stop(*, day: dt.date, start: dt.time, end: dt.time | None, policy: W
         ends_at, until_now = (now, True) if day == today else (clock.at(day + dt.timedelta(days=1), dt.time(0)), False)
     else:
         ends_at, until_now = clock.at(day, end), False
-    refusals = []
+    refusals = []  # S-WX-1: a stop is reported once it happened (same day or soon after), never ahead
     if starts_at >= now:
-        refusals.append(Refusal("stop_not_begun", _(
+        refusals.append(Refusal(policy.rule_id, _(
             "The stop cannot begin at %(time)s: it is only %(now)s now. Record what has already happened.")
             % {"time": f"{start:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
     elif ends_at > now:
-        refusals.append(Refusal("stop_not_over", _(
+        refusals.append(Refusal(policy.rule_id, _(
             "The stop cannot be recorded until %(time)s: it is only %(now)s now. Leave the end empty (until now) and "
             "mark the day again later.") % {"time": f"{end:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
     elif ends_at <= starts_at:

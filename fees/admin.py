@@ -14,7 +14,9 @@ from accounts.models import User
 from facilities.admin import ReadOnlyAdmin, TenantAdmin
 from facilities.models import Facility, Unit
 
-from .models import FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, Permit, RefundRule, duplicate_rate_message
+from .models import (
+    FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, Permit, RefundRule, WeatherPolicy, duplicate_rate_message,
+)
 
 
 class OwnMunicipalityAdmin(TenantAdmin):
@@ -144,6 +146,15 @@ class RefundRuleAdmin(OwnMunicipalityAdmin):
     list_display = ["rule_id", "cause", "until", "percent", "cancellable", "order", "municipality"]
     list_filter = ["municipality", "cause"]
     ordering = ["municipality", "cause", "order"]
+
+
+@admin.register(WeatherPolicy)
+class WeatherPolicyAdmin(OwnMunicipalityAdmin):
+    """S-WX-1 as data: the transfer and refund periods after rain or heat, and the use after which nothing is made
+    good. One per municipality; none: no such scheme."""
+
+    list_display = ["rule_id", "transfer_months", "refund_years", "used_minutes_limit", "municipality"]
+    list_filter = ["municipality"]
 
 
 @admin.register(PaymentPlace)

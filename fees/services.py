@@ -181,7 +181,7 @@ def place_refusals(place: PaymentPlace, facility, *, now: dt.datetime) -> list[R
     taking = PaymentPlace.objects.taking_fees_of(facility)
     if place.municipality_id != facility.municipality_id or not taking.filter(pk=place.pk).exists():
         rule_id = next((r for r in taking.values_list("rule_id", flat=True) if r), "payment_place")
-        names = "、".join(str(p.name) for p in taking) or "—"
+        names = ", ".join(str(p.name) for p in taking) or "—"
         return [Refusal(rule_id, _("%(place)s does not take the fees of %(facility)s; they are paid at: %(places)s.") % {
             "place": place.name, "facility": facility.name, "places": names})]
     closing = place.closing_rule(clock.localtime(now).date())

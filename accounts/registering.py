@@ -179,8 +179,9 @@ def request_online(municipality, data: dict) -> Registration:
     """S-REG-1: a person asks for a registration online. The account exists but is inactive (cannot log in)
     until staff check the identity at the counter (``approve``)."""
     profile = profile_of(municipality)
-    if not profile.online_registration_requests:
-        raise RegistrationRefused([rules.Problem("no_online_requests", None, _("Registration is made at the counter here."))])
+    if not profile.online_registration_requests:  # K-REG-1 (made only at a center's counter), T-REG-1 (card)
+        raise RegistrationRefused([rules.Problem(profile.account_rule_id or "no_online_requests", None, _(
+            "Registration is made at the counter here."))])
     today, now = clock.today(), clock.now()
     if data.get("birth_date") and profile.min_school_grade is not None:
         # The guardian's consent is recorded at the counter; only the age is checked now (S-REG-1).

@@ -55,7 +55,7 @@ default):
 | 405 | `method_not_allowed` | a method the address does not take (the `Allow` header lists those it does) |
 | 409 | `slot_taken` | someone holds (one of) the slots |
 | 413 | `too_large` | a request body larger than the server accepts (2.5 MB) |
-| 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, …) or `slot_invalid`, `slot_past`, `alerts_limit`, … | a booking rule, or an alert's limit or check, refuses; `refusals` lists every refusal, the first being `code`/`message` |
+| 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, `T-USE-1`, `X-2`, …), or where no municipal rule applies a short code (`slot_past`, `alerts_limit`, …) | a booking rule, or an alert's limit or check, refuses; `refusals` lists every refusal, the first being `code`/`message` |
 """
 
 

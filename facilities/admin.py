@@ -319,7 +319,7 @@ class BookingWindowInline(admin.StackedInline):
         ("closes", "closes_rule_id"),
         ("service_from", "service_until", "service_rule_id"),
         ("facility_kinds", "excluded_facility_kinds"),
-        ("pay_by", "pay_by_rule_id"),
+        ("pay_by", "pay_by_rule_id", "paid_at_booking"),  # S-FC-3, T-PAY-3: paid together with the booking
     ]
 
 
@@ -346,7 +346,8 @@ class RuleProfileAdmin(TenantAdmin):
             "unavailable_channel_rule_id",
             "walk_in_rule_id",
             ("early_start_from", "early_start_unit_kinds", "early_start_rule_id"),
-            "permit_title",
+            "slot_rule_id",
+            ("permit_title", "permit_after_payment"),
         ]}),
         (_("Registration"), {"fields": [
             ("registration_kind", "account_rule_id"),

@@ -572,6 +572,16 @@ class RuleProfile(models.Model):
         _("title of the use permit"), max_length=40, blank=True,
         help_text=_("As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”."),
     )
+    permit_after_payment = models.BooleanField(
+        _("the use permit only once the fee is paid"), default=False, db_default=False,
+        help_text=_("S-PAY-1, T-PAY-1: a booking with a fee to pay gets its permit with the payment. Off: every "
+                    "confirmed booking gets its permit, the fee being paid separately (K-USE-1, K-USE-2)."),
+    )
+    slot_rule_id = models.CharField(
+        _("rule id of the slots and hours"), max_length=20, blank=True, default="", db_default="",
+        help_text=_("Cited when a requested time is not a slot of the unit: S-HRS-1 (2-hour slots within the hours), "
+                    "T-USE-1 (whole hours from 09:00 to 22:00). Empty: “slot_invalid”."),
+    )
     # Registration (issue #6 item 1; accounts/registering.py reads these). Empty numbers: not checked.
     registration_kind = models.CharField(
         _("kind of registration"), max_length=20, choices=RegistrationKind.choices, blank=True,

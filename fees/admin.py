@@ -14,7 +14,9 @@ from accounts.models import User
 from facilities.admin import ReadOnlyAdmin, TenantAdmin
 from facilities.models import Facility, Unit
 
-from .models import FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, RefundRule, duplicate_rate_message
+from .models import (
+    FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, Permit, RefundRule, WeatherPolicy, duplicate_rate_message,
+)
 
 
 class OwnMunicipalityAdmin(TenantAdmin):
@@ -146,13 +148,22 @@ class RefundRuleAdmin(OwnMunicipalityAdmin):
     ordering = ["municipality", "cause", "order"]
 
 
+@admin.register(WeatherPolicy)
+class WeatherPolicyAdmin(OwnMunicipalityAdmin):
+    """S-WX-1 as data: the transfer and refund periods after rain or heat, and the use after which nothing is made
+    good. One per municipality; none: no such scheme."""
+
+    list_display = ["rule_id", "transfer_months", "refund_years", "used_minutes_limit", "municipality"]
+    list_filter = ["municipality"]
+
+
 @admin.register(PaymentPlace)
 class PaymentPlaceAdmin(OwnMunicipalityAdmin):
     """S-PAY-4: which counters take which facilities' fees, and their closed days (closure calendar)."""
 
-    list_display = ["name_ja", "name_en", "closure_calendar", "rule_id", "municipality"]
+    list_display = ["name_ja", "name_en", "hours", "closure_calendar", "rule_id", "municipality"]
     list_filter = ["municipality"]
-    fields = ["municipality", ("name_ja", "name_en"), "closure_calendar", "facilities", "rule_id"]
+    fields = ["municipality", ("name_ja", "name_en"), ("opens_at", "closes_at"), "closure_calendar", "facilities", "rule_id"]
     filter_horizontal = ["facilities"]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -170,3 +181,15 @@ class PaymentAdmin(ReadOnlyAdmin, OwnMunicipalityAdmin):
     search_fields = ["permit_number", "receipt_number", "payer_name"]
     list_select_related = ["reservation__unit", "place", "recorded_by", "municipality"]
     date_hierarchy = "recorded_at"
+
+
+@admin.register(Permit)
+class PermitAdmin(ReadOnlyAdmin, OwnMunicipalityAdmin):
+    """Use permits are issued with a payment or when a confirmed booking's permit is first shown
+    (fees.services.permit_for), never typed in here: read only."""
+
+    list_display = ["number", "reservation", "issued_at", "municipality"]
+    list_filter = ["municipality"]
+    search_fields = ["number"]
+    list_select_related = ["reservation__unit", "municipality"]
+    date_hierarchy = "issued_at"

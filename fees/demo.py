@@ -8,9 +8,9 @@
 - Refund rules: Shiroi S-CAN-1/2 and S-WX-1, Tamba T-CAN-1/2 from their documents; Kodaira after K-FC-4 and
   K-USE-2 (the fee is paid on the day, so a cancellation before the slot returns whatever was paid).
 
-- Payment places (S-PAY-4, T-PAY-1, K-USE-2): Shiroi's 白井運動公園 takes only its own facilities' fees, 白井市役所
-  every other site's (SAMPLE closed days: weekends, national holidays, 12/29–1/3); Tamba and Kodaira one counter
-  each for all their facilities (SAMPLE: the documents name no single place).
+- Payment places (S-PAY-4, T-PAY-1, K-USE-2): Shiroi's table of payment places as the document gives it (▼使用料の
+  支払い窓口: 白井運動公園, the city office and seven centers, each with its closed days, and hours where stated);
+  Tamba and Kodaira one counter each for all their facilities (SAMPLE: the documents name no single place).
 
 ``load(municipalities, upsert)`` is idempotent: rows are found by natural keys; a schedule's prices and a
 municipality's refund rules become exactly the listed ones. A schedule's ``valid_until`` is left as an
@@ -118,22 +118,65 @@ KODAIRA = {
 
 DATA = {"shiroi": SHIROI, "tamba": TAMBA, "kodaira": KODAIRA}
 
-UNDOKOEN = ("undokoen-tennis", "undokoen-ground")  # 白井運動公園's own facilities (S-PAY-4)
-CITY_OFFICE_CLOSED = [  # SAMPLE: a city office's usual closed days (閉庁日); the source names none
-    {"kind": "weekly", "weekday": 5, "note": "土曜日（サンプル）"},
-    {"kind": "weekly", "weekday": 6, "note": "日曜日（サンプル）"},
-    {"kind": "holidays", "note": "祝日（サンプル）"},
-    {"kind": "annual", "start_month": 12, "start_day": 29, "end_month": 1, "end_day": 3, "note": "年末年始（サンプル）"},
+# Payment places (S-PAY-4): shiroi-sports-facilities.txt ⑦使用料の支払い ▼使用料の支払い窓口, row by row. Closed days
+# are the table's 閉庁・休館日; 年末年始 is 12/29–1/3, as on the project's other calendars (Kodaira's, verified from
+# the city): the seed names no dates. Hours (受付時間) only where the seed gives them: 白井運動公園 8:30–17:15 (the
+# table) and the city office 8:30–17:15 (開庁日の8時30分から17時15分, the key section); none for the centers.
+YEAR_END = {"kind": "annual", "start_month": 12, "start_day": 29, "end_month": 1, "end_day": 3, "note": "年末年始"}
+HOLIDAYS = {"kind": "holidays", "note": "祝祭日"}
+MONDAY, TUESDAY, SATURDAY, SUNDAY = 0, 1, 5, 6
+
+
+def _weekly(weekday: int, note: str, **extra) -> dict:
+    return {"kind": "weekly", "weekday": weekday, "note": note, **extra}
+
+
+UNDOKOEN_CLOSED = [  # 月曜日・年末年始 (月曜日が祝祭日の場合は祝祭日明け翌営業日)
+    _weekly(MONDAY, "月曜日（祝祭日の場合は祝祭日明けの翌営業日）", shift_if_holiday=True), YEAR_END,
 ]
+CITY_OFFICE_CLOSED = [_weekly(SATURDAY, "土曜日"), _weekly(SUNDAY, "日曜日"), HOLIDAYS, YEAR_END]  # 土・日・祝祭日・年末年始
+MONDAY_CENTER_CLOSED = [_weekly(MONDAY, "月曜日"), HOLIDAYS, YEAR_END]  # 月・祝祭日・年末年始
+SUNDAY_CENTER_CLOSED = [_weekly(SUNDAY, "日曜日"), HOLIDAYS, YEAR_END]  # 日・祝祭日・年末年始
+TUESDAY_CENTER_CLOSED = [_weekly(TUESDAY, "火曜日"), HOLIDAYS, YEAR_END]  # 火・祝祭日・年末年始
+
+UNDOKOEN = ["undokoen-tennis", "undokoen-ground"]  # ■ 白井運動公園: its fees only at 白井運動公園
+OTHER_TENNIS = ["nakakido-tennis", "minamiyama-tennis", "nanatsugi-daiichi-tennis", "toyoichi-tennis", "noguchi-tennis"]
+OTHER_GROUNDS = ["nakakido-ground", "minamiyama-ground"]  # ナイター(コイン)料金含む
+COUNTER_HOURS = {"opens_at": dt.time(8, 30), "closes_at": dt.time(17, 15)}
+
+
+def _place(name_ja, name_en, facilities, closed, hours=None, **extra) -> dict:
+    """``facilities``: the facility codes whose fees the place takes; None: every facility of the municipality."""
+    return {"name_ja": name_ja, "name_en": name_en, "facilities": facilities, "closed": closed,
+            "hours": hours or {"opens_at": None, "closes_at": None}, **extra}
+
+
+def _center(name_ja, name_en, closed) -> dict:
+    return _place(name_ja, name_en, OTHER_GROUNDS, closed)
+
+
 PAYMENT_PLACES = {
-    # slug → (name_ja, name_en, facilities: "own" = UNDOKOEN, "others" = every other site, None = all; calendar rules)
     "shiroi": [
-        ("白井運動公園", "Shiroi Sports Park", "own", None),
-        ("白井市役所", "Shiroi City Office", "others", CITY_OFFICE_CLOSED),
+        _place("白井運動公園", "Shiroi Sports Park", UNDOKOEN + OTHER_TENNIS, UNDOKOEN_CLOSED, COUNTER_HOURS),
+        # The city office (生涯学習課, in charge of every site but 白井運動公園) takes the other tennis courts' fees
+        # and, as the note under the table says (…記載のある施設の窓口でも支払いが可能です: "also at the listed
+        # centers"), the other grounds' too.
+        _place("白井市役所生涯学習課", "Shiroi City Office, Lifelong Learning Division", OTHER_TENNIS + OTHER_GROUNDS,
+               CITY_OFFICE_CLOSED, COUNTER_HOURS, formerly="白井市役所"),
+        _center("西白井複合センター", "Nishi-Shiroi Complex Center", MONDAY_CENTER_CLOSED),
+        _center("白井駅前センター", "Shiroi Ekimae Center", MONDAY_CENTER_CLOSED),
+        _center("桜台センター", "Sakuradai Center", MONDAY_CENTER_CLOSED),
+        _center("学習等供用施設（富士センター）", "Fuji Center (learning facility)", MONDAY_CENTER_CLOSED),
+        _center("公民センター", "Komin Center", SUNDAY_CENTER_CLOSED),
+        _center("白井コミュニティセンター", "Shiroi Community Center", TUESDAY_CENTER_CLOSED),
+        _center("西白井コミュニティプラザ", "Nishi-Shiroi Community Plaza", TUESDAY_CENTER_CLOSED),
     ],
-    "tamba": [("丹波市役所（サンプル）", "Tamba City Office (sample)", None, None)],
-    "kodaira": [("各地域センター窓口（サンプル）", "Community center counters (sample)", None, None)],
+    # SAMPLE: the documents name no single place; one counter each for all their facilities.
+    "tamba": [_place("丹波市役所（サンプル）", "Tamba City Office (sample)", None, [])],
+    "kodaira": [_place("各地域センター窓口（サンプル）", "Community center counters (sample)", None, [])],
 }
+PLACE_RULE_IDS = {"shiroi": "S-PAY-4", "tamba": "T-PAY-1", "kodaira": "K-USE-2"}
+PLACE_CALENDAR_SUFFIX = "（支払窓口）"  # the closure calendars this loader makes for payment places
 
 RATE_DEFAULTS = {"per": "slot", "lit_from": None, "non_resident_multiplied": True, "rule_id": ""}
 
@@ -156,33 +199,45 @@ def load(municipalities: dict, upsert) -> None:
             user = get_user_model().objects.get(username=values.pop("username"))
             valid_from = values.pop("valid_from")
             upsert(FeeExemption, values, municipality=municipality, user=user, valid_from=valid_from)
-        for spec in PAYMENT_PLACES[slug]:
-            _load_payment_place(upsert, municipality, *spec)
+        _load_payment_places(upsert, municipality, PAYMENT_PLACES[slug], PLACE_RULE_IDS[slug])
         if "weather" in data:
             upsert(WeatherPolicy, data["weather"], municipality=municipality)
         else:
             WeatherPolicy.objects.filter(municipality=municipality).delete()
 
 
-def _load_payment_place(upsert, municipality, name_ja, name_en, which, closed) -> PaymentPlace:
+def _load_payment_places(upsert, municipality, places: list[dict], rule_id: str) -> None:
+    kept_calendars = []
+    for spec in places:
+        place = _load_payment_place(upsert, municipality, spec, rule_id)
+        if place.closure_calendar_id:
+            kept_calendars.append(place.closure_calendar_id)
+    # Calendars of payment places this loader made before and no longer uses (a place renamed or dropped).
+    (ClosureCalendar.objects.of(municipality).filter(name__endswith=PLACE_CALENDAR_SUFFIX, facilities__isnull=True)
+     .exclude(pk__in=kept_calendars).delete())
+
+
+def _load_payment_place(upsert, municipality, spec: dict, rule_id: str) -> PaymentPlace:
+    name_ja = spec["name_ja"]
+    formerly = spec.get("formerly")
+    if formerly and not PaymentPlace.objects.filter(municipality=municipality, name_ja=name_ja).exists():
+        # Renamed in the demo data: the old row keeps its payments and becomes the new one.
+        PaymentPlace.objects.filter(municipality=municipality, name_ja=formerly).update(name_ja=name_ja)
     calendar = None
-    if closed:
-        calendar = upsert(ClosureCalendar, {}, municipality=municipality, name=f"{name_ja}（支払窓口）")
+    if spec["closed"]:
+        calendar = upsert(ClosureCalendar, {}, municipality=municipality, name=f"{name_ja}{PLACE_CALENDAR_SUFFIX}")
         kept = []
-        for rule in closed:
-            values = dict(rule)
+        for rule in spec["closed"]:
+            values = {"shift_if_holiday": False} | rule
             lookup = {key: values.pop(key) for key in ("kind", "weekday", "start_month", "start_day") if key in values}
             kept.append(upsert(ClosureRule, values, calendar=calendar, **lookup).pk)
         calendar.rules.exclude(pk__in=kept).delete()
-    place = upsert(PaymentPlace, {"name_en": name_en, "closure_calendar": calendar, "rule_id": "S-PAY-4" if which else ""},
-                   municipality=municipality, name_ja=name_ja)
-    sites = Facility.objects.filter(municipality=municipality)
-    if which == "own":
-        place.facilities.set(sites.filter(code__in=UNDOKOEN))
-    elif which == "others":
-        place.facilities.set(sites.exclude(code__in=UNDOKOEN))
-    else:
+    place = upsert(PaymentPlace, {"name_en": spec["name_en"], "closure_calendar": calendar, "rule_id": rule_id,
+                                  **spec["hours"]}, municipality=municipality, name_ja=name_ja)
+    if spec["facilities"] is None:
         place.facilities.clear()
+    else:
+        place.facilities.set(Facility.objects.filter(municipality=municipality, code__in=spec["facilities"]))
     return place
 
 

@@ -4,6 +4,8 @@ Errors are in the clerk's language; amounts are whole yen."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config import clock
+
 from .models import Cause, Payment, PaymentPlace, WeatherClaim
 
 YEN_MAX = 10_000_000  # no booking costs ten million yen: a typo, refused before it reaches the rules
@@ -18,7 +20,12 @@ class PaymentForm(forms.Form):
 
     def __init__(self, *args, places, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["place"].queryset = places
+        field = self.fields["place"]
+        field.queryset = places
+        # Open places first, each with its hours, and those closed today said so (S-PAY-4: own closed days).
+        today = clock.today()
+        listed = sorted(places.with_closed_days(), key=lambda place: not place.is_open(today))
+        field.choices = [(place.pk, place.label_on(today)) for place in listed]
 
     def clean(self):
         data = super().clean()

@@ -64,7 +64,7 @@ def _is_due(reservation: Reservation, now: dt.datetime) -> bool:
 def _places_taking_fees_of(facility, cache: dict) -> list[PaymentPlace]:
     """The municipality's payment places that take this facility's fees (S-PAY-4); read once per facility."""
     if facility.pk not in cache:
-        cache[facility.pk] = list(PaymentPlace.objects.taking_fees_of(facility))
+        cache[facility.pk] = list(PaymentPlace.objects.taking_fees_of(facility).with_closed_days())
     return cache[facility.pk]
 
 

@@ -330,18 +330,35 @@ class PaymentPlaceQuerySet(TenantQuerySet):
         return (self.filter(municipality_id=facility.municipality_id)
                 .filter(Q(facilities=facility) | Q(facilities__isnull=True)).distinct())
 
+    def with_closed_days(self):
+        """Each place's closure rules read with the places (closed_days(), closing_rule() without a query each)."""
+        return self.select_related("closure_calendar").prefetch_related("closure_calendar__rules")
+
+    def open_first(self, facility: Facility, day: dt.date) -> list["PaymentPlace"]:
+        """The places that take ``facility``'s fees, those open on ``day`` first (S-PAY-4): what a counter's payment
+        form offers, so that the place chosen by default is one that can take the money today."""
+        places = list(self.taking_fees_of(facility).with_closed_days())
+        for place in places:
+            place.open_on_day = place.is_open(day)
+        return sorted(places, key=lambda place: not place.open_on_day)
+
 
 class PaymentPlace(Bilingual):
-    """A counter that takes fees (S-PAY-4, T-PAY-1, K-USE-2), with its own closed days.
+    """A counter that takes fees (S-PAY-4, T-PAY-1, K-USE-2), with its own closed days and opening hours.
 
     ``facilities`` empty: it takes the fees of every facility of its municipality; otherwise only of those listed
-    (S-PAY-4: 白井運動公園's fees only at 白井運動公園)."""
+    (S-PAY-4: 白井運動公園's fees only at 白井運動公園; the other tennis courts' at the city office and 白井運動公園;
+    the other grounds' also at the centers). Closed days come from its closure calendar (X-2: weekdays, national
+    holidays, "Monday, or the next working day when Monday is a holiday", the year end); ``opens_at``/``closes_at``
+    are the counter's hours (受付時間) where the municipality states them, shown to residents and clerks."""
 
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="payment_places")
     closure_calendar = models.ForeignKey(
         "facilities.ClosureCalendar", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("closure calendar"), help_text=_("The place's closed days. Empty: open every day."),
     )
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True, help_text=_("Empty: no hours stated."))
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True)
     facilities = models.ManyToManyField(
         Facility, blank=True, related_name="payment_places", verbose_name=_("facilities whose fees it takes"),
         help_text=_("Empty: every facility of the municipality."),
@@ -354,24 +371,61 @@ class PaymentPlace(Bilingual):
         ordering = ["municipality", "name_ja"]
         verbose_name = _("payment place")
         verbose_name_plural = _("payment places")
-        constraints = [models.UniqueConstraint(fields=["municipality", "name_ja"], name="payment_place_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name_ja"], name="payment_place_unique_name"),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True, closes_at__isnull=True) | Q(closes_at__gt=models.F("opens_at")),
+                name="payment_place_hours_in_order",
+            ),
+        ]
 
     def takes_fees_of(self, facility: Facility) -> bool:
         return PaymentPlace.objects.taking_fees_of(facility).filter(pk=self.pk).exists()
 
-    def is_open(self, day: dt.date) -> bool:
+    def closing_rule(self, day: dt.date):
+        """The closure rule that closes the place on ``day`` (its closed days, X-2), or None when it is open."""
         from facilities import calendars
 
         if self.closure_calendar_id is None:
-            return True
-        return calendars.closing_rule(self.closure_calendar.rules.all(), day) is None
+            return None
+        return calendars.closing_rule(self.closure_calendar.rules.all(), day)
+
+    def is_open(self, day: dt.date) -> bool:
+        return self.closing_rule(day) is None
+
+    def label_on(self, day: dt.date) -> str:
+        """The place as a payment form lists it: name, hours, and whether it is closed on ``day``."""
+        label = f"{self.name} {self.hours}".strip()
+        if not self.is_open(day):
+            label = _("%(place)s — closed today") % {"place": label}
+        return label
+
+    @property
+    def hours(self) -> str:
+        """“08:30–17:15”, or "" when the municipality states no hours."""
+        if self.opens_at is None or self.closes_at is None:
+            return ""
+        return f"{self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+    def closed_days(self) -> list[str]:
+        """The closed days in words, in the current language (“Every Monday (…)”, “National holidays”, …)."""
+        if self.closure_calendar_id is None:
+            return []
+        return [rule.describe() for rule in self.closure_calendar.rules.all()]
 
     def clean(self):
+        errors = {}
         if (
             self.closure_calendar_id and self.municipality_id
             and self.closure_calendar.municipality_id != self.municipality_id
         ):
-            raise ValidationError({"closure_calendar": _("This belongs to another municipality.")})
+            errors["closure_calendar"] = _("This belongs to another municipality.")
+        if (self.opens_at is None) != (self.closes_at is None):
+            errors["closes_at"] = _("Give both the opening and the closing time, or neither.")
+        elif self.opens_at is not None and self.closes_at <= self.opens_at:
+            errors["closes_at"] = _("Closing time must be after opening time.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class PermitCounter(models.Model):
@@ -384,6 +438,32 @@ class PermitCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["municipality", "year"], name="permit_counter_unique_year")]
+
+
+class Permit(models.Model):
+    """The use permit of a booking (利用承認書 K-USE-1, 施設使用許可書 T-PAY-1, 許可証 S-PAY-1): it belongs to the
+    booking, not to a payment. A confirmed booking has one whatever its fee, a fee-exempt group's too (K-USE-2),
+    numbered per municipality and fiscal year ("K-2027-000012"). Where payment is what confirms a booking (S-PAY-1,
+    T-PAY-1) the permit is issued with the payment and its number is the payment's ``permit_number``; elsewhere it
+    is issued the first time it is shown (fees.services.permit_for). One per booking: the database refuses a second."""
+
+    reservation = models.OneToOneField(
+        "reservations.Reservation", on_delete=models.PROTECT, related_name="permit", verbose_name=_("reservation")
+    )
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("permit number"), max_length=30)
+    issued_at = models.DateTimeField(_("issued at"))
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("use permit")
+        verbose_name_plural = _("use permits")
+        constraints = [models.UniqueConstraint(fields=["municipality", "number"], name="permit_unique_number")]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class Payment(models.Model):

@@ -30,14 +30,15 @@ from accounts.models import Notice
 from accounts.notify import notify
 from config import clock
 from facilities import daterules
-from facilities.models import ACTIVE_STATES, BookingState, Channel, Unit
+from facilities.models import ACTIVE_STATES, BookingState, Channel, Phase, Unit
+from reservations import rules as booking_rules
 from reservations.models import Reservation
 from reservations.rules import Refusal, staff_refusal, when
 from reservations import services as booking_services
 from reservations.services import BookingError, release
 
 from . import rules
-from .models import Cause, Payment, PaymentPlace, PermitCounter, Refund, WeatherClaim, WeatherPolicy
+from .models import Cause, Payment, PaymentPlace, Permit, PermitCounter, Refund, WeatherClaim, WeatherPolicy
 
 
 class PaymentRefused(BookingError):
@@ -70,6 +71,83 @@ def next_permit_number(municipality, day: dt.date) -> str:
     return f"{municipality.slug[:1].upper()}-{year}-{counter.last:06d}"
 
 
+# Use permits ------------------------------------------------------------------------------------------------------
+
+
+def issued_permit(reservation: Reservation) -> Permit | None:
+    """The permit issued for the booking, or None (from select_related("permit") when the caller loaded it)."""
+    try:
+        return reservation.permit
+    except Permit.DoesNotExist:
+        return None
+
+
+def issue_permit(reservation: Reservation, now: dt.datetime) -> Permit:
+    """The booking's permit, numbered now when it has none yet. Inside a transaction holding the booking's row lock
+    (a payment, a transfer, ``permit_for``), so one booking never gets two."""
+    permit = Permit.objects.filter(reservation_id=reservation.pk).first()
+    if permit is None:
+        number = next_permit_number(reservation.municipality, clock.localtime(now).date())
+        permit = Permit.objects.create(reservation=reservation, municipality_id=reservation.municipality_id,
+                                       number=number, issued_at=now)
+    return permit
+
+
+def permit_refusal(reservation: Reservation, *, state: str | None = None, now: dt.datetime | None = None) -> Refusal | None:
+    """None when the booking is due its use permit now; else why not (the profile's confirmation rule).
+
+    The permit belongs to the booking (K-USE-1: every lottery or first-come booking gets its 利用承認書; paying is
+    a separate step, K-USE-2, and a fee-exempt group pays nothing at all): it is due once the booking is
+    confirmed, whatever its fee. What confirms a booking is the profile's: in Shiroi and Tamba only the payment
+    (S-PAY-1, T-PAY-1), and the profile's ``permit_after_payment`` keeps the permit of a booking confirmed otherwise
+    (a grant outside the windows) until its fee is paid; in Kodaira the midnight after the booking day
+    (K-FC-4) or the win itself (K-LOT-4) — but a lottery win's permit not before the results are out (K-LOT-3,
+    S-LOT-5), so that nobody learns an outcome from it. ``state``: the booking's effective state, when the caller
+    has it (My bookings)."""
+    now = now or clock.now()
+    if not reservation.is_active:
+        return Refusal("not_active", _("This booking is no longer active."))
+    profile_rules = booking_rules.ProfileRules.find(reservation.municipality_id)
+    if state is None:
+        state = booking_rules.effective_state(reservation, profile_rules, now) if profile_rules else reservation.state
+    profile = profile_rules.profile if profile_rules else None
+    code = (profile.confirm_rule_id if profile else "") or "not_confirmed"
+    if state != BookingState.CONFIRMED:
+        return Refusal(code, _("The use permit is issued once the booking is confirmed."))
+    if profile and profile.permit_after_payment and (reservation.fee_total or 0) > 0 and _payment_of(reservation) is None:
+        # A booking confirmed without its payment (a grant outside the windows, T-APP-5): the permit still waits.
+        return Refusal(code, _("The use permit is issued when the fee is paid."))
+    if reservation.origin == Phase.LOTTERY:
+        return _lottery_results_refusal(reservation, profile_rules, now)
+    return None
+
+
+def _lottery_results_refusal(reservation: Reservation, profile_rules, now: dt.datetime) -> Refusal | None:
+    from lottery import services as lottery_services
+
+    policy = lottery_services.policy_of(reservation.municipality_id)
+    if policy is None or profile_rules is None:
+        return None
+    month = lottery_services.month_of(clock.localtime(reservation.starts_at).date())
+    line = lottery_services.timeline(profile_rules, policy, month)
+    if line is None or line.results_from is None or now >= line.results_from:
+        return None
+    return Refusal(policy.results_rule_id or "results_not_out", _("The lottery results are published at %(when)s.") % {
+        "when": when(line.results_from)})
+
+
+def permit_for(reservation: Reservation, *, now: dt.datetime | None = None) -> Permit | None:
+    """The booking's use permit as its user or a clerk opens it: the one issued, or — when the booking is due one
+    (``permit_refusal``) — issued now, numbered under the booking's row lock. None: no permit (yet)."""
+    now = now or clock.now()
+    permit = Permit.objects.filter(reservation_id=reservation.pk).first()
+    if permit is not None or permit_refusal(reservation, now=now) is not None:
+        return permit
+    with transaction.atomic():
+        locked = Reservation.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=reservation.pk)
+        return issue_permit(locked, now)
+
+
 def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPlace, staff, now: dt.datetime) -> list[Refusal]:
     """Every reason not to record this payment now (empty: it may be recorded)."""
     refusals = []
@@ -79,7 +157,7 @@ def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPla
     if reservation.state not in ACTIVE_STATES or _has_payment(reservation):
         return refusals + [already_paid()]
     if reservation.fee_total is None or reservation.fee_total <= 0:
-        refusals.append(Refusal("no_fee", _("This booking has no fee to pay.")))
+        refusals.append(_no_fee_refusal(reservation))
     elif amount != reservation.fee_total:
         refusals.append(Refusal(
             "wrong_amount",
@@ -92,13 +170,34 @@ def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPla
             reservation.pay_by_rule_id or "payment_deadline",
             _("The payment deadline has passed (last minute: %(deadline)s).") % {"deadline": deadline},
         ))
-    if place.municipality_id != reservation.municipality_id or not place.takes_fees_of(reservation.unit.facility):
-        refusals.append(Refusal("S-PAY-4", _("%(place)s does not take the fees of %(facility)s.") % {
-            "place": place.name, "facility": reservation.unit.facility.name,
-        }))
-    elif not place.is_open(clock.localtime(now).date()):
-        refusals.append(Refusal("place_closed", _("%(place)s is closed today.") % {"place": place.name}))
+    refusals += place_refusals(place, reservation.unit.facility, now=now)
     return refusals
+
+
+def place_refusals(place: PaymentPlace, facility, *, now: dt.datetime) -> list[Refusal]:
+    """Why ``place`` cannot take the fee of a booking at ``facility`` now: it does not take that facility's fees,
+    or it is closed today (S-PAY-4: each payment place with its own closed days; T-PAY-1, K-USE-2 elsewhere). The
+    code is the rule id of the municipality's payment places."""
+    taking = PaymentPlace.objects.taking_fees_of(facility)
+    if place.municipality_id != facility.municipality_id or not taking.filter(pk=place.pk).exists():
+        rule_id = next((r for r in taking.values_list("rule_id", flat=True) if r), "payment_place")
+        names = ", ".join(str(p.name) for p in taking) or "—"
+        return [Refusal(rule_id, _("%(place)s does not take the fees of %(facility)s; they are paid at: %(places)s.") % {
+            "place": place.name, "facility": facility.name, "places": names})]
+    closing = place.closing_rule(clock.localtime(now).date())
+    if closing is not None:
+        return [Refusal(place.rule_id or "place_closed", _("%(place)s is closed today (%(closed_day)s).") % {
+            "place": place.name, "closed_day": closing.describe()})]
+    return []
+
+
+def _no_fee_refusal(reservation: Reservation) -> Refusal:
+    """Nothing to pay: a fee exemption cites its rule (K-USE-2 使用料免除); a booking without any fee a code."""
+    breakdown = reservation.fee_breakdown
+    exemption = next((line for line in breakdown.lines if line.kind == "exemption"), None) if breakdown else None
+    if exemption is not None:
+        return Refusal(exemption.rule_id or "no_fee", _("This booking is exempt from the fee: there is nothing to pay."))
+    return Refusal("no_fee", _("This booking has no fee to pay."))
 
 
 def _has_payment(reservation: Reservation) -> bool:
@@ -127,7 +226,7 @@ def record_payment(
                 reservation=reservation, municipality_id=reservation.municipality_id, amount=amount,
                 method=Payment.Method.CASH, receipt_number=receipt_number.strip(), payer_name=payer_name.strip(),
                 payer_relation=payer_relation, place=place, recorded_by=staff, recorded_at=now,
-                permit_number=next_permit_number(reservation.municipality, clock.localtime(now).date()),
+                permit_number=issue_permit(reservation, now).number,  # Kodaira: the permit may be out already
             )
             if reservation.state != BookingState.CONFIRMED:  # Kodaira: confirmed before, paid on the day (K-USE-2)
                 reservation.state = BookingState.CONFIRMED
@@ -393,8 +492,7 @@ def _carry_payment(paid: Payment, new: Reservation, *, extra_amount: int, place,
             reservation=new, municipality_id=new.municipality_id, amount=total, carried_amount=carried, carried_from=paid,
             method=Payment.Method.CASH if difference > 0 else Payment.Method.CARRIED,
             receipt_number=(receipt_number.strip() or paid.receipt_number), place=place or paid.place,
-            recorded_by=staff, recorded_at=now,
-            permit_number=next_permit_number(new.municipality, clock.localtime(now).date()),
+            recorded_by=staff, recorded_at=now, permit_number=issue_permit(new, now).number,
         )
         new.state, new.confirmed_at = BookingState.CONFIRMED, now
         new.save(update_fields=["state", "confirmed_at"])
@@ -524,13 +622,13 @@ def weather_stop(*, day: dt.date, start: dt.time, end: dt.time | None, policy: W
         ends_at, until_now = (now, True) if day == today else (clock.at(day + dt.timedelta(days=1), dt.time(0)), False)
     else:
         ends_at, until_now = clock.at(day, end), False
-    refusals = []
+    refusals = []  # S-WX-1: a stop is reported once it happened (same day or soon after), never ahead
     if starts_at >= now:
-        refusals.append(Refusal("stop_not_begun", _(
+        refusals.append(Refusal(policy.rule_id, _(
             "The stop cannot begin at %(time)s: it is only %(now)s now. Record what has already happened.")
             % {"time": f"{start:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
     elif ends_at > now:
-        refusals.append(Refusal("stop_not_over", _(
+        refusals.append(Refusal(policy.rule_id, _(
             "The stop cannot be recorded until %(time)s: it is only %(now)s now. Leave the end empty (until now) and "
             "mark the day again later.") % {"time": f"{end:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
     elif ends_at <= starts_at:
@@ -727,8 +825,7 @@ def _settle_by_transfer(claim: WeatherClaim, new: Reservation, *, policy: Weathe
     Payment.objects.create(
         reservation=new, municipality_id=claim.municipality_id, amount=carried.amount, carried_amount=carried.amount,
         carried_from=carried, method=Payment.Method.CARRIED, receipt_number=carried.receipt_number,
-        place=carried.place, recorded_by=actor, recorded_at=now,
-        permit_number=next_permit_number(new.municipality, clock.localtime(now).date()),
+        place=carried.place, recorded_by=actor, recorded_at=now, permit_number=issue_permit(new, now).number,
     )
     claim.transferred_to = new
     claim.save(update_fields=["transferred_to"])

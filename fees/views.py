@@ -55,13 +55,14 @@ def _claim(reservation: Reservation) -> WeatherClaim | None:
 
 
 def _places_for(reservation: Reservation):
-    return PaymentPlace.objects.taking_fees_of(reservation.unit.facility)
+    return PaymentPlace.objects.taking_fees_of(reservation.unit.facility).with_closed_days()
 
 
 def _payment_warnings(request, reservation, payment, places, now):
     """What would stop a payment now (a passed deadline, a closed place …), shown above the form; the amount is
     the clerk's to enter, so its refusal is left out."""
-    place = places.first()
+    today = clock.localtime(now).date()
+    place = next((p for p in places if p.is_open(today)), places.first())  # the form's first choice: an open one
     if payment is not None or place is None:
         return []
     refusals = services.payment_refusals(reservation, amount=reservation.fee_total or 0, place=place,
@@ -92,6 +93,8 @@ def _page(request, municipality, reservation, *, status=200, payment_form=None, 
         "change_form": ChangeForm(units=_units_like(reservation, request.user), places=places, initial={"unit": reservation.unit_id}),
         "transfer_form": TransferForm(units=_units_like(reservation, request.user), initial={"unit": reservation.unit_id}) if claim else None,
         "started": reservation.starts_at <= now,
+        "permit": services.issued_permit(reservation),
+        "permit_refusal": services.permit_refusal(reservation, now=now),
     }, status=status)
 
 
@@ -355,17 +358,21 @@ def _weather_day_page(request, municipality, policy, form, *, day=None, refusals
 @never_cache
 @require_http_methods(["GET", "HEAD"])
 def permit(request, municipality, booking_id):
-    """The use permit (利用許可書 / 施設使用許可書) of a paid booking, printable on A4 or a receipt printer
-    (``?paper=receipt``). Its user and the municipality's staff may see it; anyone else gets 404."""
+    """The use permit (利用承認書 / 施設使用許可書) of a confirmed booking, printable on A4 or a receipt printer
+    (``?paper=receipt``): the fee, a fee exemption (K-USE-2) and the payment when there is one. Its user and the
+    municipality's staff may see it; anyone else — and anyone before the booking is due its permit
+    (``services.permit_refusal``: S-PAY-1 and T-PAY-1 not before payment) — gets 404."""
     muni = get_object_or_404(Municipality, slug=municipality)
     reservation = _booking(muni, booking_id)
     if reservation.user_id != request.user.pk and not request.user.serves_facility(reservation.unit.facility):
         raise Http404  # neither its user nor a clerk whose counter serves the facility (issue #7)
-    payment = _payment(reservation)
-    if payment is None:
+    issued = services.permit_for(reservation)
+    if issued is None:
         raise Http404
+    breakdown = reservation.fee_breakdown
     return render(request, "fees/permit.html", {
-        "municipality": muni, "reservation": reservation, "payment": payment,
+        "municipality": muni, "reservation": reservation, "permit": issued, "payment": _payment(reservation),
+        "exemption": next((line for line in breakdown.lines if line.kind == "exemption"), None) if breakdown else None,
         "receipt": request.GET.get("paper") == "receipt", "is_clerk": request.user.is_clerk_of(muni.pk),
         "permit_title": getattr(RuleProfile.objects.filter(municipality=muni).first(), "permit_title", ""),
     })

@@ -220,7 +220,7 @@ def evaluate(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, 
         check.refusals.append(error.refusal)
         return check
     if len(slots) != 1:
-        check.refusals.append(rules.Refusal("slot_invalid", _("A lottery application is for one slot.")))
+        check.refusals.append(rules.Refusal(rules.slot_rule_id(unit), _("A lottery application is for one slot.")))
         return check
     check.slot = slots[0]
     check.window, refusal = window_for(check.profile_rules, unit, check.slot, channel, now)
@@ -243,7 +243,7 @@ def counted_refusals(*, user, unit: Unit, slot, check: Check) -> list:
     live = _live_applications(user, month).filter(municipality_id=unit.municipality_id)
     refusals = []
     if live.filter(unit=unit, starts_at=slot.starts_at).exists():
-        return [rules.Refusal("already_applied", _("You have already applied for this slot."))]
+        return [already_applied(check.policy)]
     policy = check.policy
     if policy.one_per_site_and_time and live.filter(
         unit__facility_id=unit.facility_id, starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at
@@ -293,8 +293,14 @@ def apply(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, cha
             if entered_by is not None:  # K-LOT-1 at the counter: the audit log says which clerk (issue #6 item 5)
                 audit.record(entered_by, "lottery.apply", application, after=_audited(application))
     except IntegrityError:
-        _refuse("already_applied", _("You have already applied for this slot."), ApplicationRefused)
+        raise ApplicationRefused([already_applied(check.policy)]) from None
     return application
+
+
+def already_applied(policy: LotteryPolicy) -> rules.Refusal:
+    """A second application for the same slot: S-LOT-3 where one per site and time is the rule, else a code."""
+    code = policy.one_per_site_rule_id if policy.one_per_site_and_time else ""
+    return rules.Refusal(code or "already_applied", _("You have already applied for this slot."))
 
 
 def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entered_by=None) -> Application:

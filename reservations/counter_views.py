@@ -109,7 +109,7 @@ def _slots_page(request, municipality, person, *, lottery: bool, status=200, ref
                                     lottery_clerk=request.user if lottery else None)
     return render(request, "counter/slots.html", {
         "municipality": municipality, "person": person, "unit": unit, "day": day, "channel": channel,
-        "payment_places": PaymentPlace.objects.taking_fees_of(unit.facility) if unit is not None and not lottery else [],
+        "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today()) if unit is not None and not lottery else [],
         "channels": CHANNELS, "slots": slots, "lottery": lottery, "refusals": refusals, "just_taken": just_taken,
         "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
         "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
@@ -208,7 +208,7 @@ def _walk_in_page(request, municipality, *, status=200, refusals=(), errors=None
         "refusal": refusal, "rule_id": profile_rules.profile.walk_in_rule_id if profile_rules else "",
         "slots": slots, "chosen": chosen, "refusals": refusals, "errors": errors or {}, "just_taken": just_taken,
         "values": {k: data.get(k, "") for k in ("walk_in_name", "walk_in_phone", "receipt_number")},
-        "payment_places": PaymentPlace.objects.taking_fees_of(unit.facility) if unit is not None else [],
+        "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today()) if unit is not None else [],
         "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
         "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
     }, status=status)

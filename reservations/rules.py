@@ -112,8 +112,28 @@ def account_refusal(user, municipality_id: int) -> Refusal | None:
     if user.account_kind == "staff":
         return Refusal("staff_account", _("Staff accounts book for residents through the counter console."))
     if not user.is_active:  # withdrawn (T-REG-2 re-issue, duplicates), or an online request not yet checked (S-REG-1)
-        return Refusal("account_inactive", _("This registration is not active: it was withdrawn or is not completed yet."))
+        return inactive_refusal(user)
     return None
+
+
+def inactive_refusal(user) -> Refusal:
+    """Why an inactive account cannot book, with the rule that made it so: an online request whose identity is not
+    checked yet (S-REG-1: the profile's registration rule), a card re-issued under a new ID (T-REG-2); else a code
+    (withdrawn for another reason, e.g. a duplicate). A query, but only for the refused."""
+    from accounts.models import Registration
+
+    registration = Registration.objects.filter(user=user).first()
+    loaded = ProfileRules.find(user.municipality_id)
+    profile = loaded.profile if loaded else None
+    if registration is not None and profile is not None:
+        if registration.status == Registration.Status.PENDING and profile.account_rule_id:
+            return Refusal(profile.account_rule_id, _(
+                "This registration is not completed yet: the identity is checked at the counter first."))
+        replaced = Registration.objects.filter(replaces=registration).exists()
+        if registration.status == Registration.Status.WITHDRAWN and replaced and profile.card_reissue_rule_id:
+            return Refusal(profile.card_reissue_rule_id, _(
+                "This registration was withdrawn when a new card was issued: book with the new user ID."))
+    return Refusal("account_inactive", _("This registration is not active: it was withdrawn or is not completed yet."))
 
 
 def walk_in_refusal(rules: "ProfileRules", channel: str) -> Refusal | None:
@@ -131,6 +151,17 @@ def walk_in_refusal(rules: "ProfileRules", channel: str) -> Refusal | None:
 # Slots ------------------------------------------------------------------------------------------------------
 
 
+CLOSURE_RULE_ID = "X-2"  # the facility's closure calendar (休館日): closed days take no bookings, in every profile
+
+
+def slot_rule_id(unit: Unit) -> str:
+    """The rule a requested time breaks when it is not a slot of ``unit``: the profile's (S-HRS-1: 2-hour slots
+    within the season's hours; T-USE-1: whole hours from 09:00 to 22:00), or ``slot_invalid`` where the profile
+    names none (Kodaira's periods: the seed states no rule id)."""
+    loaded = ProfileRules.find(unit.municipality_id)
+    return (loaded.profile.slot_rule_id if loaded else "") or "slot_invalid"
+
+
 class SlotRequestError(ValueError):
     def __init__(self, refusal: Refusal):
         super().__init__(refusal.message)
@@ -143,9 +174,9 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
     day = starts_at.date()
     facility = unit.facility
     if ends_at <= starts_at or ends_at.date() != day and ends_at.time() != dt.time(0):
-        raise SlotRequestError(Refusal("slot_invalid", _("A booking must start and end on the same day.")))
+        raise SlotRequestError(Refusal(slot_rule_id(unit), _("A booking must start and end on the same day.")))
     if not calendars.is_open(facility, day):
-        raise SlotRequestError(Refusal("facility_closed", _("The facility is closed on that day.")))
+        raise SlotRequestError(Refusal(CLOSURE_RULE_ID, _("The facility is closed on that day.")))
     offered = unit_slots(unit, day)
     chosen = [slot for slot in offered if starts_at <= slot.starts_at and slot.ends_at <= ends_at]
     tiles = (
@@ -155,9 +186,9 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
         and all(a.ends_at == b.starts_at for a, b in zip(chosen, chosen[1:]))
     )
     if not tiles:
-        raise SlotRequestError(Refusal("slot_invalid", _("That time is not a slot of this unit.")))
+        raise SlotRequestError(Refusal(slot_rule_id(unit), _("That time is not a slot of this unit.")))
     if len(chosen) > 1 and not unit.slot_scheme.allows_runs:
-        raise SlotRequestError(Refusal("slot_invalid", _("This unit is booked one slot at a time.")))
+        raise SlotRequestError(Refusal(slot_rule_id(unit), _("This unit is booked one slot at a time.")))
     return chosen
 
 
@@ -168,8 +199,9 @@ def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.dat
     the booking holds them like any slot (X-3); a span that runs on past the first slot must tile the day's slots
     from there (``resolve_slots``). SlotRequestError says why not: no early starts in this profile, a unit kind
     that is not a sports one, before the earliest time, not on the slot grid, a closed day."""
-    if profile is None or profile.early_start_from is None:
-        raise SlotRequestError(Refusal("early_start_unavailable", _("This municipality's rules have no early starts.")))
+    if profile is None or profile.early_start_from is None:  # the hours stand as they are (S-HRS-1)
+        code = (profile.slot_rule_id if profile else "") or "early_start_unavailable"
+        raise SlotRequestError(Refusal(code, _("This municipality's rules have no early starts.")))
     code = profile.early_start_rule_id or "early_start"
     if unit.kind not in profile.early_start_kinds():
         raise SlotRequestError(Refusal(code, _("Only sports units may start early (%(kinds)s).") % {
@@ -181,14 +213,14 @@ def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.dat
         raise SlotRequestError(Refusal(code, _("An early start begins at %(time)s at the earliest.") % {
             "time": f"{profile.early_start_from:%H:%M}"}))
     if local_end <= local_start or local_end.date() != day and local_end.time() != dt.time(0):
-        raise SlotRequestError(Refusal("slot_invalid", _("A booking must start and end on the same day.")))
+        raise SlotRequestError(Refusal(code, _("A booking must start and end on the same day.")))
     facility = unit.facility
     if not calendars.is_open(facility, day):
-        raise SlotRequestError(Refusal("facility_closed", _("The facility is closed on that day.")))
+        raise SlotRequestError(Refusal(CLOSURE_RULE_ID, _("The facility is closed on that day.")))
     offered = unit_slots(unit, day)
     step = unit.slot_scheme.step()
     if not offered or step <= dt.timedelta(0):
-        raise SlotRequestError(Refusal("slot_invalid", _("This unit has no slots to start early before.")))
+        raise SlotRequestError(Refusal(code, _("This unit has no slots to start early before.")))
     first = offered[0].starts_at
     if local_start >= first:
         raise SlotRequestError(Refusal(code, _("An early start begins before the first slot of the day (%(time)s).") % {
@@ -200,7 +232,7 @@ def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.dat
         moment -= step
     early = [slot for slot in early if slot.ends_at <= local_end]
     if not early or early[0].starts_at != local_start or (early[-1].ends_at != local_end and local_end <= first):
-        raise SlotRequestError(Refusal("slot_invalid", _("That time is not a slot of this unit.")))
+        raise SlotRequestError(Refusal(code, _("That time is not a slot of this unit.")))
     if local_end <= first:
         return early
     return early + resolve_slots(unit, first, ends_at)
@@ -311,8 +343,8 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
             code = last.window.closes_rule_id
         return Refusal(code, _("Now this slot can only be booked %(channel)s.") % {
             "channel": {"counter": _("at the counter"), "phone": _("by telephone"), "online": _("online")}[other.channel]})
-    if last is None:
-        return Refusal("window_closed", _("This slot cannot be booked."))
+    if last is None:  # no window opens for this slot at all (K-FC-1: a month without an open day)
+        return Refusal(mine[0].window.opens_rule_id or "window_closed", _("This slot cannot be booked."))
     return Refusal(last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": when(last.closes)})
 
 

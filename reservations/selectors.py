@@ -195,6 +195,16 @@ class BookingRow:
     def day(self) -> dt.date:
         return clock.localtime(self.reservation.starts_at).date()
 
+    @property
+    def has_permit(self) -> bool:
+        """A use permit to show: issued already, or due now (K-USE-1: a confirmed booking's, whatever its fee;
+        S-PAY-1, T-PAY-1: once paid). fees.services.permit_refusal decides; the permit page issues it."""
+        from fees import services as fee_services
+
+        if fee_services.issued_permit(self.reservation) is not None:
+            return True
+        return self.upcoming and fee_services.permit_refusal(self.reservation, state=self.state) is None
+
 
 @dataclass
 class MyBookings:
@@ -206,7 +216,7 @@ class MyBookings:
 def _my_reservations(*, municipality: Municipality, user):
     # lottery_application: cancel_refusal asks whether a lottery win still awaits confirmation (S-LOT-5)
     return Reservation.objects.of(municipality).for_user(user).select_related(
-        "unit", "unit__facility", "lottery_application", "payment", "payment__refund", "weather_claim",
+        "unit", "unit__facility", "lottery_application", "payment", "payment__refund", "permit", "weather_claim",
         "weather_claim__transferred_to",
     )
 

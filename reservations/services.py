@@ -298,9 +298,13 @@ from .models import KeyLending, UseReport  # noqa: E402
 
 def _insert_override(*, user, unit: Unit, slots, kind: str, rule_id: str, reason: str, staff, now: dt.datetime, fee=None) -> Reservation:
     """The booking of an override: confirmed at once, holding its slots. X-3 still holds: the unique
-    (unit, starts_at) constraint refuses a taken slot (SlotTaken, 409), as for any other booking."""
+    (unit, starts_at) constraint refuses a taken slot (SlotTaken, 409), as for any other booking.
+
+    The reason is required: a grant cites the rule that asks for it (T-APP-5: "with a recorded reason"; T-USE-1
+    early starts), a block (its rule id is its kind: no municipal rule) the code ``reason_required``."""
     if not reason.strip():
-        raise BookingRefused([rules.Refusal("reason_required", _("Give the reason for the override."))])
+        code = rule_id if kind == Reservation.OverrideKind.GRANT and rule_id.strip() else "reason_required"
+        raise BookingRefused([rules.Refusal(code.strip(), _("Give the reason for the override."))])
     if SlotHold.objects.filter(unit=unit, starts_at__in=[s.starts_at for s in slots]).exists():
         raise SlotTaken()  # the common case, answered without a write; the constraint below decides a race
     try:
@@ -375,7 +379,7 @@ def book_early_start(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.da
     clerk are checked; it is stored as a grant whose rule id is the profile's (T-USE-1), confirmed at once, with
     its fee (the early hours priced like any hour) and no payment deadline. The early hours are held as slots
     (``SlotHold``), so X-3 holds: a second grant of the same time, or of a slot someone holds, is SlotTaken (409).
-    Refused with ``early_start_unavailable`` where the profile has no early starts (Kodaira, Shiroi)."""
+    Refused where the profile has no early starts (Kodaira, Shiroi), citing its slot rule (S-HRS-1)."""
     now = clock.now()
     profile_rules = _check_grant(user=user, unit=unit, staff=staff, now=now)
     profile = profile_rules.profile if profile_rules else None

@@ -145,6 +145,7 @@ FIRST_COME = {"opens": "M-1/first-open 09:00", "closes": "D-8 23:59", "opens_rul
 LOTTERY_WINDOW = {"opens": "M-2/10 00:00", "closes": "M-2/19 23:59", "opens_rule_id": "K-LOT-1", "closes_rule_id": "K-LOT-1",
                   "initial_state": "confirmed"}
 PROFILE = {
+    "permit_after_payment": False, "slot_rule_id": "",  # K-USE-1: permit on confirmation, fee paid on the day; no slot rule id
     "confirm_after_booking_day": True,  # K-FC-4: provisional on the booking day, confirmed from the next day
     "confirm_rule_id": "K-FC-4",
     "online_cancellable_states": "provisional",  # K-FC-4: online only while provisional

@@ -199,6 +199,7 @@ PAID_BY_D7 = {"pay_by": "D-7 23:59", "pay_by_rule_id": "S-PAY-2"}
 LOTTERY_WINDOW = {"opens": "M-2/5 08:30", "closes": "M-2/15 23:59", "opens_rule_id": "S-LOT-1", "closes_rule_id": "S-LOT-1",
                   "initial_state": "provisional"}
 PROFILE = {
+    "permit_after_payment": True, "slot_rule_id": "S-HRS-1",  # S-PAY-1: permit with payment; S-HRS-1: 2-hour slots
     "confirm_after_booking_day": False,  # S-PAY-1: provisional until paid
     "confirm_rule_id": "S-PAY-1",
     "online_cancellable_states": "provisional",  # S-PAY-3: unpaid bookings can be cancelled online

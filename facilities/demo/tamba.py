@@ -116,6 +116,7 @@ def _staff_windows(channel):
 
 
 PROFILE = {
+    "permit_after_payment": True, "slot_rule_id": "T-USE-1",  # T-PAY-1: permit when paid; T-USE-1: whole hours 9–22
     "confirm_after_booking_day": False,  # T-PAY-1: confirmed when paid
     "confirm_rule_id": "T-PAY-1",
     "online_cancellable_states": "",  # T-CAN-1: cancellations go to the center (telephone allowed)

@@ -69,3 +69,32 @@ def test_the_walk_reaches_real_pages(client):
     client.force_login(user("shiroi-clerk"))
     assert client.get(counter("shiroi", "account", shiroi["user_pk"])).status_code == 200
     assert client.get(counter("shiroi", "index")).status_code == 200
+
+
+def test_the_walk_uses_real_ids_of_the_resident_owning_them(client):
+    """The walk's ids are the owner's real objects, so the 404 above comes from the tenant and user checks, not
+    from ids that exist nowhere: the resident who owns them opens each resident page with them (issue #19 item 8:
+    the token and notification addresses were once filled in with a user id). On 2027-05-01 the walk's lottery
+    win (2027-06-16) is published (K-LOT-3), so its use permit is out too (K-USE-1)."""
+    import time_machine
+
+    from accounts.models import ApiToken
+    from tests.reservations.booking_helpers import jst
+
+    kodaira = tenant_objects("kodaira", user("kodaira-clerk"))
+    owner = kodaira["owner"]
+    missing = []
+    with time_machine.travel(jst(2027, 5, 1, 10, 0), tick=False):
+        client.force_login(owner)
+        for route in routes():
+            if route.is_counter or route.is_api or not route.has_objects and "pk" not in route.params:
+                continue
+            if "/transfer/" in route.route:
+                continue  # S-WX-1 transfers: Kodaira has no rain/heat scheme, so these are 404 for every booking
+            url = route.url(values_for(route, "kodaira", kodaira))
+            if client.get(url).status_code == 404:
+                missing.append(f"{url} ({route.route})")
+        assert client.get(f"/accounts/notifications/{kodaira['notice_pk']}/").status_code == 200
+        client.post(f"/accounts/tokens/{kodaira['token_pk']}/revoke/")
+    assert missing == [], "\n".join(missing)
+    assert ApiToken.objects.get(pk=kodaira["token_pk"]).revoked_at is not None

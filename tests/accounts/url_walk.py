@@ -7,7 +7,7 @@ import re
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import FamilyProxy, Registration, User
+from accounts.models import ApiToken, FamilyProxy, Notice, Registration, User
 from config import clock
 from facilities.models import Unit
 from lottery.models import Application
@@ -16,6 +16,14 @@ from tests.reservations.booking_helpers import make_lottery_win
 
 # Object parameters: a pattern with one of these addresses a tenant's object.
 OBJECT_PARAMS = {"pk", "proxy", "user_id", "booking_id", "reservation_id", "unit_id", "application_id", "facility_code", "watch_id"}
+# ``pk`` names a different kind of object per route: each route with a ``pk`` must match one of these, so a new
+# one is not filled in with some other object's id (which would answer 404 for the wrong reason).
+PK_OBJECTS = [
+    (r"(requests|duplicates)/<int:pk>", "registration_pk"),
+    (r"users/<int:pk>", "user_pk"),
+    (r"tokens/<int:pk>", "token_pk"),
+    (r"notifications/<int:pk>", "notice_pk"),
+]
 # Parameters that are not objects: any valid-looking value.
 PLAIN_VALUES = {"day": "2027-06-16", "span": "0900-1200", "month": "2027-06", "action": "withdraw"}
 SKIPPED_PARAMS = {"rest", "uidb36", "key", "path", "document_root", "url", "object_id", "app_label", "content_type_id"}
@@ -71,7 +79,9 @@ def routes(*, every: bool = False) -> list[Route]:
 
 
 def tenant_objects(slug: str, staff: User) -> dict:
-    """One object of each kind in municipality ``slug``, as URL parameter values."""
+    """One object of each kind in municipality ``slug``, as URL parameter values: real rows of one resident of
+    ``slug`` (their booking, application, alert, API token, notice …), so another user's request for them must
+    answer 404 because they are not theirs, not because they do not exist."""
     group = User.objects.filter(municipality__slug=slug, is_active=True).exclude(account_kind="staff").order_by("id").first()
     unit = Unit.objects.filter(municipality__slug=slug).select_related("facility").order_by("id").first()
     booking = make_lottery_win(user=group, unit=unit, day=dt.date(2027, 6, 16), start="09:00", end="12:00")
@@ -87,10 +97,15 @@ def tenant_objects(slug: str, staff: User) -> dict:
     watch = SlotWatch.objects.create(  # a cancellation alert (issue #8 item 2)
         municipality=group.municipality, user=group, kind="pattern", facility=unit.facility, from_minute=540, to_minute=720,
         date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 6, 30), created_at=clock.now())
+    token, _text = ApiToken.objects.issue(user=group, name="url walk")
+    notice = Notice.objects.create(
+        user=group, municipality=group.municipality, kind=Notice.Kind.BOOKED, key=f"url-walk:{group.pk}", language="ja",
+        subject="予約を受け付けました", body="url walk", created_at=clock.now())
     return {
         "watch_id": watch.pk, "user_id": group.pk, "booking_id": booking.pk, "reservation_id": booking.pk, "unit_id": unit.pk,
         "application_id": application.pk, "facility_code": unit.facility.code, "proxy": proxy.pk,
-        "user_pk": group.pk, "registration_pk": registration.pk,
+        "user_pk": group.pk, "registration_pk": registration.pk, "token_pk": token.pk, "notice_pk": notice.pk,
+        "owner": group,
     }
 
 
@@ -100,7 +115,7 @@ def values_for(route: Route, municipality: str, objects: dict) -> dict:
         if name in ("municipality", "muni"):
             values[name] = municipality
         elif name == "pk":
-            values[name] = objects["registration_pk"] if re.search(r"(requests|duplicates)/<int:pk>", route.route) else objects["user_pk"]
+            values[name] = objects[_pk_object(route)]
         elif name in objects:
             values[name] = objects[name]
         elif name in PLAIN_VALUES:
@@ -110,3 +125,10 @@ def values_for(route: Route, municipality: str, objects: dict) -> dict:
         else:
             raise AssertionError(f"url_walk does not know the parameter <{name}> of {route.route!r}: add a value for it")
     return values
+
+
+def _pk_object(route: Route) -> str:
+    for pattern, key in PK_OBJECTS:
+        if re.search(pattern, route.route):
+            return key
+    raise AssertionError(f"url_walk does not know what <pk> of {route.route!r} is: add it to PK_OBJECTS")

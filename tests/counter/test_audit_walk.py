@@ -77,7 +77,7 @@ class Post:
     expected: list[tuple[str, object]]
 
 
-def _place(name="白井市役所"):
+def _place(name="白井市役所生涯学習課"):
     return PaymentPlace.objects.get(name_ja=name)
 
 

@@ -165,7 +165,7 @@ def test_counter__shiroi__books_until_the_use_time__paid_with_the_booking_from_d
         assert 'data-answer="past"' in answer(page, "1300-1500")
         response = book_post(clerk, "shiroi", player, court, SHIROI_DAY, "1500-1700")
         assert response.status_code == 422 and "S-FC-3" in response.content.decode()  # not without the payment
-        place = PaymentPlace.objects.get(name_ja="白井市役所")
+        place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
         wrong = book_post(clerk, "shiroi", player, court, SHIROI_DAY, "1500-1700", amount="600", receipt_number="R-5",
                           place=place.pk)
         assert wrong.status_code == 422 and "630" in wrong.content.decode()  # a wrong amount: nothing booked

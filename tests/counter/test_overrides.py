@@ -56,7 +56,7 @@ def test_override__needs_a_reason_and_an_open_slot_of_the_unit(room):
     with at(jst(2027, 7, 19, 10, 0)):
         client = client_for("tamba-clerk")
         assert grant(client, resident, room, reason="  ").status_code == 422
-        assert grant(client, resident, room, start="1030", end="1200").status_code == 422  # not whole hours (slot_invalid)
+        assert grant(client, resident, room, start="1030", end="1200").status_code == 422  # not whole hours (T-USE-1)
     with at(jst(2027, 7, 20, 10, 0)):
         assert grant(client_for("tamba-clerk"), resident, room).status_code == 422  # already started
     assert not Reservation.objects.filter(user=resident).exists()

@@ -28,7 +28,7 @@ def _booked_and_paid(facility: str, username: str, day: dt.date, paid_at: dt.dat
                    unit=unit("shiroi", facility, "court-1"), day=day, start="09:00", end="11:00")
     with time_machine.travel(paid_at, tick=False):
         fees.record_payment(reservation_id=booking.pk, amount=booking.fee_total, receipt_number=receipt,
-                            place=PaymentPlace.objects.get(name_ja="白井市役所"), staff=user("shiroi-clerk"))
+                            place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"), staff=user("shiroi-clerk"))
     return booking
 
 
@@ -64,7 +64,7 @@ def test_payments__every_payment_and_refund_recorded_in_the_month_in_order(may):
     assert (paid["Facility"], paid["Use date"], paid["User ID"], paid["Paid by"]) == (
         refunded.unit.facility.name, "2027-06-15", "pay-a", "pay-aさん")
     assert (paid["Amount (yen)"], paid["Cash taken (yen)"], paid["Method"], paid["Payment place"], paid["Staff"]) == (
-        str(refunded.fee_total), str(refunded.fee_total), "Cash", "Shiroi City Office", str(user("shiroi-clerk")))
+        str(refunded.fee_total), str(refunded.fee_total), "Cash", "Shiroi City Office, Lifelong Learning Division", str(user("shiroi-clerk")))
     assert back["Permit number"] == paid["Permit number"] and back["Amount (yen)"] == str(-refund.amount)
     assert (back["Rule id"], back["Reason"], back["Staff"]) == (refund.rule_id, "体調不良", str(user("shiroi-admin")))
     assert str(may["june"].pk) not in {r["Booking no."] for r in rows}

@@ -35,7 +35,7 @@ def court():
 
 
 def city_office():
-    return PaymentPlace.objects.get(name_ja="白井市役所")
+    return PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
 
 
 def walk_in_url(municipality="shiroi", **query):

@@ -33,7 +33,7 @@ from . import PHONE, log_in
 from .conftest import assert_no_sideways_scroll
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-COUNTER_DAY = dt.datetime(2026, 10, 8, 10, 0, tzinfo=TOKYO)  # Thursday: 白井市役所 is open (S-PAY-4)
+COUNTER_DAY = dt.datetime(2026, 10, 8, 10, 0, tzinfo=TOKYO)  # Thursday: 白井市役所生涯学習課 is open (S-PAY-4)
 RAIN_DAY = dt.date(2026, 10, 20)  # Tuesday; the booking to pay is due by the end of D-7, 10-13 (S-PAY-2)
 CANCEL_DAY = dt.date(2026, 10, 22)  # D-14 on 10-08: own-reason cancellation allowed, half back (S-CAN-1/2)
 TRANSFER_TO = "2026-10-27"
@@ -52,7 +52,7 @@ def _bookings():
     to_cancel = book(BOOKED_AT, user=resident, unit=court, day=CANCEL_DAY, start="09:00", end="11:00")
     with time_machine.travel(PAID_AT, tick=False):
         fee_services.record_payment(reservation_id=to_cancel.pk, amount=to_cancel.fee_total, receipt_number="R-1001",
-                                    place=PaymentPlace.objects.get(name_ja="白井市役所"),
+                                    place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
                                     staff=User.objects.get(username="shiroi-clerk"))
     to_cancel.refresh_from_db()
     return to_pay, to_cancel
@@ -117,7 +117,7 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
     expect(quote).to_contain_text("S-CAN-2")
     assert not Refund.objects.exists()  # shown, not yet done
     cancel = page.locator("[data-test=cancel-form]")
-    cancel.locator("select[name=place]").select_option(label="白井市役所")  # where the 315 yen is paid back
+    cancel.locator("select[name=place]").select_option(label="白井市役所生涯学習課")  # where the 315 yen is paid back
     cancel.locator("input[name=reason]").fill("本人都合")
     _fits(page)
     screenshot("shiroi-money-cancel-refund-375")
@@ -126,7 +126,7 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
     expect(page.locator(".message--success")).to_contain_text("315")
     refund = Refund.objects.get(payment__reservation=to_cancel)
     assert (refund.amount, refund.rule_id, refund.recorded_by.username, refund.place.name_ja) == (
-        315, "S-CAN-2", "shiroi-clerk", "白井市役所")
+        315, "S-CAN-2", "shiroi-clerk", "白井市役所生涯学習課")
     assert not Reservation.objects.get(pk=to_cancel.pk).is_active
     expect(page.locator("[data-test=refund]")).to_contain_text("315")
     expect(page.locator("[data-test=cancel-form]")).to_have_count(0)  # nothing left to cancel
@@ -202,7 +202,7 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
         page.locator("input#date").first.fill(COUNTER_DAY.date().isoformat())
         page.locator("main form").first.locator("button[type=submit]").click()
         expect(page).to_have_url(re.compile(r"/shiroi/counter/reports/takings/2026-10-08/$"))
-        city_office = page.locator("[data-test=place]", has_text="白井市役所")
+        city_office = page.locator("[data-test=place]", has_text="白井市役所生涯学習課")
         totals = city_office.locator("[data-test=place-total] dd")
         expect(totals.nth(0)).to_contain_text("630")  # cash taken
         expect(totals.nth(1)).to_contain_text("315")  # refunded
@@ -213,7 +213,7 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
         screenshot("shiroi-money-takings-375")
 
         page.goto(f"{demo_site}/shiroi/counter/reports/takings/{RAIN_DAY.isoformat()}/")
-        city_office = page.locator("[data-test=place]", has_text="白井市役所")
+        city_office = page.locator("[data-test=place]", has_text="白井市役所生涯学習課")
         expect(city_office.locator("[data-test=payment]")).to_contain_text(new_payment.permit_number)
         totals = city_office.locator("[data-test=place-total] dd")
         expect(totals.nth(0)).to_contain_text(re.compile(r"^\s*0\D.*630"))  # 0 taken (630 carried over)

@@ -12,10 +12,10 @@ from fees.models import Payment, PaymentPlace
 from reservations.models import Reservation, SlotHold
 from tests.reservations.booking_helpers import jst, make_user, seeded, unit, user  # noqa: F401
 
-D6 = jst(2027, 6, 9, 10, 0)  # Wednesday, D-6 of 2027-06-15: 白井市役所 is open
+D6 = jst(2027, 6, 9, 10, 0)  # Wednesday, D-6 of 2027-06-15: 白井市役所生涯学習課 is open
 
 
-def book_and_pay(amount, where="白井市役所", court="court-1", who="walkin"):
+def book_and_pay(amount, where="白井市役所生涯学習課", court="court-1", who="walkin"):
     with time_machine.travel(D6, tick=False):
         try:
             return services.book_and_pay(
@@ -39,7 +39,7 @@ class TestBookAndPay:
         assert not Reservation.objects.exists() and not SlotHold.objects.exists() and not Payment.objects.exists()
 
     def test_place_that_does_not_take_the_fee__nothing_recorded(self):
-        assert book_and_pay(630, where="白井運動公園") == {"S-PAY-4"}
+        assert book_and_pay(630, where="西白井複合センター") == {"S-PAY-4"}  # the centers take the grounds' fees only
         assert not Reservation.objects.exists()
 
     def test_taken_slot__just_taken(self):

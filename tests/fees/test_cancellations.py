@@ -24,13 +24,13 @@ from fees.models import Payment, PaymentPlace, Refund
 from reservations.models import Reservation, SlotHold
 from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
 
-PAID_ON = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所 and 丹波市役所 are open
+PAID_ON = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所生涯学習課 and 丹波市役所 are open
 
 
 def paid_shiroi_booking():
     reservation = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "player", email="player@example.jp"),
                        unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
-    _pay(reservation, "白井市役所", "shiroi-clerk")
+    _pay(reservation, "白井市役所生涯学習課", "shiroi-clerk")
     return reservation
 
 

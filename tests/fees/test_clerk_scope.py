@@ -3,7 +3,7 @@ clerk whose counter serves facility A gets 404 — the answer for a booking that
 page of a booking at facility B (pay, cancel, change, rain/heat, refund, transfer, the permit), cannot move a
 booking to B, and closes only A's units. At A everything works as for an unscoped clerk.
 
-A = 南山公園 tennis (minamiyama-tennis), B = 中木戸公園 tennis (nakakido-tennis); both take fees at 白井市役所 (S-PAY-4).
+A = 南山公園 tennis (minamiyama-tennis), B = 中木戸公園 tennis (nakakido-tennis); both take fees at 白井市役所生涯学習課 (S-PAY-4).
 """
 
 import datetime as dt
@@ -19,7 +19,7 @@ from reservations.models import Reservation
 from tests.fees.test_cancellations import paid_shiroi_booking
 from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
 
-NOW = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所 is open; the use date 2027-06-15 is D-14 (S-CAN-1: changes allowed)
+NOW = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所生涯学習課 is open; the use date 2027-06-15 is D-14 (S-CAN-1: changes allowed)
 
 
 def url(name, reservation):
@@ -39,7 +39,7 @@ def booking_at(facility_code: str, username: str) -> Reservation:
 
 
 def place():
-    return PaymentPlace.objects.get(name_ja="白井市役所")
+    return PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
 
 
 @pytest.mark.django_db

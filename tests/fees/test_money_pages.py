@@ -45,7 +45,7 @@ class TestPaymentAndPermit:
             as_user(client, "shiroi-clerk")
             page = client.get(url("money:booking", unpaid))
             assert page.status_code == 200 and "630" in page.content.decode()
-            place = PaymentPlace.objects.get(name_ja="白井市役所")
+            place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
             answer = client.post(url("money:pay", unpaid), {"amount": "630", "receipt_number": "R-77", "place": place.pk})
         payment = Payment.objects.get(reservation=unpaid)
         assert answer.status_code == 302 and answer.url == url("fees:permit", unpaid)
@@ -58,7 +58,7 @@ class TestPaymentAndPermit:
         assert f">{payment.permit_number}</a>" in mine and url("fees:permit", unpaid) in mine
 
     def test_partial_amount__refused_with_the_expected_fee_and_nothing_recorded(self, client, unpaid):
-        place = PaymentPlace.objects.get(name_ja="白井市役所")
+        place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
         with time_machine.travel(NOW, tick=False):
             as_user(client, "shiroi-clerk")
             answer = client.post(url("money:pay", unpaid), {"amount": "600", "receipt_number": "R-1", "place": place.pk})

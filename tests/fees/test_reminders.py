@@ -6,7 +6,7 @@ late instant) and not a minute earlier; once, however often the job runs; never 
 a run after an outage still reminds every booking whose deadline has not passed.
 
 Shiroi booking: 南山公園 court 1 on 2027-06-15 09:00–11:00, booked 2027-05-03 08:30: 630 yen, due by the end
-of D-7 (pay_by = 2027-06-09 00:00, S-PAY-2), so reminded from 2027-06-07 00:00. Its fees are taken at 白井市役所,
+of D-7 (pay_by = 2027-06-09 00:00, S-PAY-2), so reminded from 2027-06-07 00:00. Its fees are taken at 白井市役所生涯学習課,
 not at 白井運動公園 (S-PAY-4).
 """
 
@@ -69,7 +69,10 @@ def test_reminder__says_how_much_by_when_which_rule_and_where(shiroi_booking, re
     assert "630" in body
     assert "2027年6月8日 23:59" in body  # the last minute still on time, in the user's language (Japanese)
     assert "S-PAY-2" in body
-    assert "白井市役所" in body and "白井運動公園" not in body  # S-PAY-4: the places that take this facility's fees
+    # S-PAY-4: the places that take this facility's fees (南山公園 tennis: the city office and 白井運動公園, not the
+    # centers, which take the grounds' fees), with their hours and closed days.
+    assert "白井市役所生涯学習課 08:30–17:15" in body and "白井運動公園 08:30–17:15" in body and "センター" not in body
+    assert "毎週土曜日" in body
     assert "南山公園" in body and "09:00–11:00" in body
     notice = Notice.objects.get(user__username="player")
     assert notice.kind == Notice.Kind.PAYMENT_DUE
@@ -86,7 +89,7 @@ def test_reminder__sent_once_when_the_job_runs_again(shiroi_booking, remind):
 
 def test_reminder__not_for_a_paid_booking(shiroi_booking, remind):
     with time_machine.travel(jst(2027, 6, 1, 10, 0), tick=False):
-        services.record_payment(reservation_id=shiroi_booking.pk, amount=630, place=PaymentPlace.objects.get(name_ja="白井市役所"),
+        services.record_payment(reservation_id=shiroi_booking.pk, amount=630, place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
                                 receipt_number="R-1", staff=user("shiroi-clerk"))
     assert remind(REMIND_FROM) == 0
     assert mail.outbox == []

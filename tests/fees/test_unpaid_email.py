@@ -68,7 +68,7 @@ def test_unpaid_cancelled__tamba__cites_its_own_deadline_rule(django_capture_on_
 
 def test_paid_booking__neither_cancelled_nor_told(shiroi_booking, django_capture_on_commit_callbacks):
     with time_machine.travel(jst(2027, 6, 1, 10, 0), tick=False):
-        services.record_payment(reservation_id=shiroi_booking.pk, amount=630, place=PaymentPlace.objects.get(name_ja="白井市役所"),
+        services.record_payment(reservation_id=shiroi_booking.pk, amount=630, place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
                                 receipt_number="R-1", staff=user("shiroi-clerk"))
     mail.outbox.clear()
     assert run_job(DEADLINE, django_capture_on_commit_callbacks) == {"cancelled": 0}

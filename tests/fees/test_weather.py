@@ -71,7 +71,7 @@ class TestMarking:
 def _place():
     from fees.models import PaymentPlace
 
-    return PaymentPlace.objects.get(name_ja="白井市役所")
+    return PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
 
 
 @pytest.mark.django_db

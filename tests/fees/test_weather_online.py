@@ -198,7 +198,7 @@ class TestTransfer:
     def test_not_a_slot_or_a_closed_day__refused(self, client, rained_off):
         with at(NOW, client):
             answer = client.post(transfer_url(rained_off, span="1000-1200"))
-        assert answer.status_code == 422 and {r.code for r in answer.context["refusals"]} == {"slot_invalid"}
+        assert answer.status_code == 422 and {r.code for r in answer.context["refusals"]} == {"S-HRS-1"}
 
     def test_used_for_an_hour__no_stop_recorded__no_transfer(self, client):
         reservation = paid_shiroi_booking()

@@ -95,7 +95,7 @@ def test_apply__tamba__holds_no_lottery():
 
 
 def test_apply__slot_must_be_one_slot_of_the_unit(player, court1):
-    assert try_apply(SHIROI_IN_WINDOW, user=player, unit=court1, day=SHIROI_DAY, start="09:30", end="11:30") == ["slot_invalid"]
+    assert try_apply(SHIROI_IN_WINDOW, user=player, unit=court1, day=SHIROI_DAY, start="09:30", end="11:30") == ["S-HRS-1"]
 
 
 # Limits (K-LOT-2, S-LOT-2) and S-LOT-3 ------------------------------------------------------------------------

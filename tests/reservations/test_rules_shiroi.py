@@ -89,9 +89,9 @@ def test_first_come__shiroi__counter_until_the_slot_starts(resident, court1):
 
 def test_first_come__shiroi__slots_are_two_hours_from_0700(resident, court1):
     moment = jst(2027, 5, 10, 10, 0)
-    assert attempt(moment, user=resident, unit=court1, day=USE_DATE, start="08:00", end="10:00") == ["slot_invalid"]
-    assert attempt(moment, user=resident, unit=court1, day=USE_DATE, start="09:00", end="13:00") == ["slot_invalid"]
-    assert attempt(moment, user=resident, unit=court1, day=USE_DATE, start="19:00", end="21:00") == ["slot_invalid"]
+    assert attempt(moment, user=resident, unit=court1, day=USE_DATE, start="08:00", end="10:00") == ["S-HRS-1"]
+    assert attempt(moment, user=resident, unit=court1, day=USE_DATE, start="09:00", end="13:00") == ["S-HRS-1"]
+    assert attempt(moment, user=resident, unit=court1, day=USE_DATE, start="19:00", end="21:00") == ["S-HRS-1"]
 
 
 def test_first_come__shiroi__winter_hours_at_the_sports_park(resident):
@@ -99,7 +99,7 @@ def test_first_come__shiroi__winter_hours_at_the_sports_park(resident):
     park = unit("shiroi", "undokoen-tennis", "court-1")
     moment = jst(2027, 12, 10, 10, 0)
     day = dt.date(2028, 1, 20)
-    assert attempt(moment, user=resident, unit=park, day=day, start="07:00", end="09:00") == ["slot_invalid"]
+    assert attempt(moment, user=resident, unit=park, day=day, start="07:00", end="09:00") == ["S-HRS-1"]
     assert isinstance(attempt(moment, user=resident, unit=park, day=day, start="15:00", end="17:00"), Reservation)
 
 

@@ -122,8 +122,8 @@ def test_slot_watch__201_then_200_listed_shown_on_the_page_and_fired_by_the_canc
     ("watcher", "11:00", "13:00", NOW, "slot_free"),  # nobody holds it: book it instead
     ("holder", "09:00", "11:00", NOW, "slot_mine"),
     ("watcher", "09:00", "11:00", jst(2027, 6, 15, 9), "slot_past"),  # the first refused instant: it has started
-    ("watcher", "09:00", "13:00", NOW, "slot_invalid"),  # two slots: an alert watches one
-    ("watcher", "09:30", "11:30", NOW, "slot_invalid"),  # not a slot of the unit
+    ("watcher", "09:00", "13:00", NOW, "S-HRS-1"),  # two slots: Shiroi books one 2-hour slot at a time (S-HRS-1)
+    ("watcher", "09:30", "11:30", NOW, "S-HRS-1"),  # not a slot of the unit (S-HRS-1)
 ])
 def test_slot_watch__refusals__422_with_the_code(api, taken, court, watcher, holder, who, start, end, moment, code):
     person = watcher if who == "watcher" else holder

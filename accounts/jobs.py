@@ -8,7 +8,7 @@
 - ``send_expiry_notices`` at 09:00 (not in the night): the e-mail 30 days before the last valid day, once per
   validity end (a missed day is caught up: any registration ending within 30 days that was not told yet is told).
 
-- ``revoke_expired_registrations_access`` at 00:10 (migration 0014), after the rolling renewals: the API tokens
+- ``revoke_expired_registrations_access`` at 00:10 (migration 0015), after the rolling renewals: the API tokens
   and calendar-feed keys of accounts whose registration ended are revoked and the users told (the look-ups
   already refuse them from 00:00; accounts/credentials.py). Catches up and runs twice harmlessly: it handles every
   expired account that still has a working credential.
@@ -36,7 +36,7 @@ SCHEDULES = {
     "accounts.send_expiry_notices": "accounts.jobs.send_expiry_notices",
     "accounts.deliver_notices": "accounts.jobs.deliver_notices",  # every 5 minutes: migration 0007
     "accounts.expire_registration_requests": "accounts.jobs.expire_registration_requests",  # hourly: migration 0010
-    "accounts.revoke_expired_registrations_access": "accounts.jobs.revoke_expired_registrations_access",  # 0014
+    "accounts.revoke_expired_registrations_access": "accounts.jobs.revoke_expired_registrations_access",  # 0015
 }
 
 

@@ -3,7 +3,7 @@
 A TOTP code is 6 digits: 1,000,000 values, one of them right at a time. Without a limit, someone who has the
 password tries them as fast as the server answers. allauth.mfa's only limit is its ``login_failed`` rate limit,
 which the settings switch off on purpose (it is also a 5-strikes lock-out of the password step that strangers can
-abuse: the Kawasaki rule, README "Log-in protection"). This module is the limit instead, for allauth's code forms
+abuse: the Kawasaki rule, docs/security/login-throttle.md). This module is the limit instead, for allauth's code forms
 at log-in (``/accounts/2fa/authenticate/``) and at reauthentication (``accounts.forms.MfaAuthenticateForm``,
 ``MfaReauthenticateForm``, hooked in through ``MFA_FORMS``):
 

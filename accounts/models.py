@@ -325,8 +325,8 @@ class ApiToken(models.Model):
     prefix = models.CharField(_("prefix"), max_length=24, unique=True, editable=False)
     secret_hash = models.CharField(_("SHA-256 of the token"), max_length=64, editable=False)
     created_at = models.DateTimeField(_("created"))
-    # Nullable only so that the release before this column keeps creating tokens while `migrate` runs (README,
-    # "Migrations on a live database"); such a token expires a year after it was created (``expires``).
+    # Nullable only so that the release before this column keeps creating tokens while `migrate` runs
+    # (docs/operations/migrations.md); such a token expires a year after it was created (``expires``).
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True, help_text=_("From this instant the token no longer works."))
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)

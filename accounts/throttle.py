@@ -31,10 +31,10 @@ at most 5,000 PINs, 0.5 expected compromises (docs/security/login-throttle.md). 
 An attempt is *consumed* (counted as a failure) before the password is checked, under a row lock, and refunded when
 the password turns out right: parallel requests cannot all pass a check before any of them is counted.
 
-Arithmetic (README): a stranger gets at most ``account.daily`` guesses on the first day and then one per ``cap`` =
-24 h, since the level leaks one per 24 h while each guess adds one: ≈ 365 guesses a year per account even when the
-owner refills the budget every day. Expected guesses for a random 4-digit PIN: 10,000 / 2 = 5,000 → 5,000 / 365 ≈
-13.7 years.
+Arithmetic (docs/security/login-throttle.md): a stranger gets at most ``account.daily`` guesses on the first day and
+then one per ``cap`` = 24 h, since the level leaks one per 24 h while each guess adds one: ≈ 365 guesses a year per
+account even when the owner refills the budget every day. Expected guesses for a random 4-digit PIN: 10,000 / 2 =
+5,000 → 5,000 / 365 ≈ 13.7 years.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from config.logging import logging_config
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
-worker_class = "sync"  # the opening-rush figures (README) are measured with sync workers
+worker_class = "sync"  # the opening-rush figures (docs/benchmarks.md) are measured with sync workers
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))  # 0: workers are not recycled

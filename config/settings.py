@@ -149,7 +149,7 @@ TEMPLATES = [
 
 # Connections (issue #9). Default: one persistent connection per process (DATABASE_CONN_MAX_AGE seconds), which
 # for gunicorn's sync workers — one request at a time per process — is a pool of one, with no checkout cost; the
-# opening-rush figures in the README are measured so. DATABASE_POOL=1 uses psycopg's pool instead (Django 5.2
+# opening-rush figures in docs/benchmarks.md are measured so. DATABASE_POOL=1 uses psycopg's pool instead (Django 5.2
 # OPTIONS["pool"]), for threaded workers (gunicorn --threads, the django-q2 worker) or to cap connections per
 # process: DATABASE_POOL_MIN_SIZE (default 1), DATABASE_POOL_MAX_SIZE (default 4), DATABASE_POOL_TIMEOUT
 # (seconds a request waits for a free connection, default 10). With the pool, CONN_MAX_AGE is 0 (the pool keeps

@@ -1,8 +1,8 @@
 """Reads of the fees app for the counter's reports (issue #5 item 7), shaped to the screen and the CSV.
 
 Every function takes the municipality as a keyword argument and reads through ``Model.objects.of(municipality)``
-(README: tenancy), so a report never shows another municipality's money. Each report is a constant handful of
-queries whatever its size.
+(docs/architecture.md: tenancy), so a report never shows another municipality's money. Each report is a constant
+handful of queries whatever its size.
 
 - ``daily_takings``: the money that changed hands at each payment place on one day (Japan time): every payment
   recorded there (cash taken = amount − the part carried over from an earlier booking, ``Payment.taken``) and

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Backup and restore, exercised end to end (issue #9 item 3):  bash scripts/backup-restore-check.sh
 #
-# The procedure it checks (the README's "Backup and restore"):
+# The procedure it checks (docs/operations/backup-restore.md):
 #   backup:   pg_dump --format=custom --no-owner --file=yoyaku-YYYYMMDD.dump "$DATABASE_URL"
 #   restore:  createdb <new database>; pg_restore --no-owner --exit-on-error --jobs=2 -d <new database URL> yoyaku-….dump
 #             then point DATABASE_URL at it, `manage.py migrate --check` (nothing to apply) and start the app.

@@ -2,7 +2,7 @@
 that revokes the credentials of expired registrations is registered (accounts/credentials.py).
 
 - ``expires_at`` is nullable so that the previous release, still serving while this runs, can go on creating
-  tokens (README, "Migrations on a live database"); ``ApiToken.expires`` reads a NULL as a year after creation.
+  tokens (docs/operations/migrations.md); ``ApiToken.expires`` reads a NULL as a year after creation.
   Existing tokens get exactly that: ``created_at`` + 365 days.
 - The schedule: daily at 00:10 Japan time, after the 00:01 rolling renewals (K-REG-3). Idempotent, as 0005: one
   row per name with ``update_or_create(name=...)``; the first run is set only when the row is created.

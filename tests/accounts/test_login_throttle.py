@@ -84,7 +84,7 @@ EPSILON = dt.timedelta(microseconds=1)
 
 
 def test_untrusted__exactly_three_free_failures__then_1_minute__then_4(group):
-    """README: 3 failures free, then 1 min, 4 min… — to the microsecond, the failures some seconds apart (a leaked
+    """docs/security/login-throttle.md: 3 failures free, then 1 min, 4 min… — to the microsecond, the failures some seconds apart (a leaked
     fraction of a failure once made the 3rd failure start no wait, and the 4th a wait of ~4 min)."""
     with time_machine.travel(START, tick=False) as traveller:
         client = browser()

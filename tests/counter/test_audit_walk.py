@@ -188,7 +188,7 @@ def override_early_start():
 
 
 def override_block():
-    # A block is held by the clerk's own account (README, Overrides), so the entry's subject is that account.
+    # A block is held by the clerk's own account (docs/counter.md, overrides), so the entry's subject is that account.
     return Post("tamba", reverse("counter:override", args=["tamba"]), {
         "kind": "maintenance", "unit": _tamba_room().pk, "date": TAMBA_DAY.isoformat(), "start": "0900", "end": "1200",
         "reason": "空調工事"}, jst(2027, 7, 19, 10), [("booking.override.maintenance", user("tamba-clerk"))])

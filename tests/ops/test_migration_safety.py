@@ -1,7 +1,7 @@
 """Migrations are safe on a live database (issue #9 item 3).
 
-A release runs ``migrate`` while the previous release still serves requests, and restarts afterwards (README,
-*Migrations on a live database*). So every migration of our apps must pass two checks:
+A release runs ``migrate`` while the previous release still serves requests, and restarts afterwards
+(docs/operations/migrations.md). So every migration of our apps must pass two checks:
 
 - **The previous release keeps working** (PostgreSQL only). django-migration-linter reads the SQL that ``migrate``
   would run on this PostgreSQL database and knows which statements break code that does not know about the change:
@@ -34,7 +34,7 @@ OUR_APPS = ("accounts", "facilities", "fees", "lottery", "reservations")
 
 # (app label, model name): the tables that grow with every booking, application or message. A migration holding an
 # exclusive lock on one of them for a full-table read or index build stops bookings at the counter and online
-# (200,000 reservations ≈ 1 s, README *Issue #9 items not built*). Add a table here when it grows the same way.
+# (200,000 reservations ≈ 1 s, docs/open-items.md). Add a table here when it grows the same way.
 BIG_TABLES = {
     ("reservations", "reservation"),  # one row per booking
     ("reservations", "slothold"),  # one row per held slot of an active booking (X-3)

@@ -4,7 +4,7 @@ Every error is JSON ``{"code": "...", "message": "..."}`` in the request's langu
 (400 instead of ninja's 422), unknown addresses under /api/v1/ (404), wrong methods (405) and unexpected failures
 (500). The operations live in each app's ``api.py`` (reservations/api.py: facilities, availability, bookings;
 facilities/api.py: favourites; reservations/alert_api.py: cancellation alerts; accounts/api.py: /me and
-notifications), registered below; authentication in ``accounts/auth.py``.
+notifications; lottery/api.py: lottery applications), registered below; authentication in ``accounts/auth.py``.
 """
 
 import functools
@@ -37,11 +37,12 @@ header with an unknown or revoked token is always a 401. Availability is public;
 slot, whether you could book it.
 
 **Tenancy.** Every address but `/me` names its municipality. Anything of another municipality — a unit, a
-facility, a booking, an alert — is a 404 there, as are other users' bookings and alerts. `/reservations`,
-`/watches` and `/notifications` are for resident accounts registered with that municipality: another
-municipality's account gets 403 `not_registered_here`, a staff account 403 `staff_account` (staff book for
-residents through the counter console). `/favourites` and `/me` take any resident account — as on the pages, a
-resident may star another municipality's facilities — and answer a staff account 403 `staff_account` too.
+facility, a booking, an alert, a lottery application — is a 404 there, as are other users' bookings, alerts and
+applications. `/reservations`, `/lottery/applications`, `/watches` and `/notifications` are for resident accounts
+registered with that municipality: another municipality's account gets 403 `not_registered_here`, a staff account
+403 `staff_account` (staff book for residents through the counter console). `/favourites` and `/me` take any
+resident account — as on the pages, a resident may star another municipality's facilities — and answer a staff
+account 403 `staff_account` too.
 
 **Errors** are JSON `{"code", "message"}`, the message in the request's language (`Accept-Language`; Japanese by
 default):
@@ -51,11 +52,11 @@ default):
 | 400 | `bad_request`, `range_too_long` | malformed input: not a date, naive datetime, end before start, wrong types, unknown fields, unreadable JSON (`errors` lists the details) |
 | 401 | `not_authenticated`, `invalid_token` | no credentials; a token that is unknown, revoked or expired, or whose account is withdrawn or its registration expired (the message says "expired" to the token's holder) |
 | 403 | `not_registered_here`, `staff_account`, `csrf_failed`, `mfa_required` | see Tenancy; a session POST without CSRF token; a token or session of an administrator who has not set up the second factor the portal requires of them |
-| 404 | `not_found` | unknown municipality, unit, facility, booking, alert, address; another municipality's or user's |
+| 404 | `not_found` | unknown municipality, unit, facility, booking, alert, lottery application, address; another municipality's or user's |
 | 405 | `method_not_allowed` | a method the address does not take (the `Allow` header lists those it does) |
 | 409 | `slot_taken` | someone holds (one of) the slots |
 | 413 | `too_large` | a request body larger than the server accepts (2.5 MB) |
-| 422 | a rule id (`K-FC-1`, `S-FC-2`, `T-APP-3`, `T-USE-1`, `X-2`, …), or where no municipal rule applies a short code (`slot_past`, `alerts_limit`, …) | a booking rule, or an alert's limit or check, refuses; `refusals` lists every refusal, the first being `code`/`message` |
+| 422 | a rule id (`K-FC-1`, `S-FC-2`, `K-LOT-2`, `S-LOT-5`, `T-APP-3`, `T-USE-1`, `X-2`, …), or where no municipal rule applies a short code (`slot_past`, `alerts_limit`, …) | a booking or lottery rule, or an alert's limit or check, refuses; `refusals` lists every refusal, the first being `code`/`message` |
 """
 
 
@@ -104,6 +105,7 @@ api.add_router("", bookings)
 api.add_router("", "facilities.api.favourite_router")
 api.add_router("", "reservations.alert_api.watch_router")
 api.add_router("", "accounts.api.account")
+api.add_router("", "lottery.api.lottery_router")
 
 
 def error(request, status: int, code: str, message, **extra):

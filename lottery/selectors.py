@@ -23,6 +23,28 @@ def _live(queryset):
     return queryset.filter(withdrawn_at__isnull=True)
 
 
+# What a resident may know of an outcome (K-LOT-3, S-LOT-4/5) --------------------------------------------------
+
+# The states the draw (and what follows it) writes: unknown to residents until the results moment.
+DRAWN_STATES = frozenset({Application.State.WON, Application.State.LOST, Application.State.CONFIRMED,
+                          Application.State.FORFEITED, Application.State.EXPIRED})
+
+
+def results_published(draw: Draw | None, now: dt.datetime) -> bool:
+    """Whether residents may learn the outcomes of ``draw``: it has been drawn and its results moment
+    (``Draw.results_from``: Kodaira the 20th, K-LOT-3; Shiroi the 18th, S-LOT-5) has come — the instant its
+    seed is revealed too. Before that only staff see outcomes."""
+    return draw is not None and draw.seed_revealed(now)
+
+
+def resident_state(state: str, *, published: bool) -> str:
+    """The application state a resident sees (pages, API, anything but staff's): a drawn application reads
+    ``applied`` — no outcome, no order, no booking — until its draw's results are published."""
+    if state in DRAWN_STATES and not published:
+        return Application.State.APPLIED
+    return state
+
+
 class LotteryCalendar:
     """For one municipality at one instant: is a month of use still in its lottery (results not yet published)?
 
@@ -99,12 +121,8 @@ class ApplicationRow:
 
     @property
     def state(self) -> str:
-        """Until the results day, a drawn application still reads "applied": results are not known before then."""
-        if not self.results_published and self.application.state in (
-            Application.State.WON, Application.State.LOST, Application.State.EXPIRED,
-        ):
-            return Application.State.APPLIED
-        return self.application.state
+        """Until the results moment, a drawn application still reads "applied" (``resident_state``)."""
+        return resident_state(self.application.state, published=self.results_published)
 
     @property
     def state_label(self) -> str:
@@ -142,7 +160,7 @@ class MonthApplications:
 
     @property
     def published(self) -> bool:
-        return self.timeline is not None and clock.now() >= self.timeline.results_from
+        return results_published(self.draw, clock.now())
 
 
 def allowances(*, user, municipality: Municipality, month: dt.date, calendar: LotteryCalendar) -> list[Allowance]:
@@ -159,13 +177,19 @@ def allowances(*, user, municipality: Municipality, month: dt.date, calendar: Lo
     return found
 
 
-def my_applications(*, municipality: Municipality, user) -> list[MonthApplications]:
-    """The user's lottery applications here, by month of use, newest month first, with what they may do now."""
+def my_applications(*, municipality: Municipality, user, application_id: int | None = None,
+                    open_months: bool = False) -> list[MonthApplications]:
+    """The user's lottery applications here, by month of use, newest month first, with what they may do now.
+
+    ``application_id``: that one application only (with its month's allowances). ``open_months``: also the
+    months taking applications now in which the user has none yet (their allowances are whole)."""
     now = clock.now()
     calendar = LotteryCalendar(municipality.pk, now)
+    applications = Application.objects.filter(municipality=municipality, user=user)
+    if application_id is not None:
+        applications = applications.filter(pk=application_id)
     applications = list(
-        Application.objects.filter(municipality=municipality, user=user)
-        .select_related("unit", "unit__facility", "result", "reservation")
+        applications.select_related("unit", "unit__facility", "result", "reservation")
         .order_by("-month", "starts_at", "unit_id", "id")
     )
     draws = {d.month: d for d in Draw.objects.filter(municipality=municipality, month__in={a.month for a in applications})}
@@ -178,7 +202,28 @@ def my_applications(*, municipality: Municipality, user) -> list[MonthApplicatio
             month.draw = draws.get(application.month)
             month.allowances = allowances(user=user, municipality=municipality, month=application.month, calendar=calendar)
         month.rows.append(_row(application, month, calendar, applicant_counts, now))
-    return list(months.values())
+    if open_months:
+        for taking in months_taking_applications(calendar):
+            if taking not in months:
+                months[taking] = MonthApplications(taking, calendar.timeline(taking))
+                months[taking].allowances = allowances(user=user, municipality=municipality, month=taking, calendar=calendar)
+    return sorted(months.values(), key=lambda m: m.month, reverse=True)
+
+
+MONTHS_AHEAD = 6  # lottery windows open two months ahead (K-LOT-1, S-LOT-1); six leaves room for other profiles
+
+
+def months_taking_applications(calendar: LotteryCalendar) -> list[dt.date]:
+    """The months of use whose lottery application period (any channel) contains the calendar's instant."""
+    if not calendar.holds_lotteries:
+        return []
+    first = services.month_of(clock.localtime(calendar.now).date())
+    found = []
+    for ahead in range(MONTHS_AHEAD + 1):
+        line = calendar.timeline(services.add_months(first, ahead))
+        if line is not None and line.applications_open <= calendar.now < line.applications_close:
+            found.append(services.add_months(first, ahead))
+    return found
 
 
 def _applicant_counts(applications) -> dict[tuple[int, dt.datetime], int]:
@@ -201,13 +246,13 @@ def _result(application: Application):
 
 
 def _row(application, month: MonthApplications, calendar: LotteryCalendar, counts, now) -> ApplicationRow:
-    published = month.published
+    published = results_published(month.draw, now)
     row = ApplicationRow(application, month.timeline, published)
     result = _result(application)
     if published and result is not None:
         row.position, row.outcome = result.position, result.outcome
         row.applicants = counts.get((application.unit_id, application.starts_at))
-    if application.state == Application.State.APPLIED:
+    if row.state == Application.State.APPLIED:  # also a drawn one before its results: the window has closed
         refusal = _withdraw_refusal(application, calendar, now)
         row.can_withdraw, row.action_refusal = refusal is None, refusal
     elif application.state == Application.State.WON and published and calendar.policy and calendar.policy.confirmation_required:

@@ -790,21 +790,30 @@ def _insert_batch(cursor, table, columns, batch):
 def _win_for_update(user, application_id):
     application = Application.objects.select_for_update().select_related("unit__facility").get(pk=application_id, user=user)
     policy = policy_of(application.municipality_id)
-    record = Draw.objects.get(municipality_id=application.municipality_id, month=application.month)
+    record = Draw.objects.filter(municipality_id=application.municipality_id, month=application.month).first()
     return application, policy, record
 
 
 def confirmation_refusal(application, policy, record, now) -> rules.Refusal | None:
-    if not policy.confirmation_required:
-        return rules.Refusal(policy.win_rule_id or "no_confirmation", _("Wins here are bookings at once; there is nothing to confirm."))
-    if application.state != Application.State.WON:
-        return rules.Refusal("not_won", _("There is no win awaiting confirmation."))
-    if record.results_from is None or now < record.results_from or record.purge_at is None or now >= record.purge_at:
-        last = record.purge_at - daterules.ONE_MINUTE if record.purge_at else None
+    """Why the win of ``application`` cannot be confirmed or given up now, or None. The confirmation window is
+    checked before the state, so that before the results moment a winner and a loser get the same answer (no
+    outcome is told early, K-LOT-3, S-LOT-5)."""
+    if policy is None or not policy.confirmation_required:
+        return rules.Refusal(getattr(policy, "win_rule_id", "") or "no_confirmation",
+                             _("Wins here are bookings at once; there is nothing to confirm."))
+    results_from = record.results_from if record is not None else None
+    purge_at = record.purge_at if record is not None else None
+    if results_from is None or purge_at is None:  # not committed yet: the month's timeline says when
+        line = timeline(rules.ProfileRules.of(application.municipality_id), policy, application.month)
+        results_from, purge_at = (line.results_from, line.purge_at) if line else (None, None)
+    if results_from is None or now < results_from or purge_at is None or now >= purge_at:
+        last = purge_at - daterules.ONE_MINUTE if purge_at else None
         return rules.Refusal(policy.confirmation_rule_id or "confirmation_closed", _(
             "Wins can be confirmed or given up from %(start)s until %(end)s.") % {
-            "start": rules.when(record.results_from) if record.results_from else "—",
+            "start": rules.when(results_from) if results_from else "—",
             "end": rules.when(last) if last else "—"})
+    if application.state != Application.State.WON:
+        return rules.Refusal("not_won", _("There is no win awaiting confirmation."))
     return None
 
 

@@ -161,11 +161,19 @@ def test_openapi__loads_and_lists_the_paths(api, demo, client):
         "/api/v1/{muni}/watches/{watch_id}",
         "/api/v1/{muni}/notifications",
         "/api/v1/me",
+        "/api/v1/{muni}/lottery/applications",
+        "/api/v1/{muni}/lottery/applications/{application_id}",
+        "/api/v1/{muni}/lottery/applications/{application_id}/withdraw",
+        "/api/v1/{muni}/lottery/applications/{application_id}/confirm",
+        "/api/v1/{muni}/lottery/applications/{application_id}/forfeit",
     }
     assert set(schema["paths"]["/api/v1/{muni}/reservations"]) == {"get", "post"}
     assert set(schema["paths"]["/api/v1/{muni}/favourites"]) == set(schema["paths"]["/api/v1/{muni}/watches"]) == {"get", "post"}
     assert set(schema["paths"]["/api/v1/{muni}/favourites/{facility_code}"]) == {"get", "delete"}
     assert set(schema["paths"]["/api/v1/{muni}/watches/{watch_id}"]) == {"get", "delete"}
+    assert set(schema["paths"]["/api/v1/{muni}/lottery/applications"]) == {"get", "post"}
+    for action in ("withdraw", "confirm", "forfeit"):
+        assert set(schema["paths"][f"/api/v1/{{muni}}/lottery/applications/{{application_id}}/{action}"]) == {"post"}
     watch_body = schema["paths"]["/api/v1/{muni}/watches"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert watch_body["discriminator"]["propertyName"] == "kind" and len(watch_body["oneOf"]) == 2
     assert set(schema["components"]["securitySchemes"]) == {"ApiTokenAuth", "SessionAuth"}

@@ -111,7 +111,7 @@ def request_for(api, demo):
     """Sends one request with the given inputs (the others good) and returns (status, body)."""
     token = token_for("kodaira-group1")
     room = unit("kodaira", "nakajima", "assembly-room")
-    good = {"muni": "kodaira", "unit_id": str(room.id), "reservation_id": "1", "watch_id": "1",
+    good = {"muni": "kodaira", "unit_id": str(room.id), "reservation_id": "1", "watch_id": "1", "application_id": "1",
             "facility_code": "nakajima", "from": "2027-05-24", "to": "2027-05-30", "page": "1"}
 
     def send(method: str, path_template: str, operation: dict, *, params=None, body=None):
@@ -135,6 +135,7 @@ def good_bodies() -> dict:
     slot = {"unit_id": room.id, "start": "2027-05-24T13:00:00+09:00", "end": "2027-05-24T17:00:00+09:00"}
     return {
         "ReservationIn": slot,
+        "ApplicationIn": slot,
         "SlotWatchIn": {"kind": "slot", **slot},
         "PatternWatchIn": {"kind": "pattern", "facility_code": "nakajima", "time_from": "09:00", "time_to": "12:00",
                            "date_from": "2027-05-24", "date_to": "2027-05-30"},
@@ -227,7 +228,8 @@ def test_every_operation__schema_and_validation_agree_at_the_edges(schema, reque
     operations = {operation.split(" (")[0] for operation, _what in checked}
     assert operations == with_input  # every operation with input (GET /municipalities and GET /me have none)
     assert {"POST /{muni}/watches", "DELETE /{muni}/watches/{watch_id}", "POST /{muni}/favourites",
-            "DELETE /{muni}/favourites/{facility_code}", "GET /{muni}/notifications"} <= operations
+            "DELETE /{muni}/favourites/{facility_code}", "GET /{muni}/notifications", "POST /{muni}/lottery/applications",
+            "POST /{muni}/lottery/applications/{application_id}/confirm"} <= operations
     assert len(operations) >= 15, operations
 
 

@@ -141,8 +141,16 @@ class MonthApplications:
         return services.month_label(self.month)
 
     @property
+    def results_from(self) -> dt.datetime | None:
+        """The results moment: the drawn draw's own (the one its wins are published at), else the policy's."""
+        if self.draw is not None and self.draw.results_from is not None:
+            return self.draw.results_from
+        return self.timeline.results_from if self.timeline is not None else None
+
+    @property
     def published(self) -> bool:
-        return self.timeline is not None and clock.now() >= self.timeline.results_from
+        """Outcomes (won, lost, the drawn order) are shown from the results moment only (K-LOT-3, S-LOT-5)."""
+        return self.results_from is not None and clock.now() >= self.results_from
 
 
 def allowances(*, user, municipality: Municipality, month: dt.date, calendar: LotteryCalendar) -> list[Allowance]:

@@ -479,9 +479,17 @@ class BookingState(models.TextChoices):
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
     CONFIRMED = "confirmed", _("Confirmed")
     CANCELLED = "cancelled", _("Cancelled")
+    # A lottery win the winner must still confirm (S-LOT-5: 当選結果を確定する makes it a provisional booking;
+    # unconfirmed wins are purged at the end of the confirmation window). It holds its slot and counts toward the
+    # monthly limits that count wins (S-FC-4), but it is not a booking yet: no fee, no payment, no cancellation
+    # as a booking (the winner forfeits it on the lottery page), never cancelled as unpaid.
+    WON = "won", _("Won — awaiting confirmation")
 
 
-ACTIVE_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT, BookingState.CONFIRMED)
+# States that hold their slots and count as the user's bookings in lists and limits.
+ACTIVE_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT, BookingState.CONFIRMED, BookingState.WON)
+# Active states of a booking proper: the ones a fee, a payment, a change or a cancellation applies to.
+BOOKING_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT, BookingState.CONFIRMED)
 
 
 def validate_date_rule(value: str) -> None:

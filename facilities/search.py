@@ -211,7 +211,8 @@ def holds_of(unit_ids: list[int], start: dt.datetime, end: dt.datetime) -> dict[
     """unit id → {slot start → (reservation id, user id)}, as ``selectors.holds_between`` answers for one unit.
     One query for all the units."""
     found: dict[int, dict] = {unit_id: {} for unit_id in unit_ids}
-    rows = SlotHold.objects.filter(unit_id__in=unit_ids, starts_at__gte=start, starts_at__lt=end).values_list(
+    rows = SlotHold.objects.filter(unit_id__in=unit_ids, starts_at__gte=start, starts_at__lt=end).visible_to_resident(
+        clock.now()).values_list(
         "unit_id", "starts_at", "reservation_id", "reservation__user_id"
     )
     for unit_id, starts_at, reservation_id, user_id in rows:

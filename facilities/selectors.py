@@ -234,12 +234,18 @@ def _day_info(unit: Unit, day: dt.date, rules: list[ClosureRule], today: dt.date
     )
 
 
-def holds_between(*, unit: Unit, start: dt.datetime, end: dt.datetime) -> dict[dt.datetime, tuple[int, int]]:
+def holds_between(
+    *, unit: Unit, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None, staff: bool = False
+) -> dict[dt.datetime, tuple[int, int]]:
     """Slots of ``unit`` starting in [start, end) that bookings hold: slot start → (reservation id, user id).
-    One query, whatever the number of slots."""
-    rows = SlotHold.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end).values_list(
-        "starts_at", "reservation_id", "reservation__user_id"
-    )
+    One query, whatever the number of slots.
+
+    As residents may see them at ``now`` (default): a lottery win's hold is left out until its results moment
+    (K-LOT-3, S-LOT-5), so its slot still reads as in the lottery, to its winner too. ``staff``: every hold."""
+    holds = SlotHold.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end)
+    if not staff:
+        holds = holds.visible_to_resident(now or clock.now())
+    rows = holds.values_list("starts_at", "reservation_id", "reservation__user_id")
     return {starts_at: (reservation_id, user_id) for starts_at, reservation_id, user_id in rows}
 
 

@@ -285,7 +285,7 @@ def my_weather_claim(*, municipality, user, booking_id: int):
     from .models import WeatherClaim, WeatherPolicy
 
     policy = WeatherPolicy.objects.of(municipality).first()
-    reservation = (Reservation.objects.of(municipality).for_user(user)
+    reservation = (Reservation.objects.of(municipality).for_user(user).visible_to_resident(clock.now())
                    .select_related("unit__facility", "payment").filter(pk=booking_id).first())
     if policy is None or reservation is None:
         raise Http404(_("You have no such booking here."))

@@ -123,17 +123,14 @@ def permit_refusal(reservation: Reservation, *, state: str | None = None, now: d
 
 
 def _lottery_results_refusal(reservation: Reservation, profile_rules, now: dt.datetime) -> Refusal | None:
+    """A lottery win's permit not before its results moment (``Reservation.published_from``)."""
+    if reservation.published(now):
+        return None
     from lottery import services as lottery_services
 
     policy = lottery_services.policy_of(reservation.municipality_id)
-    if policy is None or profile_rules is None:
-        return None
-    month = lottery_services.month_of(clock.localtime(reservation.starts_at).date())
-    line = lottery_services.timeline(profile_rules, policy, month)
-    if line is None or line.results_from is None or now >= line.results_from:
-        return None
-    return Refusal(policy.results_rule_id or "results_not_out", _("The lottery results are published at %(when)s.") % {
-        "when": when(line.results_from)})
+    code = (policy.results_rule_id if policy else "") or "results_not_out"
+    return Refusal(code, _("The lottery results are published at %(when)s.") % {"when": when(reservation.published_from)})
 
 
 def permit_for(reservation: Reservation, *, now: dt.datetime | None = None) -> Permit | None:
@@ -154,6 +151,8 @@ def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPla
     staff_only = staff_refusal(staff, reservation.municipality_id)
     if staff_only is not None:
         refusals.append(staff_only)
+    if reservation.state == BookingState.WON:  # not a booking until its winner confirms it (S-LOT-5)
+        return refusals + [_unconfirmed_win_refusal(reservation)]
     if reservation.state not in ACTIVE_STATES or _has_payment(reservation):
         return refusals + [already_paid()]
     if reservation.fee_total is None or reservation.fee_total <= 0:
@@ -295,6 +294,15 @@ def _payment_of(reservation: Reservation) -> Payment | None:
         return None
 
 
+def _unconfirmed_win_refusal(reservation: Reservation) -> Refusal:
+    from lottery import services as lottery_services
+
+    policy = lottery_services.policy_of(reservation.municipality_id)
+    return Refusal((policy.confirmation_rule_id if policy else "") or "S-LOT-5", _(
+        "This lottery win is not confirmed yet: its winner confirms it or gives it up on the lottery page; only "
+        "then is it a booking, with a fee to pay."))
+
+
 def cancellation_quote(reservation: Reservation, *, cause: str = Cause.OWN, now: dt.datetime | None = None) -> CancellationQuote:
     """The refund the municipality's rules give for cancelling ``reservation`` now for ``cause`` (fees.rules.refund):
     S-CAN-2 half until D-7 and no cancellation after (S-CAN-1); T-CAN-1 all until D-3, nothing after; T-CAN-2 and
@@ -302,6 +310,9 @@ def cancellation_quote(reservation: Reservation, *, cause: str = Cause.OWN, now:
     now = now or clock.now()
     if not reservation.is_active:
         return CancellationQuote(0, 0, None, "not_active", Refusal("not_active", _("This booking is no longer active.")))
+    if cause == Cause.OWN and reservation.state == BookingState.WON:  # its winner confirms or forfeits it (S-LOT-5)
+        refusal = _unconfirmed_win_refusal(reservation)
+        return CancellationQuote(0, 0, None, refusal.code, refusal)
     if cause == Cause.OWN and reservation.starts_at <= now:
         return CancellationQuote(0, 0, None, "slot_past", Refusal("slot_past", _("This slot has already started.")))
     payment = _payment_of(reservation)

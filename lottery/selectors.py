@@ -159,6 +159,13 @@ class MonthApplications:
         return services.month_label(self.month)
 
     @property
+    def results_from(self) -> dt.datetime | None:
+        """The results moment: the drawn draw's own (the one its wins are published at), else the policy's."""
+        if self.draw is not None and self.draw.results_from is not None:
+            return self.draw.results_from
+        return self.timeline.results_from if self.timeline is not None else None
+
+    @property
     def published(self) -> bool:
         return results_published(self.draw, clock.now())
 

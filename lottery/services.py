@@ -7,7 +7,9 @@
   of it) as soon as it is made; when the application window has closed, the canonical application list is
   hashed and frozen (the commit); on the draw day the draw runs in one transaction under the draw's row lock:
   a rerun, or a run after a crash (the transaction rolled back), never changes or duplicates results.
-  Wins become bookings (origin "lottery") holding their slots (X-3).
+  Wins become bookings (origin "lottery") holding their slots (X-3) at once, known to residents only from the
+  draw's results moment (``Reservation.published_from``; K-LOT-3, S-LOT-5). A win the winner must confirm is in
+  state "won" until confirmed (S-LOT-5); elsewhere it is a booking in the policy's state at once (K-LOT-4).
 - ``confirm_win`` / ``forfeit_win`` / ``purge_unconfirmed`` — S-LOT-5.
 - ``send_result_notices`` — K-LOT-3: the results e-mail, once per applicant with an address.
 
@@ -626,7 +628,7 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
     won = [(entry, slot_order) for slot_order, _key, outcomes in report.slots for entry, _pos, outcome in outcomes if outcome == "won"]
     needs_confirmation = policy.confirmation_required
     if needs_confirmation:
-        state, pay_rule = BookingState.PROVISIONAL, None  # awaiting confirmation (S-LOT-5): the application says so
+        state, pay_rule = BookingState.WON, None  # not a booking until the winner confirms it (S-LOT-5)
     else:
         state, pay_rule = policy.win_state, (daterules.parse(policy.pay_by) if policy.pay_by else None)
     booked_on = clock.localtime(now).date()
@@ -642,6 +644,8 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
         reservation = _win_reservation(
             policy=policy, profile=profile, unit=unit, user_id=report.user_of[entry[0]], starts_at=starts_at,
             ends_at=ends_at, state=state, pay_rule=pay_rule, now=now, booked_on=booked_on)
+        # Held from now on (X-3), known to residents only from the results moment (K-LOT-3, S-LOT-5).
+        reservation.published_from = record.results_from
         if reservation.user_id in winners:
             _set_fee(reservation, winners[reservation.user_id], unit, booked_on)
         reservations.append(reservation)
@@ -818,8 +822,8 @@ def confirmation_refusal(application, policy, record, now) -> rules.Refusal | No
 
 
 def confirm_win(*, user, application_id: int) -> Application:
-    """S-LOT-5: the winner confirms; the win becomes a provisional booking due for payment as a first-come one
-    (S-PAY-1/2; the policy's win state and payment deadline)."""
+    """S-LOT-5: the winner confirms; the win (state "won") becomes a provisional booking with its fee, due for
+    payment as a first-come one (S-PAY-1/2; the policy's win state and payment deadline)."""
     now = clock.now()
     with transaction.atomic():
         application, policy, record = _win_for_update(user, application_id)
@@ -827,7 +831,7 @@ def confirm_win(*, user, application_id: int) -> Application:
         if refusal is not None:
             raise LotteryError([refusal])
         reservation = Reservation.objects.select_for_update().get(pk=application.reservation_id)
-        if not reservation.is_active:
+        if reservation.state != BookingState.WON:
             _refuse("not_active", _("This booking is no longer active."))
         profile = rules.ProfileRules.of(application.municipality_id).profile
         booked_on = clock.localtime(now).date()

@@ -106,7 +106,9 @@ def watch_slot(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime
         ).first()
         if existing is not None:
             return existing, False
-        holders = list(SlotHold.objects.filter(unit=unit, starts_at=starts_at).values_list("reservation__user_id", flat=True))
+        # A lottery win's hold is not known before its results moment (K-LOT-3, S-LOT-5): the slot reads as free.
+        holders = list(SlotHold.objects.filter(unit=unit, starts_at=starts_at).visible_to_resident(now)
+                       .values_list("reservation__user_id", flat=True))
         if not holders:
             raise AlertRefused("slot_free", _("This slot is free now: you can book it."))
         if holders[0] == user.pk:

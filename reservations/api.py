@@ -21,6 +21,7 @@ from facilities.models import Channel, localized
 from facilities.selectors import SlotState
 
 from . import rules, services
+from . import selectors as booking_selectors
 from .models import Reservation
 
 MAX_ID = 2**63 - 1  # a larger id would overflow the database's bigint: refuse it as malformed (400), never 500
@@ -210,9 +211,12 @@ class ReservationOut(BaseModel):
     unit_id: int
     start: dt.datetime
     end: dt.datetime
-    state: str = Field(description="provisional, awaiting_payment, confirmed or cancelled. A provisional Kodaira "
-                                   "booking past its confirmation midnight shows as confirmed (K-FC-4).")
-    origin: str = Field(description="first_come, last_minute (lottery wins come with the lottery issue).")
+    state: Literal["provisional", "awaiting_payment", "confirmed", "cancelled", "won"] = Field(description=(
+        "provisional, awaiting_payment, confirmed or cancelled; `won`: a lottery win its winner has not confirmed "
+        "yet (S-LOT-5) — no fee and no payment deadline until confirmed (then provisional), cancelled at the end of "
+        "`confirm_until` otherwise. A provisional Kodaira booking past its confirmation midnight shows as confirmed "
+        "(K-FC-4). Lottery wins are listed only from the draw's results moment (K-LOT-3, S-LOT-5)."))
+    origin: str = Field(description="first_come, last_minute or lottery.")
     channel: str = Field(description="online, counter or phone.")
     fee: int | None = Field(description="Yen, fixed when booked (the fee table of the booking day); null when the "
                                         "municipality has no fee table for this unit.")
@@ -221,9 +225,14 @@ class ReservationOut(BaseModel):
     pay_by: dt.datetime | None = Field(description="The last minute in which payment is on time (S-PAY-2, T-PAY-1), or null.")
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
-    cancel_reason: str = Field(description="Empty while active; user, unpaid, staff, or changed (replaced by `changed_to`).")
+    cancel_reason: str = Field(description="Empty while active; user, unpaid, staff, changed (replaced by `changed_to`), "
+                                           "or unconfirmed (a lottery win not confirmed in time, S-LOT-5).")
     changed_from: int | None = Field(description="The booking this one replaced (a change), or null.")
     changed_to: int | None = Field(description="The booking that replaced this one (a change), or null.")
+    confirm_from: dt.datetime | None = Field(None, description="`won` only: the first minute in which the win can be "
+                                                               "confirmed or given up (S-LOT-5); else null.")
+    confirm_until: dt.datetime | None = Field(None, description="`won` only: the last minute to confirm the win or give "
+                                                                "it up; unconfirmed, it is cancelled after it (S-LOT-5).")
 
 
 ErrorOut.model_rebuild()
@@ -261,7 +270,8 @@ def _unit(unit) -> dict:
     }
 
 
-def _booking(reservation: Reservation, profile_rules, now) -> dict:
+def _booking(reservation: Reservation, profile_rules, now, windows: dict | None = None) -> dict:
+    confirm_from, confirm_until, _rule_id = (windows or {}).get(reservation.pk, (None, None, ""))
     return {
         "id": reservation.pk,
         "unit_id": reservation.unit_id,
@@ -278,6 +288,8 @@ def _booking(reservation: Reservation, profile_rules, now) -> dict:
         "cancel_reason": reservation.cancel_reason,
         "changed_from": reservation.changed_from_id,
         "changed_to": _changed_to(reservation),
+        "confirm_from": _local(confirm_from),
+        "confirm_until": _local(confirm_until),
     }
 
 
@@ -432,7 +444,8 @@ bookings = Router(tags=["reservations"], auth=API_AUTH)
     "/{muni}/reservations",
     response={200: list[ReservationOut], **ERRORS},
     summary="My reservations",
-    description="Yours in this municipality, active and cancelled, newest use date first." + TENANCY,
+    description=("Yours in this municipality, active and cancelled, newest use date first. A lottery win is listed "
+                 "from its draw's results moment on (K-LOT-3, S-LOT-5), not before." + TENANCY),
 )
 def my_reservations(request, muni: Muni):
     municipality = _municipality(muni)
@@ -440,8 +453,9 @@ def my_reservations(request, muni: Muni):
     _require_resident(user, municipality)
     now = clock.now()
     profile_rules = rules.ProfileRules.find(municipality)
-    mine = Reservation.objects.of(municipality).for_user(user).order_by("-starts_at", "-id")
-    return [_booking(r, profile_rules, now) for r in mine]
+    mine = list(Reservation.objects.of(municipality).for_user(user).visible_to_resident(now).order_by("-starts_at", "-id"))
+    windows = booking_selectors.confirmation_windows(mine)
+    return [_booking(r, profile_rules, now, windows) for r in mine]
 
 
 @bookings.post(

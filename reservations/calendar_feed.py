@@ -36,7 +36,7 @@ JAPAN = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 PRODID = "-//Yoyaku//Public facility reservations//JA"
 # How far back the feed keeps bookings that took place: a year, so that the file stays small for old accounts.
 PAST_KEPT = dt.timedelta(days=366)
-TENTATIVE_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
+TENTATIVE_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT, BookingState.WON)
 
 
 # Issue and revoke -------------------------------------------------------------------------------------------
@@ -74,10 +74,12 @@ def active_feed(*, user) -> CalendarFeed | None:
 
 
 def feed_reservations(*, user, municipality, now: dt.datetime | None = None) -> list[Reservation]:
-    """The user's bookings in ``municipality`` for the feed: not cancelled, ended at most a year ago."""
+    """The user's bookings in ``municipality`` for the feed: not cancelled, ended at most a year ago, lottery wins
+    from their results moment (K-LOT-3, S-LOT-5)."""
     now = now or clock.now()
     return list(
-        Reservation.objects.of(municipality).for_user(user).active().filter(ends_at__gt=now - PAST_KEPT)
+        Reservation.objects.of(municipality).for_user(user).active().visible_to_resident(now)
+        .filter(ends_at__gt=now - PAST_KEPT)
         .select_related("unit", "unit__facility", "municipality").order_by("starts_at", "id")
     )
 

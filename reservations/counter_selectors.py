@@ -365,7 +365,8 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
     registration at the counter (S-FC-3): every bookable slot is offered with its payment, at the walk-in's fee."""
     now = clock.now()
     closed, offered = _offered(unit, day)
-    holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)))
+    holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)),
+                          staff=True)
     profile_rules = rules.ProfileRules.find(unit.municipality_id)
     exemption = LOOK_UP  # the user's fee exemption, read once for the whole day (K-USE-2)
     over_limit: dict[int, list] = {}

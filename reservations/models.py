@@ -15,12 +15,24 @@ from django.utils.translation import gettext_lazy as _
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Municipality, Phase, Unit
 
 
+def published_q(now: dt.datetime, prefix: str = "") -> Q:
+    """Bookings a resident may know about at ``now`` (K-LOT-3, S-LOT-4/5): every booking but a lottery win whose
+    results are not out yet (``published_from`` after ``now``). ``prefix`` reaches the booking through a relation
+    (``"reservation__"`` from a slot hold)."""
+    return Q(**{f"{prefix}published_from__isnull": True}) | Q(**{f"{prefix}published_from__lte": now})
+
+
 class ReservationQuerySet(models.QuerySet):
     def of(self, municipality):
         return self.filter(municipality=municipality)
 
     def active(self):
         return self.filter(state__in=ACTIVE_STATES)
+
+    def visible_to_resident(self, now: dt.datetime):
+        """What residents (the holder included) may see at ``now``: lottery wins only from their results moment.
+        Staff screens do not filter."""
+        return self.filter(published_q(now))
 
     def for_user(self, user):
         return self.filter(user=user)
@@ -75,6 +87,12 @@ class Reservation(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True)
+    # A lottery win is known to nobody but staff before its draw's results moment (K-LOT-3, S-LOT-5): the draw
+    # writes the booking and its slot hold at once (X-3), with this instant. Empty: known at once.
+    published_from = models.DateTimeField(
+        _("shown to residents from"), null=True, blank=True, editable=False,
+        help_text=_("Lottery wins: the results moment of their draw. Empty: at once."),
+    )
     fee = models.JSONField(
         _("fee breakdown"), null=True, blank=True, editable=False,
         help_text=_("Fixed when booked (fees.rules.quote): base, non-resident surcharge, lighting, exemption. Empty when "
@@ -125,6 +143,15 @@ class Reservation(models.Model):
         return self.state in ACTIVE_STATES
 
     @property
+    def awaiting_confirmation(self) -> bool:
+        """A lottery win the winner has not confirmed yet (S-LOT-5): not a booking proper yet."""
+        return self.state == BookingState.WON
+
+    def published(self, now: dt.datetime) -> bool:
+        """May a resident (its holder included) know about it at ``now``? (K-LOT-3, S-LOT-5)."""
+        return self.published_from is None or self.published_from <= now
+
+    @property
     def is_walk_in(self) -> bool:
         """Booked at the counter for a person without registration (S-FC-3): no account, a name and a phone."""
         return self.user_id is None
@@ -155,8 +182,17 @@ class Reservation(models.Model):
         return self.pay_by - dt.timedelta(minutes=1) if self.pay_by else None
 
 
+class SlotHoldQuerySet(models.QuerySet):
+    def visible_to_resident(self, now: dt.datetime):
+        """Holds residents may see at ``now``: a lottery win's hold only from its results moment; before it the
+        slot reads as still in its lottery (facilities.selectors.slot_cell)."""
+        return self.filter(published_q(now, "reservation__"))
+
+
 class SlotHold(models.Model):
     """One slot of one unit held by an active reservation (X-3)."""
+
+    objects = SlotHoldQuerySet.as_manager()
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="holds")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="holds")

@@ -471,17 +471,6 @@ def change_refusal(reservation: Reservation, rules: ProfileRules, now: dt.dateti
     return refusal
 
 
-def _win_awaiting_confirmation(reservation: Reservation) -> bool:
-    """A Shiroi lottery win not yet confirmed (S-LOT-5): it is confirmed or given up on the lottery page, so that
-    the application's state follows. Lists load ``lottery_application`` with select_related (no query per row)."""
-    from lottery.models import Application
-
-    try:
-        return reservation.lottery_application.state == Application.State.WON
-    except Application.DoesNotExist:
-        return False
-
-
 def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.datetime | None = None) -> Refusal | None:
     """None when the resident may cancel this booking online now (K-FC-4, S-PAY-3); else why not."""
     now = now or clock.now()
@@ -489,7 +478,7 @@ def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.dateti
         return Refusal("not_active", _("This booking is no longer active."))
     if reservation.starts_at <= now:
         return Refusal("slot_past", _("This slot has already started."))
-    if reservation.origin == Phase.LOTTERY and _win_awaiting_confirmation(reservation):
+    if reservation.state == BookingState.WON:
         return Refusal("S-LOT-5", _("This lottery win awaits your confirmation: confirm it or give it up under "
                                     "“My lottery applications”."))
     if effective_state(reservation, rules, now) not in rules.profile.online_cancellable():

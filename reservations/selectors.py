@@ -168,10 +168,18 @@ class BookingRow:
     upcoming: bool
     profile: RuleProfile | None = None
     change_refusal: rules.Refusal | None = None
+    # A lottery win awaiting confirmation (S-LOT-5): the first and last minute to confirm or give it up.
+    confirm_from: dt.datetime | None = None
+    confirm_until: dt.datetime | None = None
+    confirm_win_rule_id: str = ""
 
     @property
     def state_label(self) -> str:
         return BookingState(self.state).label
+
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.state == BookingState.WON
 
     @property
     def can_cancel(self) -> bool:
@@ -213,10 +221,11 @@ class MyBookings:
     earlier_limit: int = EARLIER_SHOWN
 
 
-def _my_reservations(*, municipality: Municipality, user):
-    # lottery_application: cancel_refusal asks whether a lottery win still awaits confirmation (S-LOT-5)
-    return Reservation.objects.of(municipality).for_user(user).select_related(
-        "unit", "unit__facility", "lottery_application", "payment", "payment__refund", "permit", "weather_claim",
+def _my_reservations(*, municipality: Municipality, user, now: dt.datetime):
+    """The user's bookings here as they may see them at ``now``: a lottery win only from its results moment
+    (K-LOT-3, S-LOT-5)."""
+    return Reservation.objects.of(municipality).for_user(user).visible_to_resident(now).select_related(
+        "unit", "unit__facility", "payment", "payment__refund", "permit", "weather_claim",
         "weather_claim__transferred_to",
     )
 
@@ -239,7 +248,7 @@ def my_bookings(*, municipality: Municipality, user, page: str | int | None = No
     EARLIER_SHOWN). ``page`` is the ?page= parameter as given: missing, not a number or out of range gives the
     first page (never an error). Five to seven queries."""
     now = clock.now()
-    mine = _my_reservations(municipality=municipality, user=user)
+    mine = _my_reservations(municipality=municipality, user=user, now=now)
     pages = Paginator(mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id"), UPCOMING_PER_PAGE)
     try:
         upcoming = pages.page(page or 1)
@@ -252,15 +261,50 @@ def my_bookings(*, municipality: Municipality, user, page: str | int | None = No
         )
     loaded = rules.ProfileRules.find(municipality.id) if (upcoming.object_list or earlier) else None
     upcoming.object_list = [_row(r, loaded, now) for r in upcoming.object_list]
+    _add_confirmation_windows(upcoming.object_list)
     return MyBookings(upcoming=upcoming, earlier=[_row(r, loaded, now) for r in earlier])
+
+
+def confirmation_windows(reservations) -> dict[int, tuple[dt.datetime, dt.datetime, str]]:
+    """For the lottery wins awaiting confirmation among ``reservations`` (S-LOT-5): booking id → (first minute,
+    last minute, rule id) of the window in which the winner confirms or gives it up, from its draw and the
+    lottery policy. Two queries, none without such a win."""
+    from lottery.models import Draw, LotteryPolicy  # the lottery reads reservations; imported here, not at module load
+
+    wins = [r for r in reservations if r.state == BookingState.WON]
+    if not wins:
+        return {}
+    months = {(r.municipality_id, clock.localtime(r.starts_at).date().replace(day=1)) for r in wins}
+    draws = {
+        (d.municipality_id, d.month): d
+        for d in Draw.objects.filter(municipality_id__in={m for m, _ in months}, month__in={mo for _, mo in months})
+    }
+    rule_ids = dict(LotteryPolicy.objects.filter(municipality_id__in={m for m, _ in months})
+                    .values_list("municipality_id", "confirmation_rule_id"))
+    found = {}
+    for reservation in wins:
+        draw = draws.get((reservation.municipality_id, clock.localtime(reservation.starts_at).date().replace(day=1)))
+        if draw is not None and draw.results_from and draw.purge_at:
+            found[reservation.pk] = (draw.results_from, draw.purge_at - dt.timedelta(minutes=1),
+                                     rule_ids.get(reservation.municipality_id) or "S-LOT-5")
+    return found
+
+
+def _add_confirmation_windows(rows: list["BookingRow"]) -> None:
+    windows = confirmation_windows([row.reservation for row in rows])
+    for row in rows:
+        row.confirm_from, row.confirm_until, row.confirm_win_rule_id = windows.get(row.reservation.pk, (None, None, ""))
 
 
 def get_my_booking(*, municipality: Municipality, user, booking_id: int) -> BookingRow:
     """One of the user's bookings in this municipality; 404 for anyone else's or another municipality's."""
-    reservation = _my_reservations(municipality=municipality, user=user).filter(pk=booking_id).first()
+    now = clock.now()
+    reservation = _my_reservations(municipality=municipality, user=user, now=now).filter(pk=booking_id).first()
     if reservation is None:
         raise Http404(_("You have no such booking here."))
-    return _row(reservation, rules.ProfileRules.find(municipality.id), clock.now())
+    row = _row(reservation, rules.ProfileRules.find(municipality.id), now)
+    _add_confirmation_windows([row])
+    return row
 
 
 def bookings_stranded_by(*, calendar, rules, now=None) -> list[Reservation]:

@@ -180,7 +180,8 @@ def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.dateti
     now = clock.now()
     try:
         with transaction.atomic():
-            old = Reservation.objects.select_for_update().get(pk=reservation_id, user=user, municipality_id=unit.municipality_id)
+            old = Reservation.objects.visible_to_resident(now).select_for_update().get(
+                pk=reservation_id, user=user, municipality_id=unit.municipality_id)
             refusal = rules.change_refusal(old, rules.ProfileRules.of(old.municipality_id), now)
             if refusal is not None:
                 raise BookingRefused([refusal])
@@ -231,7 +232,8 @@ def cancel_online(*, user, reservation_id: int) -> Reservation:
     """A resident cancels their own booking where the profile allows it (K-FC-4, S-PAY-3)."""
     now = clock.now()
     with transaction.atomic():
-        reservation = Reservation.objects.select_for_update().get(pk=reservation_id, user=user)
+        # A lottery win before its results moment is not the resident's to know of (K-LOT-3, S-LOT-5): not found.
+        reservation = Reservation.objects.visible_to_resident(now).select_for_update().get(pk=reservation_id, user=user)
         refusal = rules.cancel_refusal(reservation, rules.ProfileRules.of(reservation.municipality_id), now)
         if refusal is not None:
             raise BookingRefused([refusal])

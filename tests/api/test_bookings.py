@@ -31,7 +31,7 @@ def test_book__token__201_then_the_same_slot_again__409_slot_taken(api, demo):
             "fee": 600, "fee_lines": [{"kind": "base", "label": booking["fee_lines"][0]["label"], "amount": 600,
                                        "rule_id": booking["fee_lines"][0]["rule_id"]}],  # Kodaira sample fee (K-USE-2)
             "created_at": "2027-07-02T09:00:00+09:00", "cancelled_at": None,
-            "cancel_reason": "", "changed_from": None, "changed_to": None,
+            "cancel_reason": "", "changed_from": None, "changed_to": None, "confirm_from": None, "confirm_until": None,
         }
         status, again = api.post(BOOK, body, token=token, lang="en")
         assert status == 409

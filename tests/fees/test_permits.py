@@ -115,7 +115,8 @@ def test_paying_group__permit_before_paying__the_payment_keeps_its_number(client
 
 def test_lottery_win__permit_from_the_results_moment(client):
     win = make_lottery_win(user=user("kodaira-group2"), unit=unit("kodaira", "josui-shinmachi", "assembly-room"),
-                           day=USE_DATE, start="13:00", end="17:00")  # August: results from 06-20 00:00
+                           day=USE_DATE, start="13:00", end="17:00",
+                           published_from=jst(2027, 6, 20, 0, 0))  # August: results from 06-20 00:00 (K-LOT-3)
     assert open_as(client, "kodaira-group2", permit_url("kodaira", win), jst(2027, 6, 19, 23, 59)).status_code == 404
     assert open_as(client, "kodaira-group2", permit_url("kodaira", win), jst(2027, 6, 20, 0, 0)).status_code == 200
 

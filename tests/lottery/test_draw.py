@@ -14,7 +14,8 @@ from reservations.models import Reservation, SlotHold
 from tests.reservations.booking_helpers import attempt, jst, make_lottery_win, make_user, unit
 
 from .helpers import (
-    KODAIRA_DAY, KODAIRA_DRAW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW, SHIROI_IN_WINDOW, SHIROI_MONTH, apply, draw_of,
+    KODAIRA_DAY, KODAIRA_DRAW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW, SHIROI_IN_WINDOW, SHIROI_MONTH, SHIROI_RESULTS, apply,
+    draw_of,
     fix_seed, run_draw,
 )
 
@@ -42,7 +43,11 @@ def test_draw__shiroi__every_slot_gets_one_winner_awaiting_confirmation(shiroi_a
     for application in won:
         reservation = application.reservation
         # S-LOT-5: a Shiroi win waits for confirmation; it holds its slot and has no payment deadline yet.
-        assert (reservation.origin, reservation.state, reservation.pay_by) == ("lottery", BookingState.PROVISIONAL, None)
+        # S-LOT-5: not a provisional booking until confirmed: state "won", no fee, no payment deadline; published
+        # from the results moment.
+        assert (reservation.origin, reservation.state, reservation.pay_by, reservation.fee_total) == (
+            "lottery", BookingState.WON, None, None)
+        assert reservation.published_from == record.results_from == SHIROI_RESULTS
         assert (reservation.unit_id, reservation.starts_at, reservation.user_id) == (application.unit_id, application.starts_at, application.user_id)
         assert SlotHold.objects.get(reservation=reservation).starts_at == application.starts_at
     # Every application has its place: staff can show "why did I lose?".

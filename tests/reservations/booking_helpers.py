@@ -114,13 +114,15 @@ def book(moment, **kwargs) -> Reservation:
     return result
 
 
-def make_lottery_win(*, user, unit, day: dt.date, start: str, end: str, state="confirmed") -> Reservation:
-    """A lottery win (issue #4 makes these): a Reservation of origin "lottery" holding its slots."""
+def make_lottery_win(*, user, unit, day: dt.date, start: str, end: str, state="confirmed", published_from=None) -> Reservation:
+    """A lottery win (issue #4 makes these): a Reservation of origin "lottery" holding its slots, known to residents
+    from ``published_from`` (the draw's results moment; None: at once)."""
     starts_at = clock.at(day, dt.time.fromisoformat(start))
     ends_at = clock.at(day, dt.time.fromisoformat(end))
     reservation = Reservation.objects.create(
         municipality_id=unit.municipality_id, unit=unit, user=user, starts_at=starts_at, ends_at=ends_at,
         slot_count=1, state=state, origin="lottery", channel="online", created_at=starts_at - dt.timedelta(days=60),
+        published_from=published_from,
     )
     SlotHold.objects.create(reservation=reservation, unit=unit, starts_at=starts_at)
     return reservation

@@ -166,6 +166,12 @@ class MonthApplications:
         return self.timeline.results_from if self.timeline is not None else None
 
     @property
+    def confirm_until(self) -> str:
+        """The last minute a win of this month may be confirmed (S-LOT-5), in words; "" where none applies."""
+        purge_at = self.draw.purge_at if self.draw is not None else None
+        return rules.when(purge_at - dt.timedelta(minutes=1)) if purge_at else ""
+
+    @property
     def published(self) -> bool:
         return results_published(self.draw, clock.now())
 

@@ -21,7 +21,7 @@ from .forms import (
     RejectForm, SearchForm, add_problems,
 )
 from .models import FamilyProxy, Registration, User
-from .staff import clerk_view
+from counter.staff import clerk_view
 
 SEARCH_LIMIT = 50
 

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.staff import clerk_view
+from counter.staff import clerk_view
 from config import clock
 from config.csvexport import csv_response, when
 from facilities.views import BadInput, bad_request, parse_day, parse_month

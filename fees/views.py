@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.staff import clerk_view, refusal_messages
+from counter.staff import clerk_view, refusal_messages
 from config import clock
 from facilities import selectors as facility_selectors
 from facilities.models import Facility, Municipality, RuleProfile, Unit

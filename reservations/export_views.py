@@ -16,7 +16,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.staff import clerk_view
+from counter.staff import clerk_view
 from config import clock
 from config.csvexport import streaming_csv_response
 from facilities.views import BadInput, bad_request, parse_month

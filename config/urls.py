@@ -18,7 +18,7 @@ urlpatterns = [
     path("<slug:municipality>/counter/reports/", include("fees.report_urls")),
     path("<slug:municipality>/counter/money/", include("fees.counter_urls")),
     path("<slug:municipality>/counter/exports/", include("reservations.export_urls")),
-    path("<slug:municipality>/counter/", include("reservations.counter_urls")),
+    path("<slug:municipality>/counter/", include("counter.urls")),
     path("", include("fees.urls")),
     path("", include("reservations.urls")),
     path("", include("lottery.urls")),

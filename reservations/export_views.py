@@ -21,7 +21,9 @@ from config import clock
 from config.csvexport import streaming_csv_response
 from facilities.views import BadInput, bad_request, parse_month
 
-from . import counter_selectors, exports, statistics
+from counter import selectors as counter_selectors
+
+from . import exports, statistics
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
 MAX_MONTHS = 12  # a year at a time keeps the page readable and the work bounded

@@ -26,8 +26,8 @@ from lottery.models import Application
 
 from fees.rules import LOOK_UP, exemption_on, quote_or_none
 
-from . import rules
-from .models import KeyLending, Reservation
+from reservations import rules
+from reservations.models import KeyLending, Reservation
 
 SEARCH_LIMIT = 50
 EARLIER_SHOWN = 50
@@ -466,7 +466,7 @@ def get_block(*, municipality: Municipality, booking_id: int, clerk) -> CounterB
     """A block for maintenance or a municipal event (``services.block_slot``) of this municipality; 404 for any other
     booking, another municipality's, or one of a facility outside the clerk's counter scope."""
     row = get_booking(municipality=municipality, booking_id=booking_id, clerk=clerk)
-    from .services import BLOCK_KINDS
+    from reservations.services import BLOCK_KINDS
 
     if row.reservation.override_kind not in BLOCK_KINDS:
         raise Http404(_("This municipality has no such block."))

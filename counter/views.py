@@ -26,12 +26,12 @@ from facilities.models import Channel
 from facilities.views import BadInput, bad_request, parse_day
 from fees.models import PaymentPlace
 from lottery import services as lottery_services
+from reservations import rules, services
+from reservations import walk_in as walk_ins
+from reservations.models import Reservation
+from reservations.views import _describe, parse_span
 
-from . import counter_selectors as selectors
-from . import rules, services
-from . import walk_in as walk_ins
-from .models import Reservation
-from .views import _describe, parse_span
+from . import selectors
 
 CHANNELS = [(Channel.COUNTER, Channel.COUNTER.label), (Channel.PHONE, Channel.PHONE.label)]
 

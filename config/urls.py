@@ -6,7 +6,6 @@ from config.health import ready
 from config.views import health
 
 urlpatterns = [
-    path("<slug:municipality>/counter/accounts/", include("accounts.counter_urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("ready/", ready, name="ready"),  # issue #9: database reachable, worker heartbeat recent

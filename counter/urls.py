@@ -1,12 +1,14 @@
 """The counter console (窓口, issue #7), under ``/<municipality>/counter/`` (config/urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "counter"
 
 urlpatterns = [
+    # The sections, each in its own module, all in this one namespace: counter:accounts_…
+    path("accounts/", include("counter.account_urls")),
     # Home: user search (?q=), links to the day sheet and overrides.
     path("", views.home, name="home"),
     path("users/<int:user_id>/", views.user_detail, name="user"),

@@ -13,15 +13,15 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config import clock
-
-from . import registering, registration, services
-from .forms import (
+from accounts import registering, registration, services
+from accounts.forms import (
     ApproveForm, ChangeDetailsForm, CounterPasswordForm, DuplicateReviewForm, ProxyForm, RegistrationForm, ReissueForm,
     RejectForm, SearchForm, add_problems,
 )
-from .models import FamilyProxy, Registration, User
-from counter.staff import clerk_view
+from accounts.models import FamilyProxy, Registration, User
+from config import clock
+
+from .staff import clerk_view
 
 SEARCH_LIMIT = 50
 
@@ -35,7 +35,7 @@ def _resident(municipality, pk):
 
 
 def _render(request, municipality, template, context):
-    return render(request, f"accounts/counter/{template}", {"municipality": municipality, **context})
+    return render(request, f"counter/accounts/{template}", {"municipality": municipality, **context})
 
 
 def _refused(request, form, error: registering.RegistrationRefused):
@@ -75,7 +75,7 @@ def register(request, municipality):
             _refused(request, form, error)
         else:
             messages.success(request, _("Registered. The user ID is %(username)s: tell it to the applicant.") % {"username": user.username})
-            return redirect("counter_accounts:account", municipality.slug, user.pk)
+            return redirect("counter:accounts_account", municipality.slug, user.pk)
     return _render(request, municipality, "register.html", {"form": form, "profile": profile})
 
 
@@ -97,11 +97,11 @@ def request_detail(request, municipality, pk):
             if "approve" in request.POST and approve_form.is_valid():
                 user = registering.approve(request.user, registration_row, approve_form.cleaned_data)
                 messages.success(request, _("Registered. The user ID is %(username)s.") % {"username": user.username})
-                return redirect("counter_accounts:account", municipality.slug, user.pk)
+                return redirect("counter:accounts_account", municipality.slug, user.pk)
             if "reject" in request.POST and reject_form.is_valid():
                 registering.reject(request.user, registration_row, reject_form.cleaned_data["reason"])
                 messages.success(request, _("The request was refused."))
-                return redirect("counter_accounts:requests", municipality.slug)
+                return redirect("counter:accounts_requests", municipality.slug)
         except registering.RegistrationRefused as error:
             _refused(request, approve_form, error)
     return _render(request, municipality, "request.html", {
@@ -137,8 +137,8 @@ def renew(request, municipality, pk):
                 messages.error(request, f"{refusal.message} ({refusal.code})")
         else:
             messages.success(request, _("Renewed: valid until %(date)s.") % {"date": formats.date_format(user.valid_until, "DATE_FORMAT")})
-        return redirect("counter_accounts:account", municipality.slug, user.pk)
-    return redirect("counter_accounts:account", municipality.slug, user.pk)
+        return redirect("counter:accounts_account", municipality.slug, user.pk)
+    return redirect("counter:accounts_account", municipality.slug, user.pk)
 
 
 @clerk_view
@@ -148,7 +148,7 @@ def password(request, municipality, pk):
     if request.method == "POST" and form.is_valid():
         registering.reset_password(request.user, user, form.cleaned_data["password"])
         messages.success(request, _("The new password is registered; the log-in block, if any, is lifted."))
-        return redirect("counter_accounts:account", municipality.slug, user.pk)
+        return redirect("counter:accounts_account", municipality.slug, user.pk)
     return _render(request, municipality, "password.html", {"account": user, "form": form})
 
 
@@ -158,7 +158,7 @@ def reissue(request, municipality, pk):
     profile = registering.profile_of(municipality)
     registration_row = get_object_or_404(Registration, user=user, status=Registration.Status.ACTIVE)
     if not profile.card_numbers:
-        return redirect("counter_accounts:account", municipality.slug, user.pk)
+        return redirect("counter:accounts_account", municipality.slug, user.pk)
     form = ReissueForm(profile, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -174,7 +174,7 @@ def reissue(request, municipality, pk):
                 "booking(s), %(applications)d lottery application(s) (T-REG-2)."
             ) % {"old": user.username, "new": new_user.username, "bookings": len(moved["bookings"]),
                  "applications": len(moved["applications"])})
-            return redirect("counter_accounts:account", municipality.slug, new_user.pk)
+            return redirect("counter:accounts_account", municipality.slug, new_user.pk)
     return _render(request, municipality, "reissue.html", {"account": user, "form": form, "profile": profile})
 
 
@@ -189,7 +189,7 @@ def change(request, municipality, pk):
     if request.method == "POST" and form.is_valid():
         registering.change_details(request.user, user, form.cleaned_data)
         messages.success(request, _("The details are changed."))
-        return redirect("counter_accounts:account", municipality.slug, user.pk)
+        return redirect("counter:accounts_account", municipality.slug, user.pk)
     return _render(request, municipality, "change.html", {"account": user, "form": form})
 
 
@@ -203,7 +203,7 @@ def add_proxy(request, municipality, pk):
         messages.success(request, _("Family proxy added."))
     else:
         messages.error(request, _("Give the family member's name and relation."))
-    return redirect("counter_accounts:account", municipality.slug, user.pk)
+    return redirect("counter:accounts_account", municipality.slug, user.pk)
 
 
 @clerk_view
@@ -213,7 +213,7 @@ def remove_proxy(request, municipality, pk, proxy):
     row = get_object_or_404(FamilyProxy, user=user, pk=proxy)
     registering.remove_proxy(request.user, row)
     messages.success(request, _("Family proxy removed."))
-    return redirect("counter_accounts:account", municipality.slug, user.pk)
+    return redirect("counter:accounts_account", municipality.slug, user.pk)
 
 
 @clerk_view
@@ -236,4 +236,4 @@ def review_duplicate(request, municipality, pk):
         messages.success(request, _("Reviewed: %(username)s.") % {"username": row.user.username})
     else:
         messages.error(request, _("Choose a decision."))
-    return redirect("counter_accounts:duplicates", municipality.slug)
+    return redirect("counter:accounts_duplicates", municipality.slug)

@@ -15,7 +15,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # The counter console first: its addresses must not be read as a resident page's.
     path("<slug:municipality>/counter/reports/", include("fees.report_urls")),
-    path("<slug:municipality>/counter/money/", include("fees.counter_urls")),
     path("<slug:municipality>/counter/exports/", include("reservations.export_urls")),
     path("<slug:municipality>/counter/", include("counter.urls")),
     path("", include("fees.urls")),

@@ -148,7 +148,7 @@ def book(request, municipality, user_id):
     messages.success(request, _("Booked for %(user)s: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).") % {
         **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person})
     if paying:
-        return redirect("money:booking", municipality=municipality.slug, booking_id=reservation.pk)
+        return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
     return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
 
 
@@ -254,7 +254,7 @@ def walk_in(request, municipality):
     messages.success(request, _("Booked for %(user)s (without registration): %(facility)s, %(unit)s, %(date)s "
                                 "%(start)s–%(end)s (booking no. %(id)s).") % {
         **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person.name})
-    return redirect("money:booking", municipality=municipality.slug, booking_id=reservation.pk)
+    return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
 
 
 @clerk_view

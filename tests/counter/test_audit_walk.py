@@ -205,39 +205,39 @@ def release_block():
 
 def money_pay():
     booking = _unpaid_shiroi()
-    return Post("shiroi", reverse("money:pay", args=["shiroi", booking.pk]), {
+    return Post("shiroi", reverse("counter:money_pay", args=["shiroi", booking.pk]), {
         "amount": "630", "receipt_number": "R-77", "place": _place().pk}, jst(2027, 6, 1, 10),
         [("payment.record", booking.user)])
 
 
 def money_cancel():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:cancel", args=["shiroi", paid.pk]), {
+    return Post("shiroi", reverse("counter:money_cancel", args=["shiroi", paid.pk]), {
         "cause": "own", "expected_refund": "315", "reason": ""}, jst(2027, 6, 1, 10), [("booking.cancel", paid.user)])
 
 
 def money_change():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:change", args=["shiroi", paid.pk]), {
+    return Post("shiroi", reverse("counter:money_change", args=["shiroi", paid.pk]), {
         "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk, "date": SHIROI_DAY.isoformat(), "start": "09:00",
         "end": "11:00", "extra_amount": "0"}, jst(2027, 6, 1, 10), [("booking.change", paid.user), ("booking.create", paid.user)])  # the new booking
 
 
 def money_weather():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:weather", args=["shiroi", paid.pk]), {"kind": "heat", "used_minutes": "30"},
+    return Post("shiroi", reverse("counter:money_weather", args=["shiroi", paid.pk]), {"kind": "heat", "used_minutes": "30"},
                 jst(2027, 6, 15, 10), [("weather.mark", paid.user)])
 
 
 def money_weather_refund():
     marked = _marked_shiroi()
-    return Post("shiroi", reverse("money:weather_refund", args=["shiroi", marked.pk]), {"place": _place().pk},
+    return Post("shiroi", reverse("counter:money_weather_refund", args=["shiroi", marked.pk]), {"place": _place().pk},
                 jst(2027, 6, 16, 10), [("weather.refund", marked.user)])
 
 
 def money_weather_transfer():
     marked = _marked_shiroi()
-    return Post("shiroi", reverse("money:weather_transfer", args=["shiroi", marked.pk]), {
+    return Post("shiroi", reverse("counter:money_weather_transfer", args=["shiroi", marked.pk]), {
         "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk, "date": "2027-07-01", "start": "09:00", "end": "11:00"},
         jst(2027, 6, 16, 10),
         [("weather.transfer", marked.user), ("booking.override.grant", marked.user)])  # the new booking, S-WX-1
@@ -245,14 +245,14 @@ def money_weather_transfer():
 
 def money_closure():  # the POST with confirm=yes; without it the POST only lists (test_closure__lists_then_cancels)
     booking = _unpaid_shiroi()
-    return Post("shiroi", reverse("money:closure", args=["shiroi"]), {
+    return Post("shiroi", reverse("counter:money_closure", args=["shiroi"]), {
         "facility": "minamiyama-tennis", "unit": "", "date_from": "2027-06-15", "date_to": "2027-06-15",
         "reason": "大会準備", "confirm": "yes"}, jst(2027, 6, 1, 10), [("booking.cancel_for_facility", booking.user)])
 
 
 def money_weather_day():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:weather_day", args=["shiroi"]), {
+    return Post("shiroi", reverse("counter:money_weather_day", args=["shiroi"]), {
         "facility": "minamiyama-tennis", "date": SHIROI_DAY.isoformat(), "kind": "rain", "start": "09:30", "end": "",
         "note": "", "booking": [paid.pk]}, jst(2027, 6, 15, 10, 1),
         [("weather.mark", paid.user), ("weather.mark_day", None)])
@@ -356,14 +356,14 @@ ACTIONS: dict[str, Callable[[], Post]] = {
     "counter:override[early_start]": override_early_start,
     "counter:override[block]": override_block,
     "counter:release_block": release_block,
-    "money:pay": money_pay,
-    "money:cancel": money_cancel,
-    "money:change": money_change,
-    "money:weather": money_weather,
-    "money:weather_refund": money_weather_refund,
-    "money:weather_transfer": money_weather_transfer,
-    "money:closure": money_closure,
-    "money:weather_day": money_weather_day,
+    "counter:money_pay": money_pay,
+    "counter:money_cancel": money_cancel,
+    "counter:money_change": money_change,
+    "counter:money_weather": money_weather,
+    "counter:money_weather_refund": money_weather_refund,
+    "counter:money_weather_transfer": money_weather_transfer,
+    "counter:money_closure": money_closure,
+    "counter:money_weather_day": money_weather_day,
     "counter:accounts_register": accounts_register,
     "counter:accounts_request[approve]": accounts_approve,
     "counter:accounts_request[reject]": accounts_reject,
@@ -387,7 +387,7 @@ def _route_of(entry: str) -> str:
 
 def test_the_walk_sees_the_console_and_the_money_pages():
     """The enumeration itself: if the resolver walk broke, every other test here would pass vacuously."""
-    for name in ("counter:book", "counter:key", "money:pay", "money:closure", "counter:accounts_register", "exports:index"):
+    for name in ("counter:book", "counter:key", "counter:money_pay", "counter:money_closure", "counter:accounts_register", "exports:index"):
         assert name in ROUTES
     assert len(ROUTES) >= 30
 

@@ -82,7 +82,7 @@ def test_walk_in__shiroi__page_offers_every_free_slot_paid_at_once__booking_has_
         response = post_walk_in(clerk, court())
     assert response.status_code == 302
     reservation = Reservation.objects.get(walk_in_name="飛込 花子")
-    assert response.url == reverse("money:booking", args=["shiroi", reservation.pk])
+    assert response.url == reverse("counter:money_booking", args=["shiroi", reservation.pk])
     assert reservation.user is None and reservation.is_walk_in and reservation.walk_in_phone == "047-492-1111"
     assert (reservation.channel, reservation.state, reservation.booked_by) == (Channel.COUNTER, BookingState.CONFIRMED,
                                                                              user("shiroi-clerk"))
@@ -261,7 +261,7 @@ def test_walk_in__day_sheet_money_page_permit_key_and_use_report_show_the_person
         html = sheet.content.decode()
         assert "飛込 花子" in html and 'href="tel:047-492-1111"' in html and 'data-test="walk-in"' in html
         assert clerk.post(counter_url("key", "shiroi", reservation.pk, "lent")).status_code == 302
-        money = clerk.get(reverse("money:booking", args=["shiroi", reservation.pk]))
+        money = clerk.get(reverse("counter:money_booking", args=["shiroi", reservation.pk]))
         assert money.status_code == 200 and "飛込 花子" in money.content.decode()
         permit = clerk.get(reverse("fees:permit", args=["shiroi", reservation.pk]))
         assert permit.status_code == 200

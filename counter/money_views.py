@@ -1,38 +1,28 @@
 """Money pages (issue #5): the counter's page of one booking (payment, cancellation with refund, rain or heat),
-the municipality's closure of a facility (T-CAN-2), and the use permit that resident and clerk can print.
+the municipality's closure of a facility (T-CAN-2), and a whole site's rain or heat stop (S-WX-1). The use permit
+that resident and clerk can print is fees/resident_views.py.
 
 Thin: parse the form, call one service of fees/services.py, render; Post/Redirect/Get after every change, so a
 refresh or the back button never records a payment or a refund twice (and the services refuse a second one).
 """
 
-import datetime as dt
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from counter.staff import clerk_view, refusal_messages
 from config import clock
-from facilities import selectors as facility_selectors
-from facilities.models import Facility, Municipality, RuleProfile, Unit
-from facilities.views import BadInput, bad_request, parse_day, parse_month
-from reservations import rules as booking_rules
-from reservations import services as booking_services
+from facilities.models import Facility, Unit
+from fees import services
+from fees.forms import CancelForm, ChangeForm, ClosureForm, PaymentForm, TransferForm, WeatherForm
+from fees.models import Cause, Payment, PaymentPlace, WeatherClaim, WeatherPolicy
+from fees.weather_forms import WeatherDayForm
 from reservations.models import Reservation
-from reservations.rules import Refusal
 
-from . import selectors as fee_selectors
-from . import services
-from .forms import CancelForm, ChangeForm, ClosureForm, PaymentForm, TransferForm, WeatherForm
-from .models import Cause, Payment, PaymentPlace, WeatherClaim, WeatherPolicy
-from .weather_forms import WeatherDayForm
+from .staff import clerk_view, refusal_messages
 
 
 def _booking(municipality, booking_id: int, clerk=None) -> Reservation:
@@ -71,7 +61,7 @@ def _payment_warnings(request, reservation, payment, places, now):
 
 
 def _booking_url(municipality, reservation) -> str:
-    return reverse("money:booking", args=[municipality.slug, reservation.pk])
+    return reverse("counter:money_booking", args=[municipality.slug, reservation.pk])
 
 
 def _page(request, municipality, reservation, *, status=200, payment_form=None, cancel_cause=None):
@@ -82,7 +72,7 @@ def _page(request, municipality, reservation, *, status=200, payment_form=None, 
         cause = Cause.OWN
     quote = services.cancellation_quote(reservation, cause=cause)
     now = clock.now()
-    return render(request, "fees/counter/booking.html", {
+    return render(request, "counter/money/booking.html", {
         "municipality": municipality, "reservation": reservation, "person": reservation.user,
         "payment": payment, "claim": claim, "quote": quote, "cause": cause,
         "payment_form": payment_form or PaymentForm(places=places, initial={"amount": reservation.fee_total}),
@@ -280,11 +270,11 @@ def closure(request, municipality):
                 refunded = sum(refund.amount for _r, refund in done if refund)
                 messages.success(request, _("%(count)s booking(s) cancelled; %(amount)s yen to pay back; every user has been told.") % {
                     "count": len(done), "amount": f"{refunded:,}"})
-                return redirect("money:closure", municipality=municipality.slug)
+                return redirect("counter:money_closure", municipality=municipality.slug)
         bookings = services.bookings_in_period(municipality_id=municipality.pk, units=data["units"],
                                                date_from=data["date_from"], date_to=data["date_to"], now=clock.now())
         affected = [(r, services.cancellation_quote(r, cause=Cause.FACILITY)) for r in bookings]
-    return render(request, "fees/counter/closure.html", {
+    return render(request, "counter/money/closure.html", {
         "municipality": municipality, "form": form, "affected": affected,
         "weather_policy": services.weather_policy(municipality.pk),
     }, status=400 if request.method == "POST" and not form.is_valid() else 200)
@@ -329,7 +319,7 @@ def weather_day(request, municipality):
             messages.info(request, _("Nothing new was marked: the bookings shown are marked already or can no longer "
                                      "be marked."))
         until = clock.localtime(done.stop.ends_at).time().replace(second=0, microsecond=0) if done.stop.until_now else None
-        return redirect(reverse("money:weather_day", args=[municipality.slug]) + f"?{form.query(end=until)}#result")
+        return redirect(reverse("counter:money_weather_day", args=[municipality.slug]) + f"?{form.query(end=until)}#result")
     bound = "kind" in request.GET
     form = WeatherDayForm(request.GET if bound else None, facilities=facilities, initial={
         "facility": request.GET.get("facility", ""), "date": request.GET.get("date") or clock.today()})
@@ -348,156 +338,7 @@ def weather_day(request, municipality):
 
 def _weather_day_page(request, municipality, policy, form, *, day=None, refusals=(), status=200):
     rows = {} if day is None else {status_: day.of(status_) for status_ in ("mark", "marked", "left_out")}
-    return render(request, "fees/counter/weather_day.html", {
+    return render(request, "counter/money/weather_day.html", {
         "municipality": municipality, "policy": policy, "form": form, "day": day, "rows": rows,
         "refusals": refusals, "lead_minutes": int(services.WEATHER_WINDOW_LEAD.total_seconds() // 60),
     }, status=status)
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "HEAD"])
-def permit(request, municipality, booking_id):
-    """The use permit (利用承認書 / 施設使用許可書) of a confirmed booking, printable on A4 or a receipt printer
-    (``?paper=receipt``): the fee, a fee exemption (K-USE-2) and the payment when there is one. Its user and the
-    municipality's staff may see it; anyone else — and anyone before the booking is due its permit
-    (``services.permit_refusal``: S-PAY-1 and T-PAY-1 not before payment) — gets 404."""
-    muni = get_object_or_404(Municipality, slug=municipality)
-    reservation = _booking(muni, booking_id)
-    if reservation.user_id != request.user.pk and not request.user.serves_facility(reservation.unit.facility):
-        raise Http404  # neither its user nor a clerk whose counter serves the facility (issue #7)
-    issued = services.permit_for(reservation)
-    if issued is None:
-        raise Http404
-    breakdown = reservation.fee_breakdown
-    return render(request, "fees/permit.html", {
-        "municipality": muni, "reservation": reservation, "permit": issued, "payment": _payment(reservation),
-        "exemption": next((line for line in breakdown.lines if line.kind == "exemption"), None) if breakdown else None,
-        "receipt": request.GET.get("paper") == "receipt", "is_clerk": request.user.is_clerk_of(muni.pk),
-        "permit_title": getattr(RuleProfile.objects.filter(municipality=muni).first(), "permit_title", ""),
-    })
-
-
-# The resident's transfer after rain or heat (S-WX-1 振替 online) ----------------------------------------------------
-
-
-def _no_claim(request, muni, reservation, policy):
-    """The user's own booking without a rain/heat stop: nothing to transfer, said with the rule (409)."""
-    refusal = Refusal(policy.rule_id, _(
-        "No rain or heat stop is recorded for this booking, so it cannot be transferred. Staff record a stop on the "
-        "day of use, and not after %(limit)s minutes of use.") % {"limit": policy.used_minutes_limit})
-    return render(request, "fees/transfer_refused.html", {
-        "municipality": muni, "reservation": reservation, "refusals": [refusal]}, status=409)
-
-
-def _transfer_unit(request, reservation, unit_id) -> Unit:
-    """A unit the booking may move to (same kind, same facility); 404 for any other."""
-    for unit in fee_selectors.transfer_units(reservation):
-        if str(unit.pk) == str(unit_id):
-            return unit
-    raise Http404(_("This unit does not take transfers of this booking."))
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "HEAD"])
-def my_transfer(request, municipality, booking_id):
-    """The free slots the user may move a rained-off or heat-stopped booking to, a month at a time (no JavaScript:
-    the unit and the month are links and a GET form), and the alternative: a full refund at the counter."""
-    muni = facility_selectors.get_municipality(municipality)
-    reservation, claim, policy = fee_selectors.my_weather_claim(municipality=muni, user=request.user, booking_id=booking_id)
-    if claim is None:
-        return _no_claim(request, muni, reservation, policy)
-    try:
-        month = None
-        if request.GET.get("month"):
-            year, number = parse_month(request.GET["month"])
-            month = dt.date(year, number, 1)
-    except BadInput as error:
-        return bad_request(request, str(error))
-    unit = _transfer_unit(request, reservation, request.GET.get("unit") or reservation.unit_id)
-    choice = fee_selectors.transfer_choice(claim=claim, policy=policy, user=request.user, unit=unit, month=month)
-    return render(request, "fees/transfer.html", {
-        "municipality": muni, "reservation": reservation, "claim": claim, "choice": choice,
-    }, status=409 if choice.refusal is not None else 200)
-
-
-def _transfer_url(muni, reservation, unit, starts_at, ends_at) -> str:
-    day = clock.localtime(starts_at).date()
-    return reverse("fees:transfer_confirm", args=[muni.slug, reservation.pk, unit.pk, day.isoformat(),
-                                                  facility_selectors.span_param(starts_at, ends_at)])
-
-
-def _same_slot(claim, unit, starts_at, ends_at) -> bool:
-    new = claim.transferred_to
-    return new is not None and new.unit_id == unit.pk and new.starts_at == starts_at and new.ends_at == ends_at
-
-
-def _already_done(request, muni, claim):
-    """The same form sent again (back button, double click): the first POST made the transfer."""
-    messages.info(request, _("Already transferred: booking no. %(id)s.") % {"id": claim.transferred_to_id})
-    return redirect(reverse("reservations:my_bookings", args=[muni.slug]) + f"#booking-{claim.transferred_to_id}")
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
-def my_transfer_confirm(request, municipality, booking_id, unit_id, day, span):
-    """GET: the old booking and the new slot, with the rules' answer; POST: transfer (Post/Redirect/Get)."""
-    from reservations.views import parse_span
-
-    muni = facility_selectors.get_municipality(municipality)
-    try:
-        use_date = parse_day(day)
-        starts_at, ends_at = parse_span(use_date, span)
-    except BadInput as error:
-        return bad_request(request, str(error))
-    reservation, claim, policy = fee_selectors.my_weather_claim(municipality=muni, user=request.user, booking_id=booking_id)
-    if claim is None:
-        return _no_claim(request, muni, reservation, policy)
-    unit = _transfer_unit(request, reservation, unit_id)
-    if _same_slot(claim, unit, starts_at, ends_at):
-        return _already_done(request, muni, claim)
-    status, refusals, taken = 200, [], False
-    if request.method == "POST":
-        try:
-            new = services.transfer_weather_claim_online(
-                reservation_id=reservation.pk, user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at)
-        except services.BookingError as error:
-            claim.refresh_from_db()
-            if _same_slot(claim, unit, starts_at, ends_at):
-                return _already_done(request, muni, claim)
-            refusals = error.refusals
-            taken = isinstance(error, booking_services.SlotTaken)
-            status = 409 if taken or any(r.code == "claim_settled" for r in refusals) else 422
-        else:
-            messages.success(request, _(
-                "Transferred without a new payment: booking no. %(id)s, %(date)s %(start)s–%(end)s. The new use permit "
-                "is below.") % {"id": new.pk, "date": date_format(use_date, "DATE_FORMAT"),
-                                "start": f"{clock.localtime(new.starts_at):%H:%M}",
-                                "end": f"{clock.localtime(new.ends_at):%H:%M}"})
-            return redirect(reverse("reservations:my_bookings", args=[muni.slug]) + f"#booking-{new.pk}")
-    else:
-        refusals, taken = _transfer_check(claim, policy, request.user, unit, starts_at, ends_at)
-        if refusals:
-            status = 409 if taken or any(r.code == "claim_settled" for r in refusals) else 422
-    return render(request, "fees/transfer_confirm.html", {
-        "municipality": muni, "reservation": reservation, "claim": claim, "unit": unit, "day": use_date,
-        "starts_at": starts_at, "ends_at": ends_at, "refusals": refusals, "taken": taken, "policy": policy,
-        "back_url": reverse("fees:transfer", args=[muni.slug, reservation.pk]) + f"?unit={unit.pk}&month={use_date:%Y-%m}",
-    }, status=status)
-
-
-def _transfer_check(claim, policy, user, unit, starts_at, ends_at) -> tuple[list, bool]:
-    """What the POST would answer, without writing: the slot's shape, the rules, whether someone holds it."""
-    from reservations.models import SlotHold
-
-    try:
-        slots = booking_rules.resolve_slots(unit, starts_at, ends_at)
-    except booking_rules.SlotRequestError as error:
-        settled = services.transfer_refusal(claim, policy)
-        return ([settled] if settled else []) + [error.refusal], False
-    refusals = services.transfer_slot_refusals(claim, policy, user=user, unit=unit, slots=slots, now=clock.now())
-    if SlotHold.objects.filter(unit=unit, starts_at__in=[s.starts_at for s in slots]).exists():
-        return refusals + [booking_services.SlotTaken().refusals[0]], True
-    return refusals, False

@@ -230,7 +230,7 @@ def test_index__forms_for_each_file_statistics_and_the_link_to_the_payment_repor
     html = client_for("kodaira-clerk").get(reverse("exports:index", args=["kodaira"])).content.decode()
     for name in ("bookings_pick", "applications_pick", "results_pick", "statistics"):
         assert reverse(f"exports:{name}", args=["kodaira"]) in html
-    assert reverse("reports:index", args=["kodaira"]) in html
+    assert reverse("counter:reports_index", args=["kodaira"]) in html
     assert 'aria-current="page"' in html
 
 

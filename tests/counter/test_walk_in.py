@@ -285,8 +285,8 @@ def test_walk_in__exports_and_money_reports():
         rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
         mine = next(r for r in rows if r[0] == str(reservation.pk))
         assert "飛込 花子" in mine
-        for name, arg in (("reports:takings", "2027-06-14"), ("reports:takings_csv", "2027-06-14"),
-                          ("reports:monthly", "2027-06"), ("reports:monthly_csv", "2027-06")):
+        for name, arg in (("counter:reports_takings", "2027-06-14"), ("counter:reports_takings_csv", "2027-06-14"),
+                          ("counter:reports_monthly", "2027-06"), ("counter:reports_monthly_csv", "2027-06")):
             response = clerk.get(reverse(name, args=["shiroi", arg]))
             assert response.status_code == 200, name
             body = b"".join(response.streaming_content) if response.streaming else response.content

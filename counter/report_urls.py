@@ -7,16 +7,14 @@ from django.urls import path
 
 from . import report_views as views
 
-app_name = "reports"
-
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", views.index, name="reports_index"),
     # The daily takings per payment place; the form's ?date= goes through takings_pick to the day's address.
-    path("takings/", views.takings_pick, name="takings_pick"),
-    path("takings/<str:day>/", views.takings, name="takings"),
-    path("takings/<str:day>/csv/", views.takings, {"as_csv": True}, name="takings_csv"),
+    path("takings/", views.takings_pick, name="reports_takings_pick"),
+    path("takings/<str:day>/", views.takings, name="reports_takings"),
+    path("takings/<str:day>/csv/", views.takings, {"as_csv": True}, name="reports_takings_csv"),
     # The fees of a month of use per facility; ?month= likewise.
-    path("fees/", views.monthly_pick, name="monthly_pick"),
-    path("fees/<str:month>/", views.monthly, name="monthly"),
-    path("fees/<str:month>/csv/", views.monthly, {"as_csv": True}, name="monthly_csv"),
+    path("fees/", views.monthly_pick, name="reports_monthly_pick"),
+    path("fees/<str:month>/", views.monthly, name="reports_monthly"),
+    path("fees/<str:month>/csv/", views.monthly, {"as_csv": True}, name="reports_monthly_csv"),
 ]

@@ -14,12 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from counter.staff import clerk_view
 from config import clock
 from config.csvexport import csv_response, when
 from facilities.views import BadInput, bad_request, parse_day, parse_month
+from fees import selectors
 
-from . import selectors
+from .staff import clerk_view
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
 
@@ -31,7 +31,7 @@ GET_ONLY = require_http_methods(["GET", "HEAD"])
 @GET_ONLY
 def index(request, municipality):
     today = clock.today()
-    return render(request, "fees/reports/index.html", {"municipality": municipality, "today": today, "section": "reports"})
+    return render(request, "counter/reports/index.html", {"municipality": municipality, "today": today, "section": "reports"})
 
 
 @clerk_view
@@ -42,7 +42,7 @@ def takings_pick(request, municipality):
         day = parse_day(request.GET["date"]) if request.GET.get("date") else clock.today()
     except BadInput as error:
         return bad_request(request, str(error))
-    return redirect("reports:takings", municipality=municipality.slug, day=day.isoformat())
+    return redirect("counter:reports_takings", municipality=municipality.slug, day=day.isoformat())
 
 
 @clerk_view
@@ -55,7 +55,7 @@ def takings(request, municipality, day, as_csv=False):
     report = selectors.daily_takings(municipality=municipality, day=day)
     if as_csv:
         return csv_response(f"takings-{municipality.slug}-{day.isoformat()}.csv", _takings_header(), _takings_rows(report))
-    return render(request, "fees/reports/takings.html", {
+    return render(request, "counter/reports/takings.html", {
         "municipality": municipality, "report": report, "day": day, "section": "reports",
         "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
     })
@@ -100,7 +100,7 @@ def monthly_pick(request, municipality):
         year, month = parse_month(request.GET["month"]) if request.GET.get("month") else (clock.today().year, clock.today().month)
     except BadInput as error:
         return bad_request(request, str(error))
-    return redirect("reports:monthly", municipality=municipality.slug, month=f"{year:04d}-{month:02d}")
+    return redirect("counter:reports_monthly", municipality=municipality.slug, month=f"{year:04d}-{month:02d}")
 
 
 def _other_month(year: int, month: int, step: int) -> str:
@@ -119,7 +119,7 @@ def monthly(request, municipality, month, as_csv=False):
     if as_csv:
         filename = f"fees-{municipality.slug}-{year:04d}-{month_number:02d}.csv"
         return csv_response(filename, _monthly_header(), _monthly_rows(report))
-    return render(request, "fees/reports/monthly.html", {
+    return render(request, "counter/reports/monthly.html", {
         "municipality": municipality, "report": report, "section": "reports",
         "previous_month": _other_month(year, month_number, -1), "next_month": _other_month(year, month_number, 1),
     })

@@ -14,7 +14,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     # The counter console first: its addresses must not be read as a resident page's.
-    path("<slug:municipality>/counter/exports/", include("reservations.export_urls")),
     path("<slug:municipality>/counter/", include("counter.urls")),
     path("", include("fees.urls")),
     path("", include("reservations.urls")),

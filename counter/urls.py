@@ -7,10 +7,12 @@ from . import views
 app_name = "counter"
 
 urlpatterns = [
-    # The sections, each in its own module, all in this one namespace: counter:accounts_…, counter:money_…, counter:reports_…
+    # The sections, each in its own module and all in this one namespace: counter:accounts_…, counter:money_…,
+    # counter:reports_…, counter:exports_….
     path("accounts/", include("counter.account_urls")),
     path("money/", include("counter.money_urls")),
     path("reports/", include("counter.report_urls")),
+    path("exports/", include("counter.export_urls")),
     # Home: user search (?q=), links to the day sheet and overrides.
     path("", views.home, name="home"),
     path("users/<int:user_id>/", views.user_detail, name="user"),

@@ -387,7 +387,7 @@ def _route_of(entry: str) -> str:
 
 def test_the_walk_sees_the_console_and_the_money_pages():
     """The enumeration itself: if the resolver walk broke, every other test here would pass vacuously."""
-    for name in ("counter:book", "counter:key", "counter:money_pay", "counter:money_closure", "counter:accounts_register", "exports:index"):
+    for name in ("counter:book", "counter:key", "counter:money_pay", "counter:money_closure", "counter:accounts_register", "counter:exports_index"):
         assert name in ROUTES
     assert len(ROUTES) >= 30
 

@@ -280,7 +280,7 @@ def test_walk_in__exports_and_money_reports():
     reservation = walk_in_booking(jst(2027, 6, 14, 10, 0))
     with at(jst(2027, 6, 16, 10, 0)):
         clerk = client_for("shiroi-clerk")
-        export = clerk.get(reverse("exports:bookings", args=["shiroi", "2027-06"]))
+        export = clerk.get(reverse("counter:exports_bookings", args=["shiroi", "2027-06"]))
         assert export.status_code == 200
         rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
         mine = next(r for r in rows if r[0] == str(reservation.pk))

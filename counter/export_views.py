@@ -16,14 +16,13 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from counter.staff import clerk_view
 from config import clock
 from config.csvexport import streaming_csv_response
 from facilities.views import BadInput, bad_request, parse_month
 
-from counter import selectors as counter_selectors
-
 from . import exports, statistics
+from . import selectors as counter_selectors
+from .staff import clerk_view
 
 GET_ONLY = require_http_methods(["GET", "HEAD"])
 MAX_MONTHS = 12  # a year at a time keeps the page readable and the work bounded
@@ -51,7 +50,7 @@ def pick(request, municipality, target):
         year, month = parse_month(request.GET["month"]) if request.GET.get("month") else (clock.today().year, clock.today().month)
     except BadInput as error:
         return bad_request(request, str(error))
-    return redirect(f"exports:{target}", municipality=municipality.slug, month=_month_text(year, month))
+    return redirect(f"counter:exports_{target}", municipality=municipality.slug, month=_month_text(year, month))
 
 
 # The CSV files ------------------------------------------------------------------------------------------------

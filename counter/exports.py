@@ -19,9 +19,8 @@ from config.csvexport import when
 from facilities.models import BookingState
 from fees.models import Payment, Refund
 from lottery.models import Application, Draw, DrawResult
-
-from . import rules
-from .models import Reservation
+from reservations import rules
+from reservations.models import Reservation
 
 CHUNK = 2000
 capfirst_lazy = lazy(capfirst, str)

@@ -33,8 +33,7 @@ from facilities import calendars
 from facilities.models import ClosureRule, Facility, OpeningHours, SchemePeriod, Unit, localized
 from facilities.slots import hours_for, slots_for_day
 from lottery.models import Application
-
-from .models import Reservation, SlotHold
+from reservations.models import Reservation, SlotHold
 
 ONE_DAY = dt.timedelta(days=1)
 # The municipality's own holds (services.block_slot): counted as held, and shown apart.

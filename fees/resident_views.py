@@ -23,7 +23,7 @@ from reservations import services as booking_services
 from reservations.models import Reservation
 from reservations.rules import Refusal
 
-from . import selectors as fee_selectors
+from . import transfer_selectors as fee_selectors
 from . import services
 from .models import Payment
 

@@ -22,7 +22,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from fees import selectors, services
+from counter import report_selectors as selectors
+from fees import services
 from fees.models import PaymentPlace
 from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
 

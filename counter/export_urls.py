@@ -1,5 +1,5 @@
 """The counter's exports and usage statistics (issue #7 item 5), under ``/<municipality>/counter/exports/``
-(config/urls.py).
+(counter/urls.py).
 
 Months are matched loosely (``str``) and parsed by the view, so a malformed one gets a 400 page that shows the
 expected form rather than a bare 404."""

@@ -1,9 +1,9 @@
 """The counter's exports and usage statistics (issue #7 item 5), under ``/<municipality>/counter/exports/``
-(reservations/export_urls.py).
+(counter/export_urls.py).
 
 Staff of the municipality only (``clerk_view``: anyone else gets the 404 of an address that does not exist).
-Thin, like the money reports (fees/report_views.py): parse the month (a malformed one is a 400 page that shows
-the expected form), call one read of reservations/exports.py or reservations/statistics.py, render or stream the
+Thin, like the money reports (counter/report_views.py): parse the month (a malformed one is a 400 page that shows
+the expected form), call one read of counter/exports.py or counter/statistics.py, render or stream the
 CSV (config/csvexport.py).
 """
 

@@ -4,7 +4,7 @@ results of one municipality, shaped as the file's columns.
 Each export is a list of columns — (header in the user's language, value of a row) — and one query read in
 chunks (``iterator``), so a city's month of lottery applications streams out without being held in memory.
 The CSV itself (BOM, CRLF, formula guard) is config/csvexport.py. The payments of a month (payments and refunds
-recorded in it) are here too; the day's takings and the monthly fees are the money reports (fees/selectors.py).
+recorded in it) are here too; the day's takings and the monthly fees are the money reports (counter/report_selectors.py).
 """
 
 import datetime as dt
@@ -207,7 +207,7 @@ def _payment(row) -> Payment:
 
 
 PAYMENT_COLUMNS = [
-    # Headers share the money reports' wording (fees/report_views.py), so they read the same in Japanese.
+    # Headers share the money reports' wording (counter/report_views.py), so they read the same in Japanese.
     (_("Kind"), lambda r: _("Refund") if isinstance(r, Refund) else _("Payment")),
     (_("Recorded at"), lambda r: when(r.recorded_at)),
     (_("Permit number"), lambda r: _payment(r).permit_number),
@@ -233,7 +233,7 @@ PAYMENT_COLUMNS = [
 
 def payments(*, municipality, year: int, month: int, facility_ids: set[int] | None = None):
     """Payments and refunds recorded in the month, merged in the order recorded. ``facility_ids``: only the
-    bookings of these facilities (the clerk's counter scope, ``counter_selectors.served_facility_ids``); None: all
+    bookings of these facilities (the clerk's counter scope, ``counter.selectors.served_facility_ids``); None: all
     of the municipality's. Two queries, each read in chunks."""
     start = clock.at(dt.date(year, month, 1), dt.time(0))
     end = clock.at(dt.date(year + month // 12, month % 12 + 1, 1), dt.time(0))

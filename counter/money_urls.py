@@ -1,4 +1,4 @@
-"""The counter's money pages (issue #5), under ``/<municipality>/counter/money/`` (config/urls.py)."""
+"""The counter's money pages (issue #5), under ``/<municipality>/counter/money/`` (counter/urls.py)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""The counter's money reports (issue #5 item 7), under ``/<municipality>/counter/reports/`` (config/urls.py).
+"""The counter's money reports (issue #5 item 7), under ``/<municipality>/counter/reports/`` (counter/urls.py).
 
 Dates and months are matched loosely (``str``) and parsed by the view, so a malformed one gets a 400 page that
 shows the expected form rather than a bare 404."""

@@ -1,11 +1,11 @@
-"""The counter's money reports (issue #5 item 7), under ``/<municipality>/counter/reports/`` (fees/report_urls.py).
+"""The counter's money reports (issue #5 item 7), under ``/<municipality>/counter/reports/`` (counter/report_urls.py).
 
 Staff of the municipality only (``clerk_view``: anyone else gets the 404 of an address that does not exist).
 Each report is a page and the same figures as CSV for Excel (config/csvexport.py: UTF-8 with a byte-order mark,
 CRLF, yen as plain integers, formula-like text quoted), with a header row in the user's language.
 
 Thin: parse the date or month (a malformed one is a 400 page that shows the expected form), call one selector
-of fees/selectors.py, render.
+of counter/report_selectors.py, render.
 """
 
 import datetime as dt

@@ -1,8 +1,8 @@
 """The counter console (窓口, issue #7): pages for a municipality's clerks.
 
-Every view is wrapped in ``accounts.staff.clerk_view``: anonymous → log-in page, anyone but this municipality's
+Every view is wrapped in ``counter.staff.clerk_view``: anonymous → log-in page, anyone but this municipality's
 staff → 404. Thin, like the resident's pages: parse the address and the form, call one selector
-(``counter_selectors``) or one service, render. Every POST that changed something redirects (Post/Redirect/Get),
+(``counter.selectors``) or one service, render. Every POST that changed something redirects (Post/Redirect/Get),
 so the back button and a refresh never book or lend twice; a refused booking re-renders its page with the rule
 ids (422), a slot just taken with a plain message (409), never a 500. Forms are plain GET/POST forms: the console
 works without JavaScript and from the keyboard.

@@ -1,7 +1,7 @@
 """Issue #7, "done when": every clerk action leaves an audit entry.
 
-The walk enumerates every URL of the counter console (``/<muni>/counter/…``: ``counter:``, ``money:``,
-``counter_accounts:``, ``reports:``, ``exports:``) from the URL resolver. Each one either
+The walk enumerates every URL of the counter console (``/<muni>/counter/…``, the one namespace ``counter:``)
+from the URL resolver. Each one either
 
 - answers a POST with 405 (it only reads), or
 - is in ``READS`` (reads that do not declare their methods: a POST writes nothing), or
@@ -34,7 +34,7 @@ from .helpers import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
-COUNTER_NAMESPACES = ("counter", "money", "reports", "exports")
+COUNTER_NAMESPACES = ("counter",)
 
 
 # The routes --------------------------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ ROUTES = counter_routes()
 # Any value of the right shape: a route that only reads answers a POST with 405 before looking anything up.
 DUMMY = {"booking_id": 999999, "user_id": 999999, "application_id": 999999, "pk": 999999, "proxy": 999999,
          "month": "2027-06", "day": "2027-06-15", "action": "lent"}
-# Reads that do not declare their methods (accounts/counter_views.py): a POST shows the page and writes nothing.
+# Reads that do not declare their methods (counter/account_views.py): a POST shows the page and writes nothing.
 READS = {"counter:accounts_index", "counter:accounts_requests", "counter:accounts_account", "counter:accounts_duplicates"}
 
 

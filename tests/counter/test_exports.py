@@ -1,4 +1,4 @@
-"""The counter's CSV exports (reservations/exports.py, reservations/export_views.py; issue #7 item 5): a month's
+"""The counter's CSV exports (counter/exports.py, counter/export_views.py; issue #7 item 5): a month's
 bookings, lottery applications and lottery results, as CSV for Excel (config/csvexport.py: BOM, CRLF, an
 attachment with a sensible name, a header in the user's language, yen as plain integers, formula-like text
 quoted); staff of the municipality only; a malformed month is a 400 page.

@@ -1,4 +1,4 @@
-"""The payments of a month as CSV (issue #7 item 5; reservations/exports.payments): every payment and refund
+"""The payments of a month as CSV (issue #7 item 5; counter/exports.payments): every payment and refund
 recorded in the month, a refund as its own row with a negative amount, the clerk's facility scope applied,
 UTF-8 with a BOM for Excel, Japanese headers under a Japanese UI.
 

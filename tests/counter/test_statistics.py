@@ -1,4 +1,4 @@
-"""Usage statistics on the counter (reservations/statistics.py, /<muni>/counter/exports/statistics/; issue #7
+"""Usage statistics on the counter (counter/statistics.py, /<muni>/counter/exports/statistics/; issue #7
 item 5): occupancy = held slots ÷ offered slots, where offered = a unit's slots on its facility's open days; the
 lottery competition ratio = applications ÷ slots applied for.
 

@@ -1,4 +1,4 @@
-"""The use permit belongs to the booking (issue #19 item 5; fees.services.permit_refusal, fees.views.permit).
+"""The use permit belongs to the booking (issue #19 item 5; fees.services.permit_refusal, fees.resident_views.permit).
 
 K-USE-1: every lottery or first-come booking gets its 利用承認書; paying (K-USE-2, 有料の方は…) is a separate step,
 and a fee-exempt group (使用料免除, the demo's kodaira-group2) pays nothing at all — it still gets its permit,

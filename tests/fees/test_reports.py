@@ -1,4 +1,4 @@
-"""The counter's money reports (fees/report_views.py, fees/selectors.py; issue #5 item 7).
+"""The counter's money reports (counter/report_views.py, counter/report_selectors.py; issue #5 item 7).
 
 - The daily takings per payment place total a day's payments (cash taken: the amount less what was carried
   over) and refunds paid back there, exactly, per place and for the day; the day is the Japan-time day.

@@ -1,5 +1,5 @@
-"""CSV for Excel, shared by the counter's money reports (fees/report_views.py) and its exports
-(reservations/export_views.py).
+"""CSV for Excel, shared by the counter's money reports (counter/report_views.py) and its exports
+(counter/export_views.py).
 
 What Excel needs to open a file cleanly with a double click:
 - UTF-8 with a byte-order mark: without it, Japanese Excel reads the file in Shift_JIS and names become mojibake;

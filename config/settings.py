@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "reservations",
     "lottery",
     "fees",
+    "counter",  # the clerks' console, above the domain apps
 ]
 
 MIDDLEWARE = [

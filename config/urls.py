@@ -6,7 +6,6 @@ from config.health import ready
 from config.views import health
 
 urlpatterns = [
-    path("<slug:municipality>/counter/accounts/", include("accounts.counter_urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("ready/", ready, name="ready"),  # issue #9: database reachable, worker heartbeat recent
@@ -15,10 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     # The counter console first: its addresses must not be read as a resident page's.
-    path("<slug:municipality>/counter/reports/", include("fees.report_urls")),
-    path("<slug:municipality>/counter/money/", include("fees.counter_urls")),
-    path("<slug:municipality>/counter/exports/", include("reservations.export_urls")),
-    path("<slug:municipality>/counter/", include("reservations.counter_urls")),
+    path("<slug:municipality>/counter/", include("counter.urls")),
     path("", include("fees.urls")),
     path("", include("reservations.urls")),
     path("", include("lottery.urls")),

@@ -145,7 +145,7 @@ def closure_page_url(stranded, municipality_slug: str) -> str:
     first = stranded[0]
     facility = first.unit.facility
     days = [clock.localtime(r.starts_at).date() for r in stranded if r.unit.facility_id == facility.pk]
-    url = reverse("money:closure", args=[municipality_slug])
+    url = reverse("counter:money_closure", args=[municipality_slug])
     return f"{url}?{urlencode({'facility': facility.code, 'date_from': min(days).isoformat(), 'date_to': max(days).isoformat()})}"
 
 

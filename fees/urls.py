@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import resident_views as views
 
 app_name = "fees"
 

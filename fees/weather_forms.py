@@ -1,4 +1,4 @@
-"""The form of the counter's page that marks a whole site's rain or heat stop (S-WX-1; fees.views.weather_day).
+"""The form of the counter's page that marks a whole site's rain or heat stop (S-WX-1; counter.money_views.weather_day).
 
 The same fields go in the address of the confirm step (a GET: bookmarkable, safe with the back button) and in
 the POST that marks; the POST also carries the ids of the bookings the clerk was shown (``booking``), so only

@@ -290,7 +290,7 @@ def cancel_unpaid_bookings(*, now: dt.datetime | None = None) -> int:
 
 # The counter console (issue #7): overrides, key lending, use reports ------------------------------------------
 # Staff actions. Each checks that ``staff`` is a clerk of the booking's municipality (the pages check it too:
-# accounts.staff.clerk_view) and is one transaction. Imported here so that this section stays apart from the
+# counter.staff.clerk_view) and is one transaction. Imported here so that this section stays apart from the
 # booking hot path above.
 
 from facilities.models import Phase  # noqa: E402

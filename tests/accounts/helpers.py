@@ -4,7 +4,7 @@ from django.urls import reverse
 
 
 def counter(slug: str, name: str, *args) -> str:
-    return reverse(f"counter_accounts:{name}", args=[slug, *args])
+    return reverse(f"counter:accounts_{name}", args=[slug, *args])
 
 
 def kodaira_group(**overrides) -> dict:

@@ -1,4 +1,4 @@
-"""Who may open the counter console: a municipality's clerks only (accounts.staff.clerk_view). Anyone else gets
+"""Who may open the counter console: a municipality's clerks only (counter.staff.clerk_view). Anyone else gets
 the same 404 as for an address that does not exist; anonymous visitors are sent to log in. Every POST form
 carries the CSRF token, and a POST without it is refused."""
 

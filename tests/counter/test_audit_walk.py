@@ -1,7 +1,7 @@
 """Issue #7, "done when": every clerk action leaves an audit entry.
 
-The walk enumerates every URL of the counter console (``/<muni>/counter/…``: ``counter:``, ``money:``,
-``counter_accounts:``, ``reports:``, ``exports:``) from the URL resolver. Each one either
+The walk enumerates every URL of the counter console (``/<muni>/counter/…``, the one namespace ``counter:``)
+from the URL resolver. Each one either
 
 - answers a POST with 405 (it only reads), or
 - is in ``READS`` (reads that do not declare their methods: a POST writes nothing), or
@@ -34,7 +34,7 @@ from .helpers import client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
-COUNTER_NAMESPACES = ("counter", "money", "counter_accounts", "reports", "exports")
+COUNTER_NAMESPACES = ("counter",)
 
 
 # The routes --------------------------------------------------------------------------------------------------
@@ -60,8 +60,8 @@ ROUTES = counter_routes()
 # Any value of the right shape: a route that only reads answers a POST with 405 before looking anything up.
 DUMMY = {"booking_id": 999999, "user_id": 999999, "application_id": 999999, "pk": 999999, "proxy": 999999,
          "month": "2027-06", "day": "2027-06-15", "action": "lent"}
-# Reads that do not declare their methods (accounts/counter_views.py): a POST shows the page and writes nothing.
-READS = {"counter_accounts:index", "counter_accounts:requests", "counter_accounts:account", "counter_accounts:duplicates"}
+# Reads that do not declare their methods (counter/account_views.py): a POST shows the page and writes nothing.
+READS = {"counter:accounts_index", "counter:accounts_requests", "counter:accounts_account", "counter:accounts_duplicates"}
 
 
 # The actions -------------------------------------------------------------------------------------------------
@@ -205,39 +205,39 @@ def release_block():
 
 def money_pay():
     booking = _unpaid_shiroi()
-    return Post("shiroi", reverse("money:pay", args=["shiroi", booking.pk]), {
+    return Post("shiroi", reverse("counter:money_pay", args=["shiroi", booking.pk]), {
         "amount": "630", "receipt_number": "R-77", "place": _place().pk}, jst(2027, 6, 1, 10),
         [("payment.record", booking.user)])
 
 
 def money_cancel():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:cancel", args=["shiroi", paid.pk]), {
+    return Post("shiroi", reverse("counter:money_cancel", args=["shiroi", paid.pk]), {
         "cause": "own", "expected_refund": "315", "reason": ""}, jst(2027, 6, 1, 10), [("booking.cancel", paid.user)])
 
 
 def money_change():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:change", args=["shiroi", paid.pk]), {
+    return Post("shiroi", reverse("counter:money_change", args=["shiroi", paid.pk]), {
         "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk, "date": SHIROI_DAY.isoformat(), "start": "09:00",
         "end": "11:00", "extra_amount": "0"}, jst(2027, 6, 1, 10), [("booking.change", paid.user), ("booking.create", paid.user)])  # the new booking
 
 
 def money_weather():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:weather", args=["shiroi", paid.pk]), {"kind": "heat", "used_minutes": "30"},
+    return Post("shiroi", reverse("counter:money_weather", args=["shiroi", paid.pk]), {"kind": "heat", "used_minutes": "30"},
                 jst(2027, 6, 15, 10), [("weather.mark", paid.user)])
 
 
 def money_weather_refund():
     marked = _marked_shiroi()
-    return Post("shiroi", reverse("money:weather_refund", args=["shiroi", marked.pk]), {"place": _place().pk},
+    return Post("shiroi", reverse("counter:money_weather_refund", args=["shiroi", marked.pk]), {"place": _place().pk},
                 jst(2027, 6, 16, 10), [("weather.refund", marked.user)])
 
 
 def money_weather_transfer():
     marked = _marked_shiroi()
-    return Post("shiroi", reverse("money:weather_transfer", args=["shiroi", marked.pk]), {
+    return Post("shiroi", reverse("counter:money_weather_transfer", args=["shiroi", marked.pk]), {
         "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk, "date": "2027-07-01", "start": "09:00", "end": "11:00"},
         jst(2027, 6, 16, 10),
         [("weather.transfer", marked.user), ("booking.override.grant", marked.user)])  # the new booking, S-WX-1
@@ -245,14 +245,14 @@ def money_weather_transfer():
 
 def money_closure():  # the POST with confirm=yes; without it the POST only lists (test_closure__lists_then_cancels)
     booking = _unpaid_shiroi()
-    return Post("shiroi", reverse("money:closure", args=["shiroi"]), {
+    return Post("shiroi", reverse("counter:money_closure", args=["shiroi"]), {
         "facility": "minamiyama-tennis", "unit": "", "date_from": "2027-06-15", "date_to": "2027-06-15",
         "reason": "大会準備", "confirm": "yes"}, jst(2027, 6, 1, 10), [("booking.cancel_for_facility", booking.user)])
 
 
 def money_weather_day():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("money:weather_day", args=["shiroi"]), {
+    return Post("shiroi", reverse("counter:money_weather_day", args=["shiroi"]), {
         "facility": "minamiyama-tennis", "date": SHIROI_DAY.isoformat(), "kind": "rain", "start": "09:30", "end": "",
         "note": "", "booking": [paid.pk]}, jst(2027, 6, 15, 10, 1),
         [("weather.mark", paid.user), ("weather.mark_day", None)])
@@ -263,7 +263,7 @@ def _new_user(display_name):
 
 
 def accounts_register():
-    return Post("tamba", reverse("counter_accounts:register", args=["tamba"]), tamba_card(), jst(2027, 5, 1, 9),
+    return Post("tamba", reverse("counter:accounts_register", args=["tamba"]), tamba_card(), jst(2027, 5, 1, 9),
                 [("registration.create", _new_user("春日 一郎"))])
 
 
@@ -275,36 +275,36 @@ def _pending_shiroi():
 
 def accounts_approve():
     pending = _pending_shiroi()
-    return Post("shiroi", reverse("counter_accounts:request", args=["shiroi", pending.pk]), {
+    return Post("shiroi", reverse("counter:accounts_request", args=["shiroi", pending.pk]), {
         "approve": "1", "identity_document": "drivers_license", "residency": "resident"}, jst(2027, 6, 1, 11),
         [("registration.approve", pending.user)])
 
 
 def accounts_reject():
     pending = _pending_shiroi()
-    return Post("shiroi", reverse("counter_accounts:request", args=["shiroi", pending.pk]), {
+    return Post("shiroi", reverse("counter:accounts_request", args=["shiroi", pending.pk]), {
         "reject": "1", "reason": "no identity document"}, jst(2027, 6, 1, 11), [("registration.reject", pending.user)])
 
 
 def accounts_renew():
     resident = user("tamba-resident1")  # T-REG-1: renewable from 2028-12-31
-    return Post("tamba", reverse("counter_accounts:renew", args=["tamba", resident.pk]), {}, jst(2029, 1, 5, 10),
+    return Post("tamba", reverse("counter:accounts_renew", args=["tamba", resident.pk]), {}, jst(2029, 1, 5, 10),
                 [("registration.renew", resident)])
 
 
 def accounts_password():
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter_accounts:password", args=["tamba", resident.pk]), {
+    return Post("tamba", reverse("counter:accounts_password", args=["tamba", resident.pk]), {
         "password": "new-hall-pass-9", "password2": "new-hall-pass-9"}, jst(2027, 6, 1, 10),
         [("password.reset", resident)])
 
 
 def accounts_reissue():
     with time_machine.travel(jst(2027, 5, 1, 9), tick=False):
-        assert client_for("tamba-clerk").post(reverse("counter_accounts:register", args=["tamba"]), tamba_card()).status_code == 302
+        assert client_for("tamba-clerk").post(reverse("counter:accounts_register", args=["tamba"]), tamba_card()).status_code == 302
     old = User.objects.get(display_name="春日 一郎")
     new = lambda: User.objects.get(display_name="春日 一郎", is_active=True)  # noqa: E731
-    return Post("tamba", reverse("counter_accounts:reissue", args=["tamba", old.pk]), {
+    return Post("tamba", reverse("counter:accounts_reissue", args=["tamba", old.pk]), {
         "card_number": "T-0002", "identity_document": "my_number", "reason": "lost", "password": "new-card-pass-9",
         "password2": "new-card-pass-9"}, jst(2027, 6, 1, 10),
         [("registration.withdraw", old), ("registration.reissue", new), ("registration.carry_over", new)])
@@ -312,7 +312,7 @@ def accounts_reissue():
 
 def accounts_change():
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter_accounts:change", args=["tamba", resident.pk]), {
+    return Post("tamba", reverse("counter:accounts_change", args=["tamba", resident.pk]), {
         "display_name": "丹波 次郎", "person_name": "", "address": "丹波市柏原町1", "phone": "0795-00-4444",
         "email": "jiro@example.com", "identity_document": "my_number"}, jst(2027, 6, 1, 10),
         [("registration.change", resident)])
@@ -320,7 +320,7 @@ def accounts_change():
 
 def accounts_add_proxy():
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter_accounts:add_proxy", args=["tamba", resident.pk]), {
+    return Post("tamba", reverse("counter:accounts_add_proxy", args=["tamba", resident.pk]), {
         "name": "丹波 花子", "relation": "妻"}, jst(2027, 6, 1, 10), [("proxy.add", resident)])
 
 
@@ -328,7 +328,7 @@ def accounts_remove_proxy():
     resident = user("tamba-resident1")
     proxy = FamilyProxy.objects.create(user=resident, name="丹波 花子", relation="妻", added_at=jst(2027, 5, 1, 10),
                                        added_by=user("tamba-clerk"))
-    return Post("tamba", reverse("counter_accounts:remove_proxy", args=["tamba", resident.pk, proxy.pk]), {},
+    return Post("tamba", reverse("counter:accounts_remove_proxy", args=["tamba", resident.pk, proxy.pk]), {},
                 jst(2027, 6, 1, 10), [("proxy.remove", resident)])
 
 
@@ -338,7 +338,7 @@ def _duplicate(decision):
                                                person_name=person.display_name)
     registration.possible_duplicates.add(user("tamba-resident1"))
     action = {"keep": "registration.duplicates_cleared", "withdraw": "registration.withdraw_duplicate"}[decision]
-    return Post("tamba", reverse("counter_accounts:review_duplicate", args=["tamba", registration.pk]), {
+    return Post("tamba", reverse("counter:accounts_review_duplicate", args=["tamba", registration.pk]), {
         "decision": decision, "note": "別人"}, jst(2027, 6, 1, 10), [(action, person)])
 
 
@@ -356,25 +356,25 @@ ACTIONS: dict[str, Callable[[], Post]] = {
     "counter:override[early_start]": override_early_start,
     "counter:override[block]": override_block,
     "counter:release_block": release_block,
-    "money:pay": money_pay,
-    "money:cancel": money_cancel,
-    "money:change": money_change,
-    "money:weather": money_weather,
-    "money:weather_refund": money_weather_refund,
-    "money:weather_transfer": money_weather_transfer,
-    "money:closure": money_closure,
-    "money:weather_day": money_weather_day,
-    "counter_accounts:register": accounts_register,
-    "counter_accounts:request[approve]": accounts_approve,
-    "counter_accounts:request[reject]": accounts_reject,
-    "counter_accounts:renew": accounts_renew,
-    "counter_accounts:password": accounts_password,
-    "counter_accounts:reissue": accounts_reissue,
-    "counter_accounts:change": accounts_change,
-    "counter_accounts:add_proxy": accounts_add_proxy,
-    "counter_accounts:remove_proxy": accounts_remove_proxy,
-    "counter_accounts:review_duplicate[keep]": lambda: _duplicate("keep"),
-    "counter_accounts:review_duplicate[withdraw]": lambda: _duplicate("withdraw"),
+    "counter:money_pay": money_pay,
+    "counter:money_cancel": money_cancel,
+    "counter:money_change": money_change,
+    "counter:money_weather": money_weather,
+    "counter:money_weather_refund": money_weather_refund,
+    "counter:money_weather_transfer": money_weather_transfer,
+    "counter:money_closure": money_closure,
+    "counter:money_weather_day": money_weather_day,
+    "counter:accounts_register": accounts_register,
+    "counter:accounts_request[approve]": accounts_approve,
+    "counter:accounts_request[reject]": accounts_reject,
+    "counter:accounts_renew": accounts_renew,
+    "counter:accounts_password": accounts_password,
+    "counter:accounts_reissue": accounts_reissue,
+    "counter:accounts_change": accounts_change,
+    "counter:accounts_add_proxy": accounts_add_proxy,
+    "counter:accounts_remove_proxy": accounts_remove_proxy,
+    "counter:accounts_review_duplicate[keep]": lambda: _duplicate("keep"),
+    "counter:accounts_review_duplicate[withdraw]": lambda: _duplicate("withdraw"),
 }
 
 
@@ -387,7 +387,7 @@ def _route_of(entry: str) -> str:
 
 def test_the_walk_sees_the_console_and_the_money_pages():
     """The enumeration itself: if the resolver walk broke, every other test here would pass vacuously."""
-    for name in ("counter:book", "counter:key", "money:pay", "money:closure", "counter_accounts:register", "exports:index"):
+    for name in ("counter:book", "counter:key", "counter:money_pay", "counter:money_closure", "counter:accounts_register", "counter:exports_index"):
         assert name in ROUTES
     assert len(ROUTES) >= 30
 

@@ -1,4 +1,4 @@
-"""The counter's CSV exports (reservations/exports.py, reservations/export_views.py; issue #7 item 5): a month's
+"""The counter's CSV exports (counter/exports.py, counter/export_views.py; issue #7 item 5): a month's
 bookings, lottery applications and lottery results, as CSV for Excel (config/csvexport.py: BOM, CRLF, an
 attachment with a sensible name, a header in the user's language, yen as plain integers, formula-like text
 quoted); staff of the municipality only; a malformed month is a 400 page.
@@ -53,7 +53,7 @@ def july():
 
 
 def url(name, month="2027-07", municipality="kodaira"):
-    return reverse(f"exports:{name}", args=[municipality, month])
+    return reverse(f"counter:exports_{name}", args=[municipality, month])
 
 
 def read_csv(response) -> list[list[str]]:
@@ -117,7 +117,7 @@ def test_bookings__header_in_japanese_by_default(july):
     rows = read_csv(client.get(url("bookings"), HTTP_ACCEPT_LANGUAGE="ja"))
     from django.utils import translation
 
-    from reservations import exports
+    from counter import exports
 
     with translation.override("ja"):
         assert rows[0] == exports.header(exports.BOOKING_COLUMNS)
@@ -125,7 +125,7 @@ def test_bookings__header_in_japanese_by_default(july):
 
 
 def test_bookings__form_month_goes_to_the_files_address():
-    answer = client_for("kodaira-clerk").get(reverse("exports:bookings_pick", args=["kodaira"]), {"month": "2027-07"})
+    answer = client_for("kodaira-clerk").get(reverse("counter:exports_bookings_pick", args=["kodaira"]), {"month": "2027-07"})
     assert answer.status_code == 302 and answer.url == url("bookings")
 
 
@@ -188,12 +188,12 @@ def test_results__not_before_the_results_day__then_every_application_with_rank_a
 
 
 ADDRESSES = [
-    lambda: reverse("exports:index", args=["kodaira"]),
+    lambda: reverse("counter:exports_index", args=["kodaira"]),
     lambda: url("bookings"),
     lambda: url("applications"),
     lambda: url("results"),
-    lambda: reverse("exports:bookings_pick", args=["kodaira"]) + "?month=2027-07",
-    lambda: reverse("exports:statistics", args=["kodaira"]),
+    lambda: reverse("counter:exports_bookings_pick", args=["kodaira"]) + "?month=2027-07",
+    lambda: reverse("counter:exports_statistics", args=["kodaira"]),
 ]
 
 
@@ -213,7 +213,7 @@ def test_exports__log_in_first(address):
 def test_exports__malformed_month__400_page_with_the_expected_form(month):
     client = client_for("kodaira-clerk")
     for name in ("bookings", "applications", "results"):
-        for address in (url(name, month), reverse(f"exports:{name}_pick", args=["kodaira"]) + f"?month={month}"):
+        for address in (url(name, month), reverse(f"counter:exports_{name}_pick", args=["kodaira"]) + f"?month={month}"):
             page = client.get(address)
             assert page.status_code == 400, address
             assert "YYYY-MM" in page.content.decode()
@@ -227,13 +227,13 @@ def test_exports__malformed_month__400_in_japanese_by_default():
 
 
 def test_index__forms_for_each_file_statistics_and_the_link_to_the_payment_reports():
-    html = client_for("kodaira-clerk").get(reverse("exports:index", args=["kodaira"])).content.decode()
+    html = client_for("kodaira-clerk").get(reverse("counter:exports_index", args=["kodaira"])).content.decode()
     for name in ("bookings_pick", "applications_pick", "results_pick", "statistics"):
-        assert reverse(f"exports:{name}", args=["kodaira"]) in html
-    assert reverse("reports:index", args=["kodaira"]) in html
+        assert reverse(f"counter:exports_{name}", args=["kodaira"]) in html
+    assert reverse("counter:reports_index", args=["kodaira"]) in html
     assert 'aria-current="page"' in html
 
 
 def test_nav__every_console_page_links_to_exports():
     html = client_for("kodaira-clerk").get(reverse("counter:home", args=["kodaira"])).content.decode()
-    assert reverse("exports:index", args=["kodaira"]) in html
+    assert reverse("counter:exports_index", args=["kodaira"]) in html

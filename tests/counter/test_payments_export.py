@@ -1,4 +1,4 @@
-"""The payments of a month as CSV (issue #7 item 5; reservations/exports.payments): every payment and refund
+"""The payments of a month as CSV (issue #7 item 5; counter/exports.payments): every payment and refund
 recorded in the month, a refund as its own row with a negative amount, the clerk's facility scope applied,
 UTF-8 with a BOM for Excel, Japanese headers under a Japanese UI.
 
@@ -47,7 +47,7 @@ def may():
 
 
 def url(month="2027-05", municipality="shiroi"):
-    return reverse("exports:payments", args=[municipality, month])
+    return reverse("counter:exports_payments", args=[municipality, month])
 
 
 def test_payments__every_payment_and_refund_recorded_in_the_month_in_order(may):
@@ -93,7 +93,7 @@ def test_payments__other_municipality_resident_and_bad_month(may):
     assert client_for("kodaira-clerk").get(url()).status_code == 404
     assert client_for("shiroi-resident").get(url()).status_code == 404
     assert client_for("shiroi-clerk").get(url("2027-13")).status_code == 400
-    picked = client_for("shiroi-clerk").get(reverse("exports:payments_pick", args=["shiroi"]), {"month": "2027-05"})
+    picked = client_for("shiroi-clerk").get(reverse("counter:exports_payments_pick", args=["shiroi"]), {"month": "2027-05"})
     assert picked.status_code == 302 and picked["Location"] == url()
-    index = client_for("shiroi-clerk").get(reverse("exports:index", args=["shiroi"])).content.decode()
-    assert reverse("exports:payments_pick", args=["shiroi"]) in index
+    index = client_for("shiroi-clerk").get(reverse("counter:exports_index", args=["shiroi"])).content.decode()
+    assert reverse("counter:exports_payments_pick", args=["shiroi"]) in index

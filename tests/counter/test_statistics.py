@@ -1,4 +1,4 @@
-"""Usage statistics on the counter (reservations/statistics.py, /<muni>/counter/exports/statistics/; issue #7
+"""Usage statistics on the counter (counter/statistics.py, /<muni>/counter/exports/statistics/; issue #7
 item 5): occupancy = held slots ÷ offered slots, where offered = a unit's slots on its facility's open days; the
 lottery competition ratio = applications ÷ slots applied for.
 
@@ -17,10 +17,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from config import clock
+from counter import statistics
 from facilities.models import Municipality
 from lottery import services as lottery_services
 from lottery.models import Application
-from reservations import services, statistics
+from reservations import services
 from tests.lottery.helpers import KODAIRA_DAY, KODAIRA_IN_WINDOW, apply
 from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
 
@@ -131,7 +132,7 @@ def test_a_constant_handful_of_queries_whatever_the_period(july, django_assert_m
 
 
 def page(username="kodaira-clerk", municipality="kodaira", **query):
-    return client_for(username).get(reverse("exports:statistics", args=[municipality]), query)
+    return client_for(username).get(reverse("counter:exports_statistics", args=[municipality]), query)
 
 
 def test_page__chart_and_accessible_table_with_the_same_figures(july):

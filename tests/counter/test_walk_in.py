@@ -82,7 +82,7 @@ def test_walk_in__shiroi__page_offers_every_free_slot_paid_at_once__booking_has_
         response = post_walk_in(clerk, court())
     assert response.status_code == 302
     reservation = Reservation.objects.get(walk_in_name="飛込 花子")
-    assert response.url == reverse("money:booking", args=["shiroi", reservation.pk])
+    assert response.url == reverse("counter:money_booking", args=["shiroi", reservation.pk])
     assert reservation.user is None and reservation.is_walk_in and reservation.walk_in_phone == "047-492-1111"
     assert (reservation.channel, reservation.state, reservation.booked_by) == (Channel.COUNTER, BookingState.CONFIRMED,
                                                                              user("shiroi-clerk"))
@@ -261,7 +261,7 @@ def test_walk_in__day_sheet_money_page_permit_key_and_use_report_show_the_person
         html = sheet.content.decode()
         assert "飛込 花子" in html and 'href="tel:047-492-1111"' in html and 'data-test="walk-in"' in html
         assert clerk.post(counter_url("key", "shiroi", reservation.pk, "lent")).status_code == 302
-        money = clerk.get(reverse("money:booking", args=["shiroi", reservation.pk]))
+        money = clerk.get(reverse("counter:money_booking", args=["shiroi", reservation.pk]))
         assert money.status_code == 200 and "飛込 花子" in money.content.decode()
         permit = clerk.get(reverse("fees:permit", args=["shiroi", reservation.pk]))
         assert permit.status_code == 200
@@ -280,13 +280,13 @@ def test_walk_in__exports_and_money_reports():
     reservation = walk_in_booking(jst(2027, 6, 14, 10, 0))
     with at(jst(2027, 6, 16, 10, 0)):
         clerk = client_for("shiroi-clerk")
-        export = clerk.get(reverse("exports:bookings", args=["shiroi", "2027-06"]))
+        export = clerk.get(reverse("counter:exports_bookings", args=["shiroi", "2027-06"]))
         assert export.status_code == 200
         rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
         mine = next(r for r in rows if r[0] == str(reservation.pk))
         assert "飛込 花子" in mine
-        for name, arg in (("reports:takings", "2027-06-14"), ("reports:takings_csv", "2027-06-14"),
-                          ("reports:monthly", "2027-06"), ("reports:monthly_csv", "2027-06")):
+        for name, arg in (("counter:reports_takings", "2027-06-14"), ("counter:reports_takings_csv", "2027-06-14"),
+                          ("counter:reports_monthly", "2027-06"), ("counter:reports_monthly_csv", "2027-06")):
             response = clerk.get(reverse(name, args=["shiroi", arg]))
             assert response.status_code == 200, name
             body = b"".join(response.streaming_content) if response.streaming else response.content

@@ -49,10 +49,10 @@ class TestOtherFacility:
         unpaid = booking_at("nakakido-tennis", "b-user")
         with time_machine.travel(NOW, tick=False):
             client.force_login(clerk_a)
-            assert client.get(url("money:booking", unpaid)).status_code == 404
-            pay = client.post(url("money:pay", unpaid), {"amount": "630", "receipt_number": "R-1", "place": place().pk})
-            cancel = client.post(url("money:cancel", unpaid), {"cause": "own", "expected_refund": "0"})
-            change = client.post(url("money:change", unpaid), {"unit": unpaid.unit_id, "date": "2027-06-16",
+            assert client.get(url("counter:money_booking", unpaid)).status_code == 404
+            pay = client.post(url("counter:money_pay", unpaid), {"amount": "630", "receipt_number": "R-1", "place": place().pk})
+            cancel = client.post(url("counter:money_cancel", unpaid), {"cause": "own", "expected_refund": "0"})
+            change = client.post(url("counter:money_change", unpaid), {"unit": unpaid.unit_id, "date": "2027-06-16",
                                                                "start": "09:00", "end": "11:00", "extra_amount": "0"})
         assert (pay.status_code, cancel.status_code, change.status_code) == (404, 404, 404)
         assert not Payment.objects.filter(reservation=unpaid).exists()
@@ -65,12 +65,12 @@ class TestOtherFacility:
                                     staff=user("shiroi-clerk"))
         with time_machine.travel(jst(2027, 6, 15, 10), tick=False):
             client.force_login(clerk_a)
-            assert client.post(url("money:weather", paid), {"kind": "rain", "used_minutes": "0"}).status_code == 404
+            assert client.post(url("counter:money_weather", paid), {"kind": "rain", "used_minutes": "0"}).status_code == 404
             assert not WeatherClaim.objects.exists()
             services.mark_weather(reservation_id=paid.pk, municipality_id=paid.municipality_id, kind="rain",
                                   staff=user("shiroi-clerk"))
-            assert client.post(url("money:weather_refund", paid), {}).status_code == 404
-            transfer = client.post(url("money:weather_transfer", paid), {
+            assert client.post(url("counter:money_weather_refund", paid), {}).status_code == 404
+            transfer = client.post(url("counter:money_weather_transfer", paid), {
                 "unit": paid.unit_id, "date": "2027-07-01", "start": "09:00", "end": "11:00"})
             assert transfer.status_code == 404
             assert client.get(url("fees:permit", paid)).status_code == 404
@@ -79,7 +79,7 @@ class TestOtherFacility:
 
     def test_closure_offers_and_takes_only_facility_a(self, client, clerk_a):
         at_b = booking_at("nakakido-tennis", "b-closed")
-        address = reverse("money:closure", args=["shiroi"])
+        address = reverse("counter:money_closure", args=["shiroi"])
         form = {"facility": "nakakido-tennis", "unit": "", "date_from": "2027-06-15", "date_to": "2027-06-15",
                 "reason": "点検"}
         with time_machine.travel(NOW, tick=False):
@@ -94,10 +94,10 @@ class TestOtherFacility:
         target = unit("shiroi", "nakakido-tennis", "court-1")
         with time_machine.travel(NOW, tick=False):
             client.force_login(clerk_a)
-            page = client.get(url("money:booking", paid))
+            page = client.get(url("counter:money_booking", paid))
             offered = {int(key) for key, _label in page.context["change_form"].fields["unit"].choices}
             assert target.pk not in offered and paid.unit_id in offered
-            client.post(url("money:change", paid), {"unit": target.pk, "date": "2027-06-16", "start": "09:00",
+            client.post(url("counter:money_change", paid), {"unit": target.pk, "date": "2027-06-16", "start": "09:00",
                                                      "end": "11:00", "extra_amount": "0"})
         assert Reservation.objects.get(pk=paid.pk).is_active
         assert not Reservation.objects.filter(unit=target).exists()
@@ -110,8 +110,8 @@ class TestOwnFacility:
         unpaid = booking_at("minamiyama-tennis", "a-user")
         with time_machine.travel(NOW, tick=False):
             client.force_login(clerk_a)
-            assert client.get(url("money:booking", unpaid)).status_code == 200
-            answer = client.post(url("money:pay", unpaid), {"amount": "630", "receipt_number": "R-9", "place": place().pk})
+            assert client.get(url("counter:money_booking", unpaid)).status_code == 200
+            answer = client.post(url("counter:money_pay", unpaid), {"amount": "630", "receipt_number": "R-9", "place": place().pk})
             assert answer.status_code == 302 and answer.url == url("fees:permit", unpaid)
             assert client.get(answer.url).status_code == 200
         assert Payment.objects.get(reservation=unpaid).recorded_by == clerk_a
@@ -120,7 +120,7 @@ class TestOwnFacility:
         paid = paid_shiroi_booking()
         with time_machine.travel(NOW, tick=False):
             client.force_login(clerk_a)
-            answer = client.post(url("money:cancel", paid), {"cause": "own", "expected_refund": "315",
+            answer = client.post(url("counter:money_cancel", paid), {"cause": "own", "expected_refund": "315",
                                                              "place": place().pk})
         assert answer.status_code == 302
         refund = Refund.objects.get(payment__reservation=paid)
@@ -130,12 +130,12 @@ class TestOwnFacility:
         paid = paid_shiroi_booking()
         with time_machine.travel(jst(2027, 6, 15, 10), tick=False):
             client.force_login(clerk_a)
-            assert client.post(url("money:weather", paid), {"kind": "rain", "used_minutes": "0"}).status_code == 302
-            assert client.post(url("money:weather_refund", paid), {}).status_code == 302
+            assert client.post(url("counter:money_weather", paid), {"kind": "rain", "used_minutes": "0"}).status_code == 302
+            assert client.post(url("counter:money_weather_refund", paid), {}).status_code == 302
         assert WeatherClaim.objects.get(reservation=paid).refund.amount == 630
 
     def test_an_unscoped_clerk_serves_both(self, client):
         at_b = booking_at("nakakido-tennis", "b-any")
         with time_machine.travel(NOW, tick=False):
             client.force_login(user("shiroi-clerk"))
-            assert client.get(url("money:booking", at_b)).status_code == 200
+            assert client.get(url("counter:money_booking", at_b)).status_code == 200

@@ -43,10 +43,10 @@ class TestPaymentAndPermit:
     def test_record_payment__permit_shown_to_clerk_and_resident(self, client, unpaid):
         with time_machine.travel(NOW, tick=False):
             as_user(client, "shiroi-clerk")
-            page = client.get(url("money:booking", unpaid))
+            page = client.get(url("counter:money_booking", unpaid))
             assert page.status_code == 200 and "630" in page.content.decode()
             place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
-            answer = client.post(url("money:pay", unpaid), {"amount": "630", "receipt_number": "R-77", "place": place.pk})
+            answer = client.post(url("counter:money_pay", unpaid), {"amount": "630", "receipt_number": "R-77", "place": place.pk})
         payment = Payment.objects.get(reservation=unpaid)
         assert answer.status_code == 302 and answer.url == url("fees:permit", unpaid)
         client.get(reverse("counter:home", args=["shiroi"]))  # the success message is shown (and used up) here
@@ -61,7 +61,7 @@ class TestPaymentAndPermit:
         place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
         with time_machine.travel(NOW, tick=False):
             as_user(client, "shiroi-clerk")
-            answer = client.post(url("money:pay", unpaid), {"amount": "600", "receipt_number": "R-1", "place": place.pk})
+            answer = client.post(url("counter:money_pay", unpaid), {"amount": "600", "receipt_number": "R-1", "place": place.pk})
         assert answer.status_code == 422 and "630" in answer.content.decode()
         assert not Payment.objects.exists()
 
@@ -83,9 +83,9 @@ class TestCancellationPage:
         paid = paid_shiroi_booking()
         with time_machine.travel(jst(2027, 6, 8, 23, 59), tick=False):
             as_user(client, "shiroi-clerk")
-            page = client.get(url("money:booking", paid)).content.decode()
+            page = client.get(url("counter:money_booking", paid)).content.decode()
             assert "315" in page and "S-CAN-2" in page
-            answer = client.post(url("money:cancel", paid), {"cause": "own", "expected_refund": "315", "reason": ""})
+            answer = client.post(url("counter:money_cancel", paid), {"cause": "own", "expected_refund": "315", "reason": ""})
         assert answer.status_code == 302
         assert Refund.objects.get(payment__reservation=paid).amount == 315
         assert not Reservation.objects.get(pk=paid.pk).is_active
@@ -94,8 +94,8 @@ class TestCancellationPage:
         paid = paid_shiroi_booking()
         with time_machine.travel(jst(2027, 6, 9, 0, 0), tick=False):
             as_user(client, "shiroi-clerk")
-            assert "S-CAN-1" in client.get(url("money:booking", paid)).content.decode()
-            client.post(url("money:cancel", paid), {"cause": "own", "expected_refund": "315"})
+            assert "S-CAN-1" in client.get(url("counter:money_booking", paid)).content.decode()
+            client.post(url("counter:money_cancel", paid), {"cause": "own", "expected_refund": "315"})
         assert Reservation.objects.get(pk=paid.pk).is_active and not Refund.objects.exists()
 
 
@@ -104,7 +104,7 @@ class TestCancellationPage:
 def test_closure__lists_then_cancels(client, unpaid):
     form = {"facility": "minamiyama-tennis", "unit": "", "date_from": "2027-06-15", "date_to": "2027-06-15",
             "reason": "大会準備"}
-    address = reverse("money:closure", args=["shiroi"])
+    address = reverse("counter:money_closure", args=["shiroi"])
     with time_machine.travel(NOW, tick=False):
         as_user(client, "shiroi-clerk")
         listed = client.post(address, form)
@@ -121,13 +121,13 @@ def test_weather_page__mark_then_transfer(client):
     paid = paid_shiroi_booking()
     with time_machine.travel(jst(2027, 6, 15, 10), tick=False):
         as_user(client, "shiroi-clerk")
-        client.post(url("money:weather", paid), {"kind": "heat", "used_minutes": "30"})
+        client.post(url("counter:money_weather", paid), {"kind": "heat", "used_minutes": "30"})
         claim = WeatherClaim.objects.get(reservation=paid)
         court = unit("shiroi", "minamiyama-tennis", "court-2")
-        answer = client.post(url("money:weather_transfer", paid),
+        answer = client.post(url("counter:money_weather_transfer", paid),
                              {"unit": court.pk, "date": "2027-07-01", "start": "09:00", "end": "11:00"})
     claim.refresh_from_db()
-    assert claim.transferred_to is not None and answer.url == url("money:booking", claim.transferred_to)
+    assert claim.transferred_to is not None and answer.url == url("counter:money_booking", claim.transferred_to)
 
 
 @pytest.mark.django_db
@@ -135,11 +135,11 @@ def test_weather_page__mark_then_transfer(client):
 @pytest.mark.parametrize("who", ["tamba-clerk", "shiroi-resident"])
 def test_counter_money_pages__404_for_other_clerks_and_residents(client, unpaid, who):
     client.force_login(user(who))
-    for name in ("money:booking",):
+    for name in ("counter:money_booking",):
         assert client.get(url(name, unpaid)).status_code == 404
-    for name in ("money:pay", "money:cancel", "money:weather"):
+    for name in ("counter:money_pay", "counter:money_cancel", "counter:money_weather"):
         assert client.post(url(name, unpaid), {}).status_code == 404
-    assert client.get(reverse("money:closure", args=["shiroi"])).status_code == 404
+    assert client.get(reverse("counter:money_closure", args=["shiroi"])).status_code == 404
 
 
 @pytest.mark.django_db
@@ -149,10 +149,10 @@ def test_change_page__cheaper_court_pays_back_the_difference(client):
     park = unit("shiroi", "undokoen-tennis", "court-1")
     with time_machine.travel(jst(2027, 6, 4, 10), tick=False):
         as_user(client, "shiroi-clerk")
-        assert "data-test=\"change-form\"" in client.get(url("money:booking", paid)).content.decode()
-        answer = client.post(url("money:change", paid), {"unit": park.pk, "date": "2027-06-15", "start": "09:00",
+        assert "data-test=\"change-form\"" in client.get(url("counter:money_booking", paid)).content.decode()
+        answer = client.post(url("counter:money_change", paid), {"unit": park.pk, "date": "2027-06-15", "start": "09:00",
                                                          "end": "11:00", "extra_amount": "0"})
         new = Reservation.objects.get(changed_from=paid)
-        assert answer.url == url("money:booking", new)
+        assert answer.url == url("counter:money_booking", new)
         assert "10" in client.get(answer.url).content.decode()
     assert Refund.objects.get(payment__reservation=paid).amount == 10

@@ -1,4 +1,4 @@
-"""The use permit belongs to the booking (issue #19 item 5; fees.services.permit_refusal, fees.views.permit).
+"""The use permit belongs to the booking (issue #19 item 5; fees.services.permit_refusal, fees.resident_views.permit).
 
 K-USE-1: every lottery or first-come booking gets its 利用承認書; paying (K-USE-2, 有料の方は…) is a separate step,
 and a fee-exempt group (使用料免除, the demo's kodaira-group2) pays nothing at all — it still gets its permit,
@@ -86,7 +86,7 @@ def test_exempt_group__my_bookings_shows_the_permit_from_the_confirming_midnight
 
 def test_exempt_group__the_clerk_prints_the_permit_at_the_counter(client):
     booking = kodaira_booking("kodaira-group2")
-    money_page = reverse("money:booking", args=["kodaira", booking.pk])
+    money_page = reverse("counter:money_booking", args=["kodaira", booking.pk])
     before = open_as(client, "kodaira-clerk", money_page, LAST_PROVISIONAL).content.decode()
     assert 'data-test="permit-links"' not in before and 'data-test="permit-refusal"' in before and "K-FC-4" in before
     after = open_as(client, "kodaira-clerk", money_page, CONFIRMED).content.decode()

@@ -1,4 +1,4 @@
-"""The counter's money reports (fees/report_views.py, fees/selectors.py; issue #5 item 7).
+"""The counter's money reports (counter/report_views.py, counter/report_selectors.py; issue #5 item 7).
 
 - The daily takings per payment place total a day's payments (cash taken: the amount less what was carried
   over) and refunds paid back there, exactly, per place and for the day; the day is the Japan-time day.
@@ -22,7 +22,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from fees import selectors, services
+from counter import report_selectors as selectors
+from fees import services
 from fees.models import PaymentPlace
 from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
 
@@ -75,11 +76,11 @@ def as_user(client, username):
 
 
 def takings_url(day="2027-06-01", csv=False, municipality="shiroi"):
-    return reverse("reports:takings_csv" if csv else "reports:takings", args=[municipality, day])
+    return reverse("counter:reports_takings_csv" if csv else "counter:reports_takings", args=[municipality, day])
 
 
 def monthly_url(month="2027-06", csv=False, municipality="shiroi"):
-    return reverse("reports:monthly_csv" if csv else "reports:monthly", args=[municipality, month])
+    return reverse("counter:reports_monthly_csv" if csv else "counter:reports_monthly", args=[municipality, month])
 
 
 def read_csv(response) -> list[list[str]]:
@@ -165,7 +166,7 @@ def test_takings__header_row_follows_the_language(client, money):
     english = read_csv(client.get(takings_url(csv=True)))[0]
     from django.utils import translation
 
-    from fees import report_views
+    from counter import report_views
 
     with translation.override("ja"):
         japanese = report_views._takings_header()
@@ -176,7 +177,7 @@ def test_takings__header_row_follows_the_language(client, money):
 
 def test_takings__form_date_goes_to_the_days_address(client):
     as_user(client, "shiroi-clerk")
-    answer = client.get(reverse("reports:takings_pick", args=["shiroi"]), {"date": "2027-06-01"})
+    answer = client.get(reverse("counter:reports_takings_pick", args=["shiroi"]), {"date": "2027-06-01"})
     assert answer.status_code == 302 and answer.url == takings_url()
 
 
@@ -185,7 +186,7 @@ def test_takings__malformed_date__400_page_with_the_expected_form(client, day):
     as_user(client, "shiroi-clerk")
     client.cookies["django_language"] = "en"
     for address in (takings_url(day), takings_url(day, csv=True),
-                    reverse("reports:takings_pick", args=["shiroi"]) + f"?date={day}"):
+                    reverse("counter:reports_takings_pick", args=["shiroi"]) + f"?date={day}"):
         page = client.get(address)
         assert page.status_code == 400, address
         assert "YYYY-MM-DD" in page.content.decode() or "2000" in page.content.decode()
@@ -230,7 +231,7 @@ def test_monthly__page_and_csv(client, money):
 def test_monthly__malformed_month__400(client, month):
     as_user(client, "shiroi-clerk")
     assert client.get(monthly_url(month)).status_code == 400
-    assert client.get(reverse("reports:monthly_pick", args=["shiroi"]), {"month": month}).status_code == 400
+    assert client.get(reverse("counter:reports_monthly_pick", args=["shiroi"]), {"month": month}).status_code == 400
 
 
 def test_reports__a_constant_handful_of_queries(money, django_assert_max_num_queries):
@@ -245,7 +246,7 @@ def test_reports__a_constant_handful_of_queries(money, django_assert_max_num_que
 
 
 ADDRESSES = [
-    lambda: reverse("reports:index", args=["shiroi"]),
+    lambda: reverse("counter:reports_index", args=["shiroi"]),
     lambda: takings_url(),
     lambda: takings_url(csv=True),
     lambda: monthly_url(),
@@ -266,5 +267,5 @@ def test_reports__log_in_first(client, address):
 
 
 def test_reports__index_links_both_reports(client):
-    html = as_user(client, "shiroi-clerk").get(reverse("reports:index", args=["shiroi"])).content.decode()
-    assert reverse("reports:takings_pick", args=["shiroi"]) in html and reverse("reports:monthly_pick", args=["shiroi"]) in html
+    html = as_user(client, "shiroi-clerk").get(reverse("counter:reports_index", args=["shiroi"])).content.decode()
+    assert reverse("counter:reports_takings_pick", args=["shiroi"]) in html and reverse("counter:reports_monthly_pick", args=["shiroi"]) in html

@@ -50,7 +50,7 @@ def day_bookings():
     }
 
 
-URL = reverse("money:weather_day", args=["shiroi"])
+URL = reverse("counter:money_weather_day", args=["shiroi"])
 
 
 def query(start="09:30", end="", kind="rain", facility=SITE, day=DAY.isoformat(), note=""):
@@ -261,9 +261,9 @@ class TestWhoAndWhere:
     def test_404_without_a_rain_and_heat_policy_and_for_non_clerks(self, client):
         with time_machine.travel(jst(2027, 6, 15, 10, 0), tick=False):
             client.force_login(user("tamba-clerk"))
-            assert client.get(reverse("money:weather_day", args=["tamba"])).status_code == 404
+            assert client.get(reverse("counter:money_weather_day", args=["tamba"])).status_code == 404
             client.force_login(user("kodaira-clerk"))
-            assert client.get(reverse("money:weather_day", args=["kodaira"])).status_code == 404
+            assert client.get(reverse("counter:money_weather_day", args=["kodaira"])).status_code == 404
             assert client.get(URL).status_code == 404  # another municipality's clerk
             client.force_login(user("shiroi-resident"))
             assert client.get(URL).status_code == 404

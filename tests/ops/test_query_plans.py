@@ -16,10 +16,10 @@ from django.db import connection
 
 from accounts.models import User
 from config import clock
+from counter.selectors import day_sheet
 from facilities import selectors as facility_selectors
 from facilities.models import BookingLimit, SlotScheme
 from reservations import rules, services
-from reservations.counter_selectors import day_sheet
 from reservations.models import Reservation, SlotHold
 from tests import factories
 

@@ -1,0 +1,509 @@
+"""The counter console (窓口, issue #7): pages for a municipality's clerks.
+
+Every view is wrapped in ``counter.staff.clerk_view``: anonymous → log-in page, anyone but this municipality's
+staff → 404. Thin, like the resident's pages: parse the address and the form, call one selector
+(``counter.selectors``) or one service, render. Every POST that changed something redirects (Post/Redirect/Get),
+so the back button and a refresh never book or lend twice; a refused booking re-renders its page with the rule
+ids (422), a slot just taken with a plain message (409), never a 500. Forms are plain GET/POST forms: the console
+works without JavaScript and from the keyboard.
+"""
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from counter.staff import clerk_view, refusal_messages
+from config import clock
+from facilities import selectors as facility_selectors
+from facilities.models import Channel
+from facilities.views import BadInput, bad_request, parse_day
+from fees.models import PaymentPlace
+from lottery import services as lottery_services
+from reservations import rules, services
+from reservations import walk_in as walk_ins
+from reservations.models import Reservation
+from reservations.views import _describe, parse_span
+
+from . import selectors
+
+CHANNELS = [(Channel.COUNTER, Channel.COUNTER.label), (Channel.PHONE, Channel.PHONE.label)]
+
+
+def _url(name: str, municipality, *args, **query) -> str:
+    url = reverse(f"counter:{name}", args=[municipality.slug, *args])
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _day_param(data, name: str = "date") -> dt.date:
+    text = data.get(name, "")
+    return parse_day(text) if text else clock.today()
+
+
+def _unit_param(request, municipality, data):
+    """The unit chosen in the form (404 for another municipality's, or a facility outside the clerk's counter
+    scope), or None when none is chosen yet."""
+    text = data.get("unit", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise BadInput(_("“%(text)s” is not a unit number.") % {"text": text[:20]})
+    unit = facility_selectors.get_unit(municipality=municipality, unit_id=int(text))
+    selectors.check_served(request.user, unit.facility)
+    return unit
+
+
+def _span(data, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """``span=HHMM-HHMM`` (one slot's button), or ``start=HHMM`` and ``end=HHMM`` (a run of hours, T-USE-1)."""
+    span = data.get("span") or f"{data.get('start', '')}-{data.get('end', '')}"
+    return parse_span(day, span)
+
+
+# 1. Home and user search ------------------------------------------------------------------------------------
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD"])
+def home(request, municipality):
+    query = request.GET.get("q", "").strip()[:100]
+    found = selectors.search_users(municipality=municipality, query=query) if query else []
+    return render(request, "counter/home.html", {
+        "municipality": municipality, "query": query, "found": found[: selectors.SEARCH_LIMIT],
+        "more": len(found) > selectors.SEARCH_LIMIT,
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user), "today": clock.today(),
+        "walk_in_rule_id": getattr(getattr(rules.ProfileRules.find(municipality), "profile", None), "walk_in_rule_id", ""),
+        "card_numbers": getattr(getattr(rules.ProfileRules.find(municipality), "profile", None), "card_numbers", False),
+    })
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD"])
+def user_detail(request, municipality, user_id):
+    person = selectors.get_resident(municipality=municipality, user_id=user_id)
+    return render(request, "counter/user.html", {
+        "municipality": municipality, "person": person,
+        "page": selectors.user_page(municipality=municipality, user=person, clerk=request.user),
+    })
+
+
+# 2. Booking on behalf of a user; 3. lottery applications entered by the clerk -----------------------------
+
+
+def _slots_page(request, municipality, person, *, lottery: bool, status=200, refusals=(), just_taken=False):
+    data = request.POST if request.method == "POST" else request.GET
+    unit = _unit_param(request, municipality, data)
+    day = _day_param(data)
+    channel = data.get("channel", Channel.COUNTER) if not lottery else Channel.COUNTER
+    if channel not in (Channel.COUNTER, Channel.PHONE):
+        raise BadInput(_("Choose the counter or the telephone."))
+    slots = None
+    if unit is not None:
+        slots = selectors.day_slots(unit=unit, day=day, user=person, channel=channel,
+                                    lottery_clerk=request.user if lottery else None)
+    return render(request, "counter/slots.html", {
+        "municipality": municipality, "person": person, "unit": unit, "day": day, "channel": channel,
+        "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today()) if unit is not None and not lottery else [],
+        "channels": CHANNELS, "slots": slots, "lottery": lottery, "refusals": refusals, "just_taken": just_taken,
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+    }, status=status)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def book(request, municipality, user_id):
+    person = selectors.get_resident(municipality=municipality, user_id=user_id)
+    try:
+        if request.method != "POST":
+            return _slots_page(request, municipality, person, lottery=False)
+        data = request.POST
+        unit, day, channel = _unit_param(request, municipality, data), _day_param(data), data.get("channel", "")
+        if unit is None:
+            raise BadInput(_("Choose a unit."))
+        if channel not in (Channel.COUNTER, Channel.PHONE):
+            raise BadInput(_("Choose the counter or the telephone."))
+        starts_at, ends_at = _span(data, day)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    paying = bool(data.get("receipt_number", "").strip())
+    try:
+        if paying:  # paid with the booking: required from D-6 in Shiroi (S-FC-3) and from D-21 in Tamba (T-PAY-3)
+            reservation = _book_and_pay(request, municipality, person, unit, starts_at, ends_at, channel)
+        else:
+            reservation = services.book(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel,
+                                        booked_by=request.user)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    except services.SlotTaken as error:
+        return _slots_page(request, municipality, person, lottery=False, status=409, refusals=error.refusals, just_taken=True)
+    except services.BookingError as error:
+        return _slots_page(request, municipality, person, lottery=False, status=422, refusals=error.refusals)
+    messages.success(request, _("Booked for %(user)s: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).") % {
+        **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person})
+    if paying:
+        return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
+    return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
+
+
+def _payment_fields(request, municipality) -> tuple[int, PaymentPlace]:
+    """The amount and payment place of a booking paid at once (BadInput when malformed)."""
+    data = request.POST
+    amount, place_id = data.get("amount", "").strip(), data.get("place", "").strip()
+    if not amount.isdigit() or len(amount) > 9:
+        raise BadInput(_("Enter the amount received in whole yen."))
+    place = PaymentPlace.objects.of(municipality).filter(pk=int(place_id)).first() if place_id.isdigit() else None
+    if place is None:
+        raise BadInput(_("Choose the payment place."))
+    return int(amount), place
+
+
+def _book_and_pay(request, municipality, person, unit, starts_at, ends_at, channel):
+    """The booking and its payment in one step (fees.services.book_and_pay); the counter only."""
+    from fees import services as fee_services
+
+    data = request.POST
+    if channel != Channel.COUNTER:
+        raise BadInput(_("A payment is taken at the counter, not by telephone."))
+    amount, place = _payment_fields(request, municipality)
+    reservation, _payment = fee_services.book_and_pay(
+        user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user, amount=amount,
+        place=place, receipt_number=data["receipt_number"], payer_name=data.get("payer_name", ""),
+        payer_relation=data.get("payer_relation", ""),
+    )
+    return reservation
+
+
+# 2b. A person without registration (S-FC-3): name, phone, paid at once -------------------------------------
+
+
+RESIDENCIES = [("resident", gettext_lazy("Lives, works or studies here")), ("non_resident", gettext_lazy("Non-resident"))]
+
+
+def _walk_in_page(request, municipality, *, status=200, refusals=(), errors=None, just_taken=False):
+    """The walk-in booking page: the unit, day and residency chosen (GET), the day's slots as the rules answer
+    them for a person without registration at the counter, and, once a slot is chosen (``span``), the form with
+    name, phone and the payment, the fee filled in."""
+    data = request.POST if request.method == "POST" else request.GET
+    unit, day = _unit_param(request, municipality, data), _day_param(data)
+    residency = data.get("residency", "resident")
+    if residency not in dict(RESIDENCIES):
+        raise BadInput(_("Choose whether the person lives, works or studies here."))
+    profile_rules = rules.ProfileRules.find(municipality)
+    refusal = rules.walk_in_refusal(profile_rules, Channel.COUNTER) if profile_rules else rules.no_profile_refusal()
+    payer = walk_ins.WalkIn(name="", phone="", resident=residency == "resident")
+    slots = chosen = None
+    if unit is not None:
+        slots = selectors.day_slots(unit=unit, day=day, user=None, channel=Channel.COUNTER, walk_in=payer)
+        span = data.get("span", "")
+        chosen = next((row for row in slots.rows if row.span == span and row.answer == selectors.SlotAnswer.PAY_NOW), None)
+    return render(request, "counter/walk_in.html", {
+        "municipality": municipality, "unit": unit, "day": day, "residency": residency, "residencies": RESIDENCIES,
+        "refusal": refusal, "rule_id": profile_rules.profile.walk_in_rule_id if profile_rules else "",
+        "slots": slots, "chosen": chosen, "refusals": refusals, "errors": errors or {}, "just_taken": just_taken,
+        "values": {k: data.get(k, "") for k in ("walk_in_name", "walk_in_phone", "receipt_number")},
+        "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today()) if unit is not None else [],
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+    }, status=status)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def walk_in(request, municipality):
+    """S-FC-3: a booking for a person without registration, where the profile takes them: name and phone, the
+    counter only, the fee paid at once (fees.services.book_and_pay). The booking has no account; the clerk lands
+    on its money page with the use permit. A profile without walk-ins (Kodaira K-REG-1, Tamba T-REG-1) refuses
+    with its registration rule id."""
+    from fees import services as fee_services
+
+    try:
+        if request.method != "POST":
+            return _walk_in_page(request, municipality)
+        data = request.POST
+        unit, day = _unit_param(request, municipality, data), _day_param(data)
+        if unit is None:
+            raise BadInput(_("Choose a unit."))
+        starts_at, ends_at = _span(data, day)
+        residency = data.get("residency", "resident")
+        if residency not in dict(RESIDENCIES):
+            raise BadInput(_("Choose whether the person lives, works or studies here."))
+        try:
+            person = walk_ins.clean(name=data.get("walk_in_name", ""), phone=data.get("walk_in_phone", ""),
+                                    resident=residency != "non_resident")
+        except walk_ins.WalkInInvalid as invalid:
+            return _walk_in_page(request, municipality, status=422, errors=invalid.errors,
+                                 refusals=[rules.Refusal(field, message) for field, message in invalid.errors.items()])
+        amount, place = _payment_fields(request, municipality)
+        reservation, _payment = fee_services.book_and_pay(
+            user=None, walk_in=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user,
+            amount=amount, place=place, receipt_number=data.get("receipt_number", ""),
+        )
+    except BadInput as error:
+        return bad_request(request, str(error))
+    except services.SlotTaken as error:
+        return _walk_in_page(request, municipality, status=409, refusals=error.refusals, just_taken=True)
+    except services.BookingError as error:  # a rule (S-FC-3, K-REG-1, …), the amount, the place (S-PAY-4)
+        return _walk_in_page(request, municipality, status=422, refusals=error.refusals)
+    messages.success(request, _("Booked for %(user)s (without registration): %(facility)s, %(unit)s, %(date)s "
+                                "%(start)s–%(end)s (booking no. %(id)s).") % {
+        **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person.name})
+    return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def lottery_apply(request, municipality, user_id):
+    """K-LOT-1: lottery applications entered by staff at the counter, for residents without a PC."""
+    person = selectors.get_resident(municipality=municipality, user_id=user_id)
+    try:
+        if request.method != "POST":
+            return _slots_page(request, municipality, person, lottery=True)
+        data = request.POST
+        unit, day = _unit_param(request, municipality, data), _day_param(data)
+        if unit is None:
+            raise BadInput(_("Choose a unit."))
+        starts_at, ends_at = _span(data, day)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    try:
+        application = lottery_services.apply(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                             channel=Channel.COUNTER, entered_by=request.user)
+    except lottery_services.LotteryError as error:
+        return _slots_page(request, municipality, person, lottery=True, status=422, refusals=error.refusals)
+    messages.success(request, _("Lottery application entered for %(user)s: %(facility)s, %(unit)s, %(date)s "
+                                "%(start)s–%(end)s (application no. %(id)s).") % {
+        **_describe(unit, starts_at, ends_at), "id": application.id, "user": person})
+    return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def lottery_withdraw(request, municipality, application_id):
+    """K-LOT-1, S-LOT-1: the clerk withdraws a resident's application while the counter's lottery window is open.
+    GET asks (with the refusal and its rule id when it can no longer be withdrawn), POST withdraws
+    (lottery.services.withdraw with the counter channel and the clerk: audited) and goes back to the user's page.
+    404 for another municipality's application or one of a facility outside the clerk's counter scope."""
+    row = selectors.get_application(municipality=municipality, application_id=application_id, clerk=request.user)
+    application = row.application
+    status, refusals = 200, []
+    if request.method == "POST":
+        try:
+            lottery_services.withdraw(user=application.user, application_id=application.pk, channel=Channel.COUNTER,
+                                      entered_by=request.user)
+        except lottery_services.LotteryError as error:
+            status, refusals = 422, error.refusals
+            row = selectors.get_application(municipality=municipality, application_id=application_id, clerk=request.user)
+        else:
+            messages.success(request, _("Lottery application withdrawn for %(user)s: %(facility)s, %(unit)s, %(date)s "
+                                        "%(start)s–%(end)s (application no. %(id)s).") % {
+                **_describe(application.unit, application.starts_at, application.ends_at), "id": application.pk,
+                "user": application.user})
+            return redirect(_url("user", municipality, application.user_id) + "#applications")
+    return render(request, "counter/lottery_withdraw.html", {
+        "municipality": municipality, "row": row, "person": row.application.user, "when": _describe(
+            application.unit, application.starts_at, application.ends_at),
+        "refusals": refusals or ([row.withdraw_refusal] if row.withdraw_refusal else []),
+    }, status=status)
+
+
+# 4. The day sheet: keys and use reports ---------------------------------------------------------------------
+
+
+def _day_sheet_url(municipality, booking: Reservation) -> str:
+    day = clock.localtime(booking.starts_at).date()
+    return _url("day_sheet", municipality, facility=booking.unit.facility.code, date=day.isoformat()) + f"#booking-{booking.pk}"
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD"])
+def day_sheet(request, municipality):
+    try:
+        day = _day_param(request.GET)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    code = request.GET.get("facility", "")
+    sheet = selectors.day_sheet(municipality=municipality, facility=selectors.get_facility(municipality=municipality, code=code, clerk=request.user),
+                                day=day) if code else None
+    return render(request, "counter/day_sheet.html", {
+        "municipality": municipality, "sheet": sheet, "day": day, "code": code,
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
+    })
+
+
+KEY_ACTIONS = {
+    "lent": (services.lend_key, gettext_lazy("Key lent: booking no. %(id)s.")),
+    "returned": (services.return_key, gettext_lazy("Key returned: booking no. %(id)s.")),
+}
+
+
+@clerk_view
+@require_POST
+def key(request, municipality, booking_id, action):
+    if action not in KEY_ACTIONS:
+        raise Http404
+    row = selectors.get_booking(municipality=municipality, booking_id=booking_id, clerk=request.user)
+    service, done = KEY_ACTIONS[action]
+    try:
+        service(reservation_id=row.reservation.pk, municipality_id=municipality.pk, staff=request.user)
+    except services.BookingError as error:
+        refusal_messages(request, error.refusals)
+    else:
+        messages.success(request, str(done) % {"id": row.reservation.pk})
+    return redirect(_day_sheet_url(municipality, row.reservation))
+
+
+def _time_on(day: dt.date, text: str, label: str) -> dt.datetime:
+    try:
+        moment = dt.time.fromisoformat(text)
+    except ValueError:
+        raise BadInput(_("%(field)s: “%(text)s” is not a time. Use the form HH:MM, e.g. 09:30.") % {
+            "field": label, "text": text[:10]}) from None
+    return clock.at(day, moment)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def use_report(request, municipality, booking_id):
+    """K-USE-1: the use report (attendance, actual start and end), entered by staff after use."""
+    row = selectors.get_booking(municipality=municipality, booking_id=booking_id, clerk=request.user)
+    reservation = row.reservation
+    report = row.report
+    values = {
+        "attendance": report.attendance if report else "",
+        "actual_start": f"{clock.localtime(report.actual_start if report else reservation.starts_at):%H:%M}",
+        "actual_end": f"{clock.localtime(report.actual_end if report else reservation.ends_at):%H:%M}",
+        "note": report.note if report else "",
+    }
+    status, refusals = 200, []
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        try:
+            if not values["attendance"].isdigit() or len(values["attendance"]) > 6:
+                raise BadInput(_("Attendance: give a number of people."))
+            # Actual times are on the use date (a report crossing midnight is not a case: slots end by 24:00).
+            start = _time_on(row.day, values["actual_start"], _("Actual start"))
+            end = _time_on(row.day, values["actual_end"], _("Actual end"))
+            if values["actual_end"] in ("24:00", "00:00"):
+                end = clock.at(row.day + dt.timedelta(days=1), dt.time(0))
+            services.record_use_report(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
+                                       attendance=int(values["attendance"]), actual_start=start, actual_end=end,
+                                       note=values["note"])
+        except BadInput as error:
+            status, refusals = 422, [services.rules.Refusal("bad_input", str(error))]
+        except services.BookingError as error:
+            status, refusals = 422, error.refusals
+        else:
+            messages.success(request, _("Use report recorded: booking no. %(id)s.") % {"id": reservation.pk})
+            return redirect(_day_sheet_url(municipality, reservation))
+    return render(request, "counter/use_report.html", {
+        "municipality": municipality, "row": row, "values": values, "refusals": refusals,
+        "back_url": _day_sheet_url(municipality, reservation),
+    }, status=status)
+
+
+# 5. Overrides: granted outside the windows (T-APP-5), blocks for maintenance or a municipal event ---------
+
+
+OVERRIDE_KINDS = Reservation.OverrideKind.choices
+# T-USE-1: a grant that starts before the opening hours (stored as a grant with the profile's rule id).
+EARLY_START = "early_start"
+
+
+def _override_kinds(municipality):
+    """The form's kinds: grant, early start (only where the profile has early starts, T-USE-1), the blocks."""
+    profile_rules = rules.ProfileRules.find(municipality)
+    profile = profile_rules.profile if profile_rules else None
+    kinds = list(OVERRIDE_KINDS)
+    if profile is not None and profile.early_start_from is not None:
+        label = _("Early start for sports from %(time)s (%(rule)s)") % {
+            "time": f"{profile.early_start_from:%H:%M}", "rule": profile.early_start_rule_id}
+        kinds.insert(1, (EARLY_START, label))
+    return kinds
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def override(request, municipality):
+    data = request.POST if request.method == "POST" else request.GET
+    values = {
+        "kind": data.get("kind", Reservation.OverrideKind.GRANT), "user": data.get("user", "").strip(),
+        "unit": data.get("unit", ""), "date": data.get("date", "") or clock.today().isoformat(),
+        "start": data.get("start", "").strip(), "end": data.get("end", "").strip(),
+        "rule_id": data.get("rule_id", "T-APP-5").strip(), "reason": data.get("reason", "").strip(),
+    }
+    person = None
+    if values["user"]:
+        if not values["user"].isdigit() or len(values["user"]) > 18:
+            return bad_request(request, _("“%(text)s” is not a user number.") % {"text": values["user"][:20]})
+        person = selectors.get_resident(municipality=municipality, user_id=int(values["user"]))
+    status, refusals, just_taken = 200, [], False
+    if request.method == "POST":
+        try:
+            unit, day = _unit_param(request, municipality, data), _day_param(data)
+            if unit is None:
+                raise BadInput(_("Choose a unit."))
+            starts_at, ends_at = _span(data, day)
+            if values["kind"] in (Reservation.OverrideKind.GRANT, EARLY_START):
+                if person is None:
+                    raise BadInput(_("Choose the user the booking is granted to."))
+                if values["kind"] == EARLY_START:
+                    reservation = services.book_early_start(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                                            reason=values["reason"], staff=request.user)
+                else:
+                    reservation = services.book_override(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
+                                                         reason=values["reason"], rule_id=values["rule_id"], staff=request.user)
+            else:
+                reservation = services.block_slot(unit=unit, starts_at=starts_at, ends_at=ends_at, reason=values["reason"],
+                                                  kind=values["kind"], staff=request.user)
+        except BadInput as error:
+            status, refusals = 422, [services.rules.Refusal("bad_input", str(error))]
+        except services.SlotTaken as error:
+            status, refusals, just_taken = 409, error.refusals, True
+        except services.BookingRefused as error:
+            status, refusals = 422, error.refusals
+        else:
+            messages.success(request, _("Override recorded: booking no. %(id)s (%(kind)s).") % {
+                "id": reservation.pk, "kind": reservation.get_override_kind_display()})
+            return redirect(_day_sheet_url(municipality, reservation))
+    return render(request, "counter/override.html", {
+        "municipality": municipality, "values": values, "person": person, "kinds": _override_kinds(municipality),
+        "refusals": refusals, "just_taken": just_taken,
+        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+    }, status=status)
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def release_block(request, municipality, booking_id):
+    """A block for maintenance or a municipal event (``services.block_slot``) released before it starts: GET asks,
+    with an optional reason; POST releases (``services.release_block``: the slots are free again, audited) and goes
+    back to the day sheet. 404 for a booking that is not a block, another municipality's, or one of a facility
+    outside the clerk's counter scope."""
+    row = selectors.get_block(municipality=municipality, booking_id=booking_id, clerk=request.user)
+    reservation = row.reservation
+    reason = request.POST.get("reason", "").strip()[:300] if request.method == "POST" else ""
+    status, refusals = 200, []
+    if request.method == "POST":
+        try:
+            services.release_block(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
+                                   reason=reason)
+        except services.BookingError as error:
+            status, refusals = 422, error.refusals
+            row = selectors.get_block(municipality=municipality, booking_id=booking_id, clerk=request.user)
+        else:
+            messages.success(request, _("Block released: booking no. %(id)s; its slots are free again.") % {"id": reservation.pk})
+            return redirect(_day_sheet_url(municipality, reservation).split("#")[0])
+    refusal = services.block_release_refusal(row.reservation, clock.now())
+    return render(request, "counter/release_block.html", {
+        "municipality": municipality, "row": row, "reason": reason,
+        "when": _describe(reservation.unit, reservation.starts_at, reservation.ends_at),
+        "refusals": refusals or ([refusal] if refusal else []), "back_url": _day_sheet_url(municipality, reservation),
+    }, status=status)

@@ -24,7 +24,7 @@ from lottery import jobs, services
 from lottery.models import LotteryPolicy
 from reservations import calendar_feed
 from reservations import services as booking_services
-from reservations.counter_selectors import SlotAnswer, day_slots
+from counter.selectors import SlotAnswer, day_slots
 from tests.reservations.booking_helpers import jst, make_user, unit
 
 from .helpers import KODAIRA_DAY, KODAIRA_IN_WINDOW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW, SHIROI_MONTH, SHIROI_RESULTS, apply, run_draw

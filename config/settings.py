@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_q",
     "ninja",  # serves Swagger UI's files for /api/v1/docs locally instead of from a CDN
     "csp",  # Content-Security-Policy (its system checks catch settings of the old django-csp 3 form)
+    "config.apps.YoyakuConfig",  # no models: the job schedules' sync after migrate (config/schedules.py)
     "accounts",
     "facilities",
     "reservations",

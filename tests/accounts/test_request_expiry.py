@@ -14,7 +14,7 @@ from accounts import jobs, registering
 from accounts.models import AuditEntry, Notice, Registration
 from config import clock
 from tests.accounts.helpers import counter, shiroi_person
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

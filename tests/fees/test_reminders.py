@@ -23,13 +23,12 @@ from config import schedules
 from fees import jobs, services
 from fees.models import PaymentPlace
 from reservations import jobs as booking_jobs
-from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 DEADLINE = jst(2027, 6, 9)  # the first late instant
 REMIND_FROM = jst(2027, 6, 7)  # exactly 2 days before
-
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from tests.reservations.booking_helpers import jst
 
 pytestmark = pytest.mark.django_db
 
+SECOND = dt.timedelta(seconds=1)
+
 
 def rows() -> list[tuple]:
     return sorted(Schedule.objects.values_list("name", "func", "schedule_type", "minutes", "repeats", "next_run"))
@@ -75,7 +77,9 @@ def test_sync__a_changed_interval_is_updated_and_the_next_run_moves_onto_its_gri
 
 
 def test_sync__an_interval_change_keeps_a_next_run_already_on_the_new_grid():
-    changed = tuple(dataclasses.replace(job, every_minutes=10) if job.name == "lottery.run_draws" else job for job in JOBS)
+    changed = tuple(
+        dataclasses.replace(job, every_minutes=10) if job.name == "lottery.run_draws" else job for job in JOBS
+    )
     Schedule.objects.filter(name="lottery.run_draws").update(next_run=jst(2027, 7, 10, 16, 0))
     with time_machine.travel(jst(2027, 7, 10, 15, 42), tick=False):
         schedules.sync(changed)
@@ -119,7 +123,7 @@ def test_sync__a_duplicated_name_is_kept_once():
     [
         (Job("a.b", "a.jobs.b", every_minutes=5), jst(2027, 7, 10, 15, 42), jst(2027, 7, 10, 15, 45)),
         (Job("a.b", "a.jobs.b", every_minutes=5), jst(2027, 7, 10, 15, 45), jst(2027, 7, 10, 15, 45)),
-        (Job("a.b", "a.jobs.b", every_minutes=5), jst(2027, 7, 10, 15, 45) + dt.timedelta(seconds=1), jst(2027, 7, 10, 15, 50)),
+        (Job("a.b", "a.jobs.b", every_minutes=5), jst(2027, 7, 10, 15, 45) + SECOND, jst(2027, 7, 10, 15, 50)),
         (Job("a.b", "a.jobs.b", every_minutes=15), jst(2027, 7, 10, 23, 46), jst(2027, 7, 11, 0, 0)),
         (Job("a.b", "a.jobs.b", every_minutes=7 * 60), jst(2027, 7, 10, 21, 1), jst(2027, 7, 11, 0, 0)),
         (Job("a.b", "a.jobs.b", hourly_at=5), jst(2027, 7, 10, 15, 5), jst(2027, 7, 10, 15, 5)),

@@ -18,7 +18,7 @@ from accounts.models import Notice
 from reservations import alerts, jobs, services
 from reservations.alert_models import FreedSlot, SlotWatch
 from reservations.models import Reservation
-from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, seeded, unit  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

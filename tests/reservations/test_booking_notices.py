@@ -14,7 +14,7 @@ from accounts import notify
 from accounts.models import Notice
 from reservations import jobs
 
-from .booking_helpers import book, jst, make_lottery_win, make_user, seeded, unit, user  # noqa: F401
+from .booking_helpers import book, jst, make_lottery_win, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -18,7 +18,7 @@ from facilities.models import BookingState
 from reservations import jobs
 from reservations.models import Reservation, SlotHold
 
-from .booking_helpers import attempt, book, jst, make_user, seeded, unit, user  # noqa: F401
+from .booking_helpers import attempt, book, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

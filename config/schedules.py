@@ -119,7 +119,8 @@ JOBS: tuple[Job, ...] = (
     Job("accounts.expire_registration_requests", "accounts.jobs.expire_registration_requests", hourly_at=5),  # S-REG-1
     Job("accounts.apply_rolling_renewals", "accounts.jobs.apply_rolling_renewals", daily_at=dt.time(0, 1)),  # K-REG-3
     Job(
-        "accounts.revoke_expired_registrations_access", "accounts.jobs.revoke_expired_registrations_access",
+        "accounts.revoke_expired_registrations_access",
+        "accounts.jobs.revoke_expired_registrations_access",
         daily_at=dt.time(0, 10),  # after the 00:01 rolling renewals
     ),
     Job("accounts.send_expiry_notices", "accounts.jobs.send_expiry_notices", daily_at=dt.time(9, 0)),
@@ -133,9 +134,7 @@ def by_name(name: str) -> Job:
 def owned_prefixes() -> tuple[str, ...]:
     """``"<label>."`` for each of Yoyaku's own apps (a package in this repository): schedule names that sync owns."""
     base = Path(settings.BASE_DIR).resolve()
-    return tuple(
-        f"{app.label}." for app in global_apps.get_app_configs() if Path(app.path).resolve().parent == base
-    )
+    return tuple(f"{app.label}." for app in global_apps.get_app_configs() if Path(app.path).resolve().parent == base)
 
 
 @dataclasses.dataclass
@@ -191,7 +190,9 @@ def sync(jobs: tuple[Job, ...] = JOBS, *, using: str = DEFAULT_DB_ALIAS) -> Sync
     if result.changed:
         logger.info(
             "schedules synced: created %s, updated %s, deleted %s",
-            result.created or "none", result.updated or "none", result.deleted or "none",
+            result.created or "none",
+            result.updated or "none",
+            result.deleted or "none",
         )
     return result
 

@@ -101,8 +101,9 @@ def test_sync__a_changed_hour_moves_a_daily_job():
 def test_sync__a_schedule_of_another_owner_survives_and_an_unlisted_own_one_goes():
     Schedule.objects.create(name="nightly report", func="someone.tasks.report", schedule_type=Schedule.DAILY)
     Schedule.objects.create(name="django_q.cleanup", func="django_q.tasks.cleanup", schedule_type=Schedule.HOURLY)
-    Schedule.objects.create(name="reservations.retired_job", func="reservations.jobs.retired_job", schedule_type="I",
-                            minutes=5)
+    Schedule.objects.create(
+        name="reservations.retired_job", func="reservations.jobs.retired_job", schedule_type="I", minutes=5
+    )
     result = schedules.sync()
     assert result.deleted == ["reservations.retired_job"] and not result.created and not result.updated
     names = set(Schedule.objects.values_list("name", flat=True))
@@ -112,8 +113,9 @@ def test_sync__a_schedule_of_another_owner_survives_and_an_unlisted_own_one_goes
 
 def test_sync__a_duplicated_name_is_kept_once():
     first = Schedule.objects.get(name="accounts.deliver_notices")
-    Schedule.objects.create(name="accounts.deliver_notices", func="accounts.jobs.deliver_notices", schedule_type="I",
-                            minutes=5)
+    Schedule.objects.create(
+        name="accounts.deliver_notices", func="accounts.jobs.deliver_notices", schedule_type="I", minutes=5
+    )
     assert schedules.sync().deleted == ["accounts.deliver_notices"]
     assert list(Schedule.objects.filter(name="accounts.deliver_notices").values_list("pk", flat=True)) == [first.pk]
 

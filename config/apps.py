@@ -1,5 +1,7 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+
+from config import schedules
 
 
 class YoyakuConfig(AppConfig):
@@ -10,10 +12,6 @@ class YoyakuConfig(AppConfig):
     verbose_name = "Yoyaku"
 
     def ready(self) -> None:
-        from django.apps import apps
-
-        from config import schedules
-
         # post_migrate is sent once for each installed app with models (this one has none): the sync runs once, as
         # django-q2's own.
         post_migrate.connect(

@@ -30,8 +30,8 @@ from config import clock
 
 logger = logging.getLogger(__name__)
 
-# django_q.models.Schedule's type codes (the model is imported inside the functions: reading the list needs no app
-# registry).
+# django_q.models.Schedule's type codes. The model itself is imported inside the functions: config/apps.py imports
+# this module while the app registry is still loading.
 MINUTES, HOURLY, DAILY = "I", "H", "D"
 REPEAT_FOREVER = -1
 

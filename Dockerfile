@@ -21,13 +21,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first (their layer is reused until pyproject.toml changes). The project itself is not a
-# package (pyproject: packages = []), so installing it means installing its dependencies; the code
-# runs from /app.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first (their layer is reused until the lock changes): exactly the versions of requirements.lock,
+# each file checked against its hash (scripts/lock.sh makes the lock from pyproject.toml). The project itself is
+# not a package (pyproject: packages = []); the code runs from /app.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 

@@ -1,5 +1,5 @@
-"""Scheduled jobs (django-q2) of registrations: thin wrappers around accounts/services.py, registered by migration
-0005_schedule_registration_jobs. Both run **daily** (a registration's validity changes by whole days):
+"""Scheduled jobs (django-q2) of registrations: thin wrappers around accounts/services.py, scheduled in
+config/schedules.py. These run **daily** (a registration's validity changes by whole days):
 
 - ``apply_rolling_renewals`` at 00:01 Japan time: K-REG-3, a group whose validity ends today or earlier and that
   booked and used a room within its period continues for another year. A group whose only use is later on its
@@ -8,12 +8,12 @@
 - ``send_expiry_notices`` at 09:00 (not in the night): the e-mail 30 days before the last valid day, once per
   validity end (a missed day is caught up: any registration ending within 30 days that was not told yet is told).
 
-- ``revoke_expired_registrations_access`` at 00:10 (migration 0015), after the rolling renewals: the API tokens
+- ``revoke_expired_registrations_access`` at 00:10, after the rolling renewals: the API tokens
   and calendar-feed keys of accounts whose registration ended are revoked and the users told (the look-ups
   already refuse them from 00:00; accounts/credentials.py). Catches up and runs twice harmlessly: it handles every
   expired account that still has a working credential.
 
-And **hourly** (migration 0010_schedule_request_expiry), at 5 past:
+And **hourly**, at 5 past:
 
 - ``expire_registration_requests``: S-REG-1, an online request whose identity was not checked at the counter by
   its ``expires_at`` (00:00 Japan time after the last day, ``registering.request_expires_at``) expires and the
@@ -29,15 +29,6 @@ from config import clock
 from . import services
 
 logger = logging.getLogger(__name__)
-
-# Stable names: migration 0005_schedule_registration_jobs registers one Schedule row per name (update_or_create).
-SCHEDULES = {
-    "accounts.apply_rolling_renewals": "accounts.jobs.apply_rolling_renewals",
-    "accounts.send_expiry_notices": "accounts.jobs.send_expiry_notices",
-    "accounts.deliver_notices": "accounts.jobs.deliver_notices",  # every 5 minutes: migration 0007
-    "accounts.expire_registration_requests": "accounts.jobs.expire_registration_requests",  # hourly: migration 0010
-    "accounts.revoke_expired_registrations_access": "accounts.jobs.revoke_expired_registrations_access",  # 0015
-}
 
 
 def apply_rolling_renewals() -> dict[str, int]:

@@ -438,12 +438,9 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
 
 
 def job_functions() -> list[str]:
-    from accounts import jobs as account_jobs
-    from fees import jobs as fee_jobs
-    from lottery import jobs as lottery_jobs
-    from reservations import jobs as reservation_jobs
+    from config.schedules import JOBS
 
-    return [f for module in (reservation_jobs, lottery_jobs, fee_jobs, account_jobs) for f in module.SCHEDULES.values()]
+    return [job.func for job in JOBS]
 
 
 def enqueue_jobs(tag: str) -> list[str]:

@@ -64,7 +64,8 @@ class YoyakuAPI(NinjaAPI):
     def _get_urls(self):
         urls = super()._get_urls()
         for pattern in urls:
-            if pattern.name == "api-root":  # ninja's root raises an HTML 404; say where things are instead
+            # ninja's root raises an HTML 404; say where things are instead (every URL ninja gives is a pattern)
+            if pattern.name == "api-root":  # type: ignore[union-attr]
                 pattern.callback = functools.partial(_root, api=self)
             pattern.callback = _json_method_not_allowed(self, pattern.callback)
         return urls

@@ -142,8 +142,9 @@ class JsonFormatter(_BaseJsonFormatter):
             log_record["exc_info"] = self.formatException(record.exc_info)
         elif record.exc_text and "exc_info" not in log_record:  # formatted (and redacted) by RedactSecretsFilter
             log_record["exc_info"] = record.exc_text
-        if getattr(record, "status_code", None) is not None and "status" not in log_record:
-            log_record["status"] = record.status_code
+        status = getattr(record, "status_code", None)  # set by the access log's extra=
+        if status is not None and "status" not in log_record:
+            log_record["status"] = status
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"

@@ -17,6 +17,7 @@ DJANGO_LOG_FORMAT (json|text), DJANGO_LOG_LEVEL, DJANGO_ACCESS_LOG (1|0).
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -82,6 +83,7 @@ INSTALLED_APPS = [
     "django_q",
     "ninja",  # serves Swagger UI's files for /api/v1/docs locally instead of from a CDN
     "csp",  # Content-Security-Policy (its system checks catch settings of the old django-csp 3 form)
+    "config.apps.YoyakuConfig",  # no models: the job schedules' sync after migrate (config/schedules.py)
     "accounts",
     "facilities",
     "reservations",
@@ -254,10 +256,10 @@ ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("DJANGO_TRUSTED_CLIENT_IP_HEADER") or None
 # Overrides of accounts.throttle.DEFAULT_RULES, e.g. {"account": {"daily": 6}, "notice_at": 3, "budget": 5}.
-LOGIN_THROTTLE = {}
+LOGIN_THROTTLE: dict[str, Any] = {}
 # Overrides of accounts.breaker.DEFAULTS: {"floor": 30, "factor": 10} (failed log-ins an hour), "code_mail_minutes": 5,
 # "code_mails_a_day": 3 (the breaker's one-time codes to one account, however many log-ins a spray sends).
-LOGIN_BREAKER = {}
+LOGIN_BREAKER: dict[str, Any] = {}
 # One cache shared by every gunicorn worker (allauth's remaining rate limits: log-in per address, password reset).
 # The table is created by accounts/migrations/0003 (so `migrate` is enough on a fresh clone).
 CACHES = {

@@ -10,6 +10,7 @@ way out, as the ORM does), so they follow the model when fields are added. Inser
 from functools import cache
 
 from django.db import connection
+from django.db.models import Model
 
 
 @cache
@@ -58,7 +59,7 @@ def fetch_one(model, query: str, params: list):
     return model.from_db(connection.alias, attnames, values), row[len(attnames):]
 
 
-def insert(obj) -> None:
+def insert(obj: Model) -> None:
     """INSERT ``obj`` (a new, unsaved instance) and set its primary key, in one statement."""
     head, fields = _insert_head(type(obj))
     pk = type(obj)._meta.pk
@@ -70,7 +71,7 @@ def insert(obj) -> None:
     obj._state.db = connection.alias
 
 
-def insert_with_children(obj, children: list, link: str) -> None:
+def insert_with_children(obj: Model, children: list[Model], link: str) -> None:
     """INSERT ``obj`` (new, unsaved) and ``children`` (new instances of one model whose foreign key ``link``
     points to ``obj``) and set ``obj``'s primary key. PostgreSQL: in one statement (a data-modifying WITH), a
     round trip less than ``insert`` then ``insert_many``; a constraint that refuses a child refuses the whole
@@ -102,7 +103,7 @@ def insert_with_children(obj, children: list, link: str) -> None:
         setattr(child, link, obj)  # sets the foreign key's id too, as the children now point to a saved row
 
 
-def insert_many(objs: list) -> None:
+def insert_many(objs: list[Model]) -> None:
     """INSERT several new instances of one model in one statement (their primary keys are not read back)."""
     if not objs:
         return

@@ -1,4 +1,4 @@
-"""Scheduled jobs of the fees app (django-q2), registered by migration 0004_schedule_payment_reminders.
+"""Scheduled jobs of the fees app (django-q2), scheduled in config/schedules.py.
 
 ``send_payment_reminders``: two days before a booking's payment deadline (S-PAY-2: the end of D-7 in Shiroi;
 T-PAY-1/T-PAY-3: 15 days after the application, or the same day, in Tamba) its user is e-mailed how much to pay,
@@ -39,13 +39,7 @@ from .models import Payment, PaymentPlace
 logger = logging.getLogger(__name__)
 
 REMIND_BEFORE = dt.timedelta(days=2)
-EVERY_MINUTES = 15
 UNPAID = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT)
-
-# Stable names: migration 0004_schedule_payment_reminders registers one Schedule row per name (update_or_create).
-SCHEDULES = {
-    "fees.send_payment_reminders": "fees.jobs.send_payment_reminders",
-}
 
 
 def reminder_key(reservation: Reservation) -> str:

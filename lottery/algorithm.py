@@ -90,7 +90,7 @@ def run(seed: str, applications, unavailable=frozenset(), parse=None):
     ``parse`` turns start/end text into comparable instants (default: datetime.fromisoformat, cached)."""
     import datetime as dt
 
-    cache = {}
+    cache: dict[str, object] = {}
 
     def instant(text):
         value = cache.get(text)
@@ -102,7 +102,7 @@ def run(seed: str, applications, unavailable=frozenset(), parse=None):
     for entry in applications:
         by_slot[slot_key(entry[2], entry[3])].append(entry)
     order = sorted(by_slot, key=lambda key: (sha256_hex(f"{seed}|order|{key}"), key))
-    won = defaultdict(list)  # applicant -> [(start, end)] of the slots won so far
+    won: defaultdict[object, list] = defaultdict(list)  # applicant -> [(start, end)] of the slots won so far
     for slot_order, key in enumerate(order, start=1):
         entries = sorted(by_slot.pop(key), key=lambda entry: entry[0])
         ranked = rank(seed, key, entries)

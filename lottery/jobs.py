@@ -1,4 +1,4 @@
-"""Scheduled lottery work (django-q2), registered by migration 0002_schedule_jobs. Every 5 minutes, anchored on
+"""Scheduled lottery work (django-q2), scheduled in config/schedules.py. Every 5 minutes, anchored on
 local midnight like reservations/jobs.py (the reasons are the same: a run late or twice catches up and changes
 nothing more). Each service re-checks state under a row lock.
 
@@ -19,15 +19,6 @@ from . import services
 from .models import Draw, LotteryPolicy
 
 logger = logging.getLogger(__name__)
-
-EVERY_MINUTES = 5
-
-# Stable names: migration 0002_schedule_jobs registers one Schedule row per name with update_or_create.
-SCHEDULES = {
-    "lottery.run_draws": "lottery.jobs.run_draws",
-    "lottery.send_results": "lottery.jobs.send_results",
-    "lottery.purge_unconfirmed": "lottery.jobs.purge_unconfirmed",
-}
 
 
 def run_draws() -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Scheduled jobs (django-q2): thin wrappers around the services, registered by migration 0002_schedule_jobs.
+"""Scheduled jobs (django-q2): thin wrappers around the services, scheduled in config/schedules.py.
 
 - ``confirm_due_bookings``: K-FC-4. A Kodaira first-come booking is provisional on the day it is made and
   confirmed from the next day: every provisional booking whose ``confirm_at`` (midnight after the booking day)
@@ -32,14 +32,6 @@ from . import alerts, services
 
 logger = logging.getLogger(__name__)
 
-EVERY_MINUTES = 5
-
-# Stable names: migration 0002_schedule_jobs registers one Schedule row per name with update_or_create.
-SCHEDULES = {
-    "reservations.confirm_due_bookings": "reservations.jobs.confirm_due_bookings",
-    "reservations.cancel_unpaid_bookings": "reservations.jobs.cancel_unpaid_bookings",
-}
-
 
 def confirm_due_bookings() -> dict[str, int]:
     """K-FC-4: confirm provisional bookings past their confirmation instant. Returns {"confirmed": n}."""
@@ -61,10 +53,7 @@ def cancel_unpaid_bookings() -> dict[str, int]:
 
 
 # "Booked" and "confirmed" notices (issue #8 item 4), every minute: off the booking request (reservations/
-# booking_notices.py says why), registered by migration 0011_schedule_booking_notices.
-BOOKING_EVENTS = ("reservations.tell_booking_events", "reservations.jobs.tell_booking_events")
-
-
+# booking_notices.py says why).
 def tell_booking_events() -> dict[str, int]:
     from .booking_notices import tell_booking_events as tell
 
@@ -74,11 +63,8 @@ def tell_booking_events() -> dict[str, int]:
 
 
 # Cancellation alerts whose after-commit hook never ran (issue #9 item 2), every minute: the process that freed the
-# slot died between the commit and the alert. reservations/alerts.py says how; registered by migration
-# 0013_schedule_freed_slots. Every minute because an alert is only worth something while the slot is still free.
-FREED_SLOTS = ("reservations.tell_freed_slots", "reservations.jobs.tell_freed_slots")
-
-
+# slot died between the commit and the alert. reservations/alerts.py says how. Every minute because an alert is only
+# worth something while the slot is still free.
 def tell_freed_slots() -> dict[str, int]:
     """Tell the watchers of every freed slot not yet handled, oldest first; delete rows handled a week ago.
     Returns {"handled": rows, "told": notices written, "deleted": old rows}."""

@@ -225,7 +225,7 @@ def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.dat
     if local_start >= first:
         raise SlotRequestError(Refusal(code, _("An early start begins before the first slot of the day (%(time)s).") % {
             "time": f"{clock.localtime(first):%H:%M}"}))
-    early = []
+    early: list[Slot] = []
     moment = first - step
     while moment >= local_start:
         early.insert(0, Slot(moment, moment + step))
@@ -247,7 +247,7 @@ def month_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return clock.at(first, dt.time(0)), clock.at(following, dt.time(0))
 
 
-_SCOPE_CONDITION = {
+_SCOPE_CONDITION: dict[str, tuple] = {
     BookingLimit.Scope.FACILITY: ("u.facility_id = %s", lambda unit: unit.facility_id),
     BookingLimit.Scope.UNIT: ("r.unit_id = %s", lambda unit: unit.id),
     BookingLimit.Scope.MUNICIPALITY: ("r.municipality_id = %s", lambda unit: unit.municipality_id),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the portal with demo data on a fresh machine:  bash scripts/demo.sh
 #
-#   - creates .venv (python3 -m venv) when missing and installs the project;
+#   - creates .venv (python3 -m venv) when missing and installs requirements.lock (hash-checked) and the project;
 #   - migrates the database and loads the demo data (manage.py seed_demo);
 #   - starts the django-q2 worker (manage.py qcluster) in the background and the web server
 #     (manage.py runserver 0.0.0.0:$PORT, default 8000) in the foreground. Ctrl-C stops both.
@@ -36,18 +36,18 @@ if ! "$VENV_PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 2
 fi
 
-# Reinstall only when pyproject.toml changed since the last install into this .venv
-# (scripts/test.sh's install with the dev extra counts too).
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+# Reinstall only when pyproject.toml or the lock changed since the last install into this .venv
+# (scripts/test.sh's install of requirements-dev.lock, which holds every runtime pin, counts too).
+WANT="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)"
+WANT_DEV="$(cat pyproject.toml requirements-dev.lock | sha256sum | cut -d' ' -f1)"
 installed=0
-for stamp in .venv/.yoyaku-installed .venv/.yoyaku-installed-dev; do
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$WANT" ]; then installed=1; fi
-done
+if [ -f .venv/.yoyaku-installed ] && [ "$(cat .venv/.yoyaku-installed)" = "$WANT" ]; then installed=1; fi
+if [ -f .venv/.yoyaku-installed-dev ] && [ "$(cat .venv/.yoyaku-installed-dev)" = "$WANT_DEV" ]; then installed=1; fi
 if [ "$installed" -eq 0 ]; then
-    say "installing the project into .venv"
+    say "installing requirements.lock and the project into .venv"
     # Quiet: the output goes to .venv/pip-install.log and is shown only when the install fails.
-    if ! { "$VENV_PY" -m pip install --disable-pip-version-check --upgrade pip \
-            && "$VENV_PY" -m pip install --disable-pip-version-check -e .; } > .venv/pip-install.log 2>&1; then
+    if ! { "$VENV_PY" -m pip install --disable-pip-version-check --require-hashes -r requirements.lock \
+            && "$VENV_PY" -m pip install --disable-pip-version-check --no-deps -e .; } > .venv/pip-install.log 2>&1; then
         cat .venv/pip-install.log >&2
         say "pip install failed (log: .venv/pip-install.log)"
         exit 3

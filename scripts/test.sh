@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the tests:  bash scripts/test.sh [pytest arguments...]
 #
-#   - creates .venv (python3 -m venv) when missing and installs the project with its dev extra;
+#   - creates .venv (python3 -m venv) when missing and installs requirements-dev.lock into it (every version pinned
+#     and hash-checked: pip --require-hashes), then the project itself without dependencies;
 #   - installs Debian's chromium and fonts-noto-cjk with apt-get when missing (browser tests
 #     drive /usr/bin/chromium through Playwright; no browser download);
 #   - runs `python -m pytest "$@"` and exits with pytest's exit code.
@@ -51,14 +52,15 @@ if ! "$VENV_PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 2
 fi
 
-# Reinstall only when pyproject.toml changed since the last install into this .venv.
+# Reinstall only when pyproject.toml or the lock changed since the last install into this .venv. The lock
+# (scripts/lock.sh makes it) holds the runtime and dev dependencies; the project itself adds none.
 STAMP=.venv/.yoyaku-installed-dev
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+WANT="$(cat pyproject.toml requirements-dev.lock | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-    say "installing the project with its dev extra into .venv"
+    say "installing requirements-dev.lock and the project into .venv"
     # Quiet: the output goes to .venv/pip-install.log and is shown only when the install fails.
-    if ! { "$VENV_PY" -m pip install --disable-pip-version-check --upgrade pip \
-            && "$VENV_PY" -m pip install --disable-pip-version-check -e '.[dev]'; } > .venv/pip-install.log 2>&1; then
+    if ! { "$VENV_PY" -m pip install --disable-pip-version-check --require-hashes -r requirements-dev.lock \
+            && "$VENV_PY" -m pip install --disable-pip-version-check --no-deps -e .; } > .venv/pip-install.log 2>&1; then
         cat .venv/pip-install.log >&2
         say "pip install failed (log: .venv/pip-install.log)"
         exit 3

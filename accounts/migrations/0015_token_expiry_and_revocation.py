@@ -1,44 +1,26 @@
-"""API tokens get an expiry and a revocation reason, notices a kind for revoked credentials, and the daily job
-that revokes the credentials of expired registrations is registered (accounts/credentials.py).
+"""API tokens get an expiry and a revocation reason, notices a kind for revoked credentials (accounts/credentials.py).
 
 - ``expires_at`` is nullable so that the previous release, still serving while this runs, can go on creating
   tokens (docs/operations/migrations.md); ``ApiToken.expires`` reads a NULL as a year after creation.
   Existing tokens get exactly that: ``created_at`` + 365 days.
-- The schedule: daily at 00:10 Japan time, after the 00:01 rolling renewals (K-REG-3). Idempotent, as 0005: one
-  row per name with ``update_or_create(name=...)``; the first run is set only when the row is created.
+- This migration also registered the daily schedule of ``accounts.revoke_expired_registrations_access``; the
+  schedules are now one list, config/schedules.py, synced after every ``migrate`` (and by ``manage.py
+  sync_schedules``).
 """
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.db import migrations, models
 from django.db.models import F
-from django.utils import timezone
 
-# Copied here on purpose (a migration must not change when the code does): accounts.models.DEFAULT_TOKEN_LIFETIME
-# and accounts.jobs.SCHEDULES.
+# Copied here on purpose (a migration must not change when the code does): accounts.models.DEFAULT_TOKEN_LIFETIME.
 LIFETIME = dt.timedelta(days=365)
-NAME, FUNC = "accounts.revoke_expired_registrations_access", "accounts.jobs.revoke_expired_registrations_access"
-DAILY = "D"  # django_q.models.Schedule.DAILY
-JAPAN = ZoneInfo("Asia/Tokyo")
 
 
-def fill_expiry_and_register(apps, schema_editor):
+def fill_expiry(apps, schema_editor):
     apps.get_model("accounts", "ApiToken").objects.filter(expires_at__isnull=True).update(
         expires_at=F("created_at") + LIFETIME
     )
-    now = timezone.now().astimezone(JAPAN)
-    first = now.replace(hour=0, minute=10, second=0, microsecond=0)
-    if first <= now:
-        first += dt.timedelta(days=1)
-    apps.get_model("django_q", "Schedule").objects.update_or_create(
-        name=NAME, defaults={"func": FUNC, "schedule_type": DAILY, "repeats": -1},
-        create_defaults={"func": FUNC, "schedule_type": DAILY, "repeats": -1, "next_run": first},
-    )
-
-
-def unregister(apps, schema_editor):
-    apps.get_model("django_q", "Schedule").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -64,5 +46,5 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('booked', 'Booking made'), ('payment_due', 'Payment due soon'), ('paid', 'Payment received, use permit issued'), ('cancelled_unpaid', 'Cancelled: not paid in time'), ('cancelled_by_staff', 'Cancelled by the municipality'), ('cancelled', 'Booking cancelled'), ('refunded', 'Refund'), ('weather', 'Rained off or stopped for heat'), ('transferred', 'Booking transferred to another day'), ('account_recovery', 'User ID and password recovery'), ('account_email', 'Password reset or address confirmation'), ('registration_expired', 'Registration request expired'), ('slot_free', 'A watched slot became free'), ('confirmed', 'Booking confirmed'), ('account_expiring', 'Registration expiring'), ('lottery_result', 'Lottery results'), ('access_revoked', 'API tokens or calendar addresses stopped working')], max_length=30, verbose_name='kind'),
         ),
-        migrations.RunPython(fill_expiry_and_register, unregister),
+        migrations.RunPython(fill_expiry, migrations.RunPython.noop),
     ]

@@ -25,7 +25,7 @@ from accounts.models import ApiToken, AuditEntry, LoginThrottle, Notice, Revocat
 from reservations import calendar_feed
 from reservations.feed_models import CalendarFeed
 from tests.accounts.helpers import counter, tamba_card
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

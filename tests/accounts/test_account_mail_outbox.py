@@ -16,7 +16,7 @@ from django.test import RequestFactory
 from accounts import jobs
 from accounts.models import Notice
 from facilities.models import RuleProfile
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from accounts import audit, services
 from accounts.models import AuditEntry, AuditEntryImmutable
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -49,7 +49,7 @@ def test_entries_cannot_be_changed_or_deleted():
     assert entry.reason == ""
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
+@pytest.mark.postgresql("the trigger is PostgreSQL's")
 def test_postgresql_refuses_raw_updates_and_deletes():
     from django.db import DatabaseError
 

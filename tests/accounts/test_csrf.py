@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from tests.accounts.url_walk import routes, tenant_objects, values_for
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -16,7 +16,7 @@ from accounts import breaker, throttle
 from accounts.admin import LoginBreakerAdmin, UserAdmin
 from accounts.models import LoginBreaker, LoginFailureWindow, LoginThrottle, Notice, User
 
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.contrib.sessions.models import Session
 from tests.accounts.url_walk import routes, tenant_objects, values_for
 from tests.api.conftest import token_for
 from tests.fees.test_cancellations import paid_tamba_booking
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded", "admin_mfa_required")]
 

@@ -11,7 +11,7 @@ from django.test import Client
 
 from accounts.models import Notice
 from accounts.notice_views import PER_PAGE
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -8,7 +8,7 @@ import time_machine
 
 from accounts.models import AuditEntry
 from tests.accounts.helpers import counter
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

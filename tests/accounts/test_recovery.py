@@ -14,7 +14,7 @@ from accounts import recovery
 from accounts.models import AuditEntry, LoginThrottle
 from config import clock
 from tests.accounts.helpers import counter
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

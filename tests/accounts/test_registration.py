@@ -15,7 +15,7 @@ from accounts.models import User
 from facilities.models import RuleProfile
 from lottery import services as lottery_services
 from reservations.models import Reservation
-from tests.reservations.booking_helpers import attempt, jst, make_lottery_win, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import attempt, jst, make_lottery_win, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

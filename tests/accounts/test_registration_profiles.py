@@ -11,7 +11,7 @@ from accounts import rules
 from accounts.models import AuditEntry, Registration, User
 from facilities.models import RuleProfile
 from tests.accounts.helpers import counter, kodaira_group, shiroi_person, tamba_card
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

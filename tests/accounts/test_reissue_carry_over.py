@@ -17,7 +17,7 @@ from lottery.models import Application
 from reservations.models import Reservation
 from tests.accounts.helpers import counter, tamba_card
 from tests.lottery.helpers import SHIROI_DAY, SHIROI_DRAW, SHIROI_IN_WINDOW, apply, run_draw
-from tests.reservations.booking_helpers import attempt, book, jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import attempt, book, jst, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

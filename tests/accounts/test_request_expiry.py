@@ -12,8 +12,9 @@ from django_q.models import Schedule
 
 from accounts import jobs, registering
 from accounts.models import AuditEntry, Notice, Registration
+from config import clock
 from tests.accounts.helpers import counter, shiroi_person
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -102,4 +103,4 @@ def test_s_reg_1__a_missed_run_is_caught_up__later_requests_left_alone(client):
 def test_s_reg_1__expiry_job_is_scheduled_hourly():
     schedule = Schedule.objects.get(name="accounts.expire_registration_requests")
     assert schedule.func == "accounts.jobs.expire_registration_requests" and schedule.schedule_type == Schedule.HOURLY
-    assert jobs.SCHEDULES["accounts.expire_registration_requests"] == schedule.func
+    assert (clock.localtime(schedule.next_run).minute, schedule.next_run.second) == (5, 0)  # at 5 past

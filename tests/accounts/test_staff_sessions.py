@@ -8,7 +8,7 @@ import time_machine
 from django.contrib.sessions.models import Session
 
 from accounts.middleware import LAST_SEEN_KEY
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from tests.accounts.url_walk import routes, tenant_objects, values_for
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -16,7 +16,7 @@ from django.test import Client
 from accounts import throttle
 from accounts.models import ApiToken, LoginThrottle
 from reservations.feed_models import CalendarFeed
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -94,7 +94,7 @@ def test_migration__existing_tokens_expire_a_year_after_their_creation():
     ApiToken.objects.filter(pk=row.pk).update(expires_at=None)  # as a row made before the column existed
     with travel(LOGIN + dt.timedelta(days=364)):
         assert api_status(token)[0] == 200  # a NULL reads as a year after creation, before the migration fills it
-    migration.fill_expiry_and_register(apps, None)
+    migration.fill_expiry(apps, None)
     assert ApiToken.objects.get().expires_at == LOGIN + dt.timedelta(days=365)
     from django_q.models import Schedule
 

@@ -14,7 +14,7 @@ from accounts import registration
 from accounts.models import ApiToken, Notice, User
 from accounts.selectors import PER_PAGE
 from facilities.models import RuleProfile
-from tests.reservations.booking_helpers import jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

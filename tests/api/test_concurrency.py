@@ -13,7 +13,6 @@ import json
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 
 from facilities.models import FavouriteFacility
@@ -25,10 +24,7 @@ from tests.reservations.booking_helpers import FAST_HASHER, book, jst, make_user
 from .conftest import token_for
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency tests need PostgreSQL (row locks, concurrent writers); set DATABASE_URL=postgres://…",
-    ),
+    pytest.mark.postgresql("concurrency: row locks, concurrent writers"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from facilities.models import Facility, FavouriteFacility
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 from .conftest import JsonClient, token_for
 

@@ -8,7 +8,7 @@ import pytest
 
 from reservations.models import Reservation
 
-from tests.reservations.booking_helpers import book, jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, unit, user
 
 from .helpers import at, client_for, counter_url
 

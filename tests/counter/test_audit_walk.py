@@ -28,7 +28,7 @@ from lottery import services as lottery_services
 from reservations import services
 from tests.accounts.helpers import shiroi_person, tamba_card
 from tests.fees.test_cancellations import paid_shiroi_booking
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 from .helpers import client_for
 

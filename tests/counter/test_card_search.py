@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import Registration, User
 
-from tests.reservations.booking_helpers import jst, make_user, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, make_user, user
 
 from .helpers import client_for, counter_url
 

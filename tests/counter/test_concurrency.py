@@ -6,7 +6,6 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from accounts.models import User
 from facilities.models import Unit
@@ -17,7 +16,7 @@ from tests.concurrency import run_together
 from tests.reservations.booking_helpers import FAST_HASHER, jst
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency tests need PostgreSQL; set DATABASE_URL=postgres://…"),
+    pytest.mark.postgresql("concurrency"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -9,7 +9,7 @@ import pytest
 
 from reservations.models import KeyLending, UseReport
 
-from tests.reservations.booking_helpers import book, cancel_at, jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, unit, user
 
 from .helpers import at, client_for, counter_url
 

@@ -11,7 +11,7 @@ from facilities.models import BookingState, RuleProfile
 from reservations import services
 from reservations.models import Reservation, SlotHold
 
-from tests.reservations.booking_helpers import attempt, jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, unit, user
 
 from .helpers import at, client_for, counter_url
 

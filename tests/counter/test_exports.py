@@ -18,11 +18,11 @@ from django.urls import reverse
 
 from config import clock
 from reservations import services
-from tests.lottery.conftest import shiroi_applications, shiroi_players  # noqa: F401
+
 from tests.lottery.helpers import (
     KODAIRA_DAY, KODAIRA_IN_WINDOW, SHIROI_DRAW, SHIROI_MONTH, SHIROI_RESULTS, apply, run_draw,
 )
-from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 from .helpers import client_for
 

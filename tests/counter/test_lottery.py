@@ -7,7 +7,7 @@ import pytest
 
 from lottery.models import Application
 
-from tests.reservations.booking_helpers import jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, unit, user
 
 from .helpers import at, client_for, counter_url
 

@@ -13,7 +13,7 @@ from facilities.models import Facility, Municipality
 from lottery import services as lottery_services
 from lottery.models import Application
 
-from tests.reservations.booking_helpers import jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, unit, user
 
 from .helpers import at, client_for, counter_url
 

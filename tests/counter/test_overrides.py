@@ -12,7 +12,7 @@ from reservations import services
 from reservations.admin import ReservationAdmin
 from reservations.models import Reservation, SlotHold
 
-from tests.reservations.booking_helpers import attempt, book, jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import attempt, book, jst, unit, user
 
 from .helpers import at, client_for, counter_url
 

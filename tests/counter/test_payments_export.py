@@ -15,7 +15,7 @@ from django.urls import reverse
 from facilities.models import Facility
 from fees import services as fees
 from fees.models import PaymentPlace
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 from .helpers import client_for
 from .test_exports import by_column, read_csv

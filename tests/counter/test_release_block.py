@@ -13,7 +13,7 @@ from facilities.models import Facility, Municipality
 from reservations import services
 from reservations.models import Reservation, SlotHold
 
-from tests.reservations.booking_helpers import attempt, book, jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import attempt, book, jst, unit, user
 
 from .helpers import at, client_for, counter_url
 

@@ -23,7 +23,7 @@ from lottery import services as lottery_services
 from lottery.models import Application
 from reservations import services
 from tests.lottery.helpers import KODAIRA_DAY, KODAIRA_IN_WINDOW, apply
-from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 from .helpers import client_for
 

@@ -10,7 +10,7 @@ from fees.models import Payment, PaymentPlace
 from lottery.models import Application
 from reservations.models import Reservation
 
-from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 from .helpers import at, client_for, counter_url
 

@@ -20,7 +20,7 @@ from reservations import services
 from reservations.models import Reservation, SlotHold
 from reservations.walk_in import WalkIn, WalkInInvalid, clean
 
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, make_user, unit, user
 
 from .helpers import at, client_for, counter_url
 

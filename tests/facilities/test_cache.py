@@ -6,7 +6,7 @@ import pytest
 
 from facilities import cache, calendars
 from facilities.models import ClosureRule, Facility
-from tests.reservations.booking_helpers import seeded  # noqa: F401
+
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 
 from accounts.models import User
 from facilities.models import ClosureRule, Facility, Municipality
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

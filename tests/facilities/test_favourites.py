@@ -7,7 +7,7 @@ import pytest
 
 from facilities import favourites
 from facilities.models import Facility, FavouriteFacility
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from accounts.models import User
 from facilities.models import Facility, Municipality, RuleProfile, SlotScheme, Unit
 from fees import services as fee_services
 from fees.models import PaymentPlace
-from tests.reservations.booking_helpers import attempt, jst, seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import attempt, jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

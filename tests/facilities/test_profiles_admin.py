@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from facilities.models import BookingLimit, BookingWindow, RuleProfile
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -15,7 +15,7 @@ from django.utils import translation
 
 from facilities.models import Unit
 from facilities.selectors import unit_week
-from tests.reservations.booking_helpers import book, jst, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, unit, user
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,9 @@ import datetime as dt
 
 from config import clock
 from facilities.slots import Slot
-from tests.reservations.booking_helpers import jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, make_user, unit, user
+
+__all__ = ["hours", "jst", "make_user", "slot", "unit", "user"]  # the fee tests import the booking helpers from here
 
 
 def slot(day: dt.date, start: str, end: str) -> Slot:

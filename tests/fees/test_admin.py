@@ -8,7 +8,7 @@ import pytest
 
 from fees.models import FeeExemption, FeeSchedule, RefundRule
 
-from .helpers import seeded, user  # noqa: F401
+from .helpers import user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -10,7 +10,7 @@ from config import clock
 from fees import services
 from fees.models import Payment, PaymentPlace
 from reservations.models import Reservation, SlotHold
-from tests.reservations.booking_helpers import jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, make_user, unit, user
 
 D6 = jst(2027, 6, 9, 10, 0)  # Wednesday, D-6 of 2027-06-15: 白井市役所生涯学習課 is open
 

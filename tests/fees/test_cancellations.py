@@ -22,7 +22,7 @@ from facilities.models import BookingState
 from fees import services
 from fees.models import Payment, PaymentPlace, Refund
 from reservations.models import Reservation, SlotHold
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 PAID_ON = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所生涯学習課 and 丹波市役所 are open
 

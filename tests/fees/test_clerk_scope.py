@@ -17,7 +17,7 @@ from fees import services
 from fees.models import Payment, PaymentPlace, Refund, WeatherClaim
 from reservations.models import Reservation
 from tests.fees.test_cancellations import paid_shiroi_booking
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 NOW = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所生涯学習課 is open; the use date 2027-06-15 is D-14 (S-CAN-1: changes allowed)
 

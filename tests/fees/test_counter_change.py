@@ -16,7 +16,7 @@ from fees import services
 from fees.models import Payment, PaymentPlace, Refund
 from reservations.models import Reservation
 from tests.fees.test_cancellations import paid_shiroi_booking
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 CHANGE_DAY = jst(2027, 6, 4, 10, 0)  # a Friday: both payment places are open
 

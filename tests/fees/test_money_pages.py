@@ -16,7 +16,7 @@ from django.urls import reverse
 from fees.models import Payment, PaymentPlace, Refund, WeatherClaim
 from reservations.models import Reservation
 from tests.fees.test_cancellations import paid_shiroi_booking
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 NOW = jst(2027, 6, 1, 10, 0)
 

@@ -19,7 +19,7 @@ from fees import services
 from fees.models import Payment, PaymentPlace
 from reservations import rules
 from reservations import services as booking_services
-from tests.reservations.booking_helpers import jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import override_settings
 
 from facilities.models import BookingState
@@ -195,7 +195,7 @@ class TestRecordPayment:
 # Concurrency (PostgreSQL) -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency tests need PostgreSQL; set DATABASE_URL=postgres://…")
+@pytest.mark.postgresql("concurrency")
 @pytest.mark.django_db(transaction=True)
 def test_concurrency__two_clerks_record_the_same_booking__one_payment(settings):
     settings.PASSWORD_HASHERS = FAST_HASHER

@@ -17,7 +17,7 @@ from django.urls import reverse
 from fees import services
 from fees.models import Payment, PaymentPlace, Permit
 from reservations import services as booking_services
-from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -11,7 +11,7 @@ import pytest
 from fees.breakdown import LineKind
 from fees.rules import quote
 
-from .helpers import make_user, seeded, slot, unit  # noqa: F401
+from .helpers import make_user, slot, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

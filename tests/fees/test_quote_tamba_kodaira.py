@@ -9,7 +9,7 @@ from fees.breakdown import LineKind
 from fees.models import FeeExemption, FeeRate
 from fees.rules import quote
 
-from .helpers import hours, make_user, seeded, slot, unit, user  # noqa: F401
+from .helpers import hours, make_user, slot, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

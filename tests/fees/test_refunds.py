@@ -16,7 +16,7 @@ import time_machine
 from fees.models import RefundRule
 from fees.rules import refund
 
-from .helpers import jst, seeded, unit  # noqa: F401
+from .helpers import jst
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

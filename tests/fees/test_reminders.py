@@ -11,27 +11,24 @@ not at 白井運動公園 (S-PAY-4).
 """
 
 import datetime as dt
-import importlib
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.core import mail
 from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from accounts.models import Notice
+from config import schedules
 from fees import jobs, services
 from fees.models import PaymentPlace
 from reservations import jobs as booking_jobs
-from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 DEADLINE = jst(2027, 6, 9)  # the first late instant
 REMIND_FROM = jst(2027, 6, 7)  # exactly 2 days before
-
-migration = importlib.import_module("fees.migrations.0004_schedule_payment_reminders")
 
 
 @pytest.fixture
@@ -170,6 +167,5 @@ def test_schedule__registered_every_15_minutes_and_not_duplicated():
     row = rows.get()
     assert (row.schedule_type, row.minutes, row.repeats) == (Schedule.MINUTES, 15, -1)
     assert import_string(row.func) is jobs.send_payment_reminders
-    migration.register_schedules(apps, None)  # a rerun (migrating back and forth) updates, never adds
+    schedules.sync()  # a rerun (every migrate syncs) updates, never adds
     assert Schedule.objects.filter(name="fees.send_payment_reminders").count() == 1
-    assert migration.SCHEDULES == jobs.SCHEDULES

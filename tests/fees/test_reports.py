@@ -25,7 +25,7 @@ from django.urls import reverse
 from counter import report_selectors as selectors
 from fees import services
 from fees.models import PaymentPlace
-from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

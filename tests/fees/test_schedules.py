@@ -11,7 +11,7 @@ from fees.breakdown import FeeBreakdown
 from fees.models import FeeRate, FeeSchedule
 from fees.rules import NoFeeRate, NoFeeSchedule, breakdown_from_dict, quote
 
-from .helpers import jst, make_user, seeded, slot, unit  # noqa: F401
+from .helpers import jst, make_user, slot, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -18,7 +18,7 @@ from accounts.models import Notice
 from fees import services
 from fees.models import PaymentPlace
 from reservations import jobs
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -17,7 +17,7 @@ from fees import services
 from fees.models import Payment, WeatherClaim
 from reservations.models import Reservation, SlotHold
 from tests.fees.test_cancellations import paid_shiroi_booking, paid_tamba_booking
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 RAIN_DAY = jst(2027, 6, 15, 9, 30)
 

@@ -23,7 +23,7 @@ from accounts.models import AuditEntry, Notice
 from facilities.models import Facility
 from fees import services
 from fees.models import PaymentPlace, WeatherClaim
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 DAY = dt.date(2027, 6, 15)
 PAID_ON = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所生涯学習課 is open

@@ -19,7 +19,7 @@ from fees.models import Payment, PaymentPlace, WeatherClaim
 from reservations.models import Reservation, SlotHold
 from tests.fees.test_cancellations import paid_shiroi_booking
 from tests.fees.test_weather import mark
-from tests.reservations.booking_helpers import book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 NOW = jst(2027, 6, 20, 10, 0)  # a Sunday, five days after the rain
 COURT_1 = ("shiroi", "minamiyama-tennis", "court-1")

@@ -8,7 +8,6 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from config import clock
 from lottery import services
@@ -18,7 +17,7 @@ from tests.reservations.booking_helpers import FAST_HASHER, jst
 from tests.reservations.test_concurrency import make_users, the_unit
 
 pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency tests need PostgreSQL; set DATABASE_URL=postgres://…"),
+    pytest.mark.postgresql("concurrency"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -3,31 +3,34 @@ commit when they close, the draw on the policy's draw day (S-LOT-4, K-LOT-3); ev
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
+from config import schedules
 from lottery import jobs
 from lottery.models import Draw
 from tests.reservations.booking_helpers import jst
 
 from .helpers import SHIROI_MONTH, SHIROI_RESULTS
 
-migration = __import__("lottery.migrations.0002_schedule_jobs", fromlist=["SCHEDULES"])
+LOTTERY_JOBS = {
+    "lottery.run_draws": "lottery.jobs.run_draws",
+    "lottery.send_results": "lottery.jobs.send_results",
+    "lottery.purge_unconfirmed": "lottery.jobs.purge_unconfirmed",
+}
 
 
 @pytest.mark.django_db
-def test_schedules__registered_once_every_five_minutes_by_the_migration():
-    rows = Schedule.objects.filter(name__in=jobs.SCHEDULES)
-    assert sorted(rows.values_list("name", "func")) == sorted(jobs.SCHEDULES.items())
+def test_schedules__registered_once_every_five_minutes():
+    rows = Schedule.objects.filter(name__in=LOTTERY_JOBS)
+    assert sorted(rows.values_list("name", "func")) == sorted(LOTTERY_JOBS.items())
     for row in rows:
-        assert (row.schedule_type, row.minutes, row.repeats) == (Schedule.MINUTES, jobs.EVERY_MINUTES, -1)
+        assert (row.schedule_type, row.minutes, row.repeats) == (Schedule.MINUTES, 5, -1)
         assert callable(import_string(row.func))
-    assert migration.SCHEDULES == jobs.SCHEDULES and migration.EVERY_MINUTES == jobs.EVERY_MINUTES
     before = dict(Schedule.objects.values_list("name", "next_run"))
-    migration.register_schedules(apps, None)
+    schedules.sync()
     assert dict(Schedule.objects.values_list("name", "next_run")) == before
-    assert Schedule.objects.filter(name__in=jobs.SCHEDULES).count() == 3
+    assert Schedule.objects.filter(name__in=LOTTERY_JOBS).count() == 3
 
 
 @pytest.mark.django_db

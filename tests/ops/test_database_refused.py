@@ -17,7 +17,7 @@ from tests.factories import make_municipality
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="refuses PostgreSQL connections; set DATABASE_URL"),
+    pytest.mark.postgresql("refuses PostgreSQL connections"),
 ]
 
 

@@ -8,7 +8,7 @@ from django.db import close_old_connections, connection
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="kills a PostgreSQL server process; set DATABASE_URL"),
+    pytest.mark.postgresql("kills a PostgreSQL server process"),
 ]
 
 

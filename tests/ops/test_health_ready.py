@@ -74,7 +74,7 @@ def test_ready__worker_check_switched_off(client, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="kills a PostgreSQL server process; set DATABASE_URL")
+@pytest.mark.postgresql("kills a PostgreSQL server process")
 def test_ready__database_connection_killed__503_database_unreachable_then_ready(client, settings):
     from django.db import close_old_connections
 

@@ -16,7 +16,7 @@ from config import gunicorn as gunicorn_config
 from config.logging import REDACTED, logging_config, redact
 from reservations.calendar_feed import issue_feed
 from tests.api.conftest import token_for
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = pytest.mark.django_db
 

@@ -198,9 +198,8 @@ def _report(found: dict) -> str:
     return "\n".join(lines)
 
 
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the linter judges PostgreSQL's SQL; SQLite rebuilds tables and gives false alarms (set DATABASE_URL)",
+needs_postgresql = pytest.mark.postgresql(
+    "the linter judges PostgreSQL's SQL; SQLite rebuilds tables and gives false alarms"
 )
 
 

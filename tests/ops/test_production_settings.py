@@ -9,7 +9,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +70,7 @@ def test_production_uses_smtp_secure_cookies_and_manifest_storage():
     assert formatter == {"()": "config.logging.JsonFormatter"}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's pool needs PostgreSQL; set DATABASE_URL")
+@pytest.mark.postgresql("psycopg's pool")
 def test_database_pool__connections_come_back_from_the_pool():
     """DATABASE_POOL=1: Django 5.2's psycopg pool; closing a request's connection gives it back to the pool, so
     six requests one after another use at most DATABASE_POOL_MAX_SIZE server connections (without the pool and

@@ -25,7 +25,8 @@ from tests import factories
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans of PostgreSQL; set DATABASE_URL"),
+    pytest.mark.postgresql("query plans of PostgreSQL"),
+    pytest.mark.slow,  # 200,000 bookings are inserted first
 ]
 
 RESERVATIONS = 200_000

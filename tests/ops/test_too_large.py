@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from tests.api.conftest import token_for
-from tests.reservations.booking_helpers import seeded, user  # noqa: F401
+from tests.reservations.booking_helpers import user
 
 pytestmark = pytest.mark.django_db
 

@@ -58,7 +58,8 @@ from tests.reservations.booking_helpers import book, jst, make_user, unit
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="kills worker processes on a PostgreSQL database; set DATABASE_URL"),
+    pytest.mark.postgresql("kills worker processes on a PostgreSQL database"),
+    pytest.mark.slow,  # starts, kills and waits for worker processes
 ]
 
 ROOT = Path(__file__).resolve().parents[2]

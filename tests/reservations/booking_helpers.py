@@ -1,20 +1,14 @@
-"""Helpers for the booking-rule tests: the demo data seeded once per module, Japan-time instants, and
+"""Helpers for the booking-rule tests: Japan-time instants, the demo units and users, and
 ``attempt(...)``, which books through ``services.book`` at a given instant and returns the reservation or the
 refusal codes (rule ids).
 
-Import the fixture into a test module with ``from tests.reservations.booking_helpers import seeded  # noqa: F401``
-and use it beside ``db``.
+The ``seeded`` fixture (the demo data once per module) is in tests/conftest.py.
 """
 
 import datetime as dt
-import io
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 
 from accounts.models import User
 from config import clock
@@ -28,24 +22,6 @@ FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 def jst(year, month, day, hour=0, minute=0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=JST)
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    """``seed_demo`` once per test module, inside a transaction that is rolled back after the module's last test.
-
-    Each test's own transaction (the ``db`` fixture) is a savepoint inside it, so tests see the demo data and
-    never each other's rows. Not for ``transaction=True`` tests.
-    """
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("seed_demo", stdout=io.StringIO())
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
 
 
 def unit(municipality: str, facility: str, code: str) -> Unit:

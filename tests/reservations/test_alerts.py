@@ -18,7 +18,7 @@ from accounts.models import Notice
 from reservations import alerts, jobs, services
 from reservations.alert_models import FreedSlot, SlotWatch
 from reservations.models import Reservation
-from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, seeded, unit  # noqa: F401
+from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -456,9 +456,9 @@ def test_job__deletes_rows_handled_more_than_a_week_ago__keeps_the_rest(taken, c
     assert list(FreedSlot.objects.values_list("reservation_id", flat=True)) == [other.pk]
 
 
-def test_job__registered_every_minute_by_the_migration():
+def test_job__registered_every_minute():
     from django_q.models import Schedule
 
-    name, func = jobs.FREED_SLOTS
+    name, func = "reservations.tell_freed_slots", "reservations.jobs.tell_freed_slots"
     row = Schedule.objects.get(name=name)
     assert (row.func, row.schedule_type, row.minutes, row.repeats) == (func, Schedule.MINUTES, 1, -1)

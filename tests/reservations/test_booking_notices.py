@@ -14,7 +14,7 @@ from accounts import notify
 from accounts.models import Notice
 from reservations import jobs
 
-from .booking_helpers import book, jst, make_lottery_win, make_user, seeded, unit, user  # noqa: F401
+from .booking_helpers import book, jst, make_lottery_win, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -69,7 +69,7 @@ def test_lottery_wins_and_walk_ins_are_not_told_here__a_worker_down_for_days_tel
     assert not Notice.objects.filter(key=f"booked:{old.pk}").exists()
 
 
-def test_schedule__registered_every_minute_by_the_migration():
-    name, func = jobs.BOOKING_EVENTS
+def test_schedule__registered_every_minute():
+    name, func = "reservations.tell_booking_events", "reservations.jobs.tell_booking_events"
     row = Schedule.objects.get(name=name)
     assert (row.func, row.schedule_type, row.minutes, row.repeats) == (func, Schedule.MINUTES, 1, -1)

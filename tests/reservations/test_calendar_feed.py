@@ -17,7 +17,7 @@ from django.test import Client
 
 from reservations.feed_models import CalendarFeed
 from reservations.models import Reservation
-from tests.reservations.booking_helpers import book, cancel_at, jst, make_lottery_win, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import book, cancel_at, jst, make_lottery_win, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -10,7 +10,7 @@ from facilities.models import BookingState
 from reservations import services
 from reservations.models import Reservation
 
-from .test_pages import MONDAY_1000, TUESDAY_1000, USE_DAY, confirm_url, demo, ja, travel, week_url  # noqa: F401
+from .test_pages import MONDAY_1000, TUESDAY_1000, USE_DAY, confirm_url, ja, travel, week_url
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,6 @@ from collections import Counter
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 
 from accounts.models import User
 from config import clock
@@ -25,10 +24,7 @@ from tests.concurrency import run_together as run_attempts_together
 from .booking_helpers import FAST_HASHER, jst, make_lottery_win
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency tests need PostgreSQL (row locks, concurrent writers); set DATABASE_URL=postgres://…",
-    ),
+    pytest.mark.postgresql("concurrency: row locks, concurrent writers"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from reservations.admin import FreedSlotAdmin
 from reservations.alert_models import FreedSlot
 
-from .booking_helpers import jst, seeded, unit, user  # noqa: F401
+from .booking_helpers import jst, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

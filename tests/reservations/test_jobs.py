@@ -5,25 +5,22 @@ time_machine to the deadline, a minute before it, and days after it.
 """
 
 import datetime as dt
-import importlib
 import logging
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.utils.module_loading import import_string
 from django_q.models import Schedule
+
+from config import schedules
 
 from facilities.models import BookingState
 from reservations import jobs
 from reservations.models import Reservation, SlotHold
 
-from .booking_helpers import attempt, book, jst, make_user, seeded, unit, user  # noqa: F401
+from .booking_helpers import attempt, book, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
-
-migration = importlib.import_module("reservations.migrations.0002_schedule_jobs")
-
 
 def run(job, moment):
     with time_machine.travel(moment, tick=False):
@@ -33,36 +30,36 @@ def run(job, moment):
 # Schedules ----------------------------------------------------------------------------------------------------------
 
 
-def test_schedules__registered_once_every_five_minutes_by_the_migration():
-    rows = Schedule.objects.filter(name__in=jobs.SCHEDULES)
-    assert sorted(rows.values_list("name", "func")) == sorted(jobs.SCHEDULES.items())
+DEADLINE_JOBS = ("reservations.confirm_due_bookings", "reservations.cancel_unpaid_bookings")
+
+
+def test_schedules__registered_once_every_five_minutes():
+    rows = Schedule.objects.filter(name__in=DEADLINE_JOBS)
+    assert sorted(rows.values_list("name", "func")) == [
+        ("reservations.cancel_unpaid_bookings", "reservations.jobs.cancel_unpaid_bookings"),
+        ("reservations.confirm_due_bookings", "reservations.jobs.confirm_due_bookings"),
+    ]
     for row in rows:
-        assert (row.schedule_type, row.minutes, row.repeats) == (Schedule.MINUTES, jobs.EVERY_MINUTES, -1)
+        assert (row.schedule_type, row.minutes, row.repeats) == (Schedule.MINUTES, 5, -1)
         assert callable(import_string(row.func))
-    assert migration.SCHEDULES == jobs.SCHEDULES and migration.EVERY_MINUTES == jobs.EVERY_MINUTES
 
 
-def test_schedules__registering_again_adds_nothing_and_keeps_the_next_run():
+def test_schedules__syncing_again_adds_nothing_and_keeps_the_next_run():
     Schedule.objects.filter(name="reservations.confirm_due_bookings").update(next_run=jst(2030, 1, 1), minutes=60)
     before = dict(Schedule.objects.values_list("name", "next_run"))
-    migration.register_schedules(apps, None)
-    migration.register_schedules(apps, None)
-    assert Schedule.objects.filter(name__in=jobs.SCHEDULES).count() == 2
+    schedules.sync()
+    schedules.sync()
+    assert Schedule.objects.filter(name__in=DEADLINE_JOBS).count() == 2
     assert dict(Schedule.objects.values_list("name", "next_run")) == before
-    assert Schedule.objects.get(name="reservations.confirm_due_bookings").minutes == jobs.EVERY_MINUTES  # repaired
+    assert Schedule.objects.get(name="reservations.confirm_due_bookings").minutes == 5  # repaired
 
 
-def test_schedules__first_run_anchored_on_local_midnight():
-    Schedule.objects.filter(name__in=jobs.SCHEDULES).delete()
+def test_schedules__first_run_on_the_grid_anchored_on_local_midnight():
+    Schedule.objects.filter(name__in=DEADLINE_JOBS).delete()
     with time_machine.travel(jst(2027, 7, 10, 15, 42), tick=False):
-        migration.register_schedules(apps, None)
-    for row in Schedule.objects.filter(name__in=jobs.SCHEDULES):
-        assert row.next_run == jst(2027, 7, 10, 0, 0)
-
-
-def test_schedules__unregistered_when_the_migration_is_reversed():
-    migration.unregister_schedules(apps, None)
-    assert not Schedule.objects.filter(name__in=jobs.SCHEDULES).exists()
+        schedules.sync()
+    for row in Schedule.objects.filter(name__in=DEADLINE_JOBS):
+        assert row.next_run == jst(2027, 7, 10, 15, 45)
 
 
 # K-FC-4: confirmation ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import time_machine
 from accounts.models import User
 from fees import services as fee_services
 from reservations.selectors import UPCOMING_PER_PAGE
-from tests.reservations.booking_helpers import attempt, jst, make_user, seeded, unit  # noqa: F401 (fixture)
+from tests.reservations.booking_helpers import attempt, jst, make_user, unit
 
 pytestmark = pytest.mark.usefixtures("seeded")
 

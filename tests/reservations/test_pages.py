@@ -11,11 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.utils import translation
 
 from accounts.models import User
-from facilities.models import Unit
 from reservations import services
 from reservations.models import Reservation, SlotHold
 
@@ -36,20 +34,6 @@ def ja(message: str) -> str:
 
 def travel(moment):
     return time_machine.travel(moment, tick=False)
-
-
-@pytest.fixture
-def demo(db):
-    with travel(MONDAY_1000):
-        call_command("seed_demo", verbosity=0)
-    return {
-        "room": Unit.objects.get(municipality__slug="kodaira", facility__code="nakajima", code="assembly-room"),
-        "tamba_room": Unit.objects.get(municipality__slug="tamba", facility__code="kaibara", code="large-meeting-room"),
-        "shiroi_court": Unit.objects.filter(municipality__slug="shiroi").order_by("id").first(),
-        "group1": User.objects.get(username="kodaira-group1"),
-        "group2": User.objects.get(username="kodaira-group2"),
-        "tamba1": User.objects.get(username="tamba-resident1"),
-    }
 
 
 def week_url(unit, day="2027-05-17"):

@@ -27,7 +27,7 @@ from fees import services as fee_services
 from fees.models import PaymentPlace
 from lottery import services as lottery_services
 from reservations import services
-from tests.reservations.booking_helpers import attempt, book, jst, make_user, seeded, unit, user  # noqa: F401
+from tests.reservations.booking_helpers import attempt, book, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

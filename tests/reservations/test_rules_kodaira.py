@@ -14,7 +14,7 @@ from facilities.models import BookingState
 from reservations import services
 from reservations.models import Reservation
 
-from .booking_helpers import attempt, book, cancel_at, jst, make_lottery_win, make_user, seeded, unit, user  # noqa: F401
+from .booking_helpers import attempt, book, cancel_at, jst, make_lottery_win, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

@@ -31,7 +31,7 @@ from facilities.slots import hours_for, slots_for_day
 from reservations import jobs, rules, services
 from reservations.models import Reservation, SlotHold
 
-from .booking_helpers import jst, seeded, unit  # noqa: F401
+from .booking_helpers import jst, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 

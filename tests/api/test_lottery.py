@@ -15,7 +15,7 @@ from lottery.models import Application
 from reservations.models import Reservation
 from tests.lottery.helpers import (KODAIRA_DAY, KODAIRA_DRAW, KODAIRA_IN_WINDOW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW,
                                    SHIROI_IN_WINDOW, SHIROI_MONTH, SHIROI_PURGE, SHIROI_RESULTS, apply, run_draw, slot)
-from tests.reservations.booking_helpers import jst, make_user, seeded, unit  # noqa: F401
+from tests.reservations.booking_helpers import jst, make_user, unit
 
 from .conftest import token_for
 

@@ -32,7 +32,7 @@ from lottery import jobs, selectors, services
 from lottery.models import Application, Draw
 from reservations import rules
 from reservations.models import Reservation, SlotHold
-from tests.reservations.booking_helpers import jst, seeded, unit  # noqa: F401
+from tests.reservations.booking_helpers import jst, unit
 
 from .helpers import KODAIRA_DAY, KODAIRA_MONTH, SHIROI_DAY, SHIROI_MONTH
 

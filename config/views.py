@@ -2,8 +2,9 @@ import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.template.defaultfilters import filesizeformat
 from django.views import defaults
 
@@ -28,9 +29,8 @@ def server_error(request):
 
             return database_unavailable(request)
         return unavailable_response()
-    from facilities.views import server_error as error_page
-
-    return error_page(request)
+    # No context processors: the page must render even when the database is down.
+    return HttpResponseServerError(loader.get_template("500.html").render())
 
 
 def bad_request(request, exception):

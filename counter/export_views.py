@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from config import clock
 from config.csvexport import streaming_csv_response
-from facilities.views import BadInput, bad_request, parse_month
+from facilities.addresses import BadInput, bad_request, parse_month
 
 from . import exports, statistics
 from . import selectors as counter_selectors

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from config import clock
 from config.csvexport import csv_response, when
-from facilities.views import BadInput, bad_request, parse_day, parse_month
+from facilities.addresses import BadInput, bad_request, parse_day, parse_month
 
 from . import report_selectors as selectors
 from .staff import clerk_view

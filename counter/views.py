@@ -22,14 +22,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from counter.staff import clerk_view, refusal_messages
 from config import clock
 from facilities import selectors as facility_selectors
+from facilities.addresses import BadInput, bad_request, describe_slot, parse_day, parse_span
 from facilities.models import Channel
-from facilities.views import BadInput, bad_request, parse_day
 from fees.models import PaymentPlace
 from lottery import services as lottery_services
 from reservations import rules, services
 from reservations import walk_in as walk_ins
 from reservations.models import Reservation
-from reservations.views import _describe, parse_span
 
 from . import selectors
 
@@ -146,7 +145,7 @@ def book(request, municipality, user_id):
     except services.BookingError as error:
         return _slots_page(request, municipality, person, lottery=False, status=422, refusals=error.refusals)
     messages.success(request, _("Booked for %(user)s: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).") % {
-        **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person})
+        **describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person})
     if paying:
         return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
     return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
@@ -253,7 +252,7 @@ def walk_in(request, municipality):
         return _walk_in_page(request, municipality, status=422, refusals=error.refusals)
     messages.success(request, _("Booked for %(user)s (without registration): %(facility)s, %(unit)s, %(date)s "
                                 "%(start)s–%(end)s (booking no. %(id)s).") % {
-        **_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person.name})
+        **describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person.name})
     return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
 
 
@@ -279,7 +278,7 @@ def lottery_apply(request, municipality, user_id):
         return _slots_page(request, municipality, person, lottery=True, status=422, refusals=error.refusals)
     messages.success(request, _("Lottery application entered for %(user)s: %(facility)s, %(unit)s, %(date)s "
                                 "%(start)s–%(end)s (application no. %(id)s).") % {
-        **_describe(unit, starts_at, ends_at), "id": application.id, "user": person})
+        **describe_slot(unit, starts_at, ends_at), "id": application.id, "user": person})
     return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
 
 
@@ -303,11 +302,11 @@ def lottery_withdraw(request, municipality, application_id):
         else:
             messages.success(request, _("Lottery application withdrawn for %(user)s: %(facility)s, %(unit)s, %(date)s "
                                         "%(start)s–%(end)s (application no. %(id)s).") % {
-                **_describe(application.unit, application.starts_at, application.ends_at), "id": application.pk,
+                **describe_slot(application.unit, application.starts_at, application.ends_at), "id": application.pk,
                 "user": application.user})
             return redirect(_url("user", municipality, application.user_id) + "#applications")
     return render(request, "counter/lottery_withdraw.html", {
-        "municipality": municipality, "row": row, "person": row.application.user, "when": _describe(
+        "municipality": municipality, "row": row, "person": row.application.user, "when": describe_slot(
             application.unit, application.starts_at, application.ends_at),
         "refusals": refusals or ([row.withdraw_refusal] if row.withdraw_refusal else []),
     }, status=status)
@@ -504,6 +503,6 @@ def release_block(request, municipality, booking_id):
     refusal = services.block_release_refusal(row.reservation, clock.now())
     return render(request, "counter/release_block.html", {
         "municipality": municipality, "row": row, "reason": reason,
-        "when": _describe(reservation.unit, reservation.starts_at, reservation.ends_at),
+        "when": describe_slot(reservation.unit, reservation.starts_at, reservation.ends_at),
         "refusals": refusals or ([refusal] if refusal else []), "back_url": _day_sheet_url(municipality, reservation),
     }, status=status)

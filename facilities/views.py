@@ -4,29 +4,15 @@ Thin: parse the URL, call a selector, render. Anyone may view availability witho
 logged-in resident's week grid also says, slot by slot, whether they may book it (reservations.rules).
 """
 
-import datetime as dt
-
-from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
-from django.template import loader
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from config import clock
 
 from . import selectors
-
-EARLIEST_YEAR, LATEST_YEAR = clock.EARLIEST_YEAR, clock.LATEST_YEAR
-
-
-class BadInput(ValueError):
-    """A URL part that cannot be understood; shown to the user as a 400 page with this message."""
-
-
-def bad_request(request, message: str):
-    return render(request, "400.html", {"message": message}, status=400)
+from .addresses import BadInput, bad_request, parse_day, parse_month
 
 
 def not_found(request, exception=None):
@@ -35,31 +21,6 @@ def not_found(request, exception=None):
     if exception is not None and exception.args and isinstance(exception.args[0], (str, Promise)):
         message = str(exception.args[0])
     return render(request, "404.html", {"message": message}, status=404)
-
-
-def server_error(request):
-    # No context processors: the page must render even when the database is down.
-    return HttpResponseServerError(loader.get_template("500.html").render())
-
-
-def parse_day(text: str) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise BadInput(_("“%(text)s” is not a date. Use the form YYYY-MM-DD, e.g. 2027-04-01.") % {"text": text}) from None
-    if not (EARLIEST_YEAR <= day.year <= LATEST_YEAR):
-        raise BadInput(_("Dates from %(first)s to %(last)s only.") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
-    return day
-
-
-def parse_month(text: str) -> tuple[int, int]:
-    try:
-        day = dt.date.fromisoformat(f"{text}-01")
-    except ValueError:
-        raise BadInput(_("“%(text)s” is not a month. Use the form YYYY-MM, e.g. 2027-04.") % {"text": text}) from None
-    if len(text) != 7 or not (EARLIEST_YEAR <= day.year <= LATEST_YEAR):
-        raise BadInput(_("“%(text)s” is not a month. Use the form YYYY-MM, e.g. 2027-04.") % {"text": text})
-    return day.year, day.month
 
 
 def home(request):
@@ -99,7 +60,7 @@ def unit_week(request, municipality, unit_id, day=None):
     muni = selectors.get_municipality(municipality)
     unit = selectors.get_unit(municipality=muni, unit_id=unit_id)
     # ?change=<booking>: the resident is choosing a new time for that booking (K-FC-4, S-PAY-3). Imported here:
-    # reservations.views imports this module.
+    # an upward import (facilities below reservations), listed in .importlinter.
     from reservations.views import booking_being_changed
 
     try:

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from config import clock
 from facilities import selectors as facility_selectors
+from facilities.addresses import BadInput, bad_request, parse_day, parse_month, parse_span
 from facilities.models import Municipality, RuleProfile, Unit
-from facilities.views import BadInput, bad_request, parse_day, parse_month
 from reservations import rules as booking_rules
 from reservations import services as booking_services
 from reservations.models import Reservation
@@ -129,8 +129,6 @@ def _already_done(request, muni, claim):
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_transfer_confirm(request, municipality, booking_id, unit_id, day, span):
     """GET: the old booking and the new slot, with the rules' answer; POST: transfer (Post/Redirect/Get)."""
-    from reservations.views import parse_span
-
     muni = facility_selectors.get_municipality(municipality)
     try:
         use_date = parse_day(day)

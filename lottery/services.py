@@ -43,7 +43,8 @@ from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, Channel
 from reservations import alerts, rules
 from reservations.models import Reservation, SlotHold
 from fees.rules import quote_or_none
-from reservations.services import BookingError, lock_user
+from reservations.locks import lock_user
+from reservations.services import BookingError
 
 from . import algorithm
 from .models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice

@@ -15,8 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config import clock
 from facilities import selectors as facility_selectors
-from facilities.views import BadInput, bad_request, parse_month
-from reservations.views import _describe, slot_address
+from facilities.addresses import BadInput, bad_request, describe_slot, parse_month, slot_address
 
 from . import selectors, services
 from .models import Application
@@ -38,7 +37,7 @@ def apply(request, municipality, unit_id, day, span):
             refusals, status = error.refusals, 422
         else:
             messages.success(request, _("Applied for the lottery: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s "
-                                        "(application no. %(id)s).") % {**_describe(unit, starts_at, ends_at), "id": application.id})
+                                        "(application no. %(id)s).") % {**describe_slot(unit, starts_at, ends_at), "id": application.id})
             return redirect("lottery:mine", municipality=muni.slug)
     check = services.evaluate(user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at)
     if status == 200:
@@ -46,7 +45,7 @@ def apply(request, municipality, unit_id, day, span):
     calendar = selectors.LotteryCalendar(muni.pk)
     month = services.month_of(use_date)
     return render(request, "lottery/apply.html", {
-        "municipality": muni, "unit": unit, "week": week, "when": _describe(unit, starts_at, ends_at),
+        "municipality": muni, "unit": unit, "week": week, "when": describe_slot(unit, starts_at, ends_at),
         "refusals": refusals, "allowed": not refusals,
         "applications": selectors.application_counts(unit=unit, start=starts_at, end=ends_at).get(starts_at, 0),
         "timeline": (timeline := calendar.timeline(month)), "month_label": services.month_label(month),

@@ -21,12 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config import clock
 from facilities import selectors as facility_selectors
+from facilities.addresses import BadInput, bad_request, slot_address
 from facilities.models import Unit
-from facilities.views import BadInput, bad_request
 
 from . import alerts
 from .alert_models import SlotWatch
-from .views import slot_address
 
 
 def _own_municipality(request, slug: str):

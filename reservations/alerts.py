@@ -11,7 +11,7 @@ Watches (reservations/alert_models.py ``SlotWatch``):
 - ``stop_watch``: the user stops one of their watches. A watch of a slot that has started, or a pattern whose
   last day is over, is inactive by itself (``expires_at``; nothing to run).
 - At most ``MAX_ACTIVE_WATCHES`` active watches per user (refused with the code ``alerts_limit``), counted under
-  the user's booking lock (services.lock_user), so two tabs cannot both pass the count.
+  the user's booking lock (locks.lock_user), so two tabs cannot both pass the count.
 
 Freeing (X-3: a slot is free when its ``SlotHold`` row is deleted). Every path that deletes holds calls
 ``releasing(reservation_ids)`` just before the delete: reservations.services._cancel (online cancellation,
@@ -56,6 +56,7 @@ from facilities.slots import unit_slots
 
 from . import rules
 from .alert_models import FreedSlot, SlotWatch
+from .locks import lock_user  # the same per-user lock as bookings: count, then insert, in that order
 from .models import SlotHold
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,6 @@ class AlertRefused(Exception):
 
 
 def _lock_and_check_limit(user, now: dt.datetime) -> None:
-    from .services import lock_user  # the same per-user lock as bookings: count, then insert, in that order
-
     lock_user(user)
     if SlotWatch.objects.filter(user=user).active(now).count() >= MAX_ACTIVE_WATCHES:
         raise AlertRefused("alerts_limit", _(

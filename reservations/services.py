@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -12,6 +11,7 @@ from facilities.models import BookingState, Channel, Unit
 from fees.rules import LOOK_UP, quote_or_none
 
 from . import alerts, rules
+from .locks import lock_user
 from .models import Reservation, SlotHold
 from .walk_in import WalkIn
 
@@ -33,23 +33,6 @@ class SlotTaken(BookingError):
 
     def __init__(self):
         super().__init__([rules.Refusal("slot_taken", _("Someone has just booked this slot."))])
-
-
-USER_LOCK_NAMESPACE = 7301  # PostgreSQL advisory-lock key space of "one user's bookings" (any fixed number)
-
-
-def lock_user(user) -> None:
-    """Serialize one user's bookings, so that two tabs at 09:00:00 cannot both pass a limit count (DESIGN §2).
-
-    PostgreSQL: a transaction-scoped advisory lock on the user's id, which writes nothing (a row lock with
-    SELECT … FOR UPDATE would write the user's row and its WAL on every booking). SQLite: the IMMEDIATE
-    transaction mode (settings) already serializes writers. Other databases: the user's row, FOR UPDATE."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [USER_LOCK_NAMESPACE, user.pk])
-        elif connection.features.has_select_for_update:
-            table = connection.ops.quote_name(get_user_model()._meta.db_table)
-            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE", [user.pk])
 
 
 def _held(unit: Unit, slots) -> bool:

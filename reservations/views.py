@@ -7,77 +7,21 @@ Pages are ``never_cache``: going back to a grid or a confirm page fetches it aga
 """
 
 import datetime as dt
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from config import clock
 from facilities import selectors as facility_selectors
+from facilities.addresses import BadInput, bad_request, describe_slot, parse_until, slot_address
 from facilities.models import Channel, Municipality, Unit
-from facilities.views import BadInput, bad_request, parse_day
 
 from . import selectors, services
 from .models import Reservation
-
-SPAN = re.compile(r"^(\d{2})(\d{2})-(\d{2})(\d{2})$")
-HHMM = re.compile(r"^(\d{2})(\d{2})$")
-
-
-def _at(day: dt.date, hours: str, minutes: str, *, end: bool) -> dt.datetime:
-    h, m = int(hours), int(minutes)
-    if end and (h, m) == (24, 0):
-        return clock.at(day + dt.timedelta(days=1), dt.time(0))
-    if h > 23 or m > 59:
-        raise BadInput(_("“%(text)s” is not a time of day.") % {"text": f"{hours}{minutes}"})
-    return clock.at(day, dt.time(h, m))
-
-
-def parse_span(day: dt.date, text: str) -> tuple[dt.datetime, dt.datetime]:
-    match = SPAN.match(text)
-    if not match:
-        raise BadInput(_("“%(text)s” is not a time span. Use the form HHMM-HHMM, e.g. 0900-1200.") % {"text": text})
-    starts_at = _at(day, match[1], match[2], end=False)
-    ends_at = _at(day, match[3], match[4], end=True)
-    if ends_at <= starts_at:
-        raise BadInput(_("The end of “%(text)s” is not after its start.") % {"text": text})
-    return starts_at, ends_at
-
-
-def parse_until(day: dt.date, starts_at: dt.datetime, text: str) -> dt.datetime:
-    match = HHMM.match(text)
-    if not match:
-        raise BadInput(_("“%(text)s” is not a time. Use the form HHMM, e.g. 1300.") % {"text": text})
-    ends_at = _at(day, match[1], match[2], end=True)
-    if ends_at <= starts_at:
-        raise BadInput(_("The end time must be after the start time."))
-    return ends_at
-
-
-def _week_start(request, day: dt.date) -> dt.date:
-    """The first day of the week grid the resident came from (?week=), so "back to the week" returns there;
-    the booked day when absent, malformed or not within seven days before it."""
-    try:
-        start = parse_day(request.GET.get("week", ""))
-    except BadInput:
-        return day
-    return start if start <= day < start + dt.timedelta(days=7) else day
-
-
-def slot_address(request, municipality: str, unit_id: int, day: str, span: str):
-    """The municipality, unit, use date, start, end and week of a slot page's address (booking, lottery).
-    Http404 for an unknown municipality or unit; BadInput for a malformed date or span."""
-    muni = facility_selectors.get_municipality(municipality)
-    unit = facility_selectors.get_unit(municipality=muni, unit_id=unit_id)
-    use_date = parse_day(day)
-    starts_at, ends_at = parse_span(use_date, span)
-    return muni, unit, use_date, starts_at, ends_at, _week_start(request, use_date)
 
 
 def _week_url(municipality: Municipality, unit: Unit, start: dt.date, changing: Reservation | None = None) -> str:
@@ -105,17 +49,6 @@ def booking_being_changed(request, municipality: Municipality) -> Reservation | 
     return reservation
 
 
-def _describe(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> dict:
-    start, end = clock.localtime(starts_at), clock.localtime(ends_at)
-    return {
-        "facility": unit.facility.name,
-        "unit": unit.name,
-        "date": date_format(start.date(), "DATE_FORMAT"),
-        "start": f"{start:%H:%M}",
-        "end": "24:00" if end.date() > start.date() and end.time() == dt.time(0) else f"{end:%H:%M}",
-    }
-
-
 def _render_confirm(request, municipality, unit, booking, week, *, status=200, just_taken=False):
     changing = booking.replacing
     return render(
@@ -129,7 +62,7 @@ def _render_confirm(request, municipality, unit, booking, week, *, status=200, j
             "week_url": _week_url(municipality, unit, week, changing),
             "just_taken": just_taken,
             "changing": changing,
-            "changing_when": _describe(changing.unit, changing.starts_at, changing.ends_at) if changing else None,
+            "changing_when": describe_slot(changing.unit, changing.starts_at, changing.ends_at) if changing else None,
         },
         status=status,
     )
@@ -185,7 +118,7 @@ def _book(request, muni, unit, starts_at, ends_at, week):
     messages.success(
         request,
         _("Booked: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
-        % {**_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
+        % {**describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
     )
     return redirect("reservations:my_bookings", municipality=muni.slug)
 
@@ -209,7 +142,7 @@ def _change(request, muni, unit, starts_at, ends_at, week, changing):
     messages.success(
         request,
         _("Changed: booking no. %(old)s is now %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
-        % {**_describe(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "old": changing.pk},
+        % {**describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "old": changing.pk},
     )
     return redirect("reservations:my_bookings", municipality=muni.slug)
 
@@ -244,7 +177,7 @@ def cancel(request, municipality, booking_id):
             messages.success(
                 request,
                 _("Cancelled: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
-                % {**_describe(reservation.unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
+                % {**describe_slot(reservation.unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
             )
         return redirect("reservations:my_bookings", municipality=muni.slug)
     return render(request, "reservations/cancel.html", {"municipality": muni, "row": row})

@@ -1,6 +1,6 @@
 """The new API operations under real concurrency, on PostgreSQL (issue #19 item 7): the same request twice at once
 is one row, answered 201 and 200 (never a 500, never two rows); the 20-alert limit is counted under the user's
-lock (reservations.services.lock_user), so two requests for the 20th cannot both pass.
+lock (reservations.locks.lock_user), so two requests for the 20th cannot both pass.
 
 SQLite serializes every writer, so these races only mean something on PostgreSQL: DATABASE_URL=postgres://… runs
 them; CI does.

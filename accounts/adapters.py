@@ -50,16 +50,29 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
         user = context.get("user")
         if not isinstance(user, User):
             user = None
-        language = (user.language if user is not None and user.language else "") or translation.get_language() or settings.LANGUAGE_CODE
+        language = (
+            (user.language if user is not None and user.language else "")
+            or translation.get_language()
+            or settings.LANGUAGE_CODE
+        )
         ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
         with translation.override(language):
             message = self.render_mail(template_prefix, email, ctx)
         name = template_prefix.rsplit("/", 1)[-1]
-        event = next((str(context[k]) for k in ("password_reset_url", "activate_url", "key", "code") if context.get(k)), "")
+        event = next(
+            (str(context[k]) for k in ("password_reset_url", "activate_url", "key", "code") if context.get(k)), ""
+        )
         event = event or clock.now().isoformat()  # a notification: one per call (allauth rate-limits the requests)
         digest = hashlib.sha256(f"{name}|{email.strip().lower()}|{event}".encode()).hexdigest()[:32]
-        notify.record(user, kind=Notice.Kind.ACCOUNT_EMAIL, key=f"account:{name[:40]}:{digest}", subject=message.subject,
-                      body=message.body, email=email, language=language)
+        notify.record(
+            user,
+            kind=Notice.Kind.ACCOUNT_EMAIL,
+            key=f"account:{name[:40]}:{digest}",
+            subject=message.subject,
+            body=message.body,
+            email=email,
+            language=language,
+        )
 
     # A new password ---------------------------------------------------------------------------------------------
 

@@ -8,27 +8,71 @@ from facilities.admin import ReadOnlyAdmin
 
 from . import audit, breaker, credentials, throttle
 from .models import (
-    ApiToken, AuditEntry, FamilyProxy, LoginBreaker, LoginFailureWindow, LoginThrottle, Notice, Registration,
-    Revocation, User,
+    ApiToken,
+    AuditEntry,
+    FamilyProxy,
+    LoginBreaker,
+    LoginFailureWindow,
+    LoginThrottle,
+    Notice,
+    Registration,
+    Revocation,
+    User,
 )
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "display_name", "municipality", "account_kind", "residency", "staff_role", "valid_until", "is_active"]
+    list_display = [
+        "username",
+        "display_name",
+        "municipality",
+        "account_kind",
+        "residency",
+        "staff_role",
+        "valid_until",
+        "is_active",
+    ]
     list_filter = ["municipality", "account_kind", "residency", "fee_category", "staff_role", "is_active"]
     search_fields = ["username", "display_name", "email", "phone"]
     fieldsets = DjangoUserAdmin.fieldsets + (
         (
             _("Registration"),
-            {"fields": ["municipality", "account_kind", "display_name", "phone", "residency", "fee_category", "staff_role", "counter_facilities", "valid_from", "valid_until", "language"]},
+            {
+                "fields": [
+                    "municipality",
+                    "account_kind",
+                    "display_name",
+                    "phone",
+                    "residency",
+                    "fee_category",
+                    "staff_role",
+                    "counter_facilities",
+                    "valid_from",
+                    "valid_until",
+                    "language",
+                ]
+            },
         ),
     )
     filter_horizontal = [*DjangoUserAdmin.filter_horizontal, "counter_facilities"]
     # Fields whose changes by staff go in the audit log (item 5).
     AUDITED_FIELDS = [
-        "username", "email", "is_active", "is_staff", "is_superuser", "municipality", "account_kind", "display_name",
-        "phone", "residency", "fee_category", "staff_role", "valid_from", "valid_until", "language",
+        "username",
+        "email",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "municipality",
+        "account_kind",
+        "display_name",
+        "phone",
+        "residency",
+        "fee_category",
+        "staff_role",
+        "valid_from",
+        "valid_until",
+        "language",
     ]
 
     actions = ["lift_login_block"]
@@ -51,8 +95,14 @@ class UserAdmin(DjangoUserAdmin):
                 changed = [k for k in after if before.get(k) != after[k]]
                 before, after = {k: before[k] for k in changed}, {k: after[k] for k in changed}
             if before != after or not change:
-                audit.record(request.user, "user.change" if change else "user.create", obj, before=before, after=after,
-                             reason="admin")
+                audit.record(
+                    request.user,
+                    "user.change" if change else "user.create",
+                    obj,
+                    before=before,
+                    after=after,
+                    reason="admin",
+                )
 
     def user_change_password(self, request, id, form_url=""):
         # Django's form saves the password itself; what follows a new password (the log-in throttle lifted, the
@@ -77,7 +127,9 @@ class UserAdmin(DjangoUserAdmin):
                 audit.record(request.user, "login_block.lift", user, reason="admin")
             count += 1
         self.message_user(
-            request, ngettext("Log-in block lifted for %(count)s user.", "Log-in block lifted for %(count)s users.", count) % {"count": count}
+            request,
+            ngettext("Log-in block lifted for %(count)s user.", "Log-in block lifted for %(count)s users.", count)
+            % {"count": count},
         )
 
 
@@ -85,7 +137,17 @@ class UserAdmin(DjangoUserAdmin):
 class LoginThrottleAdmin(admin.ModelAdmin):
     """Failed log-in counters (read-only): who is being attacked, from where. Lift a block from the user list."""
 
-    list_display = ["key", "scope", "user", "day", "day_failures", "total_failures", "budget_spent", "blocked_until", "last_failure_at"]
+    list_display = [
+        "key",
+        "scope",
+        "user",
+        "day",
+        "day_failures",
+        "total_failures",
+        "budget_spent",
+        "blocked_until",
+        "last_failure_at",
+    ]
     list_filter = ["scope"]
     search_fields = ["key", "user__username"]
     list_select_related = ["user"]
@@ -108,11 +170,29 @@ class LoginThrottleAdmin(admin.ModelAdmin):
 class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created by their owners at /accounts/tokens/; here they can be seen (never the secret) and revoked."""
 
-    list_display = ["name", "user", "display_prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason"]
+    list_display = [
+        "name",
+        "user",
+        "display_prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_reason",
+    ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "revoked_reason", "user__municipality"]
     search_fields = ["name", "prefix", "user__username", "user__display_name"]
     list_select_related = ["user"]
-    fields = ["user", "name", "display_prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason"]
+    fields = [
+        "user",
+        "name",
+        "display_prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_reason",
+    ]
     readonly_fields = fields
     actions = ["revoke"]
 
@@ -135,9 +215,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             with transaction.atomic():
                 token.revoke(Revocation.BY_STAFF)
-                audit.record(request.user, "api_token.revoke", token, after={"revoked_at": token.revoked_at}, reason="admin")
+                audit.record(
+                    request.user, "api_token.revoke", token, after={"revoked_at": token.revoked_at}, reason="admin"
+                )
             count += 1
-        self.message_user(request, ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count) % {"count": count})
+        self.message_user(
+            request, ngettext("%(count)s token revoked.", "%(count)s tokens revoked.", count) % {"count": count}
+        )
 
 
 @admin.register(Notice)
@@ -210,8 +294,20 @@ class AuditEntryAdmin(AdministratorsOnly, admin.ModelAdmin):
     search_fields = ["actor_label", "target_label", "action", "reason", "subject__username"]
     date_hierarchy = "at"
     list_select_related = ["subject", "municipality"]
-    fields = ["at", "actor", "actor_label", "action", "municipality", "subject", "target_type", "target_id", "target_label",
-              "before", "after", "reason"]
+    fields = [
+        "at",
+        "actor",
+        "actor_label",
+        "action",
+        "municipality",
+        "subject",
+        "target_type",
+        "target_id",
+        "target_label",
+        "before",
+        "after",
+        "reason",
+    ]
     readonly_fields = fields
     actions = None
 
@@ -278,13 +374,14 @@ class LoginBreakerAdmin(AdministratorsOnly, admin.ModelAdmin):
     @admin.action(description=_("End the log-in breaker"), permissions=["end"])
     def end_breaker(self, request, queryset):
         if breaker.end(request.user):
-            self.message_user(request, _("The log-in breaker is off. It trips again if failed log-ins go on at that rate."))
+            self.message_user(
+                request, _("The log-in breaker is off. It trips again if failed log-ins go on at that rate.")
+            )
         else:
             self.message_user(request, _("The log-in breaker was not on."))
 
     def has_end_permission(self, request):
         return request.user.is_active and request.user.is_superuser
-
 
 
 @admin.register(LoginFailureWindow)

@@ -27,8 +27,10 @@ class MunicipalityRef(Schema):
 
 
 class RenewalOut(Schema):
-    opens_on: dt.date = Field(description="The first day the registration may be renewed at a counter (T-REG-1: "
-                                          "3 months before the last valid day).")
+    opens_on: dt.date = Field(
+        description="The first day the registration may be renewed at a counter (T-REG-1: "
+        "3 months before the last valid day)."
+    )
     open: bool = Field(description="Whether that day has come (Japan time).")
     rule_id: str
 
@@ -36,13 +38,19 @@ class RenewalOut(Schema):
 class ValidityOut(Schema):
     valid_from: dt.date | None
     valid_until: dt.date | None = Field(description="The last valid day, included; null: does not expire.")
-    valid_today: bool = Field(description="Whether the registration is valid today (Japan time): an expired one "
-                                          "cannot book or apply (the profile's rule id, e.g. T-REG-1).")
+    valid_today: bool = Field(
+        description="Whether the registration is valid today (Japan time): an expired one "
+        "cannot book or apply (the profile's rule id, e.g. T-REG-1)."
+    )
     rule_id: str = Field(description="The profile's registration rule: K-REG-3, S-REG-3, T-REG-1.")
-    renewal: RenewalOut | None = Field(description="The renewal window, where the municipality has one (Tamba, "
-                                                   "T-REG-1); null where a registration may be renewed at any time.")
-    rolling_renewal: bool = Field(description="K-REG-3: a registration that booked and used a room within its "
-                                              "period continues for another year by itself.")
+    renewal: RenewalOut | None = Field(
+        description="The renewal window, where the municipality has one (Tamba, "
+        "T-REG-1); null where a registration may be renewed at any time."
+    )
+    rolling_renewal: bool = Field(
+        description="K-REG-3: a registration that booked and used a room within its "
+        "period continues for another year by itself."
+    )
     note: str = Field(description="The same in words, in the request's language (as on the profile page).")
 
 
@@ -60,14 +68,17 @@ class MeOut(Schema):
 
 class NoticeOut(Schema):
     id: int
-    kind: str = Field(description="booked, payment_due, paid, cancelled, cancelled_unpaid, slot_free, "
-                                  "lottery_result, account_expiring, … (accounts.Notice.Kind).")
+    kind: str = Field(
+        description="booked, payment_due, paid, cancelled, cancelled_unpaid, slot_free, "
+        "lottery_result, account_expiring, … (accounts.Notice.Kind)."
+    )
     kind_label: str = Field(description="The kind in the request's language.")
     subject: str = Field(description="In the language the notice was written in (the user's e-mail language).")
     body: str
     created_at: dt.datetime
-    email: str = Field(description="sent, not_sent_yet, or not_emailed (the user has no address: shown on the "
-                                   "portal only).")
+    email: str = Field(
+        description="sent, not_sent_yet, or not_emailed (the user has no address: shown on the portal only)."
+    )
     sent_at: dt.datetime | None
 
 
@@ -87,9 +98,13 @@ def _require_resident_account(user) -> None:
         raise ApiError(403, refusal.code, refusal.message)
 
 
-@account.get("/me", response={200: MeOut, 401: ErrorOut, 403: ErrorOut}, summary="My account",
-             description="Your account as the profile page shows it: user ID, name, municipality, kind, residency, "
-                         "fee category, validity and the renewal window. A staff account gets 403 `staff_account`.")
+@account.get(
+    "/me",
+    response={200: MeOut, 401: ErrorOut, 403: ErrorOut},
+    summary="My account",
+    description="Your account as the profile page shows it: user ID, name, municipality, kind, residency, "
+    "fee category, validity and the renewal window. A staff account gets 403 `staff_account`.",
+)
 def me(request):
     user = api_user(request)
     _require_resident_account(user)
@@ -97,15 +112,28 @@ def me(request):
     validity = found.validity
     municipality = user.municipality
     return {
-        "username": user.get_username(), "display_name": user.display_name,
+        "username": user.get_username(),
+        "display_name": user.display_name,
         "municipality": {"slug": municipality.slug, "name_ja": municipality.name_ja, "name_en": municipality.name_en},
-        "account_kind": user.account_kind, "residency": user.residency, "fee_category": user.fee_category,
-        "email": user.email, "language": user.language,
+        "account_kind": user.account_kind,
+        "residency": user.residency,
+        "fee_category": user.fee_category,
+        "email": user.email,
+        "language": user.language,
         "validity": {
-            "valid_from": validity.valid_from, "valid_until": validity.valid_until, "valid_today": validity.valid_today,
-            "rule_id": validity.rule_id, "rolling_renewal": validity.rolling_renewal, "note": validity.note,
-            "renewal": None if validity.renewal_opens_on is None else {
-                "opens_on": validity.renewal_opens_on, "open": validity.renewal_open, "rule_id": validity.renewal_rule_id},
+            "valid_from": validity.valid_from,
+            "valid_until": validity.valid_until,
+            "valid_today": validity.valid_today,
+            "rule_id": validity.rule_id,
+            "rolling_renewal": validity.rolling_renewal,
+            "note": validity.note,
+            "renewal": None
+            if validity.renewal_opens_on is None
+            else {
+                "opens_on": validity.renewal_opens_on,
+                "open": validity.renewal_open,
+                "rule_id": validity.renewal_rule_id,
+            },
         },
     }
 
@@ -121,14 +149,21 @@ def _notice(notice: Notice) -> dict:
     else:
         email = "not_emailed"
     return {
-        "id": notice.pk, "kind": notice.kind, "kind_label": str(KIND_LABELS.get(notice.kind, notice.kind)),
-        "subject": notice.subject, "body": notice.body, "created_at": clock.localtime(notice.created_at),
-        "email": email, "sent_at": clock.localtime(notice.sent_at) if notice.sent_at else None,
+        "id": notice.pk,
+        "kind": notice.kind,
+        "kind_label": str(KIND_LABELS.get(notice.kind, notice.kind)),
+        "subject": notice.subject,
+        "body": notice.body,
+        "created_at": clock.localtime(notice.created_at),
+        "email": email,
+        "sent_at": clock.localtime(notice.sent_at) if notice.sent_at else None,
     }
 
 
 @account.get(
-    "/{muni}/notifications", response={200: NoticePageOut, **ERRORS}, summary="My notifications",
+    "/{muni}/notifications",
+    response={200: NoticePageOut, **ERRORS},
+    summary="My notifications",
     description=(
         f"Everything the portal has told you (bookings, payments, cancellations, alerts, lottery results, your "
         f"account), newest first, {selectors.PER_PAGE} a page, as on the notifications page: only yours. Only "
@@ -136,11 +171,17 @@ def _notice(notice: Notice) -> dict:
         "`not_registered_here`, a staff account 403 `staff_account`."
     ),
 )
-def my_notifications(request, muni: Muni,
-                     page: int = Query(1, ge=1, le=MAX_PAGE, description="From 1; past the last page, no items.")):
+def my_notifications(
+    request, muni: Muni, page: int = Query(1, ge=1, le=MAX_PAGE, description="From 1; past the last page, no items.")
+):
     municipality = _municipality(muni)
     user = api_user(request)
     _require_resident(user, municipality)
     found = selectors.notice_page(user=user, number=page)
-    return {"items": [_notice(n) for n in found.items], "count": found.count, "page": found.number,
-            "pages": found.pages, "per_page": selectors.PER_PAGE}
+    return {
+        "items": [_notice(n) for n in found.items],
+        "count": found.count,
+        "page": found.number,
+        "pages": found.pages,
+        "per_page": selectors.PER_PAGE,
+    }

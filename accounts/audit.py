@@ -35,8 +35,17 @@ from .models import AuditEntry, AuditEntryImmutable, User
 __all__ = ["AuditEntry", "AuditEntryImmutable", "record", "snapshot"]
 
 
-def record(actor, action: str, target=None, before: dict | None = None, after: dict | None = None, reason: str = "",
-           *, municipality=None, subject=None) -> AuditEntry:
+def record(
+    actor,
+    action: str,
+    target=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+    *,
+    municipality=None,
+    subject=None,
+) -> AuditEntry:
     """Write one audit entry and return it.
 
     - ``actor``: the staff user who acted (None: the system, e.g. a scheduled job).
@@ -58,7 +67,9 @@ def record(actor, action: str, target=None, before: dict | None = None, after: d
             if municipality_id is not None:
                 municipality = municipality_id
                 break
-    target_type = ContentType.objects.get_for_model(target, for_concrete_model=True) if isinstance(target, models.Model) else None
+    target_type = (
+        ContentType.objects.get_for_model(target, for_concrete_model=True) if isinstance(target, models.Model) else None
+    )
     return AuditEntry.objects.create(
         at=clock.now(),
         actor=actor,
@@ -80,7 +91,9 @@ def snapshot(instance, fields: Iterable[str]) -> dict:
     values = {}
     for name in fields:
         field = instance._meta.get_field(name)
-        values[name] = getattr(instance, field.attname) if field.is_relation and field.many_to_one else getattr(instance, name)
+        values[name] = (
+            getattr(instance, field.attname) if field.is_relation and field.many_to_one else getattr(instance, name)
+        )
     return _jsonable(values)
 
 

@@ -40,11 +40,13 @@ def _message(refused: TokenRefused | None) -> str:
     if refused is not None and refused.reason == "expired":
         until = clock.localtime(refused.until)
         return _("This API token expired at %(time)s (Japan time). Make a new one on the API tokens page.") % {
-            "time": f"{until:%Y-%m-%d %H:%M}"}
+            "time": f"{until:%Y-%m-%d %H:%M}"
+        }
     if refused is not None and refused.reason == "registration_expired":
-        return _("This API token's account is not registered for today (valid until %(date)s): tokens work again "
-                 "after the registration is renewed at a counter.") % {
-            "date": f"{refused.until:%Y-%m-%d}" if refused.until else "—"}
+        return _(
+            "This API token's account is not registered for today (valid until %(date)s): tokens work again "
+            "after the registration is renewed at a counter."
+        ) % {"date": f"{refused.until:%Y-%m-%d}" if refused.until else "—"}
     return _("This API token is not valid: it is unknown, revoked, or its account is inactive.")
 
 
@@ -52,7 +54,9 @@ class CsrfFailed(HttpError):
     code = "csrf_failed"
 
     def __init__(self):
-        super().__init__(403, _("Requests that change something with a session need a CSRF token (X-CSRFToken header)."))
+        super().__init__(
+            403, _("Requests that change something with a session need a CSRF token (X-CSRFToken header).")
+        )
 
 
 class MfaRequired(HttpError):

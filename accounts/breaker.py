@@ -165,8 +165,11 @@ def record_failure() -> None:
         row.window_failures += 1
         if row.tripped_at is None and row.window_failures >= row.window_threshold:
             row.tripped_at, row.window_breaker = now, True
-            logger.warning("log-in breaker tripped: %s failed log-ins within the hour (threshold %s)",
-                           row.window_failures, row.window_threshold)
+            logger.warning(
+                "log-in breaker tripped: %s failed log-ins within the hour (threshold %s)",
+                row.window_failures,
+                row.window_threshold,
+            )
         row.save()
 
 
@@ -230,7 +233,9 @@ def let_through_today(user_id: int) -> None:
         return
     key = throttle.account_key(user_id)
     LoginThrottle.objects.bulk_create([LoginThrottle(key=key, scope="account", user_id=user_id)], ignore_conflicts=True)
-    LoginThrottle.objects.filter(key=key).update(breaker_pass_until=clock.at(clock.today() + dt.timedelta(days=1), dt.time(0, 0)))
+    LoginThrottle.objects.filter(key=key).update(
+        breaker_pass_until=clock.at(clock.today() + dt.timedelta(days=1), dt.time(0, 0))
+    )
 
 
 def _may_mail_code(user_id: int, account) -> bool:
@@ -253,8 +258,11 @@ def _may_mail_code(user_id: int, account) -> bool:
         LoginThrottle.objects.filter(key=key)
         .filter(Q(code_mail_at__isnull=True) | Q(code_mail_at__lte=now - interval))
         .filter(~Q(code_mail_day=today) | Q(code_mails__lt=setting("code_mails_a_day")))
-        .update(code_mail_at=now, code_mail_day=today,
-                code_mails=Case(When(code_mail_day=today, then=F("code_mails") + 1), default=Value(1)))
+        .update(
+            code_mail_at=now,
+            code_mail_day=today,
+            code_mails=Case(When(code_mail_day=today, then=F("code_mails") + 1), default=Value(1)),
+        )
     )
 
 

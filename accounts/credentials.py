@@ -99,11 +99,22 @@ def _tell(recipient: User, *, account: User, revoked: list, reason: str, at: dt.
     rows = ",".join(f"{row._meta.label_lower}:{row.pk}" for row in revoked)
     digest = hashlib.sha256(rows.encode()).hexdigest()[:32]
     pages = list(dict.fromkeys(row.page_path for row in revoked))
-    notify(recipient, kind=Notice.Kind.ACCESS_REVOKED, key=f"access_revoked:{account.pk}:{digest}",
-           template="access_revoked", municipality=account.municipality, context={
-               "account": account, "revoked": revoked, "reason": reason, "at": clock.localtime(at), "pages": pages,
-               "rule": _rule_id(account, reason), "renamed": recipient.pk != account.pk,
-           })
+    notify(
+        recipient,
+        kind=Notice.Kind.ACCESS_REVOKED,
+        key=f"access_revoked:{account.pk}:{digest}",
+        template="access_revoked",
+        municipality=account.municipality,
+        context={
+            "account": account,
+            "revoked": revoked,
+            "reason": reason,
+            "at": clock.localtime(at),
+            "pages": pages,
+            "rule": _rule_id(account, reason),
+            "renamed": recipient.pk != account.pk,
+        },
+    )
 
 
 def _rule_id(user: User, reason: str) -> str:
@@ -155,7 +166,8 @@ def revoke_expired_registrations(today: dt.date | None = None) -> int:
     candidates = set()
     for model in _REVOCABLE:
         candidates |= set(
-            model.objects.usable(now).filter(user__is_active=True, user__valid_until__lt=today)
+            model.objects.usable(now)
+            .filter(user__is_active=True, user__valid_until__lt=today)
             .values_list("user_id", flat=True)
         )
     told = 0
@@ -193,10 +205,13 @@ def lock_for_new_credential(user: User) -> User:
     today = clock.today()
     if not locked.is_valid_on(today):
         until = formats.date_format(locked.valid_until, "DATE_FORMAT") if locked.valid_until else ""
-        raise CredentialRefused(_(
-            "Your registration is not valid today (valid until %(date)s). API tokens and calendar addresses work "
-            "again after it is renewed at a counter."
-        ) % {"date": until})
+        raise CredentialRefused(
+            _(
+                "Your registration is not valid today (valid until %(date)s). API tokens and calendar addresses work "
+                "again after it is renewed at a counter."
+            )
+            % {"date": until}
+        )
     return locked
 
 

@@ -66,14 +66,23 @@ class PasswordPairMixin:
         attrs = {"autocomplete": "new-password"}
         if pin:
             attrs |= {"inputmode": "numeric", "pattern": "[0-9]*", "maxlength": pin[0]}
-            label, help_text = _("PIN (%(digits)d digits)") % {"digits": pin[0]}, _("Numbers only (%(rule)s).") % {"rule": pin[1]}
+            label, help_text = (
+                _("PIN (%(digits)d digits)") % {"digits": pin[0]},
+                _("Numbers only (%(rule)s).") % {"rule": pin[1]},
+            )
         else:
-            label, help_text = _("Password"), password_validation.password_validators_help_text_html(
-                password_validation.get_password_validators(passwords.ORDINARY_VALIDATORS))
-        self.fields["password"] = forms.CharField(label=label, help_text=help_text, strip=False, required=required,
-                                                  widget=forms.PasswordInput(attrs=attrs))
-        self.fields["password2"] = forms.CharField(label=_("The same again"), strip=False, required=required,
-                                                   widget=forms.PasswordInput(attrs=attrs))
+            label, help_text = (
+                _("Password"),
+                password_validation.password_validators_help_text_html(
+                    password_validation.get_password_validators(passwords.ORDINARY_VALIDATORS)
+                ),
+            )
+        self.fields["password"] = forms.CharField(
+            label=label, help_text=help_text, strip=False, required=required, widget=forms.PasswordInput(attrs=attrs)
+        )
+        self.fields["password2"] = forms.CharField(
+            label=_("The same again"), strip=False, required=required, widget=forms.PasswordInput(attrs=attrs)
+        )
 
     def clean_password_pair(self, user=None):
         password, again = self.cleaned_data.get("password"), self.cleaned_data.get("password2")
@@ -87,7 +96,10 @@ class PasswordPairMixin:
                 passwords.validate_pin(password, *self.pin)
             else:
                 password_validation.validate_password(
-                    password, user, password_validators=password_validation.get_password_validators(passwords.ORDINARY_VALIDATORS))
+                    password,
+                    user,
+                    password_validators=password_validation.get_password_validators(passwords.ORDINARY_VALIDATORS),
+                )
         except ValidationError as error:
             self.add_error("password", error)
 
@@ -102,12 +114,20 @@ class RegistrationForm(PasswordPairMixin, PhoneForm):
 
     display_name = forms.CharField(label=gettext_lazy("Name"), max_length=150)
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300)
-    phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
-    email = forms.EmailField(label=gettext_lazy("E-mail (optional)"), required=False,
-                             help_text=gettext_lazy("For password reset by e-mail and notices."))
+    phone = forms.CharField(
+        label=gettext_lazy("Phone"), max_length=40, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("E-mail (optional)"),
+        required=False,
+        help_text=gettext_lazy("For password reset by e-mail and notices."),
+    )
     language = forms.ChoiceField(label=gettext_lazy("Language of e-mails"), choices=settings.LANGUAGES, initial="ja")
-    identity_document = forms.ChoiceField(label=gettext_lazy("Identity document checked"), choices=IdentityDocument.choices,
-                                          help_text=gettext_lazy("Only its type is recorded, never the document or its number."))
+    identity_document = forms.ChoiceField(
+        label=gettext_lazy("Identity document checked"),
+        choices=IdentityDocument.choices,
+        help_text=gettext_lazy("Only its type is recorded, never the document or its number."),
+    )
     note = forms.CharField(label=gettext_lazy("Note for the audit log (optional)"), required=False, max_length=500)
 
     def __init__(self, profile, *args, **kwargs):
@@ -120,29 +140,59 @@ class RegistrationForm(PasswordPairMixin, PhoneForm):
             self.fields["address"].label = _("Representative's address")
             self.fields["member_count"] = forms.IntegerField(label=_("Members"), min_value=1)
             self.fields["resident_member_count"] = forms.IntegerField(
-                label=_("Members who live, work or study in the municipality"), min_value=0)
+                label=_("Members who live, work or study in the municipality"), min_value=0
+            )
             self.fields["representative_is_resident"] = forms.BooleanField(
-                label=_("The representative lives, works or studies in the municipality"), required=False)
+                label=_("The representative lives, works or studies in the municipality"), required=False
+            )
             self.fields["monthly_fee"] = forms.IntegerField(
-                label=_("Membership fee a month, instructor fees included (yen; 0 if none)"), min_value=0, initial=0)
+                label=_("Membership fee a month, instructor fees included (yen; 0 if none)"), min_value=0, initial=0
+            )
         if kind == User.AccountKind.INDIVIDUAL:
             self.fields["birth_date"] = forms.DateField(label=_("Birth date"), widget=DATE_INPUT)
         if kind in (User.AccountKind.INDIVIDUAL, User.AccountKind.CARD_HOLDER):
             self.fields["residency"] = forms.ChoiceField(label=_("Residency"), choices=User.Residency.choices)
         if profile.guardian_consent_until_grade is not None:
             self.fields["guardian_name"] = forms.CharField(
-                label=_("Guardian who signed the consent"), required=False, max_length=150,
-                help_text=_("Needed for elementary and junior-high pupils (%(rule)s).") % {"rule": profile.consent_rule_id or "S-REG-2"})
+                label=_("Guardian who signed the consent"),
+                required=False,
+                max_length=150,
+                help_text=_("Needed for elementary and junior-high pupils (%(rule)s).")
+                % {"rule": profile.consent_rule_id or "S-REG-2"},
+            )
         if profile.student_id_required:
             self.fields["student_id_checked"] = forms.BooleanField(
-                label=_("Student ID seen (student rate)"), required=False,
-                help_text=_("Without it a high-school or university student pays the general rate (%(rule)s).") % {"rule": profile.consent_rule_id or "S-REG-2"})
+                label=_("Student ID seen (student rate)"),
+                required=False,
+                help_text=_("Without it a high-school or university student pays the general rate (%(rule)s).")
+                % {"rule": profile.consent_rule_id or "S-REG-2"},
+            )
         if profile.card_numbers:
             self.fields["card_number"] = forms.CharField(label=_("Card number"), max_length=40)
         self.add_password_fields(passwords.pin_rule_for(municipality=profile.municipality_id))
-        self.order_fields(["display_name", "person_name", "member_count", "resident_member_count", "representative_is_resident",
-                           "monthly_fee", "birth_date", "guardian_name", "student_id_checked", "residency", "address", "phone", "email",
-                           "card_number", "identity_document", "password", "password2", "language", "note"])
+        self.order_fields(
+            [
+                "display_name",
+                "person_name",
+                "member_count",
+                "resident_member_count",
+                "representative_is_resident",
+                "monthly_fee",
+                "birth_date",
+                "guardian_name",
+                "student_id_checked",
+                "residency",
+                "address",
+                "phone",
+                "email",
+                "card_number",
+                "identity_document",
+                "password",
+                "password2",
+                "language",
+                "note",
+            ]
+        )
 
     def clean_card_number(self):
         number = self.cleaned_data["card_number"].strip()
@@ -163,12 +213,26 @@ class RegistrationForm(PasswordPairMixin, PhoneForm):
             if data["resident_member_count"] > data["member_count"]:
                 self.add_error("resident_member_count", _("More residents than members."))
             else:
-                add_problems(self, rules.group_problems(
-                    profile, member_count=data["member_count"], resident_member_count=data["resident_member_count"],
-                    representative_is_resident=data.get("representative_is_resident", False), monthly_fee=data["monthly_fee"]))
+                add_problems(
+                    self,
+                    rules.group_problems(
+                        profile,
+                        member_count=data["member_count"],
+                        resident_member_count=data["resident_member_count"],
+                        representative_is_resident=data.get("representative_is_resident", False),
+                        monthly_fee=data["monthly_fee"],
+                    ),
+                )
         if data.get("birth_date") and profile.min_school_grade is not None:
-            add_problems(self, rules.individual_problems(
-                profile, birth_date=data["birth_date"], guardian_consent=bool(data.get("guardian_name")), today=today))
+            add_problems(
+                self,
+                rules.individual_problems(
+                    profile,
+                    birth_date=data["birth_date"],
+                    guardian_consent=bool(data.get("guardian_name")),
+                    today=today,
+                ),
+            )
         return data
 
 
@@ -193,15 +257,21 @@ class OnlineRequestForm(PasswordPairMixin, PhoneForm):
         data = super().clean()
         self.clean_password_pair()
         if data.get("birth_date") and self.profile.min_school_grade is not None:
-            add_problems(self, rules.individual_problems(
-                self.profile, birth_date=data["birth_date"], guardian_consent=True, today=clock.today()))
+            add_problems(
+                self,
+                rules.individual_problems(
+                    self.profile, birth_date=data["birth_date"], guardian_consent=True, today=clock.today()
+                ),
+            )
         return data
 
 
 class ApproveForm(PhoneForm):
     """S-REG-1/2/4 at the counter: what staff checked when the person came with the identity document."""
 
-    identity_document = forms.ChoiceField(label=gettext_lazy("Identity document checked"), choices=IdentityDocument.choices)
+    identity_document = forms.ChoiceField(
+        label=gettext_lazy("Identity document checked"), choices=IdentityDocument.choices
+    )
     residency = forms.ChoiceField(label=gettext_lazy("Residency"), choices=User.Residency.choices)
     note = forms.CharField(label=gettext_lazy("Note for the audit log (optional)"), required=False, max_length=500)
 
@@ -210,10 +280,15 @@ class ApproveForm(PhoneForm):
         self.profile, self.registration = profile, registration
         if registration.birth_date and rules.needs_guardian_consent(profile, registration.birth_date, clock.today()):
             self.fields["guardian_name"] = forms.CharField(
-                label=_("Guardian who signed the consent"), max_length=150,
-                help_text=_("Elementary and junior-high pupils need it (%(rule)s).") % {"rule": profile.consent_rule_id or "S-REG-2"})
+                label=_("Guardian who signed the consent"),
+                max_length=150,
+                help_text=_("Elementary and junior-high pupils need it (%(rule)s).")
+                % {"rule": profile.consent_rule_id or "S-REG-2"},
+            )
         if profile.student_id_required:
-            self.fields["student_id_checked"] = forms.BooleanField(label=_("Student ID seen (student rate)"), required=False)
+            self.fields["student_id_checked"] = forms.BooleanField(
+                label=_("Student ID seen (student rate)"), required=False
+            )
 
 
 class RejectForm(PhoneForm):
@@ -238,10 +313,16 @@ class ReissueForm(PasswordPairMixin, PhoneForm):
     """T-REG-2: the new card's number, the identity document seen and the new registration's password."""
 
     card_number = forms.CharField(label=gettext_lazy("New card number"), max_length=40)
-    identity_document = forms.ChoiceField(label=gettext_lazy("Identity document checked"), choices=IdentityDocument.choices)
-    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=[
-        ("lost", gettext_lazy("Card lost")), ("damaged", gettext_lazy("Card damaged")),
-    ])
+    identity_document = forms.ChoiceField(
+        label=gettext_lazy("Identity document checked"), choices=IdentityDocument.choices
+    )
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Reason"),
+        choices=[
+            ("lost", gettext_lazy("Card lost")),
+            ("damaged", gettext_lazy("Card damaged")),
+        ],
+    )
 
     def __init__(self, profile, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -264,7 +345,9 @@ class ChangeDetailsForm(PhoneForm):
     address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=40, required=False)
     email = forms.EmailField(label=gettext_lazy("E-mail"), required=False)
-    identity_document = forms.ChoiceField(label=gettext_lazy("Identity document checked"), choices=IdentityDocument.choices)
+    identity_document = forms.ChoiceField(
+        label=gettext_lazy("Identity document checked"), choices=IdentityDocument.choices
+    )
 
 
 class ProxyForm(PhoneForm):
@@ -273,10 +356,14 @@ class ProxyForm(PhoneForm):
 
 
 class DuplicateReviewForm(PhoneForm):
-    decision = forms.ChoiceField(label=gettext_lazy("Decision"), widget=forms.RadioSelect, choices=[
-        ("keep", gettext_lazy("Not a duplicate: keep the registration")),
-        ("withdraw", gettext_lazy("A duplicate: withdraw this registration")),
-    ])
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("keep", gettext_lazy("Not a duplicate: keep the registration")),
+            ("withdraw", gettext_lazy("A duplicate: withdraw this registration")),
+        ],
+    )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
 
 
@@ -288,8 +375,11 @@ class SearchForm(PhoneForm):
 
 
 class EmailForm(PhoneForm):
-    email = forms.EmailField(label=gettext_lazy("E-mail"), required=False,
-                             help_text=gettext_lazy("Leave empty to receive no e-mail (notices are then shown here)."))
+    email = forms.EmailField(
+        label=gettext_lazy("E-mail"),
+        required=False,
+        help_text=gettext_lazy("Leave empty to receive no e-mail (notices are then shown here)."),
+    )
 
 
 class LanguageForm(PhoneForm):

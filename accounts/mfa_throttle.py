@@ -108,7 +108,16 @@ class Attempt:
                 row.day_failures = max(row.day_failures - 1, 0)
             if row.last_failure_at == self.counted_at:  # no other wrong code since
                 row.last_failure_at = self.previous_failure_at
-            row.save(update_fields=["level", "level_at", "blocked_until", "day_failures", "total_failures", "last_failure_at"])
+            row.save(
+                update_fields=[
+                    "level",
+                    "level_at",
+                    "blocked_until",
+                    "day_failures",
+                    "total_failures",
+                    "last_failure_at",
+                ]
+            )
 
 
 def _level_now(row, rule_: throttle.Rule, now: dt.datetime) -> int:
@@ -138,9 +147,23 @@ def begin(user_id: int, *, code: str) -> Attempt:
         row.day_failures += 1
         row.total_failures += 1
         row.last_failure_at = now
-        row.save(update_fields=["level", "level_at", "blocked_until", "day", "day_failures", "total_failures", "last_failure_at"])
+        row.save(
+            update_fields=[
+                "level",
+                "level_at",
+                "blocked_until",
+                "day",
+                "day_failures",
+                "total_failures",
+                "last_failure_at",
+            ]
+        )
     return Attempt(
-        user_id=user_id, checks_totp=not waiting, level=row.level,
-        wait_if_wrong=CodesWait(until=row.blocked_until) if wait else None, counted_at=now, day=today,
+        user_id=user_id,
+        checks_totp=not waiting,
+        level=row.level,
+        wait_if_wrong=CodesWait(until=row.blocked_until) if wait else None,
+        counted_at=now,
+        day=today,
         previous_failure_at=previous_failure_at,
     )

@@ -61,9 +61,17 @@ def mfa_required_message() -> str:
 @cache
 def _open_paths() -> tuple[frozenset[str], tuple[str, ...]]:
     """(exact paths, path prefixes) a user without the required second factor may still reach."""
-    exact = frozenset(reverse(name) for name in (
-        "account_login", "account_logout", "account_reauthenticate", "set_language", "health", "ready",
-    ))
+    exact = frozenset(
+        reverse(name)
+        for name in (
+            "account_login",
+            "account_logout",
+            "account_reauthenticate",
+            "set_language",
+            "health",
+            "ready",
+        )
+    )
     return exact, (reverse("mfa_index"), settings.STATIC_URL)
 
 
@@ -86,8 +94,11 @@ class AdministratorMfaMiddleware:
             and lacks_required_mfa(user)
         ):
             if request.path_info.startswith("/api/"):
-                return JsonResponse({"code": "mfa_required", "message": mfa_required_message()}, status=403,
-                                    json_dumps_params={"ensure_ascii": False})
+                return JsonResponse(
+                    {"code": "mfa_required", "message": mfa_required_message()},
+                    status=403,
+                    json_dumps_params={"ensure_ascii": False},
+                )
             messages.warning(request, mfa_required_message())
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
@@ -132,7 +143,9 @@ class StaffIdleSessionMiddleware:
         logout(request)
         if request.path_info.startswith("/api/"):
             return self.get_response(request)  # the API answers an anonymous request itself (401 JSON)
-        messages.info(request, _(
-            "You were logged out because your session was idle for %(hours)s hours. Please log in again."
-        ) % {"hours": settings.YOYAKU_STAFF_IDLE_HOURS})
+        messages.info(
+            request,
+            _("You were logged out because your session was idle for %(hours)s hours. Please log in again.")
+            % {"hours": settings.YOYAKU_STAFF_IDLE_HOURS},
+        )
         return redirect_to_login(request.get_full_path())

@@ -60,9 +60,7 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("name shown"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    residency = models.CharField(
-        _("residency"), max_length=20, choices=Residency.choices, default=Residency.RESIDENT
-    )
+    residency = models.CharField(_("residency"), max_length=20, choices=Residency.choices, default=Residency.RESIDENT)
     fee_category = models.CharField(
         _("fee category"), max_length=20, choices=FeeCategory.choices, default=FeeCategory.GENERAL
     )
@@ -70,16 +68,27 @@ class User(AbstractUser):
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE,
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
         help_text=_("The language of the e-mails sent to this user."),
     )
     expiry_notice_sent_for = models.DateField(
-        _("expiry notice sent for"), null=True, blank=True, editable=False,
+        _("expiry notice sent for"),
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("The last valid day that the expiry e-mail was sent for (sent once per validity end)."),
     )
     counter_facilities = models.ManyToManyField(
-        "facilities.Facility", blank=True, related_name="+", verbose_name=_("counter of facilities"),
-        help_text=_("Staff only: the facilities whose counter this clerk serves. Empty: every facility of the municipality."),
+        "facilities.Facility",
+        blank=True,
+        related_name="+",
+        verbose_name=_("counter of facilities"),
+        help_text=_(
+            "Staff only: the facilities whose counter this clerk serves. Empty: every facility of the municipality."
+        ),
     )
 
     class Meta:
@@ -90,7 +99,9 @@ class User(AbstractUser):
         indexes = [models.Index(Upper("username"), name="user_username_upper")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
                 name="user_validity_in_order",
             ),
             models.CheckConstraint(
@@ -108,12 +119,16 @@ class User(AbstractUser):
 
     def is_clerk_of(self, municipality_id: int) -> bool:
         """An active staff account of that municipality (counter entries, payments, renewals)."""
-        return self.is_active and self.account_kind == self.AccountKind.STAFF and self.municipality_id == municipality_id
+        return (
+            self.is_active and self.account_kind == self.AccountKind.STAFF and self.municipality_id == municipality_id
+        )
 
     @property
     def is_administrator(self) -> bool:
         """A municipal administrator or an operator: the admin, the audit log, and TOTP is required (issue #6)."""
-        return self.is_superuser or (self.account_kind == self.AccountKind.STAFF and self.staff_role == self.StaffRole.ADMINISTRATOR)
+        return self.is_superuser or (
+            self.account_kind == self.AccountKind.STAFF and self.staff_role == self.StaffRole.ADMINISTRATOR
+        )
 
     def serves_facility(self, facility) -> bool:
         """Staff of the facility's municipality whose counter scope (``counter_facilities``) includes it, or is empty.
@@ -327,11 +342,18 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created"))
     # Nullable only so that the release before this column keeps creating tokens while `migrate` runs
     # (docs/operations/migrations.md); such a token expires a year after it was created (``expires``).
-    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, help_text=_("From this instant the token no longer works."))
+    expires_at = models.DateTimeField(
+        _("expires"), null=True, blank=True, help_text=_("From this instant the token no longer works.")
+    )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_reason = models.CharField(
-        _("why revoked"), max_length=30, choices=Revocation.choices, blank=True, default="", db_default="",
+        _("why revoked"),
+        max_length=30,
+        choices=Revocation.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
 
     objects = ApiTokenQuerySet.as_manager()
@@ -415,11 +437,15 @@ class LoginThrottle(models.Model):
     notice_pending = models.BooleanField(_("notice waiting for the next log-in"), default=False)
     notice_failures = models.PositiveIntegerField(_("failures in the notice"), default=0)
     budget_spent = models.PositiveIntegerField(
-        _("unknown-device failures since the owner was last seen"), default=0, db_default=0,
+        _("unknown-device failures since the owner was last seen"),
+        default=0,
+        db_default=0,
         help_text=_("Refilled by a log-in from a known device or by an e-mailed code, a recovery or a clerk."),
     )
     breaker_pass_until = models.DateTimeField(
-        _("may pass the site-wide breaker until"), null=True, blank=True,
+        _("may pass the site-wide breaker until"),
+        null=True,
+        blank=True,
         help_text=_("Set when a clerk lifted the block or the password changed while the breaker was on."),
     )
     code_mail_at = models.DateTimeField(_("last one-time code mailed"), null=True, blank=True)
@@ -507,16 +533,28 @@ class Notice(models.Model):
         ACCESS_REVOKED = "access_revoked", _("API tokens or calendar addresses stopped working")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notices",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notices",
         verbose_name=_("user"),
     )
     municipality = models.ForeignKey(
-        "facilities.Municipality", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        "facilities.Municipality",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("municipality"),
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     key = models.CharField(_("event"), max_length=120, unique=True)
-    email = models.EmailField(_("sent to"), blank=True, help_text=_("Empty: the user has no e-mail address; the notice is shown on the portal only."))
+    email = models.EmailField(
+        _("sent to"),
+        blank=True,
+        help_text=_("Empty: the user has no e-mail address; the notice is shown on the portal only."),
+    )
     language = models.CharField(_("language"), max_length=10)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"))
@@ -570,21 +608,38 @@ class AuditEntry(models.Model):
 
     at = models.DateTimeField(_("when"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_actions",
-        verbose_name=_("who"), help_text=_("Empty: the system (a scheduled job)."),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_actions",
+        verbose_name=_("who"),
+        help_text=_("Empty: the system (a scheduled job)."),
     )
     actor_label = models.CharField(_("who (at the time)"), max_length=200)
     action = models.CharField(_("action"), max_length=60, db_index=True)
     municipality = models.ForeignKey(
-        "facilities.Municipality", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "facilities.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("municipality"),
     )
     subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
         verbose_name=_("whose data"),
     )
     target_type = models.ForeignKey(
-        "contenttypes.ContentType", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "contenttypes.ContentType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("kind of record"),
     )
     target_id = models.CharField(_("record id"), max_length=64, blank=True)
@@ -640,9 +695,13 @@ class RegistrationQuerySet(models.QuerySet):
         return self.pending().filter(requested_online=True, expires_at__lte=now)
 
     def duplicates_to_review(self):
-        return self.filter(possible_duplicates__isnull=False, duplicates_reviewed_at__isnull=True).exclude(
-            status__in=[Registration.Status.REJECTED, Registration.Status.WITHDRAWN, Registration.Status.EXPIRED]
-        ).distinct()
+        return (
+            self.filter(possible_duplicates__isnull=False, duplicates_reviewed_at__isnull=True)
+            .exclude(
+                status__in=[Registration.Status.REJECTED, Registration.Status.WITHDRAWN, Registration.Status.EXPIRED]
+            )
+            .distinct()
+        )
 
 
 class Registration(models.Model):
@@ -658,31 +717,57 @@ class Registration(models.Model):
         EXPIRED = "expired", _("Request expired: identity not checked in time")
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="registration", verbose_name=_("account"))
-    municipality = models.ForeignKey("facilities.Municipality", on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality"))
+    municipality = models.ForeignKey(
+        "facilities.Municipality", on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     requested_online = models.BooleanField(_("requested online"), default=False)
     created_at = models.DateTimeField(_("registered or requested at"))
     expires_at = models.DateTimeField(
-        _("request expires at"), null=True, blank=True,
-        help_text=_("S-REG-1: an online request not checked at the counter by then expires (accounts.jobs.expire_registration_requests)."),
+        _("request expires at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "S-REG-1: an online request not checked at the counter by then expires (accounts.jobs.expire_registration_requests)."
+        ),
     )
     created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("registered by"),
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
     )
     person_name = models.CharField(
-        _("name of the person"), max_length=150, help_text=_("The representative of a group, else the registered person."),
+        _("name of the person"),
+        max_length=150,
+        help_text=_("The representative of a group, else the registered person."),
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
-    identity_document = models.CharField(_("identity document checked"), max_length=30, choices=IdentityDocument.choices, blank=True)
+    identity_document = models.CharField(
+        _("identity document checked"), max_length=30, choices=IdentityDocument.choices, blank=True
+    )
     identity_checked_at = models.DateTimeField(_("identity checked at"), null=True, blank=True)
     identity_checked_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("identity checked by"),
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("identity checked by"),
     )
     # K-REG-2 (groups)
     member_count = models.PositiveIntegerField(_("members"), null=True, blank=True)
-    resident_member_count = models.PositiveIntegerField(_("members who live, work or study here"), null=True, blank=True)
-    representative_is_resident = models.BooleanField(_("representative lives, works or studies here"), null=True, blank=True)
-    monthly_fee = models.PositiveIntegerField(_("membership fee a month (yen, instructor fees included)"), null=True, blank=True)
+    resident_member_count = models.PositiveIntegerField(
+        _("members who live, work or study here"), null=True, blank=True
+    )
+    representative_is_resident = models.BooleanField(
+        _("representative lives, works or studies here"), null=True, blank=True
+    )
+    monthly_fee = models.PositiveIntegerField(
+        _("membership fee a month (yen, instructor fees included)"), null=True, blank=True
+    )
     # S-REG-1/2 (individuals)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     guardian_name = models.CharField(_("guardian who consented"), max_length=150, blank=True)
@@ -691,19 +776,31 @@ class Registration(models.Model):
     # T-REG-1/2 (cards)
     card_number = models.CharField(_("card number"), max_length=40, blank=True)
     replaces = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
         verbose_name=_("replaces the withdrawn registration"),
     )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawal_reason = models.CharField(_("reason of withdrawal"), max_length=200, blank=True)
     # Duplicate-registration guard (issue #6 item 6)
     possible_duplicates = models.ManyToManyField(
-        User, blank=True, related_name="+", verbose_name=_("possible duplicates"),
+        User,
+        blank=True,
+        related_name="+",
+        verbose_name=_("possible duplicates"),
         help_text=_("Active accounts of the municipality with the same name, phone or address, found at registration."),
     )
     duplicates_reviewed_at = models.DateTimeField(_("duplicates reviewed at"), null=True, blank=True)
     duplicates_reviewed_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("duplicates reviewed by"),
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("duplicates reviewed by"),
     )
 
     objects = RegistrationQuerySet.as_manager()
@@ -715,7 +812,9 @@ class Registration(models.Model):
         constraints = [
             # A card number is never given to two registrations of a municipality, lost cards included (T-REG-2).
             models.UniqueConstraint(
-                fields=["municipality", "card_number"], condition=~Q(card_number=""), name="registration_card_number_unique",
+                fields=["municipality", "card_number"],
+                condition=~Q(card_number=""),
+                name="registration_card_number_unique",
             ),
         ]
 
@@ -735,7 +834,9 @@ class FamilyProxy(models.Model):
     name = models.CharField(_("name"), max_length=150)
     relation = models.CharField(_("relation"), max_length=60, help_text=_("e.g. mother, spouse."))
     added_at = models.DateTimeField(_("added at"))
-    added_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("added by"))
+    added_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("added by")
+    )
 
     class Meta:
         ordering = ["id"]

@@ -46,19 +46,36 @@ def notify(user, *, kind: str, key: str, template: str, context: dict, municipal
         return None
     language = getattr(user, "language", "") or settings.LANGUAGE_CODE
     subject, body = render(template, {"user": user, **context}, language)
-    return record(user, kind=kind, key=key, subject=subject, body=body, email=user.email or "", language=language,
-                  municipality=municipality)
+    return record(
+        user,
+        kind=kind,
+        key=key,
+        subject=subject,
+        body=body,
+        email=user.email or "",
+        language=language,
+        municipality=municipality,
+    )
 
 
-def record(user, *, kind: str, key: str, subject: str, body: str, email: str, language: str, municipality=None) -> Notice | None:
+def record(
+    user, *, kind: str, key: str, subject: str, body: str, email: str, language: str, municipality=None
+) -> Notice | None:
     """Store an already rendered message as the notice of event ``key`` (once: None when it exists already) and
     send it after the surrounding transaction commits. ``user`` may be None (a mail to an address that belongs
     to no account, e.g. allauth's "no account uses this address" answer to a password reset)."""
     try:
         with transaction.atomic():  # a savepoint: a duplicate event must not spoil the caller's transaction
             notice = Notice.objects.create(
-                user=user, municipality=municipality or getattr(user, "municipality", None), kind=kind, key=key[:120],
-                email=email or "", language=language, subject=subject[:200], body=body, created_at=clock.now(),
+                user=user,
+                municipality=municipality or getattr(user, "municipality", None),
+                kind=kind,
+                key=key[:120],
+                email=email or "",
+                language=language,
+                subject=subject[:200],
+                body=body,
+                created_at=clock.now(),
             )
     except IntegrityError:
         return None  # this event was told already
@@ -67,17 +84,35 @@ def record(user, *, kind: str, key: str, subject: str, body: str, email: str, la
     return notice
 
 
-def record_sent(user, *, kind: str, key: str, subject: str, body: str, email: str, language: str,
-                sent_at: dt.datetime, municipality=None) -> Notice | None:
+def record_sent(
+    user,
+    *,
+    kind: str,
+    key: str,
+    subject: str,
+    body: str,
+    email: str,
+    language: str,
+    sent_at: dt.datetime,
+    municipality=None,
+) -> Notice | None:
     """Store a message that another outbox has just sent (the lottery results e-mail, K-LOT-3, sent once by
     ``lottery.services.send_result_notices``), so that the user's notifications page and the admin's outbox
     show it too. Never sent from here. Once per ``key``."""
     try:
         with transaction.atomic():
             return Notice.objects.create(
-                user=user, municipality=municipality or getattr(user, "municipality", None), kind=kind, key=key[:120],
-                email=email or "", language=language, subject=subject[:200], body=body, created_at=sent_at,
-                sent_at=sent_at, attempts=1,
+                user=user,
+                municipality=municipality or getattr(user, "municipality", None),
+                kind=kind,
+                key=key[:120],
+                email=email or "",
+                language=language,
+                subject=subject[:200],
+                body=body,
+                created_at=sent_at,
+                sent_at=sent_at,
+                attempts=1,
             )
     except IntegrityError:
         return None
@@ -87,9 +122,12 @@ def deliver(notice_id: int) -> bool:
     """Send one notice if nobody has (or is). True when this call sent it."""
     now = clock.now()
     with transaction.atomic():
-        claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).exclude(email="").filter(
-            Q(sending_since__isnull=True) | Q(sending_since__lt=now - STALE_CLAIM)
-        ).update(sending_since=now)
+        claimed = (
+            Notice.objects.filter(pk=notice_id, sent_at__isnull=True)
+            .exclude(email="")
+            .filter(Q(sending_since__isnull=True) | Q(sending_since__lt=now - STALE_CLAIM))
+            .update(sending_since=now)
+        )
     if not claimed:
         return False
     notice = Notice.objects.get(pk=notice_id)
@@ -109,8 +147,10 @@ def deliver_pending() -> int:
     """The retry job: every unsent notice with an address, oldest first. Returns how many were sent."""
     now = clock.now()
     pending = (
-        Notice.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS).exclude(email="")
+        Notice.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .exclude(email="")
         .filter(Q(sending_since__isnull=True) | Q(sending_since__lt=now - STALE_CLAIM))
-        .order_by("created_at", "id").values_list("pk", flat=True)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
     )
     return sum(deliver(pk) for pk in list(pending))

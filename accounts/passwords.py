@@ -35,7 +35,9 @@ def pin_rule_for(user=None, municipality=None) -> tuple[int, str] | None:
         municipality_id = getattr(municipality, "pk", municipality)
     if municipality_id is None:
         return None
-    row = RuleProfile.objects.filter(municipality_id=municipality_id).values_list("pin_digits", "account_rule_id").first()
+    row = (
+        RuleProfile.objects.filter(municipality_id=municipality_id).values_list("pin_digits", "account_rule_id").first()
+    )
     if not row or not row[0]:
         return None
     return row[0], row[1] or "K-REG-1"
@@ -48,7 +50,8 @@ def validate_pin(password: str, digits: int, rule_id: str = "K-REG-1") -> None:
                 "The password must be exactly %(digits)d digit (%(rule)s).",
                 "The password must be exactly %(digits)d digits, numbers only (%(rule)s).",
                 digits,
-            ) % {"digits": digits, "rule": rule_id},
+            )
+            % {"digits": digits, "rule": rule_id},
             code="pin_format",
         )
 
@@ -65,4 +68,6 @@ class ProfilePasswordValidator:
         password_validation.validate_password(password, user, password_validators=self._ordinary)
 
     def get_help_text(self):
-        return _("Kodaira groups: a PIN of 4 digits (K-REG-1). Others: at least 8 characters, not only digits, not a common password.")
+        return _(
+            "Kodaira groups: a PIN of 4 digits (K-REG-1). Others: at least 8 characters, not only digits, not a common password."
+        )

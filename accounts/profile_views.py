@@ -37,7 +37,9 @@ def profile(request):
     rule_profile = account.rule_profile
     allowed = online_fields(user, rule_profile)
     email_form = EmailForm(request.POST if "save_email" in request.POST else None, initial={"email": user.email})
-    language_form = LanguageForm(request.POST if "save_language" in request.POST else None, initial={"language": user.language})
+    language_form = LanguageForm(
+        request.POST if "save_language" in request.POST else None, initial={"language": user.language}
+    )
     if request.method == "POST":
         if "save_email" in request.POST and "email" in allowed and email_form.is_valid():
             with transaction.atomic():
@@ -51,14 +53,26 @@ def profile(request):
             user.save(update_fields=["language"])
             messages.success(request, _("The language of your e-mails is saved."))
             return redirect("accounts:profile")
-        if ("save_email" in request.POST and "email" not in allowed) or ("save_language" in request.POST and "language" not in allowed):
+        if ("save_email" in request.POST and "email" not in allowed) or (
+            "save_language" in request.POST and "language" not in allowed
+        ):
             messages.error(request, _("This can only be changed at the counter."))
             return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {
-        "account": user, "rule_profile": rule_profile, "allowed": allowed, "validity": account.validity,
-        "registration": account.registration, "proxies": user.family_proxies.all(),
-        "email_form": email_form, "language_form": language_form, "municipality": user.municipality,
-    })
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "account": user,
+            "rule_profile": rule_profile,
+            "allowed": allowed,
+            "validity": account.validity,
+            "registration": account.registration,
+            "proxies": user.family_proxies.all(),
+            "email_form": email_form,
+            "language_form": language_form,
+            "municipality": user.municipality,
+        },
+    )
 
 
 def recover(request):
@@ -105,6 +119,12 @@ def registration_requested(request, municipality):
     if not username:
         return redirect("accounts:registration_request", muni.slug)
     row = Registration.objects.filter(user__username=username, municipality=muni).first()
-    return render(request, "accounts/request_sent.html", {
-        "municipality": muni, "username": username, "last_minute": row.request_last_minute if row else None,
-    })
+    return render(
+        request,
+        "accounts/request_sent.html",
+        {
+            "municipality": muni,
+            "username": username,
+            "last_minute": row.request_last_minute if row else None,
+        },
+    )

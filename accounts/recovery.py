@@ -35,19 +35,29 @@ def request_recovery(*, name: str, phone: str, email: str, base_url: str) -> Non
 
 def matching_accounts(name: str, phone: str, email: str) -> list[User]:
     candidates = User.objects.filter(
-        is_active=True, email__iexact=email.strip(), municipality__rule_profile__id_recovery_by_name_phone_email=True,
+        is_active=True,
+        email__iexact=email.strip(),
+        municipality__rule_profile__id_recovery_by_name_phone_email=True,
     ).exclude(account_kind=User.AccountKind.STAFF)
     wanted_name, wanted_phone = normalize_text(name), normalize_phone(phone)
     return [
-        user for user in candidates
-        if wanted_name and normalize_text(user.display_name) == wanted_name and wanted_phone and normalize_phone(user.phone) == wanted_phone
+        user
+        for user in candidates
+        if wanted_name
+        and normalize_text(user.display_name) == wanted_name
+        and wanted_phone
+        and normalize_phone(user.phone) == wanted_phone
     ]
 
 
 def reset_url(user: User, base_url: str) -> str:
-    path = reverse("account_reset_password_from_key", kwargs={
-        "uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user),
-    })
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
     return base_url.rstrip("/") + path
 
 
@@ -59,7 +69,10 @@ def recover(name: str, phone: str, email: str, base_url: str) -> int:
     for user in matching_accounts(name, phone, email):
         rule = user.municipality.rule_profile.recovery_rule_id or "T-REG-4"
         sent = notify(
-            user, kind=Notice.Kind.ACCOUNT_RECOVERY, key=f"recovery:{user.pk}:{window}", template="account_recovery",
+            user,
+            kind=Notice.Kind.ACCOUNT_RECOVERY,
+            key=f"recovery:{user.pk}:{window}",
+            template="account_recovery",
             context={"username": user.get_username(), "reset_url": reset_url(user, base_url), "rule": rule},
         )
         told += sent is not None

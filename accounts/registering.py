@@ -53,11 +53,35 @@ def request_expires_at(requested_at: dt.datetime) -> dt.datetime:
     last_day = clock.localtime(requested_at).date() + dt.timedelta(days=request_days())
     return clock.at(last_day + dt.timedelta(days=1), dt.time(0))
 
-USER_FIELDS = ["username", "display_name", "email", "phone", "residency", "fee_category", "valid_from", "valid_until", "is_active", "language"]
+
+USER_FIELDS = [
+    "username",
+    "display_name",
+    "email",
+    "phone",
+    "residency",
+    "fee_category",
+    "valid_from",
+    "valid_until",
+    "is_active",
+    "language",
+]
 REGISTRATION_FIELDS = [
-    "status", "person_name", "address", "identity_document", "member_count", "resident_member_count",
-    "representative_is_resident", "monthly_fee", "birth_date", "guardian_name", "guardian_consent_at",
-    "student_id_checked_at", "card_number", "withdrawn_at", "withdrawal_reason",
+    "status",
+    "person_name",
+    "address",
+    "identity_document",
+    "member_count",
+    "resident_member_count",
+    "representative_is_resident",
+    "monthly_fee",
+    "birth_date",
+    "guardian_name",
+    "guardian_consent_at",
+    "student_id_checked_at",
+    "card_number",
+    "withdrawn_at",
+    "withdrawal_reason",
 ]
 
 
@@ -98,8 +122,11 @@ def _check(profile, data: dict, today) -> None:
     problems = []
     if profile.registration_kind == User.AccountKind.GROUP:
         problems += rules.group_problems(
-            profile, member_count=data["member_count"], resident_member_count=data["resident_member_count"],
-            representative_is_resident=data["representative_is_resident"], monthly_fee=data["monthly_fee"],
+            profile,
+            member_count=data["member_count"],
+            resident_member_count=data["resident_member_count"],
+            representative_is_resident=data["representative_is_resident"],
+            monthly_fee=data["monthly_fee"],
         )
     if data.get("birth_date") and profile.min_school_grade is not None:
         problems += rules.individual_problems(
@@ -112,8 +139,11 @@ def _check(profile, data: dict, today) -> None:
 def _flag_duplicates(registration: Registration) -> list[int]:
     user = registration.user
     matches = rules.find_duplicates(
-        registration.municipality, names=[user.display_name, registration.person_name], phone=user.phone,
-        address=registration.address, exclude_user_ids=[user.pk],
+        registration.municipality,
+        names=[user.display_name, registration.person_name],
+        phone=user.phone,
+        address=registration.address,
+        exclude_user_ids=[user.pk],
     )
     registration.possible_duplicates.set(matches)
     return matches
@@ -121,12 +151,18 @@ def _flag_duplicates(registration: Registration) -> list[int]:
 
 def _create_account(profile, data: dict, *, is_active: bool, today) -> User:
     user = User(
-        username=new_user_id(profile.municipality), municipality=profile.municipality,
-        account_kind=profile.registration_kind, display_name=data["display_name"], phone=data.get("phone", ""),
-        email=data.get("email", ""), residency=data.get("residency") or User.Residency.RESIDENT,
+        username=new_user_id(profile.municipality),
+        municipality=profile.municipality,
+        account_kind=profile.registration_kind,
+        display_name=data["display_name"],
+        phone=data.get("phone", ""),
+        email=data.get("email", ""),
+        residency=data.get("residency") or User.Residency.RESIDENT,
         fee_category=rules.fee_category(data.get("birth_date"), bool(data.get("student_id_checked")), today)
-        if profile.registration_kind == User.AccountKind.INDIVIDUAL else User.FeeCategory.GENERAL,
-        language=data.get("language") or "ja", is_active=is_active,
+        if profile.registration_kind == User.AccountKind.INDIVIDUAL
+        else User.FeeCategory.GENERAL,
+        language=data.get("language") or "ja",
+        is_active=is_active,
     )
     if is_active:
         user.valid_from, user.valid_until = today, validity_until(profile, today)
@@ -137,11 +173,15 @@ def _create_account(profile, data: dict, *, is_active: bool, today) -> User:
 
 def _registration_fields(profile, data: dict, now) -> dict:
     fields = {
-        "person_name": data.get("person_name") or data["display_name"], "address": data.get("address", ""),
-        "identity_document": data.get("identity_document", ""), "card_number": data.get("card_number", ""),
+        "person_name": data.get("person_name") or data["display_name"],
+        "address": data.get("address", ""),
+        "identity_document": data.get("identity_document", ""),
+        "card_number": data.get("card_number", ""),
     }
     if profile.registration_kind == User.AccountKind.GROUP:
-        fields |= {k: data[k] for k in ("member_count", "resident_member_count", "representative_is_resident", "monthly_fee")}
+        fields |= {
+            k: data[k] for k in ("member_count", "resident_member_count", "representative_is_resident", "monthly_fee")
+        }
     if data.get("birth_date"):
         fields["birth_date"] = data["birth_date"]
     if data.get("guardian_name"):
@@ -156,22 +196,43 @@ def register(staff, municipality, data: dict, *, action: str = "registration.cre
     _require_staff(staff, municipality.pk)
     profile = profile_of(municipality)
     if not profile.registration_kind:
-        raise RegistrationRefused([rules.Problem("no_registration", None, _("This municipality registers no accounts on the portal."))])
+        raise RegistrationRefused(
+            [rules.Problem("no_registration", None, _("This municipality registers no accounts on the portal."))]
+        )
     today, now = clock.today(), clock.now()
     _check(profile, data, today)
     try:
         with transaction.atomic():
             user = _create_account(profile, data, is_active=True, today=today)
             registration = Registration.objects.create(
-                user=user, municipality=municipality, status=Registration.Status.ACTIVE, created_at=now, created_by=staff,
-                identity_checked_at=now, identity_checked_by=staff, replaces=replaces, **_registration_fields(profile, data, now),
+                user=user,
+                municipality=municipality,
+                status=Registration.Status.ACTIVE,
+                created_at=now,
+                created_by=staff,
+                identity_checked_at=now,
+                identity_checked_by=staff,
+                replaces=replaces,
+                **_registration_fields(profile, data, now),
             )
             duplicates = _flag_duplicates(registration)
-            audit.record(staff, action, user, after=state(user) | {"possible_duplicates": duplicates},
-                         reason=data.get("note", ""))
+            audit.record(
+                staff,
+                action,
+                user,
+                after=state(user) | {"possible_duplicates": duplicates},
+                reason=data.get("note", ""),
+            )
     except IntegrityError:
-        raise RegistrationRefused([rules.Problem(profile.account_rule_id or "card_number", "card_number", _(
-            "This card number is already registered."))]) from None
+        raise RegistrationRefused(
+            [
+                rules.Problem(
+                    profile.account_rule_id or "card_number",
+                    "card_number",
+                    _("This card number is already registered."),
+                )
+            ]
+        ) from None
     return user
 
 
@@ -180,19 +241,38 @@ def request_online(municipality, data: dict) -> Registration:
     until staff check the identity at the counter (``approve``)."""
     profile = profile_of(municipality)
     if not profile.online_registration_requests:  # K-REG-1 (made only at a center's counter), T-REG-1 (card)
-        raise RegistrationRefused([rules.Problem(profile.account_rule_id or "no_online_requests", None, _(
-            "Registration is made at the counter here."))])
+        raise RegistrationRefused(
+            [
+                rules.Problem(
+                    profile.account_rule_id or "no_online_requests",
+                    None,
+                    _("Registration is made at the counter here."),
+                )
+            ]
+        )
     today, now = clock.today(), clock.now()
     if data.get("birth_date") and profile.min_school_grade is not None:
         # The guardian's consent is recorded at the counter; only the age is checked now (S-REG-1).
-        problems = [p for p in rules.individual_problems(profile, birth_date=data["birth_date"], guardian_consent=True, today=today)]
+        problems = [
+            p
+            for p in rules.individual_problems(
+                profile, birth_date=data["birth_date"], guardian_consent=True, today=today
+            )
+        ]
         if problems:
             raise RegistrationRefused(problems)
     with transaction.atomic():
         user = _create_account(profile, data | {"student_id_checked": False}, is_active=False, today=today)
         registration = Registration.objects.create(
-            user=user, municipality=municipality, status=Registration.Status.PENDING, requested_online=True,
-            created_at=now, expires_at=request_expires_at(now), person_name=data["display_name"], address=data.get("address", ""), birth_date=data.get("birth_date"),
+            user=user,
+            municipality=municipality,
+            status=Registration.Status.PENDING,
+            requested_online=True,
+            created_at=now,
+            expires_at=request_expires_at(now),
+            person_name=data["display_name"],
+            address=data.get("address", ""),
+            birth_date=data.get("birth_date"),
         )
         _flag_duplicates(registration)
     return registration
@@ -213,8 +293,16 @@ def approve(staff, registration: Registration, data: dict) -> User:
         user = User.objects.select_for_update().get(pk=registration.user_id)
         _check(profile, {"birth_date": registration.birth_date, **data}, today)
         before = state(user)
-        for field, value in _registration_fields(profile, {"display_name": user.display_name, "address": registration.address,
-                                                            "person_name": registration.person_name, **data}, now).items():
+        for field, value in _registration_fields(
+            profile,
+            {
+                "display_name": user.display_name,
+                "address": registration.address,
+                "person_name": registration.person_name,
+                **data,
+            },
+            now,
+        ).items():
             setattr(registration, field, value)
         registration.status = Registration.Status.ACTIVE
         registration.identity_checked_at, registration.identity_checked_by = now, staff
@@ -238,7 +326,14 @@ def reject(staff, registration: Registration, reason: str) -> None:
         registration.status = Registration.Status.REJECTED
         registration.withdrawal_reason = reason
         registration.save(update_fields=["status", "withdrawal_reason"])
-        audit.record(staff, "registration.reject", registration.user, before=before, after=state(registration.user), reason=reason)
+        audit.record(
+            staff,
+            "registration.reject",
+            registration.user,
+            before=before,
+            after=state(registration.user),
+            reason=reason,
+        )
 
 
 def _withdraw(staff, registration: Registration, reason: str, action: str) -> User:
@@ -269,16 +364,34 @@ def reissue_card(staff, registration: Registration, data: dict) -> User:
         if registration.status != Registration.Status.ACTIVE:
             raise RegistrationRefused([rules.Problem(rule, None, _("Only an active registration can get a new card."))])
         old = registration.user
-        _withdraw(staff, registration, data.get("reason") or _("card lost or damaged (%(rule)s)") % {"rule": rule}, "registration.withdraw")
+        _withdraw(
+            staff,
+            registration,
+            data.get("reason") or _("card lost or damaged (%(rule)s)") % {"rule": rule},
+            "registration.withdraw",
+        )
         copied = {
-            "display_name": old.display_name, "phone": old.phone, "email": old.email, "residency": old.residency,
-            "language": old.language, "person_name": registration.person_name, "address": registration.address,
+            "display_name": old.display_name,
+            "phone": old.phone,
+            "email": old.email,
+            "residency": old.residency,
+            "language": old.language,
+            "person_name": registration.person_name,
+            "address": registration.address,
             "birth_date": registration.birth_date,
         }
-        new = register(staff, registration.municipality, copied | data, action="registration.reissue", replaces=registration)
+        new = register(
+            staff, registration.municipality, copied | data, action="registration.reissue", replaces=registration
+        )
         moved = carry_over(old, new)
-        audit.record(staff, "registration.carry_over", new, before={"user": old.get_username()},
-                     after={"user": new.get_username(), **moved}, reason=rule)
+        audit.record(
+            staff,
+            "registration.carry_over",
+            new,
+            before={"user": old.get_username()},
+            after={"user": new.get_username(), **moved},
+            reason=rule,
+        )
         # The old card's API tokens and calendar address stop; the person is told on the new account.
         credentials.revoke_access(old, reason=Revocation.CARD_REISSUED, by=staff, tell=new)
     new.carried_over = moved
@@ -307,17 +420,22 @@ def carry_over(old: User, new: User) -> dict:
 
     now, today = clock.now(), clock.today()
     running = set(
-        Reservation.objects.select_for_update().filter(user=old, state__in=ACTIVE_STATES, ends_at__gt=now).values_list("pk", flat=True)
+        Reservation.objects.select_for_update()
+        .filter(user=old, state__in=ACTIVE_STATES, ends_at__gt=now)
+        .values_list("pk", flat=True)
     )
     claimed = set(
         WeatherClaim.objects.filter(reservation__user=old, transferred_to__isnull=True, refund__isnull=True)
-        .filter(refund_until__gte=today).values_list("reservation_id", flat=True)
+        .filter(refund_until__gte=today)
+        .values_list("reservation_id", flat=True)
     )
     bookings = sorted(running | claimed)
     Reservation.objects.filter(pk__in=bookings).update(user=new)
 
     committed = set(
-        Draw.objects.filter(municipality_id=old.municipality_id).exclude(status=Draw.Status.OPEN).values_list("month", flat=True)
+        Draw.objects.filter(municipality_id=old.municipality_id)
+        .exclude(status=Draw.Status.OPEN)
+        .values_list("month", flat=True)
     )
     live = Application.objects.select_for_update().filter(user=old, withdrawn_at__isnull=True)
     movable, kept = [], []
@@ -325,11 +443,14 @@ def carry_over(old: User, new: User) -> dict:
         (kept if month in committed else movable).append(pk)
     Application.objects.filter(pk__in=movable).update(user=new)
 
-    exemptions = list(
-        FeeExemption.objects.filter(user=old).exclude(valid_until__lt=today).values_list("pk", flat=True)
-    )
+    exemptions = list(FeeExemption.objects.filter(user=old).exclude(valid_until__lt=today).values_list("pk", flat=True))
     FeeExemption.objects.filter(pk__in=exemptions).update(user=new)
-    return {"bookings": bookings, "applications": sorted(movable), "kept_applications": sorted(kept), "fee_exemptions": exemptions}
+    return {
+        "bookings": bookings,
+        "applications": sorted(movable),
+        "kept_applications": sorted(kept),
+        "fee_exemptions": exemptions,
+    }
 
 
 def carried_over(registration: Registration | None) -> dict | None:
@@ -338,16 +459,25 @@ def carried_over(registration: Registration | None) -> dict | None:
         return None
     from .models import AuditEntry
 
-    entry = AuditEntry.objects.filter(action="registration.carry_over", subject_id=registration.user_id).order_by("-at", "-id").first()
+    entry = (
+        AuditEntry.objects.filter(action="registration.carry_over", subject_id=registration.user_id)
+        .order_by("-at", "-id")
+        .first()
+    )
     return entry.after if entry is not None else None
 
 
 def _expired_problem(profile, registration: Registration) -> rules.Problem:
     last = clock.localtime(registration.expires_at) - dt.timedelta(minutes=1)
     rule = profile.account_rule_id or "S-REG-1"
-    return rules.Problem(rule, None, _(
-        "This request expired: the identity had to be checked at the counter by %(last)s (%(rule)s). The person may ask again."
-    ) % {"last": last.strftime("%Y-%m-%d %H:%M"), "rule": rule})
+    return rules.Problem(
+        rule,
+        None,
+        _(
+            "This request expired: the identity had to be checked at the counter by %(last)s (%(rule)s). The person may ask again."
+        )
+        % {"last": last.strftime("%Y-%m-%d %H:%M"), "rule": rule},
+    )
 
 
 def expire_requests(now: dt.datetime | None = None) -> int:
@@ -359,8 +489,12 @@ def expire_requests(now: dt.datetime | None = None) -> int:
     expired = 0
     for pk in list(Registration.objects.overdue_requests(now).values_list("pk", flat=True)):
         with transaction.atomic():
-            registration = (Registration.objects.select_for_update().select_related("user", "municipality")
-                            .filter(pk=pk, status=Registration.Status.PENDING, expires_at__lte=now).first())
+            registration = (
+                Registration.objects.select_for_update()
+                .select_related("user", "municipality")
+                .filter(pk=pk, status=Registration.Status.PENDING, expires_at__lte=now)
+                .first()
+            )
             if registration is None:
                 continue
             user = registration.user
@@ -370,12 +504,20 @@ def expire_requests(now: dt.datetime | None = None) -> int:
             registration.status = Registration.Status.EXPIRED
             registration.save(update_fields=["status"])
             audit.record(None, "registration.expire", user, before=before, after=state(user), reason=rule)
-            notify(user, kind=Notice.Kind.REGISTRATION_EXPIRED, key=f"registration_expired:{registration.pk}",
-                   template="registration_expired", municipality=registration.municipality, context={
-                       "registration": registration, "rule": rule, "username": user.get_username(),
-                       "requested_on": clock.localtime(registration.created_at).date(),
-                       "last_day": clock.localtime(registration.expires_at).date() - dt.timedelta(days=1),
-                   })
+            notify(
+                user,
+                kind=Notice.Kind.REGISTRATION_EXPIRED,
+                key=f"registration_expired:{registration.pk}",
+                template="registration_expired",
+                municipality=registration.municipality,
+                context={
+                    "registration": registration,
+                    "rule": rule,
+                    "username": user.get_username(),
+                    "requested_on": clock.localtime(registration.created_at).date(),
+                    "last_day": clock.localtime(registration.expires_at).date() - dt.timedelta(days=1),
+                },
+            )
             expired += 1
     return expired
 
@@ -404,8 +546,14 @@ def change_details(staff, user: User, data: dict) -> None:
         if data.get("person_name"):
             Registration.objects.filter(user=locked).update(person_name=data["person_name"])
         sync_allauth_email(locked)
-        audit.record(staff, "registration.change", locked, before=before, after=state(locked),
-                     reason=data.get("identity_document", ""))
+        audit.record(
+            staff,
+            "registration.change",
+            locked,
+            before=before,
+            after=state(locked),
+            reason=data.get("identity_document", ""),
+        )
 
 
 def sync_allauth_email(user: User) -> None:
@@ -418,7 +566,9 @@ def sync_allauth_email(user: User) -> None:
 def add_proxy(staff, user: User, *, name: str, relation: str) -> FamilyProxy:
     _require_staff(staff, user.municipality_id)
     with transaction.atomic():
-        proxy = FamilyProxy.objects.create(user=user, name=name, relation=relation, added_at=clock.now(), added_by=staff)
+        proxy = FamilyProxy.objects.create(
+            user=user, name=name, relation=relation, added_at=clock.now(), added_by=staff
+        )
         audit.record(staff, "proxy.add", proxy, after={"name": name, "relation": relation}, subject=user)
     return proxy
 
@@ -426,7 +576,9 @@ def add_proxy(staff, user: User, *, name: str, relation: str) -> FamilyProxy:
 def remove_proxy(staff, proxy: FamilyProxy) -> None:
     _require_staff(staff, proxy.user.municipality_id)
     with transaction.atomic():
-        audit.record(staff, "proxy.remove", proxy, before={"name": proxy.name, "relation": proxy.relation}, subject=proxy.user)
+        audit.record(
+            staff, "proxy.remove", proxy, before={"name": proxy.name, "relation": proxy.relation}, subject=proxy.user
+        )
         proxy.delete()
 
 
@@ -438,7 +590,9 @@ def review_duplicates(staff, registration: Registration, *, withdraw: bool, note
         registration.duplicates_reviewed_at, registration.duplicates_reviewed_by = clock.now(), staff
         registration.save(update_fields=["duplicates_reviewed_at", "duplicates_reviewed_by"])
         if withdraw:
-            user = _withdraw(staff, registration, note or _("duplicate registration"), "registration.withdraw_duplicate")
+            user = _withdraw(
+                staff, registration, note or _("duplicate registration"), "registration.withdraw_duplicate"
+            )
             credentials.revoke_access(user, reason=Revocation.DEACTIVATED, by=staff)
         else:
             audit.record(staff, "registration.duplicates_cleared", registration.user, reason=note)

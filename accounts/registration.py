@@ -93,9 +93,14 @@ def renewal_refusal(user, profile: RuleProfile, today: dt.date):
         return Refusal("registration_open_ended", _("Registrations of this municipality do not expire."))
     opens = renewal_opens_on(user, profile)
     if opens is not None and today < opens:
-        return Refusal(_rule(profile, "renewal_not_open"), _(
-            "A registration valid until %(until)s can be renewed from %(opens)s."
-        ) % {"until": formats.date_format(user.valid_until, "DATE_FORMAT"), "opens": formats.date_format(opens, "DATE_FORMAT")})
+        return Refusal(
+            _rule(profile, "renewal_not_open"),
+            _("A registration valid until %(until)s can be renewed from %(opens)s.")
+            % {
+                "until": formats.date_format(user.valid_until, "DATE_FORMAT"),
+                "opens": formats.date_format(opens, "DATE_FORMAT"),
+            },
+        )
     return None
 
 

@@ -61,40 +61,83 @@ def individual_problems(profile, *, birth_date: dt.date, guardian_consent: bool,
     problems = []
     grade = school_grade(birth_date, today)
     if profile.min_school_grade is not None and grade < profile.min_school_grade:
-        problems.append(Problem(profile.account_rule_id or "S-REG-1", "birth_date", _(
-            "Registration is open from the first year of elementary school (%(rule)s): this person is not at school yet."
-        ) % {"rule": profile.account_rule_id or "S-REG-1"}))
+        problems.append(
+            Problem(
+                profile.account_rule_id or "S-REG-1",
+                "birth_date",
+                _(
+                    "Registration is open from the first year of elementary school (%(rule)s): this person is not at school yet."
+                )
+                % {"rule": profile.account_rule_id or "S-REG-1"},
+            )
+        )
     elif needs_guardian_consent(profile, birth_date, today) and not guardian_consent:
-        problems.append(Problem(profile.consent_rule_id or "S-REG-2", "guardian_consent", _(
-            "Elementary and junior-high pupils need their guardian's consent (%(rule)s): record it before registering."
-        ) % {"rule": profile.consent_rule_id or "S-REG-2"}))
+        problems.append(
+            Problem(
+                profile.consent_rule_id or "S-REG-2",
+                "guardian_consent",
+                _(
+                    "Elementary and junior-high pupils need their guardian's consent (%(rule)s): record it before registering."
+                )
+                % {"rule": profile.consent_rule_id or "S-REG-2"},
+            )
+        )
     return problems
 
 
-def group_problems(profile, *, member_count: int, resident_member_count: int, representative_is_resident: bool,
-                   monthly_fee: int) -> list[Problem]:
+def group_problems(
+    profile, *, member_count: int, resident_member_count: int, representative_is_resident: bool, monthly_fee: int
+) -> list[Problem]:
     """K-REG-2: every eligibility condition of the profile the group fails, each naming the rule."""
     rule = profile.eligibility_rule_id or "K-REG-2"
     problems = []
     if profile.group_min_members is not None and member_count < profile.group_min_members:
-        problems.append(Problem(rule, "member_count", _(
-            "A group needs at least %(count)d members (%(rule)s)."
-        ) % {"count": profile.group_min_members, "rule": rule}))
-    if profile.group_min_resident_percent is not None and member_count and (
-        resident_member_count * 100 < profile.group_min_resident_percent * member_count
+        problems.append(
+            Problem(
+                rule,
+                "member_count",
+                _("A group needs at least %(count)d members (%(rule)s).")
+                % {"count": profile.group_min_members, "rule": rule},
+            )
+        )
+    if (
+        profile.group_min_resident_percent is not None
+        and member_count
+        and (resident_member_count * 100 < profile.group_min_resident_percent * member_count)
     ):
-        problems.append(Problem(rule, "resident_member_count", _(
-            "At least %(percent)d %% of the members must live, work or study in the municipality (%(rule)s): "
-            "%(residents)d of %(members)d is not enough."
-        ) % {"percent": profile.group_min_resident_percent, "rule": rule, "residents": resident_member_count, "members": member_count}))
+        problems.append(
+            Problem(
+                rule,
+                "resident_member_count",
+                _(
+                    "At least %(percent)d %% of the members must live, work or study in the municipality (%(rule)s): "
+                    "%(residents)d of %(members)d is not enough."
+                )
+                % {
+                    "percent": profile.group_min_resident_percent,
+                    "rule": rule,
+                    "residents": resident_member_count,
+                    "members": member_count,
+                },
+            )
+        )
     if profile.group_representative_resident and not representative_is_resident:
-        problems.append(Problem(rule, "representative_is_resident", _(
-            "The representative must live, work or study in the municipality (%(rule)s)."
-        ) % {"rule": rule}))
+        problems.append(
+            Problem(
+                rule,
+                "representative_is_resident",
+                _("The representative must live, work or study in the municipality (%(rule)s).") % {"rule": rule},
+            )
+        )
     if profile.group_max_monthly_fee is not None and monthly_fee > profile.group_max_monthly_fee:
-        problems.append(Problem(rule, "monthly_fee", _(
-            "The membership fee, instructor fees included, may be at most %(fee)s yen a month (%(rule)s)."
-        ) % {"fee": f"{profile.group_max_monthly_fee:,}", "rule": rule}))
+        problems.append(
+            Problem(
+                rule,
+                "monthly_fee",
+                _("The membership fee, instructor fees included, may be at most %(fee)s yen a month (%(rule)s).")
+                % {"fee": f"{profile.group_max_monthly_fee:,}", "rule": rule},
+            )
+        )
     return problems
 
 
@@ -120,7 +163,8 @@ def find_duplicates(municipality, *, names: list[str], phone: str, address: str,
     wanted_phone = normalize_phone(phone)
     wanted_address = normalize_text(address)
     rows = (
-        User.objects.filter(municipality=municipality, is_active=True).exclude(account_kind=User.AccountKind.STAFF)
+        User.objects.filter(municipality=municipality, is_active=True)
+        .exclude(account_kind=User.AccountKind.STAFF)
         .exclude(pk__in=list(exclude_user_ids))
         .values_list("pk", "display_name", "phone", "registration__person_name", "registration__address")
     )

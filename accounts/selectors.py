@@ -57,11 +57,15 @@ def validity_of(user, profile: RuleProfile | None, today: dt.date | None = None)
     opens = registration.renewal_opens_on(user, profile) if has_window else None
     rolling = has_window and profile.rolling_renewal_when_used
     return Validity(
-        valid_from=user.valid_from, valid_until=user.valid_until, valid_today=user.is_valid_on(today),
+        valid_from=user.valid_from,
+        valid_until=user.valid_until,
+        valid_today=user.is_valid_on(today),
         rule_id=profile.registration_rule_id if profile else "",
-        renewal_opens_on=opens, renewal_open=None if opens is None else today >= opens,
+        renewal_opens_on=opens,
+        renewal_open=None if opens is None else today >= opens,
         renewal_rule_id=profile.renewal_rule_id if profile else "",
-        rolling_renewal=rolling, note=_validity_note(user, profile, opens, rolling) if has_window else "",
+        rolling_renewal=rolling,
+        note=_validity_note(user, profile, opens, rolling) if has_window else "",
     )
 
 
@@ -71,10 +75,17 @@ def _validity_note(user, profile: RuleProfile, opens: dt.date | None, rolling: b
         return ""
     lines = []
     if rolling:
-        lines.append(_("If your group books and uses a room before then, the registration continues for another "
-                       "year by itself (%(rule)s).") % {"rule": profile.registration_rule_id or profile.renewal_rule_id})
+        lines.append(
+            _(
+                "If your group books and uses a room before then, the registration continues for another "
+                "year by itself (%(rule)s)."
+            )
+            % {"rule": profile.registration_rule_id or profile.renewal_rule_id}
+        )
     if opens is not None:
-        lines.append(_("You can renew it at a counter from %(date)s.") % {"date": formats.date_format(opens, "DATE_FORMAT")})
+        lines.append(
+            _("You can renew it at a counter from %(date)s.") % {"date": formats.date_format(opens, "DATE_FORMAT")}
+        )
     else:
         lines.append(_("You can renew it at a counter."))
     return " ".join(lines)
@@ -92,7 +103,9 @@ def account_of(user) -> Account:
     """The logged-in user's own account: nothing here takes an id."""
     profile = rule_profile_of(user)
     return Account(
-        user=user, rule_profile=profile, registration=Registration.objects.filter(user=user).first(),
+        user=user,
+        rule_profile=profile,
+        registration=Registration.objects.filter(user=user).first(),
         validity=validity_of(user, profile),
     )
 

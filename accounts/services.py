@@ -66,10 +66,21 @@ def renew(user, staff, today: dt.date | None = None):
         before = locked.valid_until
         locked.valid_until = registration.renewed_until(locked, profile, today)
         locked.save(update_fields=["valid_until"])  # valid_from stays the first registration day
-        audit.record(staff, "registration.renew", locked, before={"valid_until": before},
-                     after={"valid_until": locked.valid_until}, reason=profile.renewal_rule_id)
+        audit.record(
+            staff,
+            "registration.renew",
+            locked,
+            before={"valid_until": before},
+            after={"valid_until": locked.valid_until},
+            reason=profile.renewal_rule_id,
+        )
     logger.info(
-        "registration %s renewed by %s on %s: valid until %s (was %s)", locked.pk, staff.pk, today, locked.valid_until, before
+        "registration %s renewed by %s on %s: valid until %s (was %s)",
+        locked.pk,
+        staff.pk,
+        today,
+        locked.valid_until,
+        before,
     )
     user.valid_until = locked.valid_until
     return locked
@@ -95,11 +106,19 @@ def apply_rolling_renewals(today: dt.date | None = None) -> int:
                 user = User.objects.select_for_update().get(pk=pk)
                 before = user.valid_until
                 while user.valid_until <= today and registration.used_within_period(user, profile, now):
-                    user.valid_until = registration.add_years(user.valid_until + dt.timedelta(days=1), 1) - dt.timedelta(days=1)
+                    user.valid_until = registration.add_years(
+                        user.valid_until + dt.timedelta(days=1), 1
+                    ) - dt.timedelta(days=1)
                 if user.valid_until != before:
                     user.save(update_fields=["valid_until"])
-                    audit.record(None, "registration.rolling_renewal", user, before={"valid_until": before},
-                                 after={"valid_until": user.valid_until}, reason=profile.renewal_rule_id or "K-REG-3")
+                    audit.record(
+                        None,
+                        "registration.rolling_renewal",
+                        user,
+                        before={"valid_until": before},
+                        after={"valid_until": user.valid_until},
+                        reason=profile.renewal_rule_id or "K-REG-3",
+                    )
                     extended += 1
                     logger.info("registration %s continues until %s (K-REG-3 rolling renewal)", pk, user.valid_until)
     return extended
@@ -112,17 +131,30 @@ def expiry_notice_text(user, profile: RuleProfile | None) -> tuple[str, str]:
     lines = [
         _("Dear %(name)s,") % {"name": str(user)},
         "",
-        _("Your registration (user ID %(username)s) with %(municipality)s is valid until %(date)s. "
-          "From the next day you can still log in and see your bookings, but you cannot book or apply for the "
-          "lottery until it is renewed.") % {
-            "username": user.get_username(), "municipality": user.municipality.name if user.municipality else "", "date": until},
+        _(
+            "Your registration (user ID %(username)s) with %(municipality)s is valid until %(date)s. "
+            "From the next day you can still log in and see your bookings, but you cannot book or apply for the "
+            "lottery until it is renewed."
+        )
+        % {
+            "username": user.get_username(),
+            "municipality": user.municipality.name if user.municipality else "",
+            "date": until,
+        },
     ]
     if profile is not None and profile.rolling_renewal_when_used:
-        lines.append(_("If your group books and uses a room before then, the registration continues for another "
-                       "year by itself (%(rule)s).") % {"rule": profile.registration_rule_id or profile.renewal_rule_id})
+        lines.append(
+            _(
+                "If your group books and uses a room before then, the registration continues for another "
+                "year by itself (%(rule)s)."
+            )
+            % {"rule": profile.registration_rule_id or profile.renewal_rule_id}
+        )
     opens = registration.renewal_opens_on(user, profile) if profile is not None else None
     if opens is not None:
-        lines.append(_("You can renew it at a counter from %(date)s.") % {"date": formats.date_format(opens, "DATE_FORMAT")})
+        lines.append(
+            _("You can renew it at a counter from %(date)s.") % {"date": formats.date_format(opens, "DATE_FORMAT")}
+        )
     else:
         lines.append(_("You can renew it at a counter."))
     return subject, "\n".join(lines) + "\n"
@@ -140,8 +172,10 @@ def send_expiry_notices(today: dt.date | None = None) -> int:
     User = get_user_model()
     due = (
         User.objects.filter(
-            valid_until__gte=today, valid_until__lte=today + dt.timedelta(days=registration.NOTICE_DAYS_BEFORE),
-            is_active=True, municipality__isnull=False,
+            valid_until__gte=today,
+            valid_until__lte=today + dt.timedelta(days=registration.NOTICE_DAYS_BEFORE),
+            is_active=True,
+            municipality__isnull=False,
         )
         .exclude(account_kind=User.AccountKind.STAFF)
         .exclude(email="")
@@ -156,7 +190,9 @@ def send_expiry_notices(today: dt.date | None = None) -> int:
                 if user.expiry_notice_sent_for == user.valid_until or not user.email or user.valid_until is None:
                     continue
                 if user.municipality_id not in profiles:
-                    profiles[user.municipality_id] = RuleProfile.objects.filter(municipality_id=user.municipality_id).first()
+                    profiles[user.municipality_id] = RuleProfile.objects.filter(
+                        municipality_id=user.municipality_id
+                    ).first()
                 profile = profiles[user.municipality_id]
                 if profile is None or not profile.validity_kind:
                     continue
@@ -169,8 +205,15 @@ def send_expiry_notices(today: dt.date | None = None) -> int:
                 user.save(update_fields=["expiry_notice_sent_for"])
                 # Through the outbox (issue #8 item 4): on the notifications page too, sent after commit and
                 # retried by accounts.deliver_notices; once per last valid day.
-                notify.record(user, kind=Notice.Kind.ACCOUNT_EXPIRING, key=f"expiring:{user.pk}:{user.valid_until}",
-                              subject=subject, body=body, email=user.email, language=language)
+                notify.record(
+                    user,
+                    kind=Notice.Kind.ACCOUNT_EXPIRING,
+                    key=f"expiring:{user.pk}:{user.valid_until}",
+                    subject=subject,
+                    body=body,
+                    email=user.email,
+                    language=language,
+                )
                 sent += 1
         except Exception:  # noqa: BLE001 - one unreachable address must not stop the others
             logger.exception("expiry notice to user %s not sent; retried by the next run", pk)

@@ -90,8 +90,12 @@ DEFAULT_RULES = {
     "device": Rule(free=5, base=MINUTE, factor=4, cap=DAY, leak=DAY, daily=10),
     # One client address across all accounts: 10 without a wait, then 30 s doubling up to 1 h; 6 forgiven an
     # hour; 100 a day. Known devices are not limited by it (shared addresses: carrier NAT, libraries).
-    "address": Rule(free=10, base=dt.timedelta(seconds=30), factor=2, cap=HOUR, leak=dt.timedelta(minutes=10), daily=100),
-    "mfa": Rule(free=5, base=MINUTE, factor=4, cap=DAY, leak=DAY, daily=0),  # wrong second-factor codes: accounts/mfa_throttle.py (no daily stop)
+    "address": Rule(
+        free=10, base=dt.timedelta(seconds=30), factor=2, cap=HOUR, leak=dt.timedelta(minutes=10), daily=100
+    ),
+    "mfa": Rule(
+        free=5, base=MINUTE, factor=4, cap=DAY, leak=DAY, daily=0
+    ),  # wrong second-factor codes: accounts/mfa_throttle.py (no daily stop)
 }
 DEFAULT_NOTICE_AT = 5  # untrusted failures in one day that trigger the notice to the user (at most one a day)
 # Failures from unknown devices an account takes in its whole life, unless its owner refills them (a log-in from a
@@ -172,8 +176,13 @@ def remember_device(request, response, user) -> None:
     entries = [[user.pk, nonce]] + [[uid, n] for uid, n in devices.items()]
     value = signing.dumps(entries[:DEVICES_PER_COOKIE], salt=DEVICE_COOKIE_SALT, compress=True)
     response.set_cookie(
-        DEVICE_COOKIE, value, max_age=int(DEVICE_COOKIE_AGE.total_seconds()), httponly=True, samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE, path="/",
+        DEVICE_COOKIE,
+        value,
+        max_age=int(DEVICE_COOKIE_AGE.total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        path="/",
     )
 
 
@@ -319,8 +328,18 @@ def begin(*, user_id: int | None, login: str, ip: str, device_nonce: str | None)
             row.last_failure_at = now
             if row.scope == "account":
                 row.budget_spent += 1
-            row.save(update_fields=["level", "level_at", "blocked_until", "day", "day_failures", "total_failures",
-                                    "last_failure_at", "budget_spent"])
+            row.save(
+                update_fields=[
+                    "level",
+                    "level_at",
+                    "blocked_until",
+                    "day",
+                    "day_failures",
+                    "total_failures",
+                    "last_failure_at",
+                    "budget_spent",
+                ]
+            )
             consumed.append(before)
             if row.scope == "account" and row.user_id and row.day_failures >= notice_at() and row.notice_day != today:
                 notice_due = True
@@ -335,7 +354,12 @@ def _refund(attempt: Attempt) -> None:
 
     now = clock.now()
     with transaction.atomic():
-        rows = {row.key: row for row in LoginThrottle.objects.select_for_update().filter(key__in=[c.key for c in attempt.consumed]).order_by("key")}
+        rows = {
+            row.key: row
+            for row in LoginThrottle.objects.select_for_update()
+            .filter(key__in=[c.key for c in attempt.consumed])
+            .order_by("key")
+        }
         for consumed in attempt.consumed:
             row = rows.get(consumed.key)
             if row is None:
@@ -357,8 +381,17 @@ def _refund(attempt: Attempt) -> None:
             row.total_failures = max(row.total_failures - 1, 0)
             if row.last_failure_at and row.blocked_until == consumed.blocked_until:
                 row.last_failure_at = consumed.last_failure_at
-            row.save(update_fields=["level", "level_at", "blocked_until", "day_failures", "total_failures",
-                                    "last_failure_at", "budget_spent"])
+            row.save(
+                update_fields=[
+                    "level",
+                    "level_at",
+                    "blocked_until",
+                    "day_failures",
+                    "total_failures",
+                    "last_failure_at",
+                    "budget_spent",
+                ]
+            )
         if attempt.trusted and attempt.user_id is not None:
             refill_budget(attempt.user_id)
 

@@ -25,11 +25,17 @@ NEW_TOKEN_SESSION_KEY = "accounts.new_api_token"
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        label=gettext_lazy("Name"), max_length=100, strip=True,
+        label=gettext_lazy("Name"),
+        max_length=100,
+        strip=True,
         help_text=gettext_lazy("What the token is for, e.g. “calendar sync”."),
     )
     days = forms.TypedChoiceField(
-        label=gettext_lazy("Works for"), coerce=int, initial=365, required=False, empty_value=365,
+        label=gettext_lazy("Works for"),
+        coerce=int,
+        initial=365,
+        required=False,
+        empty_value=365,
         choices=[(30, gettext_lazy("30 days")), (90, gettext_lazy("90 days")), (365, gettext_lazy("1 year"))],
         help_text=gettext_lazy("After that it stops working; you can make a new one at any time."),
     )
@@ -57,9 +63,16 @@ def tokens(request):
     rows = list(ApiToken.objects.of_user(request.user))
     if new_token:
         new_token["row"] = next((r for r in rows if r.pk == new_token["id"]), None)
-    return render(request, "accounts/tokens.html", {
-        "form": form, "tokens": rows, "new_token": new_token, "municipality": request.user.municipality,
-    })
+    return render(
+        request,
+        "accounts/tokens.html",
+        {
+            "form": form,
+            "tokens": rows,
+            "new_token": new_token,
+            "municipality": request.user.municipality,
+        },
+    )
 
 
 @require_POST

@@ -61,7 +61,16 @@ def setup(args) -> None:
 
     from accounts.models import User
     from config import clock
-    from facilities.models import BookingLimit, BookingWindow, Facility, Municipality, OpeningHours, RuleProfile, SlotScheme, Unit
+    from facilities.models import (
+        BookingLimit,
+        BookingWindow,
+        Facility,
+        Municipality,
+        OpeningHours,
+        RuleProfile,
+        SlotScheme,
+        Unit,
+    )
     from lottery.models import Application, LotteryPolicy
 
     started = time.perf_counter()
@@ -69,27 +78,70 @@ def setup(args) -> None:
     rng = random.Random(2027)
     with transaction.atomic():
         town = Municipality.objects.create(slug=SLUG, name_ja="ベンチ市", name_en="Benchtown")
-        scheme = SlotScheme.objects.create(municipality=town, code="two-hours", kind="fixed_length", slot_minutes=120, name_ja="2時間枠")
+        scheme = SlotScheme.objects.create(
+            municipality=town, code="two-hours", kind="fixed_length", slot_minutes=120, name_ja="2時間枠"
+        )
         profile = RuleProfile.objects.create(municipality=town, registration_rule_id="S-REG-3")
         for channel in ("online", "counter"):
-            BookingWindow.objects.create(profile=profile, phase="lottery", channel=channel, opens="M-2/5 08:30", closes="M-2/15 23:59",
-                                         opens_rule_id="S-LOT-1", closes_rule_id="S-LOT-1")
-        BookingLimit.objects.create(profile=profile, rule_id="S-LOT-2", phase="lottery", scope="municipality", count=20, counted_origins="lottery")
+            BookingWindow.objects.create(
+                profile=profile,
+                phase="lottery",
+                channel=channel,
+                opens="M-2/5 08:30",
+                closes="M-2/15 23:59",
+                opens_rule_id="S-LOT-1",
+                closes_rule_id="S-LOT-1",
+            )
+        BookingLimit.objects.create(
+            profile=profile,
+            rule_id="S-LOT-2",
+            phase="lottery",
+            scope="municipality",
+            count=20,
+            counted_origins="lottery",
+        )
         LotteryPolicy.objects.create(
-            municipality=town, draw_at="M-2/16 00:00", draw_rule_id="S-LOT-4", results_from="M-2/18 00:00", results_rule_id="S-LOT-5",
-            confirmation_required=True, confirm_until="M-2/25 23:59", confirmation_rule_id="S-LOT-5", win_state="provisional",
-            pay_by="D-7 23:59", pay_by_rule_id="S-PAY-2", residents_only=True, residents_only_rule_id="S-REG-4",
-            one_per_site_and_time=True, one_per_site_rule_id="S-LOT-3",
+            municipality=town,
+            draw_at="M-2/16 00:00",
+            draw_rule_id="S-LOT-4",
+            results_from="M-2/18 00:00",
+            results_rule_id="S-LOT-5",
+            confirmation_required=True,
+            confirm_until="M-2/25 23:59",
+            confirmation_rule_id="S-LOT-5",
+            win_state="provisional",
+            pay_by="D-7 23:59",
+            pay_by_rule_id="S-PAY-2",
+            residents_only=True,
+            residents_only_rule_id="S-REG-4",
+            one_per_site_and_time=True,
+            one_per_site_rule_id="S-LOT-3",
         )
         units = []
         for f in range(56):
             facility = Facility.objects.create(municipality=town, code=f"site-{f}", kind="tennis", name_ja=f"サイト{f}")
-            OpeningHours.objects.create(facility=facility, first_month=1, last_month=12, opens=dt.time(7), closes=dt.time(19))
+            OpeningHours.objects.create(
+                facility=facility, first_month=1, last_month=12, opens=dt.time(7), closes=dt.time(19)
+            )
             for u in range(10):
-                units.append(Unit.objects.create(facility=facility, code=f"court-{u}", kind="court", slot_scheme=scheme, name_ja=f"{u}番コート").pk)
+                units.append(
+                    Unit.objects.create(
+                        facility=facility, code=f"court-{u}", kind="court", slot_scheme=scheme, name_ja=f"{u}番コート"
+                    ).pk
+                )
         users = User.objects.bulk_create(
-            [User(username=f"bench-{n}", municipality=town, account_kind="individual", valid_from=dt.date(2020, 1, 1),
-                  valid_until=dt.date(2099, 3, 31), email=f"bench-{n}@example.com", password="!") for n in range(args.users)],
+            [
+                User(
+                    username=f"bench-{n}",
+                    municipality=town,
+                    account_kind="individual",
+                    valid_from=dt.date(2020, 1, 1),
+                    valid_until=dt.date(2099, 3, 31),
+                    email=f"bench-{n}@example.com",
+                    password="!",
+                )
+                for n in range(args.users)
+            ],
             batch_size=5000,
         )
         user_ids = [u.pk for u in users]
@@ -97,12 +149,16 @@ def setup(args) -> None:
     hours = [7, 9, 11, 13, 15, 17]
     slots = [(unit, day, hour) for day in days for hour in hours for unit in units][: args.slots]
     rng.shuffle(slots)  # popularity does not follow the unit/day order
-    print(f"setup: {len(units)} units, {len(slots)} slots, {len(user_ids)} users ({time.perf_counter() - started:.1f} s)")
+    print(
+        f"setup: {len(units)} units, {len(slots)} slots, {len(user_ids)} users ({time.perf_counter() - started:.1f} s)"
+    )
 
     started = time.perf_counter()
     taken = set()
     table = Application._meta.db_table
-    columns = "municipality_id, month, user_id, unit_id, starts_at, ends_at, channel, state, weight, language, created_at"
+    columns = (
+        "municipality_id, month, user_id, unit_id, starts_at, ends_at, channel, state, weight, language, created_at"
+    )
     created = clock.at(dt.date(2027, 4, 10), dt.time(12)).isoformat()
     iso = {}
 
@@ -127,7 +183,9 @@ def setup(args) -> None:
                 continue
             taken.add((user, slot))
             start, end = stamp(slot[1], slot[2])
-            buffer.append(f"{town.pk}\t{MONTH.isoformat()}\t{user}\t{slot[0]}\t{start}\t{end}\tonline\tapplied\t1\tja\t{created}\n")
+            buffer.append(
+                f"{town.pk}\t{MONTH.isoformat()}\t{user}\t{slot[0]}\t{start}\t{end}\tonline\tapplied\t1\tja\t{created}\n"
+            )
             count += 1
             if len(buffer) >= 50000:
                 copy.write("".join(buffer))
@@ -192,8 +250,12 @@ def draw_child() -> None:
         for seconds, sql in sorted(slow, reverse=True)[:8]:
             print(f"{seconds:7.2f} s  {sql}", file=sys.stderr)
     figures["peak_rss_mb"] = round(peak_rss_kb() / 1024)
-    figures.update(applications=report.applications, slots=len(report.slots), winners=report.winners,
-                   list_sha256=record.list_sha256)
+    figures.update(
+        applications=report.applications,
+        slots=len(report.slots),
+        winners=report.winners,
+        list_sha256=record.list_sha256,
+    )
     print(json.dumps(figures))
 
 
@@ -204,22 +266,30 @@ def check() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM lottery_application a LEFT JOIN lottery_drawresult r ON r.application_id = a.id WHERE r.id IS NULL")
+        cursor.execute(
+            "SELECT COUNT(*) FROM lottery_application a LEFT JOIN lottery_drawresult r ON r.application_id = a.id WHERE r.id IS NULL"
+        )
         missing = cursor.fetchone()[0]
-        cursor.execute("SELECT COUNT(*) FROM (SELECT unit_id, starts_at FROM reservations_slothold GROUP BY 1, 2 HAVING COUNT(*) > 1) t")
+        cursor.execute(
+            "SELECT COUNT(*) FROM (SELECT unit_id, starts_at FROM reservations_slothold GROUP BY 1, 2 HAVING COUNT(*) > 1) t"
+        )
         twice = cursor.fetchone()[0]
         cursor.execute("""SELECT COUNT(*) FROM reservations_reservation a JOIN reservations_reservation b
                           ON a.user_id = b.user_id AND a.id < b.id AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
                           WHERE a.origin = 'lottery' AND b.origin = 'lottery'""")
         overlapping = cursor.fetchone()[0]
-        cursor.execute("""SELECT COUNT(*) FROM (SELECT a.unit_id, a.starts_at FROM lottery_application a GROUP BY 1, 2) s""")
+        cursor.execute(
+            """SELECT COUNT(*) FROM (SELECT a.unit_id, a.starts_at FROM lottery_application a GROUP BY 1, 2) s"""
+        )
         slots = cursor.fetchone()[0]
         cursor.execute("SELECT COUNT(*) FROM lottery_drawresult WHERE outcome = 'won'")
         won = cursor.fetchone()[0]
         cursor.execute("SELECT COUNT(*) FROM lottery_drawresult WHERE outcome = 'overlap'")
         passed = cursor.fetchone()[0]
-    print(f"check: applications without a result {missing}; slots held twice {twice}; users with overlapping wins "
-          f"{overlapping}; slots {slots}, winners {won}; passed over for an overlapping win {passed}")
+    print(
+        f"check: applications without a result {missing}; slots held twice {twice}; users with overlapping wins "
+        f"{overlapping}; slots {slots}, winners {won}; passed over for an overlapping win {passed}"
+    )
 
 
 def main() -> None:
@@ -254,9 +324,13 @@ def main() -> None:
     figures = json.loads(child.stdout.strip().splitlines()[-1])
     print(f"draw process: {time.perf_counter() - started:.1f} s in all (Python start and Django setup included)")
     print(f"commit (hash the canonical list): {figures['commit_s']} s, {figures['commit_statements']} SQL statements")
-    print(f"draw (load, verify, rank, book, COPY results): {figures['draw_s']} s, {figures['draw_statements']} SQL statements + 3 COPY streams")
-    print(f"commit + draw: {figures['commit_s'] + figures['draw_s']:.1f} s; peak memory {figures['peak_rss_mb']} MB "
-          f"(process after Django setup: {figures['rss_after_django_mb']} MB)")
+    print(
+        f"draw (load, verify, rank, book, COPY results): {figures['draw_s']} s, {figures['draw_statements']} SQL statements + 3 COPY streams"
+    )
+    print(
+        f"commit + draw: {figures['commit_s'] + figures['draw_s']:.1f} s; peak memory {figures['peak_rss_mb']} MB "
+        f"(process after Django setup: {figures['rss_after_django_mb']} MB)"
+    )
     print(f"{figures['applications']} applications, {figures['slots']} slots, {figures['winners']} winners")
     check()
 

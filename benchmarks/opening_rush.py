@@ -67,8 +67,12 @@ def make_users(count: int) -> list[str]:
     tokens = []
     for n in range(1, count + 1):
         user = User.objects.create(
-            username=f"{RUSH_PREFIX}{n:04d}", municipality=kodaira, account_kind="group", residency="resident",
-            valid_from=today - dt.timedelta(days=30), valid_until=today + dt.timedelta(days=365),
+            username=f"{RUSH_PREFIX}{n:04d}",
+            municipality=kodaira,
+            account_kind="group",
+            residency="resident",
+            valid_from=today - dt.timedelta(days=30),
+            valid_until=today + dt.timedelta(days=365),
         )
         tokens.append(ApiToken.objects.issue(user=user, name="opening rush")[1])
     return tokens
@@ -86,9 +90,19 @@ def bookable_slots(limit: int = 2000) -> list[dict]:
         day = clock.today() + dt.timedelta(days=offset)
         for unit in units:
             for slot in _slots(unit, day):
-                decision = rules.evaluate(rules=profile_rules, user=probe, unit=unit, slots=[slot], channel="online", now=now, check_limits=False)
+                decision = rules.evaluate(
+                    rules=profile_rules,
+                    user=probe,
+                    unit=unit,
+                    slots=[slot],
+                    channel="online",
+                    now=now,
+                    check_limits=False,
+                )
                 if decision.allowed:
-                    found.append({"unit_id": unit.id, "start": slot.starts_at.isoformat(), "end": slot.ends_at.isoformat()})
+                    found.append(
+                        {"unit_id": unit.id, "start": slot.starts_at.isoformat(), "end": slot.ends_at.isoformat()}
+                    )
                     if len(found) >= limit:
                         return found
     return found
@@ -106,7 +120,9 @@ def _slots(unit, day):
 # A minimal HTTP/1.1 client on asyncio streams (one connection per request, as gunicorn's sync workers close them)
 
 
-async def http(port: int, method: str, path: str, headers: dict | None = None, body: bytes = b"", timeout: float = 120.0):
+async def http(
+    port: int, method: str, path: str, headers: dict | None = None, body: bytes = b"", timeout: float = 120.0
+):
     started = time.perf_counter()
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
@@ -190,8 +206,10 @@ async def warm_up(port: int, unit_ids: list[int], rounds: int) -> None:
     paths = [f"/api/v1/kodaira/units/{u}/availability?from={day}&to={day}" for u in unit_ids] * rounds
     started = time.perf_counter()
     results = await asyncio.gather(*(http(port, "GET", p) for p in paths))
-    print(f"warm-up   {len(results):6d} availability requests ({len(unit_ids)} units, residents browsing before "
-          f"the opening) in {time.perf_counter() - started:.2f} s; statuses {dict(Counter(s for s, _ in results))}")
+    print(
+        f"warm-up   {len(results):6d} availability requests ({len(unit_ids)} units, residents browsing before "
+        f"the opening) in {time.perf_counter() - started:.2f} s; statuses {dict(Counter(s for s, _ in results))}"
+    )
 
 
 def booking_body(target: dict) -> bytes:
@@ -230,10 +248,14 @@ def check_database() -> None:
         .values("user_id", "unit__facility_id", "starts_at__year", "starts_at__month")
         .annotate(slots=Sum("slot_count"))
     ):
-        over_limit += row["slots"] > 4  # K-FC-3 (month boundaries in UTC vs JST differ by 9 hours; slots start ≥ 09:00 JST)
+        over_limit += (
+            row["slots"] > 4
+        )  # K-FC-3 (month boundaries in UTC vs JST differ by 9 hours; slots start ≥ 09:00 JST)
     bookings = Reservation.objects.active().filter(user__username__startswith=RUSH_PREFIX).count()
-    print(f"afterwards: {bookings} active rush bookings; slots held twice: {held_twice}; "
-          f"active bookings sharing a slot: {overlapping}; users over K-FC-3: {over_limit}")
+    print(
+        f"afterwards: {bookings} active rush bookings; slots held twice: {held_twice}; "
+        f"active bookings sharing a slot: {overlapping}; users over K-FC-3: {over_limit}"
+    )
 
 
 def main() -> None:
@@ -245,7 +267,9 @@ def main() -> None:
     parser.add_argument("--rush", type=int, default=2000, help="clients arriving at the same instant")
     parser.add_argument("--clients", type=int, default=50, help="concurrent clients for the trivial baseline")
     parser.add_argument("--trivial-requests", type=int, default=3000)
-    parser.add_argument("--workers", type=int, default=6, help="gunicorn sync workers (3 per core: each also waits on PostgreSQL)")
+    parser.add_argument(
+        "--workers", type=int, default=6, help="gunicorn sync workers (3 per core: each also waits on PostgreSQL)"
+    )
     parser.add_argument("--port", type=int, default=8799)
     args = parser.parse_args()
 
@@ -264,15 +288,32 @@ def main() -> None:
         [rng.choice(popular) if rng.random() < 0.7 else rng.choice(spread) for _ in range(args.attempts)]
         for _ in range(args.users)
     ]
-    print(f"database: PostgreSQL; gunicorn: {args.workers} sync workers; users: {args.users}; "
-          f"bookable slots found: {len(targets)} ({args.popular} popular)")
+    print(
+        f"database: PostgreSQL; gunicorn: {args.workers} sync workers; users: {args.users}; "
+        f"bookable slots found: {len(targets)} ({args.popular} popular)"
+    )
     connection.close()
 
     env = os.environ | {"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DATABASE_CONN_MAX_AGE": "60"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--backlog", "4096", "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--backlog",
+            "4096",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         for _ in range(100):
@@ -282,6 +323,7 @@ def main() -> None:
             time.sleep(0.2)
         else:
             sys.exit("gunicorn did not start")
+
         def measured(phase, requests):
             before = cpu_seconds(server.pid)
             asyncio.run(phase)
@@ -298,7 +340,9 @@ def main() -> None:
         measured(run_bookings(args.port, "distinct", fresh, [[t] for t in distinct]), len(fresh))
         # The rush: fresh slots, every client one request at the same instant.
         rush_targets = spread[len(spread) // 2 :] or spread
-        rush_plans = [[rng.choice(popular) if rng.random() < 0.5 else rng.choice(rush_targets)] for _ in range(args.rush)]
+        rush_plans = [
+            [rng.choice(popular) if rng.random() < 0.5 else rng.choice(rush_targets)] for _ in range(args.rush)
+        ]
         measured(run_bookings(args.port, "rush", tokens[: args.rush], rush_plans), args.rush)
     finally:
         server.terminate()

@@ -84,11 +84,18 @@ def make_accounts(count: int, rng: random.Random) -> dict[str, str]:
     kodaira = Municipality.objects.filter(slug="kodaira").first()
     settings.PASSWORD_HASHERS = [FAST_HASHER]
     pins = {f"{PREFIX}{n:04d}": f"{rng.randrange(10000):04d}" for n in range(1, count + 1)}
-    User.objects.bulk_create([
-        User(username=u, password=make_password(pin, hasher="md5"), account_kind="group", municipality=kodaira,
-             email=f"{u}@example.jp" if n % 2 else "")
-        for n, (u, pin) in enumerate(pins.items())
-    ])
+    User.objects.bulk_create(
+        [
+            User(
+                username=u,
+                password=make_password(pin, hasher="md5"),
+                account_kind="group",
+                municipality=kodaira,
+                email=f"{u}@example.jp" if n % 2 else "",
+            )
+            for n, (u, pin) in enumerate(pins.items())
+        ]
+    )
     return pins
 
 
@@ -99,9 +106,14 @@ async def post_login(port: int, username: str, pin: str, address: str, cookies: 
     body = urllib.parse.urlencode({"login": username, "password": pin, "csrfmiddlewaretoken": CSRF}).encode()
     cookie = "; ".join(f"{k}={v}" for k, v in {"csrftoken": CSRF, **cookies}.items())
     head = [
-        "POST /accounts/login/ HTTP/1.1", "Host: 127.0.0.1", "Connection: close", "Accept-Language: en",
-        "Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}",
-        f"X-Forwarded-For: {address}", f"Cookie: {cookie}",
+        "POST /accounts/login/ HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Connection: close",
+        "Accept-Language: en",
+        "Content-Type: application/x-www-form-urlencoded",
+        f"Content-Length: {len(body)}",
+        f"X-Forwarded-For: {address}",
+        f"Cookie: {cookie}",
     ]
     try:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 60)
@@ -149,7 +161,9 @@ async def owners_log_in(port, pins, homes, devices, concurrency, label):
 
     async def one(username):
         async with gate:
-            status, content, set_cookies = await post_login(port, username, pins[username], homes[username], devices.get(username, {}))
+            status, content, set_cookies = await post_login(
+                port, username, pins[username], homes[username], devices.get(username, {})
+            )
         if status != 302:
             failed.append((username, outcome(status, content)))
         elif "yoyaku_device" in set_cookies:
@@ -157,8 +171,10 @@ async def owners_log_in(port, pins, homes, devices, concurrency, label):
 
     started = time.perf_counter()
     await asyncio.gather(*(one(u) for u in pins))
-    print(f"{label:34s} {len(pins):6d} log-ins in {time.perf_counter() - started:6.1f} s; could not log in: {len(failed)}"
-          + (f" e.g. {failed[:3]}" if failed else ""))
+    print(
+        f"{label:34s} {len(pins):6d} log-ins in {time.perf_counter() - started:6.1f} s; could not log in: {len(failed)}"
+        + (f" e.g. {failed[:3]}" if failed else "")
+    )
     return failed
 
 
@@ -216,10 +232,13 @@ def run_days(args, rng: random.Random) -> int:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # the code mails stay in memory
     start = dt.datetime(2027, 6, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
     addresses = [f"203.{n // 62500}.{n // 250 % 250}.{n % 250 + 1}" for n in range(args.addresses)]
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; in-process, clock moved by time_machine; "
-          f"{args.days} days from {start:%Y-%m-%d}; {args.processes} processes × {args.threads} threads; accounts: "
-          f"{args.accounts} (every second one with an e-mail address); attacker: {args.guesses_per_account} guesses per "
-          f"account from {args.addresses} addresses; breaker: {settings.LOGIN_BREAKER or breaker.DEFAULTS}", flush=True)
+    print(
+        f"database: {connection.vendor} {connection.settings_dict['NAME']}; in-process, clock moved by time_machine; "
+        f"{args.days} days from {start:%Y-%m-%d}; {args.processes} processes × {args.threads} threads; accounts: "
+        f"{args.accounts} (every second one with an e-mail address); attacker: {args.guesses_per_account} guesses per "
+        f"account from {args.addresses} addresses; breaker: {settings.LOGIN_BREAKER or breaker.DEFAULTS}",
+        flush=True,
+    )
     call_command("migrate", verbosity=0)
     pins = make_accounts(args.accounts, rng)
     usernames = list(pins)
@@ -256,8 +275,9 @@ def run_days(args, rng: random.Random) -> int:
     barrier, reports = context.Barrier(args.processes), context.Queue()
     share = {u: n % args.processes for n, u in enumerate(usernames)}
     workers = [
-        context.Process(target=replay_share, args=(
-            k, events, share, pins, homes, devices, addresses, args, start, barrier, reports))
+        context.Process(
+            target=replay_share, args=(k, events, share, pins, homes, devices, addresses, args, start, barrier, reports)
+        )
         for k in range(args.processes)
     ]
     if args.processes == 1:  # in this process (a profiler sees it)
@@ -285,14 +305,22 @@ def run_days(args, rng: random.Random) -> int:
 
     checked = outcomes["wrong PIN"] + outcomes["logged in"]
     attack_hours = LoginFailureWindow.objects.filter(breaker_on=True).count()
-    budget_spent = LoginThrottle.objects.filter(scope="account", user__username__startswith=PREFIX, budget_spent__gt=0).count()
+    budget_spent = LoginThrottle.objects.filter(
+        scope="account", user__username__startswith=PREFIX, budget_spent__gt=0
+    ).count()
     requests = sum(outcomes.values()) + len(usernames) * (args.days + 1)
     print(f"attacker: {sum(outcomes.values())} requests; {dict(outcomes)}")
-    print(f"guesses that reached a PIN check: {checked} ({checked / len(usernames):.3f} per account, at most "
-          f"{max(cursor.values(), default=0)} on one account)")
-    print(f"compromised accounts: expected {sum(cursor.values()) / 10000:.3f} (checked PINs / 10,000), actual {len(compromised)}")
-    print(f"owners who could not log in from their known device: {len({u for u, _ in unable})} "
-          f"(of {len(usernames) * (args.days + 1)} log-ins)" + (f" e.g. {unable[:3]}" if unable else ""))
+    print(
+        f"guesses that reached a PIN check: {checked} ({checked / len(usernames):.3f} per account, at most "
+        f"{max(cursor.values(), default=0)} on one account)"
+    )
+    print(
+        f"compromised accounts: expected {sum(cursor.values()) / 10000:.3f} (checked PINs / 10,000), actual {len(compromised)}"
+    )
+    print(
+        f"owners who could not log in from their known device: {len({u for u, _ in unable})} "
+        f"(of {len(usernames) * (args.days + 1)} log-ins)" + (f" e.g. {unable[:3]}" if unable else "")
+    )
     print(f"breaker: on in {attack_hours} hour-windows; accounts with part of their budget spent: {budget_spent}")
     print(f"real time: {seconds:.0f} s ({requests / seconds:.0f} log-in requests/s)")
     return 1 if len(compromised) > 1 or unable else 0
@@ -390,22 +418,31 @@ def report_day(day_end, shares: list[Counter], started: float) -> None:
 
     day = sum(shares, Counter())
     state = breaker.state(day_end)
-    print(f"  to {day_end:%m-%d}: {day['wrong PIN'] + day['logged in'] + day['held for the e-mailed code'] + day['refused']:6d} "
-          f"guesses: {day['wrong PIN'] + day['logged in']:4d} reached a PIN check, {day['held for the e-mailed code']:6d} held "
-          f"for the code, {day['refused']:5d} refused; {day['compromised']} compromised; owners {day['owner log-ins']} "
-          f"logged in, {day['owners refused']} refused; breaker {'on' if state.on else 'off'}; "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"  to {day_end:%m-%d}: {day['wrong PIN'] + day['logged in'] + day['held for the e-mailed code'] + day['refused']:6d} "
+        f"guesses: {day['wrong PIN'] + day['logged in']:4d} reached a PIN check, {day['held for the e-mailed code']:6d} held "
+        f"for the code, {day['refused']:5d} refused; {day['compromised']} compromised; owners {day['owner log-ins']} "
+        f"logged in, {day['owners refused']} refused; breaker {'on' if state.on else 'off'}; "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=1000)
-    parser.add_argument("--attempts", type=int, default=10_000, help="attacker's log-in requests (Kawasaki: 445 per account; here 10)")
+    parser.add_argument(
+        "--attempts", type=int, default=10_000, help="attacker's log-in requests (Kawasaki: 445 per account; here 10)"
+    )
     parser.add_argument("--days", type=int, help="replay that many days in-process with a moved clock (the month: 30)")
     parser.add_argument("--guesses-per-account", type=int, default=445, help="with --days: Kawasaki's 445")
     parser.add_argument("--breaker-floor", type=int, help="with --days: the breaker's floor (a huge one: no breaker)")
-    parser.add_argument("--processes", type=int, default=2, help="with --days: worker processes (each its share of the accounts)")
-    parser.add_argument("--threads", type=int, default=2, help="with --days: connections per worker (a minute's requests at once)")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="with --days: worker processes (each its share of the accounts)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="with --days: connections per worker (a minute's requests at once)"
+    )
     parser.add_argument("--addresses", type=int, help="attacker's client addresses (default: 50; with --days 2,000)")
     parser.add_argument("--concurrency", type=int, default=16, help="attacker's requests in flight")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
@@ -424,9 +461,11 @@ def main() -> None:
         args.addresses = args.addresses or 2000
         sys.exit(run_days(args, rng))
     args.addresses = args.addresses or 50
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; gunicorn: {args.workers} sync workers; "
-          f"accounts: {args.accounts}; attacker: {args.attempts} requests from {args.addresses} addresses, "
-          f"{args.concurrency} in flight")
+    print(
+        f"database: {connection.vendor} {connection.settings_dict['NAME']}; gunicorn: {args.workers} sync workers; "
+        f"accounts: {args.accounts}; attacker: {args.attempts} requests from {args.addresses} addresses, "
+        f"{args.concurrency} in flight"
+    )
     call_command("migrate", verbosity=0)
     pins = make_accounts(args.accounts, rng)
     homes = {u: f"10.{n // 250}.{n % 250 + 1}.1" for n, u in enumerate(pins)}  # one home address per owner
@@ -436,13 +475,29 @@ def main() -> None:
         Path(tmp, "pin_spray_settings.py").write_text(
             f"from config.settings import *  # noqa: F403\nPASSWORD_HASHERS = [{FAST_HASHER!r}]\n"
         )
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "pin_spray_settings", "DJANGO_TRUSTED_PROXY_COUNT": "1",
-               "PYTHONPATH": f"{tmp}:{ROOT}", "DJANGO_DEBUG": "0",
-               "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}  # the breaker's code mails
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "pin_spray_settings",
+            "DJANGO_TRUSTED_PROXY_COUNT": "1",
+            "PYTHONPATH": f"{tmp}:{ROOT}",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        }  # the breaker's code mails
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-             "--workers", str(args.workers), "--log-level", "warning"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{args.port}",
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         try:
             for _ in range(100):
@@ -473,10 +528,14 @@ def main() -> None:
     counters = LoginThrottle.objects.filter(scope="account", user__username__startswith=PREFIX).aggregate(
         failures=Sum("total_failures"), most=Max("total_failures"), accounts=Count("id")
     )
-    print(f"attack: {args.attempts} requests in {seconds:.1f} s = {args.attempts / seconds:.0f} req/s; "
-          f"outcomes {dict(outcomes)}")
-    print(f"PIN checks the attacker reached: {checked} ({checked / args.accounts:.2f} per account, at most "
-          f"{counters['most']} on one account); expected compromises at that rate: {checked / 10000:.3f}")
+    print(
+        f"attack: {args.attempts} requests in {seconds:.1f} s = {args.attempts / seconds:.0f} req/s; "
+        f"outcomes {dict(outcomes)}"
+    )
+    print(
+        f"PIN checks the attacker reached: {checked} ({checked / args.accounts:.2f} per account, at most "
+        f"{counters['most']} on one account); expected compromises at that rate: {checked / 10000:.3f}"
+    )
     unable = {u for u, _ in before + during + after}
     print(f"accounts compromised: {len(compromised)}")
     print(f"owners unable to log in: {len(unable)}")

@@ -82,7 +82,14 @@ PREFIX = "soak-"
 PASSWORDS = {"kodaira": "2468", "shiroi": "soak-pass-2468", "tamba": "soak-pass-2468"}  # K-REG-1: a 4-digit PIN
 KINDS = {"kodaira": "group", "shiroi": "individual", "tamba": "card_holder"}
 WEIGHTS = {  # per action of a client; logging in costs a PBKDF2 hash (~0.5 s of CPU): rare, as in real use
-    "grid": 30, "availability": 20, "mine": 8, "book": 22, "cancel": 7, "pay": 7, "apply": 4, "login": 1,
+    "grid": 30,
+    "availability": 20,
+    "mine": 8,
+    "book": 22,
+    "cancel": 7,
+    "pay": 7,
+    "apply": 4,
+    "login": 1,
 }
 HTTP_ACTIONS = ("grid", "availability", "mine", "book", "cancel", "login")
 SERVICE_ACTIONS = ("pay", "apply")
@@ -126,21 +133,42 @@ def bookable_slots(municipality, limit: int) -> list[dict]:
 
     profile_rules = rules.ProfileRules.of(municipality)
     today = clock.today()
-    probe = User(municipality=municipality, account_kind=KINDS[municipality.slug], residency="resident",
-                 valid_from=today - dt.timedelta(days=30), valid_until=today + dt.timedelta(days=3650))
+    probe = User(
+        municipality=municipality,
+        account_kind=KINDS[municipality.slug],
+        residency="resident",
+        valid_from=today - dt.timedelta(days=30),
+        valid_until=today + dt.timedelta(days=3650),
+    )
     now = clock.now()
-    units = list(Unit.objects.of(municipality).select_related("facility__closure_calendar", "slot_scheme")
-                 .prefetch_related("facility__closure_calendar__rules", "facility__opening_hours", "slot_scheme__periods")
-                 .order_by("id"))
+    units = list(
+        Unit.objects.of(municipality)
+        .select_related("facility__closure_calendar", "slot_scheme")
+        .prefetch_related("facility__closure_calendar__rules", "facility__opening_hours", "slot_scheme__periods")
+        .order_by("id")
+    )
     found = []
     for offset in range(0, 100):
         for unit in units:
             for slot in _offered(unit, today + dt.timedelta(days=offset)):
-                decision = rules.evaluate(rules=profile_rules, user=probe, unit=unit, slots=[slot], channel="online",
-                                          now=now, check_limits=False)
+                decision = rules.evaluate(
+                    rules=profile_rules,
+                    user=probe,
+                    unit=unit,
+                    slots=[slot],
+                    channel="online",
+                    now=now,
+                    check_limits=False,
+                )
                 if decision.allowed:
-                    found.append({"unit_id": unit.id, "facility_id": unit.facility_id, "start": slot.starts_at.isoformat(),
-                                  "end": slot.ends_at.isoformat()})
+                    found.append(
+                        {
+                            "unit_id": unit.id,
+                            "facility_id": unit.facility_id,
+                            "start": slot.starts_at.isoformat(),
+                            "end": slot.ends_at.isoformat(),
+                        }
+                    )
     random.Random(len(found)).shuffle(found)
     return found[:limit]
 
@@ -163,10 +191,19 @@ def lottery_slots(municipality, limit: int) -> list[dict]:
         month = lottery_services.add_months(this_month, n)
         line = lottery_services.timeline(profile_rules, policy, month)
         if line and line.applications_open <= now < line.applications_close:
-            units = list(Unit.objects.of(municipality).select_related("facility__closure_calendar", "slot_scheme")
-                         .prefetch_related("facility__closure_calendar__rules", "facility__opening_hours", "slot_scheme__periods"))
-            found = [{"unit_id": u.id, "start": s.starts_at.isoformat(), "end": s.ends_at.isoformat()}
-                     for day in (month + dt.timedelta(days=d) for d in range(28)) for u in units for s in _offered(u, day)]
+            units = list(
+                Unit.objects.of(municipality)
+                .select_related("facility__closure_calendar", "slot_scheme")
+                .prefetch_related(
+                    "facility__closure_calendar__rules", "facility__opening_hours", "slot_scheme__periods"
+                )
+            )
+            found = [
+                {"unit_id": u.id, "start": s.starts_at.isoformat(), "end": s.ends_at.isoformat()}
+                for day in (month + dt.timedelta(days=d) for d in range(28))
+                for u in units
+                for s in _offered(u, day)
+            ]
             random.Random(len(found)).shuffle(found)
             return found[:limit]
     return []
@@ -196,31 +233,56 @@ def setup(args) -> dict:
         for slug in KINDS:
             for n in range(args.users_per_client):
                 user = User.objects.create(
-                    username=f"{PREFIX}{slug}-{c}-{n}", municipality=municipalities[slug], account_kind=KINDS[slug],
-                    residency="resident", email=f"{PREFIX}{slug}-{c}-{n}@example.com", password=hashes[slug],
-                    valid_from=today - dt.timedelta(days=30), valid_until=today + dt.timedelta(days=3650),
+                    username=f"{PREFIX}{slug}-{c}-{n}",
+                    municipality=municipalities[slug],
+                    account_kind=KINDS[slug],
+                    residency="resident",
+                    email=f"{PREFIX}{slug}-{c}-{n}@example.com",
+                    password=hashes[slug],
+                    valid_from=today - dt.timedelta(days=30),
+                    valid_until=today + dt.timedelta(days=3650),
                 )
-                users.append({"id": user.pk, "muni": slug, "username": user.username, "password": PASSWORDS[slug],
-                              "token": ApiToken.objects.issue(user=user, name="soak")[1]})
+                users.append(
+                    {
+                        "id": user.pk,
+                        "muni": slug,
+                        "username": user.username,
+                        "password": PASSWORDS[slug],
+                        "token": ApiToken.objects.issue(user=user, name="soak")[1],
+                    }
+                )
         clients.append(users)
     targets = {slug: bookable_slots(m, args.targets) for slug, m in municipalities.items()}
     for slug, found in targets.items():
         if len(found) < 50:
-            sys.exit(f"only {len(found)} bookable {slug} slots found now; run it between 10:00 and 24:00 Japan time "
-                     "(Tamba books online only then, T-APP-3), or on another day")
+            sys.exit(
+                f"only {len(found)} bookable {slug} slots found now; run it between 10:00 and 24:00 Japan time "
+                "(Tamba books online only then, T-APP-3), or on another day"
+            )
     # Unpaid bookings whose deadline has passed (S-PAY-2): the worker cancels them during the load.
     shiroi = municipalities["shiroi"]
     overdue = []
     from facilities.models import Unit
 
     for n, target in enumerate(targets["shiroi"][: args.overdue]):
-        owner = User.objects.create(username=f"{PREFIX}overdue-{n}", municipality=shiroi, account_kind="individual",
-                                    residency="resident", valid_from=today - dt.timedelta(days=30),
-                                    valid_until=today + dt.timedelta(days=3650))
+        owner = User.objects.create(
+            username=f"{PREFIX}overdue-{n}",
+            municipality=shiroi,
+            account_kind="individual",
+            residency="resident",
+            valid_from=today - dt.timedelta(days=30),
+            valid_until=today + dt.timedelta(days=3650),
+        )
         unit = Unit.objects.select_related("facility").get(pk=target["unit_id"])
         try:
-            overdue.append(services.book(user=owner, unit=unit, starts_at=dt.datetime.fromisoformat(target["start"]),
-                                         ends_at=dt.datetime.fromisoformat(target["end"])).pk)
+            overdue.append(
+                services.book(
+                    user=owner,
+                    unit=unit,
+                    starts_at=dt.datetime.fromisoformat(target["start"]),
+                    ends_at=dt.datetime.fromisoformat(target["end"]),
+                ).pk
+            )
         except services.BookingError as error:
             print(f"overdue booking {n} refused: {[r.code for r in error.refusals]}")
     Reservation.objects.filter(pk__in=overdue).update(pay_by=clock.now() - dt.timedelta(minutes=1))
@@ -231,16 +293,28 @@ def setup(args) -> dict:
                 for facility in municipalities[slug].facilities.all():
                     if place.takes_fees_of(facility):
                         places.setdefault(str(facility.pk), place.pk)
-    clerks = {slug: User.objects.filter(municipality=m, staff_role="clerk").order_by("id").values_list("pk", flat=True).first()
-              for slug, m in municipalities.items()}
+    clerks = {
+        slug: User.objects.filter(municipality=m, staff_role="clerk")
+        .order_by("id")
+        .values_list("pk", flat=True)
+        .first()
+        for slug, m in municipalities.items()
+    }
     plan = {
-        "clients": clients, "targets": targets, "popular": args.popular, "overdue": overdue, "places": places,
-        "clerks": clerks, "lottery": {"shiroi": lottery_slots(shiroi, 2000)},
+        "clients": clients,
+        "targets": targets,
+        "popular": args.popular,
+        "overdue": overdue,
+        "places": places,
+        "clerks": clerks,
+        "lottery": {"shiroi": lottery_slots(shiroi, 2000)},
         "units": {slug: sorted({t["unit_id"] for t in found}) for slug, found in targets.items()},
     }
-    print(f"setup: {time.perf_counter() - started:.0f} s; {args.clients} clients × {args.users_per_client * 3} users; "
-          f"bookable slots {', '.join(f'{s} {len(t)}' for s, t in targets.items())}; overdue unpaid bookings {len(overdue)}; "
-          f"lottery slots open now {len(plan['lottery']['shiroi'])}; payment places open today {len(set(places.values()))}")
+    print(
+        f"setup: {time.perf_counter() - started:.0f} s; {args.clients} clients × {args.users_per_client * 3} users; "
+        f"bookable slots {', '.join(f'{s} {len(t)}' for s, t in targets.items())}; overdue unpaid bookings {len(overdue)}; "
+        f"lottery slots open now {len(plan['lottery']['shiroi'])}; payment places open today {len(set(places.values()))}"
+    )
     return plan
 
 
@@ -354,9 +428,12 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
                     target = rng.choice(popular[muni])
                 else:
                     target = rng.choice(targets[muni])
-                body = json.dumps({"unit_id": target["unit_id"], "start": target["start"], "end": target["end"]}).encode()
+                body = json.dumps(
+                    {"unit_id": target["unit_id"], "start": target["start"], "end": target["end"]}
+                ).encode()
                 status, data, _response, seconds = web.request(
-                    "POST", f"/api/v1/{muni}/reservations", {**auth, "Content-Type": "application/json"}, body)
+                    "POST", f"/api/v1/{muni}/reservations", {**auth, "Content-Type": "application/json"}, body
+                )
                 note(action, status, seconds)
                 if status == 201:
                     pk = json.loads(data)["id"]
@@ -365,7 +442,9 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
                     unpaid.append((pk, u))
                 elif status in (0, 500, 502, 503, 504):
                     book_unsure += 1
-            elif action == "cancel":  # online where allowed: Kodaira on the booking day (K-FC-4), Shiroi until paid (S-PAY-3)
+            elif (
+                action == "cancel"
+            ):  # online where allowed: Kodaira on the booking day (K-FC-4), Shiroi until paid (S-PAY-3)
                 cancellable = [(pk, o) for pk, o in unpaid if users[o]["muni"] in ("kodaira", "shiroi")]
                 if not cancellable:
                     continue
@@ -373,7 +452,10 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
                 unpaid.remove((pk, owner))
                 owner_user = users[owner]
                 status, *_rest, seconds = web.request(
-                    "POST", f"/api/v1/{owner_user['muni']}/reservations/{pk}/cancel", {"Authorization": f"Bearer {owner_user['token']}"})
+                    "POST",
+                    f"/api/v1/{owner_user['muni']}/reservations/{pk}/cancel",
+                    {"Authorization": f"Bearer {owner_user['token']}"},
+                )
                 note(action, status, seconds)
                 if status == 200:
                     cancelled.add(pk)
@@ -381,8 +463,11 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
                     cancel_unsure.add(pk)
             elif action == "pay":
                 # At a payment place open today that takes the facility's fees (S-PAY-4); Kodaira pays on the day (K-USE-2).
-                payable = [(pk, o) for pk, o in unpaid
-                           if users[o]["muni"] in ("shiroi", "tamba") and str(facility_of[pk]) in plan["places"]]
+                payable = [
+                    (pk, o)
+                    for pk, o in unpaid
+                    if users[o]["muni"] in ("shiroi", "tamba") and str(facility_of[pk]) in plan["places"]
+                ]
                 if not payable:
                     continue
                 pk, owner = rng.choice(payable)
@@ -394,8 +479,12 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
                     if slug not in clerks:
                         clerks[slug] = User.objects.get(pk=plan["clerks"][slug])
                     payment = fee_services.record_payment(
-                        reservation_id=pk, amount=reservation.fee_total or 0, place=place,
-                        receipt_number=f"SOAK-{index}-{pk}", staff=clerks[slug])
+                        reservation_id=pk,
+                        amount=reservation.fee_total or 0,
+                        place=place,
+                        receipt_number=f"SOAK-{index}-{pk}",
+                        staff=clerks[slug],
+                    )
                     paid[pk] = payment.pk
 
                 if service(action, pay) or pk in paid:
@@ -408,12 +497,15 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
 
                 def apply(target=target, user_id=user["id"]):
                     lottery_services.apply(
-                        user=User.objects.get(pk=user_id), unit=Unit.objects.select_related("facility").get(pk=target["unit_id"]),
-                        starts_at=dt.datetime.fromisoformat(target["start"]), ends_at=dt.datetime.fromisoformat(target["end"]))
+                        user=User.objects.get(pk=user_id),
+                        unit=Unit.objects.select_related("facility").get(pk=target["unit_id"]),
+                        starts_at=dt.datetime.fromisoformat(target["start"]),
+                        ends_at=dt.datetime.fromisoformat(target["end"]),
+                    )
 
                 service(action, apply)
             elif action == "login":
-                    # Each resident from an address of their own, through the proxy (compose's DJANGO_TRUSTED_PROXY_COUNT=1):
+                # Each resident from an address of their own, through the proxy (compose's DJANGO_TRUSTED_PROXY_COUNT=1):
                 # allauth's per-address log-in limit would otherwise see every client as 127.0.0.1.
                 address = {"X-Forwarded-For": f"10.{index}.{u // 250}.{u % 250 + 1}"}
                 status, data, response, first = web.request("GET", "/accounts/login/", address)
@@ -422,16 +514,41 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
                 if status != 200 or not match or "csrftoken" not in jar:
                     note(action, status or 0, first)
                     continue
-                form = urlencode({"login": user["username"], "password": user["password"],
-                                  "csrfmiddlewaretoken": match.group(1).decode()}).encode()
-                status, _data, response, seconds = web.request("POST", "/accounts/login/", {**address,
-                    "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={jar['csrftoken']}",
-                    "Referer": f"https://127.0.0.1:{port}/accounts/login/"}, form)
-                note(action, status if not (status == 302 and "sessionid" not in cookies_of(response)) else "302-no-session", seconds)
+                form = urlencode(
+                    {
+                        "login": user["username"],
+                        "password": user["password"],
+                        "csrfmiddlewaretoken": match.group(1).decode(),
+                    }
+                ).encode()
+                status, _data, response, seconds = web.request(
+                    "POST",
+                    "/accounts/login/",
+                    {
+                        **address,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Cookie": f"csrftoken={jar['csrftoken']}",
+                        "Referer": f"https://127.0.0.1:{port}/accounts/login/",
+                    },
+                    form,
+                )
+                note(
+                    action,
+                    status if not (status == 302 and "sessionid" not in cookies_of(response)) else "302-no-session",
+                    seconds,
+                )
     finally:  # whatever happened, the results so far go back
         connection.close()
-        queue.put({"records": records, "booked": booked, "cancelled": sorted(cancelled), "cancel_unsure": sorted(cancel_unsure),
-                   "paid": paid, "book_unsure": book_unsure})
+        queue.put(
+            {
+                "records": records,
+                "booked": booked,
+                "cancelled": sorted(cancelled),
+                "cancel_unsure": sorted(cancel_unsure),
+                "paid": paid,
+                "book_unsure": book_unsure,
+            }
+        )
 
 
 # The coordinator --------------------------------------------------------------------------------------------------
@@ -466,7 +583,9 @@ class PrivateServer:
     removes its directory; it is registered with atexit, so Ctrl-C and exceptions clean up too."""
 
     def __init__(self, port: int):
-        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))[-1].parent
+        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name))[
+            -1
+        ].parent
         self.port = port
         self.dir = Path(tempfile.mkdtemp(prefix="yoyaku-soak-pg-"))
         self.data = self.dir / "data"
@@ -485,12 +604,22 @@ class PrivateServer:
         return subprocess.run([*prefix, *command], check=check, capture_output=True, text=True)
 
     def create(self) -> None:
-        self.run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                 "--locale=C.UTF-8")
+        self.run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        )
         with open(self.data / "postgresql.conf", "a") as conf:  # written as root: the file stays postgres's
-            conf.write(f"\n# benchmarks/soak.py --private-server\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
-                       f"unix_socket_directories = '{self.dir}'\nfsync = on\nsynchronous_commit = on\n"
-                       "full_page_writes = on\n")
+            conf.write(
+                f"\n# benchmarks/soak.py --private-server\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.dir}'\nfsync = on\nsynchronous_commit = on\n"
+                "full_page_writes = on\n"
+            )
         self.start()
 
     def start(self) -> None:
@@ -545,15 +674,18 @@ def kill_app_connections(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()) killed").fetchone()[0]
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()) killed"
+        ).fetchone()[0]
 
 
 def fault_name(args) -> str:
     if args.fault == "kill":
         return f"{args.faults} × pg_terminate_backend"
     if args.fault == "restart":
-        return (f"{args.faults} × server restart (pg_ctl stop -m immediate / fast alternately, the first immediate), "
-                f"{args.down_seconds:g} s down")
+        return (
+            f"{args.faults} × server restart (pg_ctl stop -m immediate / fast alternately, the first immediate), "
+            f"{args.down_seconds:g} s down"
+        )
     return "none"
 
 
@@ -573,23 +705,46 @@ def report_restarts(restarts: list[dict], start: float, elapsed: float, ready_lo
 
         def tally(lo, hi):
             answers = Counter(r[1] for r in records if lo <= r[3] - start < hi)
-            return (f"{answers[503]} × 503, {sum(n for s, n in answers.items() if isinstance(s, int) and s >= 500 and s != 503)}"
-                    f" other 5xx, {answers[0]} without an answer, {answers['db_error']} database errors in service calls")
+            return (
+                f"{answers[503]} × 503, {sum(n for s, n in answers.items() if isinstance(s, int) and s >= 500 and s != 503)}"
+                f" other 5xx, {answers[0]} without an answer, {answers['db_error']} database errors in service calls"
+            )
 
-        booked = next((r[3] - start for r in sorted(records, key=lambda r: r[3])
-                       if r[0] == "book" and r[1] == 201 and r[3] - start >= up), None)
-        answered = next((r[3] - start for r in sorted(records, key=lambda r: r[3])
-                         if r[0] in HTTP_ACTIONS and r[1] in (200, 201) and r[3] - start >= up), None)
-        print(f"restart {n + 1} at {t0:5.1f} s, pg_ctl stop -m {event['mode']}: stopped in {event['stopped'] - event['stop']:.2f} s, "
-              f"down {event['start'] - event['stopped']:.1f} s, start (pg_ctl -w, with crash recovery after immediate) "
-              f"took {event['up'] - event['start']:.2f} s; outage {up - t0:.1f} s in all")
-        print(f"  /ready/ not 200 {len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'})"
-              + (f", first at +{bad[0][0] - t0:.1f} s, last at +{bad[-1][0] - t0:.1f} s after the stop" if bad else "")
-              + (f"; ready for good +{back - t0:.1f} s after the stop, {back - up:.1f} s after the server was up"
-                 if back is not None else "; never ready again"))
+        booked = next(
+            (
+                r[3] - start
+                for r in sorted(records, key=lambda r: r[3])
+                if r[0] == "book" and r[1] == 201 and r[3] - start >= up
+            ),
+            None,
+        )
+        answered = next(
+            (
+                r[3] - start
+                for r in sorted(records, key=lambda r: r[3])
+                if r[0] in HTTP_ACTIONS and r[1] in (200, 201) and r[3] - start >= up
+            ),
+            None,
+        )
+        print(
+            f"restart {n + 1} at {t0:5.1f} s, pg_ctl stop -m {event['mode']}: stopped in {event['stopped'] - event['stop']:.2f} s, "
+            f"down {event['start'] - event['stopped']:.1f} s, start (pg_ctl -w, with crash recovery after immediate) "
+            f"took {event['up'] - event['start']:.2f} s; outage {up - t0:.1f} s in all"
+        )
+        print(
+            f"  /ready/ not 200 {len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'})"
+            + (f", first at +{bad[0][0] - t0:.1f} s, last at +{bad[-1][0] - t0:.1f} s after the stop" if bad else "")
+            + (
+                f"; ready for good +{back - t0:.1f} s after the stop, {back - up:.1f} s after the server was up"
+                if back is not None
+                else "; never ready again"
+            )
+        )
         print(f"  answers during the outage: {tally(t0, up)}; after it: {tally(up, end)}")
-        print(f"  first successful answer {f'{answered - up:.2f} s' if answered is not None else 'never'}, first booking "
-              f"answered 201 {f'{booked - up:.2f} s' if booked is not None else 'never'} after the server was up")
+        print(
+            f"  first successful answer {f'{answered - up:.2f} s' if answered is not None else 'never'}, first booking "
+            f"answered 201 {f'{booked - up:.2f} s' if booked is not None else 'never'} after the server was up"
+        )
 
 
 def report_server_errors(gunicorn_log: str) -> None:
@@ -608,8 +763,10 @@ def report_server_errors(gunicorn_log: str) -> None:
             continue
         last = (record.get("exc_info") or "").strip().splitlines()[-1:] or ["-"]
         errors[f"{record.get('message', '')[:60]} | {last[0][:120]}"] += 1
-    print(f"5xx logged by django.request: {unavailable} × 503; others {sum(errors.values())}"
-          + "".join(f"\n  {n} × {what}" for what, n in errors.most_common(10)))
+    print(
+        f"5xx logged by django.request: {unavailable} × 503; others {sum(errors.values())}"
+        + "".join(f"\n  {n} × {what}" for what, n in errors.most_common(10))
+    )
 
 
 def percentiles(latencies: list[float]) -> str:
@@ -629,16 +786,20 @@ def report(records: list, seconds: float) -> dict:
         by_action[action].append((outcome, latency))
     http_records = [r for r in records if r[0] in HTTP_ACTIONS]
     statuses = Counter(r[1] for r in http_records)
-    print(f"\nHTTP: {len(http_records)} requests in {seconds:.0f} s = {len(http_records) / seconds:.1f} requests/s; "
-          f"{percentiles([r[2] for r in http_records])}")
+    print(
+        f"\nHTTP: {len(http_records)} requests in {seconds:.0f} s = {len(http_records) / seconds:.1f} requests/s; "
+        f"{percentiles([r[2] for r in http_records])}"
+    )
     for action in (*HTTP_ACTIONS, *SERVICE_ACTIONS):
         rows = by_action.get(action, [])
         if not rows:
             print(f"  {action:12s} -")
             continue
         outcomes = Counter(o for o, _l in rows)
-        print(f"  {action:12s} {len(rows):7d} ({len(rows) / seconds:6.1f}/s)  {percentiles([l for _o, l in rows])}  "
-              f"{dict(sorted(outcomes.items(), key=lambda kv: str(kv[0])))}")
+        print(
+            f"  {action:12s} {len(rows):7d} ({len(rows) / seconds:6.1f}/s)  {percentiles([l for _o, l in rows])}  "
+            f"{dict(sorted(outcomes.items(), key=lambda kv: str(kv[0])))}"
+        )
     errors = {
         "5xx": sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500),
         "503": statuses.get(503, 0),
@@ -665,9 +826,15 @@ def check(plan: dict, results: list, final_names: list[str]) -> list[tuple[str, 
     held_twice = SlotHold.objects.values("unit_id", "starts_at").annotate(n=Count("id")).filter(n__gt=1).count()
     verdict("no slot held twice", held_twice == 0, f"{held_twice} slots held twice")
     cancelled_holding = SlotHold.objects.filter(reservation__state=BookingState.CANCELLED).count()
-    verdict("no cancelled booking holds a slot", cancelled_holding == 0, f"{cancelled_holding} holds of cancelled bookings")
-    short = (Reservation.objects.filter(state__in=ACTIVE_STATES).annotate(held=Count("holds"))
-             .exclude(held=F("slot_count")).count())
+    verdict(
+        "no cancelled booking holds a slot", cancelled_holding == 0, f"{cancelled_holding} holds of cancelled bookings"
+    )
+    short = (
+        Reservation.objects.filter(state__in=ACTIVE_STATES)
+        .annotate(held=Count("holds"))
+        .exclude(held=F("slot_count"))
+        .count()
+    )
     verdict("every active booking holds its slots", short == 0, f"{short} active bookings without all their holds")
 
     booked = {int(pk) for r in results for pk in r["booked"]}
@@ -677,42 +844,80 @@ def check(plan: dict, results: list, final_names: list[str]) -> list[tuple[str, 
     missing = booked - set(rows)
     lost = {pk for pk, state in rows.items() if state == BookingState.CANCELLED and pk not in cancelled | unsure}
     not_cancelled = {pk for pk in cancelled if rows.get(pk) != BookingState.CANCELLED}
-    verdict("no committed booking lost", not missing and not lost,
-            f"{len(booked)} answered 201: {len(missing)} missing, {len(lost)} cancelled by nobody")
-    verdict("every cancellation answered 200 is cancelled", not not_cancelled, f"{len(cancelled)} cancelled, {len(not_cancelled)} not")
-    made = Reservation.objects.filter(user__username__startswith=PREFIX).exclude(user__username__startswith=f"{PREFIX}overdue").count()
+    verdict(
+        "no committed booking lost",
+        not missing and not lost,
+        f"{len(booked)} answered 201: {len(missing)} missing, {len(lost)} cancelled by nobody",
+    )
+    verdict(
+        "every cancellation answered 200 is cancelled",
+        not not_cancelled,
+        f"{len(cancelled)} cancelled, {len(not_cancelled)} not",
+    )
+    made = (
+        Reservation.objects.filter(user__username__startswith=PREFIX)
+        .exclude(user__username__startswith=f"{PREFIX}overdue")
+        .count()
+    )
     untold = made - len(booked)
-    print(f"bookings of the soak users in the database: {made}; answered 201: {len(booked)}; made but the answer lost "
-          f"(503 or no answer after the commit): {untold}; booking requests with no definite answer: "
-          f"{sum(r['book_unsure'] for r in results)}")
+    print(
+        f"bookings of the soak users in the database: {made}; answered 201: {len(booked)}; made but the answer lost "
+        f"(503 or no answer after the commit): {untold}; booking requests with no definite answer: "
+        f"{sum(r['book_unsure'] for r in results)}"
+    )
 
     paid = {int(pk): payment for r in results for pk, payment in r["paid"].items()}
-    payments = {p.pk: p for p in Payment.objects.filter(reservation__user__username__startswith=PREFIX).select_related("reservation")}
+    payments = {
+        p.pk: p
+        for p in Payment.objects.filter(reservation__user__username__startswith=PREFIX).select_related("reservation")
+    }
     lost_payments = [p for p in paid.values() if p not in payments]
-    bad = [p for p in payments.values() if p.amount != p.reservation.fee_total or p.reservation.state != BookingState.CONFIRMED]
+    bad = [
+        p
+        for p in payments.values()
+        if p.amount != p.reservation.fee_total or p.reservation.state != BookingState.CONFIRMED
+    ]
     twice = Payment.objects.values("reservation_id").annotate(n=Count("id")).filter(n__gt=1).count()
-    verdict("every payment matches its booking", not lost_payments and not bad and not twice,
-            f"{len(paid)} recorded, {len(payments)} in the database: {len(lost_payments)} lost, {len(bad)} not the "
-            f"confirmed booking's exact fee, {twice} bookings paid twice")
+    verdict(
+        "every payment matches its booking",
+        not lost_payments and not bad and not twice,
+        f"{len(paid)} recorded, {len(payments)} in the database: {len(lost_payments)} lost, {len(bad)} not the "
+        f"confirmed booking's exact fee, {twice} bookings paid twice",
+    )
 
     overdue = Reservation.objects.filter(pk__in=plan["overdue"])
-    freed = overdue.filter(state=BookingState.CANCELLED, cancel_reason=Reservation.CancelReason.UNPAID, holds__isnull=True).count()
-    verdict("overdue unpaid bookings cancelled by the worker, slots freed", freed == len(plan["overdue"]),
-            f"{freed} of {len(plan['overdue'])}")
+    freed = overdue.filter(
+        state=BookingState.CANCELLED, cancel_reason=Reservation.CancelReason.UNPAID, holds__isnull=True
+    ).count()
+    verdict(
+        "overdue unpaid bookings cancelled by the worker, slots freed",
+        freed == len(plan["overdue"]),
+        f"{freed} of {len(plan['overdue'])}",
+    )
 
     from config import clock
 
     waiting = OrmQ.objects.filter(lock__lte=clock.now()).count()
     locked = OrmQ.objects.filter(lock__gt=clock.now()).count()
     done = Success.objects.filter(name__in=final_names).count()
-    failed = [f"{t.name.removeprefix('soak-final-')}: {str(t.result).splitlines()[0][:80]}"
-              for t in Failure.objects.filter(name__in=final_names)]
-    verdict("job queue drained, the last round of jobs successful", waiting == 0 and done == len(final_names),
-            f"{waiting} tasks waiting, {locked} handed out and not acknowledged (re-delivered after Q_CLUSTER retry), "
-            f"last round {done}/{len(final_names)} successful" + (f"; failed: {failed}" if failed else ""))
-    during = Counter(f"{t.func}: {str(t.result).splitlines()[0][:60]}" for t in Failure.objects.exclude(name__in=final_names))
-    print(f"job runs failed during the load: {sum(during.values())}" + (f" {dict(during)}" if during else "")
-          + f"; successful: {Success.objects.exclude(name__in=final_names).count()}")
+    failed = [
+        f"{t.name.removeprefix('soak-final-')}: {str(t.result).splitlines()[0][:80]}"
+        for t in Failure.objects.filter(name__in=final_names)
+    ]
+    verdict(
+        "job queue drained, the last round of jobs successful",
+        waiting == 0 and done == len(final_names),
+        f"{waiting} tasks waiting, {locked} handed out and not acknowledged (re-delivered after Q_CLUSTER retry), "
+        f"last round {done}/{len(final_names)} successful" + (f"; failed: {failed}" if failed else ""),
+    )
+    during = Counter(
+        f"{t.func}: {str(t.result).splitlines()[0][:60]}" for t in Failure.objects.exclude(name__in=final_names)
+    )
+    print(
+        f"job runs failed during the load: {sum(during.values())}"
+        + (f" {dict(during)}" if during else "")
+        + f"; successful: {Success.objects.exclude(name__in=final_names).count()}"
+    )
     return checks
 
 
@@ -725,21 +930,38 @@ def main() -> None:
     parser.add_argument("--q-workers", type=int, default=2, help="django-q2 workers (Q_WORKERS)")
     parser.add_argument("--targets", type=int, default=1500, help="bookable slots per municipality")
     parser.add_argument("--popular", type=int, default=25, help="slots most booking attempts go for")
-    parser.add_argument("--overdue", type=int, default=6, help="unpaid Shiroi bookings past their deadline at the start")
+    parser.add_argument(
+        "--overdue", type=int, default=6, help="unpaid Shiroi bookings past their deadline at the start"
+    )
     parser.add_argument("--jobs-every", type=float, default=30, help="seconds between rounds of every scheduled job")
-    parser.add_argument("--private-server", action="store_true",
-                        help="run on a PostgreSQL server of its own (initdb in a temporary directory, port 5499 or the "
-                             "next free one), removed at exit; DATABASE_URL then only names the database")
-    parser.add_argument("--fault", nargs="?", const="restart", choices=("restart", "kill"),
-                        help="restart (the default; implies --private-server): stop the private server, keep it down "
-                             "--down-seconds, start it again, alternately with pg_ctl -m immediate (a crash: WAL "
-                             "recovery at the next start) and -m fast; kill: pg_terminate_backend every connection "
-                             "to the database but the soak's own (the server stays up)")
+    parser.add_argument(
+        "--private-server",
+        action="store_true",
+        help="run on a PostgreSQL server of its own (initdb in a temporary directory, port 5499 or the "
+        "next free one), removed at exit; DATABASE_URL then only names the database",
+    )
+    parser.add_argument(
+        "--fault",
+        nargs="?",
+        const="restart",
+        choices=("restart", "kill"),
+        help="restart (the default; implies --private-server): stop the private server, keep it down "
+        "--down-seconds, start it again, alternately with pg_ctl -m immediate (a crash: WAL "
+        "recovery at the next start) and -m fast; kill: pg_terminate_backend every connection "
+        "to the database but the soak's own (the server stays up)",
+    )
     parser.add_argument("--faults", type=int, default=3, help="how many times, evenly spread")
     parser.add_argument("--down-seconds", type=float, default=5, help="--fault=restart: how long the server stays down")
-    parser.add_argument("--worker-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an environment variable for the worker only, e.g. DATABASE_CONN_HEALTH_CHECKS=1")
-    parser.add_argument("--keep-logs", action="store_true", help="keep the gunicorn and worker logs (their path is printed)")
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for the worker only, e.g. DATABASE_CONN_HEALTH_CHECKS=1",
+    )
+    parser.add_argument(
+        "--keep-logs", action="store_true", help="keep the gunicorn and worker logs (their path is printed)"
+    )
     args = parser.parse_args()
 
     pg = None
@@ -753,7 +975,9 @@ def main() -> None:
         print(f"private PostgreSQL server: {pg.bin.parent.name}, {pg.data}, 127.0.0.1:{pg.port}, fsync on")
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
-        sys.exit("set DATABASE_URL=postgres://…/yoyaku_soak (the soak recreates that database), or use --private-server")
+        sys.exit(
+            "set DATABASE_URL=postgres://…/yoyaku_soak (the soak recreates that database), or use --private-server"
+        )
     recreate_database(url)
     import django
 
@@ -768,17 +992,36 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="yoyaku-soak-"))
     port = free_port()
     env = os.environ | {
-        "DJANGO_ENV": "production", "DJANGO_SECRET_KEY": SECRET_KEY, "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_DEFAULT_FROM_EMAIL": "soak@localhost", "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "DJANGO_STATIC_ROOT": str(work / "static"), "DJANGO_LOG_LEVEL": "INFO", "HOST": "127.0.0.1", "PORT": str(port),
-        "WEB_CONCURRENCY": str(args.workers), "DJANGO_TRUSTED_PROXY_COUNT": "1", "Q_WORKERS": str(args.q_workers), "PYTHONPATH": str(ROOT),
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_DEFAULT_FROM_EMAIL": "soak@localhost",
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "DJANGO_STATIC_ROOT": str(work / "static"),
+        "DJANGO_LOG_LEVEL": "INFO",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(args.workers),
+        "DJANGO_TRUSTED_PROXY_COUNT": "1",
+        "Q_WORKERS": str(args.q_workers),
+        "PYTHONPATH": str(ROOT),
     }
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     worker_env = env | dict(item.split("=", 1) for item in args.worker_env)
-    worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=worker_env,
-                              stdout=open(work / "qcluster.log", "w"), stderr=subprocess.STDOUT)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"],
-                              cwd=ROOT, env=env, stdout=open(work / "gunicorn.log", "w"), stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=open(work / "qcluster.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=open(work / "gunicorn.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     web = Http(port)
     clients = []
     try:
@@ -788,9 +1031,11 @@ def main() -> None:
                 sys.exit(f"gunicorn or the worker did not become ready; logs in {work}")
             time.sleep(0.5)
         seconds = args.minutes * 60
-        print(f"load: {args.clients} client processes for {args.minutes:g} min; gunicorn {args.workers} sync workers "
-              f"(config/gunicorn.py, DJANGO_ENV=production); qcluster {args.q_workers} workers; jobs every "
-              f"{args.jobs_every:g} s; fault: {fault_name(args)}")
+        print(
+            f"load: {args.clients} client processes for {args.minutes:g} min; gunicorn {args.workers} sync workers "
+            f"(config/gunicorn.py, DJANGO_ENV=production); qcluster {args.q_workers} workers; jobs every "
+            f"{args.jobs_every:g} s; fault: {fault_name(args)}"
+        )
         context = multiprocessing.get_context("fork")
         queue = context.Queue()
         start = time.monotonic()
@@ -835,8 +1080,9 @@ def main() -> None:
         final_names = enqueue_jobs("soak-final")
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and (
-            Success.objects.filter(name__in=final_names).count() < len(final_names) or OrmQ.objects.filter(
-                lock__lte=clock.now()).exists()):
+            Success.objects.filter(name__in=final_names).count() < len(final_names)
+            or OrmQ.objects.filter(lock__lte=clock.now()).exists()
+        ):
             time.sleep(1)
         connection.close()
     finally:
@@ -855,29 +1101,38 @@ def main() -> None:
     print(f"\nran {elapsed:.0f} s; {rounds} rounds of {len(job_functions())} jobs enqueued")
     report(records, elapsed)
     down = [(t, status, reason) for t, status, reason in ready_log if status != 200]
-    print(f"/ready/ polled {len(ready_log)} times: not 200 {len(down)} times"
-          + (f": {', '.join(f'{t:.0f} s {s} {r}' for t, s, r in down)}" if down else ""))
+    print(
+        f"/ready/ polled {len(ready_log)} times: not 200 {len(down)} times"
+        + (f": {', '.join(f'{t:.0f} s {s} {r}' for t, s, r in down)}" if down else "")
+    )
     for n, (at, killed) in enumerate(faults):
         until_next = faults[n + 1][0] if n + 1 < len(faults) else elapsed
         window = [(t, status, reason) for t, status, reason in ready_log if at <= t < until_next]
         bad = [(t, reason) for t, status, reason in window if status != 200]
         back = next((t for t, status, _r in window if status == 200 and (not bad or t > bad[-1][0])), None)
-        first_ok = next((r[3] - start for r in sorted(records, key=lambda r: r[3]) if r[3] - start > at and r[1] in (200, 201)), None)
+        first_ok = next(
+            (r[3] - start for r in sorted(records, key=lambda r: r[3]) if r[3] - start > at and r[1] in (200, 201)),
+            None,
+        )
         failed = sum(1 for r in records if at <= r[3] - start <= at + 5 and r[1] in (0, 500, 502, 503, 504, "db_error"))
-        print(f"fault at {at:5.1f} s: {killed} connections killed; failed answers in the next 5 s: {failed}; next "
-              f"successful request {f'{first_ok - at:.2f} s' if first_ok else 'never'} later; /ready/ not 200 "
-              f"{len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'}), ready for good "
-              f"{f'{back - at:.1f} s' if back is not None else 'never'} after the fault")
+        print(
+            f"fault at {at:5.1f} s: {killed} connections killed; failed answers in the next 5 s: {failed}; next "
+            f"successful request {f'{first_ok - at:.2f} s' if first_ok else 'never'} later; /ready/ not 200 "
+            f"{len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'}), ready for good "
+            f"{f'{back - at:.1f} s' if back is not None else 'never'} after the fault"
+        )
     report_restarts(restarts, start, elapsed, ready_log, records)
     gunicorn_log = (work / "gunicorn.log").read_text(errors="replace")
     worker_log = (work / "qcluster.log").read_text(errors="replace")
     report_server_errors(gunicorn_log)
     failed_runs = worker_log.count("Failed '")  # django-q2's line for a task that raised
-    print(f"logs: gunicorn {gunicorn_log.count(chr(10))} lines ({gunicorn_log.count('Booting worker')} worker boots, "
-          f"{gunicorn_log.count('WORKER TIMEOUT')} timeouts); qcluster {worker_log.count(chr(10))} lines "
-          f"({worker_log.count('reincarnated')} processes reincarnated, {failed_runs} failed job runs, "
-          f"{worker_log.count('Failed to pull')} failed broker polls, {worker_log.count('Could not save task result')} "
-          f"results not saved)")
+    print(
+        f"logs: gunicorn {gunicorn_log.count(chr(10))} lines ({gunicorn_log.count('Booting worker')} worker boots, "
+        f"{gunicorn_log.count('WORKER TIMEOUT')} timeouts); qcluster {worker_log.count(chr(10))} lines "
+        f"({worker_log.count('reincarnated')} processes reincarnated, {failed_runs} failed job runs, "
+        f"{worker_log.count('Failed to pull')} failed broker polls, {worker_log.count('Could not save task result')} "
+        f"results not saved)"
+    )
 
     connection.close()
     checks = check(plan, results, final_names)

@@ -72,10 +72,16 @@ class YoyakuAPI(NinjaAPI):
 
 
 def _root(request, api, **kwargs):
-    return api.create_response(request, {
-        "title": api.title, "version": api.version,
-        "docs": f"{request.path}{api.docs_url.lstrip('/')}", "openapi": f"{request.path}{api.openapi_url.lstrip('/')}",
-    }, status=200)
+    return api.create_response(
+        request,
+        {
+            "title": api.title,
+            "version": api.version,
+            "docs": f"{request.path}{api.docs_url.lstrip('/')}",
+            "openapi": f"{request.path}{api.openapi_url.lstrip('/')}",
+        },
+        status=200,
+    )
 
 
 def _json_method_not_allowed(api, view):
@@ -87,7 +93,11 @@ def _json_method_not_allowed(api, view):
         if isinstance(response, HttpResponseNotAllowed):
             allowed = response["Allow"]
             response = api.create_response(
-                request, {"code": "method_not_allowed", "message": _("This address accepts only: %(methods)s.") % {"methods": allowed}},
+                request,
+                {
+                    "code": "method_not_allowed",
+                    "message": _("This address accepts only: %(methods)s.") % {"methods": allowed},
+                },
                 status=405,
             )
             response["Allow"] = allowed
@@ -100,7 +110,9 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # 小平市, not \u5c0f\u5e73\u5e02 (the response says charset=utf-8)
 
 
-api = YoyakuAPI(title="Yoyaku API", version="1", urls_namespace="api", description=DESCRIPTION, renderer=Utf8JSONRenderer())
+api = YoyakuAPI(
+    title="Yoyaku API", version="1", urls_namespace="api", description=DESCRIPTION, renderer=Utf8JSONRenderer()
+)
 api.add_router("", public)
 api.add_router("", bookings)
 api.add_router("", "facilities.api.favourite_router")
@@ -120,12 +132,15 @@ def on_api_error(request, exc: ApiError):
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
-    details = [
-        {"loc": [str(part) for part in e.get("loc", ())], "message": str(e.get("msg", ""))} for e in exc.errors
-    ]
+    details = [{"loc": [str(part) for part in e.get("loc", ())], "message": str(e.get("msg", ""))} for e in exc.errors]
     summary = "; ".join(f"{'.'.join(d['loc'])}: {d['message']}" for d in details)
-    return error(request, 400, "bad_request", _("The request is not in the expected form: %(details)s") % {"details": summary},
-                 errors=details)
+    return error(
+        request,
+        400,
+        "bad_request",
+        _("The request is not in the expected form: %(details)s") % {"details": summary},
+        errors=details,
+    )
 
 
 @api.exception_handler(Http404)
@@ -162,8 +177,15 @@ def on_database_unavailable(request, exc):
 
 def database_unavailable(request):
     """Also config.views.server_error's answer for /api/ when a middleware met the unreachable database."""
-    response = error(request, 503, "unavailable", _("The portal cannot reach its database at the moment. Nothing was "
-                                                    "changed. Please try again in a few seconds."))
+    response = error(
+        request,
+        503,
+        "unavailable",
+        _(
+            "The portal cannot reach its database at the moment. Nothing was "
+            "changed. Please try again in a few seconds."
+        ),
+    )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -176,7 +198,9 @@ def on_too_large(request, exc):
 def too_large(request):
     """Also config.views.bad_request's answer for /api/ when a middleware read the oversized body first."""
     size = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).replace("\xa0", " ")
-    return error(request, 413, "too_large", _("The request is too large: at most %(size)s are accepted.") % {"size": size})
+    return error(
+        request, 413, "too_large", _("The request is too large: at most %(size)s are accepted.") % {"size": size}
+    )
 
 
 @api.exception_handler(services.SlotTaken)

@@ -71,8 +71,10 @@ _SECRET_PATTERNS = [
     (re.compile(r"(\b(?:yoyaku_)?[0-9a-f]{12}_)[A-Za-z0-9_-]{20,}"), rf"\g<1>{REDACTED}"),
     (re.compile(r"(\byoyaku_)(?![0-9a-f]{12}_\[)[A-Za-z0-9_-]{20,}"), rf"\g<1>{REDACTED}"),
     # Query-string values of secret-sounding names: ?token=, &api_key=, ?code=, &password=, ?secret=.
-    (re.compile(rf"([?&;](?:[\w.-]*[_.-])?(?:token|key|code|password|secret)=)[^&;{_END}]*", re.IGNORECASE),
-     rf"\g<1>{REDACTED}"),
+    (
+        re.compile(rf"([?&;](?:[\w.-]*[_.-])?(?:token|key|code|password|secret)=)[^&;{_END}]*", re.IGNORECASE),
+        rf"\g<1>{REDACTED}",
+    ),
 ]
 
 
@@ -120,11 +122,33 @@ class JsonFormatter(_BaseJsonFormatter):
             "reserved_attrs",
             # The standard LogRecord attributes that are not wanted as fields (the ones kept are renamed below).
             [
-                "args", "created", "exc_text", "filename", "funcName", "levelno", "lineno", "module", "msecs",
-                "msg", "pathname", "process", "processName", "relativeCreated", "stack_info", "thread",
-                "threadName", "taskName", "exc_info", "levelname", "name", "message", "asctime",
+                "args",
+                "created",
+                "exc_text",
+                "filename",
+                "funcName",
+                "levelno",
+                "lineno",
+                "module",
+                "msecs",
+                "msg",
+                "pathname",
+                "process",
+                "processName",
+                "relativeCreated",
+                "stack_info",
+                "thread",
+                "threadName",
+                "taskName",
+                "exc_info",
+                "levelname",
+                "name",
+                "message",
+                "asctime",
                 # Django's django.request/django.server records carry the request and socket objects.
-                "request", "server_time", "status_code",
+                "request",
+                "server_time",
+                "status_code",
             ],
         )
         super().__init__(*args, **kwargs)
@@ -163,8 +187,11 @@ def logging_config(*, json_lines: bool, level: str, request_level: str, access_l
         "formatters": {"default": formatter},
         "handlers": {
             # Every handler has both filters (a handler added here must list them too).
-            "console": {"class": "logging.StreamHandler", "formatter": "default",
-                        "filters": ["request_id", "redact_secrets"]},
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["request_id", "redact_secrets"],
+            },
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {

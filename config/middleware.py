@@ -67,7 +67,10 @@ class RequestIdMiddleware:
                 started = time.perf_counter()
                 response = self.get_response(request)
                 access_logger.info(
-                    "%s %s %s", request.method, request.path, response.status_code,
+                    "%s %s %s",
+                    request.method,
+                    request.path,
+                    response.status_code,
                     extra={
                         "method": request.method,
                         "path": request.path,

@@ -64,9 +64,7 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
     if h.strip()
 ]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -179,7 +177,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # (Behind PgBouncer in transaction mode, set DATABASE_PREPARE_THRESHOLD=off: it cannot follow prepared statements.)
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
     prepare_threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None if prepare_threshold == "off" else int(prepare_threshold)
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        None if prepare_threshold == "off" else int(prepare_threshold)
+    )
     if DATABASE_POOL:
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
@@ -220,14 +220,19 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Yoyaku"
 # allauth's code forms with wrong codes limited per account (accounts/mfa_throttle.py; allauth's own limit is its
 # "login_failed" rate limit, off below). Its numbers: LOGIN_THROTTLE["mfa"].
-MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm", "reauthenticate": "accounts.forms.MfaReauthenticateForm"}
+MFA_FORMS = {
+    "authenticate": "accounts.forms.MfaAuthenticateForm",
+    "reauthenticate": "accounts.forms.MfaReauthenticateForm",
+}
 # Who must use a second factor (accounts/middleware.py): until they have set up TOTP, they reach only log-in,
 # log-out and the set-up pages. Roles: "operator" (superuser), "administrator", "clerk" (a deployment may add it:
 # YOYAKU_MFA_REQUIRED_ROLES=operator,administrator,clerk). YOYAKU_ADMIN_MFA_REQUIRED switches the requirement off
 # altogether: only tests of other features do that (tests/conftest.py).
 YOYAKU_ADMIN_MFA_REQUIRED = True
 YOYAKU_MFA_REQUIRED_ROLES = [
-    role.strip() for role in os.environ.get("YOYAKU_MFA_REQUIRED_ROLES", "operator,administrator").split(",") if role.strip()
+    role.strip()
+    for role in os.environ.get("YOYAKU_MFA_REQUIRED_ROLES", "operator,administrator").split(",")
+    if role.strip()
 ]
 if set(YOYAKU_MFA_REQUIRED_ROLES) - {"operator", "administrator", "clerk"}:
     raise ImproperlyConfigured("YOYAKU_MFA_REQUIRED_ROLES names roles among: operator, administrator, clerk")

@@ -56,7 +56,7 @@ def fetch_one(model, query: str, params: list):
         for convert in field_converters:
             value = convert(value, None, connection)
         values.append(value)
-    return model.from_db(connection.alias, attnames, values), row[len(attnames):]
+    return model.from_db(connection.alias, attnames, values), row[len(attnames) :]
 
 
 def insert(obj: Model) -> None:

@@ -15,8 +15,16 @@ from django.views.decorators.http import require_POST
 
 from accounts import registering, registration, services
 from accounts.forms import (
-    ApproveForm, ChangeDetailsForm, CounterPasswordForm, DuplicateReviewForm, ProxyForm, RegistrationForm, ReissueForm,
-    RejectForm, SearchForm, add_problems,
+    ApproveForm,
+    ChangeDetailsForm,
+    CounterPasswordForm,
+    DuplicateReviewForm,
+    ProxyForm,
+    RegistrationForm,
+    ReissueForm,
+    RejectForm,
+    SearchForm,
+    add_problems,
 )
 from accounts.models import FamilyProxy, Registration, User
 from config import clock
@@ -53,15 +61,27 @@ def index(request, municipality):
     if form.is_valid() and form.cleaned_data["q"].strip():
         q = form.cleaned_data["q"].strip()
         results = list(
-            _residents(municipality).filter(
-                Q(username__icontains=q) | Q(display_name__icontains=q) | Q(phone__icontains=q) | Q(registration__person_name__icontains=q)
-            ).order_by("username")[:SEARCH_LIMIT]
+            _residents(municipality)
+            .filter(
+                Q(username__icontains=q)
+                | Q(display_name__icontains=q)
+                | Q(phone__icontains=q)
+                | Q(registration__person_name__icontains=q)
+            )
+            .order_by("username")[:SEARCH_LIMIT]
         )
-    return _render(request, municipality, "index.html", {
-        "form": form, "results": results, "profile": registering.profile_of(municipality),
-        "pending_count": Registration.objects.of(municipality).pending().count(),
-        "duplicates_count": Registration.objects.of(municipality).duplicates_to_review().count(),
-    })
+    return _render(
+        request,
+        municipality,
+        "index.html",
+        {
+            "form": form,
+            "results": results,
+            "profile": registering.profile_of(municipality),
+            "pending_count": Registration.objects.of(municipality).pending().count(),
+            "duplicates_count": Registration.objects.of(municipality).duplicates_to_review().count(),
+        },
+    )
 
 
 @clerk_view
@@ -74,7 +94,10 @@ def register(request, municipality):
         except registering.RegistrationRefused as error:
             _refused(request, form, error)
         else:
-            messages.success(request, _("Registered. The user ID is %(username)s: tell it to the applicant.") % {"username": user.username})
+            messages.success(
+                request,
+                _("Registered. The user ID is %(username)s: tell it to the applicant.") % {"username": user.username},
+            )
             return redirect("counter:accounts_account", municipality.slug, user.pk)
     return _render(request, municipality, "register.html", {"form": form, "profile": profile})
 
@@ -89,8 +112,12 @@ def requests(request, municipality):
 def request_detail(request, municipality, pk):
     registration_row = get_object_or_404(Registration.objects.of(municipality).pending().select_related("user"), pk=pk)
     profile = registering.profile_of(municipality)
-    approve_form = ApproveForm(profile, registration_row, request.POST if "approve" in request.POST else None,
-                               initial={"residency": registration_row.user.residency})
+    approve_form = ApproveForm(
+        profile,
+        registration_row,
+        request.POST if "approve" in request.POST else None,
+        initial={"residency": registration_row.user.residency},
+    )
     reject_form = RejectForm(request.POST if "reject" in request.POST else None)
     if request.method == "POST":
         try:
@@ -104,11 +131,20 @@ def request_detail(request, municipality, pk):
                 return redirect("counter:accounts_requests", municipality.slug)
         except registering.RegistrationRefused as error:
             _refused(request, approve_form, error)
-    return _render(request, municipality, "request.html", {
-        "registration": registration_row, "approve_form": approve_form, "reject_form": reject_form,
-        "grade": registering.rules.school_grade(registration_row.birth_date, clock.today()) if registration_row.birth_date else None,
-        "now": clock.now(),
-    })
+    return _render(
+        request,
+        municipality,
+        "request.html",
+        {
+            "registration": registration_row,
+            "approve_form": approve_form,
+            "reject_form": reject_form,
+            "grade": registering.rules.school_grade(registration_row.birth_date, clock.today())
+            if registration_row.birth_date
+            else None,
+            "now": clock.now(),
+        },
+    )
 
 
 @clerk_view
@@ -117,13 +153,24 @@ def account(request, municipality, pk):
     profile = registering.profile_of(municipality)
     registration_row = Registration.objects.filter(user=user).select_related("replaces__user").first()
     refusal = registration.renewal_refusal(user, profile, clock.today())
-    return _render(request, municipality, "account.html", {
-        "account": user, "registration": registration_row, "profile": profile, "proxies": user.family_proxies.all(),
-        "proxy_form": ProxyForm(), "renewal_refusal": refusal,
-        "renewed_until": None if refusal else registration.renewed_until(user, profile, clock.today()),
-        "replaced_by": Registration.objects.filter(replaces=registration_row).select_related("user").first() if registration_row else None,
-        "carried_over": registering.carried_over(registration_row),
-    })
+    return _render(
+        request,
+        municipality,
+        "account.html",
+        {
+            "account": user,
+            "registration": registration_row,
+            "profile": profile,
+            "proxies": user.family_proxies.all(),
+            "proxy_form": ProxyForm(),
+            "renewal_refusal": refusal,
+            "renewed_until": None if refusal else registration.renewed_until(user, profile, clock.today()),
+            "replaced_by": Registration.objects.filter(replaces=registration_row).select_related("user").first()
+            if registration_row
+            else None,
+            "carried_over": registering.carried_over(registration_row),
+        },
+    )
 
 
 @clerk_view
@@ -136,7 +183,10 @@ def renew(request, municipality, pk):
             for refusal in error.refusals:
                 messages.error(request, f"{refusal.message} ({refusal.code})")
         else:
-            messages.success(request, _("Renewed: valid until %(date)s.") % {"date": formats.date_format(user.valid_until, "DATE_FORMAT")})
+            messages.success(
+                request,
+                _("Renewed: valid until %(date)s.") % {"date": formats.date_format(user.valid_until, "DATE_FORMAT")},
+            )
         return redirect("counter:accounts_account", municipality.slug, user.pk)
     return redirect("counter:accounts_account", municipality.slug, user.pk)
 
@@ -162,18 +212,28 @@ def reissue(request, municipality, pk):
     form = ReissueForm(profile, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        data["reason"] = dict(form.fields["reason"].choices)[data["reason"]] + f" ({profile.card_reissue_rule_id or 'T-REG-2'})"
+        data["reason"] = (
+            dict(form.fields["reason"].choices)[data["reason"]] + f" ({profile.card_reissue_rule_id or 'T-REG-2'})"
+        )
         try:
             new_user = registering.reissue_card(request.user, registration_row, data)
         except registering.RegistrationRefused as error:
             _refused(request, form, error)
         else:
             moved = new_user.carried_over
-            messages.success(request, _(
-                "The old registration %(old)s is withdrawn. The new user ID is %(new)s. Moved to it: %(bookings)d "
-                "booking(s), %(applications)d lottery application(s) (T-REG-2)."
-            ) % {"old": user.username, "new": new_user.username, "bookings": len(moved["bookings"]),
-                 "applications": len(moved["applications"])})
+            messages.success(
+                request,
+                _(
+                    "The old registration %(old)s is withdrawn. The new user ID is %(new)s. Moved to it: %(bookings)d "
+                    "booking(s), %(applications)d lottery application(s) (T-REG-2)."
+                )
+                % {
+                    "old": user.username,
+                    "new": new_user.username,
+                    "bookings": len(moved["bookings"]),
+                    "applications": len(moved["applications"]),
+                },
+            )
             return redirect("counter:accounts_account", municipality.slug, new_user.pk)
     return _render(request, municipality, "reissue.html", {"account": user, "form": form, "profile": profile})
 
@@ -182,9 +242,13 @@ def reissue(request, municipality, pk):
 def change(request, municipality, pk):
     user = _resident(municipality, pk)
     registration_row = Registration.objects.filter(user=user).first()
-    initial = {"display_name": user.display_name, "phone": user.phone, "email": user.email,
-               "address": registration_row.address if registration_row else "",
-               "person_name": registration_row.person_name if registration_row else ""}
+    initial = {
+        "display_name": user.display_name,
+        "phone": user.phone,
+        "email": user.email,
+        "address": registration_row.address if registration_row else "",
+        "person_name": registration_row.person_name if registration_row else "",
+    }
     form = ChangeDetailsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         registering.change_details(request.user, user, form.cleaned_data)
@@ -219,8 +283,11 @@ def remove_proxy(request, municipality, pk, proxy):
 @clerk_view
 def duplicates(request, municipality):
     rows = (
-        Registration.objects.of(municipality).duplicates_to_review().select_related("user")
-        .prefetch_related("possible_duplicates__registration").order_by("created_at")
+        Registration.objects.of(municipality)
+        .duplicates_to_review()
+        .select_related("user")
+        .prefetch_related("possible_duplicates__registration")
+        .order_by("created_at")
     )
     return _render(request, municipality, "duplicates.html", {"rows": rows, "form": DuplicateReviewForm(auto_id=False)})
 
@@ -231,8 +298,9 @@ def review_duplicate(request, municipality, pk):
     row = get_object_or_404(Registration.objects.of(municipality).duplicates_to_review(), pk=pk)
     form = DuplicateReviewForm(request.POST)
     if form.is_valid():
-        registering.review_duplicates(request.user, row, withdraw=form.cleaned_data["decision"] == "withdraw",
-                                      note=form.cleaned_data["note"])
+        registering.review_duplicates(
+            request.user, row, withdraw=form.cleaned_data["decision"] == "withdraw", note=form.cleaned_data["note"]
+        )
         messages.success(request, _("Reviewed: %(username)s.") % {"username": row.user.username})
     else:
         messages.error(request, _("Choose a decision."))

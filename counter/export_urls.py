@@ -17,7 +17,9 @@ urlpatterns = [
     path("payments/", views.pick, {"target": "payments"}, name="exports_payments_pick"),
     path("payments/<str:month>/", views.payments, name="exports_payments"),
     path("lottery/applications/", views.pick, {"target": "applications"}, name="exports_applications_pick"),
-    path("lottery/applications/<str:month>/", views.monthly_file, {"kind": "applications"}, name="exports_applications"),
+    path(
+        "lottery/applications/<str:month>/", views.monthly_file, {"kind": "applications"}, name="exports_applications"
+    ),
     path("lottery/results/", views.pick, {"target": "results"}, name="exports_results_pick"),
     path("lottery/results/<str:month>/", views.results, name="exports_results"),
     # Occupancy and competition on screen: ?from=YYYY-MM&to=YYYY-MM&facility=<code>.

@@ -36,10 +36,15 @@ def _month_text(year: int, month: int) -> str:
 @GET_ONLY
 def index(request, municipality):
     today = clock.today()
-    return render(request, "counter/exports/index.html", {
-        "municipality": municipality, "this_month": _month_text(today.year, today.month),
-        "choices": statistics.facility_choices(municipality=municipality),
-    })
+    return render(
+        request,
+        "counter/exports/index.html",
+        {
+            "municipality": municipality,
+            "this_month": _month_text(today.year, today.month),
+            "choices": statistics.facility_choices(municipality=municipality),
+        },
+    )
 
 
 @clerk_view
@@ -47,7 +52,9 @@ def index(request, municipality):
 def pick(request, municipality, target):
     """The no-JavaScript month forms submit ?month=; send them to the file's own address (a bookmark, a link)."""
     try:
-        year, month = parse_month(request.GET["month"]) if request.GET.get("month") else (clock.today().year, clock.today().month)
+        year, month = (
+            parse_month(request.GET["month"]) if request.GET.get("month") else (clock.today().year, clock.today().month)
+        )
     except BadInput as error:
         return bad_request(request, str(error))
     return redirect(f"counter:exports_{target}", municipality=municipality.slug, month=_month_text(year, month))
@@ -94,8 +101,12 @@ def monthly_file(request, municipality, year, month_number, kind):
 @month_in_address
 def payments(request, municipality, year, month_number):
     """The payments and refunds recorded in a month, as CSV; a clerk scoped to some facilities gets theirs only."""
-    rows = exports.payments(municipality=municipality, year=year, month=month_number,
-                            facility_ids=counter_selectors.served_facility_ids(request.user))
+    rows = exports.payments(
+        municipality=municipality,
+        year=year,
+        month=month_number,
+        facility_ids=counter_selectors.served_facility_ids(request.user),
+    )
     filename = f"payments-{municipality.slug}-{_month_text(year, month_number)}.csv"
     return streaming_csv_response(filename, exports.header(exports.PAYMENT_COLUMNS), rows)
 
@@ -108,9 +119,16 @@ def results(request, municipality, year, month_number):
     record = exports.draw(municipality=municipality, year=year, month=month_number)
     if not exports.results_published(record):
         # Not a file yet: say why in words (not drawn, or drawn and published on the results day).
-        return render(request, "counter/exports/not_published.html", {
-            "municipality": municipality, "record": record, "month": dt.date(year, month_number, 1),
-        }, status=404)
+        return render(
+            request,
+            "counter/exports/not_published.html",
+            {
+                "municipality": municipality,
+                "record": record,
+                "month": dt.date(year, month_number, 1),
+            },
+            status=404,
+        )
     filename = f"lottery-results-{municipality.slug}-{_month_text(year, month_number)}.csv"
     return streaming_csv_response(filename, exports.header(exports.RESULT_COLUMNS), exports.results(record=record))
 
@@ -178,14 +196,24 @@ def usage(request, municipality):
     weekdays = [WEEKDAYS_ABBR[n] for n in range(7)]
     facilities = [
         {
-            "usage": usage, "total": usage.total,
+            "usage": usage,
+            "total": usage.total,
             "by_slot_chart": _chart([t.name or t.times for t in usage.slot_times], usage.total.by_slot),
             "by_weekday_chart": _chart(weekdays, usage.total.by_weekday),
         }
         for usage in report.facilities
     ]
-    return render(request, "counter/exports/statistics.html", {
-        "municipality": municipality, "report": report, "facilities": facilities, "weekdays": weekdays,
-        "first_month": first.strftime("%Y-%m"), "last_month": last.strftime("%Y-%m"), "code": code,
-        "choices": statistics.facility_choices(municipality=municipality),
-    })
+    return render(
+        request,
+        "counter/exports/statistics.html",
+        {
+            "municipality": municipality,
+            "report": report,
+            "facilities": facilities,
+            "weekdays": weekdays,
+            "first_month": first.strftime("%Y-%m"),
+            "last_month": last.strftime("%Y-%m"),
+            "code": code,
+            "choices": statistics.facility_choices(municipality=municipality),
+        },
+    )

@@ -87,7 +87,8 @@ def bookings(*, municipality, year: int, month: int):
     start = clock.at(dt.date(year, month, 1), dt.time(0))
     end = clock.at(dt.date(year + month // 12, month % 12 + 1, 1), dt.time(0))
     bookings = (
-        Reservation.objects.of(municipality).starting_between(start, end)
+        Reservation.objects.of(municipality)
+        .starting_between(start, end)
         .select_related("user", "booked_by", "unit__facility", "payment")
         .order_by("starts_at", "unit__facility__sort_order", "unit__sort_order", "id")
     )
@@ -124,7 +125,8 @@ APPLICATION_COLUMNS = [
 def applications(*, municipality, year: int, month: int):
     """Every application for the month of use, withdrawn ones included (their state says so)."""
     applications = (
-        Application.objects.of(municipality).filter(month=dt.date(year, month, 1))
+        Application.objects.of(municipality)
+        .filter(month=dt.date(year, month, 1))
         .select_related("user", "entered_by", "unit__facility")
         .order_by("starts_at", "unit__facility__sort_order", "unit__sort_order", "id")
     )
@@ -238,18 +240,23 @@ def payments(*, municipality, year: int, month: int, facility_ids: set[int] | No
     start = clock.at(dt.date(year, month, 1), dt.time(0))
     end = clock.at(dt.date(year + month // 12, month % 12 + 1, 1), dt.time(0))
     paid = (
-        Payment.objects.of(municipality).filter(recorded_at__gte=start, recorded_at__lt=end)
+        Payment.objects.of(municipality)
+        .filter(recorded_at__gte=start, recorded_at__lt=end)
         .select_related("reservation__user", "reservation__unit__facility", "place", "recorded_by")
         .order_by("recorded_at", "id")
     )
     refunded = (
-        Refund.objects.of(municipality).filter(recorded_at__gte=start, recorded_at__lt=end)
+        Refund.objects.of(municipality)
+        .filter(recorded_at__gte=start, recorded_at__lt=end)
         .select_related("payment__reservation__user", "payment__reservation__unit__facility", "place", "recorded_by")
         .order_by("recorded_at", "id")
     )
     if facility_ids is not None:
         paid = paid.filter(reservation__unit__facility_id__in=facility_ids)
         refunded = refunded.filter(payment__reservation__unit__facility_id__in=facility_ids)
-    merged = heapq.merge(paid.iterator(chunk_size=CHUNK), refunded.iterator(chunk_size=CHUNK),
-                         key=lambda row: (row.recorded_at, isinstance(row, Refund), row.pk))
+    merged = heapq.merge(
+        paid.iterator(chunk_size=CHUNK),
+        refunded.iterator(chunk_size=CHUNK),
+        key=lambda row: (row.recorded_at, isinstance(row, Refund), row.pk),
+    )
     return _rows(PAYMENT_COLUMNS, merged)

@@ -55,8 +55,9 @@ def _payment_warnings(request, reservation, payment, places, now):
     place = next((p for p in places if p.is_open(today)), places.first())  # the form's first choice: an open one
     if payment is not None or place is None:
         return []
-    refusals = services.payment_refusals(reservation, amount=reservation.fee_total or 0, place=place,
-                                         staff=request.user, now=now)
+    refusals = services.payment_refusals(
+        reservation, amount=reservation.fee_total or 0, place=place, staff=request.user, now=now
+    )
     return [r for r in refusals if r.code != "wrong_amount"]
 
 
@@ -72,20 +73,36 @@ def _page(request, municipality, reservation, *, status=200, payment_form=None, 
         cause = Cause.OWN
     quote = services.cancellation_quote(reservation, cause=cause)
     now = clock.now()
-    return render(request, "counter/money/booking.html", {
-        "municipality": municipality, "reservation": reservation, "person": reservation.user,
-        "payment": payment, "claim": claim, "quote": quote, "cause": cause,
-        "payment_form": payment_form or PaymentForm(places=places, initial={"amount": reservation.fee_total}),
-        "payment_refusals": _payment_warnings(request, reservation, payment, places, now),
-        "cancel_form": CancelForm(places=places, initial={"cause": cause, "expected_refund": quote.refund}),
-        "weather_policy": WeatherPolicy.objects.filter(municipality=municipality).first(),
-        "weather_form": WeatherForm(),
-        "change_form": ChangeForm(units=_units_like(reservation, request.user), places=places, initial={"unit": reservation.unit_id}),
-        "transfer_form": TransferForm(units=_units_like(reservation, request.user), initial={"unit": reservation.unit_id}) if claim else None,
-        "started": reservation.starts_at <= now,
-        "permit": services.issued_permit(reservation),
-        "permit_refusal": services.permit_refusal(reservation, now=now),
-    }, status=status)
+    return render(
+        request,
+        "counter/money/booking.html",
+        {
+            "municipality": municipality,
+            "reservation": reservation,
+            "person": reservation.user,
+            "payment": payment,
+            "claim": claim,
+            "quote": quote,
+            "cause": cause,
+            "payment_form": payment_form or PaymentForm(places=places, initial={"amount": reservation.fee_total}),
+            "payment_refusals": _payment_warnings(request, reservation, payment, places, now),
+            "cancel_form": CancelForm(places=places, initial={"cause": cause, "expected_refund": quote.refund}),
+            "weather_policy": WeatherPolicy.objects.filter(municipality=municipality).first(),
+            "weather_form": WeatherForm(),
+            "change_form": ChangeForm(
+                units=_units_like(reservation, request.user), places=places, initial={"unit": reservation.unit_id}
+            ),
+            "transfer_form": TransferForm(
+                units=_units_like(reservation, request.user), initial={"unit": reservation.unit_id}
+            )
+            if claim
+            else None,
+            "started": reservation.starts_at <= now,
+            "permit": services.issued_permit(reservation),
+            "permit_refusal": services.permit_refusal(reservation, now=now),
+        },
+        status=status,
+    )
 
 
 @clerk_view
@@ -106,8 +123,12 @@ def pay(request, municipality, booking_id):
     data = form.cleaned_data
     try:
         payment = services.record_payment(
-            reservation_id=reservation.pk, amount=data["amount"], place=data["place"],
-            receipt_number=data["receipt_number"], payer_name=data["payer_name"], payer_relation=data["payer_relation"],
+            reservation_id=reservation.pk,
+            amount=data["amount"],
+            place=data["place"],
+            receipt_number=data["receipt_number"],
+            payer_name=data["payer_name"],
+            payer_relation=data["payer_relation"],
             staff=request.user,
         )
     except services.PaymentRefused as error:
@@ -128,15 +149,23 @@ def cancel(request, municipality, booking_id):
     data = form.cleaned_data
     try:
         _cancelled, refund = services.cancel_at_counter(
-            reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user, cause=data["cause"],
-            reason=data["reason"], expected_refund=data["expected_refund"], place=data["place"],
+            reservation_id=reservation.pk,
+            municipality_id=municipality.pk,
+            staff=request.user,
+            cause=data["cause"],
+            reason=data["reason"],
+            expected_refund=data["expected_refund"],
+            place=data["place"],
         )
     except services.CancellationRefused as error:
         refusal_messages(request, error.refusals)
         return redirect(f"{_booking_url(municipality, reservation)}?cause={data['cause']}#cancel")
     if refund is not None and refund.amount:
-        messages.success(request, _("Booking cancelled. Pay back %(amount)s yen (%(rule)s).") % {
-            "amount": f"{refund.amount:,}", "rule": refund.rule_id})
+        messages.success(
+            request,
+            _("Booking cancelled. Pay back %(amount)s yen (%(rule)s).")
+            % {"amount": f"{refund.amount:,}", "rule": refund.rule_id},
+        )
     else:
         messages.success(request, _("Booking cancelled. Nothing is paid back."))
     return redirect(_booking_url(municipality, reservation))
@@ -151,8 +180,9 @@ def weather(request, municipality, booking_id):
         messages.error(request, _("Not done: choose rain or heat and give the minutes of use."))
         return redirect(_booking_url(municipality, reservation) + "#weather")
     try:
-        services.mark_weather(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
-                              **form.cleaned_data)
+        services.mark_weather(
+            reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user, **form.cleaned_data
+        )
     except services.CancellationRefused as error:
         refusal_messages(request, error.refusals)
     else:
@@ -167,8 +197,9 @@ def weather_refund(request, municipality, booking_id):
     claim = get_object_or_404(WeatherClaim, reservation=reservation)
     place = PaymentPlace.objects.of(municipality).filter(pk=request.POST.get("place") or 0).first()
     try:
-        refund = services.refund_weather_claim(claim_id=claim.pk, municipality_id=municipality.pk, staff=request.user,
-                                               place=place)
+        refund = services.refund_weather_claim(
+            claim_id=claim.pk, municipality_id=municipality.pk, staff=request.user, place=place
+        )
     except services.CancellationRefused as error:
         refusal_messages(request, error.refusals)
     else:
@@ -187,8 +218,11 @@ def _scope(clerk) -> set[int] | None:
 def _units_like(reservation: Reservation, clerk=None):
     """Units a transfer or change may go to: the same kind in the same municipality (a court for a court), at the
     facilities the clerk serves."""
-    units = (Unit.objects.filter(municipality_id=reservation.municipality_id, kind=reservation.unit.kind, is_active=True)
-             .select_related("facility").order_by("facility__sort_order", "facility_id", "sort_order", "id"))
+    units = (
+        Unit.objects.filter(municipality_id=reservation.municipality_id, kind=reservation.unit.kind, is_active=True)
+        .select_related("facility")
+        .order_by("facility__sort_order", "facility_id", "sort_order", "id")
+    )
     scope = _scope(clerk)
     return units if scope is None else units.filter(facility_id__in=scope)
 
@@ -205,8 +239,12 @@ def weather_transfer(request, municipality, booking_id):
     data = form.cleaned_data
     try:
         new = services.transfer_weather_claim(
-            claim_id=claim.pk, municipality_id=municipality.pk, unit=data["unit_obj"], staff=request.user,
-            starts_at=clock.at(data["date"], data["start"]), ends_at=clock.at(data["date"], data["end"]),
+            claim_id=claim.pk,
+            municipality_id=municipality.pk,
+            unit=data["unit_obj"],
+            staff=request.user,
+            starts_at=clock.at(data["date"], data["start"]),
+            ends_at=clock.at(data["date"], data["end"]),
         )
     except services.BookingError as error:
         refusal_messages(request, error.refusals)
@@ -227,9 +265,15 @@ def change(request, municipality, booking_id):
     data = form.cleaned_data
     try:
         new, _payment, refund = services.change_at_counter(
-            reservation_id=reservation.pk, municipality_id=municipality.pk, unit=data["unit_obj"], staff=request.user,
-            starts_at=clock.at(data["date"], data["start"]), ends_at=clock.at(data["date"], data["end"]),
-            extra_amount=data["extra_amount"] or 0, place=data["place"], receipt_number=data["receipt_number"],
+            reservation_id=reservation.pk,
+            municipality_id=municipality.pk,
+            unit=data["unit_obj"],
+            staff=request.user,
+            starts_at=clock.at(data["date"], data["start"]),
+            ends_at=clock.at(data["date"], data["end"]),
+            extra_amount=data["extra_amount"] or 0,
+            place=data["place"],
+            receipt_number=data["receipt_number"],
         )
     except services.BookingError as error:
         refusal_messages(request, error.refusals)
@@ -242,7 +286,9 @@ def change(request, municipality, booking_id):
 
 def _served_facilities(clerk, municipality) -> list[Facility]:
     """The municipality's facilities the clerk's counter serves (issue #7: ``User.counter_facilities``), with units."""
-    facilities = Facility.objects.filter(municipality=municipality).prefetch_related("units").order_by("sort_order", "id")
+    facilities = (
+        Facility.objects.filter(municipality=municipality).prefetch_related("units").order_by("sort_order", "id")
+    )
     scope = _scope(clerk)
     return list(facilities if scope is None else facilities.filter(pk__in=scope))
 
@@ -254,30 +300,53 @@ def closure(request, municipality):
     bookings it would cancel with their refunds; a POST with ``confirm`` cancels them all in one step."""
     facilities = _served_facilities(request.user, municipality)
     # ?facility=&date_from=&date_to= fill the form in: the admin's refused closure-calendar edit links here (issue #7).
-    form = ClosureForm(request.POST or None, facilities=facilities,
-                       initial={k: request.GET[k] for k in ("facility", "date_from", "date_to") if k in request.GET})
+    form = ClosureForm(
+        request.POST or None,
+        facilities=facilities,
+        initial={k: request.GET[k] for k in ("facility", "date_from", "date_to") if k in request.GET},
+    )
     affected = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if request.POST.get("confirm") == "yes":
             try:
                 done = services.cancel_for_facility(
-                    municipality_id=municipality.pk, units=data["units"], date_from=data["date_from"],
-                    date_to=data["date_to"], staff=request.user, reason=data["reason"])
+                    municipality_id=municipality.pk,
+                    units=data["units"],
+                    date_from=data["date_from"],
+                    date_to=data["date_to"],
+                    staff=request.user,
+                    reason=data["reason"],
+                )
             except services.CancellationRefused as error:
                 refusal_messages(request, error.refusals)
             else:
                 refunded = sum(refund.amount for _r, refund in done if refund)
-                messages.success(request, _("%(count)s booking(s) cancelled; %(amount)s yen to pay back; every user has been told.") % {
-                    "count": len(done), "amount": f"{refunded:,}"})
+                messages.success(
+                    request,
+                    _("%(count)s booking(s) cancelled; %(amount)s yen to pay back; every user has been told.")
+                    % {"count": len(done), "amount": f"{refunded:,}"},
+                )
                 return redirect("counter:money_closure", municipality=municipality.slug)
-        bookings = services.bookings_in_period(municipality_id=municipality.pk, units=data["units"],
-                                               date_from=data["date_from"], date_to=data["date_to"], now=clock.now())
+        bookings = services.bookings_in_period(
+            municipality_id=municipality.pk,
+            units=data["units"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            now=clock.now(),
+        )
         affected = [(r, services.cancellation_quote(r, cause=Cause.FACILITY)) for r in bookings]
-    return render(request, "counter/money/closure.html", {
-        "municipality": municipality, "form": form, "affected": affected,
-        "weather_policy": services.weather_policy(municipality.pk),
-    }, status=400 if request.method == "POST" and not form.is_valid() else 200)
+    return render(
+        request,
+        "counter/money/closure.html",
+        {
+            "municipality": municipality,
+            "form": form,
+            "affected": affected,
+            "weather_policy": services.weather_policy(municipality.pk),
+        },
+        status=400 if request.method == "POST" and not form.is_valid() else 200,
+    )
 
 
 # A whole site's rain or heat stop (S-WX-1) ------------------------------------------------------------------------
@@ -305,32 +374,59 @@ def weather_day(request, municipality):
         data = form.cleaned_data
         try:
             done = services.mark_weather_day(
-                municipality_id=municipality.pk, facility=data["facility_obj"], day=data["date"], kind=data["kind"],
-                staff=request.user, start=data["start"], end=data["end"], note=data["note"], only=data["bookings"])
+                municipality_id=municipality.pk,
+                facility=data["facility_obj"],
+                day=data["date"],
+                kind=data["kind"],
+                staff=request.user,
+                start=data["start"],
+                end=data["end"],
+                note=data["note"],
+                only=data["bookings"],
+            )
         except services.CancellationRefused as error:
             return _weather_day_page(request, municipality, policy, form, refusals=error.refusals, status=422)
         if done.marked:
-            messages.success(request, ngettext(
-                "%(count)s booking marked as prevented by rain or heat; its user has been told and may transfer it or "
-                "take a full refund (%(rule)s).",
-                "%(count)s bookings marked as prevented by rain or heat; each user has been told and may transfer or "
-                "take a full refund (%(rule)s).", len(done.marked)) % {"count": len(done.marked), "rule": policy.rule_id})
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s booking marked as prevented by rain or heat; its user has been told and may transfer it or "
+                    "take a full refund (%(rule)s).",
+                    "%(count)s bookings marked as prevented by rain or heat; each user has been told and may transfer or "
+                    "take a full refund (%(rule)s).",
+                    len(done.marked),
+                )
+                % {"count": len(done.marked), "rule": policy.rule_id},
+            )
         else:
-            messages.info(request, _("Nothing new was marked: the bookings shown are marked already or can no longer "
-                                     "be marked."))
-        until = clock.localtime(done.stop.ends_at).time().replace(second=0, microsecond=0) if done.stop.until_now else None
-        return redirect(reverse("counter:money_weather_day", args=[municipality.slug]) + f"?{form.query(end=until)}#result")
+            messages.info(
+                request, _("Nothing new was marked: the bookings shown are marked already or can no longer be marked.")
+            )
+        until = (
+            clock.localtime(done.stop.ends_at).time().replace(second=0, microsecond=0) if done.stop.until_now else None
+        )
+        return redirect(
+            reverse("counter:money_weather_day", args=[municipality.slug]) + f"?{form.query(end=until)}#result"
+        )
     bound = "kind" in request.GET
-    form = WeatherDayForm(request.GET if bound else None, facilities=facilities, initial={
-        "facility": request.GET.get("facility", ""), "date": request.GET.get("date") or clock.today()})
+    form = WeatherDayForm(
+        request.GET if bound else None,
+        facilities=facilities,
+        initial={"facility": request.GET.get("facility", ""), "date": request.GET.get("date") or clock.today()},
+    )
     if not bound:
         return _weather_day_page(request, municipality, policy, form)
     if not form.is_valid():
         return _weather_day_page(request, municipality, policy, form, status=400)
     data = form.cleaned_data
     try:
-        day = services.weather_day(municipality_id=municipality.pk, facility=data["facility_obj"], day=data["date"],
-                                   start=data["start"], end=data["end"])
+        day = services.weather_day(
+            municipality_id=municipality.pk,
+            facility=data["facility_obj"],
+            day=data["date"],
+            start=data["start"],
+            end=data["end"],
+        )
     except services.CancellationRefused as error:
         return _weather_day_page(request, municipality, policy, form, refusals=error.refusals, status=422)
     return _weather_day_page(request, municipality, policy, form, day=day)
@@ -338,7 +434,17 @@ def weather_day(request, municipality):
 
 def _weather_day_page(request, municipality, policy, form, *, day=None, refusals=(), status=200):
     rows = {} if day is None else {status_: day.of(status_) for status_ in ("mark", "marked", "left_out")}
-    return render(request, "counter/money/weather_day.html", {
-        "municipality": municipality, "policy": policy, "form": form, "day": day, "rows": rows,
-        "refusals": refusals, "lead_minutes": int(services.WEATHER_WINDOW_LEAD.total_seconds() // 60),
-    }, status=status)
+    return render(
+        request,
+        "counter/money/weather_day.html",
+        {
+            "municipality": municipality,
+            "policy": policy,
+            "form": form,
+            "day": day,
+            "rows": rows,
+            "refusals": refusals,
+            "lead_minutes": int(services.WEATHER_WINDOW_LEAD.total_seconds() // 60),
+        },
+        status=status,
+    )

@@ -90,14 +90,20 @@ def daily_takings(*, municipality, day: dt.date) -> DailyTakings:
     start, end = _day_bounds(day)
     booking = ("reservation__user", "reservation__unit__facility")
     payments = (
-        Payment.objects.of(municipality).filter(recorded_at__gte=start, recorded_at__lt=end)
-        .select_related("place", *booking).order_by("recorded_at", "id")
+        Payment.objects.of(municipality)
+        .filter(recorded_at__gte=start, recorded_at__lt=end)
+        .select_related("place", *booking)
+        .order_by("recorded_at", "id")
     )
     refunds = (
-        Refund.objects.of(municipality).filter(recorded_at__gte=start, recorded_at__lt=end)
-        .select_related("place", *(f"payment__{path}" for path in booking)).order_by("recorded_at", "id")
+        Refund.objects.of(municipality)
+        .filter(recorded_at__gte=start, recorded_at__lt=end)
+        .select_related("place", *(f"payment__{path}" for path in booking))
+        .order_by("recorded_at", "id")
     )
-    by_place = {place.pk: PlaceTakings(place) for place in PaymentPlace.objects.of(municipality).order_by("name_ja", "id")}
+    by_place = {
+        place.pk: PlaceTakings(place) for place in PaymentPlace.objects.of(municipality).order_by("name_ja", "id")
+    }
     nowhere = PlaceTakings(None)
     for payment in payments:
         by_place[payment.place_id].payments.append(payment)
@@ -216,13 +222,16 @@ def monthly_fees(*, municipality, year: int, month: int) -> MonthlyFees:
     start, end = _month_bounds(year, month)
     blocks = (Reservation.OverrideKind.MAINTENANCE, Reservation.OverrideKind.MUNICIPAL_EVENT)
     bookings = (
-        Reservation.objects.of(municipality).filter(starts_at__gte=start, starts_at__lt=end)
+        Reservation.objects.of(municipality)
+        .filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(override_kind__in=blocks)
-        .select_related("user", "unit__facility").order_by("starts_at", "unit_id", "id")
+        .select_related("user", "unit__facility")
+        .order_by("starts_at", "unit_id", "id")
     )
     payments = {
         p.reservation_id: p
-        for p in Payment.objects.of(municipality).filter(reservation__starts_at__gte=start, reservation__starts_at__lt=end)
+        for p in Payment.objects.of(municipality)
+        .filter(reservation__starts_at__gte=start, reservation__starts_at__lt=end)
         .select_related("refund")
     }
     by_facility = {f.pk: FacilityFees(f) for f in Facility.objects.of(municipality).order_by("sort_order", "code")}

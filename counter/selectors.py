@@ -71,8 +71,12 @@ def search_users(*, municipality: Municipality, query: str) -> list:
     if not query:
         return []
     normalized = unicodedata.normalize("NFKC", query)  # full-width digits (０４２…) count as digits
-    users = (get_user_model().objects.filter(municipality=municipality).exclude(account_kind="staff")
-             .select_related("registration"))
+    users = (
+        get_user_model()
+        .objects.filter(municipality=municipality)
+        .exclude(account_kind="staff")
+        .select_related("registration")
+    )
     match = Q(username__iexact=query) | Q(display_name__icontains=query) | Q(email__icontains=query)
     if len(query) >= 3:
         match |= Q(username__icontains=query)
@@ -168,8 +172,16 @@ def _counter_bookings(queryset, now) -> list[CounterBooking]:
 
 def _with_facts(queryset):
     return queryset.select_related(
-        "unit", "unit__facility", "user", "booked_by", "payment", "key_lending", "key_lending__lent_by",
-        "key_lending__returned_by", "use_report", "use_report__reported_by",
+        "unit",
+        "unit__facility",
+        "user",
+        "booked_by",
+        "payment",
+        "key_lending",
+        "key_lending__lent_by",
+        "key_lending__returned_by",
+        "use_report",
+        "use_report__reported_by",
     )
 
 
@@ -209,8 +221,12 @@ def counter_withdraw_refusal(application: Application, now: dt.datetime) -> rule
     if profile_rules is None:
         return rules.no_profile_refusal()
     _window, refusal = lottery_services.window_for(
-        profile_rules, application.unit, Slot(starts_at=application.starts_at, ends_at=application.ends_at),
-        Channel.COUNTER, now)
+        profile_rules,
+        application.unit,
+        Slot(starts_at=application.starts_at, ends_at=application.ends_at),
+        Channel.COUNTER,
+        now,
+    )
     return refusal
 
 
@@ -222,8 +238,10 @@ def user_page(*, municipality: Municipality, user, clerk=None) -> UserPage:
     upcoming = mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id")
     earlier = mine.exclude(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("-starts_at", "-id")[:EARLIER_SHOWN]
     applications = list(
-        Application.objects.of(municipality).filter(user=user)
-        .select_related("unit", "unit__facility", "entered_by").order_by("-month", "starts_at", "id")[:100]
+        Application.objects.of(municipality)
+        .filter(user=user)
+        .select_related("unit", "unit__facility", "entered_by")
+        .order_by("-month", "starts_at", "id")[:100]
     )
     scope = served_facility_ids(clerk)
     rows = []
@@ -233,18 +251,29 @@ def user_page(*, municipality: Municipality, user, clerk=None) -> UserPage:
             row.withdraw_refusal = counter_withdraw_refusal(application, now)
         rows.append(row)
     payments = list(
-        Payment.objects.of(municipality).filter(reservation__user=user)
+        Payment.objects.of(municipality)
+        .filter(reservation__user=user)
         .select_related("reservation", "reservation__unit", "reservation__unit__facility", "place", "recorded_by")[:100]
     )
-    return UserPage(user, _counter_bookings(upcoming, now), _counter_bookings(earlier, now), rows, payments,
-                    card_number=card_number(user))
+    return UserPage(
+        user,
+        _counter_bookings(upcoming, now),
+        _counter_bookings(earlier, now),
+        rows,
+        payments,
+        card_number=card_number(user),
+    )
 
 
 def get_application(*, municipality: Municipality, application_id: int, clerk) -> CounterApplication:
     """A lottery application of this municipality, 404 for another municipality's or one of a facility outside
     the clerk's counter scope (as for bookings: ``check_served``)."""
-    application = (Application.objects.of(municipality).filter(pk=application_id)
-                   .select_related("user", "unit", "unit__facility", "entered_by").first())
+    application = (
+        Application.objects.of(municipality)
+        .filter(pk=application_id)
+        .select_related("user", "unit", "unit__facility", "entered_by")
+        .first()
+    )
     if application is None or application.user.account_kind == "staff":
         raise Http404(_("This municipality has no such lottery application."))
     check_served(clerk, application.unit.facility)
@@ -280,9 +309,9 @@ def facilities_with_units(*, municipality: Municipality, clerk=None) -> list[Fac
     if scope is not None:
         facilities = facilities.filter(pk__in=scope)
     return list(
-        facilities
-        .prefetch_related(Prefetch("units", queryset=Unit.objects.filter(is_active=True).order_by("sort_order", "code")))
-        .order_by("sort_order", "code")
+        facilities.prefetch_related(
+            Prefetch("units", queryset=Unit.objects.filter(is_active=True).order_by("sort_order", "code"))
+        ).order_by("sort_order", "code")
     )
 
 
@@ -365,8 +394,9 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
     registration at the counter (S-FC-3): every bookable slot is offered with its payment, at the walk-in's fee."""
     now = clock.now()
     closed, offered = _offered(unit, day)
-    holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)),
-                          staff=True)
+    holds = holds_between(
+        unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)), staff=True
+    )
     profile_rules = rules.ProfileRules.find(unit.municipality_id)
     exemption = LOOK_UP  # the user's fee exemption, read once for the whole day (K-USE-2)
     over_limit: dict[int, list] = {}
@@ -374,28 +404,52 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
     for slot in offered:
         if slot.starts_at in holds:
             reservation_id, holder_id = holds[slot.starts_at]
-            rows.append(SlotRow(slot, SlotAnswer.TAKEN, reservation_id=reservation_id,
-                                mine=user is not None and holder_id == user.pk))
+            rows.append(
+                SlotRow(
+                    slot,
+                    SlotAnswer.TAKEN,
+                    reservation_id=reservation_id,
+                    mine=user is not None and holder_id == user.pk,
+                )
+            )
         elif slot.starts_at <= now:
             rows.append(SlotRow(slot, SlotAnswer.PAST))
         elif lottery_clerk is not None:
             from lottery import services as lottery_services
 
-            check = lottery_services.evaluate(user=user, unit=unit, starts_at=slot.starts_at, ends_at=slot.ends_at,
-                                              channel=Channel.COUNTER, entered_by=lottery_clerk, now=now)
-            rows.append(SlotRow(slot, SlotAnswer.REFUSED if check.refusals else SlotAnswer.OPEN, refusals=check.refusals))
+            check = lottery_services.evaluate(
+                user=user,
+                unit=unit,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                channel=Channel.COUNTER,
+                entered_by=lottery_clerk,
+                now=now,
+            )
+            rows.append(
+                SlotRow(slot, SlotAnswer.REFUSED if check.refusals else SlotAnswer.OPEN, refusals=check.refusals)
+            )
         elif profile_rules is None:
             rows.append(SlotRow(slot, SlotAnswer.REFUSED, refusals=[rules.no_profile_refusal()]))
         else:
             # paying_now=None: could it be booked at all? decision.paid_at_booking says whether only with its payment.
-            decision = rules.evaluate(rules=profile_rules, user=user, unit=unit, slots=[slot], channel=channel, now=now,
-                                      paying_now=None, check_limits=False)
+            decision = rules.evaluate(
+                rules=profile_rules,
+                user=user,
+                unit=unit,
+                slots=[slot],
+                channel=channel,
+                now=now,
+                paying_now=None,
+                check_limits=False,
+            )
             if decision.window is not None and user is not None:
                 # The monthly limits (K-FC-3, S-FC-4) count the same bookings for every slot of one unit and day
                 # under one window: counted once per window, not once per slot.
                 if decision.window.pk not in over_limit:
                     over_limit[decision.window.pk] = rules.limit_refusals(
-                        rules=profile_rules, user=user, unit=unit, slots=[slot], window=decision.window, now=now)
+                        rules=profile_rules, user=user, unit=unit, slots=[slot], window=decision.window, now=now
+                    )
                 decision.refusals += over_limit[decision.window.pk]
             answer = SlotAnswer.OPEN if decision.allowed else SlotAnswer.REFUSED
             if decision.allowed and decision.paid_at_booking:
@@ -406,12 +460,21 @@ def day_slots(*, unit: Unit, day: dt.date, user, channel: str, lottery_clerk=Non
                 if user is None:  # a walk-in: the general fee, no exemption
                     exemption = None
                 elif exemption is LOOK_UP:
-                    exemption = exemption_on(user=user, municipality=unit.municipality_id, day=clock.localtime(now).date())
-                quote = quote_or_none(user=user if user is not None else walk_in, unit=unit, slots=[slot],
-                                      booked_on=clock.localtime(now).date(), exemption=exemption)
+                    exemption = exemption_on(
+                        user=user, municipality=unit.municipality_id, day=clock.localtime(now).date()
+                    )
+                quote = quote_or_none(
+                    user=user if user is not None else walk_in,
+                    unit=unit,
+                    slots=[slot],
+                    booked_on=clock.localtime(now).date(),
+                    exemption=exemption,
+                )
                 fee = quote.total if quote else None
             rows.append(SlotRow(slot, answer, refusals=decision.refusals, decision=decision, fee=fee))
-    return DaySlots(unit=unit, day=day, rows=rows, closed=closed, runs=unit.slot_scheme.allows_runs and lottery_clerk is None)
+    return DaySlots(
+        unit=unit, day=day, rows=rows, closed=closed, runs=unit.slot_scheme.allows_runs and lottery_clerk is None
+    )
 
 
 # The day sheet ----------------------------------------------------------------------------------------------
@@ -441,13 +504,19 @@ def day_sheet(*, municipality: Municipality, facility: Facility, day: dt.date) -
     now = clock.now()
     start, end = clock.at(day, dt.time(0)), clock.at(day + dt.timedelta(days=1), dt.time(0))
     of_facility = _with_facts(Reservation.objects.of(municipality).filter(unit__facility=facility))
-    bookings = of_facility.active().starting_between(start, end).order_by("unit__sort_order", "unit__code", "starts_at", "id")
+    bookings = (
+        of_facility.active().starting_between(start, end).order_by("unit__sort_order", "unit__code", "starts_at", "id")
+    )
     # Keys still out are few (index key_lending_open): read their ids first, then the bookings by primary key. As
     # a subquery PostgreSQL may misjudge it and scan the whole bookings table (tests/ops/test_query_plans.py).
-    late_ids = list(KeyLending.objects.filter(
-        reservation__municipality=municipality, reservation__unit__facility=facility, returned_at__isnull=True,
-        reservation__ends_at__lte=now,
-    ).values_list("reservation_id", flat=True))
+    late_ids = list(
+        KeyLending.objects.filter(
+            reservation__municipality=municipality,
+            reservation__unit__facility=facility,
+            returned_at__isnull=True,
+            reservation__ends_at__lte=now,
+        ).values_list("reservation_id", flat=True)
+    )
     late = of_facility.filter(pk__in=late_ids).order_by("ends_at", "id")
     return DaySheet(facility, day, _counter_bookings(bookings, now), _counter_bookings(late, now))
 

@@ -35,4 +35,6 @@ def clerk_view(view):
 def refusal_messages(request, refusals) -> None:
     """Each refusal of a counter action as an error message on the next page, with its rule id."""
     for refusal in refusals:
-        messages.error(request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})
+        messages.error(
+            request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code}
+        )

@@ -136,7 +136,8 @@ def facility_choices(*, municipality) -> list[Facility]:
 def _catalogue(municipality, facility_code: str | None) -> list[Facility]:
     units = Unit.objects.filter(is_active=True).select_related("slot_scheme").order_by("sort_order", "code")
     facilities = (
-        Facility.objects.of(municipality).select_related("closure_calendar")
+        Facility.objects.of(municipality)
+        .select_related("closure_calendar")
         .prefetch_related(
             Prefetch("units", queryset=units),
             Prefetch("units__slot_scheme__periods", queryset=SchemePeriod.objects.order_by("starts")),
@@ -158,15 +159,20 @@ def _held(unit_ids: list[int], start: dt.datetime, end: dt.datetime) -> dict[int
     tz = timezone.get_default_timezone()
     rows = (
         SlotHold.objects.filter(unit_id__in=unit_ids, starts_at__gte=start, starts_at__lt=end)
-        .annotate(weekday=ExtractIsoWeekDay("starts_at", tzinfo=tz), hour=ExtractHour("starts_at", tzinfo=tz),
-                  minute=ExtractMinute("starts_at", tzinfo=tz))
+        .annotate(
+            weekday=ExtractIsoWeekDay("starts_at", tzinfo=tz),
+            hour=ExtractHour("starts_at", tzinfo=tz),
+            minute=ExtractMinute("starts_at", tzinfo=tz),
+        )
         .values("unit_id", "weekday", "hour", "minute")
         .annotate(held=Count("id"), blocked=Count("id", filter=Q(reservation__override_kind__in=BLOCKS)))
         .order_by()
     )
     by_unit = defaultdict(list)
     for row in rows:
-        by_unit[row["unit_id"]].append((row["weekday"], dt.time(row["hour"], row["minute"]), row["held"], row["blocked"]))
+        by_unit[row["unit_id"]].append(
+            (row["weekday"], dt.time(row["hour"], row["minute"]), row["held"], row["blocked"])
+        )
     return by_unit
 
 
@@ -175,9 +181,15 @@ def _applications(municipality, first: dt.date, last: dt.date, start: dt.datetim
     the (municipality, month) index narrow the rows first."""
     rows = (
         Application.objects.of(municipality)
-        .filter(month__gte=first.replace(day=1), month__lte=last, starts_at__gte=start, starts_at__lt=end,
-                withdrawn_at__isnull=True)
-        .values("unit__facility_id", "unit_id", "starts_at").annotate(n=Count("id"))
+        .filter(
+            month__gte=first.replace(day=1),
+            month__lte=last,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            withdrawn_at__isnull=True,
+        )
+        .values("unit__facility_id", "unit_id", "starts_at")
+        .annotate(n=Count("id"))
         .order_by()  # the model's ordering would otherwise join the GROUP BY
     )
     counts = defaultdict(lambda: [0, 0])
@@ -220,7 +232,9 @@ def _facility_usage(facility: Facility, days: list[dt.date], held) -> FacilityUs
             if scheme.pk not in per_scheme:
                 per_scheme[scheme.pk] = slots_for_day(scheme, hours, day)
             for slot in per_scheme[scheme.pk]:
-                times.setdefault(slot.start_time, SlotTime(slot.start_time, slot.end_time, slot.label_ja, slot.label_en))
+                times.setdefault(
+                    slot.start_time, SlotTime(slot.start_time, slot.end_time, slot.label_ja, slot.label_en)
+                )
                 by_slot[unit.pk][slot.start_time].offered += 1
                 by_weekday[unit.pk][day.weekday()].offered += 1
     for unit in units:

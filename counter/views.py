@@ -73,23 +73,39 @@ def _span(data, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def home(request, municipality):
     query = request.GET.get("q", "").strip()[:100]
     found = selectors.search_users(municipality=municipality, query=query) if query else []
-    return render(request, "counter/home.html", {
-        "municipality": municipality, "query": query, "found": found[: selectors.SEARCH_LIMIT],
-        "more": len(found) > selectors.SEARCH_LIMIT,
-        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user), "today": clock.today(),
-        "walk_in_rule_id": getattr(getattr(rules.ProfileRules.find(municipality), "profile", None), "walk_in_rule_id", ""),
-        "card_numbers": getattr(getattr(rules.ProfileRules.find(municipality), "profile", None), "card_numbers", False),
-    })
+    return render(
+        request,
+        "counter/home.html",
+        {
+            "municipality": municipality,
+            "query": query,
+            "found": found[: selectors.SEARCH_LIMIT],
+            "more": len(found) > selectors.SEARCH_LIMIT,
+            "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+            "today": clock.today(),
+            "walk_in_rule_id": getattr(
+                getattr(rules.ProfileRules.find(municipality), "profile", None), "walk_in_rule_id", ""
+            ),
+            "card_numbers": getattr(
+                getattr(rules.ProfileRules.find(municipality), "profile", None), "card_numbers", False
+            ),
+        },
+    )
 
 
 @clerk_view
 @require_http_methods(["GET", "HEAD"])
 def user_detail(request, municipality, user_id):
     person = selectors.get_resident(municipality=municipality, user_id=user_id)
-    return render(request, "counter/user.html", {
-        "municipality": municipality, "person": person,
-        "page": selectors.user_page(municipality=municipality, user=person, clerk=request.user),
-    })
+    return render(
+        request,
+        "counter/user.html",
+        {
+            "municipality": municipality,
+            "person": person,
+            "page": selectors.user_page(municipality=municipality, user=person, clerk=request.user),
+        },
+    )
 
 
 # 2. Booking on behalf of a user; 3. lottery applications entered by the clerk -----------------------------
@@ -104,15 +120,32 @@ def _slots_page(request, municipality, person, *, lottery: bool, status=200, ref
         raise BadInput(_("Choose the counter or the telephone."))
     slots = None
     if unit is not None:
-        slots = selectors.day_slots(unit=unit, day=day, user=person, channel=channel,
-                                    lottery_clerk=request.user if lottery else None)
-    return render(request, "counter/slots.html", {
-        "municipality": municipality, "person": person, "unit": unit, "day": day, "channel": channel,
-        "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today()) if unit is not None and not lottery else [],
-        "channels": CHANNELS, "slots": slots, "lottery": lottery, "refusals": refusals, "just_taken": just_taken,
-        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
-        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
-    }, status=status)
+        slots = selectors.day_slots(
+            unit=unit, day=day, user=person, channel=channel, lottery_clerk=request.user if lottery else None
+        )
+    return render(
+        request,
+        "counter/slots.html",
+        {
+            "municipality": municipality,
+            "person": person,
+            "unit": unit,
+            "day": day,
+            "channel": channel,
+            "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today())
+            if unit is not None and not lottery
+            else [],
+            "channels": CHANNELS,
+            "slots": slots,
+            "lottery": lottery,
+            "refusals": refusals,
+            "just_taken": just_taken,
+            "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+        },
+        status=status,
+    )
 
 
 @clerk_view
@@ -136,16 +169,22 @@ def book(request, municipality, user_id):
         if paying:  # paid with the booking: required from D-6 in Shiroi (S-FC-3) and from D-21 in Tamba (T-PAY-3)
             reservation = _book_and_pay(request, municipality, person, unit, starts_at, ends_at, channel)
         else:
-            reservation = services.book(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel,
-                                        booked_by=request.user)
+            reservation = services.book(
+                user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel, booked_by=request.user
+            )
     except BadInput as error:
         return bad_request(request, str(error))
     except services.SlotTaken as error:
-        return _slots_page(request, municipality, person, lottery=False, status=409, refusals=error.refusals, just_taken=True)
+        return _slots_page(
+            request, municipality, person, lottery=False, status=409, refusals=error.refusals, just_taken=True
+        )
     except services.BookingError as error:
         return _slots_page(request, municipality, person, lottery=False, status=422, refusals=error.refusals)
-    messages.success(request, _("Booked for %(user)s: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).") % {
-        **describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person})
+    messages.success(
+        request,
+        _("Booked for %(user)s: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
+        % {**describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person},
+    )
     if paying:
         return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
     return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
@@ -172,8 +211,15 @@ def _book_and_pay(request, municipality, person, unit, starts_at, ends_at, chann
         raise BadInput(_("A payment is taken at the counter, not by telephone."))
     amount, place = _payment_fields(request, municipality)
     reservation, _payment = fee_services.book_and_pay(
-        user=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user, amount=amount,
-        place=place, receipt_number=data["receipt_number"], payer_name=data.get("payer_name", ""),
+        user=person,
+        unit=unit,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        staff=request.user,
+        amount=amount,
+        place=place,
+        receipt_number=data["receipt_number"],
+        payer_name=data.get("payer_name", ""),
         payer_relation=data.get("payer_relation", ""),
     )
     return reservation
@@ -182,7 +228,10 @@ def _book_and_pay(request, municipality, person, unit, starts_at, ends_at, chann
 # 2b. A person without registration (S-FC-3): name, phone, paid at once -------------------------------------
 
 
-RESIDENCIES = [("resident", gettext_lazy("Lives, works or studies here")), ("non_resident", gettext_lazy("Non-resident"))]
+RESIDENCIES = [
+    ("resident", gettext_lazy("Lives, works or studies here")),
+    ("non_resident", gettext_lazy("Non-resident")),
+]
 
 
 def _walk_in_page(request, municipality, *, status=200, refusals=(), errors=None, just_taken=False):
@@ -201,16 +250,33 @@ def _walk_in_page(request, municipality, *, status=200, refusals=(), errors=None
     if unit is not None:
         slots = selectors.day_slots(unit=unit, day=day, user=None, channel=Channel.COUNTER, walk_in=payer)
         span = data.get("span", "")
-        chosen = next((row for row in slots.rows if row.span == span and row.answer == selectors.SlotAnswer.PAY_NOW), None)
-    return render(request, "counter/walk_in.html", {
-        "municipality": municipality, "unit": unit, "day": day, "residency": residency, "residencies": RESIDENCIES,
-        "refusal": refusal, "rule_id": profile_rules.profile.walk_in_rule_id if profile_rules else "",
-        "slots": slots, "chosen": chosen, "refusals": refusals, "errors": errors or {}, "just_taken": just_taken,
-        "values": {k: data.get(k, "") for k in ("walk_in_name", "walk_in_phone", "receipt_number")},
-        "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today()) if unit is not None else [],
-        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
-        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
-    }, status=status)
+        chosen = next(
+            (row for row in slots.rows if row.span == span and row.answer == selectors.SlotAnswer.PAY_NOW), None
+        )
+    return render(
+        request,
+        "counter/walk_in.html",
+        {
+            "municipality": municipality,
+            "unit": unit,
+            "day": day,
+            "residency": residency,
+            "residencies": RESIDENCIES,
+            "refusal": refusal,
+            "rule_id": profile_rules.profile.walk_in_rule_id if profile_rules else "",
+            "slots": slots,
+            "chosen": chosen,
+            "refusals": refusals,
+            "errors": errors or {},
+            "just_taken": just_taken,
+            "values": {k: data.get(k, "") for k in ("walk_in_name", "walk_in_phone", "receipt_number")},
+            "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today()) if unit is not None else [],
+            "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+        },
+        status=status,
+    )
 
 
 @clerk_view
@@ -234,15 +300,30 @@ def walk_in(request, municipality):
         if residency not in dict(RESIDENCIES):
             raise BadInput(_("Choose whether the person lives, works or studies here."))
         try:
-            person = walk_ins.clean(name=data.get("walk_in_name", ""), phone=data.get("walk_in_phone", ""),
-                                    resident=residency != "non_resident")
+            person = walk_ins.clean(
+                name=data.get("walk_in_name", ""),
+                phone=data.get("walk_in_phone", ""),
+                resident=residency != "non_resident",
+            )
         except walk_ins.WalkInInvalid as invalid:
-            return _walk_in_page(request, municipality, status=422, errors=invalid.errors,
-                                 refusals=[rules.Refusal(field, message) for field, message in invalid.errors.items()])
+            return _walk_in_page(
+                request,
+                municipality,
+                status=422,
+                errors=invalid.errors,
+                refusals=[rules.Refusal(field, message) for field, message in invalid.errors.items()],
+            )
         amount, place = _payment_fields(request, municipality)
         reservation, _payment = fee_services.book_and_pay(
-            user=None, walk_in=person, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=request.user,
-            amount=amount, place=place, receipt_number=data.get("receipt_number", ""),
+            user=None,
+            walk_in=person,
+            unit=unit,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            staff=request.user,
+            amount=amount,
+            place=place,
+            receipt_number=data.get("receipt_number", ""),
         )
     except BadInput as error:
         return bad_request(request, str(error))
@@ -250,9 +331,18 @@ def walk_in(request, municipality):
         return _walk_in_page(request, municipality, status=409, refusals=error.refusals, just_taken=True)
     except services.BookingError as error:  # a rule (S-FC-3, K-REG-1, …), the amount, the place (S-PAY-4)
         return _walk_in_page(request, municipality, status=422, refusals=error.refusals)
-    messages.success(request, _("Booked for %(user)s (without registration): %(facility)s, %(unit)s, %(date)s "
-                                "%(start)s–%(end)s (booking no. %(id)s).") % {
-        **describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "user": person.name})
+    messages.success(
+        request,
+        _(
+            "Booked for %(user)s (without registration): %(facility)s, %(unit)s, %(date)s "
+            "%(start)s–%(end)s (booking no. %(id)s)."
+        )
+        % {
+            **describe_slot(unit, reservation.starts_at, reservation.ends_at),
+            "id": reservation.id,
+            "user": person.name,
+        },
+    )
     return redirect("counter:money_booking", municipality=municipality.slug, booking_id=reservation.pk)
 
 
@@ -272,13 +362,24 @@ def lottery_apply(request, municipality, user_id):
     except BadInput as error:
         return bad_request(request, str(error))
     try:
-        application = lottery_services.apply(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
-                                             channel=Channel.COUNTER, entered_by=request.user)
+        application = lottery_services.apply(
+            user=person,
+            unit=unit,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            channel=Channel.COUNTER,
+            entered_by=request.user,
+        )
     except lottery_services.LotteryError as error:
         return _slots_page(request, municipality, person, lottery=True, status=422, refusals=error.refusals)
-    messages.success(request, _("Lottery application entered for %(user)s: %(facility)s, %(unit)s, %(date)s "
-                                "%(start)s–%(end)s (application no. %(id)s).") % {
-        **describe_slot(unit, starts_at, ends_at), "id": application.id, "user": person})
+    messages.success(
+        request,
+        _(
+            "Lottery application entered for %(user)s: %(facility)s, %(unit)s, %(date)s "
+            "%(start)s–%(end)s (application no. %(id)s)."
+        )
+        % {**describe_slot(unit, starts_at, ends_at), "id": application.id, "user": person},
+    )
     return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)
 
 
@@ -294,22 +395,40 @@ def lottery_withdraw(request, municipality, application_id):
     status, refusals = 200, []
     if request.method == "POST":
         try:
-            lottery_services.withdraw(user=application.user, application_id=application.pk, channel=Channel.COUNTER,
-                                      entered_by=request.user)
+            lottery_services.withdraw(
+                user=application.user, application_id=application.pk, channel=Channel.COUNTER, entered_by=request.user
+            )
         except lottery_services.LotteryError as error:
             status, refusals = 422, error.refusals
-            row = selectors.get_application(municipality=municipality, application_id=application_id, clerk=request.user)
+            row = selectors.get_application(
+                municipality=municipality, application_id=application_id, clerk=request.user
+            )
         else:
-            messages.success(request, _("Lottery application withdrawn for %(user)s: %(facility)s, %(unit)s, %(date)s "
-                                        "%(start)s–%(end)s (application no. %(id)s).") % {
-                **describe_slot(application.unit, application.starts_at, application.ends_at), "id": application.pk,
-                "user": application.user})
+            messages.success(
+                request,
+                _(
+                    "Lottery application withdrawn for %(user)s: %(facility)s, %(unit)s, %(date)s "
+                    "%(start)s–%(end)s (application no. %(id)s)."
+                )
+                % {
+                    **describe_slot(application.unit, application.starts_at, application.ends_at),
+                    "id": application.pk,
+                    "user": application.user,
+                },
+            )
             return redirect(_url("user", municipality, application.user_id) + "#applications")
-    return render(request, "counter/lottery_withdraw.html", {
-        "municipality": municipality, "row": row, "person": row.application.user, "when": describe_slot(
-            application.unit, application.starts_at, application.ends_at),
-        "refusals": refusals or ([row.withdraw_refusal] if row.withdraw_refusal else []),
-    }, status=status)
+    return render(
+        request,
+        "counter/lottery_withdraw.html",
+        {
+            "municipality": municipality,
+            "row": row,
+            "person": row.application.user,
+            "when": describe_slot(application.unit, application.starts_at, application.ends_at),
+            "refusals": refusals or ([row.withdraw_refusal] if row.withdraw_refusal else []),
+        },
+        status=status,
+    )
 
 
 # 4. The day sheet: keys and use reports ---------------------------------------------------------------------
@@ -317,7 +436,10 @@ def lottery_withdraw(request, municipality, application_id):
 
 def _day_sheet_url(municipality, booking: Reservation) -> str:
     day = clock.localtime(booking.starts_at).date()
-    return _url("day_sheet", municipality, facility=booking.unit.facility.code, date=day.isoformat()) + f"#booking-{booking.pk}"
+    return (
+        _url("day_sheet", municipality, facility=booking.unit.facility.code, date=day.isoformat())
+        + f"#booking-{booking.pk}"
+    )
 
 
 @clerk_view
@@ -328,13 +450,28 @@ def day_sheet(request, municipality):
     except BadInput as error:
         return bad_request(request, str(error))
     code = request.GET.get("facility", "")
-    sheet = selectors.day_sheet(municipality=municipality, facility=selectors.get_facility(municipality=municipality, code=code, clerk=request.user),
-                                day=day) if code else None
-    return render(request, "counter/day_sheet.html", {
-        "municipality": municipality, "sheet": sheet, "day": day, "code": code,
-        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
-        "previous_day": day - dt.timedelta(days=1), "next_day": day + dt.timedelta(days=1),
-    })
+    sheet = (
+        selectors.day_sheet(
+            municipality=municipality,
+            facility=selectors.get_facility(municipality=municipality, code=code, clerk=request.user),
+            day=day,
+        )
+        if code
+        else None
+    )
+    return render(
+        request,
+        "counter/day_sheet.html",
+        {
+            "municipality": municipality,
+            "sheet": sheet,
+            "day": day,
+            "code": code,
+            "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+        },
+    )
 
 
 KEY_ACTIONS = {
@@ -363,8 +500,10 @@ def _time_on(day: dt.date, text: str, label: str) -> dt.datetime:
     try:
         moment = dt.time.fromisoformat(text)
     except ValueError:
-        raise BadInput(_("%(field)s: “%(text)s” is not a time. Use the form HH:MM, e.g. 09:30.") % {
-            "field": label, "text": text[:10]}) from None
+        raise BadInput(
+            _("%(field)s: “%(text)s” is not a time. Use the form HH:MM, e.g. 09:30.")
+            % {"field": label, "text": text[:10]}
+        ) from None
     return clock.at(day, moment)
 
 
@@ -392,9 +531,15 @@ def use_report(request, municipality, booking_id):
             end = _time_on(row.day, values["actual_end"], _("Actual end"))
             if values["actual_end"] in ("24:00", "00:00"):
                 end = clock.at(row.day + dt.timedelta(days=1), dt.time(0))
-            services.record_use_report(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
-                                       attendance=int(values["attendance"]), actual_start=start, actual_end=end,
-                                       note=values["note"])
+            services.record_use_report(
+                reservation_id=reservation.pk,
+                municipality_id=municipality.pk,
+                staff=request.user,
+                attendance=int(values["attendance"]),
+                actual_start=start,
+                actual_end=end,
+                note=values["note"],
+            )
         except BadInput as error:
             status, refusals = 422, [services.rules.Refusal("bad_input", str(error))]
         except services.BookingError as error:
@@ -402,10 +547,18 @@ def use_report(request, municipality, booking_id):
         else:
             messages.success(request, _("Use report recorded: booking no. %(id)s.") % {"id": reservation.pk})
             return redirect(_day_sheet_url(municipality, reservation))
-    return render(request, "counter/use_report.html", {
-        "municipality": municipality, "row": row, "values": values, "refusals": refusals,
-        "back_url": _day_sheet_url(municipality, reservation),
-    }, status=status)
+    return render(
+        request,
+        "counter/use_report.html",
+        {
+            "municipality": municipality,
+            "row": row,
+            "values": values,
+            "refusals": refusals,
+            "back_url": _day_sheet_url(municipality, reservation),
+        },
+        status=status,
+    )
 
 
 # 5. Overrides: granted outside the windows (T-APP-5), blocks for maintenance or a municipal event ---------
@@ -423,7 +576,9 @@ def _override_kinds(municipality):
     kinds = list(OVERRIDE_KINDS)
     if profile is not None and profile.early_start_from is not None:
         label = _("Early start for sports from %(time)s (%(rule)s)") % {
-            "time": f"{profile.early_start_from:%H:%M}", "rule": profile.early_start_rule_id}
+            "time": f"{profile.early_start_from:%H:%M}",
+            "rule": profile.early_start_rule_id,
+        }
         kinds.insert(1, (EARLY_START, label))
     return kinds
 
@@ -433,10 +588,14 @@ def _override_kinds(municipality):
 def override(request, municipality):
     data = request.POST if request.method == "POST" else request.GET
     values = {
-        "kind": data.get("kind", Reservation.OverrideKind.GRANT), "user": data.get("user", "").strip(),
-        "unit": data.get("unit", ""), "date": data.get("date", "") or clock.today().isoformat(),
-        "start": data.get("start", "").strip(), "end": data.get("end", "").strip(),
-        "rule_id": data.get("rule_id", "T-APP-5").strip(), "reason": data.get("reason", "").strip(),
+        "kind": data.get("kind", Reservation.OverrideKind.GRANT),
+        "user": data.get("user", "").strip(),
+        "unit": data.get("unit", ""),
+        "date": data.get("date", "") or clock.today().isoformat(),
+        "start": data.get("start", "").strip(),
+        "end": data.get("end", "").strip(),
+        "rule_id": data.get("rule_id", "T-APP-5").strip(),
+        "reason": data.get("reason", "").strip(),
     }
     person = None
     if values["user"]:
@@ -454,14 +613,33 @@ def override(request, municipality):
                 if person is None:
                     raise BadInput(_("Choose the user the booking is granted to."))
                 if values["kind"] == EARLY_START:
-                    reservation = services.book_early_start(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
-                                                            reason=values["reason"], staff=request.user)
+                    reservation = services.book_early_start(
+                        user=person,
+                        unit=unit,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        reason=values["reason"],
+                        staff=request.user,
+                    )
                 else:
-                    reservation = services.book_override(user=person, unit=unit, starts_at=starts_at, ends_at=ends_at,
-                                                         reason=values["reason"], rule_id=values["rule_id"], staff=request.user)
+                    reservation = services.book_override(
+                        user=person,
+                        unit=unit,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        reason=values["reason"],
+                        rule_id=values["rule_id"],
+                        staff=request.user,
+                    )
             else:
-                reservation = services.block_slot(unit=unit, starts_at=starts_at, ends_at=ends_at, reason=values["reason"],
-                                                  kind=values["kind"], staff=request.user)
+                reservation = services.block_slot(
+                    unit=unit,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    reason=values["reason"],
+                    kind=values["kind"],
+                    staff=request.user,
+                )
         except BadInput as error:
             status, refusals = 422, [services.rules.Refusal("bad_input", str(error))]
         except services.SlotTaken as error:
@@ -469,14 +647,26 @@ def override(request, municipality):
         except services.BookingRefused as error:
             status, refusals = 422, error.refusals
         else:
-            messages.success(request, _("Override recorded: booking no. %(id)s (%(kind)s).") % {
-                "id": reservation.pk, "kind": reservation.get_override_kind_display()})
+            messages.success(
+                request,
+                _("Override recorded: booking no. %(id)s (%(kind)s).")
+                % {"id": reservation.pk, "kind": reservation.get_override_kind_display()},
+            )
             return redirect(_day_sheet_url(municipality, reservation))
-    return render(request, "counter/override.html", {
-        "municipality": municipality, "values": values, "person": person, "kinds": _override_kinds(municipality),
-        "refusals": refusals, "just_taken": just_taken,
-        "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
-    }, status=status)
+    return render(
+        request,
+        "counter/override.html",
+        {
+            "municipality": municipality,
+            "values": values,
+            "person": person,
+            "kinds": _override_kinds(municipality),
+            "refusals": refusals,
+            "just_taken": just_taken,
+            "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+        },
+        status=status,
+    )
 
 
 @clerk_view
@@ -492,17 +682,28 @@ def release_block(request, municipality, booking_id):
     status, refusals = 200, []
     if request.method == "POST":
         try:
-            services.release_block(reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user,
-                                   reason=reason)
+            services.release_block(
+                reservation_id=reservation.pk, municipality_id=municipality.pk, staff=request.user, reason=reason
+            )
         except services.BookingError as error:
             status, refusals = 422, error.refusals
             row = selectors.get_block(municipality=municipality, booking_id=booking_id, clerk=request.user)
         else:
-            messages.success(request, _("Block released: booking no. %(id)s; its slots are free again.") % {"id": reservation.pk})
+            messages.success(
+                request, _("Block released: booking no. %(id)s; its slots are free again.") % {"id": reservation.pk}
+            )
             return redirect(_day_sheet_url(municipality, reservation).split("#")[0])
     refusal = services.block_release_refusal(row.reservation, clock.now())
-    return render(request, "counter/release_block.html", {
-        "municipality": municipality, "row": row, "reason": reason,
-        "when": describe_slot(reservation.unit, reservation.starts_at, reservation.ends_at),
-        "refusals": refusals or ([refusal] if refusal else []), "back_url": _day_sheet_url(municipality, reservation),
-    }, status=status)
+    return render(
+        request,
+        "counter/release_block.html",
+        {
+            "municipality": municipality,
+            "row": row,
+            "reason": reason,
+            "when": describe_slot(reservation.unit, reservation.starts_at, reservation.ends_at),
+            "refusals": refusals or ([refusal] if refusal else []),
+            "back_url": _day_sheet_url(municipality, reservation),
+        },
+        status=status,
+    )

@@ -32,7 +32,9 @@ def parse_day(text: str) -> dt.date:
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise BadInput(_("“%(text)s” is not a date. Use the form YYYY-MM-DD, e.g. 2027-04-01.") % {"text": text}) from None
+        raise BadInput(
+            _("“%(text)s” is not a date. Use the form YYYY-MM-DD, e.g. 2027-04-01.") % {"text": text}
+        ) from None
     if not (EARLIEST_YEAR <= day.year <= LATEST_YEAR):
         raise BadInput(_("Dates from %(first)s to %(last)s only.") % {"first": EARLIEST_YEAR, "last": LATEST_YEAR})
     return day

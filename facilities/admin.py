@@ -118,8 +118,11 @@ class ClosureRuleFormSet(BaseInlineFormSet):
         super().clean()
         if any(self.errors) or self.instance.pk is None:
             return
-        rules = [form.instance for form in self.forms
-                 if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("kind")]
+        rules = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("kind")
+        ]
         from reservations.selectors import bookings_stranded_by
 
         stranded = bookings_stranded_by(calendar=self.instance, rules=rules)
@@ -133,10 +136,16 @@ class ClosureRuleFormSet(BaseInlineFormSet):
                 "a notice (counter → Close a facility), or choose another date.",
                 "This change would close days with %(count)s bookings: %(list)s. Cancel them first with a full refund "
                 "and a notice (counter → Close a facility), or choose another date.",
-                len(stranded)) % {"count": len(stranded), "list": listed + (" …" if len(stranded) > STRANDED_SHOWN else "")}
-            raise ValidationError(format_html('{} <a href="{}" data-test="close-facility-link">{}</a>', message,
-                                              closure_page_url(stranded, self.instance.municipality.slug),
-                                              _("Close a facility")))
+                len(stranded),
+            ) % {"count": len(stranded), "list": listed + (" …" if len(stranded) > STRANDED_SHOWN else "")}
+            raise ValidationError(
+                format_html(
+                    '{} <a href="{}" data-test="close-facility-link">{}</a>',
+                    message,
+                    closure_page_url(stranded, self.instance.municipality.slug),
+                    _("Close a facility"),
+                )
+            )
 
 
 def closure_page_url(stranded, municipality_slug: str) -> str:
@@ -154,8 +163,17 @@ class ClosureRuleInline(admin.TabularInline):
     formset = ClosureRuleFormSet
     extra = 1
     fields = [
-        "kind", "weekday", "weeks_of_month", "shift_if_holiday",
-        "start_month", "start_day", "end_month", "end_day", "start_date", "end_date", "note",
+        "kind",
+        "weekday",
+        "weeks_of_month",
+        "shift_if_holiday",
+        "start_month",
+        "start_day",
+        "end_month",
+        "end_day",
+        "start_date",
+        "end_date",
+        "note",
     ]
 
 
@@ -168,13 +186,19 @@ class ClosureCalendarAdmin(TenantAdmin):
 
     def get_urls(self):
         return [
-            path("<int:calendar_id>/year/", self.admin_site.admin_view(self.year_page), name="facilities_closurecalendar_year"),
+            path(
+                "<int:calendar_id>/year/",
+                self.admin_site.admin_view(self.year_page),
+                name="facilities_closurecalendar_year",
+            ),
             *super().get_urls(),
         ]
 
     @admin.display(description=_("year view"))
     def year_view(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("admin:facilities_closurecalendar_year", args=[obj.pk]), _("year view"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:facilities_closurecalendar_year", args=[obj.pk]), _("year view")
+        )
 
     def year_page(self, request, calendar_id):
         """Every closed day of one year at a glance (?year=2027), with the rule that closes it."""
@@ -194,17 +218,32 @@ class ClosureCalendarAdmin(TenantAdmin):
         for month in range(1, 13):
             weeks = []
             for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
-                weeks.append([
-                    (day, calendars.closing_rule(rules, day) if day.month == month else None, day.month == month,
-                     calendars.holiday_name(day) if day.month == month else None)
-                    for day in week
-                ])
+                weeks.append(
+                    [
+                        (
+                            day,
+                            calendars.closing_rule(rules, day) if day.month == month else None,
+                            day.month == month,
+                            calendars.holiday_name(day) if day.month == month else None,
+                        )
+                        for day in week
+                    ]
+                )
             months.append((dt.date(year, month, 1), weeks))
         closed = sum(1 for _m, weeks in months for week in weeks for day, rule, inside, _h in week if inside and rule)
-        return TemplateResponse(request, "admin/facilities/closurecalendar/year.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "calendar": calendar, "year": year,
-            "months": months, "closed": closed, "title": _("%(calendar)s: %(year)s") % {"calendar": calendar, "year": year},
-        })
+        return TemplateResponse(
+            request,
+            "admin/facilities/closurecalendar/year.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "calendar": calendar,
+                "year": year,
+                "months": months,
+                "closed": closed,
+                "title": _("%(calendar)s: %(year)s") % {"calendar": calendar, "year": year},
+            },
+        )
 
 
 class OpeningHoursFormSet(BaseInlineFormSet):
@@ -220,7 +259,9 @@ class OpeningHoursFormSet(BaseInlineFormSet):
             season = OpeningHours(first_month=data["first_month"], last_month=data["last_month"])
             for month in season.months():
                 if month in seen:
-                    raise ValidationError(_("Two seasons of this facility both cover month %(month)s."), params={"month": month})
+                    raise ValidationError(
+                        _("Two seasons of this facility both cover month %(month)s."), params={"month": month}
+                    )
                 seen[month] = index
 
 
@@ -233,7 +274,18 @@ class OpeningHoursInline(admin.TabularInline):
 class UnitInline(admin.TabularInline):
     model = Unit
     extra = 0
-    fields = ["code", "name_ja", "name_en", "kind", "capacity", "surface", "has_night_lights", "slot_scheme", "is_active", "sort_order"]
+    fields = [
+        "code",
+        "name_ja",
+        "name_en",
+        "kind",
+        "capacity",
+        "surface",
+        "has_night_lights",
+        "slot_scheme",
+        "is_active",
+        "sort_order",
+    ]
     show_change_link = True
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -252,7 +304,16 @@ class FacilityAdmin(TenantAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(TenantAdmin):
-    list_display = ["name_ja", "facility", "kind", "capacity", "surface", "has_night_lights", "slot_scheme", "is_active"]
+    list_display = [
+        "name_ja",
+        "facility",
+        "kind",
+        "capacity",
+        "surface",
+        "has_night_lights",
+        "slot_scheme",
+        "is_active",
+    ]
     list_filter = ["municipality", "kind", "surface", "has_night_lights", "is_active"]
     search_fields = ["name_ja", "name_en", "code", "facility__name_ja"]
     list_select_related = ["facility", "slot_scheme"]
@@ -339,35 +400,55 @@ class RuleProfileAdmin(TenantAdmin):
     # Every field of the profile is here: a municipality's rules are its administrators' to edit (X-1).
     fieldsets = [
         (None, {"fields": ["municipality"]}),
-        (_("Bookings"), {"fields": [
-            ("confirm_after_booking_day", "confirm_rule_id"),
-            ("online_cancellable_states", "online_cancel_rule_id"),
-            "unpaid_rule_id",
-            "unavailable_channel_rule_id",
-            "walk_in_rule_id",
-            ("early_start_from", "early_start_unit_kinds", "early_start_rule_id"),
-            "slot_rule_id",
-            ("permit_title", "permit_after_payment"),
-        ]}),
-        (_("Registration"), {"fields": [
-            ("registration_kind", "account_rule_id"),
-            "pin_digits",
-            "online_registration_requests",
-            "registration_rule_id",
-            ("validity_kind", "validity_years"),
-            ("renewal_opens_months_before", "rolling_renewal_when_used", "renewal_rule_id"),
-        ]}),
-        (_("Groups and minors"), {"fields": [
-            ("group_min_members", "group_min_resident_percent"),
-            ("group_representative_resident", "group_max_monthly_fee", "eligibility_rule_id"),
-            ("min_school_grade", "guardian_consent_until_grade", "student_id_required", "consent_rule_id"),
-            ("family_proxies", "family_proxy_rule_id"),
-        ]}),
-        (_("Cards, profile changes and recovery"), {"fields": [
-            ("card_numbers", "card_reissue_rule_id"),
-            ("online_profile_fields", "profile_change_rule_id"),
-            ("recovery_rule_id", "id_recovery_by_name_phone_email"),
-        ]}),
+        (
+            _("Bookings"),
+            {
+                "fields": [
+                    ("confirm_after_booking_day", "confirm_rule_id"),
+                    ("online_cancellable_states", "online_cancel_rule_id"),
+                    "unpaid_rule_id",
+                    "unavailable_channel_rule_id",
+                    "walk_in_rule_id",
+                    ("early_start_from", "early_start_unit_kinds", "early_start_rule_id"),
+                    "slot_rule_id",
+                    ("permit_title", "permit_after_payment"),
+                ]
+            },
+        ),
+        (
+            _("Registration"),
+            {
+                "fields": [
+                    ("registration_kind", "account_rule_id"),
+                    "pin_digits",
+                    "online_registration_requests",
+                    "registration_rule_id",
+                    ("validity_kind", "validity_years"),
+                    ("renewal_opens_months_before", "rolling_renewal_when_used", "renewal_rule_id"),
+                ]
+            },
+        ),
+        (
+            _("Groups and minors"),
+            {
+                "fields": [
+                    ("group_min_members", "group_min_resident_percent"),
+                    ("group_representative_resident", "group_max_monthly_fee", "eligibility_rule_id"),
+                    ("min_school_grade", "guardian_consent_until_grade", "student_id_required", "consent_rule_id"),
+                    ("family_proxies", "family_proxy_rule_id"),
+                ]
+            },
+        ),
+        (
+            _("Cards, profile changes and recovery"),
+            {
+                "fields": [
+                    ("card_numbers", "card_reissue_rule_id"),
+                    ("online_profile_fields", "profile_change_rule_id"),
+                    ("recovery_rule_id", "id_recovery_by_name_phone_email"),
+                ]
+            },
+        ),
     ]
     inlines = [BookingWindowInline, BookingLimitInline]
 

@@ -49,7 +49,9 @@ class FavouriteIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    facility_code: str = Field(pattern=SLUG.pattern, max_length=50, description="e.g. nakajima (GET /{muni}/facilities).")
+    facility_code: str = Field(
+        pattern=SLUG.pattern, max_length=50, description="e.g. nakajima (GET /{muni}/facilities)."
+    )
 
 
 # Not enforced by pydantic, like Muni: any other text is a 404 (_facility), as an unknown code is.
@@ -73,29 +75,38 @@ def _facility(municipality: Municipality, code: str) -> Facility:
 
 def _favourite(facility: Facility, municipality: Municipality) -> dict:
     return {
-        "municipality": municipality.slug, "code": facility.code, "name_ja": facility.name_ja,
+        "municipality": municipality.slug,
+        "code": facility.code,
+        "name_ja": facility.name_ja,
         "name_en": facility.name_en,
-        "units": [{"id": u.pk, "code": u.code, "name_ja": u.name_ja, "name_en": u.name_en, "kind": u.kind}
-                  for u in facility.units.all()],
+        "units": [
+            {"id": u.pk, "code": u.code, "name_ja": u.name_ja, "name_en": u.name_en, "kind": u.kind}
+            for u in facility.units.all()
+        ],
     }
 
 
 @favourite_router.get(
-    "/{muni}/favourites", response={200: list[FavouriteOut], **ERRORS}, summary="My favourite facilities",
+    "/{muni}/favourites",
+    response={200: list[FavouriteOut], **ERRORS},
+    summary="My favourite facilities",
     description="Your favourite facilities of this municipality, in the order you starred them, each with its units "
-                "(as on the municipality's page). Any resident account; a staff account gets 403 `staff_account`.",
+    "(as on the municipality's page). Any resident account; a staff account gets 403 `staff_account`.",
 )
 def list_favourites(request, muni: Muni):
     municipality = _municipality(muni)
     user = _resident_account(request)
-    return [_favourite(f, municipality) for f in favourites.favourites_of(user=user, municipality=municipality).facilities]
+    return [
+        _favourite(f, municipality) for f in favourites.favourites_of(user=user, municipality=municipality).facilities
+    ]
 
 
 @favourite_router.post(
-    "/{muni}/favourites", response={200: FavouriteOut, 201: FavouriteOut, **POST_ERRORS},
+    "/{muni}/favourites",
+    response={200: FavouriteOut, 201: FavouriteOut, **POST_ERRORS},
     summary="Star a facility",
     description="201 when starred now, 200 when it already was one of your favourites (asking twice, or twice at "
-                "once, keeps one). A facility of another municipality, or none, is a 404.",
+    "once, keeps one). A facility of another municipality, or none, is a 404.",
 )
 def star(request, muni: Muni, payload: FavouriteIn):
     municipality = _municipality(muni)
@@ -106,9 +117,11 @@ def star(request, muni: Muni, payload: FavouriteIn):
 
 
 @favourite_router.get(
-    "/{muni}/favourites/{facility_code}", response={200: FavouriteOut, **ERRORS}, summary="Is this facility a favourite?",
+    "/{muni}/favourites/{facility_code}",
+    response={200: FavouriteOut, **ERRORS},
+    summary="Is this facility a favourite?",
     description="200 with the facility when it is one of your favourites; 404 when it is not, or is not a facility "
-                "of this municipality.",
+    "of this municipality.",
 )
 def get_favourite(request, muni: Muni, facility_code: FacilityCode):
     municipality = _municipality(muni)
@@ -120,9 +133,11 @@ def get_favourite(request, muni: Muni, facility_code: FacilityCode):
 
 
 @favourite_router.delete(
-    "/{muni}/favourites/{facility_code}", response={204: None, **ERRORS}, summary="Unstar a facility",
+    "/{muni}/favourites/{facility_code}",
+    response={204: None, **ERRORS},
+    summary="Unstar a facility",
     description="204 whether or not it was a favourite (as unstarring twice on the page is harmless); 404 when it "
-                "is not a facility of this municipality.",
+    "is not a facility of this municipality.",
 )
 def unstar(request, muni: Muni, facility_code: FacilityCode):
     municipality = _municipality(muni)

@@ -81,7 +81,15 @@ def cached_models():
     from . import models
 
     return [
-        models.Municipality, models.Facility, models.Unit, models.SlotScheme, models.SchemePeriod,
-        models.OpeningHours, models.ClosureCalendar, models.ClosureRule,
-        models.RuleProfile, models.BookingWindow, models.BookingLimit,
+        models.Municipality,
+        models.Facility,
+        models.Unit,
+        models.SlotScheme,
+        models.SchemePeriod,
+        models.OpeningHours,
+        models.ClosureCalendar,
+        models.ClosureRule,
+        models.RuleProfile,
+        models.BookingWindow,
+        models.BookingLimit,
     ]

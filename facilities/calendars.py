@@ -104,8 +104,9 @@ def is_open(facility: Facility, day: dt.date, rules: list[ClosureRule] | None = 
 def first_open_day(facility: Facility, year: int, month: int) -> dt.date | None:
     """The first day of the month that is not a closure day of the facility (K-FC-1), or None."""
     if facility.pk is not None:  # every Kodaira booking request asks (K-FC-1): kept as is_open's answers are
-        return cache.cached(("first_open_day", facility.pk, year, month),
-                            lambda: _first_open_day(facility, year, month))
+        return cache.cached(
+            ("first_open_day", facility.pk, year, month), lambda: _first_open_day(facility, year, month)
+        )
     return _first_open_day(facility, year, month)
 
 

@@ -87,8 +87,10 @@ def parse(text: str) -> DateRule:
             text=text,
         )
     raise ValidationError(
-        _("“%(text)s” is not a date rule. Examples: “M-2/10 00:00”, “M-1/first-open 09:00”, “D-8 23:59”, "
-          "“D-3bd 23:59”, “B+15 23:59”, “start”."),
+        _(
+            "“%(text)s” is not a date rule. Examples: “M-2/10 00:00”, “M-1/first-open 09:00”, “D-8 23:59”, "
+            "“D-3bd 23:59”, “B+15 23:59”, “start”."
+        ),
         params={"text": text},
     )
 

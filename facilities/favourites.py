@@ -44,7 +44,9 @@ def favourites_of(*, user, municipality: Municipality | None = None) -> Favourit
         f.pk: f
         for f in Facility.objects.filter(pk__in=facility_ids)
         .select_related("municipality")
-        .prefetch_related(Prefetch("units", queryset=Unit.objects.filter(is_active=True).order_by("sort_order", "code")))
+        .prefetch_related(
+            Prefetch("units", queryset=Unit.objects.filter(is_active=True).order_by("sort_order", "code"))
+        )
     }
     return Favourites([facilities[pk] for pk in facility_ids if pk in facilities])
 
@@ -58,7 +60,9 @@ def is_favourite(*, user, facility: Facility) -> bool:
 def set_favourite(*, user, facility: Facility, starred: bool) -> bool:
     """Star (``starred=True``) or unstar the facility for ``user``; idempotent. Returns whether anything changed."""
     if not starred:
-        deleted, _per_model = FavouriteFacility.objects.of(facility.municipality_id).filter(user=user, facility=facility).delete()
+        deleted, _per_model = (
+            FavouriteFacility.objects.of(facility.municipality_id).filter(user=user, facility=facility).delete()
+        )
         return bool(deleted)
     try:
         with transaction.atomic():

@@ -131,7 +131,9 @@ class ClosureRule(models.Model):
     shift_if_holiday = models.BooleanField(
         _("when it falls on a national holiday, the next day that is not"),
         default=False,
-        help_text=_("For example: closed on Mondays, or on the next day that is not a national holiday when Monday is one."),
+        help_text=_(
+            "For example: closed on Mondays, or on the next day that is not a national holiday when Monday is one."
+        ),
     )
     start_month = models.PositiveSmallIntegerField(
         _("from month"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
@@ -168,7 +170,9 @@ class ClosureRule(models.Model):
                 name="closure_rule_dates_needs_start",
             ),
             models.CheckConstraint(
-                condition=Q(end_date__isnull=True) | Q(start_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
                 name="closure_rule_dates_in_order",
             ),
         ]
@@ -185,7 +189,10 @@ class ClosureRule(models.Model):
             text = _("Every %(weekday)s") % {"weekday": self.get_weekday_display()}
         elif self.kind == self.Kind.NTH_WEEKDAY:
             weeks = _(" and ").join(str(ORDINALS.get(n, n)) for n in sorted(self.weeks()))
-            text = _("The %(weeks)s %(weekday)s of each month") % {"weeks": weeks, "weekday": self.get_weekday_display()}
+            text = _("The %(weeks)s %(weekday)s of each month") % {
+                "weeks": weeks,
+                "weekday": self.get_weekday_display(),
+            }
         elif self.kind == self.Kind.HOLIDAYS:
             return str(_("National holidays"))
         elif self.kind == self.Kind.ANNUAL:
@@ -194,7 +201,8 @@ class ClosureRule(models.Model):
             return _("Every year from %(start)s to %(end)s") % {"start": start, "end": end}
         elif self.end_date and self.end_date != self.start_date:
             return _("From %(start)s to %(end)s") % {
-                "start": date_format(self.start_date, "DATE_FORMAT"), "end": date_format(self.end_date, "DATE_FORMAT")
+                "start": date_format(self.start_date, "DATE_FORMAT"),
+                "end": date_format(self.end_date, "DATE_FORMAT"),
             }
         else:
             return date_format(self.start_date, "DATE_FORMAT")
@@ -534,113 +542,197 @@ class RuleProfile(models.Model):
         blank=True,
         help_text=_("Comma-separated: provisional, awaiting_payment, confirmed. Empty: only at the counter."),
     )
-    online_cancel_rule_id = models.CharField(_("rule id cited when online cancellation is refused"), max_length=20, blank=True)
+    online_cancel_rule_id = models.CharField(
+        _("rule id cited when online cancellation is refused"), max_length=20, blank=True
+    )
     unpaid_rule_id = models.CharField(_("rule id of the cancellation of unpaid bookings"), max_length=20, blank=True)
-    registration_rule_id = models.CharField(_("rule id cited when a registration has expired"), max_length=20, blank=True)
+    registration_rule_id = models.CharField(
+        _("rule id cited when a registration has expired"), max_length=20, blank=True
+    )
     unavailable_channel_rule_id = models.CharField(
-        _("rule id cited for a channel without any window"), max_length=20, blank=True, help_text=_("Kodaira: K-USE-3 (no telephone bookings).")
+        _("rule id cited for a channel without any window"),
+        max_length=20,
+        blank=True,
+        help_text=_("Kodaira: K-USE-3 (no telephone bookings)."),
     )
     # Registration validity and renewal (K-REG-3, S-REG-3, T-REG-1); computed by accounts/registration.py.
     validity_kind = models.CharField(
-        _("registration validity"), max_length=30, choices=ValidityKind.choices, blank=True,
+        _("registration validity"),
+        max_length=30,
+        choices=ValidityKind.choices,
+        blank=True,
         help_text=_("How long a registration or renewal is valid. Empty: registrations do not expire."),
     )
     validity_years = models.PositiveSmallIntegerField(
-        _("years of validity"), default=3,
-        help_text=_("For “years from issue”: K-REG-3 and T-REG-1 say 3. Also the period a rolling renewal looks back over."),
+        _("years of validity"),
+        default=3,
+        help_text=_(
+            "For “years from issue”: K-REG-3 and T-REG-1 say 3. Also the period a rolling renewal looks back over."
+        ),
     )
     renewal_opens_months_before = models.PositiveSmallIntegerField(
-        _("renewal opens months before expiry"), null=True, blank=True,
+        _("renewal opens months before expiry"),
+        null=True,
+        blank=True,
         help_text=_("T-REG-1: 3. Empty: a registration may be renewed at any time."),
     )
     rolling_renewal_when_used = models.BooleanField(
-        _("rolling renewal when a room was used"), default=False,
-        help_text=_("K-REG-3: a registration that booked and used a room within its period continues for another year."),
+        _("rolling renewal when a room was used"),
+        default=False,
+        help_text=_(
+            "K-REG-3: a registration that booked and used a room within its period continues for another year."
+        ),
     )
     renewal_rule_id = models.CharField(_("rule id cited for renewal"), max_length=20, blank=True)
     walk_in_rule_id = models.CharField(
-        _("rule id of counter bookings for unregistered persons"), max_length=20, blank=True, default="", db_default="",
-        help_text=_("S-FC-3: the counter books for a person without registration (name and phone), paid at once. "
-                    "Empty: every booking needs a registration (the registration rule id is cited)."),
+        _("rule id of counter bookings for unregistered persons"),
+        max_length=20,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "S-FC-3: the counter books for a person without registration (name and phone), paid at once. "
+            "Empty: every booking needs a registration (the registration rule id is cited)."
+        ),
     )
     # T-USE-1: sports units may start before the opening hours when staff approve it in advance (an override at
     # the counter, reservations.services.book_early_start). Empty time: no early starts in this municipality.
     early_start_from = models.TimeField(
-        _("early start from"), null=True, blank=True,
+        _("early start from"),
+        null=True,
+        blank=True,
         help_text=_("T-USE-1: 07:00. Staff may grant a booking that starts this early. Empty: no early starts."),
     )
     early_start_unit_kinds = models.CharField(
-        _("unit kinds that may start early"), max_length=100, blank=True, default="", db_default="",
+        _("unit kinds that may start early"),
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
         help_text=_("Comma-separated unit kinds: gym, court, ground (T-USE-1: sports facilities)."),
     )
     early_start_rule_id = models.CharField(
-        _("rule id of early starts"), max_length=20, blank=True, default="", db_default="", help_text=_("T-USE-1."),
+        _("rule id of early starts"),
+        max_length=20,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("T-USE-1."),
     )
     permit_title = models.CharField(
-        _("title of the use permit"), max_length=40, blank=True,
-        help_text=_("As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”."),
+        _("title of the use permit"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”."
+        ),
     )
     permit_after_payment = models.BooleanField(
-        _("the use permit only once the fee is paid"), default=False, db_default=False,
-        help_text=_("S-PAY-1, T-PAY-1: a booking with a fee to pay gets its permit with the payment. Off: every "
-                    "confirmed booking gets its permit, the fee being paid separately (K-USE-1, K-USE-2)."),
+        _("the use permit only once the fee is paid"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "S-PAY-1, T-PAY-1: a booking with a fee to pay gets its permit with the payment. Off: every "
+            "confirmed booking gets its permit, the fee being paid separately (K-USE-1, K-USE-2)."
+        ),
     )
     slot_rule_id = models.CharField(
-        _("rule id of the slots and hours"), max_length=20, blank=True, default="", db_default="",
-        help_text=_("Cited when a requested time is not a slot of the unit: S-HRS-1 (2-hour slots within the hours), "
-                    "T-USE-1 (whole hours from 09:00 to 22:00). Empty: “slot_invalid”."),
+        _("rule id of the slots and hours"),
+        max_length=20,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "Cited when a requested time is not a slot of the unit: S-HRS-1 (2-hour slots within the hours), "
+            "T-USE-1 (whole hours from 09:00 to 22:00). Empty: “slot_invalid”."
+        ),
     )
     # Registration (issue #6 item 1; accounts/registering.py reads these). Empty numbers: not checked.
     registration_kind = models.CharField(
-        _("kind of registration"), max_length=20, choices=RegistrationKind.choices, blank=True,
+        _("kind of registration"),
+        max_length=20,
+        choices=RegistrationKind.choices,
+        blank=True,
         help_text=_("Empty: staff cannot register accounts on the portal."),
     )
-    account_rule_id = models.CharField(_("rule id of registration"), max_length=20, blank=True, help_text=_("K-REG-1, S-REG-1, T-REG-1."))
+    account_rule_id = models.CharField(
+        _("rule id of registration"), max_length=20, blank=True, help_text=_("K-REG-1, S-REG-1, T-REG-1.")
+    )
     pin_digits = models.PositiveSmallIntegerField(
-        _("password is a PIN of this many digits"), null=True, blank=True,
+        _("password is a PIN of this many digits"),
+        null=True,
+        blank=True,
         help_text=_("K-REG-1: 4. Empty: ordinary passwords (the password validators apply)."),
     )
     online_registration_requests = models.BooleanField(
-        _("registration may be requested online"), default=False,
+        _("registration may be requested online"),
+        default=False,
         help_text=_("S-REG-1: the request stays pending until staff check the identity at the counter."),
     )
-    group_min_members = models.PositiveSmallIntegerField(_("groups: at least this many members"), null=True, blank=True, help_text=_("K-REG-2: 5."))
-    group_min_resident_percent = models.PositiveSmallIntegerField(
-        _("groups: at least this percentage of residents"), null=True, blank=True,
-        validators=[MaxValueValidator(100)], help_text=_("K-REG-2: 50 (half or more live, work or study here)."),
+    group_min_members = models.PositiveSmallIntegerField(
+        _("groups: at least this many members"), null=True, blank=True, help_text=_("K-REG-2: 5.")
     )
-    group_representative_resident = models.BooleanField(_("groups: the representative is a resident"), default=False, help_text=_("K-REG-2."))
+    group_min_resident_percent = models.PositiveSmallIntegerField(
+        _("groups: at least this percentage of residents"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("K-REG-2: 50 (half or more live, work or study here)."),
+    )
+    group_representative_resident = models.BooleanField(
+        _("groups: the representative is a resident"), default=False, help_text=_("K-REG-2.")
+    )
     group_max_monthly_fee = models.PositiveIntegerField(
-        _("groups: membership fee at most (yen a month)"), null=True, blank=True, help_text=_("K-REG-2: 2,000, instructor fees included."),
+        _("groups: membership fee at most (yen a month)"),
+        null=True,
+        blank=True,
+        help_text=_("K-REG-2: 2,000, instructor fees included."),
     )
     eligibility_rule_id = models.CharField(_("rule id of group eligibility"), max_length=20, blank=True)
     min_school_grade = models.PositiveSmallIntegerField(
-        _("individuals: from school grade"), null=True, blank=True,
+        _("individuals: from school grade"),
+        null=True,
+        blank=True,
         help_text=_("From the birth date, Japanese school years (1 = first year of elementary school). S-REG-1: 1."),
     )
     guardian_consent_until_grade = models.PositiveSmallIntegerField(
-        _("individuals: guardian's consent up to school grade"), null=True, blank=True,
+        _("individuals: guardian's consent up to school grade"),
+        null=True,
+        blank=True,
         help_text=_("S-REG-2: 9 (elementary and junior-high pupils)."),
     )
     student_id_required = models.BooleanField(
-        _("student fee needs a checked student ID"), default=False, help_text=_("S-REG-2."),
+        _("student fee needs a checked student ID"),
+        default=False,
+        help_text=_("S-REG-2."),
     )
     consent_rule_id = models.CharField(_("rule id of guardian consent and student ID"), max_length=20, blank=True)
     family_proxies = models.BooleanField(_("family proxies may act for a user"), default=False, help_text=_("S-REG-5."))
     family_proxy_rule_id = models.CharField(_("rule id of family proxies"), max_length=20, blank=True)
     card_numbers = models.BooleanField(_("registrations carry a card number"), default=False, help_text=_("T-REG-1."))
     card_reissue_rule_id = models.CharField(
-        _("rule id of a card re-issue"), max_length=20, blank=True,
+        _("rule id of a card re-issue"),
+        max_length=20,
+        blank=True,
         help_text=_("T-REG-2: a lost card withdraws the registration and issues a new one (new ID)."),
     )
     online_profile_fields = models.CharField(
-        _("what users may change online"), max_length=100, blank=True, default="email,password,language",
+        _("what users may change online"),
+        max_length=100,
+        blank=True,
+        default="email,password,language",
         help_text=_("Comma-separated: email, password, language. The rest is changed at the counter."),
     )
-    profile_change_rule_id = models.CharField(_("rule id of changes at the counter"), max_length=20, blank=True, help_text=_("T-REG-3."))
-    recovery_rule_id = models.CharField(_("rule id of password recovery"), max_length=20, blank=True, help_text=_("K-REG-4, T-REG-4."))
+    profile_change_rule_id = models.CharField(
+        _("rule id of changes at the counter"), max_length=20, blank=True, help_text=_("T-REG-3.")
+    )
+    recovery_rule_id = models.CharField(
+        _("rule id of password recovery"), max_length=20, blank=True, help_text=_("K-REG-4, T-REG-4.")
+    )
     id_recovery_by_name_phone_email = models.BooleanField(
-        _("user ID and password recovered by name, phone and e-mail"), default=False, help_text=_("T-REG-4."),
+        _("user ID and password recovered by name, phone and e-mail"),
+        default=False,
+        help_text=_("T-REG-4."),
     )
 
     objects = TenantQuerySet.as_manager()
@@ -664,10 +756,17 @@ class RuleProfile(models.Model):
     def clean(self):
         unknown = self.online_cancellable() - set(BookingState.values)
         if unknown:
-            raise ValidationError({"online_cancellable_states": _("Unknown states: %(states)s") % {"states": ", ".join(sorted(unknown))}})
+            raise ValidationError(
+                {"online_cancellable_states": _("Unknown states: %(states)s") % {"states": ", ".join(sorted(unknown))}}
+            )
         unknown_kinds = self.early_start_kinds() - set(Unit.Kind.values)
         if unknown_kinds:
-            raise ValidationError({"early_start_unit_kinds": _("Unknown unit kinds: %(kinds)s") % {"kinds": ", ".join(sorted(unknown_kinds))}})
+            raise ValidationError(
+                {
+                    "early_start_unit_kinds": _("Unknown unit kinds: %(kinds)s")
+                    % {"kinds": ", ".join(sorted(unknown_kinds))}
+                }
+            )
 
 
 class BookingWindow(models.Model):
@@ -694,14 +793,20 @@ class BookingWindow(models.Model):
         _("state of a new booking"), max_length=20, choices=BookingState.choices[:3], default=BookingState.PROVISIONAL
     )
     pay_by = models.CharField(
-        _("payment due"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
+        _("payment due"),
+        max_length=40,
+        blank=True,
+        validators=[validate_date_rule_or_blank],
         help_text=_("Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2), “B+15 23:59” (T-PAY-1)."),
     )
     pay_by_rule_id = models.CharField(_("rule id of the payment deadline"), max_length=20, blank=True)
     paid_at_booking = models.BooleanField(
-        _("the fee is paid with the booking"), default=False,
-        help_text=_("Counter windows only: the booking is made only together with its payment (S-FC-3 from D-6, "
-                    "T-PAY-3 from D-21). The rule id is the payment deadline's."),
+        _("the fee is paid with the booking"),
+        default=False,
+        help_text=_(
+            "Counter windows only: the booking is made only together with its payment (S-FC-3 from D-6, "
+            "T-PAY-3 from D-21). The rule id is the payment deadline's."
+        ),
     )
 
     class Meta:
@@ -738,7 +843,12 @@ class BookingWindow(models.Model):
             errors["service_until"] = _("Give both ends of the daily service hours, or neither.")
         if self.paid_at_booking and self.channel != Channel.COUNTER:
             errors["paid_at_booking"] = _("Only a booking made at the counter can be paid with the booking.")
-        elif self.service_from and self.service_until and self.service_until != dt.time(0) and self.service_until <= self.service_from:
+        elif (
+            self.service_from
+            and self.service_until
+            and self.service_until != dt.time(0)
+            and self.service_until <= self.service_from
+        ):
             errors["service_until"] = _("Daily service must end after it starts.")
         if errors:
             raise ValidationError(errors)
@@ -773,11 +883,16 @@ class BookingLimit(models.Model):
     scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices)
     count = models.PositiveSmallIntegerField(_("slots per month of use"), validators=[MinValueValidator(1)])
     counted_origins = models.CharField(
-        _("bookings that count"), max_length=100, default="first_come,lottery",
+        _("bookings that count"),
+        max_length=100,
+        default="first_come,lottery",
         help_text=_("Comma-separated origins, e.g. “first_come,lottery”: lottery wins count too (K-FC-3, S-FC-4)."),
     )
     lifted_from = models.CharField(
-        _("no longer applies from"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
+        _("no longer applies from"),
+        max_length=40,
+        blank=True,
+        validators=[validate_date_rule_or_blank],
         help_text=_("E.g. “D-6 00:00” (S-FC-4). Empty: always applies."),
     )
 
@@ -795,7 +910,9 @@ class BookingLimit(models.Model):
     def clean(self):
         unknown = self.origins() - set(Phase.values)
         if unknown:
-            raise ValidationError({"counted_origins": _("Unknown origins: %(origins)s") % {"origins": ", ".join(sorted(unknown))}})
+            raise ValidationError(
+                {"counted_origins": _("Unknown origins: %(origins)s") % {"origins": ", ".join(sorted(unknown))}}
+            )
 
 
 class CatalogueVersion(models.Model):
@@ -820,7 +937,9 @@ class FavouriteFacility(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourite_facilities", verbose_name=_("user")
     )
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="favourites", verbose_name=_("facility"))
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="favourites", verbose_name=_("facility")
+    )
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+", editable=False)
     created_at = models.DateTimeField(_("starred at"))
 
@@ -851,8 +970,13 @@ class Announcement(models.Model):
         WARNING = "warning", _("Warning")
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="announcements", null=True, blank=True,
-        verbose_name=_("municipality"), help_text=_("Empty: shown on every municipality's pages and the portal's home page."),
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="announcements",
+        null=True,
+        blank=True,
+        verbose_name=_("municipality"),
+        help_text=_("Empty: shown on every municipality's pages and the portal's home page."),
     )
     title_ja = models.CharField(_("title (Japanese)"), max_length=120)
     title_en = models.CharField(_("title (English)"), max_length=120, blank=True)

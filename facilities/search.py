@@ -65,34 +65,57 @@ class SearchForm(forms.Form):
     """The search criteria from the query string (GET: the address can be shared and the back button works)."""
 
     date_from = forms.DateField(
-        label=_("Date"), widget=DateInput(), input_formats=["%Y-%m-%d"],
-        error_messages={"required": _("Enter the date to search."),
-                        "invalid": _("Enter the date in the form YYYY-MM-DD, e.g. 2027-05-19.")},
+        label=_("Date"),
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d"],
+        error_messages={
+            "required": _("Enter the date to search."),
+            "invalid": _("Enter the date in the form YYYY-MM-DD, e.g. 2027-05-19."),
+        },
     )
     date_to = forms.DateField(
-        label=_("to (optional)"), required=False, widget=DateInput(), input_formats=["%Y-%m-%d"],
+        label=_("to (optional)"),
+        required=False,
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d"],
         help_text=_("Up to 14 days."),
         error_messages={"invalid": _("Enter the date in the form YYYY-MM-DD, e.g. 2027-05-19.")},
     )
     time_of_day = forms.ChoiceField(
-        label=_("Time of day"), required=False,
-        choices=[("", _("Any time")), ("morning", _("Morning (starts before 12:00)")),
-                 ("afternoon", _("Afternoon (starts 12:00–16:59)")), ("evening", _("Evening (starts from 17:00)"))],
+        label=_("Time of day"),
+        required=False,
+        choices=[
+            ("", _("Any time")),
+            ("morning", _("Morning (starts before 12:00)")),
+            ("afternoon", _("Afternoon (starts 12:00–16:59)")),
+            ("evening", _("Evening (starts from 17:00)")),
+        ],
     )
     time_from = forms.TimeField(
-        label=_("or from"), required=False, widget=TimeInput(), input_formats=["%H:%M"],
+        label=_("or from"),
+        required=False,
+        widget=TimeInput(),
+        input_formats=["%H:%M"],
         error_messages={"invalid": _("Enter the time in the form HH:MM, e.g. 09:00.")},
     )
     time_to = forms.TimeField(
-        label=pgettext_lazy("time range", "until"), required=False, widget=TimeInput(), input_formats=["%H:%M"],
+        label=pgettext_lazy("time range", "until"),
+        required=False,
+        widget=TimeInput(),
+        input_formats=["%H:%M"],
         error_messages={"invalid": _("Enter the time in the form HH:MM, e.g. 09:00.")},
     )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[])
     capacity = forms.IntegerField(
-        label=_("People (at least)"), required=False, min_value=1, max_value=10000,
-        error_messages={"invalid": _("Enter a whole number of people."),
-                        "min_value": _("Enter at least 1 person."),
-                        "max_value": _("Enter at most 10,000 people.")},
+        label=_("People (at least)"),
+        required=False,
+        min_value=1,
+        max_value=10000,
+        error_messages={
+            "invalid": _("Enter a whole number of people."),
+            "min_value": _("Enter at least 1 person."),
+            "max_value": _("Enter at most 10,000 people."),
+        },
     )
     night_lights = forms.BooleanField(label=_("Night lights"), required=False)
     parking = forms.BooleanField(label=_("Parking"), required=False)
@@ -105,9 +128,13 @@ class SearchForm(forms.Form):
     def clean_date_from(self):
         day = self.cleaned_data["date_from"]
         if not (clock.EARLIEST_YEAR <= day.year <= clock.LATEST_YEAR):
-            raise ValidationError(_("Dates from %(first)s to %(last)s only.") % {"first": clock.EARLIEST_YEAR, "last": clock.LATEST_YEAR})
+            raise ValidationError(
+                _("Dates from %(first)s to %(last)s only.") % {"first": clock.EARLIEST_YEAR, "last": clock.LATEST_YEAR}
+            )
         if day < clock.today():
-            raise ValidationError(_("This date has passed: search from today (%(today)s) on.") % {"today": clock.today().isoformat()})
+            raise ValidationError(
+                _("This date has passed: search from today (%(today)s) on.") % {"today": clock.today().isoformat()}
+            )
         return day
 
     def clean(self):
@@ -147,9 +174,15 @@ class Criteria:
         else:
             start, end_by = data.get("time_from"), data.get("time_to")
         return cls(
-            first=data["date_from"], last=data.get("date_to") or data["date_from"], start=start,
-            start_before=start_before, end_by=end_by, kind=data.get("kind") or "", capacity=data.get("capacity"),
-            night_lights=bool(data.get("night_lights")), parking=bool(data.get("parking")),
+            first=data["date_from"],
+            last=data.get("date_to") or data["date_from"],
+            start=start,
+            start_before=start_before,
+            end_by=end_by,
+            kind=data.get("kind") or "",
+            capacity=data.get("capacity"),
+            night_lights=bool(data.get("night_lights")),
+            parking=bool(data.get("parking")),
             show_all=bool(data.get("all")),
         )
 
@@ -192,7 +225,9 @@ def municipality_units(municipality: Municipality) -> list[Unit]:
     return cache.cached(
         ("search_units", municipality.pk),
         lambda: list(
-            selectors._unit_queryset().of(municipality).filter(is_active=True)
+            selectors._unit_queryset()
+            .of(municipality)
+            .filter(is_active=True)
             .order_by("facility__sort_order", "facility__code", "sort_order", "code")
         ),
     )
@@ -211,9 +246,10 @@ def holds_of(unit_ids: list[int], start: dt.datetime, end: dt.datetime) -> dict[
     """unit id → {slot start → (reservation id, user id)}, as ``selectors.holds_between`` answers for one unit.
     One query for all the units."""
     found: dict[int, dict] = {unit_id: {} for unit_id in unit_ids}
-    rows = SlotHold.objects.filter(unit_id__in=unit_ids, starts_at__gte=start, starts_at__lt=end).visible_to_resident(
-        clock.now()).values_list(
-        "unit_id", "starts_at", "reservation_id", "reservation__user_id"
+    rows = (
+        SlotHold.objects.filter(unit_id__in=unit_ids, starts_at__gte=start, starts_at__lt=end)
+        .visible_to_resident(clock.now())
+        .values_list("unit_id", "starts_at", "reservation_id", "reservation__user_id")
     )
     for unit_id, starts_at, reservation_id, user_id in rows:
         found[unit_id][starts_at] = (reservation_id, user_id)
@@ -247,7 +283,12 @@ def lotteries_of(municipality: Municipality, units: list[Unit], start: dt.dateti
         live = Application.objects.filter(
             unit_id__in=[u.pk for u in units], starts_at__gte=start, starts_at__lt=end, withdrawn_at__isnull=True
         )
-        counts = {(u, s): n for u, s, n in live.values("unit_id", "starts_at").annotate(n=Count("id")).values_list("unit_id", "starts_at", "n")}
+        counts = {
+            (u, s): n
+            for u, s, n in live.values("unit_id", "starts_at")
+            .annotate(n=Count("id"))
+            .values_list("unit_id", "starts_at", "n")
+        }
         if user is not None:
             mine = {(u, s): pk for u, s, pk in live.filter(user=user).values_list("unit_id", "starts_at", "id")}
     return {unit.pk: _UnitLottery(unit, calendar, counts, mine) for unit in units}
@@ -343,7 +384,9 @@ def search(*, municipality: Municipality, criteria: Criteria, user=None, page_nu
             for slot in day.slots:
                 if not criteria.slot_matches(slot):
                     continue
-                cell = selectors.slot_cell(slot, holds=holds[unit.pk], now=now, user_id=user_id, lottery=lotteries[unit.pk])
+                cell = selectors.slot_cell(
+                    slot, holds=holds[unit.pk], now=now, user_id=user_id, lottery=lotteries[unit.pk]
+                )
                 if cell.state in wanted:
                     results.append(Result(unit, day.date, cell))
                     counts[cell.state] = counts.get(cell.state, 0) + 1
@@ -368,7 +411,12 @@ def _ask_the_rules(results: list[Result], user, holds: dict, lotteries: dict, no
         if unit.pk not in online:
             online[unit.pk] = selectors.OnlineRules(unit, user)
         result.cell = selectors.slot_cell(
-            result.cell.slot, holds=holds[unit.pk], now=now, user_id=user.pk, online=online[unit.pk], lottery=lotteries[unit.pk]
+            result.cell.slot,
+            holds=holds[unit.pk],
+            now=now,
+            user_id=user.pk,
+            online=online[unit.pk],
+            lottery=lotteries[unit.pk],
         )
 
 

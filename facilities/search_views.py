@@ -28,8 +28,12 @@ def search_page(request, municipality):
     muni = selectors.get_municipality(municipality)
     units = search.municipality_units(muni)
     kinds = search.kind_choices(units)
-    context = {"municipality": muni, "max_days": search.MAX_DAYS, "page_size": search.PAGE_SIZE,
-               "max_results": search.MAX_RESULTS}
+    context = {
+        "municipality": muni,
+        "max_days": search.MAX_DAYS,
+        "page_size": search.PAGE_SIZE,
+        "max_results": search.MAX_RESULTS,
+    }
     if not SEARCH_FIELDS & set(request.GET):
         # No search yet: the empty form, today's date filled in.
         form = search.SearchForm(kinds=kinds, initial={"date_from": clock.today()})
@@ -38,15 +42,25 @@ def search_page(request, municipality):
     if not form.is_valid():
         return render(request, "facilities/search.html", {**context, "form": form}, status=400)
     found = search.search(
-        municipality=muni, criteria=search.Criteria.from_form(form.cleaned_data), user=request.user,
+        municipality=muni,
+        criteria=search.Criteria.from_form(form.cleaned_data),
+        user=request.user,
         page_number=request.GET.get("page") or 1,
     )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "facilities/search.html", {
-        **context, "form": form, "found": found, "page": found.page, "query": query.urlencode(),
-        "search_url": request.get_full_path(),
-    })
+    return render(
+        request,
+        "facilities/search.html",
+        {
+            **context,
+            "form": form,
+            "found": found,
+            "page": found.page,
+            "query": query.urlencode(),
+            "search_url": request.get_full_path(),
+        },
+    )
 
 
 @login_required
@@ -62,8 +76,10 @@ def favourite(request, municipality, facility_code):
         messages.success(request, _("%(facility)s is now one of your favourites.") % {"facility": facility.name})
     else:
         messages.success(request, _("%(facility)s is no longer one of your favourites.") % {"facility": facility.name})
-    return HttpResponseRedirect(same_site_path(request, request.POST.get("next", ""))
-                                or reverse("facilities:facility", args=[muni.slug, facility.code]))
+    return HttpResponseRedirect(
+        same_site_path(request, request.POST.get("next", ""))
+        or reverse("facilities:facility", args=[muni.slug, facility.code])
+    )
 
 
 def same_site_path(request, target: str) -> str | None:

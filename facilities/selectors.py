@@ -18,7 +18,17 @@ from reservations import rules as booking_rules
 from reservations.models import SlotHold
 
 from . import cache, calendars
-from .models import Announcement, Channel, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, Unit, localized
+from .models import (
+    Announcement,
+    Channel,
+    ClosureRule,
+    Facility,
+    Municipality,
+    OpeningHours,
+    SchemePeriod,
+    Unit,
+    localized,
+)
 from .slots import Slot, unit_slots
 
 
@@ -45,7 +55,14 @@ class SlotState:
         LOTTERY: _("Lottery"),
     }
     SYMBOLS = {
-        OPEN: "○", NOT_BOOKABLE: "－", BOOKED: "×", MINE: "◎", CLOSED: "休", OUTSIDE_HOURS: "－", PAST: "－", LOTTERY: "抽",
+        OPEN: "○",
+        NOT_BOOKABLE: "－",
+        BOOKED: "×",
+        MINE: "◎",
+        CLOSED: "休",
+        OUTSIDE_HOURS: "－",
+        PAST: "－",
+        LOTTERY: "抽",
     }
 
 
@@ -67,11 +84,18 @@ def current_announcements(*, municipality: Municipality | None) -> list[Announce
     never another municipality's. One query; warnings first, then the newest. Only the portal's home,
     municipality and facility pages ask, never the week grid or the booking path."""
     now = clock.now()
-    tenant = Q(municipality__isnull=True) if municipality is None else Q(municipality__isnull=True) | Q(municipality=municipality)
+    tenant = (
+        Q(municipality__isnull=True)
+        if municipality is None
+        else Q(municipality__isnull=True) | Q(municipality=municipality)
+    )
     return list(
         Announcement.objects.filter(tenant, Q(shown_until__isnull=True) | Q(shown_until__gt=now), shown_from__lte=now)
-        .annotate(warning_first=Case(When(level=Announcement.Level.WARNING, then=Value(0)), default=Value(1),
-                                     output_field=IntegerField()))
+        .annotate(
+            warning_first=Case(
+                When(level=Announcement.Level.WARNING, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
         .order_by("warning_first", "-shown_from", "id")
     )
 
@@ -266,8 +290,13 @@ class OnlineRules:
         if self.profile_rules is None:
             return [booking_rules.no_profile_refusal()]
         decision = booking_rules.evaluate(
-            rules=self.profile_rules, user=self.user, unit=self.unit, slots=[slot], channel=Channel.ONLINE,
-            now=self.now, check_limits=False,
+            rules=self.profile_rules,
+            user=self.user,
+            unit=self.unit,
+            slots=[slot],
+            channel=Channel.ONLINE,
+            now=self.now,
+            check_limits=False,
         )
         return decision.refusals
 
@@ -287,7 +316,13 @@ def lottery_cells(unit: Unit, start: dt.date, end: dt.date, user=None):
 
 
 def slot_cell(
-    slot: Slot, *, holds: dict, now: dt.datetime, user_id: int | None = None, online: OnlineRules | None = None, lottery=None
+    slot: Slot,
+    *,
+    holds: dict,
+    now: dt.datetime,
+    user_id: int | None = None,
+    online: OnlineRules | None = None,
+    lottery=None,
 ) -> Cell:
     """The state of one offered slot: past, held (mine or booked), in its month's lottery, or free (open, or not
     bookable for the user)."""
@@ -299,7 +334,12 @@ def slot_cell(
             return Cell(SlotState.MINE, slot, reservation_id=reservation_id)
         return Cell(SlotState.BOOKED, slot)
     if lottery is not None and lottery.timeline(slot) is not None:
-        return Cell(SlotState.LOTTERY, slot, applications=lottery.applications(slot), application_id=lottery.my_application(slot))
+        return Cell(
+            SlotState.LOTTERY,
+            slot,
+            applications=lottery.applications(slot),
+            application_id=lottery.my_application(slot),
+        )
     if online is not None and (refusals := online.refusals(slot)):
         return Cell(SlotState.NOT_BOOKABLE, slot, refusals=refusals)
     return Cell(SlotState.OPEN, slot)
@@ -314,7 +354,9 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
     """
     now = clock.now()
     days = unit_days(unit=unit, first=start, count=7)
-    holds = holds_between(unit=unit, start=clock.at(start, dt.time(0)), end=clock.at(start + dt.timedelta(days=7), dt.time(0)))
+    holds = holds_between(
+        unit=unit, start=clock.at(start, dt.time(0)), end=clock.at(start + dt.timedelta(days=7), dt.time(0))
+    )
     user = user if user is not None and user.is_authenticated else None
     online = OnlineRules(unit, user) if user is not None else None
     user_id = user.pk if user is not None else None

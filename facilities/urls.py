@@ -9,7 +9,9 @@ urlpatterns = [
     path("<slug:municipality>/", views.municipality_home, name="municipality"),
     path("<slug:municipality>/facilities/<slug:facility_code>/", views.facility_detail, name="facility"),
     path("<slug:municipality>/search/", search_views.search_page, name="search"),  # issue #8: find a slot (GET form)
-    path("<slug:municipality>/facilities/<slug:facility_code>/favourite/", search_views.favourite, name="favourite"),  # POST
+    path(
+        "<slug:municipality>/facilities/<slug:facility_code>/favourite/", search_views.favourite, name="favourite"
+    ),  # POST
     path("<slug:municipality>/units/<int:unit_id>/", views.unit_week, name="unit"),
     path("<slug:municipality>/units/<int:unit_id>/week/<str:day>/", views.unit_week, name="unit_week"),
     path("<slug:municipality>/units/<int:unit_id>/month/", views.unit_month, name="unit_month_current"),

@@ -24,18 +24,28 @@ def not_found(request, exception=None):
 
 
 def home(request):
-    return render(request, "facilities/home.html", {
-        "municipalities": selectors.list_municipalities(),
-        "announcements": selectors.current_announcements(municipality=None),
-    })
+    return render(
+        request,
+        "facilities/home.html",
+        {
+            "municipalities": selectors.list_municipalities(),
+            "announcements": selectors.current_announcements(municipality=None),
+        },
+    )
 
 
 def municipality_home(request, municipality):
     muni = selectors.get_municipality(municipality)
     facilities = selectors.list_facilities(municipality=muni)
-    return render(request, "facilities/municipality.html", {
-        "municipality": muni, "facilities": facilities, "announcements": selectors.current_announcements(municipality=muni),
-    })
+    return render(
+        request,
+        "facilities/municipality.html",
+        {
+            "municipality": muni,
+            "facilities": facilities,
+            "announcements": selectors.current_announcements(municipality=muni),
+        },
+    )
 
 
 def facility_detail(request, municipality, facility_code):
@@ -74,7 +84,9 @@ def unit_week(request, municipality, unit_id, day=None):
     except BadInput as error:
         return bad_request(request, str(error))
     grid = selectors.unit_week(unit=unit, start=start, user=request.user)
-    return render(request, "facilities/unit_week.html", {"municipality": muni, "unit": unit, "grid": grid, "changing": changing})
+    return render(
+        request, "facilities/unit_week.html", {"municipality": muni, "unit": unit, "grid": grid, "changing": changing}
+    )
 
 
 def unit_month(request, municipality, unit_id, month=None):

@@ -15,7 +15,15 @@ from facilities.admin import ReadOnlyAdmin, TenantAdmin
 from facilities.models import Facility, Unit
 
 from .models import (
-    FeeExemption, FeeRate, FeeSchedule, Payment, PaymentPlace, Permit, RefundRule, WeatherPolicy, duplicate_rate_message,
+    FeeExemption,
+    FeeRate,
+    FeeSchedule,
+    Payment,
+    PaymentPlace,
+    Permit,
+    RefundRule,
+    WeatherPolicy,
+    duplicate_rate_message,
 )
 
 
@@ -64,8 +72,11 @@ class FeeRateFormSet(BaseInlineFormSet):
             if not data or data.get("DELETE") or data.get("price") is None:
                 continue
             key = (
-                data.get("charge"), getattr(data.get("facility"), "pk", None), getattr(data.get("unit"), "pk", None),
-                data.get("unit_kind") or "", data.get("fee_category") or "",
+                data.get("charge"),
+                getattr(data.get("facility"), "pk", None),
+                getattr(data.get("unit"), "pk", None),
+                data.get("unit_kind") or "",
+                data.get("fee_category") or "",
             )
             if key in seen:
                 raise ValidationError(duplicate_rate_message())
@@ -97,7 +108,18 @@ class FeeRateInline(admin.TabularInline):
     form = FeeRateForm
     formset = FeeRateFormSet
     extra = 1
-    fields = ["charge", "facility", "unit", "unit_kind", "fee_category", "price", "per", "lit_from", "non_resident_multiplied", "rule_id"]
+    fields = [
+        "charge",
+        "facility",
+        "unit",
+        "unit_kind",
+        "fee_category",
+        "price",
+        "per",
+        "lit_from",
+        "non_resident_multiplied",
+        "rule_id",
+    ]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         mine = {} if request.user.is_superuser else {"municipality_id": request.user.municipality_id}
@@ -119,8 +141,11 @@ class FeeScheduleAdmin(OwnMunicipalityAdmin):
     list_display = ["name_ja", "municipality", "valid_from", "valid_until", "non_resident_percent", "is_sample"]
     list_filter = ["municipality", "is_sample"]
     fields = [
-        "municipality", ("name_ja", "name_en"), ("valid_from", "valid_until"),
-        ("non_resident_percent", "non_resident_rule_id"), ("is_sample", "source"),
+        "municipality",
+        ("name_ja", "name_en"),
+        ("valid_from", "valid_until"),
+        ("non_resident_percent", "non_resident_rule_id"),
+        ("is_sample", "source"),
     ]
     inlines = [FeeRateInline]
 
@@ -163,7 +188,14 @@ class PaymentPlaceAdmin(OwnMunicipalityAdmin):
 
     list_display = ["name_ja", "name_en", "hours", "closure_calendar", "rule_id", "municipality"]
     list_filter = ["municipality"]
-    fields = ["municipality", ("name_ja", "name_en"), ("opens_at", "closes_at"), "closure_calendar", "facilities", "rule_id"]
+    fields = [
+        "municipality",
+        ("name_ja", "name_en"),
+        ("opens_at", "closes_at"),
+        "closure_calendar",
+        "facilities",
+        "rule_id",
+    ]
     filter_horizontal = ["facilities"]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -176,7 +208,16 @@ class PaymentPlaceAdmin(OwnMunicipalityAdmin):
 class PaymentAdmin(ReadOnlyAdmin, OwnMunicipalityAdmin):
     """Payments are recorded at the counter (fees.services.record_payment), never typed in here: read only."""
 
-    list_display = ["permit_number", "reservation", "amount", "place", "receipt_number", "recorded_by", "recorded_at", "municipality"]
+    list_display = [
+        "permit_number",
+        "reservation",
+        "amount",
+        "place",
+        "receipt_number",
+        "recorded_by",
+        "recorded_at",
+        "municipality",
+    ]
     list_filter = ["municipality"]
     search_fields = ["permit_number", "receipt_number", "payer_name"]
     list_select_related = ["reservation__unit", "place", "recorded_by", "municipality"]

@@ -47,11 +47,28 @@ class FeeLine:
         """What the line is, in the current language."""
         values = {"price": yen(self.unit_price), "count": self.quantity}
         if self.kind == LineKind.BASE and self.per == "hour":
-            return ngettext("Use fee: %(price)s yen × %(count)s hour", "Use fee: %(price)s yen × %(count)s hours", self.quantity) % values
+            return (
+                ngettext(
+                    "Use fee: %(price)s yen × %(count)s hour", "Use fee: %(price)s yen × %(count)s hours", self.quantity
+                )
+                % values
+            )
         if self.kind == LineKind.BASE:
-            return ngettext("Use fee: %(price)s yen × %(count)s slot", "Use fee: %(price)s yen × %(count)s slots", self.quantity) % values
+            return (
+                ngettext(
+                    "Use fee: %(price)s yen × %(count)s slot", "Use fee: %(price)s yen × %(count)s slots", self.quantity
+                )
+                % values
+            )
         if self.kind == LineKind.LIGHTING:
-            return ngettext("Lighting: %(price)s yen × %(count)s hour", "Lighting: %(price)s yen × %(count)s hours", self.quantity) % values
+            return (
+                ngettext(
+                    "Lighting: %(price)s yen × %(count)s hour",
+                    "Lighting: %(price)s yen × %(count)s hours",
+                    self.quantity,
+                )
+                % values
+            )
         if self.kind == LineKind.MULTIPLIER:
             return _("Non-resident surcharge (×%(factor)s)") % {"factor": _factor(self.percent)}
         if self.kind == LineKind.EXEMPTION:
@@ -62,8 +79,14 @@ class FeeLine:
 
     def as_dict(self) -> dict:
         return {
-            "kind": self.kind, "label": self.label, "amount": self.amount, "rule_id": self.rule_id,
-            "unit_price": self.unit_price, "quantity": self.quantity, "per": self.per, "percent": self.percent,
+            "kind": self.kind,
+            "label": self.label,
+            "amount": self.amount,
+            "rule_id": self.rule_id,
+            "unit_price": self.unit_price,
+            "quantity": self.quantity,
+            "per": self.per,
+            "percent": self.percent,
         }
 
     @classmethod
@@ -71,9 +94,13 @@ class FeeLine:
         if data.get("kind") not in LineKind.ALL:
             raise ValueError(f"unknown fee line kind {data.get('kind')!r}")
         return cls(
-            kind=data["kind"], amount=_int(data["amount"]), rule_id=str(data.get("rule_id", "")),
-            unit_price=_int(data.get("unit_price", 0)), quantity=_int(data.get("quantity", 0)),
-            per=str(data.get("per", "")), percent=_int(data.get("percent", 0)),
+            kind=data["kind"],
+            amount=_int(data["amount"]),
+            rule_id=str(data.get("rule_id", "")),
+            unit_price=_int(data.get("unit_price", 0)),
+            quantity=_int(data.get("quantity", 0)),
+            per=str(data.get("per", "")),
+            percent=_int(data.get("percent", 0)),
         )
 
 
@@ -122,7 +149,9 @@ class FeeBreakdown:
             "priced_on": self.priced_on.isoformat(),
             "use_date": self.use_date.isoformat(),
             "schedule": {
-                "id": self.schedule_id, "name_ja": self.schedule_name_ja, "name_en": self.schedule_name_en,
+                "id": self.schedule_id,
+                "name_ja": self.schedule_name_ja,
+                "name_en": self.schedule_name_en,
                 "valid_from": self.schedule_valid_from.isoformat() if self.schedule_valid_from else None,
             },
             "fee_category": self.fee_category,

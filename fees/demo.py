@@ -40,8 +40,11 @@ def _categories(rule_id, prices, **key):
 
 SHIROI = {
     "schedule": {
-        "name_ja": "白井市スポーツ施設使用料", "name_en": "Shiroi sports facility fees",
-        "non_resident_percent": 200, "non_resident_rule_id": "S-FEE-1", "is_sample": False,
+        "name_ja": "白井市スポーツ施設使用料",
+        "name_en": "Shiroi sports facility fees",
+        "non_resident_percent": 200,
+        "non_resident_rule_id": "S-FEE-1",
+        "is_sample": False,
         "source": "shiroi-sports-facilities.txt ⑧施設使用料金（令和6年4月1日改訂版）",
     },
     "rates": [
@@ -52,8 +55,14 @@ SHIROI = {
         *_categories("S-FEE", (630, 310, 150), unit_kind="court"),
         *_categories("S-FEE", (1050, 520, 260), unit_kind="ground"),
         # 照明 1時間 2,430円, never doubled (S-FEE-1); after dark = from 17:00 (S-HRS-2 interpretation).
-        {"charge": "lighting", "price": 2430, "per": "hour", "lit_from": dt.time(17), "non_resident_multiplied": False,
-         "rule_id": "S-HRS-2"},
+        {
+            "charge": "lighting",
+            "price": 2430,
+            "per": "hour",
+            "lit_from": dt.time(17),
+            "non_resident_multiplied": False,
+            "rule_id": "S-HRS-2",
+        },
     ],
     "refunds": [
         {"cause": "own", "until": "D-7 23:59", "percent": 50, "rule_id": "S-CAN-2"},
@@ -69,15 +78,24 @@ SHIROI = {
 TAMBA_ROOM_PRICES = {"large-meeting-room": 600, "small-meeting-room": 300, "japanese-room": 400, "cooking-room": 700}
 TAMBA = {
     "schedule": {
-        "name_ja": "丹波市住民センター等使用料（サンプル）", "name_en": "Tamba resident center fees (sample)",
-        "non_resident_percent": 100, "non_resident_rule_id": "", "is_sample": True,
+        "name_ja": "丹波市住民センター等使用料（サンプル）",
+        "name_en": "Tamba resident center fees (sample)",
+        "non_resident_percent": 100,
+        "non_resident_rule_id": "",
+        "is_sample": True,
         "source": "サンプル値（tamba-resident-centers.txt に金額の記載なし）",
     },
     "rates": [
         {"unit_kind": "room", "price": 400, "per": "hour", "rule_id": "T-USE-1"},  # any other room
         *[
-            {"unit": (center, room["code"]), "price": TAMBA_ROOM_PRICES[room["code"]], "per": "hour", "rule_id": "T-USE-1"}
-            for center, _ja, _en, rooms in tamba.CENTERS for room in rooms
+            {
+                "unit": (center, room["code"]),
+                "price": TAMBA_ROOM_PRICES[room["code"]],
+                "per": "hour",
+                "rule_id": "T-USE-1",
+            }
+            for center, _ja, _en, rooms in tamba.CENTERS
+            for room in rooms
         ],
         {"facility": "sample-school-gym", "price": 1000, "per": "hour", "rule_id": "T-USE-1"},
     ],
@@ -93,15 +111,19 @@ TAMBA = {
 KODAIRA_ROOM_PRICES = {"assembly-room": 600, "japanese-room": 400, "meeting-room": 300, "craft-room": 400}
 KODAIRA = {
     "schedule": {
-        "name_ja": "小平市地域センター使用料（サンプル）", "name_en": "Kodaira community center fees (sample)",
-        "non_resident_percent": 100, "non_resident_rule_id": "", "is_sample": True,
+        "name_ja": "小平市地域センター使用料（サンプル）",
+        "name_en": "Kodaira community center fees (sample)",
+        "non_resident_percent": 100,
+        "non_resident_rule_id": "",
+        "is_sample": True,
         "source": "サンプル値（kodaira-community-centers.txt に金額の記載なし、K-USE-2）",
     },
     "rates": [
         {"unit_kind": "room", "price": 400, "rule_id": "K-USE-2"},  # any other room
         *[
             {"unit": (center[0], room["code"]), "price": KODAIRA_ROOM_PRICES[room["code"]], "rule_id": "K-USE-2"}
-            for center in kodaira.CENTERS for room in center[4]
+            for center in kodaira.CENTERS
+            for room in center[4]
         ],
     ],
     "refunds": [
@@ -112,8 +134,14 @@ KODAIRA = {
         {"cause": "facility", "until": "", "percent": 100, "rule_id": NOT_USERS_FAULT},
     ],
     # SAMPLE: the demo group without e-mail is exempt from fees (使用料免除, K-USE-2).
-    "exemptions": [{"username": "kodaira-group2", "percent": 100, "valid_from": dt.date(2026, 4, 1),
-                    "note": "使用料免除団体（サンプル）"}],
+    "exemptions": [
+        {
+            "username": "kodaira-group2",
+            "percent": 100,
+            "valid_from": dt.date(2026, 4, 1),
+            "note": "使用料免除団体（サンプル）",
+        }
+    ],
 }
 
 DATA = {"shiroi": SHIROI, "tamba": TAMBA, "kodaira": KODAIRA}
@@ -132,9 +160,15 @@ def _weekly(weekday: int, note: str, **extra) -> dict:
 
 
 UNDOKOEN_CLOSED = [  # 月曜日・年末年始 (月曜日が祝祭日の場合は祝祭日明け翌営業日)
-    _weekly(MONDAY, "月曜日（祝祭日の場合は祝祭日明けの翌営業日）", shift_if_holiday=True), YEAR_END,
+    _weekly(MONDAY, "月曜日（祝祭日の場合は祝祭日明けの翌営業日）", shift_if_holiday=True),
+    YEAR_END,
 ]
-CITY_OFFICE_CLOSED = [_weekly(SATURDAY, "土曜日"), _weekly(SUNDAY, "日曜日"), HOLIDAYS, YEAR_END]  # 土・日・祝祭日・年末年始
+CITY_OFFICE_CLOSED = [
+    _weekly(SATURDAY, "土曜日"),
+    _weekly(SUNDAY, "日曜日"),
+    HOLIDAYS,
+    YEAR_END,
+]  # 土・日・祝祭日・年末年始
 MONDAY_CENTER_CLOSED = [_weekly(MONDAY, "月曜日"), HOLIDAYS, YEAR_END]  # 月・祝祭日・年末年始
 SUNDAY_CENTER_CLOSED = [_weekly(SUNDAY, "日曜日"), HOLIDAYS, YEAR_END]  # 日・祝祭日・年末年始
 TUESDAY_CENTER_CLOSED = [_weekly(TUESDAY, "火曜日"), HOLIDAYS, YEAR_END]  # 火・祝祭日・年末年始
@@ -147,8 +181,14 @@ COUNTER_HOURS = {"opens_at": dt.time(8, 30), "closes_at": dt.time(17, 15)}
 
 def _place(name_ja, name_en, facilities, closed, hours=None, **extra) -> dict:
     """``facilities``: the facility codes whose fees the place takes; None: every facility of the municipality."""
-    return {"name_ja": name_ja, "name_en": name_en, "facilities": facilities, "closed": closed,
-            "hours": hours or {"opens_at": None, "closes_at": None}, **extra}
+    return {
+        "name_ja": name_ja,
+        "name_en": name_en,
+        "facilities": facilities,
+        "closed": closed,
+        "hours": hours or {"opens_at": None, "closes_at": None},
+        **extra,
+    }
 
 
 def _center(name_ja, name_en, closed) -> dict:
@@ -161,8 +201,14 @@ PAYMENT_PLACES = {
         # The city office (生涯学習課, in charge of every site but 白井運動公園) takes the other tennis courts' fees
         # and, as the note under the table says (…記載のある施設の窓口でも支払いが可能です: "also at the listed
         # centers"), the other grounds' too.
-        _place("白井市役所生涯学習課", "Shiroi City Office, Lifelong Learning Division", OTHER_TENNIS + OTHER_GROUNDS,
-               CITY_OFFICE_CLOSED, COUNTER_HOURS, formerly="白井市役所"),
+        _place(
+            "白井市役所生涯学習課",
+            "Shiroi City Office, Lifelong Learning Division",
+            OTHER_TENNIS + OTHER_GROUNDS,
+            CITY_OFFICE_CLOSED,
+            COUNTER_HOURS,
+            formerly="白井市役所",
+        ),
         _center("西白井複合センター", "Nishi-Shiroi Complex Center", MONDAY_CENTER_CLOSED),
         _center("白井駅前センター", "Shiroi Ekimae Center", MONDAY_CENTER_CLOSED),
         _center("桜台センター", "Sakuradai Center", MONDAY_CENTER_CLOSED),
@@ -213,8 +259,12 @@ def _load_payment_places(upsert, municipality, places: list[dict], rule_id: str)
         if place.closure_calendar_id:
             kept_calendars.append(place.closure_calendar_id)
     # Calendars of payment places this loader made before and no longer uses (a place renamed or dropped).
-    (ClosureCalendar.objects.of(municipality).filter(name__endswith=PLACE_CALENDAR_SUFFIX, facilities__isnull=True)
-     .exclude(pk__in=kept_calendars).delete())
+    (
+        ClosureCalendar.objects.of(municipality)
+        .filter(name__endswith=PLACE_CALENDAR_SUFFIX, facilities__isnull=True)
+        .exclude(pk__in=kept_calendars)
+        .delete()
+    )
 
 
 def _load_payment_place(upsert, municipality, spec: dict, rule_id: str) -> PaymentPlace:
@@ -232,8 +282,12 @@ def _load_payment_place(upsert, municipality, spec: dict, rule_id: str) -> Payme
             lookup = {key: values.pop(key) for key in ("kind", "weekday", "start_month", "start_day") if key in values}
             kept.append(upsert(ClosureRule, values, calendar=calendar, **lookup).pk)
         calendar.rules.exclude(pk__in=kept).delete()
-    place = upsert(PaymentPlace, {"name_en": spec["name_en"], "closure_calendar": calendar, "rule_id": rule_id,
-                                  **spec["hours"]}, municipality=municipality, name_ja=name_ja)
+    place = upsert(
+        PaymentPlace,
+        {"name_en": spec["name_en"], "closure_calendar": calendar, "rule_id": rule_id, **spec["hours"]},
+        municipality=municipality,
+        name_ja=name_ja,
+    )
     if spec["facilities"] is None:
         place.facilities.clear()
     else:
@@ -250,7 +304,10 @@ def _load_rate(upsert, municipality, schedule, spec: dict) -> FeeRate:
     if "facility" in values:
         facility = Facility.objects.get(municipality=municipality, code=values.pop("facility"))
     lookup = {
-        "charge": values.pop("charge", "base"), "facility": facility, "unit": unit,
-        "unit_kind": values.pop("unit_kind", ""), "fee_category": values.pop("fee_category", ""),
+        "charge": values.pop("charge", "base"),
+        "facility": facility,
+        "unit": unit,
+        "unit_kind": values.pop("unit_kind", ""),
+        "fee_category": values.pop("fee_category", ""),
     }
     return upsert(FeeRate, values, schedule=schedule, **lookup)

@@ -34,8 +34,11 @@ class PaymentForm(forms.Form):
         return data
 
 
-STAFF_CAUSES = [(Cause.OWN, _("At the user's request")), (Cause.WEATHER, Cause.WEATHER.label),
-                (Cause.FACILITY, Cause.FACILITY.label)]
+STAFF_CAUSES = [
+    (Cause.OWN, _("At the user's request")),
+    (Cause.WEATHER, Cause.WEATHER.label),
+    (Cause.FACILITY, Cause.FACILITY.label),
+]
 
 
 class CancelForm(forms.Form):
@@ -51,7 +54,9 @@ class CancelForm(forms.Form):
 
 class WeatherForm(forms.Form):
     kind = forms.ChoiceField(label=_("What stopped the use"), choices=WeatherClaim.Kind.choices)
-    used_minutes = forms.IntegerField(label=_("Minutes the facility was used"), min_value=0, max_value=24 * 60, initial=0)
+    used_minutes = forms.IntegerField(
+        label=_("Minutes the facility was used"), min_value=0, max_value=24 * 60, initial=0
+    )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
@@ -113,7 +118,9 @@ class ChangeForm(TransferForm):
     """A change at the counter: the new slot, and the difference when it costs more."""
 
     extra_amount = forms.IntegerField(label=_("Difference received (yen)"), min_value=0, max_value=YEN_MAX, initial=0)
-    receipt_number = forms.CharField(label=_("Receipt number (when a difference is received)"), max_length=40, required=False)
+    receipt_number = forms.CharField(
+        label=_("Receipt number (when a difference is received)"), max_length=40, required=False
+    )
     place = forms.ModelChoiceField(label=_("Payment place"), queryset=PaymentPlace.objects.none(), required=False)
 
     def __init__(self, *args, places, **kwargs):

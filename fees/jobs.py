@@ -49,7 +49,8 @@ def reminder_key(reservation: Reservation) -> str:
 
 def _is_due(reservation: Reservation, now: dt.datetime) -> bool:
     return (
-        reservation.state in UNPAID and reservation.pay_by is not None
+        reservation.state in UNPAID
+        and reservation.pay_by is not None
         and reservation.pay_by - REMIND_BEFORE <= now < reservation.pay_by
         and not Payment.objects.filter(reservation_id=reservation.pk).exists()
     )
@@ -79,21 +80,32 @@ def send_payment_reminders(*, now: dt.datetime | None = None) -> dict[str, int]:
             continue
         with transaction.atomic():
             reservation = (
-                Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility", "user")
+                Reservation.objects.select_for_update(of=("self",))
+                .select_related("unit__facility", "user")
                 .get(pk=candidate.pk)
             )
             if not _is_due(reservation, now):
                 continue
             facility = reservation.unit.facility
             notice = notify(
-                reservation.user, kind=Notice.Kind.PAYMENT_DUE, key=reminder_key(reservation), template="payment_due",
+                reservation.user,
+                kind=Notice.Kind.PAYMENT_DUE,
+                key=reminder_key(reservation),
+                template="payment_due",
                 context={
-                    "reservation": reservation, "unit": reservation.unit, "facility": facility,
-                    "starts_at": clock.localtime(reservation.starts_at), "ends_at": clock.localtime(reservation.ends_at),
-                    "amount": reservation.fee_total or 0, "deadline": clock.localtime(reservation.pay_by_last_minute),
-                    "rule_id": reservation.pay_by_rule_id, "places": _places_taking_fees_of(facility, places_cache),
+                    "reservation": reservation,
+                    "unit": reservation.unit,
+                    "facility": facility,
+                    "starts_at": clock.localtime(reservation.starts_at),
+                    "ends_at": clock.localtime(reservation.ends_at),
+                    "amount": reservation.fee_total or 0,
+                    "deadline": clock.localtime(reservation.pay_by_last_minute),
+                    "rule_id": reservation.pay_by_rule_id,
+                    "places": _places_taking_fees_of(facility, places_cache),
                 },
             )
             reminded += notice is not None
-    logger.info("send_payment_reminders at %s: %d reminder(s) (S-PAY-2, T-PAY-1)", clock.localtime(now).isoformat(), reminded)
+    logger.info(
+        "send_payment_reminders at %s: %d reminder(s) (S-PAY-2, T-PAY-1)", clock.localtime(now).isoformat(), reminded
+    )
     return {"reminded": reminded}

@@ -56,14 +56,23 @@ class FeeSchedule(Bilingual):
         _("non-resident fee (percent of the resident fee)"),
         default=100,
         validators=[
-            MinValueValidator(100, _("The non-resident fee is at least the resident fee: enter 100 or more (100 = the same fee, 200 = twice).")),
+            MinValueValidator(
+                100,
+                _(
+                    "The non-resident fee is at least the resident fee: enter 100 or more (100 = the same fee, 200 = twice)."
+                ),
+            ),
             MaxValueValidator(1000, _("Enter at most 1000 (ten times the resident fee).")),
         ],
-        help_text=_("100: the same fee; 200: twice the fee (Shiroi, S-FEE-1). Lighting charges can be excluded per price."),
+        help_text=_(
+            "100: the same fee; 200: twice the fee (Shiroi, S-FEE-1). Lighting charges can be excluded per price."
+        ),
     )
     non_resident_rule_id = models.CharField(_("rule id of the non-resident fee"), max_length=20, blank=True)
     is_sample = models.BooleanField(
-        _("sample values"), default=False, help_text=_("The municipality's documents give no amounts: these are invented for the demo.")
+        _("sample values"),
+        default=False,
+        help_text=_("The municipality's documents give no amounts: these are invented for the demo."),
     )
     source = models.CharField(_("source"), max_length=200, blank=True, help_text=_("Where the amounts come from."))
 
@@ -79,7 +88,9 @@ class FeeSchedule(Bilingual):
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
                 name="fee_schedule_period_in_order",
             ),
-            models.CheckConstraint(condition=Q(non_resident_percent__gte=100), name="fee_schedule_multiplier_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(non_resident_percent__gte=100), name="fee_schedule_multiplier_at_least_one"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,8 +107,10 @@ class FeeSchedule(Bilingual):
             for other in others:
                 if _periods_overlap(self.valid_from, self.valid_until, other.valid_from, other.valid_until):
                     raise ValidationError(
-                        _("This period overlaps the fee schedule “%(other)s” (%(period)s). End that schedule the day "
-                          "before this one starts, or change these dates: only one schedule may be in force on a day."),
+                        _(
+                            "This period overlaps the fee schedule “%(other)s” (%(period)s). End that schedule the day "
+                            "before this one starts, or change these dates: only one schedule may be in force on a day."
+                        ),
                         params={"other": other.name_ja, "period": _period_text(other.valid_from, other.valid_until)},
                     )
 
@@ -119,28 +132,46 @@ class FeeRate(models.Model):
     schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="rates")
     charge = models.CharField(_("charge"), max_length=20, choices=Charge.choices, default=Charge.BASE)
     facility = models.ForeignKey(
-        Facility, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("facility"),
+        Facility,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("facility"),
         help_text=_("Empty: every facility."),
     )
     unit = models.ForeignKey(
-        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("unit"),
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unit"),
         help_text=_("Empty: every unit (of the facility, when one is chosen)."),
     )
     unit_kind = models.CharField(
         _("unit kind"), max_length=20, choices=Unit.Kind.choices, blank=True, help_text=_("Empty: every kind.")
     )
     fee_category = models.CharField(
-        _("fee category"), max_length=20, choices=User.FeeCategory.choices, blank=True,
+        _("fee category"),
+        max_length=20,
+        choices=User.FeeCategory.choices,
+        blank=True,
         help_text=_("Empty: every category."),
     )
     price = models.PositiveIntegerField(_("price (yen)"))
     per = models.CharField(_("per"), max_length=10, choices=Per.choices, default=Per.SLOT)
     lit_from = models.TimeField(
-        _("lighting from"), null=True, blank=True,
-        help_text=_("Lighting only: charged for every started hour of use after this time, at units with night lights (S-HRS-2)."),
+        _("lighting from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Lighting only: charged for every started hour of use after this time, at units with night lights (S-HRS-2)."
+        ),
     )
     non_resident_multiplied = models.BooleanField(
-        _("non-residents pay the multiplied fee"), default=True,
+        _("non-residents pay the multiplied fee"),
+        default=True,
         help_text=_("Off for lighting in Shiroi: the lighting charge is never doubled (S-FEE-1)."),
     )
     rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
@@ -151,7 +182,8 @@ class FeeRate(models.Model):
         verbose_name_plural = _("prices")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(charge="lighting") | Q(per="hour", lit_from__isnull=False), name="fee_rate_lighting_per_hour_from"
+                condition=~Q(charge="lighting") | Q(per="hour", lit_from__isnull=False),
+                name="fee_rate_lighting_per_hour_from",
             ),
         ]
 
@@ -172,7 +204,9 @@ class FeeRate(models.Model):
 
     def specificity(self) -> int:
         return (
-            8 * (self.unit_id is not None) + 4 * (self.facility_id is not None) + 2 * bool(self.unit_kind)
+            8 * (self.unit_id is not None)
+            + 4 * (self.facility_id is not None)
+            + 2 * bool(self.unit_kind)
             + bool(self.fee_category)
         )
 
@@ -212,8 +246,10 @@ def _parent_schedule(rate: FeeRate) -> FeeSchedule | None:
 
 
 def duplicate_rate_message():
-    return _("Another price of this schedule already applies to the same charge, facility, unit, unit kind and fee "
-             "category. Change that row instead of adding a second one.")
+    return _(
+        "Another price of this schedule already applies to the same charge, facility, unit, unit kind and fee "
+        "category. Change that row instead of adding a second one."
+    )
 
 
 class FeeExemption(models.Model):
@@ -221,12 +257,18 @@ class FeeExemption(models.Model):
 
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="fee_exemptions")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fee_exemptions",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="fee_exemptions",
         verbose_name=_("registered user or group"),
     )
     percent = models.PositiveSmallIntegerField(
-        _("exempted share (percent)"), default=100,
-        validators=[MinValueValidator(1, _("Enter 1–100: 100 exempts the whole fee.")), MaxValueValidator(100, _("Enter 1–100: 100 exempts the whole fee."))],
+        _("exempted share (percent)"),
+        default=100,
+        validators=[
+            MinValueValidator(1, _("Enter 1–100: 100 exempts the whole fee.")),
+            MaxValueValidator(100, _("Enter 1–100: 100 exempts the whole fee.")),
+        ],
     )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True, help_text=_("Empty: until further notice."))
@@ -259,7 +301,9 @@ class FeeExemption(models.Model):
                 errors["user"] = _("Choose a registration of this municipality (not a staff account).")
             elif self.valid_from and "valid_until" not in errors:
                 others = FeeExemption.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
-                if any(_periods_overlap(self.valid_from, self.valid_until, o.valid_from, o.valid_until) for o in others):
+                if any(
+                    _periods_overlap(self.valid_from, self.valid_until, o.valid_from, o.valid_until) for o in others
+                ):
                     errors["valid_from"] = _("This registration already has an exemption in this period.")
         if errors:
             raise ValidationError(errors)
@@ -281,7 +325,10 @@ class RefundRule(models.Model):
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="refund_rules")
     cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices)
     until = models.CharField(
-        _("until"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
+        _("until"),
+        max_length=40,
+        blank=True,
+        validators=[validate_date_rule_or_blank],
         help_text=_("A date rule, e.g. “D-7 23:59” (the named minute is included). Empty: whenever."),
     )
     percent = models.PositiveSmallIntegerField(
@@ -289,7 +336,9 @@ class RefundRule(models.Model):
         validators=[MaxValueValidator(100, _("A refund cannot exceed what was paid: enter 0–100."))],
     )
     cancellable = models.BooleanField(
-        _("cancellation accepted"), default=True, help_text=_("Off: the booking can no longer be cancelled at all (S-CAN-1).")
+        _("cancellation accepted"),
+        default=True,
+        help_text=_("Off: the booking can no longer be cancelled at all (S-CAN-1)."),
     )
     rule_id = models.CharField(_("rule id"), max_length=20)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -302,7 +351,9 @@ class RefundRule(models.Model):
         verbose_name_plural = _("refund rules")
         constraints = [
             models.CheckConstraint(condition=Q(percent__lte=100), name="refund_rule_percent_at_most_100"),
-            models.CheckConstraint(condition=Q(cancellable=True) | Q(percent=0), name="refund_rule_no_refund_without_cancel"),
+            models.CheckConstraint(
+                condition=Q(cancellable=True) | Q(percent=0), name="refund_rule_no_refund_without_cancel"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -317,7 +368,9 @@ class RefundRule(models.Model):
         if self.until:
             try:
                 if daterules.parse(self.until).needs_booking_date:
-                    errors["until"] = _("Refund deadlines are stated relative to the use date (D-7 23:59), not the booking date.")
+                    errors["until"] = _(
+                        "Refund deadlines are stated relative to the use date (D-7 23:59), not the booking date."
+                    )
             except ValidationError:
                 pass  # the field's validator reports it
         if errors:
@@ -327,8 +380,11 @@ class RefundRule(models.Model):
 class PaymentPlaceQuerySet(TenantQuerySet):
     def taking_fees_of(self, facility: Facility):
         """The places that take ``facility``'s fees (S-PAY-4): those listing it and those listing no facility."""
-        return (self.filter(municipality_id=facility.municipality_id)
-                .filter(Q(facilities=facility) | Q(facilities__isnull=True)).distinct())
+        return (
+            self.filter(municipality_id=facility.municipality_id)
+            .filter(Q(facilities=facility) | Q(facilities__isnull=True))
+            .distinct()
+        )
 
     def with_closed_days(self):
         """Each place's closure rules read with the places (closed_days(), closing_rule() without a query each)."""
@@ -354,13 +410,21 @@ class PaymentPlace(Bilingual):
 
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="payment_places")
     closure_calendar = models.ForeignKey(
-        "facilities.ClosureCalendar", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("closure calendar"), help_text=_("The place's closed days. Empty: open every day."),
+        "facilities.ClosureCalendar",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closure calendar"),
+        help_text=_("The place's closed days. Empty: open every day."),
     )
     opens_at = models.TimeField(_("opens at"), null=True, blank=True, help_text=_("Empty: no hours stated."))
     closes_at = models.TimeField(_("closes at"), null=True, blank=True)
     facilities = models.ManyToManyField(
-        Facility, blank=True, related_name="payment_places", verbose_name=_("facilities whose fees it takes"),
+        Facility,
+        blank=True,
+        related_name="payment_places",
+        verbose_name=_("facilities whose fees it takes"),
         help_text=_("Empty: every facility of the municipality."),
     )
     rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
@@ -416,7 +480,8 @@ class PaymentPlace(Bilingual):
     def clean(self):
         errors = {}
         if (
-            self.closure_calendar_id and self.municipality_id
+            self.closure_calendar_id
+            and self.municipality_id
             and self.closure_calendar.municipality_id != self.municipality_id
         ):
             errors["closure_calendar"] = _("This belongs to another municipality.")
@@ -488,21 +553,35 @@ class Payment(models.Model):
     receipt_number = models.CharField(_("receipt number"), max_length=40)
     payer_name = models.CharField(_("paid by"), max_length=120, blank=True, help_text=_("Empty: the registered user."))
     payer_relation = models.CharField(
-        _("payer"), max_length=20, choices=Relation.choices, blank=True, help_text=_("A family member may pay for the registered user (S-REG-5).")
+        _("payer"),
+        max_length=20,
+        choices=Relation.choices,
+        blank=True,
+        help_text=_("A family member may pay for the registered user (S-REG-5)."),
     )
-    place = models.ForeignKey(PaymentPlace, on_delete=models.PROTECT, related_name="payments", verbose_name=_("payment place"))
+    place = models.ForeignKey(
+        PaymentPlace, on_delete=models.PROTECT, related_name="payments", verbose_name=_("payment place")
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
     recorded_at = models.DateTimeField(_("recorded at"))
     permit_number = models.CharField(_("permit number"), max_length=30)
     carried_from = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="carried_to",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carried_to",
         verbose_name=_("carried over from"),
-        help_text=_("The payment of the booking this one replaced (a change at the counter, or a transfer after rain or heat, S-WX-1)."),
+        help_text=_(
+            "The payment of the booking this one replaced (a change at the counter, or a transfer after rain or heat, S-WX-1)."
+        ),
     )
     carried_amount = models.PositiveIntegerField(
-        _("carried over (yen)"), default=0, help_text=_("The part of the amount paid earlier for the replaced booking: not taken now."),
+        _("carried over (yen)"),
+        default=0,
+        help_text=_("The part of the amount paid earlier for the replaced booking: not taken now."),
     )
 
     objects = TenantQuerySet.as_manager()
@@ -514,7 +593,9 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "permit_number"], name="payment_unique_permit_number"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            models.CheckConstraint(condition=Q(carried_amount__lte=models.F("amount")), name="payment_carried_within_amount"),
+            models.CheckConstraint(
+                condition=Q(carried_amount__lte=models.F("amount")), name="payment_carried_within_amount"
+            ),
             models.CheckConstraint(
                 condition=Q(carried_amount=0) | Q(carried_from__isnull=False), name="payment_carried_has_source"
             ),
@@ -552,9 +633,16 @@ class Refund(models.Model):
     rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     place = models.ForeignKey(
-        PaymentPlace, on_delete=models.PROTECT, null=True, blank=True, related_name="refunds", verbose_name=_("paid back at")
+        PaymentPlace,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("paid back at"),
     )
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     recorded_at = models.DateTimeField(_("recorded at"))
 
     objects = TenantQuerySet.as_manager()
@@ -583,20 +671,31 @@ class WeatherClaim(models.Model):
         HEAT = "heat", _("Stopped for heat (WBGT 31 or more)")
 
     reservation = models.OneToOneField(
-        "reservations.Reservation", on_delete=models.PROTECT, related_name="weather_claim", verbose_name=_("reservation")
+        "reservations.Reservation",
+        on_delete=models.PROTECT,
+        related_name="weather_claim",
+        verbose_name=_("reservation"),
     )
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("marked by"))
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("marked by")
+    )
     marked_at = models.DateTimeField(_("marked at"))
     transfer_until = models.DateField(_("transfer possible until"))
     refund_until = models.DateField(_("refund possible until"))
     transferred_to = models.OneToOneField(
-        "reservations.Reservation", on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_from_claim",
+        "reservations.Reservation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transferred_from_claim",
         verbose_name=_("transferred to"),
     )
-    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("refund"))
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("refund")
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -606,7 +705,8 @@ class WeatherClaim(models.Model):
         verbose_name_plural = _("rain or heat stops")
         constraints = [
             models.CheckConstraint(
-                condition=Q(transferred_to__isnull=True) | Q(refund__isnull=True), name="weather_claim_transfer_or_refund"
+                condition=Q(transferred_to__isnull=True) | Q(refund__isnull=True),
+                name="weather_claim_transfer_or_refund",
             ),
         ]
 
@@ -624,15 +724,18 @@ class WeatherPolicy(models.Model):
 
     municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="weather_policy")
     transfer_months = models.PositiveSmallIntegerField(
-        _("transfer within (months after the use date)"), default=12,
+        _("transfer within (months after the use date)"),
+        default=12,
         validators=[MinValueValidator(1, _("Enter at least 1 month."))],
     )
     refund_years = models.PositiveSmallIntegerField(
-        _("refund claim open for (years after the use date)"), default=5,
+        _("refund claim open for (years after the use date)"),
+        default=5,
         validators=[MinValueValidator(1, _("Enter at least 1 year."))],
     )
     used_minutes_limit = models.PositiveSmallIntegerField(
-        _("not made good after this much use (minutes)"), default=60,
+        _("not made good after this much use (minutes)"),
+        default=60,
         help_text=_("S-WX-1: no transfer if the facility was used for an hour or more."),
     )
     rule_id = models.CharField(_("rule id"), max_length=20, default="S-WX-1")

@@ -55,12 +55,22 @@ def permit(request, municipality, booking_id):
     if issued is None:
         raise Http404
     breakdown = reservation.fee_breakdown
-    return render(request, "fees/permit.html", {
-        "municipality": muni, "reservation": reservation, "permit": issued, "payment": _payment(reservation),
-        "exemption": next((line for line in breakdown.lines if line.kind == "exemption"), None) if breakdown else None,
-        "receipt": request.GET.get("paper") == "receipt", "is_clerk": request.user.is_clerk_of(muni.pk),
-        "permit_title": getattr(RuleProfile.objects.filter(municipality=muni).first(), "permit_title", ""),
-    })
+    return render(
+        request,
+        "fees/permit.html",
+        {
+            "municipality": muni,
+            "reservation": reservation,
+            "permit": issued,
+            "payment": _payment(reservation),
+            "exemption": next((line for line in breakdown.lines if line.kind == "exemption"), None)
+            if breakdown
+            else None,
+            "receipt": request.GET.get("paper") == "receipt",
+            "is_clerk": request.user.is_clerk_of(muni.pk),
+            "permit_title": getattr(RuleProfile.objects.filter(municipality=muni).first(), "permit_title", ""),
+        },
+    )
 
 
 # The resident's transfer after rain or heat (S-WX-1 振替 online) ----------------------------------------------------
@@ -68,11 +78,20 @@ def permit(request, municipality, booking_id):
 
 def _no_claim(request, muni, reservation, policy):
     """The user's own booking without a rain/heat stop: nothing to transfer, said with the rule (409)."""
-    refusal = Refusal(policy.rule_id, _(
-        "No rain or heat stop is recorded for this booking, so it cannot be transferred. Staff record a stop on the "
-        "day of use, and not after %(limit)s minutes of use.") % {"limit": policy.used_minutes_limit})
-    return render(request, "fees/transfer_refused.html", {
-        "municipality": muni, "reservation": reservation, "refusals": [refusal]}, status=409)
+    refusal = Refusal(
+        policy.rule_id,
+        _(
+            "No rain or heat stop is recorded for this booking, so it cannot be transferred. Staff record a stop on the "
+            "day of use, and not after %(limit)s minutes of use."
+        )
+        % {"limit": policy.used_minutes_limit},
+    )
+    return render(
+        request,
+        "fees/transfer_refused.html",
+        {"municipality": muni, "reservation": reservation, "refusals": [refusal]},
+        status=409,
+    )
 
 
 def _transfer_unit(request, reservation, unit_id) -> Unit:
@@ -90,7 +109,9 @@ def my_transfer(request, municipality, booking_id):
     """The free slots the user may move a rained-off or heat-stopped booking to, a month at a time (no JavaScript:
     the unit and the month are links and a GET form), and the alternative: a full refund at the counter."""
     muni = facility_selectors.get_municipality(municipality)
-    reservation, claim, policy = fee_selectors.my_weather_claim(municipality=muni, user=request.user, booking_id=booking_id)
+    reservation, claim, policy = fee_selectors.my_weather_claim(
+        municipality=muni, user=request.user, booking_id=booking_id
+    )
     if claim is None:
         return _no_claim(request, muni, reservation, policy)
     try:
@@ -102,15 +123,25 @@ def my_transfer(request, municipality, booking_id):
         return bad_request(request, str(error))
     unit = _transfer_unit(request, reservation, request.GET.get("unit") or reservation.unit_id)
     choice = fee_selectors.transfer_choice(claim=claim, policy=policy, user=request.user, unit=unit, month=month)
-    return render(request, "fees/transfer.html", {
-        "municipality": muni, "reservation": reservation, "claim": claim, "choice": choice,
-    }, status=409 if choice.refusal is not None else 200)
+    return render(
+        request,
+        "fees/transfer.html",
+        {
+            "municipality": muni,
+            "reservation": reservation,
+            "claim": claim,
+            "choice": choice,
+        },
+        status=409 if choice.refusal is not None else 200,
+    )
 
 
 def _transfer_url(muni, reservation, unit, starts_at, ends_at) -> str:
     day = clock.localtime(starts_at).date()
-    return reverse("fees:transfer_confirm", args=[muni.slug, reservation.pk, unit.pk, day.isoformat(),
-                                                  facility_selectors.span_param(starts_at, ends_at)])
+    return reverse(
+        "fees:transfer_confirm",
+        args=[muni.slug, reservation.pk, unit.pk, day.isoformat(), facility_selectors.span_param(starts_at, ends_at)],
+    )
 
 
 def _same_slot(claim, unit, starts_at, ends_at) -> bool:
@@ -135,7 +166,9 @@ def my_transfer_confirm(request, municipality, booking_id, unit_id, day, span):
         starts_at, ends_at = parse_span(use_date, span)
     except BadInput as error:
         return bad_request(request, str(error))
-    reservation, claim, policy = fee_selectors.my_weather_claim(municipality=muni, user=request.user, booking_id=booking_id)
+    reservation, claim, policy = fee_selectors.my_weather_claim(
+        municipality=muni, user=request.user, booking_id=booking_id
+    )
     if claim is None:
         return _no_claim(request, muni, reservation, policy)
     unit = _transfer_unit(request, reservation, unit_id)
@@ -145,7 +178,8 @@ def my_transfer_confirm(request, municipality, booking_id, unit_id, day, span):
     if request.method == "POST":
         try:
             new = services.transfer_weather_claim_online(
-                reservation_id=reservation.pk, user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at)
+                reservation_id=reservation.pk, user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at
+            )
         except services.BookingError as error:
             claim.refresh_from_db()
             if _same_slot(claim, unit, starts_at, ends_at):
@@ -154,21 +188,43 @@ def my_transfer_confirm(request, municipality, booking_id, unit_id, day, span):
             taken = isinstance(error, booking_services.SlotTaken)
             status = 409 if taken or any(r.code == "claim_settled" for r in refusals) else 422
         else:
-            messages.success(request, _(
-                "Transferred without a new payment: booking no. %(id)s, %(date)s %(start)s–%(end)s. The new use permit "
-                "is below.") % {"id": new.pk, "date": date_format(use_date, "DATE_FORMAT"),
-                                "start": f"{clock.localtime(new.starts_at):%H:%M}",
-                                "end": f"{clock.localtime(new.ends_at):%H:%M}"})
+            messages.success(
+                request,
+                _(
+                    "Transferred without a new payment: booking no. %(id)s, %(date)s %(start)s–%(end)s. The new use permit "
+                    "is below."
+                )
+                % {
+                    "id": new.pk,
+                    "date": date_format(use_date, "DATE_FORMAT"),
+                    "start": f"{clock.localtime(new.starts_at):%H:%M}",
+                    "end": f"{clock.localtime(new.ends_at):%H:%M}",
+                },
+            )
             return redirect(reverse("reservations:my_bookings", args=[muni.slug]) + f"#booking-{new.pk}")
     else:
         refusals, taken = _transfer_check(claim, policy, request.user, unit, starts_at, ends_at)
         if refusals:
             status = 409 if taken or any(r.code == "claim_settled" for r in refusals) else 422
-    return render(request, "fees/transfer_confirm.html", {
-        "municipality": muni, "reservation": reservation, "claim": claim, "unit": unit, "day": use_date,
-        "starts_at": starts_at, "ends_at": ends_at, "refusals": refusals, "taken": taken, "policy": policy,
-        "back_url": reverse("fees:transfer", args=[muni.slug, reservation.pk]) + f"?unit={unit.pk}&month={use_date:%Y-%m}",
-    }, status=status)
+    return render(
+        request,
+        "fees/transfer_confirm.html",
+        {
+            "municipality": muni,
+            "reservation": reservation,
+            "claim": claim,
+            "unit": unit,
+            "day": use_date,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "refusals": refusals,
+            "taken": taken,
+            "policy": policy,
+            "back_url": reverse("fees:transfer", args=[muni.slug, reservation.pk])
+            + f"?unit={unit.pk}&month={use_date:%Y-%m}",
+        },
+        status=status,
+    )
 
 
 def _transfer_check(claim, policy, user, unit, starts_at, ends_at) -> tuple[list, bool]:

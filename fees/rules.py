@@ -114,7 +114,9 @@ def lit_hours(slots: Sequence[SlotLike], lit_from: dt.time) -> int:
 LOOK_UP = object()  # quote(exemption=…) default: read the user's exemption of the booking day
 
 
-def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None, exemption=LOOK_UP) -> FeeBreakdown:
+def quote(
+    *, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None, exemption=LOOK_UP
+) -> FeeBreakdown:
     """The fee of ``user`` booking ``slots`` (one slot, or a run of Tamba hours) of ``unit`` on ``booked_on``
     (default: today in Japan), from the schedule in force that day. Raises NoFeeSchedule or NoFeeRate.
 
@@ -136,7 +138,9 @@ def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = 
         raise NoFeeRate(f"no use fee for unit {unit.pk} ({category}) in schedule {schedule.pk}")
 
     quantity = _quantity(base_rate.per, slots)
-    base = FeeLine(LineKind.BASE, base_rate.price * quantity, base_rate.rule_id, base_rate.price, quantity, base_rate.per)
+    base = FeeLine(
+        LineKind.BASE, base_rate.price * quantity, base_rate.rule_id, base_rate.price, quantity, base_rate.per
+    )
     multiplied = base.amount if base_rate.non_resident_multiplied else 0
     lines = [base]
 
@@ -145,7 +149,14 @@ def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = 
     if lighting_rate is not None:
         hours = lit_hours(slots, lighting_rate.lit_from)
         if hours:
-            lighting = FeeLine(LineKind.LIGHTING, lighting_rate.price * hours, lighting_rate.rule_id, lighting_rate.price, hours, Per.HOUR)
+            lighting = FeeLine(
+                LineKind.LIGHTING,
+                lighting_rate.price * hours,
+                lighting_rate.rule_id,
+                lighting_rate.price,
+                hours,
+                Per.HOUR,
+            )
             multiplied += lighting.amount if lighting_rate.non_resident_multiplied else 0
 
     percent = schedule.non_resident_percent
@@ -161,7 +172,9 @@ def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = 
         subtotal = sum(line.amount for line in lines)
         remaining = money.share(subtotal, 100 - exemption.percent)  # what is still charged, fraction cut off
         if subtotal != remaining:
-            lines.append(FeeLine(LineKind.EXEMPTION, remaining - subtotal, exemption.rule_id, percent=exemption.percent))
+            lines.append(
+                FeeLine(LineKind.EXEMPTION, remaining - subtotal, exemption.rule_id, percent=exemption.percent)
+            )
 
     return FeeBreakdown(
         lines=tuple(lines),
@@ -177,8 +190,9 @@ def quote(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = 
     )
 
 
-def quote_or_none(*, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None,
-                  exemption=LOOK_UP) -> FeeBreakdown | None:
+def quote_or_none(
+    *, user, unit, slots: Sequence[SlotLike], booked_on: dt.date | None = None, exemption=LOOK_UP
+) -> FeeBreakdown | None:
     """``quote``, or None when the municipality has no fee table (or no price) for this unit: pages and bookings
     then say the fee is not set, never a wrong figure."""
     try:
@@ -195,7 +209,9 @@ def exemption_on(*, user, municipality, day: dt.date) -> FeeExemption | None:
     municipality for the model's ordering) cost 0.8 ms of CPU per booking, twenty times this statement."""
     municipality_id = getattr(municipality, "pk", municipality)
     day = connection.ops.adapt_datefield_value(day)
-    instance, _extras = sql.fetch_one(FeeExemption, _exemption_sql(), [municipality_id, getattr(user, "pk", user), day, day])
+    instance, _extras = sql.fetch_one(
+        FeeExemption, _exemption_sql(), [municipality_id, getattr(user, "pk", user), day, day]
+    )
     return instance
 
 
@@ -227,8 +243,12 @@ class Refund:
 
     def as_dict(self) -> dict:
         return {
-            "amount": self.amount, "percent": self.percent, "rule_id": self.rule_id, "cancellable": self.cancellable,
-            "cause": self.cause, "deadline": self.deadline.isoformat() if self.deadline else None,
+            "amount": self.amount,
+            "percent": self.percent,
+            "rule_id": self.rule_id,
+            "cancellable": self.cancellable,
+            "cause": self.cause,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
         }
 
 
@@ -260,7 +280,9 @@ def refund(
             continue
         deadline = None
         if rule.until:
-            deadline = daterules.closes_at(daterules.parse(rule.until), use_date=use_date, slot_start=slot_start, facility=facility)
+            deadline = daterules.closes_at(
+                daterules.parse(rule.until), use_date=use_date, slot_start=slot_start, facility=facility
+            )
             if deadline is None or now >= deadline:
                 continue
         if not rule.cancellable:

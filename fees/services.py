@@ -88,12 +88,15 @@ def issue_permit(reservation: Reservation, now: dt.datetime) -> Permit:
     permit = Permit.objects.filter(reservation_id=reservation.pk).first()
     if permit is None:
         number = next_permit_number(reservation.municipality, clock.localtime(now).date())
-        permit = Permit.objects.create(reservation=reservation, municipality_id=reservation.municipality_id,
-                                       number=number, issued_at=now)
+        permit = Permit.objects.create(
+            reservation=reservation, municipality_id=reservation.municipality_id, number=number, issued_at=now
+        )
     return permit
 
 
-def permit_refusal(reservation: Reservation, *, state: str | None = None, now: dt.datetime | None = None) -> Refusal | None:
+def permit_refusal(
+    reservation: Reservation, *, state: str | None = None, now: dt.datetime | None = None
+) -> Refusal | None:
     """None when the booking is due its use permit now; else why not (the profile's confirmation rule).
 
     The permit belongs to the booking (K-USE-1: every lottery or first-come booking gets its 利用承認書; paying is
@@ -114,7 +117,12 @@ def permit_refusal(reservation: Reservation, *, state: str | None = None, now: d
     code = (profile.confirm_rule_id if profile else "") or "not_confirmed"
     if state != BookingState.CONFIRMED:
         return Refusal(code, _("The use permit is issued once the booking is confirmed."))
-    if profile and profile.permit_after_payment and (reservation.fee_total or 0) > 0 and _payment_of(reservation) is None:
+    if (
+        profile
+        and profile.permit_after_payment
+        and (reservation.fee_total or 0) > 0
+        and _payment_of(reservation) is None
+    ):
         # A booking confirmed without its payment (a grant outside the windows, T-APP-5): the permit still waits.
         return Refusal(code, _("The use permit is issued when the fee is paid."))
     if reservation.origin == Phase.LOTTERY:
@@ -130,7 +138,9 @@ def _lottery_results_refusal(reservation: Reservation, profile_rules, now: dt.da
 
     policy = lottery_services.policy_of(reservation.municipality_id)
     code = (policy.results_rule_id if policy else "") or "results_not_out"
-    return Refusal(code, _("The lottery results are published at %(when)s.") % {"when": when(reservation.published_from)})
+    return Refusal(
+        code, _("The lottery results are published at %(when)s.") % {"when": when(reservation.published_from)}
+    )
 
 
 def permit_for(reservation: Reservation, *, now: dt.datetime | None = None) -> Permit | None:
@@ -141,11 +151,15 @@ def permit_for(reservation: Reservation, *, now: dt.datetime | None = None) -> P
     if permit is not None or permit_refusal(reservation, now=now) is not None:
         return permit
     with transaction.atomic():
-        locked = Reservation.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=reservation.pk)
+        locked = (
+            Reservation.objects.select_for_update(of=("self",)).select_related("municipality").get(pk=reservation.pk)
+        )
         return issue_permit(locked, now)
 
 
-def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPlace, staff, now: dt.datetime) -> list[Refusal]:
+def payment_refusals(
+    reservation: Reservation, *, amount: int, place: PaymentPlace, staff, now: dt.datetime
+) -> list[Refusal]:
     """Every reason not to record this payment now (empty: it may be recorded)."""
     refusals = []
     staff_only = staff_refusal(staff, reservation.municipality_id)
@@ -158,17 +172,24 @@ def payment_refusals(reservation: Reservation, *, amount: int, place: PaymentPla
     if reservation.fee_total is None or reservation.fee_total <= 0:
         refusals.append(_no_fee_refusal(reservation))
     elif amount != reservation.fee_total:
-        refusals.append(Refusal(
-            "wrong_amount",
-            _("The amount must be exactly the booking's fee of %(expected)s yen (entered: %(amount)s yen); partial "
-              "payments are not accepted.") % {"expected": f"{reservation.fee_total:,}", "amount": f"{amount:,}"},
-        ))
+        refusals.append(
+            Refusal(
+                "wrong_amount",
+                _(
+                    "The amount must be exactly the booking's fee of %(expected)s yen (entered: %(amount)s yen); partial "
+                    "payments are not accepted."
+                )
+                % {"expected": f"{reservation.fee_total:,}", "amount": f"{amount:,}"},
+            )
+        )
     if reservation.pay_by is not None and now >= reservation.pay_by:
         deadline = when(reservation.pay_by_last_minute)
-        refusals.append(Refusal(  # the rule that set the deadline: S-PAY-2, S-FC-3, T-PAY-1, T-PAY-3
-            reservation.pay_by_rule_id or "payment_deadline",
-            _("The payment deadline has passed (last minute: %(deadline)s).") % {"deadline": deadline},
-        ))
+        refusals.append(
+            Refusal(  # the rule that set the deadline: S-PAY-2, S-FC-3, T-PAY-1, T-PAY-3
+                reservation.pay_by_rule_id or "payment_deadline",
+                _("The payment deadline has passed (last minute: %(deadline)s).") % {"deadline": deadline},
+            )
+        )
     refusals += place_refusals(place, reservation.unit.facility, now=now)
     return refusals
 
@@ -181,12 +202,22 @@ def place_refusals(place: PaymentPlace, facility, *, now: dt.datetime) -> list[R
     if place.municipality_id != facility.municipality_id or not taking.filter(pk=place.pk).exists():
         rule_id = next((r for r in taking.values_list("rule_id", flat=True) if r), "payment_place")
         names = ", ".join(str(p.name) for p in taking) or "—"
-        return [Refusal(rule_id, _("%(place)s does not take the fees of %(facility)s; they are paid at: %(places)s.") % {
-            "place": place.name, "facility": facility.name, "places": names})]
+        return [
+            Refusal(
+                rule_id,
+                _("%(place)s does not take the fees of %(facility)s; they are paid at: %(places)s.")
+                % {"place": place.name, "facility": facility.name, "places": names},
+            )
+        ]
     closing = place.closing_rule(clock.localtime(now).date())
     if closing is not None:
-        return [Refusal(place.rule_id or "place_closed", _("%(place)s is closed today (%(closed_day)s).") % {
-            "place": place.name, "closed_day": closing.describe()})]
+        return [
+            Refusal(
+                place.rule_id or "place_closed",
+                _("%(place)s is closed today (%(closed_day)s).")
+                % {"place": place.name, "closed_day": closing.describe()},
+            )
+        ]
     return []
 
 
@@ -195,7 +226,9 @@ def _no_fee_refusal(reservation: Reservation) -> Refusal:
     breakdown = reservation.fee_breakdown
     exemption = next((line for line in breakdown.lines if line.kind == "exemption"), None) if breakdown else None
     if exemption is not None:
-        return Refusal(exemption.rule_id or "no_fee", _("This booking is exempt from the fee: there is nothing to pay."))
+        return Refusal(
+            exemption.rule_id or "no_fee", _("This booking is exempt from the fee: there is nothing to pay.")
+        )
     return Refusal("no_fee", _("This booking has no fee to pay."))
 
 
@@ -204,8 +237,15 @@ def _has_payment(reservation: Reservation) -> bool:
 
 
 def record_payment(
-    *, reservation_id: int, amount: int, place: PaymentPlace, receipt_number: str, payer_name: str = "",
-    payer_relation: str = "", staff, now: dt.datetime | None = None,
+    *,
+    reservation_id: int,
+    amount: int,
+    place: PaymentPlace,
+    receipt_number: str,
+    payer_name: str = "",
+    payer_relation: str = "",
+    staff,
+    now: dt.datetime | None = None,
 ) -> Payment:
     """Record the cash payment of a booking's whole fee at ``place`` (S-PAY-1, T-PAY-1): the booking becomes
     confirmed and the payment carries a use-permit number. Raises ``PaymentRefused`` otherwise."""
@@ -214,7 +254,9 @@ def record_payment(
         with transaction.atomic():
             try:
                 reservation = (
-                    Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility", "user").get(pk=reservation_id)
+                    Reservation.objects.select_for_update(of=("self",))
+                    .select_related("unit__facility", "user")
+                    .get(pk=reservation_id)
                 )
             except Reservation.DoesNotExist:
                 raise PaymentRefused([not_found()]) from None
@@ -222,9 +264,16 @@ def record_payment(
             if refusals:
                 raise PaymentRefused(refusals)
             payment = Payment.objects.create(
-                reservation=reservation, municipality_id=reservation.municipality_id, amount=amount,
-                method=Payment.Method.CASH, receipt_number=receipt_number.strip(), payer_name=payer_name.strip(),
-                payer_relation=payer_relation, place=place, recorded_by=staff, recorded_at=now,
+                reservation=reservation,
+                municipality_id=reservation.municipality_id,
+                amount=amount,
+                method=Payment.Method.CASH,
+                receipt_number=receipt_number.strip(),
+                payer_name=payer_name.strip(),
+                payer_relation=payer_relation,
+                place=place,
+                recorded_by=staff,
+                recorded_at=now,
                 permit_number=issue_permit(reservation, now).number,  # Kodaira: the permit may be out already
             )
             if reservation.state != BookingState.CONFIRMED:  # Kodaira: confirmed before, paid on the day (K-USE-2)
@@ -233,8 +282,13 @@ def record_payment(
             reservation.save(update_fields=["state", "confirmed_at"])
             audit.record(staff, "payment.record", payment, after=_payment_facts(payment), subject=reservation.user)
             # A walk-in (S-FC-3, no account) is told nothing: notify answers None for no user.
-            notify(reservation.user, kind=Notice.Kind.PAID, key=f"paid:{payment.pk}", template="paid",
-                   context={**_booking_context(reservation), "payment": payment})
+            notify(
+                reservation.user,
+                kind=Notice.Kind.PAID,
+                key=f"paid:{payment.pk}",
+                template="paid",
+                context={**_booking_context(reservation), "payment": payment},
+            )
     except IntegrityError as error:
         if Payment.objects.filter(reservation_id=reservation_id).exists():
             raise PaymentRefused([already_paid()]) from error
@@ -242,10 +296,19 @@ def record_payment(
     return payment
 
 
-
 def book_and_pay(
-    *, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, staff, amount: int, place: PaymentPlace,
-    receipt_number: str, payer_name: str = "", payer_relation: str = "", walk_in=None,
+    *,
+    user,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    staff,
+    amount: int,
+    place: PaymentPlace,
+    receipt_number: str,
+    payer_name: str = "",
+    payer_relation: str = "",
+    walk_in=None,
 ) -> tuple[Reservation, Payment]:
     """A counter booking paid in the same transaction: required where the window says so (S-FC-3: Shiroi from
     D-6; T-PAY-3: Tamba from D-21), allowed for any counter booking. Either both the booking and the payment are
@@ -254,13 +317,29 @@ def book_and_pay(
 
     ``user`` None with ``walk_in`` (reservations.walk_in.WalkIn): a person without registration, always paid at
     once (S-FC-3, where the profile allows walk-ins)."""
-    def pay(reservation: Reservation) -> None:  # inside the booking's transaction: a refusal undoes both
-        record_payment(reservation_id=reservation.pk, amount=amount, place=place, receipt_number=receipt_number,
-                       payer_name=payer_name, payer_relation=payer_relation, staff=staff)
 
-    reservation = booking_services.book(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at,
-                                        channel=Channel.COUNTER, booked_by=staff, paying_now=True, then=pay,
-                                        walk_in=walk_in)
+    def pay(reservation: Reservation) -> None:  # inside the booking's transaction: a refusal undoes both
+        record_payment(
+            reservation_id=reservation.pk,
+            amount=amount,
+            place=place,
+            receipt_number=receipt_number,
+            payer_name=payer_name,
+            payer_relation=payer_relation,
+            staff=staff,
+        )
+
+    reservation = booking_services.book(
+        user=user,
+        unit=unit,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        channel=Channel.COUNTER,
+        booked_by=staff,
+        paying_now=True,
+        then=pay,
+        walk_in=walk_in,
+    )
     reservation.refresh_from_db()
     return reservation, reservation.payment
 
@@ -298,18 +377,26 @@ def _unconfirmed_win_refusal(reservation: Reservation) -> Refusal:
     from lottery import services as lottery_services
 
     policy = lottery_services.policy_of(reservation.municipality_id)
-    return Refusal((policy.confirmation_rule_id if policy else "") or "S-LOT-5", _(
-        "This lottery win is not confirmed yet: its winner confirms it or gives it up on the lottery page; only "
-        "then is it a booking, with a fee to pay."))
+    return Refusal(
+        (policy.confirmation_rule_id if policy else "") or "S-LOT-5",
+        _(
+            "This lottery win is not confirmed yet: its winner confirms it or gives it up on the lottery page; only "
+            "then is it a booking, with a fee to pay."
+        ),
+    )
 
 
-def cancellation_quote(reservation: Reservation, *, cause: str = Cause.OWN, now: dt.datetime | None = None) -> CancellationQuote:
+def cancellation_quote(
+    reservation: Reservation, *, cause: str = Cause.OWN, now: dt.datetime | None = None
+) -> CancellationQuote:
     """The refund the municipality's rules give for cancelling ``reservation`` now for ``cause`` (fees.rules.refund):
     S-CAN-2 half until D-7 and no cancellation after (S-CAN-1); T-CAN-1 all until D-3, nothing after; T-CAN-2 and
     facility reasons in full. An unpaid booking is cancelled without money changing hands."""
     now = now or clock.now()
     if not reservation.is_active:
-        return CancellationQuote(0, 0, None, "not_active", Refusal("not_active", _("This booking is no longer active.")))
+        return CancellationQuote(
+            0, 0, None, "not_active", Refusal("not_active", _("This booking is no longer active."))
+        )
     if cause == Cause.OWN and reservation.state == BookingState.WON:  # its winner confirms or forfeits it (S-LOT-5)
         refusal = _unconfirmed_win_refusal(reservation)
         return CancellationQuote(0, 0, None, refusal.code, refusal)
@@ -319,18 +406,34 @@ def cancellation_quote(reservation: Reservation, *, cause: str = Cause.OWN, now:
     if payment is None:
         return CancellationQuote(0, 0, None, "")
     use_date = clock.localtime(reservation.starts_at).date()
-    answer = rules.refund(municipality=reservation.municipality_id, paid=payment.amount, use_date=use_date, cause=cause,
-                          now=now, starts_at=reservation.starts_at, facility=reservation.unit.facility)
+    answer = rules.refund(
+        municipality=reservation.municipality_id,
+        paid=payment.amount,
+        use_date=use_date,
+        cause=cause,
+        now=now,
+        starts_at=reservation.starts_at,
+        facility=reservation.unit.facility,
+    )
     if not answer.cancellable:
-        return CancellationQuote(payment.amount, 0, None, answer.rule_id, Refusal(
-            answer.rule_id, _("A paid booking can no longer be cancelled or changed for the user's own reasons now.")))
+        return CancellationQuote(
+            payment.amount,
+            0,
+            None,
+            answer.rule_id,
+            Refusal(
+                answer.rule_id,
+                _("A paid booking can no longer be cancelled or changed for the user's own reasons now."),
+            ),
+        )
     return CancellationQuote(payment.amount, answer.amount, answer.percent, answer.rule_id)
 
 
 def _locked_booking(reservation_id: int, municipality_id: int) -> Reservation:
     try:
         return (
-            Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility", "user")
+            Reservation.objects.select_for_update(of=("self",))
+            .select_related("unit__facility", "user")
             .get(pk=reservation_id, municipality_id=municipality_id)
         )
     except Reservation.DoesNotExist:
@@ -343,19 +446,44 @@ def _check_staff(staff, municipality_id: int) -> None:
         raise CancellationRefused([refusal])
 
 
-def _record_refund(payment: Payment, *, amount: int, percent, cause: str, rule_id: str, reason: str, staff, now,
-                   place=None, carried: int = 0) -> Refund:
+def _record_refund(
+    payment: Payment,
+    *,
+    amount: int,
+    percent,
+    cause: str,
+    rule_id: str,
+    reason: str,
+    staff,
+    now,
+    place=None,
+    carried: int = 0,
+) -> Refund:
     """The refund row of ``payment`` (one per payment: the database refuses a second)."""
     return Refund.objects.create(
-        payment=payment, municipality_id=payment.municipality_id, paid=payment.amount, carried=carried, amount=amount,
-        percent=percent, cause=cause, rule_id=rule_id, reason=reason.strip()[:300], place=place, recorded_by=staff,
+        payment=payment,
+        municipality_id=payment.municipality_id,
+        paid=payment.amount,
+        carried=carried,
+        amount=amount,
+        percent=percent,
+        cause=cause,
+        rule_id=rule_id,
+        reason=reason.strip()[:300],
+        place=place,
+        recorded_by=staff,
         recorded_at=now,
     )
 
 
 def _payment_facts(payment: Payment) -> dict:
-    return {"booking": payment.reservation_id, "amount": payment.amount, "permit_number": payment.permit_number,
-            "receipt_number": payment.receipt_number, "place": payment.place_id}
+    return {
+        "booking": payment.reservation_id,
+        "amount": payment.amount,
+        "permit_number": payment.permit_number,
+        "receipt_number": payment.receipt_number,
+        "place": payment.place_id,
+    }
 
 
 def _refund_facts(refund: Refund | None) -> dict:
@@ -363,13 +491,25 @@ def _refund_facts(refund: Refund | None) -> dict:
 
 
 def _booking_context(reservation: Reservation) -> dict:
-    return {"reservation": reservation, "unit": reservation.unit, "facility": reservation.unit.facility,
-            "starts_at": clock.localtime(reservation.starts_at), "ends_at": clock.localtime(reservation.ends_at)}
+    return {
+        "reservation": reservation,
+        "unit": reservation.unit,
+        "facility": reservation.unit.facility,
+        "starts_at": clock.localtime(reservation.starts_at),
+        "ends_at": clock.localtime(reservation.ends_at),
+    }
 
 
 def cancel_at_counter(
-    *, reservation_id: int, municipality_id: int, staff, cause: str = Cause.OWN, reason: str = "",
-    expected_refund: int | None = None, place: PaymentPlace | None = None, now: dt.datetime | None = None,
+    *,
+    reservation_id: int,
+    municipality_id: int,
+    staff,
+    cause: str = Cause.OWN,
+    reason: str = "",
+    expected_refund: int | None = None,
+    place: PaymentPlace | None = None,
+    now: dt.datetime | None = None,
 ) -> tuple[Reservation, Refund | None]:
     """Cancel a booking at the counter and pay back what the rules give (shown to the clerk before, as
     ``expected_refund``). Raises CancellationRefused with the rule id when the rules say no or the figure moved."""
@@ -382,24 +522,55 @@ def cancel_at_counter(
             if not quote.allowed:
                 raise CancellationRefused([quote.refusal])
             if expected_refund is not None and expected_refund != quote.refund:
-                raise CancellationRefused([Refusal("refund_changed", _(
-                    "The refund is now %(amount)s yen (%(rule)s), not the %(shown)s yen shown: check it with the user "
-                    "and confirm again.") % {"amount": f"{quote.refund:,}", "rule": quote.rule_id, "shown": f"{expected_refund:,}"})])
+                raise CancellationRefused(
+                    [
+                        Refusal(
+                            "refund_changed",
+                            _(
+                                "The refund is now %(amount)s yen (%(rule)s), not the %(shown)s yen shown: check it with the user "
+                                "and confirm again."
+                            )
+                            % {"amount": f"{quote.refund:,}", "rule": quote.rule_id, "shown": f"{expected_refund:,}"},
+                        )
+                    ]
+                )
             payment = _payment_of(reservation)
             refund = None
             if payment is not None:
                 Payment.objects.select_for_update().get(pk=payment.pk)  # one refund at a time per payment
-                refund = _record_refund(payment, amount=quote.refund, percent=quote.percent, cause=cause,
-                                        rule_id=quote.rule_id, reason=reason, staff=staff, now=now, place=place)
+                refund = _record_refund(
+                    payment,
+                    amount=quote.refund,
+                    percent=quote.percent,
+                    cause=cause,
+                    rule_id=quote.rule_id,
+                    reason=reason,
+                    staff=staff,
+                    now=now,
+                    place=place,
+                )
             by_user = cause == Cause.OWN
             before = audit.snapshot(reservation, ["state", "cancel_reason"])
-            release(reservation, reason=Reservation.CancelReason.USER if by_user else Reservation.CancelReason.STAFF, now=now)
-            audit.record(staff, "booking.cancel", reservation, before=before,
-                         after={**audit.snapshot(reservation, ["state", "cancel_reason"]), **_refund_facts(refund)},
-                         reason=" ".join(filter(None, [quote.rule_id, reason.strip()])))
-            notify(reservation.user, kind=Notice.Kind.CANCELLED if by_user else Notice.Kind.CANCELLED_BY_STAFF,
-                   key=f"cancelled:{reservation.pk}", template="cancelled",
-                   context={**_booking_context(reservation), "refund": refund, "reason": reason, "by_user": by_user})
+            release(
+                reservation,
+                reason=Reservation.CancelReason.USER if by_user else Reservation.CancelReason.STAFF,
+                now=now,
+            )
+            audit.record(
+                staff,
+                "booking.cancel",
+                reservation,
+                before=before,
+                after={**audit.snapshot(reservation, ["state", "cancel_reason"]), **_refund_facts(refund)},
+                reason=" ".join(filter(None, [quote.rule_id, reason.strip()])),
+            )
+            notify(
+                reservation.user,
+                kind=Notice.Kind.CANCELLED if by_user else Notice.Kind.CANCELLED_BY_STAFF,
+                key=f"cancelled:{reservation.pk}",
+                template="cancelled",
+                context={**_booking_context(reservation), "refund": refund, "reason": reason, "by_user": by_user},
+            )
             return reservation, refund
     except IntegrityError:
         raise CancellationRefused([Refusal("already_refunded", _("This payment has already been refunded."))]) from None
@@ -409,14 +580,22 @@ def bookings_in_period(*, municipality_id: int, units, date_from: dt.date, date_
     """Active bookings of ``units`` on the days date_from..date_to that have not ended: what a closure strands."""
     start, end = clock.at(date_from, dt.time(0)), clock.at(date_to + dt.timedelta(days=1), dt.time(0))
     return (
-        Reservation.objects.of(municipality_id).active().filter(unit__in=units, starts_at__gte=start, starts_at__lt=end,
-                                                                 ends_at__gt=now)
-        .select_related("unit__facility", "user", "payment").order_by("starts_at", "unit_id")
+        Reservation.objects.of(municipality_id)
+        .active()
+        .filter(unit__in=units, starts_at__gte=start, starts_at__lt=end, ends_at__gt=now)
+        .select_related("unit__facility", "user", "payment")
+        .order_by("starts_at", "unit_id")
     )
 
 
 def cancel_for_facility(
-    *, municipality_id: int, units, date_from: dt.date, date_to: dt.date, staff, reason: str,
+    *,
+    municipality_id: int,
+    units,
+    date_from: dt.date,
+    date_to: dt.date,
+    staff,
+    reason: str,
     now: dt.datetime | None = None,
 ) -> list[tuple[Reservation, Refund | None]]:
     """T-CAN-2 and any profile: the municipality cancels every booking of ``units`` on date_from..date_to for a
@@ -425,13 +604,18 @@ def cancel_for_facility(
     now = now or clock.now()
     _check_staff(staff, municipality_id)
     if not reason.strip():
-        raise CancellationRefused([Refusal("reason_required", _("Give the reason: it is told to every user concerned."))])
+        raise CancellationRefused(
+            [Refusal("reason_required", _("Give the reason: it is told to every user concerned."))]
+        )
     if date_to < date_from:
         raise CancellationRefused([Refusal("bad_period", _("The last day is before the first."))])
     done = []
     with transaction.atomic():
-        pks = list(bookings_in_period(municipality_id=municipality_id, units=units, date_from=date_from, date_to=date_to,
-                                      now=now).values_list("pk", flat=True))
+        pks = list(
+            bookings_in_period(
+                municipality_id=municipality_id, units=units, date_from=date_from, date_to=date_to, now=now
+            ).values_list("pk", flat=True)
+        )
         for pk in pks:
             reservation = _locked_booking(pk, municipality_id)
             if not reservation.is_active:
@@ -440,22 +624,48 @@ def cancel_for_facility(
             payment = _payment_of(reservation)
             refund = None
             if payment is not None:
-                refund = _record_refund(payment, amount=quote.refund, percent=quote.percent, cause=Cause.FACILITY,
-                                        rule_id=quote.rule_id, reason=reason, staff=staff, now=now)
+                refund = _record_refund(
+                    payment,
+                    amount=quote.refund,
+                    percent=quote.percent,
+                    cause=Cause.FACILITY,
+                    rule_id=quote.rule_id,
+                    reason=reason,
+                    staff=staff,
+                    now=now,
+                )
             release(reservation, reason=Reservation.CancelReason.STAFF, now=now)
-            audit.record(staff, "booking.cancel_for_facility", reservation, before={"state": "active"},
-                         after={"state": reservation.state, **_refund_facts(refund)}, reason=reason.strip())
-            notify(reservation.user, kind=Notice.Kind.CANCELLED_BY_STAFF, key=f"cancelled:{reservation.pk}",
-                   template="cancelled",
-                   context={**_booking_context(reservation), "refund": refund, "reason": reason, "by_user": False})
+            audit.record(
+                staff,
+                "booking.cancel_for_facility",
+                reservation,
+                before={"state": "active"},
+                after={"state": reservation.state, **_refund_facts(refund)},
+                reason=reason.strip(),
+            )
+            notify(
+                reservation.user,
+                kind=Notice.Kind.CANCELLED_BY_STAFF,
+                key=f"cancelled:{reservation.pk}",
+                template="cancelled",
+                context={**_booking_context(reservation), "refund": refund, "reason": reason, "by_user": False},
+            )
             done.append((reservation, refund))
     return done
 
 
-
 def change_at_counter(
-    *, reservation_id: int, municipality_id: int, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, staff,
-    extra_amount: int = 0, place: PaymentPlace | None = None, receipt_number: str = "", now: dt.datetime | None = None,
+    *,
+    reservation_id: int,
+    municipality_id: int,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    staff,
+    extra_amount: int = 0,
+    place: PaymentPlace | None = None,
+    receipt_number: str = "",
+    now: dt.datetime | None = None,
 ) -> tuple[Reservation, Payment | None, Refund | None]:
     """Move a booking to another date or slot at the counter, keeping what was paid (issue #5 item 4).
 
@@ -475,13 +685,36 @@ def change_at_counter(
             if not quote.allowed:
                 raise CancellationRefused([quote.refusal])
             paid = _payment_of(old)
-            new = booking_services.replace(old, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=Channel.COUNTER,
-                                           now=now, booked_by=staff, paying_now=paid is not None)
-            settled = (None, None) if paid is None else _carry_payment(
-                paid, new, extra_amount=extra_amount, place=place, receipt_number=receipt_number, staff=staff, now=now)
-            audit.record(staff, "booking.change", old, before={"unit": old.unit_id, "starts_at": old.starts_at},
-                         after={"booking": new.pk, "unit": new.unit_id, "starts_at": new.starts_at,
-                                **_refund_facts(settled[1])})
+            new = booking_services.replace(
+                old,
+                unit=unit,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                channel=Channel.COUNTER,
+                now=now,
+                booked_by=staff,
+                paying_now=paid is not None,
+            )
+            settled = (
+                (None, None)
+                if paid is None
+                else _carry_payment(
+                    paid,
+                    new,
+                    extra_amount=extra_amount,
+                    place=place,
+                    receipt_number=receipt_number,
+                    staff=staff,
+                    now=now,
+                )
+            )
+            audit.record(
+                staff,
+                "booking.change",
+                old,
+                before={"unit": old.unit_id, "starts_at": old.starts_at},
+                after={"booking": new.pk, "unit": new.unit_id, "starts_at": new.starts_at, **_refund_facts(settled[1])},
+            )
             return new, *settled
     except IntegrityError:
         raise booking_services.SlotTaken() from None
@@ -492,36 +725,72 @@ def _carry_payment(paid: Payment, new: Reservation, *, extra_amount: int, place,
     total = new.fee_total or 0
     difference = total - paid.amount
     if extra_amount != max(difference, 0):
-        raise PaymentRefused([Refusal("wrong_amount", _(
-            "The new slot costs %(total)s yen and %(paid)s yen was paid: take exactly %(due)s yen now (entered: "
-            "%(amount)s yen).") % {"total": f"{total:,}", "paid": f"{paid.amount:,}", "due": f"{max(difference, 0):,}",
-                                   "amount": f"{extra_amount:,}"})])
+        raise PaymentRefused(
+            [
+                Refusal(
+                    "wrong_amount",
+                    _(
+                        "The new slot costs %(total)s yen and %(paid)s yen was paid: take exactly %(due)s yen now (entered: "
+                        "%(amount)s yen)."
+                    )
+                    % {
+                        "total": f"{total:,}",
+                        "paid": f"{paid.amount:,}",
+                        "due": f"{max(difference, 0):,}",
+                        "amount": f"{extra_amount:,}",
+                    },
+                )
+            ]
+        )
     carried = min(paid.amount, total)
     payment = refund = None
     if total > 0:
         payment = Payment.objects.create(
-            reservation=new, municipality_id=new.municipality_id, amount=total, carried_amount=carried, carried_from=paid,
+            reservation=new,
+            municipality_id=new.municipality_id,
+            amount=total,
+            carried_amount=carried,
+            carried_from=paid,
             method=Payment.Method.CASH if difference > 0 else Payment.Method.CARRIED,
-            receipt_number=(receipt_number.strip() or paid.receipt_number), place=place or paid.place,
-            recorded_by=staff, recorded_at=now, permit_number=issue_permit(new, now).number,
+            receipt_number=(receipt_number.strip() or paid.receipt_number),
+            place=place or paid.place,
+            recorded_by=staff,
+            recorded_at=now,
+            permit_number=issue_permit(new, now).number,
         )
         new.state, new.confirmed_at = BookingState.CONFIRMED, now
         new.save(update_fields=["state", "confirmed_at"])
     if difference < 0:
-        refund = _record_refund(paid, amount=-difference, percent=None, cause=Refund.Cause.CHANGE, rule_id="",
-                                reason=_("Changed to booking no. %(id)s") % {"id": new.pk}, staff=staff, now=now,
-                                place=place, carried=carried)
+        refund = _record_refund(
+            paid,
+            amount=-difference,
+            percent=None,
+            cause=Refund.Cause.CHANGE,
+            rule_id="",
+            reason=_("Changed to booking no. %(id)s") % {"id": new.pk},
+            staff=staff,
+            now=now,
+            place=place,
+            carried=carried,
+        )
     return payment, refund
 
 
 # Rain and heat (S-WX-1) ---------------------------------------------------------------------------------------------
 
 
-def weather_refusal(reservation: Reservation, policy: WeatherPolicy | None, *, used_minutes: int, now: dt.datetime) -> Refusal | None:
+def weather_refusal(
+    reservation: Reservation, policy: WeatherPolicy | None, *, used_minutes: int, now: dt.datetime
+) -> Refusal | None:
     """Why this booking cannot be marked as prevented by rain or heat, or None."""
     if policy is None:
-        return Refusal("no_weather_scheme", _("This municipality has no transfers or refunds for rain or heat; cancel "
-                                              "for facility reasons instead if the facility could not be used."))
+        return Refusal(
+            "no_weather_scheme",
+            _(
+                "This municipality has no transfers or refunds for rain or heat; cancel "
+                "for facility reasons instead if the facility could not be used."
+            ),
+        )
     if not reservation.is_active:
         return Refusal("not_active", _("This booking is no longer active."))
     if _payment_of(reservation) is None:
@@ -529,14 +798,24 @@ def weather_refusal(reservation: Reservation, policy: WeatherPolicy | None, *, u
     if clock.localtime(now).date() < clock.localtime(reservation.starts_at).date():
         return Refusal(policy.rule_id, _("Rain or heat is recorded on the day of use or later, not in advance."))
     if used_minutes >= policy.used_minutes_limit:
-        return Refusal(policy.rule_id, _(
-            "The facility was used for %(used)s minutes: after %(limit)s minutes of use there is no transfer or refund.")
-            % {"used": used_minutes, "limit": policy.used_minutes_limit})
+        return Refusal(
+            policy.rule_id,
+            _(
+                "The facility was used for %(used)s minutes: after %(limit)s minutes of use there is no transfer or refund."
+            )
+            % {"used": used_minutes, "limit": policy.used_minutes_limit},
+        )
     return None
 
 
 def mark_weather(
-    *, reservation_id: int, municipality_id: int, kind: str, staff, used_minutes: int = 0, note: str = "",
+    *,
+    reservation_id: int,
+    municipality_id: int,
+    kind: str,
+    staff,
+    used_minutes: int = 0,
+    note: str = "",
     now: dt.datetime | None = None,
 ) -> WeatherClaim:
     """Staff record that rain or heat (WBGT ≥ 31) prevented a paid booking (S-WX-1): the user may then transfer it
@@ -558,17 +837,34 @@ def mark_weather(
                 raise CancellationRefused([refusal])
             use_date = clock.localtime(reservation.starts_at).date()
             claim = WeatherClaim.objects.create(
-                reservation=reservation, municipality_id=municipality_id, kind=kind, note=note.strip()[:300],
-                marked_by=staff, marked_at=now, transfer_until=daterules.months_later(use_date, policy.transfer_months),
+                reservation=reservation,
+                municipality_id=municipality_id,
+                kind=kind,
+                note=note.strip()[:300],
+                marked_by=staff,
+                marked_at=now,
+                transfer_until=daterules.months_later(use_date, policy.transfer_months),
                 refund_until=daterules.months_later(use_date, 12 * policy.refund_years),
             )
-            audit.record(staff, "weather.mark", reservation, after={"kind": kind, "used_minutes": used_minutes},
-                         reason=note.strip() or policy.rule_id)
-            notify(reservation.user, kind=Notice.Kind.WEATHER, key=f"weather:{reservation.pk}", template="weather",
-                   context={**_booking_context(reservation), "claim": claim, "policy": policy})
+            audit.record(
+                staff,
+                "weather.mark",
+                reservation,
+                after={"kind": kind, "used_minutes": used_minutes},
+                reason=note.strip() or policy.rule_id,
+            )
+            notify(
+                reservation.user,
+                kind=Notice.Kind.WEATHER,
+                key=f"weather:{reservation.pk}",
+                template="weather",
+                context={**_booking_context(reservation), "claim": claim, "policy": policy},
+            )
             return claim
     except IntegrityError:
-        raise CancellationRefused([Refusal("already_marked", _("This booking is already marked as prevented by rain or heat."))]) from None
+        raise CancellationRefused(
+            [Refusal("already_marked", _("This booking is already marked as prevented by rain or heat."))]
+        ) from None
 
 
 # S-WX-1 and shiroi-sports-facilities.txt ■天候不良: a stop counts when rain, or a WBGT of 31 or more, falls "between
@@ -619,15 +915,17 @@ def weather_policy(municipality_id: int) -> WeatherPolicy | None:
     return WeatherPolicy.objects.filter(municipality_id=municipality_id).first()
 
 
-def weather_stop(*, day: dt.date, start: dt.time, end: dt.time | None, policy: WeatherPolicy,
-                 now: dt.datetime) -> WeatherStop:
+def weather_stop(
+    *, day: dt.date, start: dt.time, end: dt.time | None, policy: WeatherPolicy, now: dt.datetime
+) -> WeatherStop:
     """The period of a stop as instants, or CancellationRefused: not in advance (S-WX-1: on the day of use or
     later), not beginning now or later, not ending after now, and ending after it begins. Without ``end``, the
     stop runs until now on the day itself, until midnight on an earlier day."""
     today = clock.localtime(now).date()
     if day > today:
-        raise CancellationRefused([Refusal(policy.rule_id, _(
-            "Rain or heat is recorded on the day of use or later, not in advance."))])
+        raise CancellationRefused(
+            [Refusal(policy.rule_id, _("Rain or heat is recorded on the day of use or later, not in advance."))]
+        )
     starts_at = clock.at(day, start)
     if end is None:
         ends_at, until_now = (now, True) if day == today else (clock.at(day + dt.timedelta(days=1), dt.time(0)), False)
@@ -635,13 +933,24 @@ def weather_stop(*, day: dt.date, start: dt.time, end: dt.time | None, policy: W
         ends_at, until_now = clock.at(day, end), False
     refusals = []  # S-WX-1: a stop is reported once it happened (same day or soon after), never ahead
     if starts_at >= now:
-        refusals.append(Refusal(policy.rule_id, _(
-            "The stop cannot begin at %(time)s: it is only %(now)s now. Record what has already happened.")
-            % {"time": f"{start:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
+        refusals.append(
+            Refusal(
+                policy.rule_id,
+                _("The stop cannot begin at %(time)s: it is only %(now)s now. Record what has already happened.")
+                % {"time": f"{start:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"},
+            )
+        )
     elif ends_at > now:
-        refusals.append(Refusal(policy.rule_id, _(
-            "The stop cannot be recorded until %(time)s: it is only %(now)s now. Leave the end empty (until now) and "
-            "mark the day again later.") % {"time": f"{end:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"}))
+        refusals.append(
+            Refusal(
+                policy.rule_id,
+                _(
+                    "The stop cannot be recorded until %(time)s: it is only %(now)s now. Leave the end empty (until now) and "
+                    "mark the day again later."
+                )
+                % {"time": f"{end:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"},
+            )
+        )
     elif ends_at <= starts_at:
         refusals.append(Refusal("bad_period", _("The end of the stop must be after its start.")))
     if refusals:
@@ -649,8 +958,9 @@ def weather_stop(*, day: dt.date, start: dt.time, end: dt.time | None, policy: W
     return WeatherStop(day=day, starts_at=starts_at, ends_at=ends_at, until_now=until_now)
 
 
-def weather_day_rows(*, municipality_id: int, units, stop: WeatherStop, policy: WeatherPolicy,
-                     now: dt.datetime) -> list[WeatherDayRow]:
+def weather_day_rows(
+    *, municipality_id: int, units, stop: WeatherStop, policy: WeatherPolicy, now: dt.datetime
+) -> list[WeatherDayRow]:
     """What marking ``stop`` at ``units`` would do to each booking of the day (a read: the confirm step shows it).
 
     Active bookings of the day, and cancelled ones only when already marked. A booking is marked when it is paid,
@@ -658,7 +968,8 @@ def weather_day_rows(*, municipality_id: int, units, stop: WeatherStop, policy: 
     are under the policy's limit (S-WX-1: 59 minutes of use granted, 60 refused)."""
     start, end = clock.at(stop.day, dt.time(0)), clock.at(stop.day + dt.timedelta(days=1), dt.time(0))
     bookings = (
-        Reservation.objects.of(municipality_id).filter(unit__in=units, starts_at__gte=start, starts_at__lt=end)
+        Reservation.objects.of(municipality_id)
+        .filter(unit__in=units, starts_at__gte=start, starts_at__lt=end)
         .select_related("unit__facility", "user", "payment", "weather_claim__transferred_to", "weather_claim__refund")
         .order_by("starts_at", "unit__sort_order", "unit_id")
     )
@@ -674,11 +985,19 @@ def weather_day_rows(*, municipality_id: int, units, stop: WeatherStop, policy: 
         window_end = reservation.ends_at - WEATHER_WINDOW_LEAD
         used = max(0, int((stop.starts_at - reservation.starts_at).total_seconds() // 60))
         if not (stop.starts_at < window_end and stop.ends_at > window_start):
-            refusal = Refusal(policy.rule_id, _(
-                "The stop (%(from)s–%(until)s) is not between an hour before the start (%(first)s) and an hour before "
-                "the end (%(last)s) of this booking.") % {
-                "from": f"{clock.localtime(stop.starts_at):%H:%M}", "until": _clock_time(stop.ends_at, stop.day),
-                "first": f"{clock.localtime(window_start):%H:%M}", "last": f"{clock.localtime(window_end):%H:%M}"})
+            refusal = Refusal(
+                policy.rule_id,
+                _(
+                    "The stop (%(from)s–%(until)s) is not between an hour before the start (%(first)s) and an hour before "
+                    "the end (%(last)s) of this booking."
+                )
+                % {
+                    "from": f"{clock.localtime(stop.starts_at):%H:%M}",
+                    "until": _clock_time(stop.ends_at, stop.day),
+                    "first": f"{clock.localtime(window_start):%H:%M}",
+                    "last": f"{clock.localtime(window_end):%H:%M}",
+                },
+            )
             rows.append(WeatherDayRow(reservation, WeatherDayRow.LEFT_OUT, used_minutes=used, refusal=refusal))
             continue
         refusal = weather_refusal(reservation, policy, used_minutes=used, now=now)
@@ -693,14 +1012,22 @@ def _clock_time(moment: dt.datetime, day: dt.date) -> str:
     return "24:00" if local.date() > day else f"{local:%H:%M}"
 
 
-def weather_day(*, municipality_id: int, facility, day: dt.date, start: dt.time, end: dt.time | None = None,
-                now: dt.datetime | None = None) -> WeatherDay:
+def weather_day(
+    *,
+    municipality_id: int,
+    facility,
+    day: dt.date,
+    start: dt.time,
+    end: dt.time | None = None,
+    now: dt.datetime | None = None,
+) -> WeatherDay:
     """The confirm step of marking a site's day: the stop and each booking's fate, nothing written."""
     now = now or clock.now()
     policy = _weather_policy_or_refuse(municipality_id)
     stop = weather_stop(day=day, start=start, end=end, policy=policy, now=now)
-    rows = weather_day_rows(municipality_id=municipality_id, units=facility.units.all(), stop=stop, policy=policy,
-                            now=now)
+    rows = weather_day_rows(
+        municipality_id=municipality_id, units=facility.units.all(), stop=stop, policy=policy, now=now
+    )
     return WeatherDay(stop, rows, [])
 
 
@@ -711,9 +1038,19 @@ def _weather_policy_or_refuse(municipality_id: int) -> WeatherPolicy:
     return policy
 
 
-def mark_weather_day(*, municipality_id: int, facility, day: dt.date, kind: str, staff, start: dt.time,
-                     end: dt.time | None = None, note: str = "", only=None,
-                     now: dt.datetime | None = None) -> WeatherDay:
+def mark_weather_day(
+    *,
+    municipality_id: int,
+    facility,
+    day: dt.date,
+    kind: str,
+    staff,
+    start: dt.time,
+    end: dt.time | None = None,
+    note: str = "",
+    only=None,
+    now: dt.datetime | None = None,
+) -> WeatherDay:
     """Staff mark a rained-off or heat-stopped period at a site (S-WX-1): every booking of ``facility`` on ``day``
     that ``weather_day_rows`` says to mark gets a claim (``mark_weather``: audited, its user told through the
     outbox), in one transaction. ``only``: the booking ids the clerk was shown and confirmed; others are left for a
@@ -731,38 +1068,58 @@ def mark_weather_day(*, municipality_id: int, facility, day: dt.date, kind: str,
     claim_note = " ".join(filter(None, [period, note.strip()]))
     marked = []
     with transaction.atomic():
-        rows = weather_day_rows(municipality_id=municipality_id, units=facility.units.all(), stop=stop, policy=policy,
-                                now=now)
+        rows = weather_day_rows(
+            municipality_id=municipality_id, units=facility.units.all(), stop=stop, policy=policy, now=now
+        )
         for row in rows:
             if row.status != WeatherDayRow.MARK or (only is not None and row.reservation.pk not in only):
                 continue
             try:
-                row.claim = mark_weather(reservation_id=row.reservation.pk, municipality_id=municipality_id, kind=kind,
-                                         staff=staff, used_minutes=row.used_minutes, note=claim_note, now=now)
+                row.claim = mark_weather(
+                    reservation_id=row.reservation.pk,
+                    municipality_id=municipality_id,
+                    kind=kind,
+                    staff=staff,
+                    used_minutes=row.used_minutes,
+                    note=claim_note,
+                    now=now,
+                )
             except CancellationRefused as error:  # marked or cancelled by someone else meanwhile: left as it is
                 row.status, row.refusal = WeatherDayRow.LEFT_OUT, error.refusals[0]
                 continue
             row.status = WeatherDayRow.MARKED
             marked.append(row.claim)
         if marked:
-            audit.record(staff, "weather.mark_day", facility, after={
-                "day": day, "kind": kind, "from": stop.starts_at, "until": stop.ends_at,
-                "bookings": [claim.reservation_id for claim in marked]},
-                reason=" ".join(filter(None, [policy.rule_id, note.strip()])))
+            audit.record(
+                staff,
+                "weather.mark_day",
+                facility,
+                after={
+                    "day": day,
+                    "kind": kind,
+                    "from": stop.starts_at,
+                    "until": stop.ends_at,
+                    "bookings": [claim.reservation_id for claim in marked],
+                },
+                reason=" ".join(filter(None, [policy.rule_id, note.strip()])),
+            )
     return WeatherDay(stop, rows, marked)
 
 
 def _locked_claim(claim_id: int, municipality_id: int) -> WeatherClaim:
     try:
-        return (WeatherClaim.objects.select_for_update(of=("self",))
-                .select_related("reservation__payment", "reservation__unit__facility", "reservation__user")
-                .get(pk=claim_id, municipality_id=municipality_id))
+        return (
+            WeatherClaim.objects.select_for_update(of=("self",))
+            .select_related("reservation__payment", "reservation__unit__facility", "reservation__user")
+            .get(pk=claim_id, municipality_id=municipality_id)
+        )
     except WeatherClaim.DoesNotExist:
         raise CancellationRefused([not_found()]) from None
 
 
-def refund_weather_claim(*, claim_id: int, municipality_id: int, staff, place: PaymentPlace | None = None,
-                         now: dt.datetime | None = None) -> Refund:
+def refund_weather_claim(
+    *, claim_id: int, municipality_id: int, staff, place: PaymentPlace | None = None, now: dt.datetime | None = None
+) -> Refund:
     """S-WX-1: no transfer made → the whole fee back, within the policy's years of the use date."""
     now = now or clock.now()
     _check_staff(staff, municipality_id)
@@ -771,25 +1128,56 @@ def refund_weather_claim(*, claim_id: int, municipality_id: int, staff, place: P
             claim = _locked_claim(claim_id, municipality_id)
             policy = WeatherPolicy.objects.get(municipality_id=municipality_id)
             if not claim.is_open:
-                raise CancellationRefused([Refusal("claim_settled", _("This claim is already settled (transferred or refunded)."))])
+                raise CancellationRefused(
+                    [Refusal("claim_settled", _("This claim is already settled (transferred or refunded)."))]
+                )
             if clock.localtime(now).date() > claim.refund_until:
-                raise CancellationRefused([Refusal(policy.rule_id, _("The refund could be claimed until %(day)s.") % {
-                    "day": date_format(claim.refund_until, "DATE_FORMAT")})])
+                raise CancellationRefused(
+                    [
+                        Refusal(
+                            policy.rule_id,
+                            _("The refund could be claimed until %(day)s.")
+                            % {"day": date_format(claim.refund_until, "DATE_FORMAT")},
+                        )
+                    ]
+                )
             payment = claim.reservation.payment
-            refund = _record_refund(payment, amount=payment.amount, percent=100, cause=Refund.Cause.WEATHER,
-                                    rule_id=policy.rule_id, reason=claim.get_kind_display(), staff=staff, now=now, place=place)
+            refund = _record_refund(
+                payment,
+                amount=payment.amount,
+                percent=100,
+                cause=Refund.Cause.WEATHER,
+                rule_id=policy.rule_id,
+                reason=claim.get_kind_display(),
+                staff=staff,
+                now=now,
+                place=place,
+            )
             claim.refund = refund
             claim.save(update_fields=["refund"])
             audit.record(staff, "weather.refund", claim.reservation, after=_refund_facts(refund), reason=policy.rule_id)
-            notify(claim.reservation.user, kind=Notice.Kind.REFUNDED, key=f"refund:{payment.pk}", template="refunded",
-                   context={**_booking_context(claim.reservation), "refund": refund})
+            notify(
+                claim.reservation.user,
+                kind=Notice.Kind.REFUNDED,
+                key=f"refund:{payment.pk}",
+                template="refunded",
+                context={**_booking_context(claim.reservation), "refund": refund},
+            )
             return refund
     except IntegrityError:
         raise CancellationRefused([Refusal("already_refunded", _("This payment has already been refunded."))]) from None
 
 
-def transfer_weather_claim(*, claim_id: int, municipality_id: int, unit: Unit, starts_at: dt.datetime,
-                           ends_at: dt.datetime, staff, now: dt.datetime | None = None) -> Reservation:
+def transfer_weather_claim(
+    *,
+    claim_id: int,
+    municipality_id: int,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    staff,
+    now: dt.datetime | None = None,
+) -> Reservation:
     """S-WX-1 振替: the prevented booking's user gets another free slot, up to the policy's months after the use
     date, without paying again: a booking outside the windows (an override citing the rule) whose payment is the
     earlier one carried over, with a new permit number. X-3 holds (SlotTaken for a taken slot)."""
@@ -805,25 +1193,38 @@ def transfer_weather_claim(*, claim_id: int, municipality_id: int, unit: Unit, s
             raise CancellationRefused([refusal])
         old = claim.reservation
         new = booking_services.book_override(
-            user=old.user, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=staff, rule_id=policy.rule_id,
+            user=old.user,
+            unit=unit,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            staff=staff,
+            rule_id=policy.rule_id,
             reason=_transfer_reason(claim),
         )
         return _settle_by_transfer(claim, new, policy=policy, actor=staff, now=now)
 
 
-def transfer_refusal(claim: WeatherClaim, policy: WeatherPolicy, *, starts_at: dt.datetime | None = None) -> Refusal | None:
+def transfer_refusal(
+    claim: WeatherClaim, policy: WeatherPolicy, *, starts_at: dt.datetime | None = None
+) -> Refusal | None:
     """Why ``claim`` cannot be transferred (to a slot starting at ``starts_at``), or None: settled already, or a
     day after ``transfer_until`` (S-WX-1: within one year of the use date; a year and a day is refused)."""
     if not claim.is_open:
         return Refusal("claim_settled", _("This claim is already settled (transferred or refunded)."))
     if starts_at is not None and clock.localtime(starts_at).date() > claim.transfer_until:
-        return Refusal(policy.rule_id, _("A transfer is possible to a day until %(day)s.") % {
-            "day": date_format(claim.transfer_until, "DATE_FORMAT")})
+        return Refusal(
+            policy.rule_id,
+            _("A transfer is possible to a day until %(day)s.")
+            % {"day": date_format(claim.transfer_until, "DATE_FORMAT")},
+        )
     return None
 
 
 def _transfer_reason(claim: WeatherClaim) -> str:
-    return _("Transfer of booking no. %(id)s (%(kind)s)") % {"id": claim.reservation_id, "kind": claim.get_kind_display()}
+    return _("Transfer of booking no. %(id)s (%(kind)s)") % {
+        "id": claim.reservation_id,
+        "kind": claim.get_kind_display(),
+    }
 
 
 def _settle_by_transfer(claim: WeatherClaim, new: Reservation, *, policy: WeatherPolicy, actor, now) -> Reservation:
@@ -834,16 +1235,30 @@ def _settle_by_transfer(claim: WeatherClaim, new: Reservation, *, policy: Weathe
     new.save(update_fields=["fee", "fee_total"])
     carried = old.payment
     Payment.objects.create(
-        reservation=new, municipality_id=claim.municipality_id, amount=carried.amount, carried_amount=carried.amount,
-        carried_from=carried, method=Payment.Method.CARRIED, receipt_number=carried.receipt_number,
-        place=carried.place, recorded_by=actor, recorded_at=now, permit_number=issue_permit(new, now).number,
+        reservation=new,
+        municipality_id=claim.municipality_id,
+        amount=carried.amount,
+        carried_amount=carried.amount,
+        carried_from=carried,
+        method=Payment.Method.CARRIED,
+        receipt_number=carried.receipt_number,
+        place=carried.place,
+        recorded_by=actor,
+        recorded_at=now,
+        permit_number=issue_permit(new, now).number,
     )
     claim.transferred_to = new
     claim.save(update_fields=["transferred_to"])
-    audit.record(actor, "weather.transfer", old, after={"transferred_to": new.pk, "channel": new.channel},
-                 reason=policy.rule_id)
-    notify(new.user, kind=Notice.Kind.TRANSFERRED, key=f"transfer:{claim.pk}", template="transferred",
-           context={**_booking_context(new), "old": old})
+    audit.record(
+        actor, "weather.transfer", old, after={"transferred_to": new.pk, "channel": new.channel}, reason=policy.rule_id
+    )
+    notify(
+        new.user,
+        kind=Notice.Kind.TRANSFERRED,
+        key=f"transfer:{claim.pk}",
+        template="transferred",
+        context={**_booking_context(new), "old": old},
+    )
     return new
 
 
@@ -861,8 +1276,9 @@ def transfer_account_refusals(user, municipality_id: int, *, now: dt.datetime) -
     return []
 
 
-def transfer_slot_refusals(claim: WeatherClaim, policy: WeatherPolicy, *, user, unit: Unit, slots,
-                           now: dt.datetime) -> list[Refusal]:
+def transfer_slot_refusals(
+    claim: WeatherClaim, policy: WeatherPolicy, *, user, unit: Unit, slots, now: dt.datetime
+) -> list[Refusal]:
     """What keeps the user from taking these slots as the transfer of ``claim`` online (S-WX-1): the account and
     its registration, a unit of the same kind at the same facility, the year, and a month still in its lottery
     (its slots are drawn first: K-LOT-1, S-LOT-1). The booking windows and monthly limits do not apply: the slot
@@ -873,7 +1289,7 @@ def transfer_slot_refusals(claim: WeatherClaim, policy: WeatherPolicy, *, user, 
     refusals = transfer_account_refusals(user, old.municipality_id, now=now)
     if refusals:
         return refusals
-    if (unit.facility_id != old.unit.facility_id or unit.kind != old.unit.kind or not unit.is_active):
+    if unit.facility_id != old.unit.facility_id or unit.kind != old.unit.kind or not unit.is_active:
         refusals.append(Refusal(policy.rule_id, _("A transfer goes to a unit of the same kind at the same facility.")))
     refusal = transfer_refusal(claim, policy, starts_at=slots[0].starts_at)
     if refusal is not None:
@@ -886,13 +1302,27 @@ def transfer_slot_refusals(claim: WeatherClaim, policy: WeatherPolicy, *, user, 
 
         windows = lottery_services.lottery_windows(calendar.profile_rules)
         code = next((w.opens_rule_id for w in windows if w.opens_rule_id), "") or "lottery"
-        refusals.append(Refusal(code, _("This month's slots are still in the lottery: choose a slot of a month "
-                                        "whose lottery results are out.")))
+        refusals.append(
+            Refusal(
+                code,
+                _(
+                    "This month's slots are still in the lottery: choose a slot of a month "
+                    "whose lottery results are out."
+                ),
+            )
+        )
     return refusals
 
 
-def transfer_weather_claim_online(*, reservation_id: int, user, unit: Unit, starts_at: dt.datetime,
-                                  ends_at: dt.datetime, now: dt.datetime | None = None) -> Reservation:
+def transfer_weather_claim_online(
+    *,
+    reservation_id: int,
+    user,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    now: dt.datetime | None = None,
+) -> Reservation:
     """S-WX-1 振替 asked by the user online: their prevented booking's open claim moves to a free slot of a unit of
     the same kind at the same facility, up to the policy's months after the use date, without paying again. The
     booking is an override citing the rule (booked by the user, channel online), the payment carried over with a
@@ -902,8 +1332,11 @@ def transfer_weather_claim_online(*, reservation_id: int, user, unit: Unit, star
     404 or says so), CancellationRefused / BookingRefused with rule ids, SlotTaken (409) for a slot just taken."""
     now = now or clock.now()
     with transaction.atomic():
-        claim_id = (WeatherClaim.objects.filter(reservation_id=reservation_id, reservation__user=user)
-                    .values_list("pk", flat=True).first())
+        claim_id = (
+            WeatherClaim.objects.filter(reservation_id=reservation_id, reservation__user=user)
+            .values_list("pk", flat=True)
+            .first()
+        )
         if claim_id is None:
             raise CancellationRefused([not_found()])
         municipality_id = unit.municipality_id
@@ -919,8 +1352,14 @@ def transfer_weather_claim_online(*, reservation_id: int, user, unit: Unit, star
         if refusals:
             raise CancellationRefused(refusals)
         new = booking_services._insert_override(
-            user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT, rule_id=policy.rule_id,
-            reason=_transfer_reason(claim), staff=user, now=now,
+            user=user,
+            unit=unit,
+            slots=slots,
+            kind=Reservation.OverrideKind.GRANT,
+            rule_id=policy.rule_id,
+            reason=_transfer_reason(claim),
+            staff=user,
+            now=now,
         )
         new.channel = Channel.ONLINE  # the user asked for it online; override_rule_id says why windows were skipped
         new.save(update_fields=["channel"])

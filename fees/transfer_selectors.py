@@ -56,13 +56,23 @@ def my_weather_claim(*, municipality, user, booking_id: int):
     from .models import WeatherClaim, WeatherPolicy
 
     policy = WeatherPolicy.objects.of(municipality).first()
-    reservation = (Reservation.objects.of(municipality).for_user(user).visible_to_resident(clock.now())
-                   .select_related("unit__facility", "payment").filter(pk=booking_id).first())
+    reservation = (
+        Reservation.objects.of(municipality)
+        .for_user(user)
+        .visible_to_resident(clock.now())
+        .select_related("unit__facility", "payment")
+        .filter(pk=booking_id)
+        .first()
+    )
     if policy is None or reservation is None:
         raise Http404(_("You have no such booking here."))
-    claim = (WeatherClaim.objects.filter(reservation=reservation)
-             .select_related("transferred_to__unit__facility", "refund", "reservation__unit__facility",
-                             "reservation__payment").first())
+    claim = (
+        WeatherClaim.objects.filter(reservation=reservation)
+        .select_related(
+            "transferred_to__unit__facility", "refund", "reservation__unit__facility", "reservation__payment"
+        )
+        .first()
+    )
     return reservation, claim, policy
 
 
@@ -70,8 +80,11 @@ def transfer_units(reservation):
     """Units a resident may move a prevented booking to: the same kind at the same facility (its own first)."""
     from facilities.models import Unit
 
-    units = (Unit.objects.filter(facility_id=reservation.unit.facility_id, kind=reservation.unit.kind, is_active=True)
-             .select_related("facility", "slot_scheme").order_by("sort_order", "id"))
+    units = (
+        Unit.objects.filter(facility_id=reservation.unit.facility_id, kind=reservation.unit.kind, is_active=True)
+        .select_related("facility", "slot_scheme")
+        .order_by("sort_order", "id")
+    )
     return sorted(units, key=lambda u: u.pk != reservation.unit_id)
 
 
@@ -101,14 +114,22 @@ def transfer_choice(*, claim, policy, user, unit, month: dt.date | None = None) 
         from django.utils.formats import date_format
         from django.utils.translation import gettext as _
 
-        refusal = booking_rules.Refusal(policy.rule_id, _("The transfer could be made to a day until %(day)s.") % {
-            "day": date_format(last_day, "DATE_FORMAT")})
+        refusal = booking_rules.Refusal(
+            policy.rule_id,
+            _("The transfer could be made to a day until %(day)s.") % {"day": date_format(last_day, "DATE_FORMAT")},
+        )
     first_month, last_month = first_day.replace(day=1), last_day.replace(day=1)
     month = month or first_month
     month = min(max(month, first_month), max(last_month, first_month))
     choice = TransferChoice(
-        claim=claim, policy=policy, refusal=refusal, units=transfer_units(reservation), unit=unit, month=month,
-        first_day=first_day, last_day=last_day,
+        claim=claim,
+        policy=policy,
+        refusal=refusal,
+        units=transfer_units(reservation),
+        unit=unit,
+        month=month,
+        first_day=first_day,
+        last_day=last_day,
         previous_month=_add_months(month, -1) if month > first_month else None,
         next_month=_add_months(month, 1) if month < last_month else None,
         places=list(PaymentPlace.objects.taking_fees_of(reservation.unit.facility)),
@@ -127,12 +148,22 @@ def transfer_choice(*, claim, policy, user, unit, month: dt.date | None = None) 
     for day in days:
         if day.is_closed:
             continue
-        free = [slot for slot in day.slots
-                if facility_selectors.slot_cell(slot, holds=holds, now=now, user_id=user.pk, lottery=lottery).state
-                == SlotState.OPEN]
+        free = [
+            slot
+            for slot in day.slots
+            if facility_selectors.slot_cell(slot, holds=holds, now=now, user_id=user.pk, lottery=lottery).state
+            == SlotState.OPEN
+        ]
         if free:
-            choice.days.append(TransferDay(day.date, [
-                TransferSlot(slot.starts_at, slot.ends_at, facility_selectors.span_param(slot.starts_at, slot.ends_at))
-                for slot in free]))
+            choice.days.append(
+                TransferDay(
+                    day.date,
+                    [
+                        TransferSlot(
+                            slot.starts_at, slot.ends_at, facility_selectors.span_param(slot.starts_at, slot.ends_at)
+                        )
+                        for slot in free
+                    ],
+                )
+            )
     return choice
-

@@ -10,6 +10,9 @@ urlpatterns = [
     # S-WX-1 振替 online: the free slots a rained-off or heat-stopped booking may move to (?unit=, ?month=YYYY-MM)…
     path("<slug:municipality>/my/bookings/<int:booking_id>/transfer/", views.my_transfer, name="transfer"),
     # …and one of them: GET shows it with the rules' answer, POST transfers (then back to my bookings).
-    path("<slug:municipality>/my/bookings/<int:booking_id>/transfer/<int:unit_id>/<str:day>/<str:span>/",
-         views.my_transfer_confirm, name="transfer_confirm"),
+    path(
+        "<slug:municipality>/my/bookings/<int:booking_id>/transfer/<int:unit_id>/<str:day>/<str:span>/",
+        views.my_transfer_confirm,
+        name="transfer_confirm",
+    ),
 ]

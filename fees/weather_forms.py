@@ -18,11 +18,14 @@ class WeatherDayForm(forms.Form):
     date = forms.DateField(label=_("Day of use"), widget=forms.DateInput(attrs={"type": "date"}))
     kind = forms.ChoiceField(label=_("What stopped the use"), choices=WeatherClaim.Kind.choices)
     start = forms.TimeField(
-        label=_("Stopped from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label=_("Stopped from"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=_("When the rain began, or the WBGT reached 31, at the site."),
     )
     end = forms.TimeField(
-        label=_("Until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label=_("Until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=_("Empty: until now (today) or until the end of an earlier day."),
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
@@ -54,8 +57,11 @@ class WeatherDayForm(forms.Form):
         data = self.cleaned_data
         end = data.get("end") or (end if end is not None and end > data["start"] else None)
         values = {
-            "facility": data["facility"], "date": data["date"].isoformat(), "kind": data["kind"],
-            "start": f"{data['start']:%H:%M}", "end": f"{end:%H:%M}" if end else "",
+            "facility": data["facility"],
+            "date": data["date"].isoformat(),
+            "kind": data["kind"],
+            "start": f"{data['start']:%H:%M}",
+            "end": f"{end:%H:%M}" if end else "",
             "note": data.get("note") or "",
         }
         return urlencode(values)

@@ -10,7 +10,15 @@ from .models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
 
 @admin.register(LotteryPolicy)
 class LotteryPolicyAdmin(TenantAdmin):
-    list_display = ["municipality", "draw_at", "results_from", "confirmation_required", "confirm_until", "residents_only", "loss_weighting"]
+    list_display = [
+        "municipality",
+        "draw_at",
+        "results_from",
+        "confirmation_required",
+        "confirm_until",
+        "residents_only",
+        "loss_weighting",
+    ]
 
     def has_add_permission(self, request):
         return request.user.is_superuser
@@ -29,7 +37,16 @@ class ApplicationAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(Draw)
 class DrawAdmin(ReadOnlyTenantAdmin):
-    list_display = ["municipality", "month", "status", "application_count", "winners", "seed_sha256", "list_sha256", "drawn_at"]
+    list_display = [
+        "municipality",
+        "month",
+        "status",
+        "application_count",
+        "winners",
+        "seed_sha256",
+        "list_sha256",
+        "drawn_at",
+    ]
     list_filter = ["municipality", "status"]
     exclude = ["seed", "applicant_salt"]  # the secret seed is published by the export only from the results day
 

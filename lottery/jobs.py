@@ -30,8 +30,11 @@ def run_draws() -> dict[str, int]:
         if profile_rules is None:
             continue
         months = {services.add_months(this_month, n) for n in range(0, 4)}
-        months |= set(Draw.objects.filter(municipality_id=policy.municipality_id).exclude(status=Draw.Status.DRAWN)
-                      .values_list("month", flat=True))
+        months |= set(
+            Draw.objects.filter(municipality_id=policy.municipality_id)
+            .exclude(status=Draw.Status.DRAWN)
+            .values_list("month", flat=True)
+        )
         for month in sorted(months):
             line = services.timeline(profile_rules, policy, month)
             if line is None or now < line.applications_open:
@@ -48,8 +51,13 @@ def run_draws() -> dict[str, int]:
                 report = services.draw(municipality=policy.municipality, month=month, now=now)
                 if not report.already_drawn:
                     counts["drawn"] += 1
-                    logger.info("lottery %s %s drawn: %d applications, %d winners", policy.municipality.slug,
-                                f"{month:%Y-%m}", report.applications, report.winners)
+                    logger.info(
+                        "lottery %s %s drawn: %d applications, %d winners",
+                        policy.municipality.slug,
+                        f"{month:%Y-%m}",
+                        report.applications,
+                        report.winners,
+                    )
     return counts
 
 

@@ -23,7 +23,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from facilities.models import BookingState, Channel, Municipality, TenantQuerySet, Unit, validate_date_rule, validate_date_rule_or_blank
+from facilities.models import (
+    BookingState,
+    Channel,
+    Municipality,
+    TenantQuerySet,
+    Unit,
+    validate_date_rule,
+    validate_date_rule_or_blank,
+)
 
 
 class LotteryPolicy(models.Model):
@@ -32,47 +40,72 @@ class LotteryPolicy(models.Model):
 
     municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="lottery_policy")
     draw_at = models.CharField(
-        _("draw runs at"), max_length=40, validators=[validate_date_rule],
+        _("draw runs at"),
+        max_length=40,
+        validators=[validate_date_rule],
         help_text=_("E.g. “M-2/16 00:00” (S-LOT-4), “M-2/20 00:00” (K-LOT-3). After the application window closes."),
     )
     draw_rule_id = models.CharField(_("rule id of the draw"), max_length=20, blank=True)
     results_from = models.CharField(
-        _("results published from"), max_length=40, validators=[validate_date_rule],
-        help_text=_("E.g. “M-2/18 00:00” (S-LOT-5), “M-2/20 00:00” (K-LOT-3). The seed is revealed and the e-mails go out then."),
+        _("results published from"),
+        max_length=40,
+        validators=[validate_date_rule],
+        help_text=_(
+            "E.g. “M-2/18 00:00” (S-LOT-5), “M-2/20 00:00” (K-LOT-3). The seed is revealed and the e-mails go out then."
+        ),
     )
     results_rule_id = models.CharField(_("rule id of the results"), max_length=20, blank=True)
     confirmation_required = models.BooleanField(
-        _("winners must confirm their wins"), default=False,
+        _("winners must confirm their wins"),
+        default=False,
         help_text=_("Shiroi S-LOT-5. Off: a win is a booking at once (Kodaira K-LOT-4)."),
     )
     confirm_until = models.CharField(
-        _("confirmation closes after"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
-        help_text=_("E.g. “M-2/25 23:59” (S-LOT-5): confirmation is open from the results day until then; unconfirmed "
-                    "wins are purged at the next minute (the 26th, 00:00) and their slots become free."),
+        _("confirmation closes after"),
+        max_length=40,
+        blank=True,
+        validators=[validate_date_rule_or_blank],
+        help_text=_(
+            "E.g. “M-2/25 23:59” (S-LOT-5): confirmation is open from the results day until then; unconfirmed "
+            "wins are purged at the next minute (the 26th, 00:00) and their slots become free."
+        ),
     )
     confirmation_rule_id = models.CharField(_("rule id of the confirmation"), max_length=20, blank=True)
     win_state = models.CharField(
-        _("state of a booking won (after confirmation, where needed)"), max_length=20,
-        choices=BookingState.choices[:3], default=BookingState.CONFIRMED,
+        _("state of a booking won (after confirmation, where needed)"),
+        max_length=20,
+        choices=BookingState.choices[:3],
+        default=BookingState.CONFIRMED,
         help_text=_("Kodaira: confirmed (K-LOT-4). Shiroi: provisional until paid (S-LOT-5, S-PAY-1)."),
     )
     win_rule_id = models.CharField(_("rule id of the win"), max_length=20, blank=True)
     pay_by = models.CharField(
-        _("payment due"), max_length=40, blank=True, validators=[validate_date_rule_or_blank],
+        _("payment due"),
+        max_length=40,
+        blank=True,
+        validators=[validate_date_rule_or_blank],
         help_text=_("Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2)."),
     )
     pay_by_rule_id = models.CharField(_("rule id of the payment deadline"), max_length=20, blank=True)
-    residents_only = models.BooleanField(_("residents only"), default=False, help_text=_("Shiroi S-REG-4: non-residents use first-come only."))
+    residents_only = models.BooleanField(
+        _("residents only"), default=False, help_text=_("Shiroi S-REG-4: non-residents use first-come only.")
+    )
     residents_only_rule_id = models.CharField(_("rule id of “residents only”"), max_length=20, blank=True)
     one_per_site_and_time = models.BooleanField(
-        _("one application per site and slot time"), default=False,
+        _("one application per site and slot time"),
+        default=False,
         help_text=_("Shiroi S-LOT-3: no two applications by one person for the same site at the same time."),
     )
-    one_per_site_rule_id = models.CharField(_("rule id of one application per site and time"), max_length=20, blank=True)
+    one_per_site_rule_id = models.CharField(
+        _("rule id of one application per site and time"), max_length=20, blank=True
+    )
     loss_weighting = models.BooleanField(
-        _("favour those who keep losing"), default=False,
-        help_text=_("Off by default. On: an applicant's weight is 1 + the number of consecutive earlier draws in which "
-                    "all their applications lost, at most the cap."),
+        _("favour those who keep losing"),
+        default=False,
+        help_text=_(
+            "Off by default. On: an applicant's weight is 1 + the number of consecutive earlier draws in which "
+            "all their applications lost, at most the cap."
+        ),
     )
     loss_weight_cap = models.PositiveSmallIntegerField(
         _("cap of consecutive losses counted"), default=3, validators=[MaxValueValidator(20)]
@@ -119,27 +152,42 @@ class Application(models.Model):
 
     # Few indexes on purpose: the draw rewrites a million rows' state; (municipality, month) and (user, month)
     # below serve the foreign keys too.
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="lottery_applications", db_index=False)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="lottery_applications", db_index=False
+    )
     month = models.DateField(_("month of use"), help_text=_("The first day of the month of use."))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lottery_applications", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lottery_applications", db_index=False
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="lottery_applications")
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("entered by"), db_index=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+        db_index=False,
     )
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.APPLIED)
     weight = models.PositiveSmallIntegerField(
-        _("weight in the draw"), default=1, help_text=_("1 unless the policy favours those who keep losing; set when the list is committed.")
+        _("weight in the draw"),
+        default=1,
+        help_text=_("1 unless the policy favours those who keep losing; set when the list is committed."),
     )
     language = models.CharField(_("language"), max_length=10, blank=True, help_text=_("Of the results e-mail."))
     created_at = models.DateTimeField(_("applied at"))
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     reservation = models.OneToOneField(
-        "reservations.Reservation", on_delete=models.PROTECT, null=True, blank=True, related_name="lottery_application",
+        "reservations.Reservation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lottery_application",
         verbose_name=_("booking"),
     )
 
@@ -156,7 +204,9 @@ class Application(models.Model):
         constraints = [
             # One live application per user and slot (a second one would only double the chance).
             models.UniqueConstraint(
-                fields=["user", "unit", "starts_at"], condition=Q(withdrawn_at__isnull=True), name="lottery_one_application_per_slot"
+                fields=["user", "unit", "starts_at"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="lottery_one_application_per_slot",
             ),
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="lottery_app_ends_after_start"),
         ]
@@ -220,13 +270,22 @@ class DrawResult(models.Model):
 
     # No database foreign-key constraints on this audit table: the draw writes a million rows in the same
     # transaction as the rows they point to, and PostgreSQL would check each reference again at commit.
-    draw = models.ForeignKey(Draw, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False)
-    application = models.OneToOneField(Application, on_delete=models.CASCADE, related_name="result", db_constraint=False)
+    draw = models.ForeignKey(
+        Draw, on_delete=models.CASCADE, related_name="results", db_index=False, db_constraint=False
+    )
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="result", db_constraint=False
+    )
     slot_order = models.PositiveIntegerField(_("slot's place in the draw order"))
     position = models.PositiveIntegerField(_("rank among the slot's applicants"))
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     reservation = models.ForeignKey(
-        "reservations.Reservation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False,
+        "reservations.Reservation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
         db_constraint=False,
     )
 

@@ -18,6 +18,7 @@ from reservations import rules
 from . import services
 from .models import Application, Draw, DrawResult, LotteryPolicy
 
+
 def _live(queryset):
     """Applications not withdrawn (withdrawn ones stay as history)."""
     return queryset.filter(withdrawn_at__isnull=True)
@@ -26,8 +27,15 @@ def _live(queryset):
 # What a resident may know of an outcome (K-LOT-3, S-LOT-4/5) --------------------------------------------------
 
 # The states the draw (and what follows it) writes: unknown to residents until the results moment.
-DRAWN_STATES = frozenset({Application.State.WON, Application.State.LOST, Application.State.CONFIRMED,
-                          Application.State.FORFEITED, Application.State.EXPIRED})
+DRAWN_STATES = frozenset(
+    {
+        Application.State.WON,
+        Application.State.LOST,
+        Application.State.CONFIRMED,
+        Application.State.FORFEITED,
+        Application.State.EXPIRED,
+    }
+)
 
 
 def results_published(draw: Draw | None, now: dt.datetime) -> bool:
@@ -55,14 +63,19 @@ class LotteryCalendar:
     def __init__(self, municipality_id: int, now: dt.datetime | None = None):
         self.now = now or clock.now()
         self.policy = cache.cached(
-            ("lottery_policy", municipality_id), lambda: LotteryPolicy.objects.filter(municipality_id=municipality_id).first()
+            ("lottery_policy", municipality_id),
+            lambda: LotteryPolicy.objects.filter(municipality_id=municipality_id).first(),
         )
         self.profile_rules = rules.ProfileRules.find(municipality_id) if self.policy is not None else None
         self._months: dict[dt.date, services.Timeline | None] = {}
 
     @property
     def holds_lotteries(self) -> bool:
-        return self.policy is not None and self.profile_rules is not None and bool(services.lottery_windows(self.profile_rules))
+        return (
+            self.policy is not None
+            and self.profile_rules is not None
+            and bool(services.lottery_windows(self.profile_rules))
+        )
 
     def timeline(self, month: dt.date) -> services.Timeline | None:
         if not self.holds_lotteries:
@@ -87,7 +100,9 @@ def application_counts(*, unit: Unit, start: dt.datetime, end: dt.datetime) -> d
     """Live applications per slot start of ``unit`` in [start, end): one query."""
     rows = (
         _live(Application.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end))
-        .values("starts_at").annotate(n=Count("id")).values_list("starts_at", "n")
+        .values("starts_at")
+        .annotate(n=Count("id"))
+        .values_list("starts_at", "n")
     )
     return dict(rows)
 
@@ -190,8 +205,9 @@ def allowances(*, user, municipality: Municipality, month: dt.date, calendar: Lo
     return found
 
 
-def my_applications(*, municipality: Municipality, user, application_id: int | None = None,
-                    open_months: bool = False) -> list[MonthApplications]:
+def my_applications(
+    *, municipality: Municipality, user, application_id: int | None = None, open_months: bool = False
+) -> list[MonthApplications]:
     """The user's lottery applications here, by month of use, newest month first, with what they may do now.
 
     ``application_id``: that one application only (with its month's allowances). ``open_months``: also the
@@ -202,24 +218,33 @@ def my_applications(*, municipality: Municipality, user, application_id: int | N
     if application_id is not None:
         applications = applications.filter(pk=application_id)
     applications = list(
-        applications.select_related("unit", "unit__facility", "result", "reservation")
-        .order_by("-month", "starts_at", "unit_id", "id")
+        applications.select_related("unit", "unit__facility", "result", "reservation").order_by(
+            "-month", "starts_at", "unit_id", "id"
+        )
     )
-    draws = {d.month: d for d in Draw.objects.filter(municipality=municipality, month__in={a.month for a in applications})}
+    draws = {
+        d.month: d for d in Draw.objects.filter(municipality=municipality, month__in={a.month for a in applications})
+    }
     applicant_counts = _applicant_counts(applications)
     months: dict[dt.date, MonthApplications] = {}
     for application in applications:
         month = months.get(application.month)
         if month is None:
-            month = months[application.month] = MonthApplications(application.month, calendar.timeline(application.month))
+            month = months[application.month] = MonthApplications(
+                application.month, calendar.timeline(application.month)
+            )
             month.draw = draws.get(application.month)
-            month.allowances = allowances(user=user, municipality=municipality, month=application.month, calendar=calendar)
+            month.allowances = allowances(
+                user=user, municipality=municipality, month=application.month, calendar=calendar
+            )
         month.rows.append(_row(application, month, calendar, applicant_counts, now))
     if open_months:
         for taking in months_taking_applications(calendar):
             if taking not in months:
                 months[taking] = MonthApplications(taking, calendar.timeline(taking))
-                months[taking].allowances = allowances(user=user, municipality=municipality, month=taking, calendar=calendar)
+                months[taking].allowances = allowances(
+                    user=user, municipality=municipality, month=taking, calendar=calendar
+                )
     return sorted(months.values(), key=lambda m: m.month, reverse=True)
 
 
@@ -246,7 +271,9 @@ def _applicant_counts(applications) -> dict[tuple[int, dt.datetime], int]:
     units = {unit_id for unit_id, _start in keys}
     rows = (
         _live(Application.objects.filter(unit_id__in=units, starts_at__in={s for _u, s in keys}))
-        .values("unit_id", "starts_at").annotate(n=Count("id")).values_list("unit_id", "starts_at", "n")
+        .values("unit_id", "starts_at")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "starts_at", "n")
     )
     return {(unit_id, start): n for unit_id, start, n in rows}
 
@@ -268,7 +295,12 @@ def _row(application, month: MonthApplications, calendar: LotteryCalendar, count
     if row.state == Application.State.APPLIED:  # also a drawn one before its results: the window has closed
         refusal = _withdraw_refusal(application, calendar, now)
         row.can_withdraw, row.action_refusal = refusal is None, refusal
-    elif application.state == Application.State.WON and published and calendar.policy and calendar.policy.confirmation_required:
+    elif (
+        application.state == Application.State.WON
+        and published
+        and calendar.policy
+        and calendar.policy.confirmation_required
+    ):
         refusal = services.confirmation_refusal(application, calendar.policy, month.draw, now) if month.draw else None
         row.can_confirm, row.action_refusal = month.draw is not None and refusal is None, refusal
     return row
@@ -280,8 +312,11 @@ def _withdraw_refusal(application: Application, calendar: LotteryCalendar, now) 
     if calendar.profile_rules is None:
         return rules.no_profile_refusal()
     _window, refusal = services.window_for(
-        calendar.profile_rules, application.unit, Slot(starts_at=application.starts_at, ends_at=application.ends_at),
-        "online", now,
+        calendar.profile_rules,
+        application.unit,
+        Slot(starts_at=application.starts_at, ends_at=application.ends_at),
+        "online",
+        now,
     )
     return refusal
 

@@ -150,21 +150,32 @@ def _bounds(window, unit: Unit, slot):
 
 def window_for(profile_rules, unit: Unit, slot, channel: str, now: dt.datetime):
     """The lottery window of ``channel`` open now for this slot, or the refusal saying why none is."""
-    mine = [_bounds(w, unit, slot) for w in lottery_windows(profile_rules) if w.channel == channel and w.applies_to(unit.facility)]
+    mine = [
+        _bounds(w, unit, slot)
+        for w in lottery_windows(profile_rules)
+        if w.channel == channel and w.applies_to(unit.facility)
+    ]
     if not mine:
         code = profile_rules.profile.unavailable_channel_rule_id or "channel_unavailable"
-        return None, rules.Refusal(code, _("%(municipality)s does not take lottery applications through this channel (%(channel)s).") % {
-            "municipality": unit.facility.municipality.name, "channel": Channel(channel).label})
+        return None, rules.Refusal(
+            code,
+            _("%(municipality)s does not take lottery applications through this channel (%(channel)s).")
+            % {"municipality": unit.facility.municipality.name, "channel": Channel(channel).label},
+        )
     for bounds in mine:
         if bounds.contains(now):
             return bounds, None
     upcoming = sorted((b for b in mine if b.opens and now < b.opens), key=lambda b: b.opens)
     if upcoming:
-        return None, rules.Refusal(upcoming[0].window.opens_rule_id, _(
-            "Lottery applications for this month open at %(when)s.") % {"when": rules.when(upcoming[0].opens)})
+        return None, rules.Refusal(
+            upcoming[0].window.opens_rule_id,
+            _("Lottery applications for this month open at %(when)s.") % {"when": rules.when(upcoming[0].opens)},
+        )
     last = max((b for b in mine if b.closes), key=lambda b: b.closes)
-    return None, rules.Refusal(last.window.closes_rule_id, _(
-        "Lottery applications for this month closed at %(when)s.") % {"when": rules.when(last.closes)})
+    return None, rules.Refusal(
+        last.window.closes_rule_id,
+        _("Lottery applications for this month closed at %(when)s.") % {"when": rules.when(last.closes)},
+    )
 
 
 def _staff_refusal(entered_by, unit: Unit, channel: str) -> rules.Refusal | None:
@@ -184,16 +195,29 @@ class Check:
     window: object = None
 
 
-def evaluate(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE,
-             entered_by=None, now: dt.datetime | None = None, check_limits: bool = True) -> Check:
+def evaluate(
+    *,
+    user,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    channel: str = Channel.ONLINE,
+    entered_by=None,
+    now: dt.datetime | None = None,
+    check_limits: bool = True,
+) -> Check:
     """May ``user`` apply for this slot through ``channel`` now? Every refusal with its rule id."""
     now = now or clock.now()
     check = Check()
     check.profile_rules = rules.ProfileRules.find(unit.municipality_id)
     check.policy = policy_of(unit.municipality_id)
     if check.profile_rules is None or check.policy is None or not lottery_windows(check.profile_rules):
-        check.refusals.append(rules.Refusal("lottery_unavailable", _("%(municipality)s does not hold a lottery.") % {
-            "municipality": unit.facility.municipality.name}))
+        check.refusals.append(
+            rules.Refusal(
+                "lottery_unavailable",
+                _("%(municipality)s does not hold a lottery.") % {"municipality": unit.facility.municipality.name},
+            )
+        )
         return check
     account = rules.account_refusal(user, unit.municipality_id)
     if account is not None:
@@ -209,11 +233,19 @@ def evaluate(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, 
     policy = check.policy
     if policy.residents_only and not user.is_resident:
         # S-REG-4: non-residents use first-come booking only.
-        check.refusals.append(rules.Refusal(policy.residents_only_rule_id or "residents_only", _(
-            "Only residents may apply for the lottery; non-residents can book first come, first served.")))
+        check.refusals.append(
+            rules.Refusal(
+                policy.residents_only_rule_id or "residents_only",
+                _("Only residents may apply for the lottery; non-residents can book first come, first served."),
+            )
+        )
     if not user.is_valid_on(clock.localtime(now).date()):
-        check.refusals.append(rules.Refusal(check.profile_rules.profile.registration_rule_id or "registration_expired",
-                                            _("Your registration is not valid today; renew it at a counter.")))
+        check.refusals.append(
+            rules.Refusal(
+                check.profile_rules.profile.registration_rule_id or "registration_expired",
+                _("Your registration is not valid today; renew it at a counter."),
+            )
+        )
     if not unit.is_active:
         check.refusals.append(rules.Refusal("unit_unavailable", _("This unit is not taking bookings.")))
         return check
@@ -248,11 +280,18 @@ def counted_refusals(*, user, unit: Unit, slot, check: Check) -> list:
     if live.filter(unit=unit, starts_at=slot.starts_at).exists():
         return [already_applied(check.policy)]
     policy = check.policy
-    if policy.one_per_site_and_time and live.filter(
-        unit__facility_id=unit.facility_id, starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at
-    ).exists():
-        refusals.append(rules.Refusal(policy.one_per_site_rule_id or "one_per_site_and_time", _(
-            "You have already applied for this site at this time.")))
+    if (
+        policy.one_per_site_and_time
+        and live.filter(
+            unit__facility_id=unit.facility_id, starts_at__lt=slot.ends_at, ends_at__gt=slot.starts_at
+        ).exists()
+    ):
+        refusals.append(
+            rules.Refusal(
+                policy.one_per_site_rule_id or "one_per_site_and_time",
+                _("You have already applied for this site at this time."),
+            )
+        )
     for limit in check.profile_rules.limits:
         if limit.phase != Phase.LOTTERY:
             continue
@@ -263,21 +302,36 @@ def counted_refusals(*, user, unit: Unit, slot, check: Check) -> list:
             scoped = live.filter(unit=unit)
         used = scoped.count()
         if used + 1 > limit.count:
-            refusals.append(rules.Refusal(limit.rule_id, _(
-                "You may make at most %(count)s lottery applications a month (%(scope)s); you already have %(used)s.") % {
-                "count": limit.count, "scope": limit.get_scope_display(), "used": used}))
+            refusals.append(
+                rules.Refusal(
+                    limit.rule_id,
+                    _(
+                        "You may make at most %(count)s lottery applications a month (%(scope)s); you already have %(used)s."
+                    )
+                    % {"count": limit.count, "scope": limit.get_scope_display(), "used": used},
+                )
+            )
     return refusals
 
 
-def apply(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE,
-          entered_by=None) -> Application:
+def apply(
+    *, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE, entered_by=None
+) -> Application:
     """Apply for one slot of ``unit`` in its month's lottery (K-LOT-1/2, S-LOT-1/2/3, S-REG-4).
 
     Raises ApplicationRefused with every reason. The user's lock is taken before the counts, so concurrent
     requests of one user cannot both pass a limit."""
     now = clock.now()
-    check = evaluate(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel,
-                     entered_by=entered_by, now=now, check_limits=False)
+    check = evaluate(
+        user=user,
+        unit=unit,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        channel=channel,
+        entered_by=entered_by,
+        now=now,
+        check_limits=False,
+    )
     if check.refusals:
         raise ApplicationRefused(check.refusals)
     slot = check.slot
@@ -290,8 +344,14 @@ def apply(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, cha
             application = Application.objects.create(
                 municipality_id=unit.municipality_id,
                 month=month_of(clock.localtime(slot.starts_at).date()),
-                user=user, unit=unit, starts_at=slot.starts_at, ends_at=slot.ends_at, channel=channel,
-                entered_by=entered_by, language=(translation.get_language() or "ja")[:10], created_at=now,
+                user=user,
+                unit=unit,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                channel=channel,
+                entered_by=entered_by,
+                language=(translation.get_language() or "ja")[:10],
+                created_at=now,
             )
             if entered_by is not None:  # K-LOT-1 at the counter: the audit log says which clerk (issue #6 item 5)
                 audit.record(entered_by, "lottery.apply", application, after=_audited(application))
@@ -313,8 +373,11 @@ def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entere
     application's facility (``staff_scope``); the withdrawal is audited with the clerk as actor."""
     now = clock.now()
     with transaction.atomic():
-        application = Application.objects.select_for_update().select_related("unit__facility__municipality").get(
-            pk=application_id, user=user)
+        application = (
+            Application.objects.select_for_update()
+            .select_related("unit__facility__municipality")
+            .get(pk=application_id, user=user)
+        )
         if application.state != Application.State.APPLIED:
             _refuse("not_active", _("This application can no longer be withdrawn."))
         staff = _staff_refusal(entered_by, application.unit, channel)
@@ -331,15 +394,26 @@ def withdraw(*, user, application_id: int, channel: str = Channel.ONLINE, entere
         application.withdrawn_at = now
         application.save(update_fields=["state", "withdrawn_at"])
         if entered_by is not None:
-            audit.record(entered_by, "lottery.withdraw", application, before={"state": Application.State.APPLIED},
-                         after={**_audited(application), "withdrawn_at": now})
+            audit.record(
+                entered_by,
+                "lottery.withdraw",
+                application,
+                before={"state": Application.State.APPLIED},
+                after={**_audited(application), "withdrawn_at": now},
+            )
     return application
 
 
 def _audited(application: Application) -> dict:
     """What an audit entry of a clerk's lottery action records about the application."""
-    return {"unit": application.unit_id, "starts_at": application.starts_at, "ends_at": application.ends_at,
-            "month": application.month, "channel": application.channel, "state": application.state}
+    return {
+        "unit": application.unit_id,
+        "starts_at": application.starts_at,
+        "ends_at": application.ends_at,
+        "month": application.month,
+        "channel": application.channel,
+        "state": application.state,
+    }
 
 
 # The draw ---------------------------------------------------------------------------------------------------
@@ -361,8 +435,12 @@ def ensure_draw(*, municipality, month: dt.date, now: dt.datetime | None = None)
     try:
         with transaction.atomic():
             return Draw.objects.create(
-                municipality_id=municipality_id, month=month, seed=seed, seed_sha256=seed_hash,
-                applicant_salt=secrets.token_hex(32), created_at=now or clock.now(),
+                municipality_id=municipality_id,
+                month=month,
+                seed=seed,
+                seed_sha256=seed_hash,
+                applicant_salt=secrets.token_hex(32),
+                created_at=now or clock.now(),
             )
     except IntegrityError:  # made by a concurrent run
         return Draw.objects.get(municipality_id=municipality_id, month=month)
@@ -377,7 +455,8 @@ def _loss_weights(draw: Draw, user_ids, cap: int) -> dict[int, int]:
     Only users with a weight above 1 are returned."""
     earlier = list(
         Draw.objects.filter(municipality_id=draw.municipality_id, month__lt=draw.month, status=Draw.Status.DRAWN)
-        .order_by("-month").values_list("pk", flat=True)[:LOSS_HISTORY_DRAWS]
+        .order_by("-month")
+        .values_list("pk", flat=True)[:LOSS_HISTORY_DRAWS]
     )
     if not earlier or cap <= 0:
         return {}
@@ -467,8 +546,8 @@ def _load_entries(draw: Draw, municipality_slug: str):
     prefix, suffix = algorithm.list_document_parts(header)
     digest = hashlib.sha256(prefix.encode())
     for start in range(0, len(entries), 10000):
-        text = ",".join([entry_text(entry) for entry in entries[start:start + 10000]])
-        digest.update(((',' if start else '') + text).encode())
+        text = ",".join([entry_text(entry) for entry in entries[start : start + 10000]])
+        digest.update((("," if start else "") + text).encode())
     digest.update(suffix.encode())
     return entries, users, header, digest.hexdigest()
 
@@ -518,8 +597,10 @@ def _commit_locked(draw: Draw, municipality: Municipality, now: dt.datetime) -> 
         weights = _loss_weights(draw, user_ids, draw.weight_cap)
         for weight in set(weights.values()):
             heavier = [u for u, w in weights.items() if w == weight]
-            for start in range(0, len(heavier), 5000):  # bounded statements (PostgreSQL takes at most 65,535 parameters)
-                _live_draw_applications(draw).filter(user_id__in=heavier[start:start + 5000]).update(weight=weight)
+            for start in range(
+                0, len(heavier), 5000
+            ):  # bounded statements (PostgreSQL takes at most 65,535 parameters)
+                _live_draw_applications(draw).filter(user_id__in=heavier[start : start + 5000]).update(weight=weight)
     _entries, _users, _header, digest = _load_entries(draw, municipality.slug)
     draw.list_sha256 = digest
     draw.application_count = len(_entries)
@@ -550,11 +631,14 @@ def _unavailable_slots(municipality_id: int, month: dt.date) -> set[str]:
     """Slots already held by a booking at the draw (X-3) and slots of units not taking bookings: no winner."""
     start, end = rules.month_bounds(month)
     held = SlotHold.objects.filter(unit__municipality_id=municipality_id, starts_at__gte=start, starts_at__lt=end)
-    keys = {algorithm.slot_key(unit_id, _iso(starts_at)) for unit_id, starts_at in held.values_list("unit_id", "starts_at")}
+    keys = {
+        algorithm.slot_key(unit_id, _iso(starts_at)) for unit_id, starts_at in held.values_list("unit_id", "starts_at")
+    }
     inactive = set(Unit.objects.filter(municipality_id=municipality_id, is_active=False).values_list("pk", flat=True))
     if inactive:
-        rows = (Application.objects.filter(municipality_id=municipality_id, month=month, withdrawn_at__isnull=True, unit_id__in=inactive)
-                .values_list("unit_id", "starts_at"))
+        rows = Application.objects.filter(
+            municipality_id=municipality_id, month=month, withdrawn_at__isnull=True, unit_id__in=inactive
+        ).values_list("unit_id", "starts_at")
         keys |= {algorithm.slot_key(unit_id, _iso(starts_at)) for unit_id, starts_at in rows}
     return keys
 
@@ -569,11 +653,15 @@ def draw(*, municipality, month: dt.date, now: dt.datetime | None = None, dry_ru
     municipality = municipality if isinstance(municipality, Municipality) else Municipality.objects.get(pk=municipality)
     if dry_run:
         return _dry_run(municipality, month, now)
-    commit(municipality=municipality, month=month, now=now)  # its own transaction: the commit stands even if the draw fails
+    commit(
+        municipality=municipality, month=month, now=now
+    )  # its own transaction: the commit stands even if the draw fails
     with _no_cyclic_gc(), transaction.atomic():
         record = Draw.objects.select_for_update().get(municipality=municipality, month=month)
         if record.status == Draw.Status.DRAWN:
-            return DrawReport(draw=record, already_drawn=True, winners=record.winners, applications=record.application_count)
+            return DrawReport(
+                draw=record, already_drawn=True, winners=record.winners, applications=record.application_count
+            )
         entries, users, _header, digest = _load_entries(record, municipality.slug)
         if digest != record.list_sha256:
             _refuse("list_changed", _("The applications differ from the committed list; the draw was not run."))
@@ -603,8 +691,13 @@ def _dry_run(municipality, month, now) -> DrawReport:
     record = Draw.objects.filter(municipality=municipality, month=month).first()
     throwaway = record is None or record.status == Draw.Status.OPEN
     if throwaway:
-        record = Draw(municipality=municipality, month=month, seed=secrets.token_hex(32), created_at=now,
-                      applicant_salt=record.applicant_salt if record else secrets.token_hex(32))
+        record = Draw(
+            municipality=municipality,
+            month=month,
+            seed=secrets.token_hex(32),
+            created_at=now,
+            applicant_salt=record.applicant_salt if record else secrets.token_hex(32),
+        )
     entries, users, _header, _digest = _load_entries(record, municipality.slug)
     report = _compute(record, entries, users, _unavailable_slots(municipality.pk, month))
     report.dry_run, report.throwaway_seed, report.draw = True, throwaway, record
@@ -626,7 +719,12 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
     policy = policy_of(municipality)
     profile = rules.ProfileRules.of(municipality.pk).profile
     units = {u.pk: u for u in Unit.objects.filter(municipality=municipality).select_related("facility")}
-    won = [(entry, slot_order) for slot_order, _key, outcomes in report.slots for entry, _pos, outcome in outcomes if outcome == "won"]
+    won = [
+        (entry, slot_order)
+        for slot_order, _key, outcomes in report.slots
+        for entry, _pos, outcome in outcomes
+        if outcome == "won"
+    ]
     needs_confirmation = policy.confirmation_required
     if needs_confirmation:
         state, pay_rule = BookingState.WON, None  # not a booking until the winner confirms it (S-LOT-5)
@@ -643,24 +741,41 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
         starts_at = starts.get(entry[3]) or starts.setdefault(entry[3], dt.datetime.fromisoformat(entry[3]))
         ends_at = starts.get(entry[4]) or starts.setdefault(entry[4], dt.datetime.fromisoformat(entry[4]))
         reservation = _win_reservation(
-            policy=policy, profile=profile, unit=unit, user_id=report.user_of[entry[0]], starts_at=starts_at,
-            ends_at=ends_at, state=state, pay_rule=pay_rule, now=now, booked_on=booked_on)
+            policy=policy,
+            profile=profile,
+            unit=unit,
+            user_id=report.user_of[entry[0]],
+            starts_at=starts_at,
+            ends_at=ends_at,
+            state=state,
+            pay_rule=pay_rule,
+            now=now,
+            booked_on=booked_on,
+        )
         # Held from now on (X-3), known to residents only from the results moment (K-LOT-3, S-LOT-5).
         reservation.published_from = record.results_from
         if reservation.user_id in winners:
             _set_fee(reservation, winners[reservation.user_id], unit, booked_on)
         reservations.append(reservation)
     # The booking keeps the application's channel and clerk: few applications are not plain online ones.
-    special = {pk: (channel, clerk) for pk, channel, clerk in _live_draw_applications(record).filter(
-        Q(entered_by__isnull=False) | ~Q(channel=Channel.ONLINE)).values_list("pk", "channel", "entered_by_id")}
+    special = {
+        pk: (channel, clerk)
+        for pk, channel, clerk in _live_draw_applications(record)
+        .filter(Q(entered_by__isnull=False) | ~Q(channel=Channel.ONLINE))
+        .values_list("pk", "channel", "entered_by_id")
+    }
     for reservation, (entry, _order) in zip(reservations, won):
         reservation.channel, reservation.booked_by_id = special.get(entry[0], (Channel.ONLINE, None))
     _insert_bookings(reservations)
     reservation_of = {entry[0]: r.pk for (entry, _order), r in zip(won, reservations)}
-    _insert_results(record.pk, (
-        (record.pk, entry[0], slot_order, position, outcome, reservation_of.get(entry[0]))
-        for slot_order, _key, outcomes in report.slots for entry, position, outcome in outcomes
-    ))
+    _insert_results(
+        record.pk,
+        (
+            (record.pk, entry[0], slot_order, position, outcome, reservation_of.get(entry[0]))
+            for slot_order, _key, outcomes in report.slots
+            for entry, position, outcome in outcomes
+        ),
+    )
     # The applications' states, set-based: the winners through a join with their results (their booking too), then
     # every other application of the month in one sequential pass. On PostgreSQL the losers' rows are HOT updates
     # (no indexed column changes; the table keeps free space, migration 0001); a join over all million results
@@ -678,8 +793,13 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
         cursor.execute(
             f"UPDATE {table} SET state = %s, decided_at = %s"
             " WHERE municipality_id = %s AND month = %s AND state = %s AND withdrawn_at IS NULL",
-            [Application.State.LOST, adapt(now), record.municipality_id, connection.ops.adapt_datefield_value(record.month),
-             Application.State.APPLIED],
+            [
+                Application.State.LOST,
+                adapt(now),
+                record.municipality_id,
+                connection.ops.adapt_datefield_value(record.month),
+                Application.State.APPLIED,
+            ],
         )
     record.status = Draw.Status.DRAWN
     record.drawn_at = now
@@ -695,24 +815,45 @@ def _fee_payers(user_ids) -> dict:
 
 
 def _set_fee(reservation: Reservation, user, unit: Unit, booked_on: dt.date) -> None:
-    fee = quote_or_none(user=user, unit=unit, slots=[Slot(starts_at=reservation.starts_at, ends_at=reservation.ends_at)],
-                        booked_on=booked_on)
+    fee = quote_or_none(
+        user=user,
+        unit=unit,
+        slots=[Slot(starts_at=reservation.starts_at, ends_at=reservation.ends_at)],
+        booked_on=booked_on,
+    )
     reservation.fee, reservation.fee_total = (fee.as_dict(), fee.total) if fee else (None, None)
 
 
-def _win_reservation(*, policy, profile, unit, user_id, starts_at, ends_at, state, pay_rule, now, booked_on) -> Reservation:
+def _win_reservation(
+    *, policy, profile, unit, user_id, starts_at, ends_at, state, pay_rule, now, booked_on
+) -> Reservation:
     pay_by = None
     if pay_rule is not None:
-        deadline = daterules.closes_at(pay_rule, use_date=clock.localtime(starts_at).date(), slot_start=starts_at,
-                                       facility=unit.facility, booked_on=booked_on)
+        deadline = daterules.closes_at(
+            pay_rule,
+            use_date=clock.localtime(starts_at).date(),
+            slot_start=starts_at,
+            facility=unit.facility,
+            booked_on=booked_on,
+        )
         pay_by = min(deadline, starts_at) if deadline else None
     return Reservation(
-        municipality_id=unit.municipality_id, unit_id=unit.pk, user_id=user_id, starts_at=starts_at, ends_at=ends_at,
-        slot_count=1, state=state, origin=Phase.LOTTERY, channel=Channel.ONLINE, created_at=now,
+        municipality_id=unit.municipality_id,
+        unit_id=unit.pk,
+        user_id=user_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        slot_count=1,
+        state=state,
+        origin=Phase.LOTTERY,
+        channel=Channel.ONLINE,
+        created_at=now,
         confirm_at=clock.at(booked_on + dt.timedelta(days=1), dt.time(0))
-        if state == BookingState.PROVISIONAL and profile.confirm_after_booking_day and pay_rule is not None else None,
+        if state == BookingState.PROVISIONAL and profile.confirm_after_booking_day and pay_rule is not None
+        else None,
         confirmed_at=now if state == BookingState.CONFIRMED else None,
-        pay_by=pay_by, pay_by_rule_id=policy.pay_by_rule_id if pay_by else "",
+        pay_by=pay_by,
+        pay_by_rule_id=policy.pay_by_rule_id if pay_by else "",
     )
 
 
@@ -727,11 +868,15 @@ def _insert_bookings(reservations: list) -> None:
     if connection.vendor != "postgresql":
         Reservation.objects.bulk_create(reservations, batch_size=2000)
         SlotHold.objects.bulk_create(
-            [SlotHold(reservation_id=r.pk, unit_id=r.unit_id, starts_at=r.starts_at) for r in reservations], batch_size=5000)
+            [SlotHold(reservation_id=r.pk, unit_id=r.unit_id, starts_at=r.starts_at) for r in reservations],
+            batch_size=5000,
+        )
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [Reservation._meta.db_table, len(reservations)])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Reservation._meta.db_table, len(reservations)],
+        )
         ids = [row[0] for row in cursor.fetchall()]
     for reservation, pk in zip(reservations, ids):
         reservation.pk = pk
@@ -753,7 +898,10 @@ def _copy_objects(model, objs, with_pk: bool = True) -> None:
             for obj in objs:
                 row = [obj.__dict__.get(name) for name in attnames]
                 if as_json:
-                    row = [json.dumps(v, ensure_ascii=False) if n in as_json and v is not None else v for n, v in zip(attnames, row)]
+                    row = [
+                        json.dumps(v, ensure_ascii=False) if n in as_json and v is not None else v
+                        for n, v in zip(attnames, row)
+                    ]
                 copy.write_row(row)
 
 
@@ -785,15 +933,19 @@ def _insert_results(draw_id: int, rows) -> None:
 
 
 def _insert_batch(cursor, table, columns, batch):
-    cursor.execute(f"INSERT INTO {table} ({columns}) VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch)),
-                   [value for row in batch for value in row])
+    cursor.execute(
+        f"INSERT INTO {table} ({columns}) VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch)),
+        [value for row in batch for value in row],
+    )
 
 
 # Confirmation, forfeit and purge (S-LOT-5) ------------------------------------------------------------------
 
 
 def _win_for_update(user, application_id):
-    application = Application.objects.select_for_update().select_related("unit__facility").get(pk=application_id, user=user)
+    application = (
+        Application.objects.select_for_update().select_related("unit__facility").get(pk=application_id, user=user)
+    )
     policy = policy_of(application.municipality_id)
     record = Draw.objects.filter(municipality_id=application.municipality_id, month=application.month).first()
     return application, policy, record
@@ -804,8 +956,10 @@ def confirmation_refusal(application, policy, record, now) -> rules.Refusal | No
     checked before the state, so that before the results moment a winner and a loser get the same answer (no
     outcome is told early, K-LOT-3, S-LOT-5)."""
     if policy is None or not policy.confirmation_required:
-        return rules.Refusal(getattr(policy, "win_rule_id", "") or "no_confirmation",
-                             _("Wins here are bookings at once; there is nothing to confirm."))
+        return rules.Refusal(
+            getattr(policy, "win_rule_id", "") or "no_confirmation",
+            _("Wins here are bookings at once; there is nothing to confirm."),
+        )
     results_from = record.results_from if record is not None else None
     purge_at = record.purge_at if record is not None else None
     if results_from is None or purge_at is None:  # not committed yet: the month's timeline says when
@@ -813,10 +967,11 @@ def confirmation_refusal(application, policy, record, now) -> rules.Refusal | No
         results_from, purge_at = (line.results_from, line.purge_at) if line else (None, None)
     if results_from is None or now < results_from or purge_at is None or now >= purge_at:
         last = purge_at - daterules.ONE_MINUTE if purge_at else None
-        return rules.Refusal(policy.confirmation_rule_id or "confirmation_closed", _(
-            "Wins can be confirmed or given up from %(start)s until %(end)s.") % {
-            "start": rules.when(results_from) if results_from else "—",
-            "end": rules.when(last) if last else "—"})
+        return rules.Refusal(
+            policy.confirmation_rule_id or "confirmation_closed",
+            _("Wins can be confirmed or given up from %(start)s until %(end)s.")
+            % {"start": rules.when(results_from) if results_from else "—", "end": rules.when(last) if last else "—"},
+        )
     if application.state != Application.State.WON:
         return rules.Refusal("not_won", _("There is no win awaiting confirmation."))
     return None
@@ -837,13 +992,23 @@ def confirm_win(*, user, application_id: int) -> Application:
         profile = rules.ProfileRules.of(application.municipality_id).profile
         booked_on = clock.localtime(now).date()
         confirmed = _win_reservation(
-            policy=policy, profile=profile, unit=application.unit, user_id=user.pk, starts_at=reservation.starts_at,
-            ends_at=reservation.ends_at, state=policy.win_state,
-            pay_rule=daterules.parse(policy.pay_by) if policy.pay_by else None, now=now, booked_on=booked_on)
+            policy=policy,
+            profile=profile,
+            unit=application.unit,
+            user_id=user.pk,
+            starts_at=reservation.starts_at,
+            ends_at=reservation.ends_at,
+            state=policy.win_state,
+            pay_rule=daterules.parse(policy.pay_by) if policy.pay_by else None,
+            now=now,
+            booked_on=booked_on,
+        )
         for name in ("state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at"):
             setattr(reservation, name, getattr(confirmed, name))
         _set_fee(reservation, user, application.unit, booked_on)  # the fee table of the confirmation day
-        reservation.save(update_fields=["state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at", "fee", "fee_total"])
+        reservation.save(
+            update_fields=["state", "pay_by", "pay_by_rule_id", "confirmed_at", "confirm_at", "fee", "fee_total"]
+        )
         application.state = Application.State.CONFIRMED
         application.save(update_fields=["state"])
     return application
@@ -852,7 +1017,8 @@ def confirm_win(*, user, application_id: int) -> Application:
 def _free(reservation_ids, *, reason: str, now: dt.datetime) -> None:
     """Cancel these bookings and delete their holds in one go: the slots are free at once."""
     Reservation.objects.filter(pk__in=reservation_ids, state__in=ACTIVE_STATES).update(
-        state=BookingState.CANCELLED, cancelled_at=now, cancel_reason=reason)
+        state=BookingState.CANCELLED, cancelled_at=now, cancel_reason=reason
+    )
     alerts.releasing(reservation_ids)  # watchers are told after commit (issue #8 item 2, reservations/alerts.py)
     SlotHold.objects.filter(reservation_id__in=reservation_ids).delete()
 
@@ -876,7 +1042,9 @@ def purge_unconfirmed(*, now: dt.datetime | None = None) -> int:
     freed for first-come. Idempotent: each draw is purged once, under its row lock; returns wins purged."""
     now = now or clock.now()
     purged = 0
-    due = Draw.objects.filter(status=Draw.Status.DRAWN, purge_at__lte=now, purged_at__isnull=True).values_list("pk", flat=True)
+    due = Draw.objects.filter(status=Draw.Status.DRAWN, purge_at__lte=now, purged_at__isnull=True).values_list(
+        "pk", flat=True
+    )
     for pk in list(due):
         with transaction.atomic():
             record = Draw.objects.select_for_update().get(pk=pk)
@@ -909,13 +1077,19 @@ def prepare_result_notices(*, now: dt.datetime | None = None) -> int:
             if record.notices_prepared_at is not None:
                 continue
             latest_language = {}
-            rows = (Application.objects.filter(municipality_id=record.municipality_id, month=record.month)
-                    .exclude(state=Application.State.WITHDRAWN).exclude(user__email="")
-                    .order_by("created_at", "pk").values_list("user_id", "user__email", "language"))
+            rows = (
+                Application.objects.filter(municipality_id=record.municipality_id, month=record.month)
+                .exclude(state=Application.State.WITHDRAWN)
+                .exclude(user__email="")
+                .order_by("created_at", "pk")
+                .values_list("user_id", "user__email", "language")
+            )
             for user_id, email, language in rows.iterator(chunk_size=10000):
                 latest_language[user_id] = (email, language)
-            notices = [ResultNotice(draw=record, user_id=u, email=e, language=lang, created_at=now)
-                       for u, (e, lang) in latest_language.items()]
+            notices = [
+                ResultNotice(draw=record, user_id=u, email=e, language=lang, created_at=now)
+                for u, (e, lang) in latest_language.items()
+            ]
             ResultNotice.objects.bulk_create(notices, batch_size=2000, ignore_conflicts=True)
             record.notices_prepared_at = now
             record.save(update_fields=["notices_prepared_at"])
@@ -933,10 +1107,14 @@ def send_result_notices(*, now: dt.datetime | None = None, limit: int = SEND_PER
     now = now or clock.now()
     prepare_result_notices(now=now)
     sent = 0
-    for pk in list(ResultNotice.objects.filter(sent_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:limit]):
+    for pk in list(
+        ResultNotice.objects.filter(sent_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:limit]
+    ):
         try:
             with transaction.atomic():
-                notice = ResultNotice.objects.select_for_update(**_skip_locked()).filter(pk=pk, sent_at__isnull=True).first()
+                notice = (
+                    ResultNotice.objects.select_for_update(**_skip_locked()).filter(pk=pk, sent_at__isnull=True).first()
+                )
                 if notice is None:
                     continue
                 subject, body = result_message(notice)
@@ -944,9 +1122,16 @@ def send_result_notices(*, now: dt.datetime | None = None, limit: int = SEND_PER
                 notice.save(update_fields=["sent_at"])
                 send_mail(subject, body, None, [notice.email])
                 # Also on the applicant's notifications page (issue #8 item 4), in the same transaction.
-                notify.record_sent(notice.user, kind=Notice.Kind.LOTTERY_RESULT, key=f"lottery:{notice.draw_id}:{notice.user_id}",
-                                   subject=subject, body=body, email=notice.email, language=notice.language or "ja",
-                                   sent_at=now)
+                notify.record_sent(
+                    notice.user,
+                    kind=Notice.Kind.LOTTERY_RESULT,
+                    key=f"lottery:{notice.draw_id}:{notice.user_id}",
+                    subject=subject,
+                    body=body,
+                    email=notice.email,
+                    language=notice.language or "ja",
+                    sent_at=now,
+                )
                 sent += 1
         except Exception:  # noqa: BLE001 - an unreachable mail server must not stop the other notices
             logger.exception("lottery results e-mail %s not sent; retried by the next run", pk)
@@ -961,33 +1146,65 @@ def result_message(notice: ResultNotice) -> tuple[str, str]:
     """The results e-mail in the applicant's language (the language of their latest application)."""
     record = Draw.objects.select_related("municipality").get(pk=notice.draw_id)
     policy = policy_of(record.municipality_id)
-    applications = (Application.objects.filter(municipality_id=record.municipality_id, month=record.month, user_id=notice.user_id)
-                    .exclude(state=Application.State.WITHDRAWN).select_related("unit__facility").order_by("starts_at", "unit_id"))
+    applications = (
+        Application.objects.filter(municipality_id=record.municipality_id, month=record.month, user_id=notice.user_id)
+        .exclude(state=Application.State.WITHDRAWN)
+        .select_related("unit__facility")
+        .order_by("starts_at", "unit_id")
+    )
     language = notice.language or "ja"
     with translation.override(language):
         month = month_label(record.month)
-        subject = _("%(municipality)s lottery results for %(month)s") % {"municipality": record.municipality.name, "month": month}
+        subject = _("%(municipality)s lottery results for %(month)s") % {
+            "municipality": record.municipality.name,
+            "month": month,
+        }
         outcome = {
-            Application.State.WON: _("won"), Application.State.LOST: _("not won"), Application.State.CONFIRMED: _("won"),
-            Application.State.FORFEITED: _("won (given up)"), Application.State.EXPIRED: _("won (not confirmed in time)"),
+            Application.State.WON: _("won"),
+            Application.State.LOST: _("not won"),
+            Application.State.CONFIRMED: _("won"),
+            Application.State.FORFEITED: _("won (given up)"),
+            Application.State.EXPIRED: _("won (not confirmed in time)"),
         }
         lines = [_("The results of your lottery applications for %(month)s:") % {"month": month}, ""]
         any_win = False
         for application in applications:
             local = clock.localtime(application.starts_at)
             any_win |= application.state == Application.State.WON
-            lines.append("- %s %s, %s %s–%s: %s" % (
-                application.unit.facility.name, application.unit.name, formats.date_format(local, "DATE_FORMAT"),
-                f"{local:%H:%M}", f"{clock.localtime(application.ends_at):%H:%M}", outcome.get(application.state, application.get_state_display())))
+            lines.append(
+                "- %s %s, %s %s–%s: %s"
+                % (
+                    application.unit.facility.name,
+                    application.unit.name,
+                    formats.date_format(local, "DATE_FORMAT"),
+                    f"{local:%H:%M}",
+                    f"{clock.localtime(application.ends_at):%H:%M}",
+                    outcome.get(application.state, application.get_state_display()),
+                )
+            )
         lines.append("")
         if any_win and policy.confirmation_required and record.purge_at:
-            lines.append(_("Please confirm each win by %(deadline)s, or give it up; wins not confirmed by then are cancelled (%(rule)s).") % {
-                "deadline": rules.when(record.purge_at - daterules.ONE_MINUTE), "rule": policy.confirmation_rule_id or "S-LOT-5"})
+            lines.append(
+                _(
+                    "Please confirm each win by %(deadline)s, or give it up; wins not confirmed by then are cancelled (%(rule)s)."
+                )
+                % {
+                    "deadline": rules.when(record.purge_at - daterules.ONE_MINUTE),
+                    "rule": policy.confirmation_rule_id or "S-LOT-5",
+                }
+            )
         elif any_win:
-            lines.append(_("Your wins are bookings; you need not do anything more (%(rule)s).") % {"rule": policy.win_rule_id or "K-LOT-4"})
+            lines.append(
+                _("Your wins are bookings; you need not do anything more (%(rule)s).")
+                % {"rule": policy.win_rule_id or "K-LOT-4"}
+            )
         lines.append(_("Slots not won can be booked first come, first served when booking opens."))
         lines.append("")
-        lines.append(_("Anyone can check the draw: the seed and the application list are published with their SHA-256 commitments."))
+        lines.append(
+            _(
+                "Anyone can check the draw: the seed and the application list are published with their SHA-256 commitments."
+            )
+        )
     return subject, "\n".join(lines)
 
 
@@ -1003,8 +1220,11 @@ def export_document(record: Draw, now: dt.datetime | None = None) -> dict:
         "municipality": record.municipality.slug,
         "month": f"{record.month:%Y-%m}",
         "status": record.status,
-        "commit": {"seed_sha256": record.seed_sha256, "list_sha256": record.list_sha256 or None,
-                   "committed_at": record.committed_at.isoformat() if record.committed_at else None},
+        "commit": {
+            "seed_sha256": record.seed_sha256,
+            "list_sha256": record.list_sha256 or None,
+            "committed_at": record.committed_at.isoformat() if record.committed_at else None,
+        },
         "seed": None,
         "list": None,
         "results": None,
@@ -1017,14 +1237,21 @@ def export_document(record: Draw, now: dt.datetime | None = None) -> dict:
     document["seed"] = record.seed
     slots = defaultdict(list)
     order = {}
-    rows = (DrawResult.objects.filter(draw=record).order_by("slot_order", "position")
-            .values_list("slot_order", "position", "outcome", "application_id", "application__unit_id", "application__starts_at"))
+    rows = (
+        DrawResult.objects.filter(draw=record)
+        .order_by("slot_order", "position")
+        .values_list(
+            "slot_order", "position", "outcome", "application_id", "application__unit_id", "application__starts_at"
+        )
+    )
     for slot_order, _position, outcome, application_id, unit_id, starts_at in rows.iterator(chunk_size=10000):
         key = algorithm.slot_key(unit_id, _iso(starts_at))
         order[key] = slot_order
         slots[key].append({"id": application_id, "outcome": outcome})
     document["results"] = {
-        "unavailable": sorted(k for k, ranking in slots.items() if ranking and ranking[0]["outcome"] == DrawResult.Outcome.UNAVAILABLE),
+        "unavailable": sorted(
+            k for k, ranking in slots.items() if ranking and ranking[0]["outcome"] == DrawResult.Outcome.UNAVAILABLE
+        ),
         "slots": [{"slot": key, "order": order[key], "ranking": slots[key]} for key in sorted(slots, key=order.get)],
     }
     return document

@@ -36,23 +36,39 @@ def apply(request, municipality, unit_id, day, span):
         except services.LotteryError as error:
             refusals, status = error.refusals, 422
         else:
-            messages.success(request, _("Applied for the lottery: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s "
-                                        "(application no. %(id)s).") % {**describe_slot(unit, starts_at, ends_at), "id": application.id})
+            messages.success(
+                request,
+                _(
+                    "Applied for the lottery: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s "
+                    "(application no. %(id)s)."
+                )
+                % {**describe_slot(unit, starts_at, ends_at), "id": application.id},
+            )
             return redirect("lottery:mine", municipality=muni.slug)
     check = services.evaluate(user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at)
     if status == 200:
         refusals = check.refusals
     calendar = selectors.LotteryCalendar(muni.pk)
     month = services.month_of(use_date)
-    return render(request, "lottery/apply.html", {
-        "municipality": muni, "unit": unit, "week": week, "when": describe_slot(unit, starts_at, ends_at),
-        "refusals": refusals, "allowed": not refusals,
-        "applications": selectors.application_counts(unit=unit, start=starts_at, end=ends_at).get(starts_at, 0),
-        "timeline": (timeline := calendar.timeline(month)), "month_label": services.month_label(month),
-        # The window closes after the minute it names (K-LOT-1 "…19th 23:59"): show that last minute.
-        "applications_until": timeline.applications_close - dt.timedelta(minutes=1) if timeline else None,
-        "allowances": selectors.allowances(user=request.user, municipality=muni, month=month, calendar=calendar),
-    }, status=status)
+    return render(
+        request,
+        "lottery/apply.html",
+        {
+            "municipality": muni,
+            "unit": unit,
+            "week": week,
+            "when": describe_slot(unit, starts_at, ends_at),
+            "refusals": refusals,
+            "allowed": not refusals,
+            "applications": selectors.application_counts(unit=unit, start=starts_at, end=ends_at).get(starts_at, 0),
+            "timeline": (timeline := calendar.timeline(month)),
+            "month_label": services.month_label(month),
+            # The window closes after the minute it names (K-LOT-1 "…19th 23:59"): show that last minute.
+            "applications_until": timeline.applications_close - dt.timedelta(minutes=1) if timeline else None,
+            "allowances": selectors.allowances(user=request.user, municipality=muni, month=month, calendar=calendar),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -60,15 +76,26 @@ def apply(request, municipality, unit_id, day, span):
 @require_http_methods(["GET", "HEAD"])
 def my_applications(request, municipality):
     muni = facility_selectors.get_municipality(municipality)
-    return render(request, "lottery/mine.html", {
-        "municipality": muni, "months": selectors.my_applications(municipality=muni, user=request.user),
-    })
+    return render(
+        request,
+        "lottery/mine.html",
+        {
+            "municipality": muni,
+            "months": selectors.my_applications(municipality=muni, user=request.user),
+        },
+    )
 
 
 ACTIONS = {
     "withdraw": (services.withdraw, gettext_lazy("Application no. %(id)s withdrawn.")),
-    "confirm": (services.confirm_win, gettext_lazy("Win confirmed: application no. %(id)s is now a booking; see “My bookings”.")),
-    "forfeit": (services.forfeit_win, gettext_lazy("Win given up: the slot of application no. %(id)s is free for others.")),
+    "confirm": (
+        services.confirm_win,
+        gettext_lazy("Win confirmed: application no. %(id)s is now a booking; see “My bookings”."),
+    ),
+    "forfeit": (
+        services.forfeit_win,
+        gettext_lazy("Win given up: the slot of application no. %(id)s is free for others."),
+    ),
 }
 
 
@@ -84,7 +111,9 @@ def act(request, municipality, application_id, action):
         service(user=request.user, application_id=application.pk)
     except services.LotteryError as error:
         for refusal in error.refusals:
-            messages.error(request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})
+            messages.error(
+                request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code}
+            )
     except Application.DoesNotExist:
         messages.error(request, _("You have no such lottery application here."))
     else:
@@ -105,10 +134,17 @@ def draw_page(request, municipality, month):
     except BadInput as error:
         return bad_request(request, str(error))
     now = clock.now()
-    return render(request, "lottery/draw.html", {
-        "municipality": muni, "draw": draw, "document": services.export_document(draw, now),
-        "month_label": services.month_label(draw.month), "revealed": draw.seed_revealed(now),
-    })
+    return render(
+        request,
+        "lottery/draw.html",
+        {
+            "municipality": muni,
+            "draw": draw,
+            "document": services.export_document(draw, now),
+            "month_label": services.month_label(draw.month),
+            "revealed": draw.seed_revealed(now),
+        },
+    )
 
 
 @never_cache

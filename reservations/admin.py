@@ -37,11 +37,30 @@ class UseReportInline(admin.StackedInline):
 class ReservationAdmin(TenantAdmin):
     """Read-mostly: bookings change through the services (counter console, issue #7), not by editing rows."""
 
-    list_display = ["id", "unit", "user", "walk_in_name", "starts_at", "ends_at", "state", "origin", "channel", "override_kind", "pay_by", "created_at"]
+    list_display = [
+        "id",
+        "unit",
+        "user",
+        "walk_in_name",
+        "starts_at",
+        "ends_at",
+        "state",
+        "origin",
+        "channel",
+        "override_kind",
+        "pay_by",
+        "created_at",
+    ]
     # Overrides (counter console: T-APP-5 grants, blocks for maintenance or a municipal event) are findable here.
     list_filter = ["municipality", "state", "origin", "channel", "override_kind"]
-    search_fields = ["user__username", "user__display_name", "walk_in_name", "walk_in_phone", "unit__name_ja",
-                     "unit__facility__name_ja"]
+    search_fields = [
+        "user__username",
+        "user__display_name",
+        "walk_in_name",
+        "walk_in_phone",
+        "unit__name_ja",
+        "unit__facility__name_ja",
+    ]
     list_select_related = ["unit", "unit__facility", "user"]
     date_hierarchy = "starts_at"
     inlines = [SlotHoldInline, KeyLendingInline, UseReportInline]

@@ -20,8 +20,21 @@ from facilities.models import Unit
 
 from . import alerts
 from .alert_models import SlotWatch
-from .api import (ERRORS, MAX_ID, POST_ERRORS, SLUG, TENANCY, YEARS, ApiError, ErrorOut, IsoDate, Muni, ReservationIn,
-                  _municipality, _require_resident)
+from .api import (
+    ERRORS,
+    MAX_ID,
+    POST_ERRORS,
+    SLUG,
+    TENANCY,
+    YEARS,
+    ApiError,
+    ErrorOut,
+    IsoDate,
+    Muni,
+    ReservationIn,
+    _municipality,
+    _require_resident,
+)
 
 watch_router = Router(tags=["alerts"], auth=API_AUTH)
 
@@ -45,16 +58,22 @@ class PatternWatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["pattern"]
-    facility_code: str = Field(pattern=SLUG.pattern, max_length=50, description="e.g. nakajima (GET /{muni}/facilities).")
+    facility_code: str = Field(
+        pattern=SLUG.pattern, max_length=50, description="e.g. nakajima (GET /{muni}/facilities)."
+    )
     unit_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="One unit of that facility; null: any.")
     unit_kind: UnitKind | None = Field(None, description="Any unit of this kind in that facility (not with `unit_id`).")
     weekday: StrictInt | None = Field(None, ge=0, le=6, description="0 Monday … 6 Sunday; null: any day.")
     time_from: str = Field(pattern=TIME_FROM, description="HH:MM, Japan time.")
-    time_to: str = Field(pattern=TIME_TO, description="HH:MM, after `time_from` (422 `alerts_times` otherwise); "
-                                                      "24:00 or 00:00 is the end of the day.")
+    time_to: str = Field(
+        pattern=TIME_TO,
+        description="HH:MM, after `time_from` (422 `alerts_times` otherwise); 24:00 or 00:00 is the end of the day.",
+    )
     date_from: IsoDate = Field(description="First day, YYYY-MM-DD. " + YEARS)
-    date_to: IsoDate = Field(description="Last day (included), YYYY-MM-DD; not over yet, at most 366 days after "
-                                         "`date_from` (422 `alerts_over`, `alerts_dates`). " + YEARS)
+    date_to: IsoDate = Field(
+        description="Last day (included), YYYY-MM-DD; not over yet, at most 366 days after "
+        "`date_from` (422 `alerts_over`, `alerts_dates`). " + YEARS
+    )
 
     @model_validator(mode="after")
     def _one_of_unit_or_kind(self):
@@ -69,8 +88,10 @@ WatchIn = Annotated[Union[SlotWatchIn, PatternWatchIn], Field(discriminator="kin
 class WatchOut(Schema):
     id: int
     kind: str = Field(description="slot or pattern.")
-    status: str = Field(description="watching; stopped (by you); fired (a slot watch that told you); over (its "
-                                    "slot has started or its last day is past).")
+    status: str = Field(
+        description="watching; stopped (by you); fired (a slot watch that told you); over (its "
+        "slot has started or its last day is past)."
+    )
     facility_code: str
     unit_id: int | None = Field(description="slot: the unit; pattern: the one unit watched, or null.")
     start: dt.datetime | None = Field(description="slot only.")
@@ -104,14 +125,25 @@ def _watch(watch: SlotWatch) -> dict:
     pattern = watch.kind == SlotWatch.Kind.PATTERN
     facility = watch.facility if pattern else watch.unit.facility
     return {
-        "id": watch.pk, "kind": watch.kind, "status": watch.current_status, "facility_code": facility.code,
-        "unit_id": watch.unit_id, "start": _local(watch.starts_at), "end": _local(watch.ends_at),
-        "unit_kind": watch.unit_kind or None, "weekday": watch.weekday,
-        "time_from": watch.from_text or None, "time_to": watch.to_text or None,
-        "date_from": watch.date_from, "date_to": watch.date_to,
-        "created_at": _local(watch.created_at), "watching_until": _local(watch.expires_at),
-        "stopped_at": _local(watch.stopped_at), "fired_at": _local(watch.fired_at),
-        "last_fired_at": _local(watch.last_fired_at), "fire_count": watch.fire_count,
+        "id": watch.pk,
+        "kind": watch.kind,
+        "status": watch.current_status,
+        "facility_code": facility.code,
+        "unit_id": watch.unit_id,
+        "start": _local(watch.starts_at),
+        "end": _local(watch.ends_at),
+        "unit_kind": watch.unit_kind or None,
+        "weekday": watch.weekday,
+        "time_from": watch.from_text or None,
+        "time_to": watch.to_text or None,
+        "date_from": watch.date_from,
+        "date_to": watch.date_to,
+        "created_at": _local(watch.created_at),
+        "watching_until": _local(watch.expires_at),
+        "stopped_at": _local(watch.stopped_at),
+        "fired_at": _local(watch.fired_at),
+        "last_fired_at": _local(watch.last_fired_at),
+        "fire_count": watch.fire_count,
     }
 
 
@@ -129,9 +161,14 @@ def _pattern(municipality, payload: PatternWatchIn) -> alerts.Pattern:
     if payload.unit_id is not None:
         unit = facility_selectors.get_unit(municipality=municipality, unit_id=payload.unit_id)
     return alerts.Pattern(
-        facility=facility, unit=unit, unit_kind=payload.unit_kind or "", weekday=payload.weekday,
+        facility=facility,
+        unit=unit,
+        unit_kind=payload.unit_kind or "",
+        weekday=payload.weekday,
         from_minute=alerts.minute_of_day(dt.time.fromisoformat(payload.time_from), end=False),
-        to_minute=_end_minute(payload.time_to), date_from=payload.date_from, date_to=payload.date_to,
+        to_minute=_end_minute(payload.time_to),
+        date_from=payload.date_from,
+        date_to=payload.date_to,
     )
 
 
@@ -145,20 +182,29 @@ def _own_watch(user, municipality, watch_id: int) -> SlotWatch:
 WatchId = Annotated[int, Path(..., ge=1, le=MAX_ID)]
 
 
-@watch_router.get("/{muni}/watches", response={200: WatchesOut, **ERRORS}, summary="My cancellation alerts",
-                  description="As the “My alerts” page: the active ones, the latest ended ones, the limit and how "
-                              "many are left." + TENANCY)
+@watch_router.get(
+    "/{muni}/watches",
+    response={200: WatchesOut, **ERRORS},
+    summary="My cancellation alerts",
+    description="As the “My alerts” page: the active ones, the latest ended ones, the limit and how "
+    "many are left." + TENANCY,
+)
 def list_watches(request, muni: Muni):
     municipality = _municipality(muni)
     user = api_user(request)
     _require_resident(user, municipality)
     found = alerts.my_watches(user=user, municipality_id=municipality.pk)
-    return {"active": [_watch(w) for w in found["active"]], "ended": [_watch(w) for w in found["ended"]],
-            "limit": found["limit"], "left": found["left"]}
+    return {
+        "active": [_watch(w) for w in found["active"]],
+        "ended": [_watch(w) for w in found["ended"]],
+        "limit": found["limit"],
+        "left": found["left"],
+    }
 
 
 @watch_router.post(
-    "/{muni}/watches", response={200: WatchOut, 201: WatchOut, **POST_ERRORS, 422: ErrorOut},
+    "/{muni}/watches",
+    response={200: WatchOut, 201: WatchOut, **POST_ERRORS, 422: ErrorOut},
     summary="Ask for a cancellation alert",
     description=(
         "`kind: slot` watches one slot someone else holds (from the week grid): 201 with the new watch, 200 with the "
@@ -177,17 +223,25 @@ def ask(request, muni: Muni, payload: WatchIn = Body(...)):
     try:
         if isinstance(payload, SlotWatchIn):
             unit = facility_selectors.get_unit(municipality=municipality, unit_id=payload.unit_id)
-            watch, created = alerts.watch_slot(user=user, unit=unit, starts_at=payload.start, ends_at=payload.end,
-                                               base_url=base_url)
+            watch, created = alerts.watch_slot(
+                user=user, unit=unit, starts_at=payload.start, ends_at=payload.end, base_url=base_url
+            )
         else:
-            watch, created = alerts.watch_pattern(user=user, pattern=_pattern(municipality, payload), base_url=base_url), True
+            watch, created = (
+                alerts.watch_pattern(user=user, pattern=_pattern(municipality, payload), base_url=base_url),
+                True,
+            )
     except alerts.AlertRefused as error:
         raise _refused(error) from None
     return Status(201 if created else 200, _watch(_own_watch(user, municipality, watch.pk)))
 
 
-@watch_router.get("/{muni}/watches/{watch_id}", response={200: WatchOut, **ERRORS}, summary="One of my alerts",
-                  description="Another user's or another municipality's alert is a 404." + TENANCY)
+@watch_router.get(
+    "/{muni}/watches/{watch_id}",
+    response={200: WatchOut, **ERRORS},
+    summary="One of my alerts",
+    description="Another user's or another municipality's alert is a 404." + TENANCY,
+)
 def get_watch(request, muni: Muni, watch_id: WatchId):
     municipality = _municipality(muni)
     user = api_user(request)
@@ -196,9 +250,11 @@ def get_watch(request, muni: Muni, watch_id: WatchId):
 
 
 @watch_router.delete(
-    "/{muni}/watches/{watch_id}", response={200: WatchOut, **ERRORS}, summary="Stop an alert",
+    "/{muni}/watches/{watch_id}",
+    response={200: WatchOut, **ERRORS},
+    summary="Stop an alert",
     description="Stops it (as the page's Stop button); 200 with the alert, now `stopped` — or as it was when it had "
-                "already fired or stopped: it stays in the `ended` list. Another user's alert is a 404." + TENANCY,
+    "already fired or stopped: it stays in the `ended` list. Another user's alert is a 404." + TENANCY,
 )
 def stop(request, muni: Muni, watch_id: WatchId):
     municipality = _municipality(muni)

@@ -63,7 +63,11 @@ class SlotWatch(models.Model):
     ends_at = models.DateTimeField(_("slot ends"), null=True, blank=True)
     # A pattern watch.
     facility = models.ForeignKey(
-        "facilities.Facility", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        "facilities.Facility",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("facility"),
     )
     unit_kind = models.CharField(_("kind of unit"), max_length=20, blank=True, default="")
@@ -94,14 +98,23 @@ class SlotWatch(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(kind="slot") & Q(unit__isnull=False) & Q(starts_at__isnull=False) & Q(ends_at__isnull=False))
-                | (Q(kind="pattern") & Q(facility__isnull=False) & Q(date_from__isnull=False) & Q(date_to__isnull=False)
-                   & Q(from_minute__isnull=False) & Q(to_minute__isnull=False)),
+                condition=(
+                    Q(kind="slot") & Q(unit__isnull=False) & Q(starts_at__isnull=False) & Q(ends_at__isnull=False)
+                )
+                | (
+                    Q(kind="pattern")
+                    & Q(facility__isnull=False)
+                    & Q(date_from__isnull=False)
+                    & Q(date_to__isnull=False)
+                    & Q(from_minute__isnull=False)
+                    & Q(to_minute__isnull=False)
+                ),
                 name="slotwatch_complete",
             ),
             # Asking twice for one slot is one watch (the page says so instead of making a second).
             models.UniqueConstraint(
-                fields=["user", "unit", "starts_at"], condition=Q(kind="slot", stopped_at__isnull=True, fired_at__isnull=True),
+                fields=["user", "unit", "starts_at"],
+                condition=Q(kind="slot", stopped_at__isnull=True, fired_at__isnull=True),
                 name="slotwatch_one_live_per_slot",
             ),
         ]

@@ -74,19 +74,31 @@ def watch_slot(request, municipality, unit_id, day, span):
         return redirect(back)
     _own_municipality(request, municipality)
     try:
-        watch, created = alerts.watch_slot(user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at,
-                                           base_url=_base_url(request))
+        watch, created = alerts.watch_slot(
+            user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at, base_url=_base_url(request)
+        )
     except alerts.AlertRefused as error:
         if error.refusal.code == "slot_free":  # someone cancelled meanwhile: straight to booking it
             messages.info(request, error.refusal.message)
-            return redirect(reverse("reservations:confirm", args=[muni.slug, unit.id, day, span]) + f"?week={week.isoformat()}")
-        messages.error(request, _("No alert: %(message)s (%(code)s)") % {"message": error.refusal.message, "code": error.refusal.code})
+            return redirect(
+                reverse("reservations:confirm", args=[muni.slug, unit.id, day, span]) + f"?week={week.isoformat()}"
+            )
+        messages.error(
+            request,
+            _("No alert: %(message)s (%(code)s)") % {"message": error.refusal.message, "code": error.refusal.code},
+        )
         return redirect(back)
     if created:
-        messages.success(request, _("Alert set: we will e-mail you if this slot becomes free (%(facility)s %(unit)s, "
-                                    "%(day)s %(span)s).") % {"facility": unit.facility.name, "unit": unit.name,
-                                                             "day": use_date.strftime("%Y-%m-%d"),
-                                                             "span": f"{span[:2]}:{span[2:4]}–{span[5:7]}:{span[7:]}"})
+        messages.success(
+            request,
+            _("Alert set: we will e-mail you if this slot becomes free (%(facility)s %(unit)s, %(day)s %(span)s).")
+            % {
+                "facility": unit.facility.name,
+                "unit": unit.name,
+                "day": use_date.strftime("%Y-%m-%d"),
+                "span": f"{span[:2]}:{span[2:4]}–{span[5:7]}:{span[7:]}",
+            },
+        )
     else:
         messages.info(request, _("You are already watching this slot."))
     return redirect(back)
@@ -107,8 +119,13 @@ def _where_choices(muni) -> list:
         kinds = sorted({u.kind for u in units})
         if len(kinds) > 1:
             labels = dict(Unit.Kind.choices)
-            options += [(f"k:{facility.pk}:{kind}", _("%(facility)s: any %(kind)s") % {"facility": facility.name, "kind": labels.get(kind, kind)})
-                        for kind in kinds]
+            options += [
+                (
+                    f"k:{facility.pk}:{kind}",
+                    _("%(facility)s: any %(kind)s") % {"facility": facility.name, "kind": labels.get(kind, kind)},
+                )
+                for kind in kinds
+            ]
         options += [(f"u:{u.pk}", f"{facility.name} {u.name}") for u in units]
         choices.append((facility.name, options))
     return choices
@@ -117,14 +134,26 @@ def _where_choices(muni) -> list:
 class PatternForm(forms.Form):
     where = forms.ChoiceField(label=gettext_lazy("Where"))
     weekday = forms.TypedChoiceField(
-        label=gettext_lazy("Day of the week"), required=False, coerce=int, empty_value=None,
+        label=gettext_lazy("Day of the week"),
+        required=False,
+        coerce=int,
+        empty_value=None,
         choices=[("", gettext_lazy("Any day"))] + list(SlotWatch.Weekday.choices),
     )
-    time_from = forms.TimeField(label=gettext_lazy("From (time of day)"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    time_to = forms.TimeField(label=gettext_lazy("Until (time of day)"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                              help_text=gettext_lazy("A slot must lie within these times. 00:00 as the end means midnight."))
-    date_from = forms.DateField(label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    date_to = forms.DateField(label=gettext_lazy("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time_from = forms.TimeField(
+        label=gettext_lazy("From (time of day)"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    time_to = forms.TimeField(
+        label=gettext_lazy("Until (time of day)"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=gettext_lazy("A slot must lie within these times. 00:00 as the end means midnight."),
+    )
+    date_from = forms.DateField(
+        label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, municipality, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,19 +169,32 @@ class PatternForm(forms.Form):
             facility = unit.facility
         else:
             facility_id, _sep, unit_kind = rest.partition(":")
-            facility = next(f for f in facility_selectors.list_facilities(municipality=self.municipality) if f.pk == int(facility_id))
+            facility = next(
+                f
+                for f in facility_selectors.list_facilities(municipality=self.municipality)
+                if f.pk == int(facility_id)
+            )
         return alerts.Pattern(
-            facility=facility, unit=unit, unit_kind=unit_kind, weekday=data.get("weekday"),
+            facility=facility,
+            unit=unit,
+            unit_kind=unit_kind,
+            weekday=data.get("weekday"),
             from_minute=alerts.minute_of_day(data["time_from"], end=False),
             to_minute=alerts.minute_of_day(data["time_to"], end=True),
-            date_from=data["date_from"], date_to=data["date_to"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
         )
 
 
 def _initial(request, muni) -> dict:
     """Defaults, and what the facility page's link passes (?facility=<code>)."""
     today = clock.today()
-    initial = {"time_from": dt.time(9), "time_to": dt.time(12), "date_from": today, "date_to": today + dt.timedelta(days=30)}
+    initial = {
+        "time_from": dt.time(9),
+        "time_to": dt.time(12),
+        "date_from": today,
+        "date_to": today + dt.timedelta(days=30),
+    }
     code = request.GET.get("facility", "")
     if code:
         facility = next((f for f in facility_selectors.list_facilities(municipality=muni) if f.code == code), None)

@@ -82,12 +82,19 @@ class AlertRefused(Exception):
 def _lock_and_check_limit(user, now: dt.datetime) -> None:
     lock_user(user)
     if SlotWatch.objects.filter(user=user).active(now).count() >= MAX_ACTIVE_WATCHES:
-        raise AlertRefused("alerts_limit", _(
-            "You already have %(limit)s active alerts, the most one person may have. Stop one you no longer need "
-            "and ask again.") % {"limit": MAX_ACTIVE_WATCHES})
+        raise AlertRefused(
+            "alerts_limit",
+            _(
+                "You already have %(limit)s active alerts, the most one person may have. Stop one you no longer need "
+                "and ask again."
+            )
+            % {"limit": MAX_ACTIVE_WATCHES},
+        )
 
 
-def watch_slot(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, base_url: str = "") -> tuple[SlotWatch, bool]:
+def watch_slot(
+    *, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, base_url: str = ""
+) -> tuple[SlotWatch, bool]:
     """Watch the slot [starts_at, ends_at) of ``unit``, which someone else holds. Returns (watch, created):
     asking again for a slot already watched returns the existing watch. Raises AlertRefused."""
     now = clock.now()
@@ -101,13 +108,21 @@ def watch_slot(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime
         raise AlertRefused("slot_past", _("This slot has already started."))
     with transaction.atomic():
         existing = SlotWatch.objects.filter(
-            user=user, kind=SlotWatch.Kind.SLOT, unit=unit, starts_at=starts_at, stopped_at__isnull=True, fired_at__isnull=True
+            user=user,
+            kind=SlotWatch.Kind.SLOT,
+            unit=unit,
+            starts_at=starts_at,
+            stopped_at__isnull=True,
+            fired_at__isnull=True,
         ).first()
         if existing is not None:
             return existing, False
         # A lottery win's hold is not known before its results moment (K-LOT-3, S-LOT-5): the slot reads as free.
-        holders = list(SlotHold.objects.filter(unit=unit, starts_at=starts_at).visible_to_resident(now)
-                       .values_list("reservation__user_id", flat=True))
+        holders = list(
+            SlotHold.objects.filter(unit=unit, starts_at=starts_at)
+            .visible_to_resident(now)
+            .values_list("reservation__user_id", flat=True)
+        )
         if not holders:
             raise AlertRefused("slot_free", _("This slot is free now: you can book it."))
         if holders[0] == user.pk:
@@ -116,12 +131,24 @@ def watch_slot(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime
         try:
             with transaction.atomic():
                 watch = SlotWatch.objects.create(
-                    municipality_id=unit.municipality_id, user=user, kind=SlotWatch.Kind.SLOT, unit=unit,
-                    starts_at=starts_at, ends_at=ends_at, created_at=now, base_url=base_url[:200],
+                    municipality_id=unit.municipality_id,
+                    user=user,
+                    kind=SlotWatch.Kind.SLOT,
+                    unit=unit,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    created_at=now,
+                    base_url=base_url[:200],
                 )
         except IntegrityError:  # the same slot from two tabs at once
-            return SlotWatch.objects.get(user=user, kind=SlotWatch.Kind.SLOT, unit=unit, starts_at=starts_at,
-                                         stopped_at__isnull=True, fired_at__isnull=True), False
+            return SlotWatch.objects.get(
+                user=user,
+                kind=SlotWatch.Kind.SLOT,
+                unit=unit,
+                starts_at=starts_at,
+                stopped_at__isnull=True,
+                fired_at__isnull=True,
+            ), False
     return watch, True
 
 
@@ -148,7 +175,11 @@ def pattern_refusal(pattern: Pattern, today: dt.date) -> rules.Refusal | None:
     """Why this pattern cannot be watched, or None."""
     if pattern.unit is not None and pattern.unit.facility_id != pattern.facility.pk:
         return rules.Refusal("alerts_unit", _("That unit is not in that facility."))
-    if pattern.unit is None and pattern.unit_kind and not any(u.kind == pattern.unit_kind for u in pattern.facility.units.all()):
+    if (
+        pattern.unit is None
+        and pattern.unit_kind
+        and not any(u.kind == pattern.unit_kind for u in pattern.facility.units.all())
+    ):
         # The page offers only the facility's kinds; the API takes any kind's name: one no unit has would never fire.
         return rules.Refusal("alerts_unit", _("That facility has no unit of that kind."))
     if not (0 <= pattern.from_minute < pattern.to_minute <= 24 * 60):
@@ -171,10 +202,19 @@ def watch_pattern(*, user, pattern: Pattern, base_url: str = "") -> SlotWatch:
     with transaction.atomic():
         _lock_and_check_limit(user, now)
         return SlotWatch.objects.create(
-            municipality_id=pattern.facility.municipality_id, user=user, kind=SlotWatch.Kind.PATTERN,
-            facility=pattern.facility, unit=pattern.unit, unit_kind=pattern.unit_kind if pattern.unit is None else "",
-            weekday=pattern.weekday, from_minute=pattern.from_minute, to_minute=pattern.to_minute,
-            date_from=pattern.date_from, date_to=pattern.date_to, created_at=now, base_url=base_url[:200],
+            municipality_id=pattern.facility.municipality_id,
+            user=user,
+            kind=SlotWatch.Kind.PATTERN,
+            facility=pattern.facility,
+            unit=pattern.unit,
+            unit_kind=pattern.unit_kind if pattern.unit is None else "",
+            weekday=pattern.weekday,
+            from_minute=pattern.from_minute,
+            to_minute=pattern.to_minute,
+            date_from=pattern.date_from,
+            date_to=pattern.date_to,
+            created_at=now,
+            base_url=base_url[:200],
         )
 
 
@@ -195,7 +235,8 @@ def my_watch(*, user, municipality_id: int, watch_id: int) -> SlotWatch:
     """One of the user's watches of a municipality, with its ``current_status``. SlotWatch.DoesNotExist for
     another user's or another municipality's."""
     watch = SlotWatch.objects.select_related("unit__facility", "facility").get(
-        pk=watch_id, user=user, municipality_id=municipality_id)
+        pk=watch_id, user=user, municipality_id=municipality_id
+    )
     watch.current_status = watch.status(clock.now())
     return watch
 
@@ -205,13 +246,19 @@ def my_watches(*, user, municipality_id: int) -> dict:
     now = clock.now()
     rows = list(
         SlotWatch.objects.filter(user=user, municipality_id=municipality_id)
-        .select_related("unit__facility", "facility").order_by("created_at", "id")
+        .select_related("unit__facility", "facility")
+        .order_by("created_at", "id")
     )
     active = [w for w in rows if w.is_active(now)]
     ended = sorted((w for w in rows if not w.is_active(now)), key=lambda w: (w.created_at, w.pk), reverse=True)[:20]
     for watch in rows:
         watch.current_status = watch.status(now)
-    return {"active": active, "ended": ended, "limit": MAX_ACTIVE_WATCHES, "left": max(0, MAX_ACTIVE_WATCHES - len(active))}
+    return {
+        "active": active,
+        "ended": ended,
+        "limit": MAX_ACTIVE_WATCHES,
+        "left": max(0, MAX_ACTIVE_WATCHES - len(active)),
+    }
 
 
 # Freeing -----------------------------------------------------------------------------------------------------
@@ -223,11 +270,18 @@ def releasing(reservation_ids) -> None:
     once the transaction commits. A process that dies before the hook has told them leaves the rows unhandled, and
     the ``reservations.tell_freed_slots`` job tells them (issue #9 item 2)."""
     now = clock.now()
-    freed = FreedSlot.objects.bulk_create([
-        FreedSlot(unit_id=unit_id, starts_at=starts_at, reservation_id=reservation_id, holder_id=holder_id, freed_at=now)
-        for unit_id, starts_at, reservation_id, holder_id in SlotHold.objects.filter(reservation_id__in=list(reservation_ids))
-        .order_by("starts_at", "unit_id").values_list("unit_id", "starts_at", "reservation_id", "reservation__user_id")
-    ])
+    freed = FreedSlot.objects.bulk_create(
+        [
+            FreedSlot(
+                unit_id=unit_id, starts_at=starts_at, reservation_id=reservation_id, holder_id=holder_id, freed_at=now
+            )
+            for unit_id, starts_at, reservation_id, holder_id in SlotHold.objects.filter(
+                reservation_id__in=list(reservation_ids)
+            )
+            .order_by("starts_at", "unit_id")
+            .values_list("unit_id", "starts_at", "reservation_id", "reservation__user_id")
+        ]
+    )
     if freed:
         ids = [row.pk for row in freed]
         # robust: the freeing has committed; whatever goes wrong here is logged and left to the job, never raised
@@ -261,8 +315,12 @@ def slots_freed(ids=None) -> dict[str, int]:
                 with transaction.atomic():  # a savepoint: a failing alert must not spoil the claim
                     told += _slot_freed(row.unit_id, row.starts_at, row.reservation_id, row.holder_id, now)
             except Exception:  # noqa: BLE001 - one slot's trouble must not keep the others from being told
-                logger.exception("alerts for unit %s at %s (freed slot #%s) not sent; the job tries again",
-                                 row.unit_id, row.starts_at, row.pk)
+                logger.exception(
+                    "alerts for unit %s at %s (freed slot #%s) not sent; the job tries again",
+                    row.unit_id,
+                    row.starts_at,
+                    row.pk,
+                )
                 tried.append(row.pk)  # not again in this run
                 continue
             row.handled_at = now
@@ -299,7 +357,9 @@ def _candidates(unit: Unit, starts_at: dt.datetime, now: dt.datetime):
     )
 
 
-def _slot_freed(unit_id: int, starts_at: dt.datetime, reservation_id: int, holder_id: int | None, now: dt.datetime) -> int:
+def _slot_freed(
+    unit_id: int, starts_at: dt.datetime, reservation_id: int, holder_id: int | None, now: dt.datetime
+) -> int:
     if starts_at <= now or SlotHold.objects.filter(unit_id=unit_id, starts_at=starts_at).exists():
         return 0  # started already, or held again (a change that kept it, someone quicker): nothing to tell
     unit = (
@@ -313,8 +373,11 @@ def _slot_freed(unit_id: int, starts_at: dt.datetime, reservation_id: int, holde
     told = 0
     with transaction.atomic():
         watches = [
-            w for w in _candidates(unit, starts_at, now).select_for_update(of=("self",)).select_related("user")
-            if w.user_id != holder_id and w.user.is_active and w.matches(unit=unit, starts_at=slot.starts_at, ends_at=slot.ends_at)
+            w
+            for w in _candidates(unit, starts_at, now).select_for_update(of=("self",)).select_related("user")
+            if w.user_id != holder_id
+            and w.user.is_active
+            and w.matches(unit=unit, starts_at=slot.starts_at, ends_at=slot.ends_at)
         ]
         for watch in watches:  # in the order they asked
             if _tell(watch, unit, slot, reservation_id, now) is None:
@@ -331,9 +394,15 @@ def _slot_freed(unit_id: int, starts_at: dt.datetime, reservation_id: int, holde
 def booking_url(watch: SlotWatch, unit: Unit, slot) -> str:
     from facilities.selectors import span_param
 
-    path = reverse("reservations:confirm", args=[
-        unit.municipality.slug, unit.pk, clock.localtime(slot.starts_at).date().isoformat(),
-        span_param(slot.starts_at, slot.ends_at)])
+    path = reverse(
+        "reservations:confirm",
+        args=[
+            unit.municipality.slug,
+            unit.pk,
+            clock.localtime(slot.starts_at).date().isoformat(),
+            span_param(slot.starts_at, slot.ends_at),
+        ],
+    )
     return watch.base_url.rstrip("/") + path if watch.base_url else path
 
 
@@ -341,11 +410,21 @@ def _tell(watch: SlotWatch, unit: Unit, slot, reservation_id: int, now: dt.datet
     from accounts.notify import notify  # the outbox; imported here so the booking hot path stays lean
 
     key = f"slot_free:{watch.pk}:{unit.pk}:{int(slot.starts_at.timestamp())}:{reservation_id}"
-    return notify(watch.user, kind=NOTICE_KIND, key=key, template=TEMPLATE, municipality=unit.municipality, context={
-        "watch": watch, "unit": unit, "facility": unit.facility,
-        "starts_at": clock.localtime(slot.starts_at), "ends_at": clock.localtime(slot.ends_at),
-        "link": booking_url(watch, unit, slot),
-        "alerts_url": (watch.base_url.rstrip("/") if watch.base_url else "")
-        + reverse("reservations:alerts", args=[unit.municipality.slug]),
-        "pattern": watch.kind == SlotWatch.Kind.PATTERN,
-    })
+    return notify(
+        watch.user,
+        kind=NOTICE_KIND,
+        key=key,
+        template=TEMPLATE,
+        municipality=unit.municipality,
+        context={
+            "watch": watch,
+            "unit": unit,
+            "facility": unit.facility,
+            "starts_at": clock.localtime(slot.starts_at),
+            "ends_at": clock.localtime(slot.ends_at),
+            "link": booking_url(watch, unit, slot),
+            "alerts_url": (watch.base_url.rstrip("/") if watch.base_url else "")
+            + reverse("reservations:alerts", args=[unit.municipality.slug]),
+            "pattern": watch.kind == SlotWatch.Kind.PATTERN,
+        },
+    )

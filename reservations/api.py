@@ -38,8 +38,13 @@ DATETIME_PATTERN = r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
 YEARS = f"Years {EARLIEST_YEAR}–{LATEST_YEAR} only (400 otherwise)."
 
 # Every operation's municipality: a slug; anything else is a 404 like an unknown municipality.
-Muni = Annotated[str, Field(description="The municipality's slug, e.g. kodaira (GET /municipalities lists them).",
-                            json_schema_extra={"pattern": SLUG.pattern, "maxLength": 50})]
+Muni = Annotated[
+    str,
+    Field(
+        description="The municipality's slug, e.g. kodaira (GET /municipalities lists them).",
+        json_schema_extra={"pattern": SLUG.pattern, "maxLength": 50},
+    ),
+]
 
 
 class ApiError(Exception):
@@ -63,9 +68,13 @@ class ApiError(Exception):
 
 
 class ErrorOut(Schema):
-    code: str = Field(description="A rule id of RULES.md (K-FC-1, S-FC-2, …) or a short code (bad_request, not_found, slot_taken, …).")
+    code: str = Field(
+        description="A rule id of RULES.md (K-FC-1, S-FC-2, …) or a short code (bad_request, not_found, slot_taken, …)."
+    )
     message: str = Field(description="In the request's language (Accept-Language; Japanese by default).")
-    refusals: list["RefusalOut"] | None = Field(None, description="422 only: every refusal, the first being code/message.")
+    refusals: list["RefusalOut"] | None = Field(
+        None, description="422 only: every refusal, the first being code/message."
+    )
     errors: list[dict] | None = Field(None, description="400 only: which input was malformed and how.")
 
 
@@ -93,8 +102,10 @@ class UnitOut(Schema):
     has_night_lights: bool
     features_ja: str
     features_en: str
-    slot_scheme_kind: str = Field(description="periods (named periods), fixed_length (e.g. 2 hours) or hourly "
-                                              "(whole hours; a booking may take a run of consecutive hours).")
+    slot_scheme_kind: str = Field(
+        description="periods (named periods), fixed_length (e.g. 2 hours) or hourly "
+        "(whole hours; a booking may take a run of consecutive hours)."
+    )
     slot_minutes: int | None = Field(description="Length of a slot for fixed_length (and 60 for hourly) schemes.")
 
 
@@ -111,7 +122,9 @@ class FacilityOut(Schema):
 
 
 class ClosureOut(Schema):
-    kind: str = Field(description="weekly, nth_weekday, holidays, annual, dates, or no_hours (no opening hours that day).")
+    kind: str = Field(
+        description="weekly, nth_weekday, holidays, annual, dates, or no_hours (no opening hours that day)."
+    )
     description: str
     note: str
 
@@ -119,22 +132,34 @@ class ClosureOut(Schema):
 class SlotOut(Schema):
     start: dt.datetime = Field(description="ISO 8601 in Japan time (+09:00). Slots are half-open: [start, end).")
     end: dt.datetime
-    label: str = Field(description="The period's name (午前/Morning) in the request's language; empty for plain time slots.")
+    label: str = Field(
+        description="The period's name (午前/Morning) in the request's language; empty for plain time slots."
+    )
     state: Literal["open", "booked", "past", "lottery"] = Field(
         description="open: free; booked: held by a booking; past: already started; lottery: its month of use is still "
-                    "in the lottery (applications or draw; K-LOT-1/3, S-LOT-1/5), not first-come yet.")
+        "in the lottery (applications or draw; K-LOT-1/3, S-LOT-1/5), not first-come yet."
+    )
     applications: int | None = Field(None, description="lottery: how many applications the slot has so far (S-LOT-1).")
-    mine: bool | None = Field(description="Authenticated: whether the booking holding this slot is yours. Anonymous: null.")
-    bookable: bool | None = Field(description=(
-        "Authenticated: whether you could book this slot online now. Computed with rules.evaluate(check_limits=False) "
-        "per slot, so monthly limits (K-FC-3, S-FC-4) are not counted here — the booking itself still checks them. "
-        "Anonymous: null."))
-    refusal: RefusalOut | None = Field(description="Authenticated and not bookable: the first reason, with its rule id.")
+    mine: bool | None = Field(
+        description="Authenticated: whether the booking holding this slot is yours. Anonymous: null."
+    )
+    bookable: bool | None = Field(
+        description=(
+            "Authenticated: whether you could book this slot online now. Computed with rules.evaluate(check_limits=False) "
+            "per slot, so monthly limits (K-FC-3, S-FC-4) are not counted here — the booking itself still checks them. "
+            "Anonymous: null."
+        )
+    )
+    refusal: RefusalOut | None = Field(
+        description="Authenticated and not bookable: the first reason, with its rule id."
+    )
 
 
 class DayOut(Schema):
     date: dt.date
-    state: Literal["open", "closed"] = Field(description="closed: a closure day (休館日) or no opening hours; no slots then.")
+    state: Literal["open", "closed"] = Field(
+        description="closed: a closure day (休館日) or no opening hours; no slots then."
+    )
     holiday: str | None = Field(description="Name of the national holiday, if any.")
     closure: ClosureOut | None
     slots: list[SlotOut]
@@ -172,7 +197,9 @@ def _iso_datetime_text(value):
     return value
 
 
-IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime_text), Field(json_schema_extra={"pattern": DATETIME_PATTERN})]
+IsoDateTime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_datetime_text), Field(json_schema_extra={"pattern": DATETIME_PATTERN})
+]
 
 
 class ReservationIn(BaseModel):
@@ -184,9 +211,13 @@ class ReservationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit_id: StrictInt = Field(ge=1, le=MAX_ID)
-    start: IsoDateTime = Field(description="Aware ISO 8601 datetime, e.g. 2027-05-10T09:00:00+09:00 (naive → 400). " + YEARS)
-    end: IsoDateTime = Field(description="The end of the last slot booked; after `start` (400 otherwise). Tamba's "
-                                         "hourly units accept a run of hours. " + YEARS)
+    start: IsoDateTime = Field(
+        description="Aware ISO 8601 datetime, e.g. 2027-05-10T09:00:00+09:00 (naive → 400). " + YEARS
+    )
+    end: IsoDateTime = Field(
+        description="The end of the last slot booked; after `start` (400 otherwise). Tamba's "
+        "hourly units accept a run of hours. " + YEARS
+    )
 
     @model_validator(mode="after")
     def _in_order(self):
@@ -211,28 +242,44 @@ class ReservationOut(BaseModel):
     unit_id: int
     start: dt.datetime
     end: dt.datetime
-    state: Literal["provisional", "awaiting_payment", "confirmed", "cancelled", "won"] = Field(description=(
-        "provisional, awaiting_payment, confirmed or cancelled; `won`: a lottery win its winner has not confirmed "
-        "yet (S-LOT-5) — no fee and no payment deadline until confirmed (then provisional), cancelled at the end of "
-        "`confirm_until` otherwise. A provisional Kodaira booking past its confirmation midnight shows as confirmed "
-        "(K-FC-4). Lottery wins are listed only from the draw's results moment (K-LOT-3, S-LOT-5)."))
+    state: Literal["provisional", "awaiting_payment", "confirmed", "cancelled", "won"] = Field(
+        description=(
+            "provisional, awaiting_payment, confirmed or cancelled; `won`: a lottery win its winner has not confirmed "
+            "yet (S-LOT-5) — no fee and no payment deadline until confirmed (then provisional), cancelled at the end of "
+            "`confirm_until` otherwise. A provisional Kodaira booking past its confirmation midnight shows as confirmed "
+            "(K-FC-4). Lottery wins are listed only from the draw's results moment (K-LOT-3, S-LOT-5)."
+        )
+    )
     origin: str = Field(description="first_come, last_minute or lottery.")
     channel: str = Field(description="online, counter or phone.")
-    fee: int | None = Field(description="Yen, fixed when booked (the fee table of the booking day); null when the "
-                                        "municipality has no fee table for this unit.")
-    fee_lines: list["FeeLineOut"] = Field(description="The fee line by line: base, non-resident surcharge (S-FEE-1), "
-                                                      "lighting (S-HRS-2), exemption (K-USE-2); empty when `fee` is null.")
-    pay_by: dt.datetime | None = Field(description="The last minute in which payment is on time (S-PAY-2, T-PAY-1), or null.")
+    fee: int | None = Field(
+        description="Yen, fixed when booked (the fee table of the booking day); null when the "
+        "municipality has no fee table for this unit."
+    )
+    fee_lines: list["FeeLineOut"] = Field(
+        description="The fee line by line: base, non-resident surcharge (S-FEE-1), "
+        "lighting (S-HRS-2), exemption (K-USE-2); empty when `fee` is null."
+    )
+    pay_by: dt.datetime | None = Field(
+        description="The last minute in which payment is on time (S-PAY-2, T-PAY-1), or null."
+    )
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
-    cancel_reason: str = Field(description="Empty while active; user, unpaid, staff, changed (replaced by `changed_to`), "
-                                           "or unconfirmed (a lottery win not confirmed in time, S-LOT-5).")
+    cancel_reason: str = Field(
+        description="Empty while active; user, unpaid, staff, changed (replaced by `changed_to`), "
+        "or unconfirmed (a lottery win not confirmed in time, S-LOT-5)."
+    )
     changed_from: int | None = Field(description="The booking this one replaced (a change), or null.")
     changed_to: int | None = Field(description="The booking that replaced this one (a change), or null.")
-    confirm_from: dt.datetime | None = Field(None, description="`won` only: the first minute in which the win can be "
-                                                               "confirmed or given up (S-LOT-5); else null.")
-    confirm_until: dt.datetime | None = Field(None, description="`won` only: the last minute to confirm the win or give "
-                                                                "it up; unconfirmed, it is cancelled after it (S-LOT-5).")
+    confirm_from: dt.datetime | None = Field(
+        None,
+        description="`won` only: the first minute in which the win can be confirmed or given up (S-LOT-5); else null.",
+    )
+    confirm_until: dt.datetime | None = Field(
+        None,
+        description="`won` only: the last minute to confirm the win or give "
+        "it up; unconfirmed, it is cancelled after it (S-LOT-5).",
+    )
 
 
 ErrorOut.model_rebuild()
@@ -262,9 +309,16 @@ def _local(moment: dt.datetime | None) -> dt.datetime | None:
 
 def _unit(unit) -> dict:
     return {
-        "id": unit.pk, "code": unit.code, "name_ja": unit.name_ja, "name_en": unit.name_en, "kind": unit.kind,
-        "capacity": unit.capacity, "surface": unit.surface or None, "has_night_lights": unit.has_night_lights,
-        "features_ja": unit.features_ja, "features_en": unit.features_en,
+        "id": unit.pk,
+        "code": unit.code,
+        "name_ja": unit.name_ja,
+        "name_en": unit.name_en,
+        "kind": unit.kind,
+        "capacity": unit.capacity,
+        "surface": unit.surface or None,
+        "has_night_lights": unit.has_night_lights,
+        "features_ja": unit.features_ja,
+        "features_en": unit.features_en,
         "slot_scheme_kind": unit.slot_scheme.kind,
         "slot_minutes": int(unit.slot_scheme.step().total_seconds() // 60) or None,
     }
@@ -297,7 +351,10 @@ def _fee_lines(reservation: Reservation) -> list[dict]:
     breakdown = reservation.fee_breakdown
     if breakdown is None:
         return []
-    return [{"kind": line.kind, "label": line.label, "amount": line.amount, "rule_id": line.rule_id} for line in breakdown.lines]
+    return [
+        {"kind": line.kind, "label": line.label, "amount": line.amount, "rule_id": line.rule_id}
+        for line in breakdown.lines
+    ]
 
 
 def _changed_to(reservation: Reservation) -> int | None:
@@ -324,14 +381,22 @@ def list_municipalities(request):
     ]
 
 
-@public.get("/{muni}/facilities", response={200: list[FacilityOut], 404: ErrorOut}, summary="Facilities and their units")
+@public.get(
+    "/{muni}/facilities", response={200: list[FacilityOut], 404: ErrorOut}, summary="Facilities and their units"
+)
 def list_facilities(request, muni: Muni):
     municipality = _municipality(muni)
     facilities = selectors.list_facilities(municipality=municipality).prefetch_related("units__slot_scheme")
     return [
         {
-            "code": f.code, "name_ja": f.name_ja, "name_en": f.name_en, "kind": f.kind,
-            "address_ja": f.address_ja, "address_en": f.address_en, "phone": f.phone, "has_parking": f.has_parking,
+            "code": f.code,
+            "name_ja": f.name_ja,
+            "name_en": f.name_en,
+            "kind": f.kind,
+            "address_ja": f.address_ja,
+            "address_en": f.address_en,
+            "phone": f.phone,
+            "has_parking": f.has_parking,
             "units": [_unit(u) for u in f.units.all()],
         }
         for f in facilities
@@ -359,14 +424,20 @@ def unit_availability(
     muni: Muni,
     unit_id: int = Path(..., ge=1, le=MAX_ID),
     date_from: IsoDate = Query(..., alias="from", description="First day, YYYY-MM-DD. " + YEARS),
-    date_to: IsoDate = Query(..., alias="to", description=f"Last day (included), YYYY-MM-DD: not before `from`, at "
-                                                          f"most {MAX_AVAILABILITY_DAYS} days after it. " + YEARS),
+    date_to: IsoDate = Query(
+        ...,
+        alias="to",
+        description=f"Last day (included), YYYY-MM-DD: not before `from`, at "
+        f"most {MAX_AVAILABILITY_DAYS} days after it. " + YEARS,
+    ),
 ):
     municipality = _municipality(muni)
     if date_to < date_from:
         raise ApiError(400, "bad_request", _("“to” is before “from”."))
     if (date_to - date_from).days + 1 > MAX_AVAILABILITY_DAYS:
-        raise ApiError(400, "range_too_long", _("Ask for at most %(days)s days at a time.") % {"days": MAX_AVAILABILITY_DAYS})
+        raise ApiError(
+            400, "range_too_long", _("Ask for at most %(days)s days at a time.") % {"days": MAX_AVAILABILITY_DAYS}
+        )
     unit = selectors.get_unit(municipality=municipality, unit_id=unit_id)
     user = api_user(request)
     authenticated = user.is_authenticated
@@ -385,34 +456,54 @@ def unit_availability(
             closure = {"kind": day.closed_by.kind, "description": day.closed_by.describe(), "note": day.closed_by.note}
         elif not day.slots:
             closure = {"kind": "no_hours", "description": _("No opening hours on this day."), "note": ""}
-        cells = [selectors.slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online, lottery=lottery)
-                 for slot in day.slots]
-        days.append({
-            "date": day.date,
-            "state": "closed" if closure else "open",
-            "holiday": day.holiday,
-            "closure": closure,
-            "slots": [_slot(cell, authenticated) for cell in cells],
-        })
+        cells = [
+            selectors.slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online, lottery=lottery)
+            for slot in day.slots
+        ]
+        days.append(
+            {
+                "date": day.date,
+                "state": "closed" if closure else "open",
+                "holiday": day.holiday,
+                "closure": closure,
+                "slots": [_slot(cell, authenticated) for cell in cells],
+            }
+        )
 
     return {
-        "municipality": municipality.slug, "unit": _unit(unit), "facility_code": unit.facility.code,
-        "date_from": date_from, "date_to": date_to, "authenticated": authenticated, "days": days,
+        "municipality": municipality.slug,
+        "unit": _unit(unit),
+        "facility_code": unit.facility.code,
+        "date_from": date_from,
+        "date_to": date_to,
+        "authenticated": authenticated,
+        "days": days,
     }
 
 
 # The grid's cell states (facilities.selectors.SlotState) as the API names them.
 API_STATE = {
-    SlotState.PAST: "past", SlotState.BOOKED: "booked", SlotState.MINE: "booked",
-    SlotState.OPEN: "open", SlotState.NOT_BOOKABLE: "open", SlotState.LOTTERY: "lottery",
+    SlotState.PAST: "past",
+    SlotState.BOOKED: "booked",
+    SlotState.MINE: "booked",
+    SlotState.OPEN: "open",
+    SlotState.NOT_BOOKABLE: "open",
+    SlotState.LOTTERY: "lottery",
 }
 
 
 def _slot(cell, authenticated: bool) -> dict:
     slot = cell.slot
-    out = {"start": slot.starts_at, "end": slot.ends_at, "label": localized(slot, "label"),
-           "state": API_STATE[cell.state], "mine": None, "bookable": None, "refusal": None,
-           "applications": cell.applications}
+    out = {
+        "start": slot.starts_at,
+        "end": slot.ends_at,
+        "label": localized(slot, "label"),
+        "state": API_STATE[cell.state],
+        "mine": None,
+        "bookable": None,
+        "refusal": None,
+        "applications": cell.applications,
+    }
     if not authenticated:
         return out
     out["mine"] = cell.state == SlotState.MINE
@@ -444,8 +535,10 @@ bookings = Router(tags=["reservations"], auth=API_AUTH)
     "/{muni}/reservations",
     response={200: list[ReservationOut], **ERRORS},
     summary="My reservations",
-    description=("Yours in this municipality, active and cancelled, newest use date first. A lottery win is listed "
-                 "from its draw's results moment on (K-LOT-3, S-LOT-5), not before." + TENANCY),
+    description=(
+        "Yours in this municipality, active and cancelled, newest use date first. A lottery win is listed "
+        "from its draw's results moment on (K-LOT-3, S-LOT-5), not before." + TENANCY
+    ),
 )
 def my_reservations(request, muni: Muni):
     municipality = _municipality(muni)
@@ -453,7 +546,9 @@ def my_reservations(request, muni: Muni):
     _require_resident(user, municipality)
     now = clock.now()
     profile_rules = rules.ProfileRules.find(municipality)
-    mine = list(Reservation.objects.of(municipality).for_user(user).visible_to_resident(now).order_by("-starts_at", "-id"))
+    mine = list(
+        Reservation.objects.of(municipality).for_user(user).visible_to_resident(now).order_by("-starts_at", "-id")
+    )
     windows = booking_selectors.confirmation_windows(mine)
     return [_booking(r, profile_rules, now, windows) for r in mine]
 
@@ -474,7 +569,9 @@ def book(request, muni: Muni, payload: ReservationIn):
     user = api_user(request)
     _require_resident(user, municipality)
     unit = selectors.get_unit(municipality=municipality, unit_id=payload.unit_id)
-    reservation = services.book(user=user, unit=unit, starts_at=payload.start, ends_at=payload.end, channel=Channel.ONLINE)
+    reservation = services.book(
+        user=user, unit=unit, starts_at=payload.start, ends_at=payload.end, channel=Channel.ONLINE
+    )
     return Status(201, _booking(reservation, None, clock.now()))
 
 

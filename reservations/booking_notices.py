@@ -1,4 +1,4 @@
-""""Booked" and "confirmed" notices (issue #8 item 4): every booking a user holds is told on the notifications page
+""" "Booked" and "confirmed" notices (issue #8 item 4): every booking a user holds is told on the notifications page
 and by e-mail, in the user's language, through the outbox (accounts/notify.py).
 
 Written by the minute job ``reservations.tell_booking_events``, not by the booking request: the 9:00 rush
@@ -26,8 +26,11 @@ LOOKBACK = dt.timedelta(days=2)
 
 def _context(reservation: Reservation) -> dict:
     return {
-        "reservation": reservation, "unit": reservation.unit, "facility": reservation.unit.facility,
-        "starts_at": clock.localtime(reservation.starts_at), "ends_at": clock.localtime(reservation.ends_at),
+        "reservation": reservation,
+        "unit": reservation.unit,
+        "facility": reservation.unit.facility,
+        "starts_at": clock.localtime(reservation.starts_at),
+        "ends_at": clock.localtime(reservation.ends_at),
         "confirm_at": clock.localtime(reservation.confirm_at) if reservation.confirm_at else None,
         "pay_by": clock.localtime(reservation.pay_by_last_minute) if reservation.pay_by else None,
     }
@@ -46,16 +49,28 @@ def tell_booking_events(now: dt.datetime | None = None) -> dict[str, int]:
     held = Reservation.objects.filter(user__isnull=False).exclude(origin=Phase.LOTTERY)
     booked = _untold(held.filter(created_at__gte=since, created_at__lte=now), "booked")
     confirmed = _untold(
-        held.filter(state=BookingState.CONFIRMED, confirmed_at__gte=since, confirmed_at__lte=now,
-                    confirmed_at__gt=F("created_at"), payment__isnull=True),
+        held.filter(
+            state=BookingState.CONFIRMED,
+            confirmed_at__gte=since,
+            confirmed_at__lte=now,
+            confirmed_at__gt=F("created_at"),
+            payment__isnull=True,
+        ),
         "confirmed",
     )
     told = {"booked": 0, "confirmed": 0}
     for kind, template, rows in (
-        (Notice.Kind.BOOKED, "booked", booked), (Notice.Kind.CONFIRMED, "confirmed", confirmed),
+        (Notice.Kind.BOOKED, "booked", booked),
+        (Notice.Kind.CONFIRMED, "confirmed", confirmed),
     ):
         for reservation in rows:
-            if notify(reservation.user, kind=kind, key=f"{template}:{reservation.pk}", template=template,
-                      context=_context(reservation), municipality=reservation.municipality):
+            if notify(
+                reservation.user,
+                kind=kind,
+                key=f"{template}:{reservation.pk}",
+                template=template,
+                context=_context(reservation),
+                municipality=reservation.municipality,
+            ):
                 told[template] += 1
     return told

@@ -63,7 +63,11 @@ def issue_feed(*, user) -> tuple[CalendarFeed, str]:
 def revoke_feed(*, user) -> int:
     """Revoke the user's active feed; its address answers 404 from now on. Returns how many were revoked."""
     with transaction.atomic():
-        return CalendarFeed.objects.of_user(user).active().update(revoked_at=clock.now(), revoked_reason=Revocation.BY_USER)
+        return (
+            CalendarFeed.objects.of_user(user)
+            .active()
+            .update(revoked_at=clock.now(), revoked_reason=Revocation.BY_USER)
+        )
 
 
 def active_feed(*, user) -> CalendarFeed | None:
@@ -78,9 +82,13 @@ def feed_reservations(*, user, municipality, now: dt.datetime | None = None) -> 
     from their results moment (K-LOT-3, S-LOT-5)."""
     now = now or clock.now()
     return list(
-        Reservation.objects.of(municipality).for_user(user).active().visible_to_resident(now)
+        Reservation.objects.of(municipality)
+        .for_user(user)
+        .active()
+        .visible_to_resident(now)
         .filter(ends_at__gt=now - PAST_KEPT)
-        .select_related("unit", "unit__facility", "municipality").order_by("starts_at", "id")
+        .select_related("unit", "unit__facility", "municipality")
+        .order_by("starts_at", "id")
     )
 
 
@@ -155,7 +163,9 @@ def _description(reservation: Reservation, state: str, link: str, now: dt.dateti
         lines.append(text)
     if state == BookingState.PROVISIONAL and reservation.confirm_at and reservation.confirm_at > now:
         at = clock.localtime(reservation.confirm_at)
-        lines.append(_("Confirmed automatically at %(date)s %(time)s") % {"date": f"{at:%Y-%m-%d}", "time": f"{at:%H:%M}"})
+        lines.append(
+            _("Confirmed automatically at %(date)s %(time)s") % {"date": f"{at:%Y-%m-%d}", "time": f"{at:%H:%M}"}
+        )
     if link:
         lines.append(link)
     return "\n".join(lines)

@@ -78,7 +78,12 @@ class CalendarFeed(models.Model):
     last_fetched_at = models.DateTimeField(_("last fetched"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_reason = models.CharField(
-        _("why revoked"), max_length=30, choices=Revocation.choices, blank=True, default="", db_default="",
+        _("why revoked"),
+        max_length=30,
+        choices=Revocation.choices,
+        blank=True,
+        default="",
+        db_default="",
     )
 
     objects = CalendarFeedQuerySet.as_manager()
@@ -104,7 +109,8 @@ class CalendarFeed(models.Model):
     def notice_label(self) -> str:
         """How the ``access_revoked`` notice names it (in the language being rendered)."""
         return gettext("Calendar address %(prefix)s_… (made on %(date)s)") % {
-            "prefix": self.prefix, "date": date_format(clock.localtime(self.created_at).date(), "DATE_FORMAT"),
+            "prefix": self.prefix,
+            "date": date_format(clock.localtime(self.created_at).date(), "DATE_FORMAT"),
         }
 
     @property

@@ -51,9 +51,16 @@ def calendar_page(request, municipality):
     if new and feed is not None and new.get("id") == feed.pk:
         new_url = _feed_url(request, muni, new["key"])
         webcal_url = "webcal://" + new_url.split("://", 1)[1]
-    response = render(request, "reservations/calendar_feed.html", {
-        "municipality": muni, "feed": feed, "new_url": new_url, "webcal_url": webcal_url,
-    })
+    response = render(
+        request,
+        "reservations/calendar_feed.html",
+        {
+            "municipality": muni,
+            "feed": feed,
+            "new_url": new_url,
+            "webcal_url": webcal_url,
+        },
+    )
     # The page may show the secret address: no Referer to other sites. ("no-referrer" would also make the
     # browser send "Origin: null" with the page's own forms, which CSRF protection refuses.)
     response["Referrer-Policy"] = "same-origin"
@@ -103,7 +110,9 @@ def feed(request, municipality, key):
     language = user.language or "ja"
     body = calendar_feed.build_calendar(
         calendar_feed.feed_reservations(user=user, municipality=muni),
-        host=calendar_feed.host_name(request), language=language, name=_calendar_name(muni, language),
+        host=calendar_feed.host_name(request),
+        language=language,
+        name=_calendar_name(muni, language),
         link=request.build_absolute_uri(reverse("reservations:my_bookings", args=[muni.slug])),
     )
     response = HttpResponse(body, content_type=CALENDAR_TYPE)
@@ -124,7 +133,9 @@ def booking_file(request, municipality, booking_id):
         raise Http404(_("This booking is cancelled."))
     language = get_language() or "ja"
     body = calendar_feed.build_calendar(
-        [row.reservation], host=calendar_feed.host_name(request), language=language,
+        [row.reservation],
+        host=calendar_feed.host_name(request),
+        language=language,
         name=_calendar_name(muni, language),
         link=request.build_absolute_uri(reverse("reservations:my_bookings", args=[muni.slug])),
     )

@@ -37,7 +37,9 @@ def confirm_due_bookings() -> dict[str, int]:
     """K-FC-4: confirm provisional bookings past their confirmation instant. Returns {"confirmed": n}."""
     now = clock.now()
     confirmed = services.confirm_due_bookings(now=now)
-    logger.info("confirm_due_bookings at %s: %d booking(s) confirmed (K-FC-4)", clock.localtime(now).isoformat(), confirmed)
+    logger.info(
+        "confirm_due_bookings at %s: %d booking(s) confirmed (K-FC-4)", clock.localtime(now).isoformat(), confirmed
+    )
     return {"confirmed": confirmed}
 
 
@@ -47,7 +49,8 @@ def cancel_unpaid_bookings() -> dict[str, int]:
     cancelled = services.cancel_unpaid_bookings(now=now)
     logger.info(
         "cancel_unpaid_bookings at %s: %d unpaid booking(s) cancelled (S-PAY-2, T-PAY-2)",
-        clock.localtime(now).isoformat(), cancelled,
+        clock.localtime(now).isoformat(),
+        cancelled,
     )
     return {"cancelled": cancelled}
 
@@ -71,5 +74,7 @@ def tell_freed_slots() -> dict[str, int]:
     result = alerts.slots_freed()
     result["deleted"] = alerts.forget_handled()
     if result["handled"]:  # the hook normally tells at once: rows handled here mostly mean a process died first
-        logger.warning("tell_freed_slots: %(handled)d freed slot(s) left by their hook, %(told)d alert(s) written", result)
+        logger.warning(
+            "tell_freed_slots: %(handled)d freed slot(s) left by their hook, %(told)d alert(s) written", result
+        )
     return result

@@ -77,7 +77,11 @@ class Reservation(models.Model):
     origin = models.CharField(_("origin"), max_length=20, choices=Phase.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("entered by"),
     )
     created_at = models.DateTimeField(_("booked at"))
@@ -90,18 +94,31 @@ class Reservation(models.Model):
     # A lottery win is known to nobody but staff before its draw's results moment (K-LOT-3, S-LOT-5): the draw
     # writes the booking and its slot hold at once (X-3), with this instant. Empty: known at once.
     published_from = models.DateTimeField(
-        _("shown to residents from"), null=True, blank=True, editable=False,
+        _("shown to residents from"),
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("Lottery wins: the results moment of their draw. Empty: at once."),
     )
     fee = models.JSONField(
-        _("fee breakdown"), null=True, blank=True, editable=False,
-        help_text=_("Fixed when booked (fees.rules.quote): base, non-resident surcharge, lighting, exemption. Empty when "
-                    "the municipality has no fee table for it."),
+        _("fee breakdown"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Fixed when booked (fees.rules.quote): base, non-resident surcharge, lighting, exemption. Empty when "
+            "the municipality has no fee table for it."
+        ),
     )
     fee_total = models.PositiveIntegerField(_("fee (yen)"), null=True, blank=True, editable=False)
     changed_from = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="changed_to",
-        verbose_name=_("changed from"), help_text=_("The booking this one replaced when the resident changed it."),
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changed_to",
+        verbose_name=_("changed from"),
+        help_text=_("The booking this one replaced when the resident changed it."),
     )
     # Counter overrides (issue #7): empty for every booking that passed the booking windows.
     override_kind = models.CharField(_("override"), max_length=20, choices=OverrideKind.choices, blank=True, default="")
@@ -125,7 +142,8 @@ class Reservation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="reservation_ends_after_start"),
             models.CheckConstraint(
-                condition=Q(state="cancelled") | Q(cancelled_at__isnull=True), name="reservation_cancelled_at_only_if_cancelled"
+                condition=Q(state="cancelled") | Q(cancelled_at__isnull=True),
+                name="reservation_cancelled_at_only_if_cancelled",
             ),
             # A registered user's booking, or a walk-in's with name and phone (S-FC-3): never both, never neither.
             models.CheckConstraint(
@@ -211,12 +229,21 @@ class KeyLending(models.Model):
     """The key of a booked room handed out and taken back at the counter (T-USE-1: the booked time runs from key
     pick-up to key return). One per reservation; who and when on both sides."""
 
-    reservation = models.OneToOneField(Reservation, on_delete=models.CASCADE, related_name="key_lending", verbose_name=_("reservation"))
+    reservation = models.OneToOneField(
+        Reservation, on_delete=models.CASCADE, related_name="key_lending", verbose_name=_("reservation")
+    )
     lent_at = models.DateTimeField(_("key lent at"))
-    lent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("key lent by"))
+    lent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("key lent by")
+    )
     returned_at = models.DateTimeField(_("key returned at"), null=True, blank=True)
     returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("key taken back by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("key taken back by"),
     )
 
     class Meta:
@@ -231,19 +258,25 @@ class KeyLending(models.Model):
 class UseReport(models.Model):
     """K-USE-1: after use, staff record the use report (利用報告書): attendance and the actual times."""
 
-    reservation = models.OneToOneField(Reservation, on_delete=models.CASCADE, related_name="use_report", verbose_name=_("reservation"))
+    reservation = models.OneToOneField(
+        Reservation, on_delete=models.CASCADE, related_name="use_report", verbose_name=_("reservation")
+    )
     attendance = models.PositiveIntegerField(_("attendance"))
     actual_start = models.DateTimeField(_("actual start"))
     actual_end = models.DateTimeField(_("actual end"))
     note = models.CharField(_("note"), max_length=300, blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
     reported_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
         verbose_name = _("use report")
         verbose_name_plural = _("use reports")
         constraints = [
-            models.CheckConstraint(condition=Q(actual_end__gt=models.F("actual_start")), name="use_report_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(actual_end__gt=models.F("actual_start")), name="use_report_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:

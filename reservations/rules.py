@@ -14,7 +14,16 @@ from django.utils.translation import gettext as _
 
 from config import clock
 from facilities import cache, calendars, daterules
-from facilities.models import ACTIVE_STATES, BookingLimit, BookingState, BookingWindow, Channel, Phase, RuleProfile, Unit
+from facilities.models import (
+    ACTIVE_STATES,
+    BookingLimit,
+    BookingState,
+    BookingWindow,
+    Channel,
+    Phase,
+    RuleProfile,
+    Unit,
+)
 from facilities.slots import Slot, unit_slots
 
 from .models import Reservation
@@ -127,12 +136,16 @@ def inactive_refusal(user) -> Refusal:
     profile = loaded.profile if loaded else None
     if registration is not None and profile is not None:
         if registration.status == Registration.Status.PENDING and profile.account_rule_id:
-            return Refusal(profile.account_rule_id, _(
-                "This registration is not completed yet: the identity is checked at the counter first."))
+            return Refusal(
+                profile.account_rule_id,
+                _("This registration is not completed yet: the identity is checked at the counter first."),
+            )
         replaced = Registration.objects.filter(replaces=registration).exists()
         if registration.status == Registration.Status.WITHDRAWN and replaced and profile.card_reissue_rule_id:
-            return Refusal(profile.card_reissue_rule_id, _(
-                "This registration was withdrawn when a new card was issued: book with the new user ID."))
+            return Refusal(
+                profile.card_reissue_rule_id,
+                _("This registration was withdrawn when a new card was issued: book with the new user ID."),
+            )
     return Refusal("account_inactive", _("This registration is not active: it was withdrawn or is not completed yet."))
 
 
@@ -141,8 +154,10 @@ def walk_in_refusal(rules: "ProfileRules", channel: str) -> Refusal | None:
     the profile); else why not, citing the profile's registration rule (K-REG-1, T-REG-1) when it takes none."""
     profile = rules.profile
     if not profile.walk_in_rule_id:
-        return Refusal(profile.account_rule_id or "registration_required", _(
-            "Bookings here are for registered users only: register the person first."))
+        return Refusal(
+            profile.account_rule_id or "registration_required",
+            _("Bookings here are for registered users only: register the person first."),
+        )
     if channel != Channel.COUNTER:
         return Refusal(profile.walk_in_rule_id, _("A person without registration is booked at the counter only."))
     return None
@@ -192,7 +207,9 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
     return chosen
 
 
-def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> list[Slot]:
+def early_start_slots(
+    profile: RuleProfile | None, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime
+) -> list[Slot]:
     """T-USE-1: the slots of an early start granted by staff — [starts_at, ends_at) beginning before the unit's
     first slot of the day, at the profile's ``early_start_from`` (Tamba: 07:00) at the earliest. The part before
     the first slot is cut into slots of the scheme's length ending at that first slot (hourly: 07:00, 08:00), so
@@ -204,14 +221,29 @@ def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.dat
         raise SlotRequestError(Refusal(code, _("This municipality's rules have no early starts.")))
     code = profile.early_start_rule_id or "early_start"
     if unit.kind not in profile.early_start_kinds():
-        raise SlotRequestError(Refusal(code, _("Only sports units may start early (%(kinds)s).") % {
-            "kinds": ", ".join(str(Unit.Kind(kind).label) for kind in sorted(profile.early_start_kinds()) if kind in Unit.Kind.values)}))
+        raise SlotRequestError(
+            Refusal(
+                code,
+                _("Only sports units may start early (%(kinds)s).")
+                % {
+                    "kinds": ", ".join(
+                        str(Unit.Kind(kind).label)
+                        for kind in sorted(profile.early_start_kinds())
+                        if kind in Unit.Kind.values
+                    )
+                },
+            )
+        )
     local_start, local_end = clock.localtime(starts_at), clock.localtime(ends_at)
     day = local_start.date()
     earliest = clock.at(day, profile.early_start_from)
     if local_start < earliest:
-        raise SlotRequestError(Refusal(code, _("An early start begins at %(time)s at the earliest.") % {
-            "time": f"{profile.early_start_from:%H:%M}"}))
+        raise SlotRequestError(
+            Refusal(
+                code,
+                _("An early start begins at %(time)s at the earliest.") % {"time": f"{profile.early_start_from:%H:%M}"},
+            )
+        )
     if local_end <= local_start or local_end.date() != day and local_end.time() != dt.time(0):
         raise SlotRequestError(Refusal(code, _("A booking must start and end on the same day.")))
     facility = unit.facility
@@ -223,8 +255,13 @@ def early_start_slots(profile: RuleProfile | None, unit: Unit, starts_at: dt.dat
         raise SlotRequestError(Refusal(code, _("This unit has no slots to start early before.")))
     first = offered[0].starts_at
     if local_start >= first:
-        raise SlotRequestError(Refusal(code, _("An early start begins before the first slot of the day (%(time)s).") % {
-            "time": f"{clock.localtime(first):%H:%M}"}))
+        raise SlotRequestError(
+            Refusal(
+                code,
+                _("An early start begins before the first slot of the day (%(time)s).")
+                % {"time": f"{clock.localtime(first):%H:%M}"},
+            )
+        )
     early: list[Slot] = []
     moment = first - step
     while moment >= local_start:
@@ -272,7 +309,15 @@ def slots_used(*, user, limit: BookingLimit, unit: Unit, use_date: dt.date, repl
         f" AND r.origin IN ({', '.join(['%s'] * len(origins))})"
         f" AND r.starts_at >= %s AND r.starts_at < %s AND {condition} AND r.id <> %s"
     )
-    params = [user.pk, *[str(s) for s in ACTIVE_STATES], *origins, adapt(start), adapt(end), scope_value(unit), replacing or 0]
+    params = [
+        user.pk,
+        *[str(s) for s in ACTIVE_STATES],
+        *origins,
+        adapt(start),
+        adapt(end),
+        scope_value(unit),
+        replacing or 0,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
@@ -319,20 +364,30 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
     other channel's window is a phase of its own (Kodaira's last-minute phase, K-LM-1: "from D-7, counter only,
     the online system refuses"), it cites that phase's rule, which is the one that says so.
     """
-    mine = [window_bounds(w, unit, slot) for w in rules.windows if w.channel == channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)]
+    mine = [
+        window_bounds(w, unit, slot)
+        for w in rules.windows
+        if w.channel == channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)
+    ]
     if not mine:
         code = rules.profile.unavailable_channel_rule_id or "channel_unavailable"
-        return Refusal(code, _("%(municipality)s does not take bookings through this channel (%(channel)s).") % {
-            "municipality": unit.facility.municipality.name, "channel": Channel(channel).label})
+        return Refusal(
+            code,
+            _("%(municipality)s does not take bookings through this channel (%(channel)s).")
+            % {"municipality": unit.facility.municipality.name, "channel": Channel(channel).label},
+        )
     upcoming = sorted((b for b in mine if b.opens and now < b.opens), key=lambda b: b.opens)
     if upcoming:
         first = upcoming[0]
         opens = _first_served(first.window, first.opens)
-        return Refusal(first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": when(opens)})
+        return Refusal(
+            first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": when(opens)}
+        )
     closed = sorted((b for b in mine if b.closes and b.closes <= now), key=lambda b: b.closes)
     last = closed[-1] if closed else None
     elsewhere = [
-        window_bounds(w, unit, slot) for w in rules.windows
+        window_bounds(w, unit, slot)
+        for w in rules.windows
         if w.channel != channel and w.phase != Phase.LOTTERY and w.applies_to(unit.facility)
     ]
     open_elsewhere = [b for b in elsewhere if b.contains(now)]
@@ -341,11 +396,20 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
         code = other.opens_rule_id
         if last is not None and last.window.phase == other.phase:
             code = last.window.closes_rule_id
-        return Refusal(code, _("Now this slot can only be booked %(channel)s.") % {
-            "channel": {"counter": _("at the counter"), "phone": _("by telephone"), "online": _("online")}[other.channel]})
+        return Refusal(
+            code,
+            _("Now this slot can only be booked %(channel)s.")
+            % {
+                "channel": {"counter": _("at the counter"), "phone": _("by telephone"), "online": _("online")}[
+                    other.channel
+                ]
+            },
+        )
     if last is None:  # no window opens for this slot at all (K-FC-1: a month without an open day)
         return Refusal(mine[0].window.opens_rule_id or "window_closed", _("This slot cannot be booked."))
-    return Refusal(last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": when(last.closes)})
+    return Refusal(
+        last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": when(last.closes)}
+    )
 
 
 def open_window(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: dt.datetime) -> BookingWindow | None:
@@ -361,8 +425,16 @@ def open_window(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: 
 
 
 def evaluate(
-    *, rules: ProfileRules, user, unit: Unit, slots: list[Slot], channel: str, now: dt.datetime | None = None,
-    check_limits: bool = True, replacing: int | None = None, paying_now: bool | None = False,
+    *,
+    rules: ProfileRules,
+    user,
+    unit: Unit,
+    slots: list[Slot],
+    channel: str,
+    now: dt.datetime | None = None,
+    check_limits: bool = True,
+    replacing: int | None = None,
+    paying_now: bool | None = False,
 ) -> Decision:
     """May ``user`` book ``slots`` (consecutive, of ``unit``) through ``channel`` at ``now``? ``replacing``: the id
     of the user's booking that this one would replace (a change), left out of the limit counts. ``user`` None: a
@@ -390,8 +462,12 @@ def evaluate(
         decision.refusals.append(Refusal("unit_unavailable", _("This unit is not taking bookings.")))
         return decision
     if user is not None and not user.is_valid_on(clock.localtime(now).date()):
-        decision.refusals.append(Refusal(profile.registration_rule_id or "registration_expired",
-                                         _("Your registration is not valid today; renew it at a counter.")))
+        decision.refusals.append(
+            Refusal(
+                profile.registration_rule_id or "registration_expired",
+                _("Your registration is not valid today; renew it at a counter."),
+            )
+        )
     if first.starts_at <= now:
         decision.refusals.append(Refusal("slot_past", _("This slot has already started.")))
         return decision
@@ -403,34 +479,60 @@ def evaluate(
     decision.window = window
     decision.paid_at_booking = window.paid_at_booking or user is None
     if window.paid_at_booking and paying_now is False:
-        decision.refusals.append(Refusal(window.pay_by_rule_id or "paid_at_booking", _(
-            "From now on the fee is paid together with the booking, at the counter: record the payment with it.")))
+        decision.refusals.append(
+            Refusal(
+                window.pay_by_rule_id or "paid_at_booking",
+                _("From now on the fee is paid together with the booking, at the counter: record the payment with it."),
+            )
+        )
     elif user is None and paying_now is False:  # S-FC-3: a walk-in pays at once, whatever the date
-        decision.refusals.append(Refusal(profile.walk_in_rule_id, _(
-            "A person without registration pays the fee together with the booking: record the payment with it.")))
+        decision.refusals.append(
+            Refusal(
+                profile.walk_in_rule_id,
+                _("A person without registration pays the fee together with the booking: record the payment with it."),
+            )
+        )
     if not daterules.within_daily_hours(now, window.service_from, window.service_until):
         until = "24:00" if window.service_until == dt.time(0) else window.service_until.strftime("%H:%M")
-        decision.refusals.append(Refusal(window.service_rule_id or "service_hours", _(
-            "Bookings through this channel are taken from %(start)s to %(end)s.") % {
-            "start": window.service_from.strftime("%H:%M"), "end": until}))
+        decision.refusals.append(
+            Refusal(
+                window.service_rule_id or "service_hours",
+                _("Bookings through this channel are taken from %(start)s to %(end)s.")
+                % {"start": window.service_from.strftime("%H:%M"), "end": until},
+            )
+        )
 
     if check_limits and user is not None:  # limits count a registered user's slots (K-FC-3, S-FC-4)
-        decision.refusals += limit_refusals(rules=rules, user=user, unit=unit, slots=slots, window=window, now=now, replacing=replacing)
+        decision.refusals += limit_refusals(
+            rules=rules, user=user, unit=unit, slots=slots, window=window, now=now, replacing=replacing
+        )
 
     decision.initial_state = window.initial_state
     booked_on = clock.localtime(now).date()
     if decision.initial_state == BookingState.PROVISIONAL and profile.confirm_after_booking_day:
         decision.confirm_at = clock.at(booked_on + dt.timedelta(days=1), dt.time(0))  # K-FC-4: midnight
     if window.pay_by:
-        deadline = daterules.closes_at(daterules.parse(window.pay_by), use_date=use_date, slot_start=first.starts_at,
-                                       facility=unit.facility, booked_on=booked_on)
+        deadline = daterules.closes_at(
+            daterules.parse(window.pay_by),
+            use_date=use_date,
+            slot_start=first.starts_at,
+            facility=unit.facility,
+            booked_on=booked_on,
+        )
         decision.pay_by = min(deadline, first.starts_at) if deadline else None
         decision.pay_by_rule_id = window.pay_by_rule_id
     return decision
 
 
 def limit_refusals(
-    *, rules: ProfileRules, user, unit: Unit, slots: list[Slot], window: BookingWindow, now: dt.datetime, replacing: int | None = None
+    *,
+    rules: ProfileRules,
+    user,
+    unit: Unit,
+    slots: list[Slot],
+    window: BookingWindow,
+    now: dt.datetime,
+    replacing: int | None = None,
 ) -> list[Refusal]:
     """The limits of ``window``'s phase that booking ``slots`` would exceed (K-FC-3, S-FC-4; lifted from D-6).
     Counts the user's bookings: a booking service calls it holding the user's lock."""
@@ -441,14 +543,23 @@ def limit_refusals(
         if limit.phase != window.phase:
             continue
         if limit.lifted_from:
-            lifted = daterules.opens_at(daterules.parse(limit.lifted_from), use_date=use_date, slot_start=first.starts_at, facility=unit.facility)
+            lifted = daterules.opens_at(
+                daterules.parse(limit.lifted_from),
+                use_date=use_date,
+                slot_start=first.starts_at,
+                facility=unit.facility,
+            )
             if lifted is not None and now >= lifted:
                 continue
         used = slots_used(user=user, limit=limit, unit=unit, use_date=use_date, replacing=replacing)
         if used + len(slots) > limit.count:
-            refusals.append(Refusal(limit.rule_id, _(
-                "You may book at most %(count)s slots a month here (%(scope)s); you already hold %(used)s.") % {
-                "count": limit.count, "scope": limit.get_scope_display(), "used": used}))
+            refusals.append(
+                Refusal(
+                    limit.rule_id,
+                    _("You may book at most %(count)s slots a month here (%(scope)s); you already hold %(used)s.")
+                    % {"count": limit.count, "scope": limit.get_scope_display(), "used": used},
+                )
+            )
     return refusals
 
 
@@ -479,9 +590,13 @@ def cancel_refusal(reservation: Reservation, rules: ProfileRules, now: dt.dateti
     if reservation.starts_at <= now:
         return Refusal("slot_past", _("This slot has already started."))
     if reservation.state == BookingState.WON:
-        return Refusal("S-LOT-5", _("This lottery win awaits your confirmation: confirm it or give it up under "
-                                    "“My lottery applications”."))
+        return Refusal(
+            "S-LOT-5",
+            _("This lottery win awaits your confirmation: confirm it or give it up under “My lottery applications”."),
+        )
     if effective_state(reservation, rules, now) not in rules.profile.online_cancellable():
-        return Refusal(rules.profile.online_cancel_rule_id or "cancel_at_counter",
-                       _("This booking can no longer be cancelled online; please ask at the counter."))
+        return Refusal(
+            rules.profile.online_cancel_rule_id or "cancel_at_counter",
+            _("This booking can no longer be cancelled online; please ask at the counter."),
+        )
     return None

@@ -88,7 +88,9 @@ class BookingRequest:
         return Phase(self.decision.phase).label if self.decision and self.decision.phase else ""
 
 
-def _run_ends(unit: Unit, day: dt.date, first: Slot, chosen_end: dt.datetime, holds: dict, now: dt.datetime) -> list[RunEnd]:
+def _run_ends(
+    unit: Unit, day: dt.date, first: Slot, chosen_end: dt.datetime, holds: dict, now: dt.datetime
+) -> list[RunEnd]:
     """End times that make [first.start, end) a run of free consecutive whole hours of the unit that day."""
     offered = unit_slots(unit, day)
     ends = []
@@ -100,7 +102,11 @@ def _run_ends(unit: Unit, day: dt.date, first: Slot, chosen_end: dt.datetime, ho
             break
         previous_end = slot.ends_at
         hours = round((slot.ends_at - first.starts_at) / dt.timedelta(hours=1))
-        ends.append(RunEnd(span_param(first.starts_at, slot.ends_at).split("-")[1], slot.ends_at, hours, slot.ends_at == chosen_end))
+        ends.append(
+            RunEnd(
+                span_param(first.starts_at, slot.ends_at).split("-")[1], slot.ends_at, hours, slot.ends_at == chosen_end
+            )
+        )
     return ends
 
 
@@ -121,7 +127,9 @@ def booking_request(
     except rules.SlotRequestError as error:
         request.refusals = [error.refusal]
         return request
-    holds = holds_between(unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0)))
+    holds = holds_between(
+        unit=unit, start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=1), dt.time(0))
+    )
     if replacing is not None:
         holds = {start: held for start, held in holds.items() if held[0] != replacing.pk}
     for slot in request.slots:
@@ -141,12 +149,22 @@ def booking_request(
         return request
     request.profile = loaded.profile
     request.decision = rules.evaluate(
-        rules=loaded, user=user, unit=unit, slots=request.slots, channel=Channel.ONLINE, now=now, check_limits=True,
+        rules=loaded,
+        user=user,
+        unit=unit,
+        slots=request.slots,
+        channel=Channel.ONLINE,
+        now=now,
+        check_limits=True,
         replacing=replacing.pk if replacing else None,
     )
     request.refusals = list(request.decision.refusals)
     request.fee = quote_or_none(user=user, unit=unit, slots=request.slots, booked_on=clock.localtime(now).date())
-    if replacing is not None and (replacing.unit_id, replacing.starts_at, replacing.ends_at) == (unit.id, starts_at, ends_at):
+    if replacing is not None and (replacing.unit_id, replacing.starts_at, replacing.ends_at) == (
+        unit.id,
+        starts_at,
+        ends_at,
+    ):
         request.refusals.append(rules.Refusal("same_slot", _("This is already the time of that booking.")))
     return request
 
@@ -224,9 +242,19 @@ class MyBookings:
 def _my_reservations(*, municipality: Municipality, user, now: dt.datetime):
     """The user's bookings here as they may see them at ``now``: a lottery win only from its results moment
     (K-LOT-3, S-LOT-5)."""
-    return Reservation.objects.of(municipality).for_user(user).visible_to_resident(now).select_related(
-        "unit", "unit__facility", "payment", "payment__refund", "permit", "weather_claim",
-        "weather_claim__transferred_to",
+    return (
+        Reservation.objects.of(municipality)
+        .for_user(user)
+        .visible_to_resident(now)
+        .select_related(
+            "unit",
+            "unit__facility",
+            "payment",
+            "payment__refund",
+            "permit",
+            "weather_claim",
+            "weather_claim__transferred_to",
+        )
     )
 
 
@@ -249,7 +277,9 @@ def my_bookings(*, municipality: Municipality, user, page: str | int | None = No
     first page (never an error). Five to seven queries."""
     now = clock.now()
     mine = _my_reservations(municipality=municipality, user=user, now=now)
-    pages = Paginator(mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id"), UPCOMING_PER_PAGE)
+    pages = Paginator(
+        mine.filter(state__in=ACTIVE_STATES, ends_at__gt=now).order_by("starts_at", "id"), UPCOMING_PER_PAGE
+    )
     try:
         upcoming = pages.page(page or 1)
     except InvalidPage:  # "abc", 0, -1, past the end (a booking was cancelled since): the first page
@@ -279,14 +309,20 @@ def confirmation_windows(reservations) -> dict[int, tuple[dt.datetime, dt.dateti
         (d.municipality_id, d.month): d
         for d in Draw.objects.filter(municipality_id__in={m for m, _ in months}, month__in={mo for _, mo in months})
     }
-    rule_ids = dict(LotteryPolicy.objects.filter(municipality_id__in={m for m, _ in months})
-                    .values_list("municipality_id", "confirmation_rule_id"))
+    rule_ids = dict(
+        LotteryPolicy.objects.filter(municipality_id__in={m for m, _ in months}).values_list(
+            "municipality_id", "confirmation_rule_id"
+        )
+    )
     found = {}
     for reservation in wins:
         draw = draws.get((reservation.municipality_id, clock.localtime(reservation.starts_at).date().replace(day=1)))
         if draw is not None and draw.results_from and draw.purge_at:
-            found[reservation.pk] = (draw.results_from, draw.purge_at - dt.timedelta(minutes=1),
-                                     rule_ids.get(reservation.municipality_id) or "S-LOT-5")
+            found[reservation.pk] = (
+                draw.results_from,
+                draw.purge_at - dt.timedelta(minutes=1),
+                rule_ids.get(reservation.municipality_id) or "S-LOT-5",
+            )
     return found
 
 
@@ -315,7 +351,9 @@ def bookings_stranded_by(*, calendar, rules, now=None) -> list[Reservation]:
 
     now = now or clock.now()
     upcoming = (
-        Reservation.objects.active().filter(unit__facility__closure_calendar=calendar, starts_at__gt=now)
-        .select_related("unit__facility", "user").order_by("starts_at", "id")
+        Reservation.objects.active()
+        .filter(unit__facility__closure_calendar=calendar, starts_at__gt=now)
+        .select_related("unit__facility", "user")
+        .order_by("starts_at", "id")
     )
     return [r for r in upcoming if calendars.closing_rule(rules, clock.localtime(r.starts_at).date()) is not None]

@@ -55,8 +55,18 @@ def _profile_and_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime)
         raise BookingRefused([error.refusal]) from None
 
 
-def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str = Channel.ONLINE, booked_by=None,
-         paying_now: bool = False, then=None, walk_in: WalkIn | None = None) -> Reservation:
+def book(
+    *,
+    user,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    channel: str = Channel.ONLINE,
+    booked_by=None,
+    paying_now: bool = False,
+    then=None,
+    walk_in: WalkIn | None = None,
+) -> Reservation:
     """Book the slots of ``unit`` that tile [starts_at, ends_at) for ``user`` through ``channel``.
 
     ``user`` None and ``walk_in`` given: a person without registration, booked by the clerk ``booked_by`` at the
@@ -81,8 +91,15 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
         if refusal is not None:
             raise BookingRefused([refusal])
     profile_rules, slots = _profile_and_slots(unit, starts_at, ends_at)
-    evaluate = {"rules": profile_rules, "user": user, "unit": unit, "slots": slots, "channel": channel, "now": now,
-                "paying_now": paying_now}
+    evaluate = {
+        "rules": profile_rules,
+        "user": user,
+        "unit": unit,
+        "slots": slots,
+        "channel": channel,
+        "now": now,
+        "paying_now": paying_now,
+    }
     decision = rules.evaluate(**evaluate, check_limits=False)
     if not decision.allowed:
         raise BookingRefused(rules.evaluate(**evaluate).refusals)  # every reason, limits included, as the grid shows
@@ -92,8 +109,18 @@ def book(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, chan
     fee = quote_fee(user=user if walk_in is None else walk_in, unit=unit, slots=slots, now=now)
     try:
         with transaction.atomic():
-            reservation = _insert_booking(user=user, unit=unit, slots=slots, decision=decision, rules_=profile_rules,
-                                          channel=channel, booked_by=booked_by, now=now, fee=fee, walk_in=walk_in)
+            reservation = _insert_booking(
+                user=user,
+                unit=unit,
+                slots=slots,
+                decision=decision,
+                rules_=profile_rules,
+                channel=channel,
+                booked_by=booked_by,
+                now=now,
+                fee=fee,
+                walk_in=walk_in,
+            )
             if then is not None:
                 then(reservation)
             return reservation
@@ -109,15 +136,28 @@ def quote_fee(*, user, unit: Unit, slots, now: dt.datetime):
     return quote_or_none(user=user, unit=unit, slots=slots, booked_on=clock.localtime(now).date(), exemption=exemption)
 
 
-def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, now, fee=None, changed_from=None,
-                    walk_in: WalkIn | None = None) -> Reservation:
+def _insert_booking(
+    *,
+    user,
+    unit,
+    slots,
+    decision,
+    rules_,
+    channel,
+    booked_by,
+    now,
+    fee=None,
+    changed_from=None,
+    walk_in: WalkIn | None = None,
+) -> Reservation:
     """Inside a transaction: the user's lock, the limit counts (leaving out a booking being changed), the rows.
     A walk-in (``user`` None) has no account to lock and no limit to count (S-FC-3)."""
     if user is not None:
         lock_user(user)
         replacing = changed_from.pk if changed_from else None
-        over_limit = rules.limit_refusals(rules=rules_, user=user, unit=unit, slots=slots, window=decision.window, now=now,
-                                          replacing=replacing)
+        over_limit = rules.limit_refusals(
+            rules=rules_, user=user, unit=unit, slots=slots, window=decision.window, now=now, replacing=replacing
+        )
         if over_limit:
             raise BookingRefused(over_limit)
     reservation = Reservation(
@@ -146,14 +186,25 @@ def _insert_booking(*, user, unit, slots, decision, rules_, channel, booked_by, 
     holds = [SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots]
     sql.insert_with_children(reservation, holds, link="reservation")
     if booked_by is not None:  # staff entered it (counter, phone): the audit log says who (issue #7)
-        audit.record(booked_by, "booking.create", reservation, after={
-            "unit": unit.pk, "starts_at": reservation.starts_at, "ends_at": reservation.ends_at, "channel": channel,
-            "changed_from": changed_from.pk if changed_from else None,
-            **({"walk_in": {"name": walk_in.name, "phone": walk_in.phone}} if walk_in else {})})
+        audit.record(
+            booked_by,
+            "booking.create",
+            reservation,
+            after={
+                "unit": unit.pk,
+                "starts_at": reservation.starts_at,
+                "ends_at": reservation.ends_at,
+                "channel": channel,
+                "changed_from": changed_from.pk if changed_from else None,
+                **({"walk_in": {"name": walk_in.name, "phone": walk_in.phone}} if walk_in else {}),
+            },
+        )
     return reservation
 
 
-def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> Reservation:
+def change_online(
+    *, user, reservation_id: int, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime
+) -> Reservation:
     """A resident moves their booking to [starts_at, ends_at) of ``unit`` (K-FC-4 on the booking day, S-PAY-3
     until paid): the old booking is cancelled and the new one made in one transaction, so either both happen or
     neither — when the new slot is refused or just taken, the old booking stays as it was.
@@ -163,8 +214,11 @@ def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.dateti
     now = clock.now()
     try:
         with transaction.atomic():
-            old = Reservation.objects.visible_to_resident(now).select_for_update().get(
-                pk=reservation_id, user=user, municipality_id=unit.municipality_id)
+            old = (
+                Reservation.objects.visible_to_resident(now)
+                .select_for_update()
+                .get(pk=reservation_id, user=user, municipality_id=unit.municipality_id)
+            )
             refusal = rules.change_refusal(old, rules.ProfileRules.of(old.municipality_id), now)
             if refusal is not None:
                 raise BookingRefused([refusal])
@@ -173,8 +227,17 @@ def change_online(*, user, reservation_id: int, unit: Unit, starts_at: dt.dateti
         raise SlotTaken() from None
 
 
-def replace(old: Reservation, *, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, channel: str, now: dt.datetime,
-            booked_by=None, paying_now: bool = False) -> Reservation:
+def replace(
+    old: Reservation,
+    *,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    channel: str,
+    now: dt.datetime,
+    booked_by=None,
+    paying_now: bool = False,
+) -> Reservation:
     """Inside the caller's transaction, ``old`` locked and its change allowed (online: K-FC-4, S-PAY-3; at the
     counter: fees.services.change_at_counter): cancel ``old`` and book [starts_at, ends_at) of ``unit`` for its
     user through ``channel``, the new slot passing the rules as a new booking with ``old`` left out of the limits.
@@ -183,23 +246,43 @@ def replace(old: Reservation, *, unit: Unit, starts_at: dt.datetime, ends_at: dt
     if (old.unit_id, old.starts_at, old.ends_at) == (unit.pk, slots[0].starts_at, slots[-1].ends_at):
         raise BookingRefused([rules.Refusal("same_slot", _("This is already the time of that booking."))])
     walk_in = walk_in_of(old)  # a walk-in's booking (S-FC-3) moves as a walk-in's booking, paid at once
-    evaluate = {"rules": profile_rules, "user": old.user, "unit": unit, "slots": slots, "channel": channel, "now": now,
-                "paying_now": paying_now}
+    evaluate = {
+        "rules": profile_rules,
+        "user": old.user,
+        "unit": unit,
+        "slots": slots,
+        "channel": channel,
+        "now": now,
+        "paying_now": paying_now,
+    }
     decision = rules.evaluate(**evaluate, check_limits=False)
     if not decision.allowed:
         raise BookingRefused(rules.evaluate(**evaluate, replacing=old.pk).refusals)
     _cancel(old, reason=Reservation.CancelReason.CHANGED, now=now)
-    return _insert_booking(user=old.user, unit=unit, slots=slots, decision=decision, rules_=profile_rules, channel=channel,
-                           booked_by=booked_by, now=now, changed_from=old, walk_in=walk_in,
-                           fee=quote_fee(user=old.user or walk_in, unit=unit, slots=slots, now=now))
+    return _insert_booking(
+        user=old.user,
+        unit=unit,
+        slots=slots,
+        decision=decision,
+        rules_=profile_rules,
+        channel=channel,
+        booked_by=booked_by,
+        now=now,
+        changed_from=old,
+        walk_in=walk_in,
+        fee=quote_fee(user=old.user or walk_in, unit=unit, slots=slots, now=now),
+    )
 
 
 def walk_in_of(reservation: Reservation) -> WalkIn | None:
     """The person without registration a booking is for (S-FC-3), or None for a registered user's booking."""
     if reservation.user_id is not None:
         return None
-    return WalkIn(name=reservation.walk_in_name, phone=reservation.walk_in_phone,
-                  resident=bool((reservation.fee or {}).get("resident", True)))
+    return WalkIn(
+        name=reservation.walk_in_name,
+        phone=reservation.walk_in_phone,
+        resident=bool((reservation.fee or {}).get("resident", True)),
+    )
 
 
 def _cancel(reservation: Reservation, *, reason: str, now: dt.datetime) -> None:
@@ -232,7 +315,11 @@ def confirm_due_bookings(*, now: dt.datetime | None = None) -> int:
     for pk in list(due):
         with transaction.atomic():
             reservation = Reservation.objects.select_for_update().get(pk=pk)
-            if reservation.state != BookingState.PROVISIONAL or reservation.confirm_at is None or reservation.confirm_at > now:
+            if (
+                reservation.state != BookingState.PROVISIONAL
+                or reservation.confirm_at is None
+                or reservation.confirm_at > now
+            ):
                 continue  # someone else got here first
             reservation.state = BookingState.CONFIRMED
             reservation.confirmed_at = reservation.confirm_at
@@ -261,12 +348,21 @@ def cancel_unpaid_bookings(*, now: dt.datetime | None = None) -> int:
             if reservation.state not in unpaid or reservation.pay_by is None or reservation.pay_by > now:
                 continue
             _cancel(reservation, reason=Reservation.CancelReason.UNPAID, now=now)
-            notify(reservation.user, kind=Notice.Kind.CANCELLED_UNPAID, key=f"unpaid:{pk}", template="cancelled_unpaid",
-                   context={"reservation": reservation, "unit": reservation.unit, "facility": reservation.unit.facility,
-                            "starts_at": clock.localtime(reservation.starts_at),
-                            "ends_at": clock.localtime(reservation.ends_at),
-                            "deadline": clock.localtime(reservation.pay_by_last_minute),
-                            "rule_id": reservation.pay_by_rule_id})
+            notify(
+                reservation.user,
+                kind=Notice.Kind.CANCELLED_UNPAID,
+                key=f"unpaid:{pk}",
+                template="cancelled_unpaid",
+                context={
+                    "reservation": reservation,
+                    "unit": reservation.unit,
+                    "facility": reservation.unit.facility,
+                    "starts_at": clock.localtime(reservation.starts_at),
+                    "ends_at": clock.localtime(reservation.ends_at),
+                    "deadline": clock.localtime(reservation.pay_by_last_minute),
+                    "rule_id": reservation.pay_by_rule_id,
+                },
+            )
             cancelled += 1
     return cancelled
 
@@ -281,7 +377,9 @@ from facilities.models import Phase  # noqa: E402
 from .models import KeyLending, UseReport  # noqa: E402
 
 
-def _insert_override(*, user, unit: Unit, slots, kind: str, rule_id: str, reason: str, staff, now: dt.datetime, fee=None) -> Reservation:
+def _insert_override(
+    *, user, unit: Unit, slots, kind: str, rule_id: str, reason: str, staff, now: dt.datetime, fee=None
+) -> Reservation:
     """The booking of an override: confirmed at once, holding its slots. X-3 still holds: the unique
     (unit, starts_at) constraint refuses a taken slot (SlotTaken, 409), as for any other booking.
 
@@ -295,17 +393,35 @@ def _insert_override(*, user, unit: Unit, slots, kind: str, rule_id: str, reason
     try:
         with transaction.atomic():
             reservation = Reservation.objects.create(
-                municipality_id=unit.municipality_id, unit=unit, user=user,
-                starts_at=slots[0].starts_at, ends_at=slots[-1].ends_at, slot_count=len(slots),
+                municipality_id=unit.municipality_id,
+                unit=unit,
+                user=user,
+                starts_at=slots[0].starts_at,
+                ends_at=slots[-1].ends_at,
+                slot_count=len(slots),
                 # Overrides are first-come bookings of the counter; override_kind says that the windows were skipped.
-                state=BookingState.CONFIRMED, origin=Phase.FIRST_COME, channel=Channel.COUNTER, booked_by=staff,
-                created_at=now, confirmed_at=now,
-                fee=fee.as_dict() if fee else None, fee_total=fee.total if fee else None,
-                override_kind=kind, override_rule_id=rule_id.strip()[:20], override_reason=reason.strip(),
+                state=BookingState.CONFIRMED,
+                origin=Phase.FIRST_COME,
+                channel=Channel.COUNTER,
+                booked_by=staff,
+                created_at=now,
+                confirmed_at=now,
+                fee=fee.as_dict() if fee else None,
+                fee_total=fee.total if fee else None,
+                override_kind=kind,
+                override_rule_id=rule_id.strip()[:20],
+                override_reason=reason.strip(),
             )
-            SlotHold.objects.bulk_create([SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots])
-            audit.record(staff, f"booking.override.{kind}", reservation, reason=f"{rule_id} {reason}".strip(),
-                         after={"unit": unit.pk, "starts_at": reservation.starts_at, "ends_at": reservation.ends_at})
+            SlotHold.objects.bulk_create(
+                [SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots]
+            )
+            audit.record(
+                staff,
+                f"booking.override.{kind}",
+                reservation,
+                reason=f"{rule_id} {reason}".strip(),
+                after={"unit": unit.pk, "starts_at": reservation.starts_at, "ends_at": reservation.ends_at},
+            )
     except IntegrityError:
         raise SlotTaken() from None
     return reservation
@@ -321,8 +437,9 @@ def _override_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, no
     return slots
 
 
-def book_override(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff,
-                  rule_id: str = "T-APP-5") -> Reservation:
+def book_override(
+    *, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff, rule_id: str = "T-APP-5"
+) -> Reservation:
     """Staff grant ``user`` a booking outside the booking windows, with a recorded reason (T-APP-5: a public event
     of a non-profit body). The windows, their service hours and the monthly limits are skipped; the account, the
     registration, the unit and the slot shape are checked, and X-3 holds (SlotTaken when a slot is held).
@@ -335,15 +452,30 @@ def book_override(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datet
         raise BookingRefused([rules.Refusal("rule_id_required", _("Give the rule that allows the override."))])
     slots = _override_slots(unit, starts_at, ends_at, now)
     fee = quote_fee(user=user, unit=unit, slots=slots, now=now)
-    return _insert_override(user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT, rule_id=rule_id,
-                            reason=reason, staff=staff, now=now, fee=fee)
+    return _insert_override(
+        user=user,
+        unit=unit,
+        slots=slots,
+        kind=Reservation.OverrideKind.GRANT,
+        rule_id=rule_id,
+        reason=reason,
+        staff=staff,
+        now=now,
+        fee=fee,
+    )
 
 
 def _check_grant(*, user, unit: Unit, staff, now: dt.datetime):
     """What a grant to ``user`` still checks with the windows skipped: the clerk (municipality and counter scope),
     the user's account and registration, the unit. Returns the profile's rules (None: no profile yet)."""
-    refusals = [r for r in (rules.staff_refusal(staff, unit.municipality_id) or rules.scope_refusal(staff, unit.facility),
-                            rules.account_refusal(user, unit.municipality_id)) if r]
+    refusals = [
+        r
+        for r in (
+            rules.staff_refusal(staff, unit.municipality_id) or rules.scope_refusal(staff, unit.facility),
+            rules.account_refusal(user, unit.municipality_id),
+        )
+        if r
+    ]
     if refusals:
         raise BookingRefused(refusals)
     profile_rules = rules.ProfileRules.find(unit.municipality_id)
@@ -355,7 +487,9 @@ def _check_grant(*, user, unit: Unit, staff, now: dt.datetime):
     return profile_rules
 
 
-def book_early_start(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff) -> Reservation:
+def book_early_start(
+    *, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff
+) -> Reservation:
     """T-USE-1: staff grant ``user`` a booking that starts before the opening hours — at a sports unit, from the
     profile's ``early_start_from`` (Tamba: 07:00) — approved in advance, with a recorded reason. The span may end
     at or before the day's first slot or run on into the day's slots (``rules.early_start_slots``).
@@ -375,12 +509,28 @@ def book_early_start(*, user, unit: Unit, starts_at: dt.datetime, ends_at: dt.da
     if slots[0].starts_at <= now:
         raise BookingRefused([rules.Refusal("slot_past", _("This slot has already started."))])
     fee = quote_fee(user=user, unit=unit, slots=slots, now=now)
-    return _insert_override(user=user, unit=unit, slots=slots, kind=Reservation.OverrideKind.GRANT,
-                            rule_id=profile.early_start_rule_id or "early_start", reason=reason, staff=staff, now=now, fee=fee)
+    return _insert_override(
+        user=user,
+        unit=unit,
+        slots=slots,
+        kind=Reservation.OverrideKind.GRANT,
+        rule_id=profile.early_start_rule_id or "early_start",
+        reason=reason,
+        staff=staff,
+        now=now,
+        fee=fee,
+    )
 
 
-def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reason: str, staff,
-               kind: str = Reservation.OverrideKind.MAINTENANCE) -> Reservation:
+def block_slot(
+    *,
+    unit: Unit,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str,
+    staff,
+    kind: str = Reservation.OverrideKind.MAINTENANCE,
+) -> Reservation:
     """Block slots of ``unit`` for maintenance or a municipal event: a booking held by the clerk's own account
     (channel counter, override kind maintenance / municipal event, the kind as its rule id), with the reason.
     No fee. X-3 holds: a slot someone has booked cannot be blocked (SlotTaken); cancel that booking first."""
@@ -391,7 +541,9 @@ def block_slot(*, unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime, reas
     if kind not in (Reservation.OverrideKind.MAINTENANCE, Reservation.OverrideKind.MUNICIPAL_EVENT):
         raise BookingRefused([rules.Refusal("override_kind", _("Unknown kind of block."))])
     slots = _override_slots(unit, starts_at, ends_at, now)
-    return _insert_override(user=staff, unit=unit, slots=slots, kind=kind, rule_id=kind, reason=reason, staff=staff, now=now)
+    return _insert_override(
+        user=staff, unit=unit, slots=slots, kind=kind, rule_id=kind, reason=reason, staff=staff, now=now
+    )
 
 
 BLOCK_KINDS = (Reservation.OverrideKind.MAINTENANCE, Reservation.OverrideKind.MUNICIPAL_EVENT)
@@ -422,8 +574,14 @@ def release_block(*, reservation_id: int, municipality_id: int, staff, reason: s
             raise BookingRefused([refusal])
         before = audit.snapshot(reservation, ["state", "override_kind", "override_reason", "starts_at", "ends_at"])
         _cancel(reservation, reason=Reservation.CancelReason.STAFF, now=now)
-        audit.record(staff, "booking.override.release", reservation, before=before,
-                     after={"state": reservation.state, "cancelled_at": now}, reason=reason.strip()[:300])
+        audit.record(
+            staff,
+            "booking.override.release",
+            reservation,
+            before=before,
+            after={"state": reservation.state, "cancelled_at": now},
+            reason=reason.strip()[:300],
+        )
     return reservation
 
 
@@ -433,8 +591,11 @@ def _locked_for_staff(reservation_id: int, municipality_id: int, staff) -> Reser
     refusal = rules.staff_refusal(staff, municipality_id)
     if refusal is not None:
         raise BookingRefused([refusal])
-    reservation = Reservation.objects.select_for_update(of=("self",)).select_related("unit__facility").get(
-        pk=reservation_id, municipality_id=municipality_id)
+    reservation = (
+        Reservation.objects.select_for_update(of=("self",))
+        .select_related("unit__facility")
+        .get(pk=reservation_id, municipality_id=municipality_id)
+    )
     refusal = rules.scope_refusal(staff, reservation.unit.facility)
     if refusal is not None:
         raise BookingRefused([refusal])
@@ -449,7 +610,9 @@ def lend_key(*, reservation_id: int, municipality_id: int, staff):
         if not reservation.is_active:
             raise BookingRefused([rules.Refusal("not_active", _("This booking is no longer active."))])
         if KeyLending.objects.filter(reservation=reservation).exists():
-            raise BookingRefused([rules.Refusal("key_already_lent", _("The key of this booking has already been lent."))])
+            raise BookingRefused(
+                [rules.Refusal("key_already_lent", _("The key of this booking has already been lent."))]
+            )
         lending = KeyLending.objects.create(reservation=reservation, lent_at=now, lent_by=staff)
         audit.record(staff, "key.lend", reservation, after={"lent_at": now})
         return lending
@@ -471,8 +634,16 @@ def return_key(*, reservation_id: int, municipality_id: int, staff):
         return lending
 
 
-def record_use_report(*, reservation_id: int, municipality_id: int, staff, attendance: int,
-                      actual_start: dt.datetime, actual_end: dt.datetime, note: str = ""):
+def record_use_report(
+    *,
+    reservation_id: int,
+    municipality_id: int,
+    staff,
+    attendance: int,
+    actual_start: dt.datetime,
+    actual_end: dt.datetime,
+    note: str = "",
+):
     """K-USE-1: the use report of a booking that has started (attendance, actual times), entered by staff. Entering
     it again corrects it; the row keeps who recorded it last and when."""
     now = clock.now()
@@ -489,14 +660,27 @@ def record_use_report(*, reservation_id: int, municipality_id: int, staff, atten
             refusals.append(rules.Refusal("K-USE-1", _("The use report is filed after use.")))
         if refusals:
             raise BookingRefused(refusals)
-        before = UseReport.objects.filter(reservation=reservation).values("attendance", "actual_start", "actual_end").first()
+        before = (
+            UseReport.objects.filter(reservation=reservation).values("attendance", "actual_start", "actual_end").first()
+        )
         report, _created = UseReport.objects.update_or_create(
             reservation=reservation,
-            defaults={"attendance": attendance, "actual_start": actual_start, "actual_end": actual_end,
-                      "note": note.strip()[:300], "reported_by": staff, "reported_at": now},
+            defaults={
+                "attendance": attendance,
+                "actual_start": actual_start,
+                "actual_end": actual_end,
+                "note": note.strip()[:300],
+                "reported_by": staff,
+                "reported_at": now,
+            },
         )
-        audit.record(staff, "use_report.record", reservation, before=before,
-                     after={"attendance": attendance, "actual_start": actual_start, "actual_end": actual_end})
+        audit.record(
+            staff,
+            "use_report.record",
+            reservation,
+            before=before,
+            after={"attendance": attendance, "actual_start": actual_start, "actual_end": actual_end},
+        )
         return report
 
 

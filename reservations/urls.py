@@ -19,6 +19,10 @@ urlpatterns = [
     # Cancellation alerts (issue #8 item 2): my alerts, a pattern (GET form, POST), watch a taken slot (POST), stop (POST).
     path("<slug:municipality>/alerts/", alert_views.alert_list, name="alerts"),
     path("<slug:municipality>/alerts/new/", alert_views.new_pattern, name="alerts_new"),
-    path("<slug:municipality>/alerts/watch/<int:unit_id>/<str:day>/<str:span>/", alert_views.watch_slot, name="alert_watch"),
+    path(
+        "<slug:municipality>/alerts/watch/<int:unit_id>/<str:day>/<str:span>/",
+        alert_views.watch_slot,
+        name="alert_watch",
+    ),
     path("<slug:municipality>/alerts/<int:watch_id>/stop/", alert_views.stop, name="alert_stop"),
 ]

@@ -45,7 +45,9 @@ def booking_being_changed(request, municipality: Municipality) -> Reservation | 
         raise BadInput(_("“%(text)s” is not a booking number.") % {"text": text[:20]})
     if not request.user.is_authenticated:
         return None
-    reservation, _refusal = selectors.booking_to_change(municipality=municipality, user=request.user, booking_id=int(text))
+    reservation, _refusal = selectors.booking_to_change(
+        municipality=municipality, user=request.user, booking_id=int(text)
+    )
     return reservation
 
 
@@ -88,7 +90,9 @@ def confirm(request, municipality, unit_id, day, span):
             return _change(request, muni, unit, starts_at, ends_at, week, changing)
         return _book(request, muni, unit, starts_at, ends_at, week)
 
-    booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at, replacing=changing)
+    booking = selectors.booking_request(
+        unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at, replacing=changing
+    )
     if booking.mine is not None:
         # Back from "my bookings" lands here: there is nothing left to confirm, so show the week with the slot
         # as the resident's own (a redirect, so going back further still works).
@@ -129,7 +133,9 @@ def _change(request, muni, unit, starts_at, ends_at, week, changing):
             user=request.user, reservation_id=changing.pk, unit=unit, starts_at=starts_at, ends_at=ends_at
         )
     except (services.SlotTaken, services.BookingRefused) as error:
-        booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at, replacing=changing)
+        booking = selectors.booking_request(
+            unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at, replacing=changing
+        )
         taken = isinstance(error, services.SlotTaken)
         booking.taken = booking.taken or taken
         if not taken:
@@ -141,7 +147,9 @@ def _change(request, muni, unit, starts_at, ends_at, week, changing):
         return redirect("reservations:my_bookings", municipality=muni.slug)
     messages.success(
         request,
-        _("Changed: booking no. %(old)s is now %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
+        _(
+            "Changed: booking no. %(old)s is now %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s)."
+        )
         % {**describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "old": changing.pk},
     )
     return redirect("reservations:my_bookings", municipality=muni.slug)
@@ -170,7 +178,10 @@ def cancel(request, municipality, booking_id):
             services.cancel_online(user=request.user, reservation_id=reservation.id)
         except services.BookingRefused as error:
             for refusal in error.refusals:
-                messages.error(request, _("Not cancelled: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code})
+                messages.error(
+                    request,
+                    _("Not cancelled: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code},
+                )
         except Reservation.DoesNotExist:  # gone between the look-up and the lock
             messages.error(request, _("This booking no longer exists."))
         else:

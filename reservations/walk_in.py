@@ -68,7 +68,8 @@ def clean(*, name: str, phone: str, resident: bool = True) -> WalkIn:
     elif not PHONE_SHAPE.match(phone) or not digits.startswith("0") or len(digits) not in (10, 11) or len(phone) > 20:
         errors["walk_in_phone"] = _(
             "Phone: “%(text)s” is not a Japanese phone number. Enter 10 or 11 digits starting with 0, hyphens "
-            "allowed, e.g. 047-492-1111 or 090-1234-5678.") % {"text": phone[:30]}
+            "allowed, e.g. 047-492-1111 or 090-1234-5678."
+        ) % {"text": phone[:30]}
     if errors:
         raise WalkInInvalid(errors)
     return WalkIn(name=name, phone=phone, resident=resident)

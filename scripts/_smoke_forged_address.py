@@ -50,10 +50,19 @@ def failed_login(port: int, scheme: str, source: str, forged: str | None) -> str
     if status != 200 or not csrf:
         return f"other: GET /accounts/login/ {status}"
     body = f"login=nobody-{secrets.token_hex(4)}&password=0000&csrfmiddlewaretoken={csrf}"
-    status, response_headers, page = request(port, source, "POST", "/accounts/login/", {
-        **headers, "Cookie": f"csrftoken={csrf}", "Origin": f"{scheme}://127.0.0.1:{port}",
-        "Content-Type": "application/x-www-form-urlencoded",
-    }, body)
+    status, response_headers, page = request(
+        port,
+        source,
+        "POST",
+        "/accounts/login/",
+        {
+            **headers,
+            "Cookie": f"csrftoken={csrf}",
+            "Origin": f"{scheme}://127.0.0.1:{port}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        body,
+    )
     if status == 302 and "/accounts/login/code/" in dict(response_headers).get("Location", ""):
         return "held"  # the site-wide breaker (accounts/breaker.py) asks an unknown device for the e-mailed code
     if status != 200:
@@ -65,14 +74,18 @@ def main(port: int, scheme: str, source: str, other_source: str | None) -> None:
     outcomes = [failed_login(port, scheme, source, forged=f"203.0.113.{n}") for n in range(1, ATTEMPTS + 1)]
     check(not [o for o in outcomes if o.startswith("other")], f"every log-in attempt was answered ({outcomes})")
     check(outcomes[:5] == ["wrong"] * 5, f"the first failed log-ins are only wrong ({outcomes[:5]})")
-    check(outcomes[-1] == "refused",
-          f"{ATTEMPTS} failed log-ins from {source}, each with another forged X-Forwarded-For: refused by the "
-          f"per-address throttle by the last ({outcomes})")
+    check(
+        outcomes[-1] == "refused",
+        f"{ATTEMPTS} failed log-ins from {source}, each with another forged X-Forwarded-For: refused by the "
+        f"per-address throttle by the last ({outcomes})",
+    )
     if other_source:
         outcome = failed_login(port, scheme, other_source, forged=None)
         # "held": the 30 failed log-ins of both runs tripped the site-wide breaker, which is not the address counter.
-        check(outcome in ("wrong", "held"),
-              f"another client ({other_source}) behind the same proxy is not refused ({outcome})")
+        check(
+            outcome in ("wrong", "held"),
+            f"another client ({other_source}) behind the same proxy is not refused ({outcome})",
+        )
 
 
 if __name__ == "__main__":

@@ -152,7 +152,9 @@ def verify(record: dict, out=sys.stdout, show: int | None = 50) -> bool:
         theirs = published.get(key)
         if theirs is not None and (theirs["ranking"] != mine or theirs["order"] != slot_order):
             mismatches += 1
-            say(f"FAIL slot {key}: published {theirs['ranking']} (order {theirs['order']}), recomputed {mine} (order {slot_order})")
+            say(
+                f"FAIL slot {key}: published {theirs['ranking']} (order {theirs['order']}), recomputed {mine} (order {slot_order})"
+            )
         if show is None or shown < show:
             winner = next((entry for entry, _p, outcome in outcomes if outcome == "won"), None)
             text = f"application {winner[0]} (applicant {winner[1]})" if winner else "no winner"

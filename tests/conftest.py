@@ -22,9 +22,11 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("postgresql")
         if marker is not None:
             why = f" ({marker.args[0]})" if marker.args else ""
-            item.add_marker(pytest.mark.skip(
-                reason=f"needs PostgreSQL{why}; this run uses {connection.vendor}: set DATABASE_URL=postgres://…"
-            ))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason=f"needs PostgreSQL{why}; this run uses {connection.vendor}: set DATABASE_URL=postgres://…"
+                )
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +87,9 @@ def seeded(django_db_setup, django_db_blocker):
 def shiroi_players():
     """Five Shiroi residents; ann applies in English (her results e-mail is in English), eve has no address."""
     names = ["ann", "bob", "cat", "dan", "eve"]
-    return {name: make_user("shiroi", f"lot-{name}", email="" if name == "eve" else f"{name}@example.com") for name in names}
+    return {
+        name: make_user("shiroi", f"lot-{name}", email="" if name == "eve" else f"{name}@example.com") for name in names
+    }
 
 
 @pytest.fixture
@@ -100,9 +104,15 @@ def shiroi_applications(shiroi_players):
     made = {}
     for name in ["ann", "bob", "cat", "dan"]:
         with translation.override("en" if name == "ann" else "ja"):
-            made[(name, "minamiyama-09")] = apply(SHIROI_IN_WINDOW, user=p[name], unit=minamiyama, day=SHIROI_DAY, start="09:00", end="11:00")
+            made[(name, "minamiyama-09")] = apply(
+                SHIROI_IN_WINDOW, user=p[name], unit=minamiyama, day=SHIROI_DAY, start="09:00", end="11:00"
+            )
     for name in ["ann", "eve"]:
         with translation.override("en" if name == "ann" else "ja"):
-            made[(name, "toyoichi-09")] = apply(SHIROI_IN_WINDOW, user=p[name], unit=toyoichi, day=SHIROI_DAY, start="09:00", end="11:00")
-    made[("bob", "minamiyama-11")] = apply(SHIROI_IN_WINDOW, user=p["bob"], unit=minamiyama, day=SHIROI_DAY, start="11:00", end="13:00")
+            made[(name, "toyoichi-09")] = apply(
+                SHIROI_IN_WINDOW, user=p[name], unit=toyoichi, day=SHIROI_DAY, start="09:00", end="11:00"
+            )
+    made[("bob", "minamiyama-11")] = apply(
+        SHIROI_IN_WINDOW, user=p["bob"], unit=minamiyama, day=SHIROI_DAY, start="11:00", end="13:00"
+    )
     return made

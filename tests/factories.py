@@ -2,7 +2,16 @@
 
 import datetime as dt
 
-from facilities.models import ClosureCalendar, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod, SlotScheme, Unit
+from facilities.models import (
+    ClosureCalendar,
+    ClosureRule,
+    Facility,
+    Municipality,
+    OpeningHours,
+    SchemePeriod,
+    SlotScheme,
+    Unit,
+)
 
 
 def make_municipality(slug="testville", name_ja="テスト市", name_en="Testville"):
@@ -32,8 +41,12 @@ def closed_at_year_end():
 
 def make_scheme(municipality, kind=SlotScheme.Kind.FIXED_LENGTH, slot_minutes=120, periods=(), code=None):
     scheme = SlotScheme.objects.create(
-        municipality=municipality, code=code or kind.replace("_", "-"), kind=kind, slot_minutes=slot_minutes,
-        name_ja="枠", name_en="Slots",
+        municipality=municipality,
+        code=code or kind.replace("_", "-"),
+        kind=kind,
+        slot_minutes=slot_minutes,
+        name_ja="枠",
+        name_en="Slots",
     )
     for name_ja, name_en, starts, ends in periods:
         SchemePeriod.objects.create(scheme=scheme, name_ja=name_ja, name_en=name_en, starts=starts, ends=ends)
@@ -46,7 +59,9 @@ def make_facility(municipality, code="hall", calendar=None, seasons=((1, 12, dt.
     fields.setdefault("kind", Facility.Kind.COMMUNITY_CENTER)
     facility = Facility.objects.create(municipality=municipality, code=code, closure_calendar=calendar, **fields)
     for first_month, last_month, opens, closes in seasons:
-        OpeningHours.objects.create(facility=facility, first_month=first_month, last_month=last_month, opens=opens, closes=closes)
+        OpeningHours.objects.create(
+            facility=facility, first_month=first_month, last_month=last_month, opens=opens, closes=closes
+        )
     return facility
 
 

@@ -81,7 +81,10 @@ def test_docs__every_relative_link_points_to_a_file_that_exists():
 def test_docs__the_checker_sees_links_and_anchors(tmp_path):
     """The checker itself: a link, a reference definition and an anchor are read; code is not a link."""
     page = tmp_path / "page.md"
-    page.write_text("# Title\n## Fees and payments (S-PAY-4)\n[a](other.md#x) and `[b](not-a-link.md)`\n"
-                    "```\n[c](in-code.md)\n```\n[d]: ref.md\n", encoding="utf-8")
+    page.write_text(
+        "# Title\n## Fees and payments (S-PAY-4)\n[a](other.md#x) and `[b](not-a-link.md)`\n"
+        "```\n[c](in-code.md)\n```\n[d]: ref.md\n",
+        encoding="utf-8",
+    )
     assert links(page) == ["other.md#x", "ref.md"]
     assert anchors(page) == {"title", "fees-and-payments-s-pay-4"}

@@ -24,7 +24,16 @@ NOT_RULE_IDS = {
     "S-CARD-2": "a card number in tests/accounts/test_reissue_carry_over.py",
 }
 
-SKIPPED_DIRS = {".git", ".venv", "node_modules", "staticfiles", "test-artifacts", ".hypothesis", ".pytest_cache", "__pycache__"}
+SKIPPED_DIRS = {
+    ".git",
+    ".venv",
+    "node_modules",
+    "staticfiles",
+    "test-artifacts",
+    ".hypothesis",
+    ".pytest_cache",
+    "__pycache__",
+}
 
 
 def _files():
@@ -61,10 +70,14 @@ def test_rules_page__every_rule_id_cited_in_the_code_has_a_section():
     assert cited, "no rule id found in the code: the pattern or the file walk is broken"
     missing = {rule_id: files for rule_id, files in cited.items() if rule_id not in documented}
     assert not missing, "\n".join(
-        ["Rule ids cited in the code but without a section in docs/rules.md (add '### <id> · …' with Rule, Data, "
-         "Enforced and Tests):"]
-        + [f"  {rule_id}: cited in {', '.join(sorted(files)[:5])}{' …' if len(files) > 5 else ''}"
-           for rule_id, files in sorted(missing.items())]
+        [
+            "Rule ids cited in the code but without a section in docs/rules.md (add '### <id> · …' with Rule, Data, "
+            "Enforced and Tests):"
+        ]
+        + [
+            f"  {rule_id}: cited in {', '.join(sorted(files)[:5])}{' …' if len(files) > 5 else ''}"
+            for rule_id, files in sorted(missing.items())
+        ]
     )
 
 

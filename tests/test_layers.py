@@ -23,7 +23,10 @@ def test_the_import_contracts_hold():
     assert lint_imports.exists(), f"{lint_imports} is missing: install the dev extra (pip install -e '.[dev]')"
     result = subprocess.run(
         [str(lint_imports), "--config", str(CONTRACT), "--no-cache"],
-        cwd=BASE_DIR, capture_output=True, text=True, timeout=300,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, f"lint-imports found imports against the layers:\n{result.stdout}\n{result.stderr}"
     assert "0 broken" in result.stdout, result.stdout

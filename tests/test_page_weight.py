@@ -118,8 +118,16 @@ def _fill(ids: dict) -> None:
     for _ in range(50):
         booking = services.book(user=kodaira, unit=room, starts_at=_at(evening, "18:00"), ends_at=_at(evening, "22:00"))
         services.cancel_online(user=kodaira, reservation_id=booking.id)
-    for day in (dt.date(2027, 5, 24), dt.date(2027, 5, 25), dt.date(2027, 5, 26), dt.date(2027, 5, 27),
-                dt.date(2027, 6, 7), dt.date(2027, 6, 8), dt.date(2027, 6, 9), dt.date(2027, 6, 10)):
+    for day in (
+        dt.date(2027, 5, 24),
+        dt.date(2027, 5, 25),
+        dt.date(2027, 5, 26),
+        dt.date(2027, 5, 27),
+        dt.date(2027, 6, 7),
+        dt.date(2027, 6, 8),
+        dt.date(2027, 6, 9),
+        dt.date(2027, 6, 10),
+    ):
         services.book(user=kodaira, unit=room, starts_at=_at(day, "09:00"), ends_at=_at(day, "12:00"))
     # Tamba has no monthly limit (T-APP-*): a week of hourly bookings in July.
     for day in range(5, 10):
@@ -131,21 +139,39 @@ def _fill(ids: dict) -> None:
     # Alerts: 20 that ended (stopped), then the 20 active ones allowed.
     for round_ in range(2):
         for n in range(alerts.MAX_ACTIVE_WATCHES):
-            watch = alerts.watch_pattern(user=kodaira, pattern=alerts.Pattern(
-                facility=room.facility, unit=room, unit_kind="", weekday=n % 7, from_minute=9 * 60,
-                to_minute=22 * 60, date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 12, 31)))
+            watch = alerts.watch_pattern(
+                user=kodaira,
+                pattern=alerts.Pattern(
+                    facility=room.facility,
+                    unit=room,
+                    unit_kind="",
+                    weekday=n % 7,
+                    from_minute=9 * 60,
+                    to_minute=22 * 60,
+                    date_from=dt.date(2027, 6, 1),
+                    date_to=dt.date(2027, 12, 31),
+                ),
+            )
             if round_ == 0:
                 alerts.stop_watch(user=kodaira, municipality_id=room.municipality_id, watch_id=watch.pk)
     _many_bookings(ids)
     issue_feed(user=kodaira)
     # A page of notices, each as long as a real booking e-mail.
-    body = ("小平市 中島地域センター 集会室 2027年6月7日(月) 09:00–12:00 のご予約について、お知らせいたします。"
-            "予約番号 123 のお支払い期限は 2027年6月1日 23:59 です。期限までにお支払いがない場合、予約は取り消されます。"
-            "お問い合わせは 市民協働・男女参画推進課 地域センター担当（電話 042-346-9812）まで。\n") * 3
+    body = (
+        "小平市 中島地域センター 集会室 2027年6月7日(月) 09:00–12:00 のご予約について、お知らせいたします。"
+        "予約番号 123 のお支払い期限は 2027年6月1日 23:59 です。期限までにお支払いがない場合、予約は取り消されます。"
+        "お問い合わせは 市民協働・男女参画推進課 地域センター担当（電話 042-346-9812）まで。\n"
+    ) * 3
     for n in range(20):
-        notice = notify.record(kodaira, kind=Notice.Kind.PAYMENT_DUE, key=f"weight:{n}",
-                               subject=f"お支払い期限が近づいています（予約番号 {100 + n}）", body=body,
-                               email=kodaira.email, language="ja")
+        notice = notify.record(
+            kodaira,
+            kind=Notice.Kind.PAYMENT_DUE,
+            key=f"weight:{n}",
+            subject=f"お支払い期限が近づいています（予約番号 {100 + n}）",
+            body=body,
+            email=kodaira.email,
+            language="ja",
+        )
     ids["notice"] = notice.pk
     for facility in Facility.objects.filter(municipality=room.municipality_id).order_by("id")[:3]:
         favourites.set_favourite(user=kodaira, facility=facility, starred=True)
@@ -157,8 +183,11 @@ def _many_bookings(ids: dict) -> None:
     many = make_user("tamba", MANY, email="many@example.jp")
     clerk = User.objects.filter(municipality__slug="tamba", account_kind="staff").order_by("id").first()
     room = Unit.objects.get(municipality__slug="tamba", facility__code="kaibara", code="cooking-room")
-    free = [(dt.date(2027, 7, day), f"{hour:02d}:00", f"{hour + 1:02d}:00")
-            for day in range(15, 32) for hour in range(9, 22)]
+    free = [
+        (dt.date(2027, 7, day), f"{hour:02d}:00", f"{hour + 1:02d}:00")
+        for day in range(15, 32)
+        for hour in range(9, 22)
+    ]
     made = 0
     for day, start, end in free:
         try:
@@ -176,18 +205,27 @@ def _many_bookings(ids: dict) -> None:
 @pytest.fixture(scope="module")
 def site(django_db_setup, django_db_blocker):
     """The demo data and the full state, built once for the module inside a transaction rolled back at its end."""
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER), \
-            time_machine.travel(NOW, tick=False):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=FAST_HASHER),
+        time_machine.travel(NOW, tick=False),
+    ):
         outer = transaction.atomic()
         outer.__enter__()
         try:
             call_command("seed_demo", stdout=io.StringIO())
             ids = {
-                "room": Unit.objects.get(municipality__slug="kodaira", facility__code="nakajima", code="assembly-room").pk,
-                "tamba_room": Unit.objects.get(municipality__slug="tamba", facility__code="kaibara",
-                                               code="large-meeting-room").pk,
-                "other_room": Unit.objects.filter(municipality__slug="kodaira").exclude(facility__code="nakajima")
-                .order_by("id").first().pk,
+                "room": Unit.objects.get(
+                    municipality__slug="kodaira", facility__code="nakajima", code="assembly-room"
+                ).pk,
+                "tamba_room": Unit.objects.get(
+                    municipality__slug="tamba", facility__code="kaibara", code="large-meeting-room"
+                ).pk,
+                "other_room": Unit.objects.filter(municipality__slug="kodaira")
+                .exclude(facility__code="nakajima")
+                .order_by("id")
+                .first()
+                .pk,
                 "court": Unit.objects.filter(municipality__slug="shiroi").order_by("id").first().pk,
             }
             _fill(ids)

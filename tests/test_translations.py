@@ -203,8 +203,7 @@ def entries() -> list[PoEntry]:
 def test_catalogue__every_entry_is_translated_and_not_fuzzy(entries):
     problems = incomplete_entries(entries)
     assert not problems, (
-        f"{len(problems)} entries of {PO_PATH.relative_to(BASE_DIR)} need a translation:\n  "
-        + "\n  ".join(problems)
+        f"{len(problems)} entries of {PO_PATH.relative_to(BASE_DIR)} need a translation:\n  " + "\n  ".join(problems)
     )
 
 
@@ -263,13 +262,15 @@ def test_catalogue__covers_every_translate_tag_in_the_templates(entries):
     for template in sorted(TEMPLATES_DIR.rglob("*.html")):
         for msgctxt, msgid in sorted(template_msgids(template.read_text(encoding="utf-8")), key=str):
             if (msgctxt, msgid) not in known:
-                missing.append(f"{template.relative_to(BASE_DIR)}: {msgid!r}" + (f" (context {msgctxt!r})" if msgctxt else ""))
+                missing.append(
+                    f"{template.relative_to(BASE_DIR)}: {msgid!r}" + (f" (context {msgctxt!r})" if msgctxt else "")
+                )
     assert not missing, f"not in the .po, {REGENERATE}:\n  " + "\n  ".join(missing)
 
 
 # --- The checks themselves can fail --------------------------------------------------------------------------------
 
-SAMPLE_PO = r'''# A comment
+SAMPLE_PO = r"""# A comment
 msgid ""
 msgstr ""
 "Language: ja\n"
@@ -309,7 +310,7 @@ msgstr "「this」"
 
 #~ msgid "Gone"
 #~ msgstr ""
-'''
+"""
 
 
 def test_reader__reads_continuations_contexts_plurals_and_skips_obsolete_entries():

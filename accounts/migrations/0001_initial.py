@@ -8,48 +8,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('facilities', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("facilities", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('account_kind', models.CharField(choices=[('group', 'Group (Kodaira)'), ('individual', 'Individual (Shiroi)'), ('card_holder', 'Card holder (Tamba)'), ('staff', 'Staff')], default='individual', max_length=20, verbose_name='account kind')),
-                ('display_name', models.CharField(blank=True, max_length=150, verbose_name='name shown')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('residency', models.CharField(choices=[('resident', 'Resident (lives, works or studies in the municipality)'), ('non_resident', 'Non-resident')], default='resident', max_length=20, verbose_name='residency')),
-                ('fee_category', models.CharField(choices=[('general', 'General'), ('student', 'High-school or university student'), ('child', 'Elementary or junior-high pupil')], default='general', max_length=20, verbose_name='fee category')),
-                ('staff_role', models.CharField(blank=True, choices=[('', '—'), ('clerk', 'Counter clerk'), ('administrator', 'Municipal administrator')], max_length=20, verbose_name='staff role')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, null=True, verbose_name='valid until')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('municipality', models.ForeignKey(blank=True, help_text='Empty only for the operators of the whole deployment.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='facilities.municipality', verbose_name='municipality')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined")),
+                (
+                    "account_kind",
+                    models.CharField(
+                        choices=[
+                            ("group", "Group (Kodaira)"),
+                            ("individual", "Individual (Shiroi)"),
+                            ("card_holder", "Card holder (Tamba)"),
+                            ("staff", "Staff"),
+                        ],
+                        default="individual",
+                        max_length=20,
+                        verbose_name="account kind",
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=150, verbose_name="name shown")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                (
+                    "residency",
+                    models.CharField(
+                        choices=[
+                            ("resident", "Resident (lives, works or studies in the municipality)"),
+                            ("non_resident", "Non-resident"),
+                        ],
+                        default="resident",
+                        max_length=20,
+                        verbose_name="residency",
+                    ),
+                ),
+                (
+                    "fee_category",
+                    models.CharField(
+                        choices=[
+                            ("general", "General"),
+                            ("student", "High-school or university student"),
+                            ("child", "Elementary or junior-high pupil"),
+                        ],
+                        default="general",
+                        max_length=20,
+                        verbose_name="fee category",
+                    ),
+                ),
+                (
+                    "staff_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "—"), ("clerk", "Counter clerk"), ("administrator", "Municipal administrator")],
+                        max_length=20,
+                        verbose_name="staff role",
+                    ),
+                ),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("valid_until", models.DateField(blank=True, null=True, verbose_name="valid until")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty only for the operators of the whole deployment.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="facilities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'constraints': [models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_from__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='user_validity_in_order'), models.CheckConstraint(condition=models.Q(('staff_role', ''), ('account_kind', 'staff'), _connector='OR'), name='user_staff_role_only_for_staff')],
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_until__isnull", True),
+                            ("valid_from__isnull", True),
+                            ("valid_until__gte", models.F("valid_from")),
+                            _connector="OR",
+                        ),
+                        name="user_validity_in_order",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("staff_role", ""), ("account_kind", "staff"), _connector="OR"),
+                        name="user_staff_role_only_for_staff",
+                    ),
+                ],
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
     ]

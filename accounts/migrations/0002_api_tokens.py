@@ -6,28 +6,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='What the token is for, e.g. “calendar sync”.', max_length=100, verbose_name='name')),
-                ('prefix', models.CharField(editable=False, max_length=24, unique=True, verbose_name='prefix')),
-                ('secret_hash', models.CharField(editable=False, max_length=64, verbose_name='SHA-256 of the token')),
-                ('created_at', models.DateTimeField(verbose_name='created')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="What the token is for, e.g. “calendar sync”.", max_length=100, verbose_name="name"
+                    ),
+                ),
+                ("prefix", models.CharField(editable=False, max_length=24, unique=True, verbose_name="prefix")),
+                ("secret_hash", models.CharField(editable=False, max_length=64, verbose_name="SHA-256 of the token")),
+                ("created_at", models.DateTimeField(verbose_name="created")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="last used")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'verbose_name_plural': 'API tokens',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "API token",
+                "verbose_name_plural": "API tokens",
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

@@ -13,36 +13,64 @@ def create_cache_table(apps, schema_editor):
     call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 
-
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_api_tokens'),
+        ("accounts", "0002_api_tokens"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoginThrottle',
+            name="LoginThrottle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True, verbose_name='key')),
-                ('scope', models.CharField(choices=[('account', 'account, from untrusted devices'), ('device', 'known device of an account'), ('address', 'client address')], max_length=10, verbose_name='scope')),
-                ('level', models.FloatField(default=0, help_text='Failures, less one forgiven per leak period.', verbose_name='failure level')),
-                ('level_at', models.DateTimeField(blank=True, null=True, verbose_name='level computed at')),
-                ('blocked_until', models.DateTimeField(blank=True, null=True, verbose_name='blocked until')),
-                ('day', models.DateField(blank=True, null=True, verbose_name='day')),
-                ('day_failures', models.PositiveIntegerField(default=0, verbose_name='failures that day')),
-                ('total_failures', models.PositiveIntegerField(default=0, verbose_name='failures in all')),
-                ('last_failure_at', models.DateTimeField(blank=True, null=True, verbose_name='last failure')),
-                ('notice_day', models.DateField(blank=True, null=True, verbose_name='last notice')),
-                ('notice_pending', models.BooleanField(default=False, verbose_name='notice waiting for the next log-in')),
-                ('notice_failures', models.PositiveIntegerField(default=0, verbose_name='failures in the notice')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='login_throttles', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=200, unique=True, verbose_name="key")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("account", "account, from untrusted devices"),
+                            ("device", "known device of an account"),
+                            ("address", "client address"),
+                        ],
+                        max_length=10,
+                        verbose_name="scope",
+                    ),
+                ),
+                (
+                    "level",
+                    models.FloatField(
+                        default=0,
+                        help_text="Failures, less one forgiven per leak period.",
+                        verbose_name="failure level",
+                    ),
+                ),
+                ("level_at", models.DateTimeField(blank=True, null=True, verbose_name="level computed at")),
+                ("blocked_until", models.DateTimeField(blank=True, null=True, verbose_name="blocked until")),
+                ("day", models.DateField(blank=True, null=True, verbose_name="day")),
+                ("day_failures", models.PositiveIntegerField(default=0, verbose_name="failures that day")),
+                ("total_failures", models.PositiveIntegerField(default=0, verbose_name="failures in all")),
+                ("last_failure_at", models.DateTimeField(blank=True, null=True, verbose_name="last failure")),
+                ("notice_day", models.DateField(blank=True, null=True, verbose_name="last notice")),
+                (
+                    "notice_pending",
+                    models.BooleanField(default=False, verbose_name="notice waiting for the next log-in"),
+                ),
+                ("notice_failures", models.PositiveIntegerField(default=0, verbose_name="failures in the notice")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="login_throttles",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'log-in throttle',
-                'verbose_name_plural': 'log-in throttles',
+                "verbose_name": "log-in throttle",
+                "verbose_name_plural": "log-in throttles",
             },
         ),
         migrations.RunPython(create_cache_table, migrations.RunPython.noop),

@@ -4,15 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_login_throttle'),
+        ("accounts", "0003_login_throttle"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='expiry_notice_sent_for',
-            field=models.DateField(blank=True, editable=False, help_text='The last valid day that the expiry e-mail was sent for (sent once per validity end).', null=True, verbose_name='expiry notice sent for'),
+            model_name="user",
+            name="expiry_notice_sent_for",
+            field=models.DateField(
+                blank=True,
+                editable=False,
+                help_text="The last valid day that the expiry e-mail was sent for (sent once per validity end).",
+                null=True,
+                verbose_name="expiry notice sent for",
+            ),
         ),
     ]

@@ -6,41 +6,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_schedule_registration_jobs'),
-        ('facilities', '0004_registration_validity'),
+        ("accounts", "0005_schedule_registration_jobs"),
+        ("facilities", "0004_registration_validity"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='language',
-            field=models.CharField(choices=[('ja', 'Japanese'), ('en', 'English')], default='ja', help_text='The language of the e-mails sent to this user.', max_length=10, verbose_name='language'),
+            model_name="user",
+            name="language",
+            field=models.CharField(
+                choices=[("ja", "Japanese"), ("en", "English")],
+                default="ja",
+                help_text="The language of the e-mails sent to this user.",
+                max_length=10,
+                verbose_name="language",
+            ),
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('booked', 'Booking made'), ('payment_due', 'Payment due soon'), ('paid', 'Payment received, use permit issued'), ('cancelled_unpaid', 'Cancelled: not paid in time'), ('cancelled_by_staff', 'Cancelled by the municipality'), ('cancelled', 'Booking cancelled'), ('refunded', 'Refund'), ('weather', 'Rained off or stopped for heat'), ('transferred', 'Booking transferred to another day')], max_length=30, verbose_name='kind')),
-                ('key', models.CharField(max_length=120, unique=True, verbose_name='event')),
-                ('email', models.EmailField(blank=True, help_text='Empty: the user has no e-mail address; the notice is shown on the portal only.', max_length=254, verbose_name='sent to')),
-                ('language', models.CharField(max_length=10, verbose_name='language')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='text')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('sending_since', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='sending since')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('last_error', models.CharField(blank=True, max_length=300, verbose_name='last error')),
-                ('municipality', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='facilities.municipality', verbose_name='municipality')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("booked", "Booking made"),
+                            ("payment_due", "Payment due soon"),
+                            ("paid", "Payment received, use permit issued"),
+                            ("cancelled_unpaid", "Cancelled: not paid in time"),
+                            ("cancelled_by_staff", "Cancelled by the municipality"),
+                            ("cancelled", "Booking cancelled"),
+                            ("refunded", "Refund"),
+                            ("weather", "Rained off or stopped for heat"),
+                            ("transferred", "Booking transferred to another day"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("key", models.CharField(max_length=120, unique=True, verbose_name="event")),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Empty: the user has no e-mail address; the notice is shown on the portal only.",
+                        max_length=254,
+                        verbose_name="sent to",
+                    ),
+                ),
+                ("language", models.CharField(max_length=10, verbose_name="language")),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="text")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                (
+                    "sending_since",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="sending since"),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                ("last_error", models.CharField(blank=True, max_length=300, verbose_name="last error")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="facilities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notice',
-                'verbose_name_plural': 'notices (e-mail outbox)',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='notice_user_recent'), models.Index(fields=['sent_at', 'created_at'], name='notice_unsent')],
+                "verbose_name": "notice",
+                "verbose_name_plural": "notices (e-mail outbox)",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "-created_at"], name="notice_user_recent"),
+                    models.Index(fields=["sent_at", "created_at"], name="notice_unsent"),
+                ],
             },
         ),
     ]

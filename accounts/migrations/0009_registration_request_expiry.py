@@ -4,25 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0008_audit_log_and_registrations'),
+        ("accounts", "0008_audit_log_and_registrations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='registration',
-            name='expires_at',
-            field=models.DateTimeField(blank=True, help_text='S-REG-1: an online request not checked at the counter by then expires (accounts.jobs.expire_registration_requests).', null=True, verbose_name='request expires at'),
+            model_name="registration",
+            name="expires_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="S-REG-1: an online request not checked at the counter by then expires (accounts.jobs.expire_registration_requests).",
+                null=True,
+                verbose_name="request expires at",
+            ),
         ),
         migrations.AlterField(
-            model_name='notice',
-            name='kind',
-            field=models.CharField(choices=[('booked', 'Booking made'), ('payment_due', 'Payment due soon'), ('paid', 'Payment received, use permit issued'), ('cancelled_unpaid', 'Cancelled: not paid in time'), ('cancelled_by_staff', 'Cancelled by the municipality'), ('cancelled', 'Booking cancelled'), ('refunded', 'Refund'), ('weather', 'Rained off or stopped for heat'), ('transferred', 'Booking transferred to another day'), ('account_recovery', 'User ID and password recovery'), ('account_email', 'Password reset or address confirmation'), ('registration_expired', 'Registration request expired')], max_length=30, verbose_name='kind'),
+            model_name="notice",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booked", "Booking made"),
+                    ("payment_due", "Payment due soon"),
+                    ("paid", "Payment received, use permit issued"),
+                    ("cancelled_unpaid", "Cancelled: not paid in time"),
+                    ("cancelled_by_staff", "Cancelled by the municipality"),
+                    ("cancelled", "Booking cancelled"),
+                    ("refunded", "Refund"),
+                    ("weather", "Rained off or stopped for heat"),
+                    ("transferred", "Booking transferred to another day"),
+                    ("account_recovery", "User ID and password recovery"),
+                    ("account_email", "Password reset or address confirmation"),
+                    ("registration_expired", "Registration request expired"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='registration',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Requested online, identity not checked yet'), ('active', 'Registered'), ('rejected', 'Request refused'), ('withdrawn', 'Withdrawn'), ('expired', 'Request expired: identity not checked in time')], default='active', max_length=20, verbose_name='status'),
+            model_name="registration",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Requested online, identity not checked yet"),
+                    ("active", "Registered"),
+                    ("rejected", "Request refused"),
+                    ("withdrawn", "Withdrawn"),
+                    ("expired", "Request expired: identity not checked in time"),
+                ],
+                default="active",
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
     ]

@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0011_notice_slot_free'),
+        ("accounts", "0011_notice_slot_free"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notice',
-            name='kind',
-            field=models.CharField(choices=[('booked', 'Booking made'), ('payment_due', 'Payment due soon'), ('paid', 'Payment received, use permit issued'), ('cancelled_unpaid', 'Cancelled: not paid in time'), ('cancelled_by_staff', 'Cancelled by the municipality'), ('cancelled', 'Booking cancelled'), ('refunded', 'Refund'), ('weather', 'Rained off or stopped for heat'), ('transferred', 'Booking transferred to another day'), ('account_recovery', 'User ID and password recovery'), ('account_email', 'Password reset or address confirmation'), ('registration_expired', 'Registration request expired'), ('slot_free', 'A watched slot became free'), ('confirmed', 'Booking confirmed'), ('account_expiring', 'Registration expiring')], max_length=30, verbose_name='kind'),
+            model_name="notice",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booked", "Booking made"),
+                    ("payment_due", "Payment due soon"),
+                    ("paid", "Payment received, use permit issued"),
+                    ("cancelled_unpaid", "Cancelled: not paid in time"),
+                    ("cancelled_by_staff", "Cancelled by the municipality"),
+                    ("cancelled", "Booking cancelled"),
+                    ("refunded", "Refund"),
+                    ("weather", "Rained off or stopped for heat"),
+                    ("transferred", "Booking transferred to another day"),
+                    ("account_recovery", "User ID and password recovery"),
+                    ("account_email", "Password reset or address confirmation"),
+                    ("registration_expired", "Registration request expired"),
+                    ("slot_free", "A watched slot became free"),
+                    ("confirmed", "Booking confirmed"),
+                    ("account_expiring", "Registration expiring"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
     ]

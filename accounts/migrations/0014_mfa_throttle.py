@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0013_notice_kind_lottery_result'),
+        ("accounts", "0013_notice_kind_lottery_result"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='loginthrottle',
-            name='scope',
-            field=models.CharField(choices=[('account', 'account, from untrusted devices'), ('device', 'known device of an account'), ('address', 'client address'), ('mfa', 'second-factor codes of an account')], max_length=10, verbose_name='scope'),
+            model_name="loginthrottle",
+            name="scope",
+            field=models.CharField(
+                choices=[
+                    ("account", "account, from untrusted devices"),
+                    ("device", "known device of an account"),
+                    ("address", "client address"),
+                    ("mfa", "second-factor codes of an account"),
+                ],
+                max_length=10,
+                verbose_name="scope",
+            ),
         ),
     ]

@@ -24,27 +24,67 @@ def fill_expiry(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0014_mfa_throttle'),
-        ('django_q', '0016_schedule_intended_date_kwarg'),
+        ("accounts", "0014_mfa_throttle"),
+        ("django_q", "0016_schedule_intended_date_kwarg"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='expires_at',
-            field=models.DateTimeField(blank=True, help_text='From this instant the token no longer works.', null=True, verbose_name='expires'),
+            model_name="apitoken",
+            name="expires_at",
+            field=models.DateTimeField(
+                blank=True, help_text="From this instant the token no longer works.", null=True, verbose_name="expires"
+            ),
         ),
         migrations.AddField(
-            model_name='apitoken',
-            name='revoked_reason',
-            field=models.CharField(blank=True, choices=[('by_user', 'revoked by you'), ('by_staff', 'revoked by staff'), ('reissued', 'replaced by a new one'), ('password_changed', 'your password was changed'), ('password_reset', 'your password was reset with the link sent by e-mail'), ('password_reset_by_staff', 'a new password was registered by staff'), ('card_reissued', 'a new registration card was issued'), ('deactivated', 'the account was withdrawn or deactivated'), ('registration_expired', 'the registration expired')], db_default='', default='', max_length=30, verbose_name='why revoked'),
+            model_name="apitoken",
+            name="revoked_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("by_user", "revoked by you"),
+                    ("by_staff", "revoked by staff"),
+                    ("reissued", "replaced by a new one"),
+                    ("password_changed", "your password was changed"),
+                    ("password_reset", "your password was reset with the link sent by e-mail"),
+                    ("password_reset_by_staff", "a new password was registered by staff"),
+                    ("card_reissued", "a new registration card was issued"),
+                    ("deactivated", "the account was withdrawn or deactivated"),
+                    ("registration_expired", "the registration expired"),
+                ],
+                db_default="",
+                default="",
+                max_length=30,
+                verbose_name="why revoked",
+            ),
         ),
         migrations.AlterField(
-            model_name='notice',
-            name='kind',
-            field=models.CharField(choices=[('booked', 'Booking made'), ('payment_due', 'Payment due soon'), ('paid', 'Payment received, use permit issued'), ('cancelled_unpaid', 'Cancelled: not paid in time'), ('cancelled_by_staff', 'Cancelled by the municipality'), ('cancelled', 'Booking cancelled'), ('refunded', 'Refund'), ('weather', 'Rained off or stopped for heat'), ('transferred', 'Booking transferred to another day'), ('account_recovery', 'User ID and password recovery'), ('account_email', 'Password reset or address confirmation'), ('registration_expired', 'Registration request expired'), ('slot_free', 'A watched slot became free'), ('confirmed', 'Booking confirmed'), ('account_expiring', 'Registration expiring'), ('lottery_result', 'Lottery results'), ('access_revoked', 'API tokens or calendar addresses stopped working')], max_length=30, verbose_name='kind'),
+            model_name="notice",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("booked", "Booking made"),
+                    ("payment_due", "Payment due soon"),
+                    ("paid", "Payment received, use permit issued"),
+                    ("cancelled_unpaid", "Cancelled: not paid in time"),
+                    ("cancelled_by_staff", "Cancelled by the municipality"),
+                    ("cancelled", "Booking cancelled"),
+                    ("refunded", "Refund"),
+                    ("weather", "Rained off or stopped for heat"),
+                    ("transferred", "Booking transferred to another day"),
+                    ("account_recovery", "User ID and password recovery"),
+                    ("account_email", "Password reset or address confirmation"),
+                    ("registration_expired", "Registration request expired"),
+                    ("slot_free", "A watched slot became free"),
+                    ("confirmed", "Booking confirmed"),
+                    ("account_expiring", "Registration expiring"),
+                    ("lottery_result", "Lottery results"),
+                    ("access_revoked", "API tokens or calendar addresses stopped working"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.RunPython(fill_expiry, migrations.RunPython.noop),
     ]

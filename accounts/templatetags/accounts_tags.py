@@ -13,8 +13,11 @@ def recovery_options():
     address; otherwise a counter registers a new password."""
     from facilities.models import RuleProfile
 
-    profiles = (RuleProfile.objects.filter(id_recovery_by_name_phone_email=True).select_related("municipality")
-                .order_by("municipality__slug"))
+    profiles = (
+        RuleProfile.objects.filter(id_recovery_by_name_phone_email=True)
+        .select_related("municipality")
+        .order_by("municipality__slug")
+    )
     return {"by_name_phone_email": [(p.municipality, p.recovery_rule_id or "T-REG-4") for p in profiles]}
 
 

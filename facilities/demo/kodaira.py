@@ -66,8 +66,14 @@ def _sample_closure(start, end=None):
 
 
 def _room(code, name_ja, name_en, capacity):
-    return {"code": code, "name_ja": name_ja, "name_en": name_en, "kind": "room", "capacity": capacity,
-            "scheme": "three-periods"}
+    return {
+        "code": code,
+        "name_ja": name_ja,
+        "name_en": name_en,
+        "kind": "room",
+        "capacity": capacity,
+        "scheme": "three-periods",
+    }
 
 
 # Sample room sets (not from the city).
@@ -95,27 +101,70 @@ ROOMS_D = [
 # (code, name_ja, name_en, phone, rooms, one-off closures)
 CENTERS = [
     # 2027-07-01 is a Thursday: Nakajima's first open day of July 2027 is the 2nd, the others' the 1st (K-FC-1).
-    ("nakajima", "中島地域センター", "Nakajima Community Center", "042-345-9010", ROOMS_A,
-     [_sample_closure(dt.date(2027, 7, 1))]),
+    (
+        "nakajima",
+        "中島地域センター",
+        "Nakajima Community Center",
+        "042-345-9010",
+        ROOMS_A,
+        [_sample_closure(dt.date(2027, 7, 1))],
+    ),
     ("josui-shinmachi", "上水新町地域センター", "Josui-shinmachi Community Center", "042-343-9030", ROOMS_B, []),
     # 2027-09-01 is a Wednesday: first open day of September 2027 is the 3rd here.
-    ("ogawa-nishimachi", "小川西町地域センター", "Ogawa-nishimachi Community Center", "042-344-9010", ROOMS_C,
-     [_sample_closure(dt.date(2027, 9, 1), dt.date(2027, 9, 2))]),
-    ("ogawa-nishimachi-nakajuku", "小川西町中宿地域センター", "Ogawa-nishimachi Nakajuku Community Center",
-     "042-344-9111", ROOMS_D, []),
+    (
+        "ogawa-nishimachi",
+        "小川西町地域センター",
+        "Ogawa-nishimachi Community Center",
+        "042-344-9010",
+        ROOMS_C,
+        [_sample_closure(dt.date(2027, 9, 1), dt.date(2027, 9, 2))],
+    ),
+    (
+        "ogawa-nishimachi-nakajuku",
+        "小川西町中宿地域センター",
+        "Ogawa-nishimachi Nakajuku Community Center",
+        "042-344-9111",
+        ROOMS_D,
+        [],
+    ),
     ("ogawa-higashicho", "小川東町地域センター", "Ogawa-higashicho Community Center", "042-343-9060", ROOMS_A, []),
-    ("ogawa-higashi-daini", "小川東第二地域センター", "Ogawa-higashi Daini Community Center", "042-343-9071",
-     ROOMS_B, []),
+    (
+        "ogawa-higashi-daini",
+        "小川東第二地域センター",
+        "Ogawa-higashi Daini Community Center",
+        "042-343-9071",
+        ROOMS_B,
+        [],
+    ),
     ("josui-honcho", "上水本町地域センター", "Josui-honcho Community Center", "042-325-9013", ROOMS_C, []),
-    ("kihei", "喜平地域センター", "Kihei Community Center", "042-327-9067", ROOMS_D,
-     [_sample_closure(dt.date(2026, 11, 18))]),
+    (
+        "kihei",
+        "喜平地域センター",
+        "Kihei Community Center",
+        "042-327-9067",
+        ROOMS_D,
+        [_sample_closure(dt.date(2026, 11, 18))],
+    ),
     ("gakuen-higashicho", "学園東町地域センター", "Gakuen-higashicho Community Center", "", ROOMS_A, []),
     ("miyuki", "御幸地域センター", "Miyuki Community Center", "", ROOMS_B, []),
-    ("gakuen-nishimachi", "学園西町地域センター", "Gakuen-nishimachi Community Center", "", ROOMS_C, []),  # name not verified
+    (
+        "gakuen-nishimachi",
+        "学園西町地域センター",
+        "Gakuen-nishimachi Community Center",
+        "",
+        ROOMS_C,
+        [],
+    ),  # name not verified
     ("suzuki", "鈴木地域センター", "Suzuki Community Center", "", ROOMS_D, []),  # name not verified
     ("tenjin", "天神地域センター", "Tenjin Community Center", "", ROOMS_A, []),  # name not verified
-    ("hanakoganei-minami", "花小金井南地域センター", "Hanakoganei-minami Community Center", "", ROOMS_B,
-     []),  # name not verified
+    (
+        "hanakoganei-minami",
+        "花小金井南地域センター",
+        "Hanakoganei-minami Community Center",
+        "",
+        ROOMS_B,
+        [],
+    ),  # name not verified
     ("onuma", "大沼地域センター", "Onuma Community Center", "", ROOMS_C, []),  # name not verified
     ("nakamachi", "仲町地域センター", "Nakamachi Community Center", "", ROOMS_D, []),  # name not verified
     ("tsuda", "津田地域センター", "Tsuda Community Center", "", ROOMS_A, []),  # name not verified
@@ -141,11 +190,22 @@ FACILITIES = [
 
 
 # Rule profile (X-1). Windows are relative to the use date D in month M; see facilities/daterules.py.
-FIRST_COME = {"opens": "M-1/first-open 09:00", "closes": "D-8 23:59", "opens_rule_id": "K-FC-1", "closes_rule_id": "K-FC-2"}
-LOTTERY_WINDOW = {"opens": "M-2/10 00:00", "closes": "M-2/19 23:59", "opens_rule_id": "K-LOT-1", "closes_rule_id": "K-LOT-1",
-                  "initial_state": "confirmed"}
+FIRST_COME = {
+    "opens": "M-1/first-open 09:00",
+    "closes": "D-8 23:59",
+    "opens_rule_id": "K-FC-1",
+    "closes_rule_id": "K-FC-2",
+}
+LOTTERY_WINDOW = {
+    "opens": "M-2/10 00:00",
+    "closes": "M-2/19 23:59",
+    "opens_rule_id": "K-LOT-1",
+    "closes_rule_id": "K-LOT-1",
+    "initial_state": "confirmed",
+}
 PROFILE = {
-    "permit_after_payment": False, "slot_rule_id": "",  # K-USE-1: permit on confirmation, fee paid on the day; no slot rule id
+    "permit_after_payment": False,
+    "slot_rule_id": "",  # K-USE-1: permit on confirmation, fee paid on the day; no slot rule id
     "confirm_after_booking_day": True,  # K-FC-4: provisional on the booking day, confirmed from the next day
     "confirm_rule_id": "K-FC-4",
     "online_cancellable_states": "provisional",  # K-FC-4: online only while provisional
@@ -155,44 +215,84 @@ PROFILE = {
     "unavailable_channel_rule_id": "K-USE-3",  # no telephone bookings
     # K-REG-3: valid for 3 years; a group that booked and used a room within that period continues into the next
     # year (apply_rolling_renewals). Renewal at the counter at any time.
-    "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": None,
-    "rolling_renewal_when_used": True, "renewal_rule_id": "K-REG-3", "permit_title": "利用承認書",
+    "validity_kind": "years_from_issue",
+    "validity_years": 3,
+    "renewal_opens_months_before": None,
+    "rolling_renewal_when_used": True,
+    "renewal_rule_id": "K-REG-3",
+    "permit_title": "利用承認書",
     # K-REG-1: groups registered at a center's counter, user ID assigned there, a 4-digit numeric password.
     # K-REG-2: ≥ 5 members, at least half 市民等, representative a 市民等, fee ≤ 2,000 yen a month.
     # K-REG-4: groups with an e-mail address reset the password themselves, the others at the counter.
-    "registration_kind": "group", "account_rule_id": "K-REG-1", "pin_digits": 4, "online_registration_requests": False,
-    "group_min_members": 5, "group_min_resident_percent": 50, "group_representative_resident": True,
-    "group_max_monthly_fee": 2000, "eligibility_rule_id": "K-REG-2",
-    "min_school_grade": None, "guardian_consent_until_grade": None, "student_id_required": False, "consent_rule_id": "",
-    "family_proxies": False, "family_proxy_rule_id": "", "card_numbers": False, "card_reissue_rule_id": "",
-    "online_profile_fields": "email,password,language", "profile_change_rule_id": "",
-    "recovery_rule_id": "K-REG-4", "id_recovery_by_name_phone_email": False,
+    "registration_kind": "group",
+    "account_rule_id": "K-REG-1",
+    "pin_digits": 4,
+    "online_registration_requests": False,
+    "group_min_members": 5,
+    "group_min_resident_percent": 50,
+    "group_representative_resident": True,
+    "group_max_monthly_fee": 2000,
+    "eligibility_rule_id": "K-REG-2",
+    "min_school_grade": None,
+    "guardian_consent_until_grade": None,
+    "student_id_required": False,
+    "consent_rule_id": "",
+    "family_proxies": False,
+    "family_proxy_rule_id": "",
+    "card_numbers": False,
+    "card_reissue_rule_id": "",
+    "online_profile_fields": "email,password,language",
+    "profile_change_rule_id": "",
+    "recovery_rule_id": "K-REG-4",
+    "id_recovery_by_name_phone_email": False,
     "windows": [
         {"phase": "first_come", "channel": "online", **FIRST_COME},
         {"phase": "first_come", "channel": "counter", **FIRST_COME},
         # K-LM-1: from D-7 to the use date, counter only; the use permit is issued on the spot.
-        {"phase": "last_minute", "channel": "counter", "opens": "D-7 00:00", "closes": "start",
-         "opens_rule_id": "K-LM-1", "closes_rule_id": "K-LM-1", "initial_state": "confirmed"},
+        {
+            "phase": "last_minute",
+            "channel": "counter",
+            "opens": "D-7 00:00",
+            "closes": "start",
+            "opens_rule_id": "K-LM-1",
+            "closes_rule_id": "K-LM-1",
+            "initial_state": "confirmed",
+        },
         # K-LOT-1: lottery applications from M-2/10 00:00 to M-2/19 23:59, online or by staff at the counter.
         {"phase": "lottery", "channel": "online", **LOTTERY_WINDOW},
         {"phase": "lottery", "channel": "counter", **LOTTERY_WINDOW},
     ],
     "limits": [
         # K-FC-3: 4 slots per group per center per month, lottery wins included; last-minute bookings do not count.
-        {"rule_id": "K-FC-3", "phase": "first_come", "scope": "facility", "count": 4, "counted_origins": "first_come,lottery"},
+        {
+            "rule_id": "K-FC-3",
+            "phase": "first_come",
+            "scope": "facility",
+            "count": 4,
+            "counted_origins": "first_come,lottery",
+        },
         # K-LOT-2: 2 lottery applications per group per month of use, across all 19 centers.
         {"rule_id": "K-LOT-2", "phase": "lottery", "scope": "municipality", "count": 2, "counted_origins": "lottery"},
     ],
     # The lottery policy (lottery.models.LotteryPolicy).
     "lottery": {
-        "draw_at": "M-2/20 00:00", "draw_rule_id": "K-LOT-3",  # the draw runs automatically once applications close
-        "results_from": "M-2/20 00:00", "results_rule_id": "K-LOT-3",  # results from M-2/20, e-mailed
-        "confirmation_required": False, "confirm_until": "", "confirmation_rule_id": "",
-        "win_state": "confirmed", "win_rule_id": "K-LOT-4",  # a win is a booking, no confirmation step
-        "pay_by": "", "pay_by_rule_id": "",  # fees are paid on the day (K-USE-2)
-        "residents_only": False, "residents_only_rule_id": "",  # every registered group qualifies (K-REG-2)
-        "one_per_site_and_time": False, "one_per_site_rule_id": "",
-        "loss_weighting": False, "loss_weight_cap": 3,
+        "draw_at": "M-2/20 00:00",
+        "draw_rule_id": "K-LOT-3",  # the draw runs automatically once applications close
+        "results_from": "M-2/20 00:00",
+        "results_rule_id": "K-LOT-3",  # results from M-2/20, e-mailed
+        "confirmation_required": False,
+        "confirm_until": "",
+        "confirmation_rule_id": "",
+        "win_state": "confirmed",
+        "win_rule_id": "K-LOT-4",  # a win is a booking, no confirmation step
+        "pay_by": "",
+        "pay_by_rule_id": "",  # fees are paid on the day (K-USE-2)
+        "residents_only": False,
+        "residents_only_rule_id": "",  # every registered group qualifies (K-REG-2)
+        "one_per_site_and_time": False,
+        "one_per_site_rule_id": "",
+        "loss_weighting": False,
+        "loss_weight_cap": 3,
     },
 }
 
@@ -203,7 +303,7 @@ ANNOUNCEMENTS = [
         "title_en": "[Sample] Scheduled system maintenance",
         "body_ja": "毎月第2水曜日の 2:00〜5:00 は、システムメンテナンスのため予約・抽選の申込みができません。（デモ用のお知らせです）",
         "body_en": "Bookings and lottery applications are unavailable on the 2nd Wednesday of each month from 2:00 to 5:00 "
-                   "for system maintenance. (A demo notice.)",
+        "for system maintenance. (A demo notice.)",
         "level": "info",
         "shown_from": "2026-04-01T00:00",
         "shown_until": "2030-04-01T00:00",

@@ -64,7 +64,12 @@ RULE_KEY_FIELDS = {
 ADMIN_EXCLUDED_PERMISSIONS = {"add_municipality", "delete_municipality"}
 # The lottery: the policy is edited; applications, draws and results are read (they change through the services).
 LOTTERY_ADMIN_PERMISSIONS = [
-    "view_lotterypolicy", "change_lotterypolicy", "view_application", "view_draw", "view_drawresult", "view_resultnotice",
+    "view_lotterypolicy",
+    "change_lotterypolicy",
+    "view_application",
+    "view_draw",
+    "view_drawresult",
+    "view_resultnotice",
 ]
 ADMIN_APPS = ("facilities", "fees")  # fee schedules, exemptions and refund rules too (issue #5)
 
@@ -135,8 +140,14 @@ def _load_municipality(result: LoadResult, data) -> Municipality:
     fields = dict(data.MUNICIPALITY)
     slug = fields.pop("slug")
     defaults = {
-        "name_en": "", "phone": "", "email": "", "address_ja": "", "address_en": "",
-        "website": "", "department_ja": "", "department_en": "",
+        "name_en": "",
+        "phone": "",
+        "email": "",
+        "address_ja": "",
+        "address_en": "",
+        "website": "",
+        "department_ja": "",
+        "department_en": "",
     } | fields
     municipality = _upsert(result, Municipality, defaults, slug=slug)
     schemes = {spec["code"]: _load_scheme(result, municipality, spec) for spec in data.SLOT_SCHEMES}
@@ -159,8 +170,14 @@ def _load_announcements(result: LoadResult, municipality: Municipality, specs: l
 
 
 WINDOW_DEFAULTS = {
-    "service_from": None, "service_until": None, "service_rule_id": "", "facility_kinds": "",
-    "excluded_facility_kinds": "", "initial_state": "provisional", "pay_by": "", "pay_by_rule_id": "",
+    "service_from": None,
+    "service_until": None,
+    "service_rule_id": "",
+    "facility_kinds": "",
+    "excluded_facility_kinds": "",
+    "initial_state": "provisional",
+    "pay_by": "",
+    "pay_by_rule_id": "",
     "paid_at_booking": False,
 }
 
@@ -294,7 +311,8 @@ def _load_admin_group(result: LoadResult) -> Group:
     if created:
         result.created[Group._meta.label] += 1
     permissions = Permission.objects.filter(
-        Q(content_type__app_label__in=ADMIN_APPS) | Q(content_type__app_label="lottery", codename__in=LOTTERY_ADMIN_PERMISSIONS)
+        Q(content_type__app_label__in=ADMIN_APPS)
+        | Q(content_type__app_label="lottery", codename__in=LOTTERY_ADMIN_PERMISSIONS)
     ).exclude(codename__in=ADMIN_EXCLUDED_PERMISSIONS)
     group.permissions.set(permissions)
     return group

@@ -196,10 +196,16 @@ FACILITIES = [
 
 # Rule profile. Windows are relative to the use date D in month M; see facilities/daterules.py.
 PAID_BY_D7 = {"pay_by": "D-7 23:59", "pay_by_rule_id": "S-PAY-2"}
-LOTTERY_WINDOW = {"opens": "M-2/5 08:30", "closes": "M-2/15 23:59", "opens_rule_id": "S-LOT-1", "closes_rule_id": "S-LOT-1",
-                  "initial_state": "provisional"}
+LOTTERY_WINDOW = {
+    "opens": "M-2/5 08:30",
+    "closes": "M-2/15 23:59",
+    "opens_rule_id": "S-LOT-1",
+    "closes_rule_id": "S-LOT-1",
+    "initial_state": "provisional",
+}
 PROFILE = {
-    "permit_after_payment": True, "slot_rule_id": "S-HRS-1",  # S-PAY-1: permit with payment; S-HRS-1: 2-hour slots
+    "permit_after_payment": True,
+    "slot_rule_id": "S-HRS-1",  # S-PAY-1: permit with payment; S-HRS-1: 2-hour slots
     "confirm_after_booking_day": False,  # S-PAY-1: provisional until paid
     "confirm_rule_id": "S-PAY-1",
     "online_cancellable_states": "provisional",  # S-PAY-3: unpaid bookings can be cancelled online
@@ -208,52 +214,107 @@ PROFILE = {
     "registration_rule_id": "S-REG-3",
     "unavailable_channel_rule_id": "",
     # S-REG-3: valid until March 31 of the year after the registration or renewal day; renewal at any time.
-    "validity_kind": "until_march_31_next_year", "validity_years": 3,  # years: not used by this kind
+    "validity_kind": "until_march_31_next_year",
+    "validity_years": 3,  # years: not used by this kind
     "renewal_opens_months_before": None,
-    "rolling_renewal_when_used": False, "renewal_rule_id": "S-REG-3", "permit_title": "施設使用許可書",
+    "rolling_renewal_when_used": False,
+    "renewal_rule_id": "S-REG-3",
+    "permit_title": "施設使用許可書",
     "walk_in_rule_id": "S-FC-3",  # S-FC-3: the counter also books for unregistered persons, paid at once
     # S-REG-1: individuals from the first year of elementary school; online requests wait for the identity check
     # at the counter. S-REG-2: guardian's consent for elementary/junior-high pupils, student ID for the student
     # rate. S-REG-5: family proxies.
-    "registration_kind": "individual", "account_rule_id": "S-REG-1", "pin_digits": None, "online_registration_requests": True,
-    "group_min_members": None, "group_min_resident_percent": None, "group_representative_resident": False,
-    "group_max_monthly_fee": None, "eligibility_rule_id": "",
-    "min_school_grade": 1, "guardian_consent_until_grade": 9, "student_id_required": True, "consent_rule_id": "S-REG-2",
-    "family_proxies": True, "family_proxy_rule_id": "S-REG-5", "card_numbers": False, "card_reissue_rule_id": "",
-    "online_profile_fields": "email,password,language", "profile_change_rule_id": "",
-    "recovery_rule_id": "", "id_recovery_by_name_phone_email": False,
+    "registration_kind": "individual",
+    "account_rule_id": "S-REG-1",
+    "pin_digits": None,
+    "online_registration_requests": True,
+    "group_min_members": None,
+    "group_min_resident_percent": None,
+    "group_representative_resident": False,
+    "group_max_monthly_fee": None,
+    "eligibility_rule_id": "",
+    "min_school_grade": 1,
+    "guardian_consent_until_grade": 9,
+    "student_id_required": True,
+    "consent_rule_id": "S-REG-2",
+    "family_proxies": True,
+    "family_proxy_rule_id": "S-REG-5",
+    "card_numbers": False,
+    "card_reissue_rule_id": "",
+    "online_profile_fields": "email,password,language",
+    "profile_change_rule_id": "",
+    "recovery_rule_id": "",
+    "id_recovery_by_name_phone_email": False,
     "windows": [
-        {"phase": "first_come", "channel": "online", "opens": "M-1/3 08:30", "closes": "D-7 23:59",
-         "opens_rule_id": "S-FC-2", "closes_rule_id": "S-FC-2", **PAID_BY_D7},
-        {"phase": "first_come", "channel": "counter", "opens": "M-1/3 08:30", "closes": "D-7 23:59",
-         "opens_rule_id": "S-FC-3", "closes_rule_id": "S-FC-3", **PAID_BY_D7},
+        {
+            "phase": "first_come",
+            "channel": "online",
+            "opens": "M-1/3 08:30",
+            "closes": "D-7 23:59",
+            "opens_rule_id": "S-FC-2",
+            "closes_rule_id": "S-FC-2",
+            **PAID_BY_D7,
+        },
+        {
+            "phase": "first_come",
+            "channel": "counter",
+            "opens": "M-1/3 08:30",
+            "closes": "D-7 23:59",
+            "opens_rule_id": "S-FC-3",
+            "closes_rule_id": "S-FC-3",
+            **PAID_BY_D7,
+        },
         # S-FC-3: from D-6 the counter keeps booking until the use time, and the fee is paid at application: the
         # booking is made only together with its payment (fees.services.book_and_pay).
-        {"phase": "first_come", "channel": "counter", "opens": "D-6 00:00", "closes": "start",
-         "opens_rule_id": "S-FC-3", "closes_rule_id": "S-FC-3", "initial_state": "awaiting_payment",
-         "pay_by": "B 23:59", "pay_by_rule_id": "S-FC-3", "paid_at_booking": True},
+        {
+            "phase": "first_come",
+            "channel": "counter",
+            "opens": "D-6 00:00",
+            "closes": "start",
+            "opens_rule_id": "S-FC-3",
+            "closes_rule_id": "S-FC-3",
+            "initial_state": "awaiting_payment",
+            "pay_by": "B 23:59",
+            "pay_by_rule_id": "S-FC-3",
+            "paid_at_booking": True,
+        },
         # S-LOT-1: lottery applications from M-2/5 08:30 to M-2/15 23:59 (residents only: the policy below).
         {"phase": "lottery", "channel": "online", **LOTTERY_WINDOW},
         {"phase": "lottery", "channel": "counter", **LOTTERY_WINDOW},
     ],
     "limits": [
         # S-FC-4: 10 slots per person per site per month, lottery wins included; lifted from D-6.
-        {"rule_id": "S-FC-4", "phase": "first_come", "scope": "facility", "count": 10,
-         "counted_origins": "first_come,lottery", "lifted_from": "D-6 00:00"},
+        {
+            "rule_id": "S-FC-4",
+            "phase": "first_come",
+            "scope": "facility",
+            "count": 10,
+            "counted_origins": "first_come,lottery",
+            "lifted_from": "D-6 00:00",
+        },
         # S-LOT-2: 10 lottery applications per person per month of use across all sports facilities.
         {"rule_id": "S-LOT-2", "phase": "lottery", "scope": "municipality", "count": 10, "counted_origins": "lottery"},
     ],
     # The lottery policy (lottery.models.LotteryPolicy).
     "lottery": {
-        "draw_at": "M-2/16 00:00", "draw_rule_id": "S-LOT-4",  # draw on the 16th–17th (automatic)
-        "results_from": "M-2/18 00:00", "results_rule_id": "S-LOT-5",
+        "draw_at": "M-2/16 00:00",
+        "draw_rule_id": "S-LOT-4",  # draw on the 16th–17th (automatic)
+        "results_from": "M-2/18 00:00",
+        "results_rule_id": "S-LOT-5",
         # S-LOT-5: winners confirm (or forfeit) from the 18th until the 25th; unconfirmed wins purged on the 26th.
-        "confirmation_required": True, "confirm_until": "M-2/25 23:59", "confirmation_rule_id": "S-LOT-5",
-        "win_state": "provisional", "win_rule_id": "S-LOT-5",  # confirmed win: provisional until paid (S-PAY-1)
-        "pay_by": "D-7 23:59", "pay_by_rule_id": "S-PAY-2",  # as first-come bookings
-        "residents_only": True, "residents_only_rule_id": "S-REG-4",
-        "one_per_site_and_time": True, "one_per_site_rule_id": "S-LOT-3",
-        "loss_weighting": False, "loss_weight_cap": 3,
+        "confirmation_required": True,
+        "confirm_until": "M-2/25 23:59",
+        "confirmation_rule_id": "S-LOT-5",
+        "win_state": "provisional",
+        "win_rule_id": "S-LOT-5",  # confirmed win: provisional until paid (S-PAY-1)
+        "pay_by": "D-7 23:59",
+        "pay_by_rule_id": "S-PAY-2",  # as first-come bookings
+        "residents_only": True,
+        "residents_only_rule_id": "S-REG-4",
+        "one_per_site_and_time": True,
+        "one_per_site_rule_id": "S-LOT-3",
+        "loss_weighting": False,
+        "loss_weight_cap": 3,
     },
 }
 
@@ -264,8 +325,8 @@ ANNOUNCEMENTS = [
         "title_en": "[Sample] Use in rain or extreme heat",
         "body_ja": "雨天やグラウンド不良、暑さ指数が高い日は利用を中止することがあります。中止となった予約は「予約一覧」から1年以内の別の日に振り替えられます。還付は窓口で受け付けます（S-WX-1）。（デモ用のお知らせです）",
         "body_en": "Use may be called off in rain, on a waterlogged ground or on days of extreme heat. A stopped booking "
-                   "can be moved to another day within a year from My bookings; refunds are paid at the counter "
-                   "(S-WX-1). (A demo notice.)",
+        "can be moved to another day within a year from My bookings; refunds are paid at the counter "
+        "(S-WX-1). (A demo notice.)",
         "level": "warning",
         "shown_from": "2026-04-01T00:00",
         "shown_until": "2030-04-01T00:00",

@@ -40,8 +40,14 @@ SAMPLE_CLOSURES = [
 
 
 def _room(code, name_ja, name_en, capacity):
-    return {"code": code, "name_ja": name_ja, "name_en": name_en, "kind": "room", "capacity": capacity,
-            "scheme": "hourly"}
+    return {
+        "code": code,
+        "name_ja": name_ja,
+        "name_en": name_en,
+        "kind": "room",
+        "capacity": capacity,
+        "scheme": "hourly",
+    }
 
 
 # Sample rooms (not from the city).
@@ -88,8 +94,15 @@ FACILITIES = [
         "closures": SAMPLE_CLOSURES,
         "opening_hours": OPENING_HOURS,
         "units": [
-            {"code": "gym", "name_ja": "体育館", "name_en": "Gymnasium", "kind": "gym", "capacity": 100,
-             "surface": "wood", "scheme": "hourly"},
+            {
+                "code": "gym",
+                "name_ja": "体育館",
+                "name_en": "Gymnasium",
+                "kind": "gym",
+                "capacity": 100,
+                "surface": "wood",
+                "scheme": "hourly",
+            },
         ],
     },
 ]
@@ -103,8 +116,14 @@ STAFF_HOURS = {"service_from": "09:00", "service_until": "22:00", "service_rule_
 
 def _staff_windows(channel):
     """T-APP-1: counter and telephone from the 1st of M-2 until D-3 (school facilities: 3 business days)."""
-    common = {"phase": "first_come", "channel": channel, "opens_rule_id": "T-APP-1", "closes_rule_id": "T-APP-1",
-              "initial_state": "awaiting_payment", **STAFF_HOURS}
+    common = {
+        "phase": "first_come",
+        "channel": channel,
+        "opens_rule_id": "T-APP-1",
+        "closes_rule_id": "T-APP-1",
+        "initial_state": "awaiting_payment",
+        **STAFF_HOURS,
+    }
     # T-PAY-3: from D-21 the fee is due the same day: at the counter it is paid with the booking; a telephone
     # booking has until the end of the day to come and pay.
     same_day = {**DUE_SAME_DAY, "paid_at_booking": channel == "counter"}
@@ -116,7 +135,8 @@ def _staff_windows(channel):
 
 
 PROFILE = {
-    "permit_after_payment": True, "slot_rule_id": "T-USE-1",  # T-PAY-1: permit when paid; T-USE-1: whole hours 9–22
+    "permit_after_payment": True,
+    "slot_rule_id": "T-USE-1",  # T-PAY-1: permit when paid; T-USE-1: whole hours 9–22
     "confirm_after_booking_day": False,  # T-PAY-1: confirmed when paid
     "confirm_rule_id": "T-PAY-1",
     "online_cancellable_states": "",  # T-CAN-1: cancellations go to the center (telephone allowed)
@@ -125,25 +145,55 @@ PROFILE = {
     "registration_rule_id": "T-REG-1",
     "unavailable_channel_rule_id": "",
     # T-REG-1: the card is valid 3 years from issue; renewal at a center from 3 months before expiry.
-    "validity_kind": "years_from_issue", "validity_years": 3, "renewal_opens_months_before": 3,
-    "rolling_renewal_when_used": False, "renewal_rule_id": "T-REG-1", "permit_title": "施設使用許可書",
+    "validity_kind": "years_from_issue",
+    "validity_years": 3,
+    "renewal_opens_months_before": 3,
+    "rolling_renewal_when_used": False,
+    "renewal_rule_id": "T-REG-1",
+    "permit_title": "施設使用許可書",
     # T-USE-1: sports facilities may start at 07:00 when staff approve it in advance (a counter override).
-    "early_start_from": dt.time(7, 0), "early_start_unit_kinds": "gym,court,ground", "early_start_rule_id": "T-USE-1",
+    "early_start_from": dt.time(7, 0),
+    "early_start_unit_kinds": "gym,court,ground",
+    "early_start_rule_id": "T-USE-1",
     # T-REG-1: card registrations with a card number. T-REG-2: a lost card withdraws the registration, a new one
     # is issued (new ID). T-REG-3: name, address and e-mail are changed at a center. T-REG-4: ID and password
     # recovered online by name, phone and e-mail.
-    "registration_kind": "card_holder", "account_rule_id": "T-REG-1", "pin_digits": None, "online_registration_requests": False,
-    "group_min_members": None, "group_min_resident_percent": None, "group_representative_resident": False,
-    "group_max_monthly_fee": None, "eligibility_rule_id": "",
-    "min_school_grade": None, "guardian_consent_until_grade": None, "student_id_required": False, "consent_rule_id": "",
-    "family_proxies": False, "family_proxy_rule_id": "", "card_numbers": True, "card_reissue_rule_id": "T-REG-2",
-    "online_profile_fields": "password,language", "profile_change_rule_id": "T-REG-3",
-    "recovery_rule_id": "T-REG-4", "id_recovery_by_name_phone_email": True,
+    "registration_kind": "card_holder",
+    "account_rule_id": "T-REG-1",
+    "pin_digits": None,
+    "online_registration_requests": False,
+    "group_min_members": None,
+    "group_min_resident_percent": None,
+    "group_representative_resident": False,
+    "group_max_monthly_fee": None,
+    "eligibility_rule_id": "",
+    "min_school_grade": None,
+    "guardian_consent_until_grade": None,
+    "student_id_required": False,
+    "consent_rule_id": "",
+    "family_proxies": False,
+    "family_proxy_rule_id": "",
+    "card_numbers": True,
+    "card_reissue_rule_id": "T-REG-2",
+    "online_profile_fields": "password,language",
+    "profile_change_rule_id": "T-REG-3",
+    "recovery_rule_id": "T-REG-4",
+    "id_recovery_by_name_phone_email": True,
     "windows": [
         # T-APP-2, T-APP-3: online from the 1st of M-2 until D-22, 10:00–24:00.
-        {"phase": "first_come", "channel": "online", "opens": "M-2/1 00:00", "closes": "D-22 23:59",
-         "opens_rule_id": "T-APP-2", "closes_rule_id": "T-APP-2", "initial_state": "awaiting_payment",
-         "service_from": "10:00", "service_until": "00:00", "service_rule_id": "T-APP-3", **DUE_IN_15_DAYS},
+        {
+            "phase": "first_come",
+            "channel": "online",
+            "opens": "M-2/1 00:00",
+            "closes": "D-22 23:59",
+            "opens_rule_id": "T-APP-2",
+            "closes_rule_id": "T-APP-2",
+            "initial_state": "awaiting_payment",
+            "service_from": "10:00",
+            "service_until": "00:00",
+            "service_rule_id": "T-APP-3",
+            **DUE_IN_15_DAYS,
+        },
         *_staff_windows("counter"),
         *_staff_windows("phone"),
     ],

@@ -7,211 +7,518 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ClosureCalendar',
+            name="ClosureCalendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
             ],
             options={
-                'verbose_name': 'closure calendar',
-                'verbose_name_plural': 'closure calendars',
-                'ordering': ['municipality', 'name'],
+                "verbose_name": "closure calendar",
+                "verbose_name_plural": "closure calendars",
+                "ordering": ["municipality", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=120, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='name (English)')),
-                ('slug', models.SlugField(unique=True, validators=[facilities.models.validate_municipality_slug], verbose_name='slug')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('address_ja', models.CharField(blank=True, max_length=200, verbose_name='address (Japanese)')),
-                ('address_en', models.CharField(blank=True, max_length=200, verbose_name='address (English)')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('department_ja', models.CharField(blank=True, max_length=120, verbose_name='department in charge (Japanese)')),
-                ('department_en', models.CharField(blank=True, max_length=120, verbose_name='department in charge (English)')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ja", models.CharField(max_length=120, verbose_name="name (Japanese)")),
+                ("name_en", models.CharField(blank=True, max_length=120, verbose_name="name (English)")),
+                (
+                    "slug",
+                    models.SlugField(
+                        unique=True, validators=[facilities.models.validate_municipality_slug], verbose_name="slug"
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("address_ja", models.CharField(blank=True, max_length=200, verbose_name="address (Japanese)")),
+                ("address_en", models.CharField(blank=True, max_length=200, verbose_name="address (English)")),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "department_ja",
+                    models.CharField(blank=True, max_length=120, verbose_name="department in charge (Japanese)"),
+                ),
+                (
+                    "department_en",
+                    models.CharField(blank=True, max_length=120, verbose_name="department in charge (English)"),
+                ),
             ],
             options={
-                'verbose_name': 'municipality',
-                'verbose_name_plural': 'municipalities',
-                'ordering': ['slug'],
+                "verbose_name": "municipality",
+                "verbose_name_plural": "municipalities",
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='Facility',
+            name="Facility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=120, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='name (English)')),
-                ('code', models.SlugField(help_text='Used in web addresses; unique within the municipality.', verbose_name='code')),
-                ('kind', models.CharField(choices=[('community_center', 'Community center'), ('resident_center', 'Resident center'), ('school', 'School facility open to the public'), ('tennis', 'Tennis courts'), ('ground', 'Sports ground')], max_length=30, verbose_name='kind')),
-                ('address_ja', models.CharField(blank=True, max_length=200, verbose_name='address (Japanese)')),
-                ('address_en', models.CharField(blank=True, max_length=200, verbose_name='address (English)')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('has_parking', models.BooleanField(default=True, verbose_name='has parking')),
-                ('notes_ja', models.TextField(blank=True, verbose_name='notes (Japanese)')),
-                ('notes_en', models.TextField(blank=True, verbose_name='notes (English)')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('closure_calendar', models.ForeignKey(blank=True, help_text='Empty: open every day.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='facilities', to='facilities.closurecalendar', verbose_name='closure calendar')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='facilities', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ja", models.CharField(max_length=120, verbose_name="name (Japanese)")),
+                ("name_en", models.CharField(blank=True, max_length=120, verbose_name="name (English)")),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Used in web addresses; unique within the municipality.", verbose_name="code"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("community_center", "Community center"),
+                            ("resident_center", "Resident center"),
+                            ("school", "School facility open to the public"),
+                            ("tennis", "Tennis courts"),
+                            ("ground", "Sports ground"),
+                        ],
+                        max_length=30,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("address_ja", models.CharField(blank=True, max_length=200, verbose_name="address (Japanese)")),
+                ("address_en", models.CharField(blank=True, max_length=200, verbose_name="address (English)")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("has_parking", models.BooleanField(default=True, verbose_name="has parking")),
+                ("notes_ja", models.TextField(blank=True, verbose_name="notes (Japanese)")),
+                ("notes_en", models.TextField(blank=True, verbose_name="notes (English)")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "closure_calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: open every day.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilities",
+                        to="facilities.closurecalendar",
+                        verbose_name="closure calendar",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="facilities",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'facility',
-                'verbose_name_plural': 'facilities',
-                'ordering': ['municipality', 'sort_order', 'code'],
+                "verbose_name": "facility",
+                "verbose_name_plural": "facilities",
+                "ordering": ["municipality", "sort_order", "code"],
             },
         ),
         migrations.AddField(
-            model_name='closurecalendar',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='closure_calendars', to='facilities.municipality'),
+            model_name="closurecalendar",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="closure_calendars",
+                to="facilities.municipality",
+            ),
         ),
         migrations.CreateModel(
-            name='OpeningHours',
+            name="OpeningHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_month', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='first month')),
-                ('last_month', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='last month')),
-                ('opens', models.TimeField(verbose_name='opens')),
-                ('closes', models.TimeField(verbose_name='closes')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opening_hours', to='facilities.facility')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "first_month",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="first month",
+                    ),
+                ),
+                (
+                    "last_month",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="last month",
+                    ),
+                ),
+                ("opens", models.TimeField(verbose_name="opens")),
+                ("closes", models.TimeField(verbose_name="closes")),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opening_hours",
+                        to="facilities.facility",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'opening hours',
-                'verbose_name_plural': 'opening hours',
-                'ordering': ['facility', 'first_month'],
+                "verbose_name": "opening hours",
+                "verbose_name_plural": "opening hours",
+                "ordering": ["facility", "first_month"],
             },
         ),
         migrations.CreateModel(
-            name='SlotScheme',
+            name="SlotScheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=120, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='name (English)')),
-                ('code', models.SlugField(verbose_name='code')),
-                ('kind', models.CharField(choices=[('periods', 'Fixed named periods'), ('fixed_length', 'Fixed-length slots'), ('hourly', 'Whole hours, any length')], max_length=20, verbose_name='kind')),
-                ('slot_minutes', models.PositiveSmallIntegerField(blank=True, help_text='Fixed-length slots only (Shiroi: 120, S-HRS-1). Hourly schemes use 60.', null=True, verbose_name='slot length in minutes')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slot_schemes', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ja", models.CharField(max_length=120, verbose_name="name (Japanese)")),
+                ("name_en", models.CharField(blank=True, max_length=120, verbose_name="name (English)")),
+                ("code", models.SlugField(verbose_name="code")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("periods", "Fixed named periods"),
+                            ("fixed_length", "Fixed-length slots"),
+                            ("hourly", "Whole hours, any length"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "slot_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Fixed-length slots only (Shiroi: 120, S-HRS-1). Hourly schemes use 60.",
+                        null=True,
+                        verbose_name="slot length in minutes",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slot_schemes",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'slot scheme',
-                'verbose_name_plural': 'slot schemes',
-                'ordering': ['municipality', 'code'],
+                "verbose_name": "slot scheme",
+                "verbose_name_plural": "slot schemes",
+                "ordering": ["municipality", "code"],
             },
         ),
         migrations.CreateModel(
-            name='SchemePeriod',
+            name="SchemePeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=120, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='name (English)')),
-                ('starts', models.TimeField(verbose_name='starts')),
-                ('ends', models.TimeField(verbose_name='ends')),
-                ('scheme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='periods', to='facilities.slotscheme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ja", models.CharField(max_length=120, verbose_name="name (Japanese)")),
+                ("name_en", models.CharField(blank=True, max_length=120, verbose_name="name (English)")),
+                ("starts", models.TimeField(verbose_name="starts")),
+                ("ends", models.TimeField(verbose_name="ends")),
+                (
+                    "scheme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="periods", to="facilities.slotscheme"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'period',
-                'verbose_name_plural': 'periods',
-                'ordering': ['scheme', 'starts'],
+                "verbose_name": "period",
+                "verbose_name_plural": "periods",
+                "ordering": ["scheme", "starts"],
             },
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=120, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='name (English)')),
-                ('code', models.SlugField(verbose_name='code')),
-                ('kind', models.CharField(choices=[('room', 'Room'), ('hall', 'Hall'), ('gym', 'Gymnasium'), ('court', 'Tennis court'), ('ground', 'Ground')], max_length=20, verbose_name='kind')),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True, verbose_name='capacity (people)')),
-                ('surface', models.CharField(blank=True, choices=[('', '—'), ('artificial_turf', 'Artificial turf'), ('clay', 'Clay'), ('hard', 'Hard court'), ('dirt', 'Dirt'), ('wood', 'Wooden floor')], max_length=20, verbose_name='surface')),
-                ('has_night_lights', models.BooleanField(default=False, verbose_name='night lights')),
-                ('features_ja', models.CharField(blank=True, max_length=300, verbose_name='features (Japanese)')),
-                ('features_en', models.CharField(blank=True, max_length=300, verbose_name='features (English)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='bookable')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='units', to='facilities.facility')),
-                ('municipality', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='units', to='facilities.municipality')),
-                ('slot_scheme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='units', to='facilities.slotscheme', verbose_name='slot scheme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ja", models.CharField(max_length=120, verbose_name="name (Japanese)")),
+                ("name_en", models.CharField(blank=True, max_length=120, verbose_name="name (English)")),
+                ("code", models.SlugField(verbose_name="code")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("room", "Room"),
+                            ("hall", "Hall"),
+                            ("gym", "Gymnasium"),
+                            ("court", "Tennis court"),
+                            ("ground", "Ground"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("capacity", models.PositiveIntegerField(blank=True, null=True, verbose_name="capacity (people)")),
+                (
+                    "surface",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("artificial_turf", "Artificial turf"),
+                            ("clay", "Clay"),
+                            ("hard", "Hard court"),
+                            ("dirt", "Dirt"),
+                            ("wood", "Wooden floor"),
+                        ],
+                        max_length=20,
+                        verbose_name="surface",
+                    ),
+                ),
+                ("has_night_lights", models.BooleanField(default=False, verbose_name="night lights")),
+                ("features_ja", models.CharField(blank=True, max_length=300, verbose_name="features (Japanese)")),
+                ("features_en", models.CharField(blank=True, max_length=300, verbose_name="features (English)")),
+                ("is_active", models.BooleanField(default=True, verbose_name="bookable")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="units", to="facilities.facility"
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="units",
+                        to="facilities.municipality",
+                    ),
+                ),
+                (
+                    "slot_scheme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="facilities.slotscheme",
+                        verbose_name="slot scheme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unit',
-                'verbose_name_plural': 'units',
-                'ordering': ['facility', 'sort_order', 'code'],
+                "verbose_name": "unit",
+                "verbose_name_plural": "units",
+                "ordering": ["facility", "sort_order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='ClosureRule',
+            name="ClosureRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('weekly', 'Every week on a weekday'), ('nth_weekday', 'Nth weekday of each month'), ('holidays', 'National holidays'), ('annual', 'Every year between two dates'), ('dates', 'One-off date or date range')], max_length=20, verbose_name='kind')),
-                ('weekday', models.PositiveSmallIntegerField(blank=True, choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], null=True, verbose_name='weekday')),
-                ('weeks_of_month', models.CharField(blank=True, help_text='For the Nth weekday: comma-separated numbers 1–5, e.g. “1,3” for the 1st and 3rd.', max_length=20, verbose_name='weeks of the month')),
-                ('shift_if_holiday', models.BooleanField(default=False, help_text='“Closed on Mondays, or on the next working day when Monday is a holiday.”', verbose_name='move to the next non-holiday when it falls on a holiday')),
-                ('start_month', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='from month')),
-                ('start_day', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(31)], verbose_name='from day')),
-                ('end_month', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='to month')),
-                ('end_day', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(31)], verbose_name='to day')),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='from date')),
-                ('end_date', models.DateField(blank=True, help_text='Leave empty for a single day.', null=True, verbose_name='to date')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='facilities.closurecalendar')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("weekly", "Every week on a weekday"),
+                            ("nth_weekday", "Nth weekday of each month"),
+                            ("holidays", "National holidays"),
+                            ("annual", "Every year between two dates"),
+                            ("dates", "One-off date or date range"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        null=True,
+                        verbose_name="weekday",
+                    ),
+                ),
+                (
+                    "weeks_of_month",
+                    models.CharField(
+                        blank=True,
+                        help_text="For the Nth weekday: comma-separated numbers 1–5, e.g. “1,3” for the 1st and 3rd.",
+                        max_length=20,
+                        verbose_name="weeks of the month",
+                    ),
+                ),
+                (
+                    "shift_if_holiday",
+                    models.BooleanField(
+                        default=False,
+                        help_text="“Closed on Mondays, or on the next working day when Monday is a holiday.”",
+                        verbose_name="move to the next non-holiday when it falls on a holiday",
+                    ),
+                ),
+                (
+                    "start_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="from month",
+                    ),
+                ),
+                (
+                    "start_day",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(31),
+                        ],
+                        verbose_name="from day",
+                    ),
+                ),
+                (
+                    "end_month",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(12),
+                        ],
+                        verbose_name="to month",
+                    ),
+                ),
+                (
+                    "end_day",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(31),
+                        ],
+                        verbose_name="to day",
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True, verbose_name="from date")),
+                (
+                    "end_date",
+                    models.DateField(
+                        blank=True, help_text="Leave empty for a single day.", null=True, verbose_name="to date"
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="facilities.closurecalendar",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'closure rule',
-                'verbose_name_plural': 'closure rules',
-                'ordering': ['calendar', 'kind', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['weekly', 'nth_weekday']), _negated=True), ('weekday__isnull', False), _connector='OR'), name='closure_rule_weekday_needed'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'annual'), _negated=True), models.Q(('end_day__isnull', False), ('end_month__isnull', False), ('start_day__isnull', False), ('start_month__isnull', False)), _connector='OR'), name='closure_rule_annual_needs_month_days'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'dates'), _negated=True), ('start_date__isnull', False), _connector='OR'), name='closure_rule_dates_needs_start'), models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('start_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='closure_rule_dates_in_order')],
+                "verbose_name": "closure rule",
+                "verbose_name_plural": "closure rules",
+                "ordering": ["calendar", "kind", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind__in", ["weekly", "nth_weekday"]), _negated=True),
+                            ("weekday__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="closure_rule_weekday_needed",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "annual"), _negated=True),
+                            models.Q(
+                                ("end_day__isnull", False),
+                                ("end_month__isnull", False),
+                                ("start_day__isnull", False),
+                                ("start_month__isnull", False),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="closure_rule_annual_needs_month_days",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind", "dates"), _negated=True), ("start_date__isnull", False), _connector="OR"
+                        ),
+                        name="closure_rule_dates_needs_start",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end_date__isnull", True),
+                            ("start_date__isnull", True),
+                            ("end_date__gte", models.F("start_date")),
+                            _connector="OR",
+                        ),
+                        name="closure_rule_dates_in_order",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='facility',
-            constraint=models.UniqueConstraint(fields=('municipality', 'code'), name='facility_unique_code'),
+            model_name="facility",
+            constraint=models.UniqueConstraint(fields=("municipality", "code"), name="facility_unique_code"),
         ),
         migrations.AddConstraint(
-            model_name='closurecalendar',
-            constraint=models.UniqueConstraint(fields=('municipality', 'name'), name='closure_calendar_unique_name'),
+            model_name="closurecalendar",
+            constraint=models.UniqueConstraint(fields=("municipality", "name"), name="closure_calendar_unique_name"),
         ),
         migrations.AddConstraint(
-            model_name='openinghours',
-            constraint=models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='opening_hours_close_after_open'),
+            model_name="openinghours",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes__gt", models.F("opens"))), name="opening_hours_close_after_open"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openinghours',
-            constraint=models.CheckConstraint(condition=models.Q(('first_month__gte', 1), ('first_month__lte', 12), ('last_month__gte', 1), ('last_month__lte', 12)), name='opening_hours_months_valid'),
+            model_name="openinghours",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("first_month__gte", 1), ("first_month__lte", 12), ("last_month__gte", 1), ("last_month__lte", 12)
+                ),
+                name="opening_hours_months_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='openinghours',
-            constraint=models.UniqueConstraint(fields=('facility', 'first_month'), name='opening_hours_unique_season_start'),
+            model_name="openinghours",
+            constraint=models.UniqueConstraint(
+                fields=("facility", "first_month"), name="opening_hours_unique_season_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slotscheme',
-            constraint=models.UniqueConstraint(fields=('municipality', 'code'), name='slot_scheme_unique_code'),
+            model_name="slotscheme",
+            constraint=models.UniqueConstraint(fields=("municipality", "code"), name="slot_scheme_unique_code"),
         ),
         migrations.AddConstraint(
-            model_name='slotscheme',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'fixed_length'), _negated=True), ('slot_minutes__gt', 0), _connector='OR'), name='slot_scheme_fixed_needs_length'),
+            model_name="slotscheme",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "fixed_length"), _negated=True), ("slot_minutes__gt", 0), _connector="OR"
+                ),
+                name="slot_scheme_fixed_needs_length",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schemeperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('ends__gt', models.F('starts'))), name='scheme_period_ends_after_start'),
+            model_name="schemeperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends__gt", models.F("starts"))), name="scheme_period_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='schemeperiod',
-            constraint=models.UniqueConstraint(fields=('scheme', 'starts'), name='scheme_period_unique_start'),
+            model_name="schemeperiod",
+            constraint=models.UniqueConstraint(fields=("scheme", "starts"), name="scheme_period_unique_start"),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('facility', 'code'), name='unit_unique_code_per_facility'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(fields=("facility", "code"), name="unit_unique_code_per_facility"),
         ),
     ]

@@ -7,77 +7,256 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0001_initial'),
+        ("facilities", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='closurerule',
-            name='shift_if_holiday',
-            field=models.BooleanField(default=False, help_text='For example: closed on Mondays, or on the next day that is not a national holiday when Monday is one.', verbose_name='when it falls on a national holiday, the next day that is not'),
+            model_name="closurerule",
+            name="shift_if_holiday",
+            field=models.BooleanField(
+                default=False,
+                help_text="For example: closed on Mondays, or on the next day that is not a national holiday when Monday is one.",
+                verbose_name="when it falls on a national holiday, the next day that is not",
+            ),
         ),
         migrations.CreateModel(
-            name='RuleProfile',
+            name="RuleProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('confirm_after_booking_day', models.BooleanField(default=False, help_text='Kodaira K-FC-4. Otherwise a provisional booking is confirmed by payment (S-PAY-1, T-PAY-1).', verbose_name='provisional bookings become confirmed at midnight after the booking day')),
-                ('confirm_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the confirmation')),
-                ('online_cancellable_states', models.CharField(blank=True, help_text='Comma-separated: provisional, awaiting_payment, confirmed. Empty: only at the counter.', max_length=100, verbose_name='states a resident may cancel online')),
-                ('online_cancel_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id cited when online cancellation is refused')),
-                ('unpaid_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the cancellation of unpaid bookings')),
-                ('registration_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id cited when a registration has expired')),
-                ('unavailable_channel_rule_id', models.CharField(blank=True, help_text='Kodaira: K-USE-3 (no telephone bookings).', max_length=20, verbose_name='rule id cited for a channel without any window')),
-                ('municipality', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rule_profile', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "confirm_after_booking_day",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Kodaira K-FC-4. Otherwise a provisional booking is confirmed by payment (S-PAY-1, T-PAY-1).",
+                        verbose_name="provisional bookings become confirmed at midnight after the booking day",
+                    ),
+                ),
+                (
+                    "confirm_rule_id",
+                    models.CharField(blank=True, max_length=20, verbose_name="rule id of the confirmation"),
+                ),
+                (
+                    "online_cancellable_states",
+                    models.CharField(
+                        blank=True,
+                        help_text="Comma-separated: provisional, awaiting_payment, confirmed. Empty: only at the counter.",
+                        max_length=100,
+                        verbose_name="states a resident may cancel online",
+                    ),
+                ),
+                (
+                    "online_cancel_rule_id",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="rule id cited when online cancellation is refused"
+                    ),
+                ),
+                (
+                    "unpaid_rule_id",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="rule id of the cancellation of unpaid bookings"
+                    ),
+                ),
+                (
+                    "registration_rule_id",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="rule id cited when a registration has expired"
+                    ),
+                ),
+                (
+                    "unavailable_channel_rule_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="Kodaira: K-USE-3 (no telephone bookings).",
+                        max_length=20,
+                        verbose_name="rule id cited for a channel without any window",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rule_profile",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'rule profile',
-                'verbose_name_plural': 'rule profiles',
+                "verbose_name": "rule profile",
+                "verbose_name_plural": "rule profiles",
             },
         ),
         migrations.CreateModel(
-            name='BookingWindow',
+            name="BookingWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('lottery', 'Lottery'), ('first_come', 'First come, first served'), ('last_minute', 'Last minute')], max_length=20, verbose_name='phase')),
-                ('channel', models.CharField(choices=[('online', 'Online'), ('counter', 'At the counter'), ('phone', 'By telephone')], max_length=20, verbose_name='channel')),
-                ('opens', models.CharField(max_length=40, validators=[facilities.models.validate_date_rule], verbose_name='opens')),
-                ('closes', models.CharField(max_length=40, validators=[facilities.models.validate_date_rule], verbose_name='closes')),
-                ('opens_rule_id', models.CharField(max_length=20, verbose_name='rule id of the opening')),
-                ('closes_rule_id', models.CharField(max_length=20, verbose_name='rule id of the closing')),
-                ('service_from', models.TimeField(blank=True, null=True, verbose_name='daily service from')),
-                ('service_until', models.TimeField(blank=True, help_text='00:00 means midnight at the end of the day.', null=True, verbose_name='daily service until')),
-                ('service_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the service hours')),
-                ('facility_kinds', models.CharField(blank=True, help_text='Comma-separated kinds; empty: all.', max_length=100, verbose_name='only for facility kinds')),
-                ('excluded_facility_kinds', models.CharField(blank=True, max_length=100, verbose_name='not for facility kinds')),
-                ('initial_state', models.CharField(choices=[('provisional', 'Provisional'), ('awaiting_payment', 'Awaiting payment'), ('confirmed', 'Confirmed')], default='provisional', max_length=20, verbose_name='state of a new booking')),
-                ('pay_by', models.CharField(blank=True, help_text='Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2), “B+15 23:59” (T-PAY-1).', max_length=40, validators=[facilities.models.validate_date_rule_or_blank], verbose_name='payment due')),
-                ('pay_by_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the payment deadline')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='windows', to='facilities.ruleprofile')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("lottery", "Lottery"),
+                            ("first_come", "First come, first served"),
+                            ("last_minute", "Last minute"),
+                        ],
+                        max_length=20,
+                        verbose_name="phase",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("online", "Online"), ("counter", "At the counter"), ("phone", "By telephone")],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "opens",
+                    models.CharField(
+                        max_length=40, validators=[facilities.models.validate_date_rule], verbose_name="opens"
+                    ),
+                ),
+                (
+                    "closes",
+                    models.CharField(
+                        max_length=40, validators=[facilities.models.validate_date_rule], verbose_name="closes"
+                    ),
+                ),
+                ("opens_rule_id", models.CharField(max_length=20, verbose_name="rule id of the opening")),
+                ("closes_rule_id", models.CharField(max_length=20, verbose_name="rule id of the closing")),
+                ("service_from", models.TimeField(blank=True, null=True, verbose_name="daily service from")),
+                (
+                    "service_until",
+                    models.TimeField(
+                        blank=True,
+                        help_text="00:00 means midnight at the end of the day.",
+                        null=True,
+                        verbose_name="daily service until",
+                    ),
+                ),
+                (
+                    "service_rule_id",
+                    models.CharField(blank=True, max_length=20, verbose_name="rule id of the service hours"),
+                ),
+                (
+                    "facility_kinds",
+                    models.CharField(
+                        blank=True,
+                        help_text="Comma-separated kinds; empty: all.",
+                        max_length=100,
+                        verbose_name="only for facility kinds",
+                    ),
+                ),
+                (
+                    "excluded_facility_kinds",
+                    models.CharField(blank=True, max_length=100, verbose_name="not for facility kinds"),
+                ),
+                (
+                    "initial_state",
+                    models.CharField(
+                        choices=[
+                            ("provisional", "Provisional"),
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("confirmed", "Confirmed"),
+                        ],
+                        default="provisional",
+                        max_length=20,
+                        verbose_name="state of a new booking",
+                    ),
+                ),
+                (
+                    "pay_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2), “B+15 23:59” (T-PAY-1).",
+                        max_length=40,
+                        validators=[facilities.models.validate_date_rule_or_blank],
+                        verbose_name="payment due",
+                    ),
+                ),
+                (
+                    "pay_by_rule_id",
+                    models.CharField(blank=True, max_length=20, verbose_name="rule id of the payment deadline"),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="windows", to="facilities.ruleprofile"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking window',
-                'verbose_name_plural': 'booking windows',
-                'ordering': ['profile', 'phase', 'channel', 'id'],
+                "verbose_name": "booking window",
+                "verbose_name_plural": "booking windows",
+                "ordering": ["profile", "phase", "channel", "id"],
             },
         ),
         migrations.CreateModel(
-            name='BookingLimit',
+            name="BookingLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule_id', models.CharField(max_length=20, verbose_name='rule id')),
-                ('phase', models.CharField(choices=[('lottery', 'Lottery'), ('first_come', 'First come, first served'), ('last_minute', 'Last minute')], max_length=20, verbose_name='applies to bookings in phase')),
-                ('scope', models.CharField(choices=[('municipality', 'Across the municipality'), ('facility', 'Per facility or site'), ('unit', 'Per unit')], max_length=20, verbose_name='scope')),
-                ('count', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='slots per month of use')),
-                ('counted_origins', models.CharField(default='first_come,lottery', help_text='Comma-separated origins, e.g. “first_come,lottery”: lottery wins count too (K-FC-3, S-FC-4).', max_length=100, verbose_name='bookings that count')),
-                ('lifted_from', models.CharField(blank=True, help_text='E.g. “D-6 00:00” (S-FC-4). Empty: always applies.', max_length=40, validators=[facilities.models.validate_date_rule_or_blank], verbose_name='no longer applies from')),
-                ('profile', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='limits', to='facilities.ruleprofile')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule_id", models.CharField(max_length=20, verbose_name="rule id")),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("lottery", "Lottery"),
+                            ("first_come", "First come, first served"),
+                            ("last_minute", "Last minute"),
+                        ],
+                        max_length=20,
+                        verbose_name="applies to bookings in phase",
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("municipality", "Across the municipality"),
+                            ("facility", "Per facility or site"),
+                            ("unit", "Per unit"),
+                        ],
+                        max_length=20,
+                        verbose_name="scope",
+                    ),
+                ),
+                (
+                    "count",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)], verbose_name="slots per month of use"
+                    ),
+                ),
+                (
+                    "counted_origins",
+                    models.CharField(
+                        default="first_come,lottery",
+                        help_text="Comma-separated origins, e.g. “first_come,lottery”: lottery wins count too (K-FC-3, S-FC-4).",
+                        max_length=100,
+                        verbose_name="bookings that count",
+                    ),
+                ),
+                (
+                    "lifted_from",
+                    models.CharField(
+                        blank=True,
+                        help_text="E.g. “D-6 00:00” (S-FC-4). Empty: always applies.",
+                        max_length=40,
+                        validators=[facilities.models.validate_date_rule_or_blank],
+                        verbose_name="no longer applies from",
+                    ),
+                ),
+                (
+                    "profile",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="limits", to="facilities.ruleprofile"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'booking limit',
-                'verbose_name_plural': 'booking limits',
-                'ordering': ['profile', 'rule_id'],
+                "verbose_name": "booking limit",
+                "verbose_name_plural": "booking limits",
+                "ordering": ["profile", "rule_id"],
             },
         ),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0002_rule_profiles'),
+        ("facilities", "0002_rule_profiles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CatalogueVersion',
+            name="CatalogueVersion",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
-                ('version', models.PositiveBigIntegerField(default=0)),
+                ("id", models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
+                ("version", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'catalogue version',
+                "verbose_name": "catalogue version",
             },
         ),
     ]

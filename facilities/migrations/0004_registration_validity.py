@@ -4,35 +4,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0003_catalogue_version'),
+        ("facilities", "0003_catalogue_version"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleprofile',
-            name='renewal_opens_months_before',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='T-REG-1: 3. Empty: a registration may be renewed at any time.', null=True, verbose_name='renewal opens months before expiry'),
+            model_name="ruleprofile",
+            name="renewal_opens_months_before",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="T-REG-1: 3. Empty: a registration may be renewed at any time.",
+                null=True,
+                verbose_name="renewal opens months before expiry",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='renewal_rule_id',
-            field=models.CharField(blank=True, max_length=20, verbose_name='rule id cited for renewal'),
+            model_name="ruleprofile",
+            name="renewal_rule_id",
+            field=models.CharField(blank=True, max_length=20, verbose_name="rule id cited for renewal"),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='rolling_renewal_when_used',
-            field=models.BooleanField(default=False, help_text='K-REG-3: a registration that booked and used a room within its period continues for another year.', verbose_name='rolling renewal when a room was used'),
+            model_name="ruleprofile",
+            name="rolling_renewal_when_used",
+            field=models.BooleanField(
+                default=False,
+                help_text="K-REG-3: a registration that booked and used a room within its period continues for another year.",
+                verbose_name="rolling renewal when a room was used",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='validity_kind',
-            field=models.CharField(blank=True, choices=[('years_from_issue', 'A number of years from issue (K-REG-3, T-REG-1)'), ('until_march_31_next_year', 'Until March 31 of the following year (S-REG-3)')], help_text='How long a registration or renewal is valid. Empty: registrations do not expire.', max_length=30, verbose_name='registration validity'),
+            model_name="ruleprofile",
+            name="validity_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("years_from_issue", "A number of years from issue (K-REG-3, T-REG-1)"),
+                    ("until_march_31_next_year", "Until March 31 of the following year (S-REG-3)"),
+                ],
+                help_text="How long a registration or renewal is valid. Empty: registrations do not expire.",
+                max_length=30,
+                verbose_name="registration validity",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='validity_years',
-            field=models.PositiveSmallIntegerField(default=3, help_text='For “years from issue”: K-REG-3 and T-REG-1 say 3. Also the period a rolling renewal looks back over.', verbose_name='years of validity'),
+            model_name="ruleprofile",
+            name="validity_years",
+            field=models.PositiveSmallIntegerField(
+                default=3,
+                help_text="For “years from issue”: K-REG-3 and T-REG-1 say 3. Also the period a rolling renewal looks back over.",
+                verbose_name="years of validity",
+            ),
         ),
     ]

@@ -5,115 +5,190 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0004_registration_validity'),
+        ("facilities", "0004_registration_validity"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleprofile',
-            name='account_rule_id',
-            field=models.CharField(blank=True, help_text='K-REG-1, S-REG-1, T-REG-1.', max_length=20, verbose_name='rule id of registration'),
+            model_name="ruleprofile",
+            name="account_rule_id",
+            field=models.CharField(
+                blank=True,
+                help_text="K-REG-1, S-REG-1, T-REG-1.",
+                max_length=20,
+                verbose_name="rule id of registration",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='card_numbers',
-            field=models.BooleanField(default=False, help_text='T-REG-1.', verbose_name='registrations carry a card number'),
+            model_name="ruleprofile",
+            name="card_numbers",
+            field=models.BooleanField(
+                default=False, help_text="T-REG-1.", verbose_name="registrations carry a card number"
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='card_reissue_rule_id',
-            field=models.CharField(blank=True, help_text='T-REG-2: a lost card withdraws the registration and issues a new one (new ID).', max_length=20, verbose_name='rule id of a card re-issue'),
+            model_name="ruleprofile",
+            name="card_reissue_rule_id",
+            field=models.CharField(
+                blank=True,
+                help_text="T-REG-2: a lost card withdraws the registration and issues a new one (new ID).",
+                max_length=20,
+                verbose_name="rule id of a card re-issue",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='consent_rule_id',
-            field=models.CharField(blank=True, max_length=20, verbose_name='rule id of guardian consent and student ID'),
+            model_name="ruleprofile",
+            name="consent_rule_id",
+            field=models.CharField(
+                blank=True, max_length=20, verbose_name="rule id of guardian consent and student ID"
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='eligibility_rule_id',
-            field=models.CharField(blank=True, max_length=20, verbose_name='rule id of group eligibility'),
+            model_name="ruleprofile",
+            name="eligibility_rule_id",
+            field=models.CharField(blank=True, max_length=20, verbose_name="rule id of group eligibility"),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='family_proxies',
-            field=models.BooleanField(default=False, help_text='S-REG-5.', verbose_name='family proxies may act for a user'),
+            model_name="ruleprofile",
+            name="family_proxies",
+            field=models.BooleanField(
+                default=False, help_text="S-REG-5.", verbose_name="family proxies may act for a user"
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='family_proxy_rule_id',
-            field=models.CharField(blank=True, max_length=20, verbose_name='rule id of family proxies'),
+            model_name="ruleprofile",
+            name="family_proxy_rule_id",
+            field=models.CharField(blank=True, max_length=20, verbose_name="rule id of family proxies"),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='group_max_monthly_fee',
-            field=models.PositiveIntegerField(blank=True, help_text='K-REG-2: 2,000, instructor fees included.', null=True, verbose_name='groups: membership fee at most (yen a month)'),
+            model_name="ruleprofile",
+            name="group_max_monthly_fee",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="K-REG-2: 2,000, instructor fees included.",
+                null=True,
+                verbose_name="groups: membership fee at most (yen a month)",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='group_min_members',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='K-REG-2: 5.', null=True, verbose_name='groups: at least this many members'),
+            model_name="ruleprofile",
+            name="group_min_members",
+            field=models.PositiveSmallIntegerField(
+                blank=True, help_text="K-REG-2: 5.", null=True, verbose_name="groups: at least this many members"
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='group_min_resident_percent',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='K-REG-2: 50 (half or more live, work or study here).', null=True, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='groups: at least this percentage of residents'),
+            model_name="ruleprofile",
+            name="group_min_resident_percent",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="K-REG-2: 50 (half or more live, work or study here).",
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="groups: at least this percentage of residents",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='group_representative_resident',
-            field=models.BooleanField(default=False, help_text='K-REG-2.', verbose_name='groups: the representative is a resident'),
+            model_name="ruleprofile",
+            name="group_representative_resident",
+            field=models.BooleanField(
+                default=False, help_text="K-REG-2.", verbose_name="groups: the representative is a resident"
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='guardian_consent_until_grade',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='S-REG-2: 9 (elementary and junior-high pupils).', null=True, verbose_name="individuals: guardian's consent up to school grade"),
+            model_name="ruleprofile",
+            name="guardian_consent_until_grade",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="S-REG-2: 9 (elementary and junior-high pupils).",
+                null=True,
+                verbose_name="individuals: guardian's consent up to school grade",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='id_recovery_by_name_phone_email',
-            field=models.BooleanField(default=False, help_text='T-REG-4.', verbose_name='user ID and password recovered by name, phone and e-mail'),
+            model_name="ruleprofile",
+            name="id_recovery_by_name_phone_email",
+            field=models.BooleanField(
+                default=False,
+                help_text="T-REG-4.",
+                verbose_name="user ID and password recovered by name, phone and e-mail",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='min_school_grade',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='From the birth date, Japanese school years (1 = first year of elementary school). S-REG-1: 1.', null=True, verbose_name='individuals: from school grade'),
+            model_name="ruleprofile",
+            name="min_school_grade",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="From the birth date, Japanese school years (1 = first year of elementary school). S-REG-1: 1.",
+                null=True,
+                verbose_name="individuals: from school grade",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='online_profile_fields',
-            field=models.CharField(blank=True, default='email,password,language', help_text='Comma-separated: email, password, language. The rest is changed at the counter.', max_length=100, verbose_name='what users may change online'),
+            model_name="ruleprofile",
+            name="online_profile_fields",
+            field=models.CharField(
+                blank=True,
+                default="email,password,language",
+                help_text="Comma-separated: email, password, language. The rest is changed at the counter.",
+                max_length=100,
+                verbose_name="what users may change online",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='online_registration_requests',
-            field=models.BooleanField(default=False, help_text='S-REG-1: the request stays pending until staff check the identity at the counter.', verbose_name='registration may be requested online'),
+            model_name="ruleprofile",
+            name="online_registration_requests",
+            field=models.BooleanField(
+                default=False,
+                help_text="S-REG-1: the request stays pending until staff check the identity at the counter.",
+                verbose_name="registration may be requested online",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='pin_digits',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='K-REG-1: 4. Empty: ordinary passwords (the password validators apply).', null=True, verbose_name='password is a PIN of this many digits'),
+            model_name="ruleprofile",
+            name="pin_digits",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                help_text="K-REG-1: 4. Empty: ordinary passwords (the password validators apply).",
+                null=True,
+                verbose_name="password is a PIN of this many digits",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='profile_change_rule_id',
-            field=models.CharField(blank=True, help_text='T-REG-3.', max_length=20, verbose_name='rule id of changes at the counter'),
+            model_name="ruleprofile",
+            name="profile_change_rule_id",
+            field=models.CharField(
+                blank=True, help_text="T-REG-3.", max_length=20, verbose_name="rule id of changes at the counter"
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='recovery_rule_id',
-            field=models.CharField(blank=True, help_text='K-REG-4, T-REG-4.', max_length=20, verbose_name='rule id of password recovery'),
+            model_name="ruleprofile",
+            name="recovery_rule_id",
+            field=models.CharField(
+                blank=True, help_text="K-REG-4, T-REG-4.", max_length=20, verbose_name="rule id of password recovery"
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='registration_kind',
-            field=models.CharField(blank=True, choices=[('group', 'Groups, registered at the counter (K-REG-1)'), ('individual', 'Individuals, identity checked at the counter (S-REG-1)'), ('card_holder', 'Card holders, with a card number (T-REG-1)')], help_text='Empty: staff cannot register accounts on the portal.', max_length=20, verbose_name='kind of registration'),
+            model_name="ruleprofile",
+            name="registration_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("group", "Groups, registered at the counter (K-REG-1)"),
+                    ("individual", "Individuals, identity checked at the counter (S-REG-1)"),
+                    ("card_holder", "Card holders, with a card number (T-REG-1)"),
+                ],
+                help_text="Empty: staff cannot register accounts on the portal.",
+                max_length=20,
+                verbose_name="kind of registration",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='student_id_required',
-            field=models.BooleanField(default=False, help_text='S-REG-2.', verbose_name='student fee needs a checked student ID'),
+            model_name="ruleprofile",
+            name="student_id_required",
+            field=models.BooleanField(
+                default=False, help_text="S-REG-2.", verbose_name="student fee needs a checked student ID"
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0005_registration_profile'),
+        ("facilities", "0005_registration_profile"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='bookingwindow',
-            name='paid_at_booking',
-            field=models.BooleanField(default=False, help_text="Counter windows only: the booking is made only together with its payment (S-FC-3 from D-6, T-PAY-3 from D-21). The rule id is the payment deadline's.", verbose_name='the fee is paid with the booking'),
+            model_name="bookingwindow",
+            name="paid_at_booking",
+            field=models.BooleanField(
+                default=False,
+                help_text="Counter windows only: the booking is made only together with its payment (S-FC-3 from D-6, T-PAY-3 from D-21). The rule id is the payment deadline's.",
+                verbose_name="the fee is paid with the booking",
+            ),
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0006_window_paid_at_booking'),
+        ("facilities", "0006_window_paid_at_booking"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleprofile',
-            name='permit_title',
-            field=models.CharField(blank=True, help_text='As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”.', max_length=40, verbose_name='title of the use permit'),
+            model_name="ruleprofile",
+            name="permit_title",
+            field=models.CharField(
+                blank=True,
+                help_text="As the municipality names it: 利用承認書 (K-USE-1), 施設使用許可書 (T-PAY-1). Empty: “Use permit”.",
+                max_length=40,
+                verbose_name="title of the use permit",
+            ),
         ),
     ]

@@ -10,16 +10,22 @@ def shiroi_takes_walk_ins(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0007_permit_title'),
+        ("facilities", "0007_permit_title"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleprofile',
-            name='walk_in_rule_id',
-            field=models.CharField(blank=True, db_default='', default='', help_text='S-FC-3: the counter books for a person without registration (name and phone), paid at once. Empty: every booking needs a registration (the registration rule id is cited).', max_length=20, verbose_name='rule id of counter bookings for unregistered persons'),
+            model_name="ruleprofile",
+            name="walk_in_rule_id",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="S-FC-3: the counter books for a person without registration (name and phone), paid at once. Empty: every booking needs a registration (the registration rule id is cited).",
+                max_length=20,
+                verbose_name="rule id of counter bookings for unregistered persons",
+            ),
         ),
         migrations.RunPython(shiroi_takes_walk_ins, migrations.RunPython.noop),
     ]

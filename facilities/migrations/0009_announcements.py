@@ -5,31 +5,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0008_walk_in_bookings'),
+        ("facilities", "0008_walk_in_bookings"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Announcement',
+            name="Announcement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title_ja', models.CharField(max_length=120, verbose_name='title (Japanese)')),
-                ('title_en', models.CharField(blank=True, max_length=120, verbose_name='title (English)')),
-                ('body_ja', models.TextField(blank=True, verbose_name='text (Japanese)')),
-                ('body_en', models.TextField(blank=True, verbose_name='text (English)')),
-                ('level', models.CharField(choices=[('info', 'Information'), ('warning', 'Warning')], default='info', max_length=10, verbose_name='level')),
-                ('shown_from', models.DateTimeField(verbose_name='shown from')),
-                ('shown_until', models.DateTimeField(blank=True, help_text='Empty: until removed.', null=True, verbose_name='shown until')),
-                ('municipality', models.ForeignKey(blank=True, help_text="Empty: shown on every municipality's pages and the portal's home page.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='announcements', to='facilities.municipality', verbose_name='municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title_ja", models.CharField(max_length=120, verbose_name="title (Japanese)")),
+                ("title_en", models.CharField(blank=True, max_length=120, verbose_name="title (English)")),
+                ("body_ja", models.TextField(blank=True, verbose_name="text (Japanese)")),
+                ("body_en", models.TextField(blank=True, verbose_name="text (English)")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("info", "Information"), ("warning", "Warning")],
+                        default="info",
+                        max_length=10,
+                        verbose_name="level",
+                    ),
+                ),
+                ("shown_from", models.DateTimeField(verbose_name="shown from")),
+                (
+                    "shown_until",
+                    models.DateTimeField(
+                        blank=True, help_text="Empty: until removed.", null=True, verbose_name="shown until"
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: shown on every municipality's pages and the portal's home page.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="announcements",
+                        to="facilities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'announcement',
-                'verbose_name_plural': 'announcements',
-                'ordering': ['-shown_from', 'id'],
-                'indexes': [models.Index(fields=['shown_from'], name='announcement_shown_from')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('shown_until__isnull', True), ('shown_until__gt', models.F('shown_from')), _connector='OR'), name='announcement_until_after_from')],
+                "verbose_name": "announcement",
+                "verbose_name_plural": "announcements",
+                "ordering": ["-shown_from", "id"],
+                "indexes": [models.Index(fields=["shown_from"], name="announcement_shown_from")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("shown_until__isnull", True), ("shown_until__gt", models.F("shown_from")), _connector="OR"
+                        ),
+                        name="announcement_until_after_from",
+                    )
+                ],
             },
         ),
     ]

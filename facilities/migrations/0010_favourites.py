@@ -6,27 +6,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0009_announcements'),
+        ("facilities", "0009_announcements"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FavouriteFacility',
+            name="FavouriteFacility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(verbose_name='starred at')),
-                ('facility', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='favourites', to='facilities.facility', verbose_name='facility')),
-                ('municipality', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='facilities.municipality')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='favourite_facilities', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(verbose_name="starred at")),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="favourites",
+                        to="facilities.facility",
+                        verbose_name="facility",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="facilities.municipality",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="favourite_facilities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'favourite facility',
-                'verbose_name_plural': 'favourite facilities',
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'facility'), name='favourite_facility_unique')],
+                "verbose_name": "favourite facility",
+                "verbose_name_plural": "favourite facilities",
+                "ordering": ["created_at", "id"],
+                "constraints": [models.UniqueConstraint(fields=("user", "facility"), name="favourite_facility_unique")],
             },
         ),
     ]

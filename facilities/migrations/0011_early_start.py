@@ -9,30 +9,49 @@ def tamba_early_starts(apps, schema_editor):
     """T-USE-1 (sports facilities may start at 07:00 when staff approve it): the Tamba profile, where it exists."""
     RuleProfile = apps.get_model("facilities", "RuleProfile")
     RuleProfile.objects.filter(municipality__slug="tamba", early_start_from__isnull=True).update(
-        early_start_from=datetime.time(7, 0), early_start_unit_kinds="gym,court,ground", early_start_rule_id="T-USE-1")
+        early_start_from=datetime.time(7, 0), early_start_unit_kinds="gym,court,ground", early_start_rule_id="T-USE-1"
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0010_favourites'),
+        ("facilities", "0010_favourites"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleprofile',
-            name='early_start_from',
-            field=models.TimeField(blank=True, help_text='T-USE-1: 07:00. Staff may grant a booking that starts this early. Empty: no early starts.', null=True, verbose_name='early start from'),
+            model_name="ruleprofile",
+            name="early_start_from",
+            field=models.TimeField(
+                blank=True,
+                help_text="T-USE-1: 07:00. Staff may grant a booking that starts this early. Empty: no early starts.",
+                null=True,
+                verbose_name="early start from",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='early_start_rule_id',
-            field=models.CharField(blank=True, db_default='', default='', help_text='T-USE-1.', max_length=20, verbose_name='rule id of early starts'),
+            model_name="ruleprofile",
+            name="early_start_rule_id",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="T-USE-1.",
+                max_length=20,
+                verbose_name="rule id of early starts",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='early_start_unit_kinds',
-            field=models.CharField(blank=True, db_default='', default='', help_text='Comma-separated unit kinds: gym, court, ground (T-USE-1: sports facilities).', max_length=100, verbose_name='unit kinds that may start early'),
+            model_name="ruleprofile",
+            name="early_start_unit_kinds",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="Comma-separated unit kinds: gym, court, ground (T-USE-1: sports facilities).",
+                max_length=100,
+                verbose_name="unit kinds that may start early",
+            ),
         ),
         migrations.RunPython(tamba_early_starts, migrations.RunPython.noop),
     ]

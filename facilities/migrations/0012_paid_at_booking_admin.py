@@ -19,21 +19,32 @@ def seed_profiles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0011_early_start'),
+        ("facilities", "0011_early_start"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ruleprofile',
-            name='permit_after_payment',
-            field=models.BooleanField(db_default=False, default=False, help_text='S-PAY-1, T-PAY-1: a booking with a fee to pay gets its permit with the payment. Off: every confirmed booking gets its permit, the fee being paid separately (K-USE-1, K-USE-2).', verbose_name='the use permit only once the fee is paid'),
+            model_name="ruleprofile",
+            name="permit_after_payment",
+            field=models.BooleanField(
+                db_default=False,
+                default=False,
+                help_text="S-PAY-1, T-PAY-1: a booking with a fee to pay gets its permit with the payment. Off: every confirmed booking gets its permit, the fee being paid separately (K-USE-1, K-USE-2).",
+                verbose_name="the use permit only once the fee is paid",
+            ),
         ),
         migrations.AddField(
-            model_name='ruleprofile',
-            name='slot_rule_id',
-            field=models.CharField(blank=True, db_default='', default='', help_text='Cited when a requested time is not a slot of the unit: S-HRS-1 (2-hour slots within the hours), T-USE-1 (whole hours from 09:00 to 22:00). Empty: “slot_invalid”.', max_length=20, verbose_name='rule id of the slots and hours'),
+            model_name="ruleprofile",
+            name="slot_rule_id",
+            field=models.CharField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="Cited when a requested time is not a slot of the unit: S-HRS-1 (2-hour slots within the hours), T-USE-1 (whole hours from 09:00 to 22:00). Empty: “slot_invalid”.",
+                max_length=20,
+                verbose_name="rule id of the slots and hours",
+            ),
         ),
         migrations.RunPython(seed_profiles, migrations.RunPython.noop),
     ]

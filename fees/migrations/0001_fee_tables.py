@@ -8,116 +8,351 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('facilities', '0003_catalogue_version'),
+        ("facilities", "0003_catalogue_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FeeSchedule',
+            name="FeeSchedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=120, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='name (English)')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, help_text='Last day of validity. Empty: until further notice.', null=True, verbose_name='valid until')),
-                ('non_resident_percent', models.PositiveSmallIntegerField(default=100, help_text='100: the same fee; 200: twice the fee (Shiroi, S-FEE-1). Lighting charges can be excluded per price.', validators=[django.core.validators.MinValueValidator(100, 'The non-resident fee is at least the resident fee: enter 100 or more (100 = the same fee, 200 = twice).'), django.core.validators.MaxValueValidator(1000, 'Enter at most 1000 (ten times the resident fee).')], verbose_name='non-resident fee (percent of the resident fee)')),
-                ('non_resident_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the non-resident fee')),
-                ('is_sample', models.BooleanField(default=False, help_text="The municipality's documents give no amounts: these are invented for the demo.", verbose_name='sample values')),
-                ('source', models.CharField(blank=True, help_text='Where the amounts come from.', max_length=200, verbose_name='source')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fee_schedules', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ja", models.CharField(max_length=120, verbose_name="name (Japanese)")),
+                ("name_en", models.CharField(blank=True, max_length=120, verbose_name="name (English)")),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                (
+                    "valid_until",
+                    models.DateField(
+                        blank=True,
+                        help_text="Last day of validity. Empty: until further notice.",
+                        null=True,
+                        verbose_name="valid until",
+                    ),
+                ),
+                (
+                    "non_resident_percent",
+                    models.PositiveSmallIntegerField(
+                        default=100,
+                        help_text="100: the same fee; 200: twice the fee (Shiroi, S-FEE-1). Lighting charges can be excluded per price.",
+                        validators=[
+                            django.core.validators.MinValueValidator(
+                                100,
+                                "The non-resident fee is at least the resident fee: enter 100 or more (100 = the same fee, 200 = twice).",
+                            ),
+                            django.core.validators.MaxValueValidator(
+                                1000, "Enter at most 1000 (ten times the resident fee)."
+                            ),
+                        ],
+                        verbose_name="non-resident fee (percent of the resident fee)",
+                    ),
+                ),
+                (
+                    "non_resident_rule_id",
+                    models.CharField(blank=True, max_length=20, verbose_name="rule id of the non-resident fee"),
+                ),
+                (
+                    "is_sample",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The municipality's documents give no amounts: these are invented for the demo.",
+                        verbose_name="sample values",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True, help_text="Where the amounts come from.", max_length=200, verbose_name="source"
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fee_schedules",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fee schedule',
-                'verbose_name_plural': 'fee schedules',
-                'ordering': ['municipality', 'valid_from'],
+                "verbose_name": "fee schedule",
+                "verbose_name_plural": "fee schedules",
+                "ordering": ["municipality", "valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='FeeRate',
+            name="FeeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('charge', models.CharField(choices=[('base', 'Use fee'), ('lighting', 'Lighting')], default='base', max_length=20, verbose_name='charge')),
-                ('unit_kind', models.CharField(blank=True, choices=[('room', 'Room'), ('hall', 'Hall'), ('gym', 'Gymnasium'), ('court', 'Tennis court'), ('ground', 'Ground')], help_text='Empty: every kind.', max_length=20, verbose_name='unit kind')),
-                ('fee_category', models.CharField(blank=True, choices=[('general', 'General'), ('student', 'High-school or university student'), ('child', 'Elementary or junior-high pupil')], help_text='Empty: every category.', max_length=20, verbose_name='fee category')),
-                ('price', models.PositiveIntegerField(verbose_name='price (yen)')),
-                ('per', models.CharField(choices=[('slot', 'per slot'), ('hour', 'per hour')], default='slot', max_length=10, verbose_name='per')),
-                ('lit_from', models.TimeField(blank=True, help_text='Lighting only: charged for every started hour of use after this time, at units with night lights (S-HRS-2).', null=True, verbose_name='lighting from')),
-                ('non_resident_multiplied', models.BooleanField(default=True, help_text='Off for lighting in Shiroi: the lighting charge is never doubled (S-FEE-1).', verbose_name='non-residents pay the multiplied fee')),
-                ('rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id')),
-                ('facility', models.ForeignKey(blank=True, help_text='Empty: every facility.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='facilities.facility', verbose_name='facility')),
-                ('unit', models.ForeignKey(blank=True, help_text='Empty: every unit (of the facility, when one is chosen).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='facilities.unit', verbose_name='unit')),
-                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rates', to='fees.feeschedule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "charge",
+                    models.CharField(
+                        choices=[("base", "Use fee"), ("lighting", "Lighting")],
+                        default="base",
+                        max_length=20,
+                        verbose_name="charge",
+                    ),
+                ),
+                (
+                    "unit_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("room", "Room"),
+                            ("hall", "Hall"),
+                            ("gym", "Gymnasium"),
+                            ("court", "Tennis court"),
+                            ("ground", "Ground"),
+                        ],
+                        help_text="Empty: every kind.",
+                        max_length=20,
+                        verbose_name="unit kind",
+                    ),
+                ),
+                (
+                    "fee_category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("general", "General"),
+                            ("student", "High-school or university student"),
+                            ("child", "Elementary or junior-high pupil"),
+                        ],
+                        help_text="Empty: every category.",
+                        max_length=20,
+                        verbose_name="fee category",
+                    ),
+                ),
+                ("price", models.PositiveIntegerField(verbose_name="price (yen)")),
+                (
+                    "per",
+                    models.CharField(
+                        choices=[("slot", "per slot"), ("hour", "per hour")],
+                        default="slot",
+                        max_length=10,
+                        verbose_name="per",
+                    ),
+                ),
+                (
+                    "lit_from",
+                    models.TimeField(
+                        blank=True,
+                        help_text="Lighting only: charged for every started hour of use after this time, at units with night lights (S-HRS-2).",
+                        null=True,
+                        verbose_name="lighting from",
+                    ),
+                ),
+                (
+                    "non_resident_multiplied",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Off for lighting in Shiroi: the lighting charge is never doubled (S-FEE-1).",
+                        verbose_name="non-residents pay the multiplied fee",
+                    ),
+                ),
+                ("rule_id", models.CharField(blank=True, max_length=20, verbose_name="rule id")),
+                (
+                    "facility",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: every facility.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="facilities.facility",
+                        verbose_name="facility",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: every unit (of the facility, when one is chosen).",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="facilities.unit",
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rates", to="fees.feeschedule"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'price',
-                'verbose_name_plural': 'prices',
-                'ordering': ['schedule', 'charge', 'facility', 'unit', 'unit_kind', 'fee_category', 'id'],
+                "verbose_name": "price",
+                "verbose_name_plural": "prices",
+                "ordering": ["schedule", "charge", "facility", "unit", "unit_kind", "fee_category", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RefundRule',
+            name="RefundRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cause', models.CharField(choices=[('own', "The user's own reason"), ('weather', 'Weather (rain, heat, warnings)'), ('facility', 'Facility management')], max_length=20, verbose_name='cause')),
-                ('until', models.CharField(blank=True, help_text='A date rule, e.g. “D-7 23:59” (the named minute is included). Empty: whenever.', max_length=40, validators=[facilities.models.validate_date_rule_or_blank], verbose_name='until')),
-                ('percent', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(100, 'A refund cannot exceed what was paid: enter 0–100.')], verbose_name='refund (percent of the paid fee)')),
-                ('cancellable', models.BooleanField(default=True, help_text='Off: the booking can no longer be cancelled at all (S-CAN-1).', verbose_name='cancellation accepted')),
-                ('rule_id', models.CharField(max_length=20, verbose_name='rule id')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='refund_rules', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "cause",
+                    models.CharField(
+                        choices=[
+                            ("own", "The user's own reason"),
+                            ("weather", "Weather (rain, heat, warnings)"),
+                            ("facility", "Facility management"),
+                        ],
+                        max_length=20,
+                        verbose_name="cause",
+                    ),
+                ),
+                (
+                    "until",
+                    models.CharField(
+                        blank=True,
+                        help_text="A date rule, e.g. “D-7 23:59” (the named minute is included). Empty: whenever.",
+                        max_length=40,
+                        validators=[facilities.models.validate_date_rule_or_blank],
+                        verbose_name="until",
+                    ),
+                ),
+                (
+                    "percent",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MaxValueValidator(
+                                100, "A refund cannot exceed what was paid: enter 0–100."
+                            )
+                        ],
+                        verbose_name="refund (percent of the paid fee)",
+                    ),
+                ),
+                (
+                    "cancellable",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Off: the booking can no longer be cancelled at all (S-CAN-1).",
+                        verbose_name="cancellation accepted",
+                    ),
+                ),
+                ("rule_id", models.CharField(max_length=20, verbose_name="rule id")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refund_rules",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'refund rule',
-                'verbose_name_plural': 'refund rules',
-                'ordering': ['municipality', 'cause', 'order', 'id'],
+                "verbose_name": "refund rule",
+                "verbose_name_plural": "refund rules",
+                "ordering": ["municipality", "cause", "order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FeeExemption',
+            name="FeeExemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('percent', models.PositiveSmallIntegerField(default=100, validators=[django.core.validators.MinValueValidator(1, 'Enter 1–100: 100 exempts the whole fee.'), django.core.validators.MaxValueValidator(100, 'Enter 1–100: 100 exempts the whole fee.')], verbose_name='exempted share (percent)')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_until', models.DateField(blank=True, help_text='Empty: until further notice.', null=True, verbose_name='valid until')),
-                ('rule_id', models.CharField(default='K-USE-2', max_length=20, verbose_name='rule id')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fee_exemptions', to='facilities.municipality')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fee_exemptions', to=settings.AUTH_USER_MODEL, verbose_name='registered user or group')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "percent",
+                    models.PositiveSmallIntegerField(
+                        default=100,
+                        validators=[
+                            django.core.validators.MinValueValidator(1, "Enter 1–100: 100 exempts the whole fee."),
+                            django.core.validators.MaxValueValidator(100, "Enter 1–100: 100 exempts the whole fee."),
+                        ],
+                        verbose_name="exempted share (percent)",
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                (
+                    "valid_until",
+                    models.DateField(
+                        blank=True, help_text="Empty: until further notice.", null=True, verbose_name="valid until"
+                    ),
+                ),
+                ("rule_id", models.CharField(default="K-USE-2", max_length=20, verbose_name="rule id")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fee_exemptions",
+                        to="facilities.municipality",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fee_exemptions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="registered user or group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'fee exemption',
-                'verbose_name_plural': 'fee exemptions',
-                'ordering': ['municipality', 'user', 'valid_from'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('percent__gte', 1), ('percent__lte', 100)), name='fee_exemption_percent_1_100'), models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='fee_exemption_period_in_order')],
+                "verbose_name": "fee exemption",
+                "verbose_name_plural": "fee exemptions",
+                "ordering": ["municipality", "user", "valid_from"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("percent__gte", 1), ("percent__lte", 100)),
+                        name="fee_exemption_percent_1_100",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_until__isnull", True), ("valid_until__gte", models.F("valid_from")), _connector="OR"
+                        ),
+                        name="fee_exemption_period_in_order",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='feeschedule',
-            constraint=models.UniqueConstraint(fields=('municipality', 'valid_from'), name='fee_schedule_unique_start'),
+            model_name="feeschedule",
+            constraint=models.UniqueConstraint(fields=("municipality", "valid_from"), name="fee_schedule_unique_start"),
         ),
         migrations.AddConstraint(
-            model_name='feeschedule',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='fee_schedule_period_in_order'),
+            model_name="feeschedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_until__isnull", True), ("valid_until__gte", models.F("valid_from")), _connector="OR"
+                ),
+                name="fee_schedule_period_in_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feeschedule',
-            constraint=models.CheckConstraint(condition=models.Q(('non_resident_percent__gte', 100)), name='fee_schedule_multiplier_at_least_one'),
+            model_name="feeschedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("non_resident_percent__gte", 100)), name="fee_schedule_multiplier_at_least_one"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feerate',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('charge', 'lighting'), _negated=True), models.Q(('lit_from__isnull', False), ('per', 'hour')), _connector='OR'), name='fee_rate_lighting_per_hour_from'),
+            model_name="feerate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("charge", "lighting"), _negated=True),
+                    models.Q(("lit_from__isnull", False), ("per", "hour")),
+                    _connector="OR",
+                ),
+                name="fee_rate_lighting_per_hour_from",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refundrule',
-            constraint=models.CheckConstraint(condition=models.Q(('percent__lte', 100)), name='refund_rule_percent_at_most_100'),
+            model_name="refundrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("percent__lte", 100)), name="refund_rule_percent_at_most_100"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refundrule',
-            constraint=models.CheckConstraint(condition=models.Q(('cancellable', True), ('percent', 0), _connector='OR'), name='refund_rule_no_refund_without_cancel'),
+            model_name="refundrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cancellable", True), ("percent", 0), _connector="OR"),
+                name="refund_rule_no_refund_without_cancel",
+            ),
         ),
     ]

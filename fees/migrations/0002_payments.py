@@ -6,77 +6,162 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0003_catalogue_version'),
-        ('fees', '0001_fee_tables'),
-        ('reservations', '0005_lottery_cancel_reason'),
+        ("facilities", "0003_catalogue_version"),
+        ("fees", "0001_fee_tables"),
+        ("reservations", "0005_lottery_cancel_reason"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PaymentPlace',
+            name="PaymentPlace",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name_ja', models.CharField(max_length=120, verbose_name='name (Japanese)')),
-                ('name_en', models.CharField(blank=True, max_length=120, verbose_name='name (English)')),
-                ('rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id')),
-                ('closure_calendar', models.ForeignKey(blank=True, help_text="The place's closed days. Empty: open every day.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='facilities.closurecalendar', verbose_name='closure calendar')),
-                ('facilities', models.ManyToManyField(blank=True, help_text='Empty: every facility of the municipality.', related_name='payment_places', to='facilities.facility', verbose_name='facilities whose fees it takes')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payment_places', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name_ja", models.CharField(max_length=120, verbose_name="name (Japanese)")),
+                ("name_en", models.CharField(blank=True, max_length=120, verbose_name="name (English)")),
+                ("rule_id", models.CharField(blank=True, max_length=20, verbose_name="rule id")),
+                (
+                    "closure_calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The place's closed days. Empty: open every day.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="facilities.closurecalendar",
+                        verbose_name="closure calendar",
+                    ),
+                ),
+                (
+                    "facilities",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Empty: every facility of the municipality.",
+                        related_name="payment_places",
+                        to="facilities.facility",
+                        verbose_name="facilities whose fees it takes",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="payment_places",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment place',
-                'verbose_name_plural': 'payment places',
-                'ordering': ['municipality', 'name_ja'],
+                "verbose_name": "payment place",
+                "verbose_name_plural": "payment places",
+                "ordering": ["municipality", "name_ja"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.PositiveIntegerField(verbose_name='amount (yen)')),
-                ('method', models.CharField(choices=[('cash', 'Cash')], default='cash', max_length=20, verbose_name='method')),
-                ('receipt_number', models.CharField(max_length=40, verbose_name='receipt number')),
-                ('payer_name', models.CharField(blank=True, help_text='Empty: the registered user.', max_length=120, verbose_name='paid by')),
-                ('payer_relation', models.CharField(blank=True, choices=[('', 'The registered user'), ('family', 'Family member (proxy)'), ('member', 'Member of the group')], help_text='A family member may pay for the registered user (S-REG-5).', max_length=20, verbose_name='payer')),
-                ('recorded_at', models.DateTimeField(verbose_name='recorded at')),
-                ('permit_number', models.CharField(max_length=30, verbose_name='permit number')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='facilities.municipality')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('reservation', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payment', to='reservations.reservation', verbose_name='reservation')),
-                ('place', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='fees.paymentplace', verbose_name='payment place')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.PositiveIntegerField(verbose_name="amount (yen)")),
+                (
+                    "method",
+                    models.CharField(choices=[("cash", "Cash")], default="cash", max_length=20, verbose_name="method"),
+                ),
+                ("receipt_number", models.CharField(max_length=40, verbose_name="receipt number")),
+                (
+                    "payer_name",
+                    models.CharField(
+                        blank=True, help_text="Empty: the registered user.", max_length=120, verbose_name="paid by"
+                    ),
+                ),
+                (
+                    "payer_relation",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "The registered user"),
+                            ("family", "Family member (proxy)"),
+                            ("member", "Member of the group"),
+                        ],
+                        help_text="A family member may pay for the registered user (S-REG-5).",
+                        max_length=20,
+                        verbose_name="payer",
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(verbose_name="recorded at")),
+                ("permit_number", models.CharField(max_length=30, verbose_name="permit number")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="facilities.municipality",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payment",
+                        to="reservations.reservation",
+                        verbose_name="reservation",
+                    ),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="fees.paymentplace",
+                        verbose_name="payment place",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment',
-                'verbose_name_plural': 'payments',
-                'ordering': ['-recorded_at', '-id'],
+                "verbose_name": "payment",
+                "verbose_name_plural": "payments",
+                "ordering": ["-recorded_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PermitCounter',
+            name="PermitCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last', models.PositiveIntegerField(default=0)),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last", models.PositiveIntegerField(default=0)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="facilities.municipality"
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='paymentplace',
-            constraint=models.UniqueConstraint(fields=('municipality', 'name_ja'), name='payment_place_unique_name'),
+            model_name="paymentplace",
+            constraint=models.UniqueConstraint(fields=("municipality", "name_ja"), name="payment_place_unique_name"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(fields=('municipality', 'permit_number'), name='payment_unique_permit_number'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                fields=("municipality", "permit_number"), name="payment_unique_permit_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="payment_amount_positive"),
         ),
         migrations.AddConstraint(
-            model_name='permitcounter',
-            constraint=models.UniqueConstraint(fields=('municipality', 'year'), name='permit_counter_unique_year'),
+            model_name="permitcounter",
+            constraint=models.UniqueConstraint(fields=("municipality", "year"), name="permit_counter_unique_year"),
         ),
     ]

@@ -8,143 +8,265 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0005_registration_profile'),
-        ('fees', '0002_payments'),
-        ('reservations', '0006_counter_console'),
+        ("facilities", "0005_registration_profile"),
+        ("fees", "0002_payments"),
+        ("reservations", "0006_counter_console"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Refund',
+            name="Refund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paid', models.PositiveIntegerField(verbose_name='paid (yen)')),
-                ('carried', models.PositiveIntegerField(default=0, verbose_name='carried over to the new booking (yen)')),
-                ('amount', models.PositiveIntegerField(verbose_name='refund (yen)')),
-                ('percent', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='percent')),
-                ('cause', models.CharField(choices=[('own', "The user's own reason"), ('weather', 'Weather (rain, heat, warnings)'), ('facility', 'Facility management'), ('change', 'Difference of a change to a cheaper booking')], max_length=20, verbose_name='cause')),
-                ('rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('recorded_at', models.DateTimeField(verbose_name='recorded at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("paid", models.PositiveIntegerField(verbose_name="paid (yen)")),
+                (
+                    "carried",
+                    models.PositiveIntegerField(default=0, verbose_name="carried over to the new booking (yen)"),
+                ),
+                ("amount", models.PositiveIntegerField(verbose_name="refund (yen)")),
+                ("percent", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="percent")),
+                (
+                    "cause",
+                    models.CharField(
+                        choices=[
+                            ("own", "The user's own reason"),
+                            ("weather", "Weather (rain, heat, warnings)"),
+                            ("facility", "Facility management"),
+                            ("change", "Difference of a change to a cheaper booking"),
+                        ],
+                        max_length=20,
+                        verbose_name="cause",
+                    ),
+                ),
+                ("rule_id", models.CharField(blank=True, max_length=20, verbose_name="rule id")),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                ("recorded_at", models.DateTimeField(verbose_name="recorded at")),
             ],
             options={
-                'verbose_name': 'refund',
-                'verbose_name_plural': 'refunds',
-                'ordering': ['-recorded_at', '-id'],
+                "verbose_name": "refund",
+                "verbose_name_plural": "refunds",
+                "ordering": ["-recorded_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WeatherClaim',
+            name="WeatherClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('rain', 'Rained off'), ('heat', 'Stopped for heat (WBGT 31 or more)')], max_length=10, verbose_name='kind')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('marked_at', models.DateTimeField(verbose_name='marked at')),
-                ('transfer_until', models.DateField(verbose_name='transfer possible until')),
-                ('refund_until', models.DateField(verbose_name='refund possible until')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("rain", "Rained off"), ("heat", "Stopped for heat (WBGT 31 or more)")],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("marked_at", models.DateTimeField(verbose_name="marked at")),
+                ("transfer_until", models.DateField(verbose_name="transfer possible until")),
+                ("refund_until", models.DateField(verbose_name="refund possible until")),
             ],
             options={
-                'verbose_name': 'rain or heat stop',
-                'verbose_name_plural': 'rain or heat stops',
-                'ordering': ['-marked_at', '-id'],
+                "verbose_name": "rain or heat stop",
+                "verbose_name_plural": "rain or heat stops",
+                "ordering": ["-marked_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WeatherPolicy',
+            name="WeatherPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('transfer_months', models.PositiveSmallIntegerField(default=12, validators=[django.core.validators.MinValueValidator(1, 'Enter at least 1 month.')], verbose_name='transfer within (months after the use date)')),
-                ('refund_years', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(1, 'Enter at least 1 year.')], verbose_name='refund claim open for (years after the use date)')),
-                ('used_minutes_limit', models.PositiveSmallIntegerField(default=60, help_text='S-WX-1: no transfer if the facility was used for an hour or more.', verbose_name='not made good after this much use (minutes)')),
-                ('rule_id', models.CharField(default='S-WX-1', max_length=20, verbose_name='rule id')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "transfer_months",
+                    models.PositiveSmallIntegerField(
+                        default=12,
+                        validators=[django.core.validators.MinValueValidator(1, "Enter at least 1 month.")],
+                        verbose_name="transfer within (months after the use date)",
+                    ),
+                ),
+                (
+                    "refund_years",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[django.core.validators.MinValueValidator(1, "Enter at least 1 year.")],
+                        verbose_name="refund claim open for (years after the use date)",
+                    ),
+                ),
+                (
+                    "used_minutes_limit",
+                    models.PositiveSmallIntegerField(
+                        default=60,
+                        help_text="S-WX-1: no transfer if the facility was used for an hour or more.",
+                        verbose_name="not made good after this much use (minutes)",
+                    ),
+                ),
+                ("rule_id", models.CharField(default="S-WX-1", max_length=20, verbose_name="rule id")),
             ],
             options={
-                'verbose_name': 'rain and heat policy',
-                'verbose_name_plural': 'rain and heat policies',
+                "verbose_name": "rain and heat policy",
+                "verbose_name_plural": "rain and heat policies",
             },
         ),
         migrations.AddField(
-            model_name='payment',
-            name='carried_amount',
-            field=models.PositiveIntegerField(default=0, help_text='The part of the amount paid earlier for the replaced booking: not taken now.', verbose_name='carried over (yen)'),
+            model_name="payment",
+            name="carried_amount",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="The part of the amount paid earlier for the replaced booking: not taken now.",
+                verbose_name="carried over (yen)",
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='carried_from',
-            field=models.OneToOneField(blank=True, help_text='The payment of the booking this one replaced (a change at the counter, or a transfer after rain or heat, S-WX-1).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='carried_to', to='fees.payment', verbose_name='carried over from'),
+            model_name="payment",
+            name="carried_from",
+            field=models.OneToOneField(
+                blank=True,
+                help_text="The payment of the booking this one replaced (a change at the counter, or a transfer after rain or heat, S-WX-1).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="carried_to",
+                to="fees.payment",
+                verbose_name="carried over from",
+            ),
         ),
         migrations.AlterField(
-            model_name='payment',
-            name='method',
-            field=models.CharField(choices=[('cash', 'Cash'), ('carried', 'Carried over from an earlier booking')], default='cash', max_length=20, verbose_name='method'),
+            model_name="payment",
+            name="method",
+            field=models.CharField(
+                choices=[("cash", "Cash"), ("carried", "Carried over from an earlier booking")],
+                default="cash",
+                max_length=20,
+                verbose_name="method",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('carried_amount__lte', models.F('amount'))), name='payment_carried_within_amount'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("carried_amount__lte", models.F("amount"))), name="payment_carried_within_amount"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('carried_amount', 0), ('carried_from__isnull', False), _connector='OR'), name='payment_carried_has_source'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("carried_amount", 0), ("carried_from__isnull", False), _connector="OR"),
+                name="payment_carried_has_source",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='facilities.municipality'),
+            model_name="refund",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="refunds", to="facilities.municipality"
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='payment',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='refund', to='fees.payment', verbose_name='payment'),
+            model_name="refund",
+            name="payment",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="refund",
+                to="fees.payment",
+                verbose_name="payment",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='place',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='fees.paymentplace', verbose_name='paid back at'),
+            model_name="refund",
+            name="place",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="refunds",
+                to="fees.paymentplace",
+                verbose_name="paid back at",
+            ),
         ),
         migrations.AddField(
-            model_name='refund',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            model_name="refund",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="recorded by",
+            ),
         ),
         migrations.AddField(
-            model_name='weatherclaim',
-            name='marked_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='marked by'),
+            model_name="weatherclaim",
+            name="marked_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="marked by",
+            ),
         ),
         migrations.AddField(
-            model_name='weatherclaim',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='facilities.municipality'),
+            model_name="weatherclaim",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="facilities.municipality"
+            ),
         ),
         migrations.AddField(
-            model_name='weatherclaim',
-            name='refund',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='fees.refund', verbose_name='refund'),
+            model_name="weatherclaim",
+            name="refund",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="fees.refund",
+                verbose_name="refund",
+            ),
         ),
         migrations.AddField(
-            model_name='weatherclaim',
-            name='reservation',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='weather_claim', to='reservations.reservation', verbose_name='reservation'),
+            model_name="weatherclaim",
+            name="reservation",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="weather_claim",
+                to="reservations.reservation",
+                verbose_name="reservation",
+            ),
         ),
         migrations.AddField(
-            model_name='weatherclaim',
-            name='transferred_to',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='transferred_from_claim', to='reservations.reservation', verbose_name='transferred to'),
+            model_name="weatherclaim",
+            name="transferred_to",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="transferred_from_claim",
+                to="reservations.reservation",
+                verbose_name="transferred to",
+            ),
         ),
         migrations.AddField(
-            model_name='weatherpolicy',
-            name='municipality',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='weather_policy', to='facilities.municipality'),
+            model_name="weatherpolicy",
+            name="municipality",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="weather_policy", to="facilities.municipality"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__lte', django.db.models.expressions.CombinedExpression(models.F('paid'), '-', models.F('carried')))), name='refund_within_paid'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "amount__lte",
+                        django.db.models.expressions.CombinedExpression(models.F("paid"), "-", models.F("carried")),
+                    )
+                ),
+                name="refund_within_paid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='weatherclaim',
-            constraint=models.CheckConstraint(condition=models.Q(('transferred_to__isnull', True), ('refund__isnull', True), _connector='OR'), name='weather_claim_transfer_or_refund'),
+            model_name="weatherclaim",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("transferred_to__isnull", True), ("refund__isnull", True), _connector="OR"),
+                name="weather_claim_transfer_or_refund",
+            ),
         ),
     ]

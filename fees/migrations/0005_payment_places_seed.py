@@ -4,25 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0011_early_start'),
-        ('fees', '0004_schedule_payment_reminders'),
+        ("facilities", "0011_early_start"),
+        ("fees", "0004_schedule_payment_reminders"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='paymentplace',
-            name='closes_at',
-            field=models.TimeField(blank=True, null=True, verbose_name='closes at'),
+            model_name="paymentplace",
+            name="closes_at",
+            field=models.TimeField(blank=True, null=True, verbose_name="closes at"),
         ),
         migrations.AddField(
-            model_name='paymentplace',
-            name='opens_at',
-            field=models.TimeField(blank=True, help_text='Empty: no hours stated.', null=True, verbose_name='opens at'),
+            model_name="paymentplace",
+            name="opens_at",
+            field=models.TimeField(blank=True, help_text="Empty: no hours stated.", null=True, verbose_name="opens at"),
         ),
         migrations.AddConstraint(
-            model_name='paymentplace',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closes_at__isnull', True), ('opens_at__isnull', True)), ('closes_at__gt', models.F('opens_at')), _connector='OR'), name='payment_place_hours_in_order'),
+            model_name="paymentplace",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("closes_at__isnull", True), ("opens_at__isnull", True)),
+                    ("closes_at__gt", models.F("opens_at")),
+                    _connector="OR",
+                ),
+                name="payment_place_hours_in_order",
+            ),
         ),
     ]

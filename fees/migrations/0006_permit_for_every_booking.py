@@ -9,9 +9,19 @@ def permits_of_paid_bookings(apps, schema_editor):
     Payment = apps.get_model("fees", "Payment")
     Permit = apps.get_model("fees", "Permit")
     batch = []
-    for payment in Payment.objects.order_by("pk").values("reservation_id", "municipality_id", "permit_number", "recorded_at").iterator():
-        batch.append(Permit(reservation_id=payment["reservation_id"], municipality_id=payment["municipality_id"],
-                            number=payment["permit_number"], issued_at=payment["recorded_at"]))
+    for payment in (
+        Payment.objects.order_by("pk")
+        .values("reservation_id", "municipality_id", "permit_number", "recorded_at")
+        .iterator()
+    ):
+        batch.append(
+            Permit(
+                reservation_id=payment["reservation_id"],
+                municipality_id=payment["municipality_id"],
+                number=payment["permit_number"],
+                issued_at=payment["recorded_at"],
+            )
+        )
         if len(batch) == 1000:
             Permit.objects.bulk_create(batch)
             batch = []
@@ -19,28 +29,42 @@ def permits_of_paid_bookings(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0011_early_start'),
-        ('fees', '0005_payment_places_seed'),
-        ('reservations', '0014_feed_revocation'),
+        ("facilities", "0011_early_start"),
+        ("fees", "0005_payment_places_seed"),
+        ("reservations", "0014_feed_revocation"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Permit',
+            name="Permit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=30, verbose_name='permit number')),
-                ('issued_at', models.DateTimeField(verbose_name='issued at')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='facilities.municipality')),
-                ('reservation', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='permit', to='reservations.reservation', verbose_name='reservation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.CharField(max_length=30, verbose_name="permit number")),
+                ("issued_at", models.DateTimeField(verbose_name="issued at")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="facilities.municipality"
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="permit",
+                        to="reservations.reservation",
+                        verbose_name="reservation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'use permit',
-                'verbose_name_plural': 'use permits',
-                'ordering': ['-issued_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'number'), name='permit_unique_number')],
+                "verbose_name": "use permit",
+                "verbose_name_plural": "use permits",
+                "ordering": ["-issued_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("municipality", "number"), name="permit_unique_number")
+                ],
             },
         ),
         migrations.RunPython(permits_of_paid_bookings, migrations.RunPython.noop),

@@ -15,159 +15,424 @@ def application_fillfactor(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('facilities', '0003_catalogue_version'),
-        ('reservations', '0001_initial'),
+        ("facilities", "0003_catalogue_version"),
+        ("reservations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Application',
+            name="Application",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month of use.', verbose_name='month of use')),
-                ('starts_at', models.DateTimeField(verbose_name='starts')),
-                ('ends_at', models.DateTimeField(verbose_name='ends')),
-                ('channel', models.CharField(choices=[('online', 'Online'), ('counter', 'At the counter'), ('phone', 'By telephone')], max_length=20, verbose_name='channel')),
-                ('state', models.CharField(choices=[('applied', 'Applied'), ('withdrawn', 'Withdrawn'), ('won', 'Won'), ('lost', 'Lost'), ('confirmed', 'Win confirmed'), ('forfeited', 'Win forfeited'), ('expired', 'Win not confirmed in time')], default='applied', max_length=20, verbose_name='state')),
-                ('weight', models.PositiveSmallIntegerField(default=1, help_text='1 unless the policy favours those who keep losing; set when the list is committed.', verbose_name='weight in the draw')),
-                ('language', models.CharField(blank=True, help_text='Of the results e-mail.', max_length=10, verbose_name='language')),
-                ('created_at', models.DateTimeField(verbose_name='applied at')),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('entered_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
-                ('municipality', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='lottery_applications', to='facilities.municipality')),
-                ('reservation', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lottery_application', to='reservations.reservation', verbose_name='booking')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lottery_applications', to='facilities.unit')),
-                ('user', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='lottery_applications', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "month",
+                    models.DateField(help_text="The first day of the month of use.", verbose_name="month of use"),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="starts")),
+                ("ends_at", models.DateTimeField(verbose_name="ends")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("online", "Online"), ("counter", "At the counter"), ("phone", "By telephone")],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("applied", "Applied"),
+                            ("withdrawn", "Withdrawn"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                            ("confirmed", "Win confirmed"),
+                            ("forfeited", "Win forfeited"),
+                            ("expired", "Win not confirmed in time"),
+                        ],
+                        default="applied",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "weight",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="1 unless the policy favours those who keep losing; set when the list is committed.",
+                        verbose_name="weight in the draw",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        blank=True, help_text="Of the results e-mail.", max_length=10, verbose_name="language"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="applied at")),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True, verbose_name="withdrawn at")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="decided at")),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lottery_applications",
+                        to="facilities.municipality",
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lottery_application",
+                        to="reservations.reservation",
+                        verbose_name="booking",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lottery_applications",
+                        to="facilities.unit",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lottery_applications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lottery application',
-                'verbose_name_plural': 'lottery applications',
-                'ordering': ['starts_at', 'unit', 'id'],
+                "verbose_name": "lottery application",
+                "verbose_name_plural": "lottery applications",
+                "ordering": ["starts_at", "unit", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Draw',
+            name="Draw",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(verbose_name='month of use')),
-                ('status', models.CharField(choices=[('open', 'Taking applications (seed committed)'), ('committed', 'Applications closed and committed'), ('drawn', 'Drawn')], default='open', max_length=20, verbose_name='status')),
-                ('seed', models.CharField(editable=False, max_length=64, verbose_name='seed')),
-                ('seed_sha256', models.CharField(max_length=64, verbose_name='SHA-256 of the seed')),
-                ('applicant_salt', models.CharField(editable=False, max_length=64)),
-                ('list_sha256', models.CharField(blank=True, max_length=64, verbose_name='SHA-256 of the application list')),
-                ('application_count', models.PositiveIntegerField(default=0, verbose_name='applications')),
-                ('weighting', models.BooleanField(default=False, verbose_name='loss weighting')),
-                ('weight_cap', models.PositiveSmallIntegerField(default=0, verbose_name='weight cap')),
-                ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('committed_at', models.DateTimeField(blank=True, null=True, verbose_name='committed at')),
-                ('drawn_at', models.DateTimeField(blank=True, null=True, verbose_name='drawn at')),
-                ('results_from', models.DateTimeField(blank=True, null=True, verbose_name='results published from')),
-                ('purge_at', models.DateTimeField(blank=True, null=True, verbose_name='unconfirmed wins purged at')),
-                ('purged_at', models.DateTimeField(blank=True, null=True, verbose_name='purged at')),
-                ('notices_prepared_at', models.DateTimeField(blank=True, null=True, verbose_name='results e-mails prepared at')),
-                ('winners', models.PositiveIntegerField(default=0, verbose_name='winners')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lottery_draws', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField(verbose_name="month of use")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Taking applications (seed committed)"),
+                            ("committed", "Applications closed and committed"),
+                            ("drawn", "Drawn"),
+                        ],
+                        default="open",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("seed", models.CharField(editable=False, max_length=64, verbose_name="seed")),
+                ("seed_sha256", models.CharField(max_length=64, verbose_name="SHA-256 of the seed")),
+                ("applicant_salt", models.CharField(editable=False, max_length=64)),
+                (
+                    "list_sha256",
+                    models.CharField(blank=True, max_length=64, verbose_name="SHA-256 of the application list"),
+                ),
+                ("application_count", models.PositiveIntegerField(default=0, verbose_name="applications")),
+                ("weighting", models.BooleanField(default=False, verbose_name="loss weighting")),
+                ("weight_cap", models.PositiveSmallIntegerField(default=0, verbose_name="weight cap")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("committed_at", models.DateTimeField(blank=True, null=True, verbose_name="committed at")),
+                ("drawn_at", models.DateTimeField(blank=True, null=True, verbose_name="drawn at")),
+                ("results_from", models.DateTimeField(blank=True, null=True, verbose_name="results published from")),
+                ("purge_at", models.DateTimeField(blank=True, null=True, verbose_name="unconfirmed wins purged at")),
+                ("purged_at", models.DateTimeField(blank=True, null=True, verbose_name="purged at")),
+                (
+                    "notices_prepared_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="results e-mails prepared at"),
+                ),
+                ("winners", models.PositiveIntegerField(default=0, verbose_name="winners")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lottery_draws",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lottery draw',
-                'verbose_name_plural': 'lottery draws',
-                'ordering': ['municipality', '-month'],
+                "verbose_name": "lottery draw",
+                "verbose_name_plural": "lottery draws",
+                "ordering": ["municipality", "-month"],
             },
         ),
         migrations.CreateModel(
-            name='DrawResult',
+            name="DrawResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slot_order', models.PositiveIntegerField(verbose_name="slot's place in the draw order")),
-                ('position', models.PositiveIntegerField(verbose_name="rank among the slot's applicants")),
-                ('outcome', models.CharField(choices=[('won', 'Won'), ('lost', 'Lost'), ('overlap', 'Passed over: already won an overlapping slot'), ('unavailable', 'Slot not available at the draw')], max_length=20, verbose_name='outcome')),
-                ('application', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='result', to='lottery.application')),
-                ('draw', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='results', to='lottery.draw')),
-                ('reservation', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='reservations.reservation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slot_order", models.PositiveIntegerField(verbose_name="slot's place in the draw order")),
+                ("position", models.PositiveIntegerField(verbose_name="rank among the slot's applicants")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                            ("overlap", "Passed over: already won an overlapping slot"),
+                            ("unavailable", "Slot not available at the draw"),
+                        ],
+                        max_length=20,
+                        verbose_name="outcome",
+                    ),
+                ),
+                (
+                    "application",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="result",
+                        to="lottery.application",
+                    ),
+                ),
+                (
+                    "draw",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="lottery.draw",
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="reservations.reservation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'draw result',
-                'verbose_name_plural': 'draw results',
-                'ordering': ['draw', 'slot_order', 'position'],
+                "verbose_name": "draw result",
+                "verbose_name_plural": "draw results",
+                "ordering": ["draw", "slot_order", "position"],
             },
         ),
         migrations.CreateModel(
-            name='LotteryPolicy',
+            name="LotteryPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('draw_at', models.CharField(help_text='E.g. “M-2/16 00:00” (S-LOT-4), “M-2/20 00:00” (K-LOT-3). After the application window closes.', max_length=40, validators=[facilities.models.validate_date_rule], verbose_name='draw runs at')),
-                ('draw_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the draw')),
-                ('results_from', models.CharField(help_text='E.g. “M-2/18 00:00” (S-LOT-5), “M-2/20 00:00” (K-LOT-3). The seed is revealed and the e-mails go out then.', max_length=40, validators=[facilities.models.validate_date_rule], verbose_name='results published from')),
-                ('results_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the results')),
-                ('confirmation_required', models.BooleanField(default=False, help_text='Shiroi S-LOT-5. Off: a win is a booking at once (Kodaira K-LOT-4).', verbose_name='winners must confirm their wins')),
-                ('confirm_until', models.CharField(blank=True, help_text='E.g. “M-2/25 23:59” (S-LOT-5): confirmation is open from the results day until then; unconfirmed wins are purged at the next minute (the 26th, 00:00) and their slots become free.', max_length=40, validators=[facilities.models.validate_date_rule_or_blank], verbose_name='confirmation closes after')),
-                ('confirmation_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the confirmation')),
-                ('win_state', models.CharField(choices=[('provisional', 'Provisional'), ('awaiting_payment', 'Awaiting payment'), ('confirmed', 'Confirmed')], default='confirmed', help_text='Kodaira: confirmed (K-LOT-4). Shiroi: provisional until paid (S-LOT-5, S-PAY-1).', max_length=20, verbose_name='state of a booking won (after confirmation, where needed)')),
-                ('win_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the win')),
-                ('pay_by', models.CharField(blank=True, help_text='Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2).', max_length=40, validators=[facilities.models.validate_date_rule_or_blank], verbose_name='payment due')),
-                ('pay_by_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of the payment deadline')),
-                ('residents_only', models.BooleanField(default=False, help_text='Shiroi S-REG-4: non-residents use first-come only.', verbose_name='residents only')),
-                ('residents_only_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of “residents only”')),
-                ('one_per_site_and_time', models.BooleanField(default=False, help_text='Shiroi S-LOT-3: no two applications by one person for the same site at the same time.', verbose_name='one application per site and slot time')),
-                ('one_per_site_rule_id', models.CharField(blank=True, max_length=20, verbose_name='rule id of one application per site and time')),
-                ('loss_weighting', models.BooleanField(default=False, help_text="Off by default. On: an applicant's weight is 1 + the number of consecutive earlier draws in which all their applications lost, at most the cap.", verbose_name='favour those who keep losing')),
-                ('loss_weight_cap', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MaxValueValidator(20)], verbose_name='cap of consecutive losses counted')),
-                ('municipality', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='lottery_policy', to='facilities.municipality')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "draw_at",
+                    models.CharField(
+                        help_text="E.g. “M-2/16 00:00” (S-LOT-4), “M-2/20 00:00” (K-LOT-3). After the application window closes.",
+                        max_length=40,
+                        validators=[facilities.models.validate_date_rule],
+                        verbose_name="draw runs at",
+                    ),
+                ),
+                ("draw_rule_id", models.CharField(blank=True, max_length=20, verbose_name="rule id of the draw")),
+                (
+                    "results_from",
+                    models.CharField(
+                        help_text="E.g. “M-2/18 00:00” (S-LOT-5), “M-2/20 00:00” (K-LOT-3). The seed is revealed and the e-mails go out then.",
+                        max_length=40,
+                        validators=[facilities.models.validate_date_rule],
+                        verbose_name="results published from",
+                    ),
+                ),
+                ("results_rule_id", models.CharField(blank=True, max_length=20, verbose_name="rule id of the results")),
+                (
+                    "confirmation_required",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shiroi S-LOT-5. Off: a win is a booking at once (Kodaira K-LOT-4).",
+                        verbose_name="winners must confirm their wins",
+                    ),
+                ),
+                (
+                    "confirm_until",
+                    models.CharField(
+                        blank=True,
+                        help_text="E.g. “M-2/25 23:59” (S-LOT-5): confirmation is open from the results day until then; unconfirmed wins are purged at the next minute (the 26th, 00:00) and their slots become free.",
+                        max_length=40,
+                        validators=[facilities.models.validate_date_rule_or_blank],
+                        verbose_name="confirmation closes after",
+                    ),
+                ),
+                (
+                    "confirmation_rule_id",
+                    models.CharField(blank=True, max_length=20, verbose_name="rule id of the confirmation"),
+                ),
+                (
+                    "win_state",
+                    models.CharField(
+                        choices=[
+                            ("provisional", "Provisional"),
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("confirmed", "Confirmed"),
+                        ],
+                        default="confirmed",
+                        help_text="Kodaira: confirmed (K-LOT-4). Shiroi: provisional until paid (S-LOT-5, S-PAY-1).",
+                        max_length=20,
+                        verbose_name="state of a booking won (after confirmation, where needed)",
+                    ),
+                ),
+                ("win_rule_id", models.CharField(blank=True, max_length=20, verbose_name="rule id of the win")),
+                (
+                    "pay_by",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty: no payment deadline. E.g. “D-7 23:59” (S-PAY-2).",
+                        max_length=40,
+                        validators=[facilities.models.validate_date_rule_or_blank],
+                        verbose_name="payment due",
+                    ),
+                ),
+                (
+                    "pay_by_rule_id",
+                    models.CharField(blank=True, max_length=20, verbose_name="rule id of the payment deadline"),
+                ),
+                (
+                    "residents_only",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shiroi S-REG-4: non-residents use first-come only.",
+                        verbose_name="residents only",
+                    ),
+                ),
+                (
+                    "residents_only_rule_id",
+                    models.CharField(blank=True, max_length=20, verbose_name="rule id of “residents only”"),
+                ),
+                (
+                    "one_per_site_and_time",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shiroi S-LOT-3: no two applications by one person for the same site at the same time.",
+                        verbose_name="one application per site and slot time",
+                    ),
+                ),
+                (
+                    "one_per_site_rule_id",
+                    models.CharField(
+                        blank=True, max_length=20, verbose_name="rule id of one application per site and time"
+                    ),
+                ),
+                (
+                    "loss_weighting",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Off by default. On: an applicant's weight is 1 + the number of consecutive earlier draws in which all their applications lost, at most the cap.",
+                        verbose_name="favour those who keep losing",
+                    ),
+                ),
+                (
+                    "loss_weight_cap",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[django.core.validators.MaxValueValidator(20)],
+                        verbose_name="cap of consecutive losses counted",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lottery_policy",
+                        to="facilities.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lottery policy',
-                'verbose_name_plural': 'lottery policies',
+                "verbose_name": "lottery policy",
+                "verbose_name_plural": "lottery policies",
             },
         ),
         migrations.CreateModel(
-            name='ResultNotice',
+            name="ResultNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('language', models.CharField(blank=True, max_length=10)),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('draw', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='lottery.draw')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254)),
+                ("language", models.CharField(blank=True, max_length=10)),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "draw",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notices", to="lottery.draw"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'results e-mail',
-                'verbose_name_plural': 'results e-mails',
+                "verbose_name": "results e-mail",
+                "verbose_name_plural": "results e-mails",
             },
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['municipality', 'month'], name='lottery_app_draw'),
+            model_name="application",
+            index=models.Index(fields=["municipality", "month"], name="lottery_app_draw"),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['user', 'month'], name='lottery_app_user_month'),
+            model_name="application",
+            index=models.Index(fields=["user", "month"], name="lottery_app_user_month"),
         ),
         migrations.AddConstraint(
-            model_name='application',
-            constraint=models.UniqueConstraint(condition=models.Q(('withdrawn_at__isnull', True)), fields=('user', 'unit', 'starts_at'), name='lottery_one_application_per_slot'),
+            model_name="application",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("withdrawn_at__isnull", True)),
+                fields=("user", "unit", "starts_at"),
+                name="lottery_one_application_per_slot",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='application',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='lottery_app_ends_after_start'),
+            model_name="application",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="lottery_app_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='draw',
-            constraint=models.UniqueConstraint(fields=('municipality', 'month'), name='lottery_one_draw_per_month'),
+            model_name="draw",
+            constraint=models.UniqueConstraint(fields=("municipality", "month"), name="lottery_one_draw_per_month"),
         ),
         migrations.AddIndex(
-            model_name='drawresult',
-            index=models.Index(fields=['draw', 'slot_order', 'position'], name='lottery_result_order'),
+            model_name="drawresult",
+            index=models.Index(fields=["draw", "slot_order", "position"], name="lottery_result_order"),
         ),
         migrations.AddConstraint(
-            model_name='resultnotice',
-            constraint=models.UniqueConstraint(fields=('draw', 'user'), name='lottery_one_notice_per_user'),
+            model_name="resultnotice",
+            constraint=models.UniqueConstraint(fields=("draw", "user"), name="lottery_one_notice_per_user"),
         ),
         migrations.RunPython(application_fillfactor, migrations.RunPython.noop),
     ]

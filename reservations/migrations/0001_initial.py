@@ -6,78 +6,163 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('facilities', '0002_rule_profiles'),
+        ("facilities", "0002_rule_profiles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(verbose_name='starts')),
-                ('ends_at', models.DateTimeField(verbose_name='ends')),
-                ('slot_count', models.PositiveSmallIntegerField(default=1, verbose_name='slots')),
-                ('state', models.CharField(choices=[('provisional', 'Provisional'), ('awaiting_payment', 'Awaiting payment'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled')], max_length=20, verbose_name='state')),
-                ('origin', models.CharField(choices=[('lottery', 'Lottery'), ('first_come', 'First come, first served'), ('last_minute', 'Last minute')], max_length=20, verbose_name='origin')),
-                ('channel', models.CharField(choices=[('online', 'Online'), ('counter', 'At the counter'), ('phone', 'By telephone')], max_length=20, verbose_name='channel')),
-                ('created_at', models.DateTimeField(verbose_name='booked at')),
-                ('confirm_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed automatically at')),
-                ('pay_by', models.DateTimeField(blank=True, null=True, verbose_name='payment due before')),
-                ('pay_by_rule_id', models.CharField(blank=True, max_length=20)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed at')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled at')),
-                ('cancel_reason', models.CharField(blank=True, choices=[('user', 'Cancelled by the user'), ('unpaid', 'Not paid by the deadline'), ('staff', 'Cancelled by staff')], max_length=20, verbose_name='cancellation reason')),
-                ('booked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='facilities.municipality')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='facilities.unit')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField(verbose_name="starts")),
+                ("ends_at", models.DateTimeField(verbose_name="ends")),
+                ("slot_count", models.PositiveSmallIntegerField(default=1, verbose_name="slots")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("provisional", "Provisional"),
+                            ("awaiting_payment", "Awaiting payment"),
+                            ("confirmed", "Confirmed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("lottery", "Lottery"),
+                            ("first_come", "First come, first served"),
+                            ("last_minute", "Last minute"),
+                        ],
+                        max_length=20,
+                        verbose_name="origin",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("online", "Online"), ("counter", "At the counter"), ("phone", "By telephone")],
+                        max_length=20,
+                        verbose_name="channel",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="booked at")),
+                ("confirm_at", models.DateTimeField(blank=True, null=True, verbose_name="confirmed automatically at")),
+                ("pay_by", models.DateTimeField(blank=True, null=True, verbose_name="payment due before")),
+                ("pay_by_rule_id", models.CharField(blank=True, max_length=20)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True, verbose_name="confirmed at")),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True, verbose_name="cancelled at")),
+                (
+                    "cancel_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("user", "Cancelled by the user"),
+                            ("unpaid", "Not paid by the deadline"),
+                            ("staff", "Cancelled by staff"),
+                        ],
+                        max_length=20,
+                        verbose_name="cancellation reason",
+                    ),
+                ),
+                (
+                    "booked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to="facilities.municipality",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reservations", to="facilities.unit"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reservation',
-                'verbose_name_plural': 'reservations',
-                'ordering': ['starts_at', 'id'],
+                "verbose_name": "reservation",
+                "verbose_name_plural": "reservations",
+                "ordering": ["starts_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SlotHold',
+            name="SlotHold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField()),
-                ('reservation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holds', to='reservations.reservation')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='holds', to='facilities.unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField()),
+                (
+                    "reservation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="holds", to="reservations.reservation"
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="holds", to="facilities.unit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'held slot',
-                'verbose_name_plural': 'held slots',
+                "verbose_name": "held slot",
+                "verbose_name_plural": "held slots",
             },
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['user', 'state', 'starts_at'], name='reservation_user_state_start'),
+            model_name="reservation",
+            index=models.Index(fields=["user", "state", "starts_at"], name="reservation_user_state_start"),
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['state', 'confirm_at'], name='reservation_due_confirmation'),
+            model_name="reservation",
+            index=models.Index(fields=["state", "confirm_at"], name="reservation_due_confirmation"),
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['state', 'pay_by'], name='reservation_due_payment'),
+            model_name="reservation",
+            index=models.Index(fields=["state", "pay_by"], name="reservation_due_payment"),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='reservation_ends_after_start'),
+            model_name="reservation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="reservation_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'cancelled'), ('cancelled_at__isnull', True), _connector='OR'), name='reservation_cancelled_at_only_if_cancelled'),
+            model_name="reservation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state", "cancelled"), ("cancelled_at__isnull", True), _connector="OR"),
+                name="reservation_cancelled_at_only_if_cancelled",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slothold',
-            constraint=models.UniqueConstraint(fields=('unit', 'starts_at'), name='one_booking_per_unit_slot'),
+            model_name="slothold",
+            constraint=models.UniqueConstraint(fields=("unit", "starts_at"), name="one_booking_per_unit_slot"),
         ),
     ]

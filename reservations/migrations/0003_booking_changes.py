@@ -5,20 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reservations', '0002_schedule_jobs'),
+        ("reservations", "0002_schedule_jobs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reservation',
-            name='changed_from',
-            field=models.OneToOneField(blank=True, help_text='The booking this one replaced when the resident changed it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='changed_to', to='reservations.reservation', verbose_name='changed from'),
+            model_name="reservation",
+            name="changed_from",
+            field=models.OneToOneField(
+                blank=True,
+                help_text="The booking this one replaced when the resident changed it.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="changed_to",
+                to="reservations.reservation",
+                verbose_name="changed from",
+            ),
         ),
         migrations.AlterField(
-            model_name='reservation',
-            name='cancel_reason',
-            field=models.CharField(blank=True, choices=[('user', 'Cancelled by the user'), ('unpaid', 'Not paid by the deadline'), ('staff', 'Cancelled by staff'), ('changed', 'Changed to another slot')], max_length=20, verbose_name='cancellation reason'),
+            model_name="reservation",
+            name="cancel_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("user", "Cancelled by the user"),
+                    ("unpaid", "Not paid by the deadline"),
+                    ("staff", "Cancelled by staff"),
+                    ("changed", "Changed to another slot"),
+                ],
+                max_length=20,
+                verbose_name="cancellation reason",
+            ),
         ),
     ]

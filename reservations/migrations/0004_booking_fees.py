@@ -4,20 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reservations', '0003_booking_changes'),
+        ("reservations", "0003_booking_changes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reservation',
-            name='fee',
-            field=models.JSONField(blank=True, editable=False, help_text='Fixed when booked (fees.rules.quote): base, non-resident surcharge, lighting, exemption. Empty when the municipality has no fee table for it.', null=True, verbose_name='fee breakdown'),
+            model_name="reservation",
+            name="fee",
+            field=models.JSONField(
+                blank=True,
+                editable=False,
+                help_text="Fixed when booked (fees.rules.quote): base, non-resident surcharge, lighting, exemption. Empty when the municipality has no fee table for it.",
+                null=True,
+                verbose_name="fee breakdown",
+            ),
         ),
         migrations.AddField(
-            model_name='reservation',
-            name='fee_total',
-            field=models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name='fee (yen)'),
+            model_name="reservation",
+            name="fee_total",
+            field=models.PositiveIntegerField(blank=True, editable=False, null=True, verbose_name="fee (yen)"),
         ),
     ]

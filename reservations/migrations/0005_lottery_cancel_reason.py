@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reservations', '0004_booking_fees'),
+        ("reservations", "0004_booking_fees"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='reservation',
-            name='cancel_reason',
-            field=models.CharField(blank=True, choices=[('user', 'Cancelled by the user'), ('unpaid', 'Not paid by the deadline'), ('staff', 'Cancelled by staff'), ('changed', 'Changed to another slot'), ('unconfirmed', 'Lottery win not confirmed in time')], max_length=20, verbose_name='cancellation reason'),
+            model_name="reservation",
+            name="cancel_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("user", "Cancelled by the user"),
+                    ("unpaid", "Not paid by the deadline"),
+                    ("staff", "Cancelled by staff"),
+                    ("changed", "Changed to another slot"),
+                    ("unconfirmed", "Lottery win not confirmed in time"),
+                ],
+                max_length=20,
+                verbose_name="cancellation reason",
+            ),
         ),
     ]

@@ -6,60 +6,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reservations', '0005_lottery_cancel_reason'),
+        ("reservations", "0005_lottery_cancel_reason"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reservation',
-            name='override_kind',
-            field=models.CharField(blank=True, choices=[('grant', 'Granted outside the booking windows'), ('maintenance', 'Blocked for maintenance'), ('municipal_event', 'Blocked for a municipal event')], default='', max_length=20, verbose_name='override'),
+            model_name="reservation",
+            name="override_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("grant", "Granted outside the booking windows"),
+                    ("maintenance", "Blocked for maintenance"),
+                    ("municipal_event", "Blocked for a municipal event"),
+                ],
+                default="",
+                max_length=20,
+                verbose_name="override",
+            ),
         ),
         migrations.AddField(
-            model_name='reservation',
-            name='override_reason',
-            field=models.TextField(blank=True, default='', verbose_name='reason for the override'),
+            model_name="reservation",
+            name="override_reason",
+            field=models.TextField(blank=True, default="", verbose_name="reason for the override"),
         ),
         migrations.AddField(
-            model_name='reservation',
-            name='override_rule_id',
-            field=models.CharField(blank=True, default='', max_length=20, verbose_name='rule id of the override'),
+            model_name="reservation",
+            name="override_rule_id",
+            field=models.CharField(blank=True, default="", max_length=20, verbose_name="rule id of the override"),
         ),
         migrations.CreateModel(
-            name='KeyLending',
+            name="KeyLending",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lent_at', models.DateTimeField(verbose_name='key lent at')),
-                ('returned_at', models.DateTimeField(blank=True, null=True, verbose_name='key returned at')),
-                ('lent_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='key lent by')),
-                ('reservation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='key_lending', to='reservations.reservation', verbose_name='reservation')),
-                ('returned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='key taken back by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("lent_at", models.DateTimeField(verbose_name="key lent at")),
+                ("returned_at", models.DateTimeField(blank=True, null=True, verbose_name="key returned at")),
+                (
+                    "lent_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="key lent by",
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="key_lending",
+                        to="reservations.reservation",
+                        verbose_name="reservation",
+                    ),
+                ),
+                (
+                    "returned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="key taken back by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'key lending',
-                'verbose_name_plural': 'key lendings',
-                'indexes': [models.Index(fields=['returned_at'], name='key_lending_open')],
+                "verbose_name": "key lending",
+                "verbose_name_plural": "key lendings",
+                "indexes": [models.Index(fields=["returned_at"], name="key_lending_open")],
             },
         ),
         migrations.CreateModel(
-            name='UseReport',
+            name="UseReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attendance', models.PositiveIntegerField(verbose_name='attendance')),
-                ('actual_start', models.DateTimeField(verbose_name='actual start')),
-                ('actual_end', models.DateTimeField(verbose_name='actual end')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('reported_at', models.DateTimeField(verbose_name='recorded at')),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('reservation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='use_report', to='reservations.reservation', verbose_name='reservation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("attendance", models.PositiveIntegerField(verbose_name="attendance")),
+                ("actual_start", models.DateTimeField(verbose_name="actual start")),
+                ("actual_end", models.DateTimeField(verbose_name="actual end")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("reported_at", models.DateTimeField(verbose_name="recorded at")),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "reservation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="use_report",
+                        to="reservations.reservation",
+                        verbose_name="reservation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'use report',
-                'verbose_name_plural': 'use reports',
-                'constraints': [models.CheckConstraint(condition=models.Q(('actual_end__gt', models.F('actual_start'))), name='use_report_ends_after_start')],
+                "verbose_name": "use report",
+                "verbose_name_plural": "use reports",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("actual_end__gt", models.F("actual_start"))),
+                        name="use_report_ends_after_start",
+                    )
+                ],
             },
         ),
     ]

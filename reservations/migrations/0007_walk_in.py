@@ -7,30 +7,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reservations', '0006_counter_console'),
+        ("reservations", "0006_counter_console"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reservation',
-            name='walk_in_name',
-            field=models.CharField(blank=True, db_default='', default='', max_length=120, verbose_name='name (without registration)'),
+            model_name="reservation",
+            name="walk_in_name",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=120, verbose_name="name (without registration)"
+            ),
         ),
         migrations.AddField(
-            model_name='reservation',
-            name='walk_in_phone',
-            field=models.CharField(blank=True, db_default='', default='', max_length=20, verbose_name='phone (without registration)'),
+            model_name="reservation",
+            name="walk_in_phone",
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=20, verbose_name="phone (without registration)"
+            ),
         ),
         migrations.AlterField(
-            model_name='reservation',
-            name='user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to=settings.AUTH_USER_MODEL),
+            model_name="reservation",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="reservations",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('user__isnull', False), ('walk_in_name', ''), ('walk_in_phone', '')), models.Q(('user__isnull', True), models.Q(('walk_in_name', ''), _negated=True), models.Q(('walk_in_phone', ''), _negated=True)), _connector='OR'), name='reservation_user_or_walk_in'),
+            model_name="reservation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("user__isnull", False), ("walk_in_name", ""), ("walk_in_phone", "")),
+                    models.Q(
+                        ("user__isnull", True),
+                        models.Q(("walk_in_name", ""), _negated=True),
+                        models.Q(("walk_in_phone", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="reservation_user_or_walk_in",
+            ),
         ),
     ]

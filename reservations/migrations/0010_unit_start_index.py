@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0010_favourites'),
-        ('reservations', '0009_watches'),
+        ("facilities", "0010_favourites"),
+        ("reservations", "0009_watches"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['unit', 'starts_at'], name='reservation_unit_start'),
+            model_name="reservation",
+            index=models.Index(fields=["unit", "starts_at"], name="reservation_unit_start"),
         ),
     ]

@@ -5,29 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0011_early_start'),
-        ('reservations', '0011_schedule_booking_notices'),
+        ("facilities", "0011_early_start"),
+        ("reservations", "0011_schedule_booking_notices"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FreedSlot',
+            name="FreedSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(verbose_name='slot starts')),
-                ('reservation_id', models.BigIntegerField(verbose_name='freed booking')),
-                ('holder_id', models.BigIntegerField(blank=True, null=True, verbose_name='holder')),
-                ('freed_at', models.DateTimeField(verbose_name='freed at')),
-                ('handled_at', models.DateTimeField(blank=True, null=True, verbose_name='told at')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='facilities.unit', verbose_name='unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_at", models.DateTimeField(verbose_name="slot starts")),
+                ("reservation_id", models.BigIntegerField(verbose_name="freed booking")),
+                ("holder_id", models.BigIntegerField(blank=True, null=True, verbose_name="holder")),
+                ("freed_at", models.DateTimeField(verbose_name="freed at")),
+                ("handled_at", models.DateTimeField(blank=True, null=True, verbose_name="told at")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="facilities.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'freed slot',
-                'verbose_name_plural': 'freed slots',
-                'ordering': ['freed_at', 'id'],
-                'indexes': [models.Index(fields=['handled_at', 'freed_at', 'id'], name='freedslot_queue')],
+                "verbose_name": "freed slot",
+                "verbose_name_plural": "freed slots",
+                "ordering": ["freed_at", "id"],
+                "indexes": [models.Index(fields=["handled_at", "freed_at", "id"], name="freedslot_queue")],
             },
         ),
     ]

@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reservations', '0013_schedule_freed_slots'),
+        ("reservations", "0013_schedule_freed_slots"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='calendarfeed',
-            name='revoked_reason',
-            field=models.CharField(blank=True, choices=[('by_user', 'revoked by you'), ('by_staff', 'revoked by staff'), ('reissued', 'replaced by a new one'), ('password_changed', 'your password was changed'), ('password_reset', 'your password was reset with the link sent by e-mail'), ('password_reset_by_staff', 'a new password was registered by staff'), ('card_reissued', 'a new registration card was issued'), ('deactivated', 'the account was withdrawn or deactivated'), ('registration_expired', 'the registration expired')], db_default='', default='', max_length=30, verbose_name='why revoked'),
+            model_name="calendarfeed",
+            name="revoked_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("by_user", "revoked by you"),
+                    ("by_staff", "revoked by staff"),
+                    ("reissued", "replaced by a new one"),
+                    ("password_changed", "your password was changed"),
+                    ("password_reset", "your password was reset with the link sent by e-mail"),
+                    ("password_reset_by_staff", "a new password was registered by staff"),
+                    ("card_reissued", "a new registration card was issued"),
+                    ("deactivated", "the account was withdrawn or deactivated"),
+                    ("registration_expired", "the registration expired"),
+                ],
+                db_default="",
+                default="",
+                max_length=30,
+                verbose_name="why revoked",
+            ),
         ),
     ]

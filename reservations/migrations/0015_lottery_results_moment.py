@@ -8,9 +8,9 @@ from django.db import migrations, models
 def backfill(apps, schema_editor):
     Draw = apps.get_model("lottery", "Draw")
     Reservation = apps.get_model("reservations", "Reservation")
-    for municipality_id, month, results_from in Draw.objects.filter(status="drawn", results_from__isnull=False).values_list(
-        "municipality_id", "month", "results_from"
-    ):
+    for municipality_id, month, results_from in Draw.objects.filter(
+        status="drawn", results_from__isnull=False
+    ).values_list("municipality_id", "month", "results_from"):
         Reservation.objects.filter(
             lottery_application__municipality_id=municipality_id, lottery_application__month=month
         ).update(published_from=results_from)
@@ -23,22 +23,37 @@ def undo(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reservations', '0014_feed_revocation'),
-        ('lottery', '0001_initial'),
+        ("reservations", "0014_feed_revocation"),
+        ("lottery", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reservation',
-            name='published_from',
-            field=models.DateTimeField(blank=True, editable=False, help_text='Lottery wins: the results moment of their draw. Empty: at once.', null=True, verbose_name='shown to residents from'),
+            model_name="reservation",
+            name="published_from",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="Lottery wins: the results moment of their draw. Empty: at once.",
+                null=True,
+                verbose_name="shown to residents from",
+            ),
         ),
         migrations.AlterField(
-            model_name='reservation',
-            name='state',
-            field=models.CharField(choices=[('provisional', 'Provisional'), ('awaiting_payment', 'Awaiting payment'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled'), ('won', 'Won — awaiting confirmation')], max_length=20, verbose_name='state'),
+            model_name="reservation",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("provisional", "Provisional"),
+                    ("awaiting_payment", "Awaiting payment"),
+                    ("confirmed", "Confirmed"),
+                    ("cancelled", "Cancelled"),
+                    ("won", "Won — awaiting confirmation"),
+                ],
+                max_length=20,
+                verbose_name="state",
+            ),
         ),
         migrations.RunPython(backfill, undo),
     ]

@@ -52,8 +52,11 @@ def holder(username: str) -> dict:
 
 
 def api_status(held: dict) -> int:
-    response = Client().get(f"/api/v1/{held['user'].municipality.slug}/reservations",
-                            headers={"Authorization": f"Bearer {held['token']}"}, HTTP_ACCEPT_LANGUAGE="en")
+    response = Client().get(
+        f"/api/v1/{held['user'].municipality.slug}/reservations",
+        headers={"Authorization": f"Bearer {held['token']}"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     return response.status_code
 
 
@@ -78,7 +81,9 @@ def assert_revoked(held: dict, reason: str, *, told=None):
     assert notice.user == (told or account)
     assert notice.language == (told or account).language
     feed_prefix = held["feed"].rsplit("/", 1)[1][:12]
-    assert re.search(r"[“「]sync[”」]", notice.body) and feed_prefix in notice.body  # which ones stopped (either language)
+    assert (
+        re.search(r"[“「]sync[”」]", notice.body) and feed_prefix in notice.body
+    )  # which ones stopped (either language)
     return notice
 
 
@@ -94,7 +99,9 @@ def test_password_changed_by_the_user__allauths_change_page__revokes_tokens_and_
         held = holder("kodaira-group1")
         client = Client()
         client.force_login(held["user"])
-        response = client.post("/accounts/password/change/", {"oldpassword": "1357", "password1": "2468", "password2": "2468"})
+        response = client.post(
+            "/accounts/password/change/", {"oldpassword": "1357", "password1": "2468", "password2": "2468"}
+        )
         assert response.status_code == 302
         notice = assert_revoked(held, Revocation.PASSWORD_CHANGED)
         assert client.get("/accounts/tokens/").status_code == 200  # the session that changed it goes on
@@ -112,7 +119,10 @@ def test_password_reset_by_the_e_mailed_link__k_reg_4__revokes__one_notice(clien
         response = client.get(_link(mail.outbox[-1].body), follow=True)
         assert works(held) == (200, 200)  # asking for a reset changes nothing yet
         with django_capture_on_commit_callbacks(execute=True):
-            assert client.post(response.redirect_chain[-1][0], {"password1": "8642", "password2": "8642"}).status_code == 302
+            assert (
+                client.post(response.redirect_chain[-1][0], {"password1": "8642", "password2": "8642"}).status_code
+                == 302
+            )
         assert_revoked(held, Revocation.PASSWORD_RESET)
     assert mail.outbox[-1].to == ["kodaira-group1@example.com"] and "sync" in mail.outbox[-1].body  # e-mailed
 
@@ -121,7 +131,9 @@ def test_t_reg_4_recovery__the_mailed_reset_link__revokes__one_notice(client, dj
     with travel(NOW):
         held = holder("tamba-resident2")
         with django_capture_on_commit_callbacks(execute=True):
-            assert recovery.recover("氷上 和子", "0795-82-0000", "tamba-resident2@example.com", "http://testserver/") == 1
+            assert (
+                recovery.recover("氷上 和子", "0795-82-0000", "tamba-resident2@example.com", "http://testserver/") == 1
+            )
         response = client.get(_link(mail.outbox[-1].body), follow=True)
         client.post(response.redirect_chain[-1][0], {"password1": "hikami-new-77", "password2": "hikami-new-77"})
         assert_revoked(held, Revocation.PASSWORD_RESET)
@@ -147,12 +159,20 @@ def test_issue_url__clerk_resets_the_password_at_the_counter__the_old_token_gets
 def test_admin_password_form__revokes_and_lifts_the_log_in_block():
     with travel(NOW):
         held = holder("kodaira-group2")
-        LoginThrottle.objects.create(key=f"account:{held['user'].pk}", scope="account", user=held["user"], level=8,
-                                     day_failures=8, blocked_until=NOW + dt.timedelta(days=1))
+        LoginThrottle.objects.create(
+            key=f"account:{held['user'].pk}",
+            scope="account",
+            user=held["user"],
+            level=8,
+            day_failures=8,
+            blocked_until=NOW + dt.timedelta(days=1),
+        )
         operator = Client()
         operator.force_login(user("operator"))
-        response = operator.post(f"/admin/accounts/user/{held['user'].pk}/password/",
-                                 {"password1": "9753", "password2": "9753", "usable_password": "true"})
+        response = operator.post(
+            f"/admin/accounts/user/{held['user'].pk}/password/",
+            {"password1": "9753", "password2": "9753", "usable_password": "true"},
+        )
         assert response.status_code == 302, response.content.decode()[:2000]
         assert_revoked(held, Revocation.PASSWORD_RESET_BY_STAFF)
     assert LoginThrottle.objects.get(user=held["user"]).blocked_until is None
@@ -162,9 +182,16 @@ def test_admin_password_form__revokes_and_lifts_the_log_in_block():
 
 
 def _tamba_registration(clerk):
-    return registering.register(clerk, clerk.municipality, {
-        **tamba_card(), "password": "kasuga-hall-22", "residency": "resident", "identity_document": "health_insurance",
-    })
+    return registering.register(
+        clerk,
+        clerk.municipality,
+        {
+            **tamba_card(),
+            "password": "kasuga-hall-22",
+            "residency": "resident",
+            "identity_document": "health_insurance",
+        },
+    )
 
 
 def test_card_reissue__t_reg_2__the_old_accounts_tokens_and_feed_stop__told_on_the_new_account(client):
@@ -173,10 +200,16 @@ def test_card_reissue__t_reg_2__the_old_accounts_tokens_and_feed_stop__told_on_t
         old = _tamba_registration(clerk)
         held = holder(old.username)
         client.force_login(clerk)
-        response = client.post(counter("tamba", "reissue", old.pk), {
-            "card_number": "T-0002", "identity_document": "my_number", "reason": "lost",
-            "password": "new-card-pass-9", "password2": "new-card-pass-9",
-        })
+        response = client.post(
+            counter("tamba", "reissue", old.pk),
+            {
+                "card_number": "T-0002",
+                "identity_document": "my_number",
+                "reason": "lost",
+                "password": "new-card-pass-9",
+                "password2": "new-card-pass-9",
+            },
+        )
         assert response.status_code == 302
         new = User.objects.get(registration__card_number="T-0002")
         notice = assert_revoked(held, Revocation.CARD_REISSUED, told=new)
@@ -219,8 +252,11 @@ def test_expired_registration__refused_from_00_00_before_the_job__the_job_revoke
         assert works(held) == (200, 200)  # the last valid minute
         assert revoke_expired_registrations_access() == {"told": 0}
     with travel(jst(2027, 4, 1, 0, 0)):
-        response = Client().get("/api/v1/shiroi/reservations", headers={"Authorization": f"Bearer {held['token']}"},
-                                HTTP_ACCEPT_LANGUAGE="en")
+        response = Client().get(
+            "/api/v1/shiroi/reservations",
+            headers={"Authorization": f"Bearer {held['token']}"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
         assert response.status_code == 401 and response.json()["code"] == "invalid_token"
         assert "2027-03-31" in response.json()["message"] and "renewed" in response.json()["message"]
         assert works(held) == (401, 404)  # refused at once: the job has not run yet
@@ -277,8 +313,13 @@ def test_expired_registration__a_group_that_k_reg_3_continues_keeps_its_token_an
     from tests.reservations.booking_helpers import make_lottery_win, make_user, unit
 
     group = make_user("kodaira", "rolling-holder", valid_from=dt.date(2026, 4, 1), valid_until=dt.date(2029, 3, 31))
-    make_lottery_win(user=group, unit=unit("kodaira", "nakajima", "assembly-room"), day=dt.date(2029, 3, 31),
-                     start="13:00", end="17:00")
+    make_lottery_win(
+        user=group,
+        unit=unit("kodaira", "nakajima", "assembly-room"),
+        day=dt.date(2029, 3, 31),
+        start="13:00",
+        end="17:00",
+    )
     with travel(jst(2029, 3, 1, 10, 0)):
         held = holder(group.username)
     with travel(jst(2029, 4, 1, 0, 0)):

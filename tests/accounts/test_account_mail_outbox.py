@@ -82,13 +82,20 @@ def test_k_reg_4__unknown_address__same_answer__no_notice_for_any_account(client
 def test_allauth_mail__once_per_event():
     group = user("kodaira-group1")
     request = RequestFactory().get("/")
-    context = {"user": group, "password_reset_url": "http://testserver/accounts/password/reset/key/x-y/", "username": "kodaira-group1"}
+    context = {
+        "user": group,
+        "password_reset_url": "http://testserver/accounts/password/reset/key/x-y/",
+        "username": "kodaira-group1",
+    }
     with allauth_context.request_context(request):
         adapter = get_adapter(request)
         adapter.send_mail("account/email/password_reset_key", "kodaira-group1@example.com", context)
         adapter.send_mail("account/email/password_reset_key", "kodaira-group1@example.com", context)  # replayed
-        adapter.send_mail("account/email/password_reset_key", "kodaira-group1@example.com",
-                          context | {"password_reset_url": "http://testserver/accounts/password/reset/key/x-z/"})  # a new request
+        adapter.send_mail(
+            "account/email/password_reset_key",
+            "kodaira-group1@example.com",
+            context | {"password_reset_url": "http://testserver/accounts/password/reset/key/x-z/"},
+        )  # a new request
     assert Notice.objects.filter(user=group, kind=Notice.Kind.ACCOUNT_EMAIL).count() == 2
 
 

@@ -14,8 +14,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 def test_record__who_what_when_before_after_and_whose_data():
     clerk, group = user("kodaira-clerk"), user("kodaira-group1")
-    entry = audit.record(clerk, "registration.renew", group, before={"valid_until": dt.date(2029, 3, 31)},
-                         after={"valid_until": dt.date(2030, 3, 31)}, reason="K-REG-3")
+    entry = audit.record(
+        clerk,
+        "registration.renew",
+        group,
+        before={"valid_until": dt.date(2029, 3, 31)},
+        after={"valid_until": dt.date(2030, 3, 31)},
+        reason="K-REG-3",
+    )
     entry.refresh_from_db()
     assert entry.actor == clerk and entry.actor_label.startswith("kodaira-clerk")
     assert entry.action == "registration.renew" and entry.subject == group and entry.municipality == group.municipality
@@ -54,7 +60,10 @@ def test_postgresql_refuses_raw_updates_and_deletes():
     from django.db import DatabaseError
 
     entry = audit.record(user("kodaira-clerk"), "test.action", user("kodaira-group1"))
-    for statement in ("UPDATE accounts_auditentry SET reason = 'x' WHERE id = %s", "DELETE FROM accounts_auditentry WHERE id = %s"):
+    for statement in (
+        "UPDATE accounts_auditentry SET reason = 'x' WHERE id = %s",
+        "DELETE FROM accounts_auditentry WHERE id = %s",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement, [entry.pk])
 
@@ -72,6 +81,7 @@ def test_admin__administrators_read_their_municipalitys_log__nobody_edits(client
     audit.record(user("shiroi-clerk"), "test.shiroi", user("shiroi-resident"))
     admin_user = user("kodaira-admin")
     from allauth.mfa.models import Authenticator
+
     Authenticator.objects.create(user=admin_user, type=Authenticator.Type.TOTP, data={"secret": "x"})  # MFA is required
     client.force_login(admin_user)
     page = client.get("/admin/accounts/auditentry/")

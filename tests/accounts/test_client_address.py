@@ -41,17 +41,26 @@ def counted_addresses() -> set[str]:
 
 def fail_login(remote_addr: str, forwarded_for: str | None = None) -> None:
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for is not None else {}
-    response = Client(REMOTE_ADDR=remote_addr).post("/accounts/login/", {"login": "nobody-here", "password": "0000"},
-                                                    headers=headers)
+    response = Client(REMOTE_ADDR=remote_addr).post(
+        "/accounts/login/", {"login": "nobody-here", "password": "0000"}, headers=headers
+    )
     assert response.status_code == 200  # the form again: a wrong ID or password
 
 
 def test_default__trusts_no_forwarded_address():
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings as s;"
-                               "print(s.ALLAUTH_TRUSTED_PROXY_COUNT, s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")} | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s;"
+            "print(s.ALLAUTH_TRUSTED_PROXY_COUNT, s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+        | {"DJANGO_SETTINGS_MODULE": "config.settings"},
     )
     assert result.stdout.split() == ["0", "None"], result.stderr
 

@@ -23,7 +23,9 @@ def test_login_page__portal_layout_in_japanese(client):
 def test_login__by_user_id__returns_to_the_page_asked_for(client):
     shiroi = make_municipality("shiroi", "白井市", "Shiroi")
     User.objects.create_user("shiroi-resident", password="yoyaku-demo", municipality=shiroi)
-    response = client.post("/accounts/login/", {"login": "shiroi-resident", "password": "yoyaku-demo", "next": "/shiroi/"})
+    response = client.post(
+        "/accounts/login/", {"login": "shiroi-resident", "password": "yoyaku-demo", "next": "/shiroi/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/shiroi/"
     assert "shiroi-resident" in client.get("/shiroi/").content.decode()
 

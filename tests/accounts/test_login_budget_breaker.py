@@ -137,7 +137,9 @@ def test_budget__refilled_by_a_password_reset_by_e_mail(group, django_capture_on
             client.post("/accounts/password/reset/", {"email": "group@example.jp"})
         link = re.search(r"http://testserver(/accounts/password/reset/key/\S+)", mail.outbox[-1].body).group(1)
         action = client.get(link, follow=True).redirect_chain[-1][0]
-        assert client.post(action, {"password1": "spring-river-2468", "password2": "spring-river-2468"}).status_code == 302
+        assert (
+            client.post(action, {"password1": "spring-river-2468", "password2": "spring-river-2468"}).status_code == 302
+        )
         assert account_row(group).budget_spent == 0
         assert attempt(client, "kodaira-g", "spring-river-2468") == "in"
 
@@ -207,7 +209,9 @@ def test_breaker__unknown_device_gets_the_code_step_and_no_pin_check__right_or_w
             client = browser(ip="198.51.100.50")
             response = client.post("/accounts/login/", {"login": "kodaira-g", "password": pin}, follow=True)
             assert "_auth_user_id" not in client.session
-            answers.append((response.redirect_chain, response.content.decode().replace(client.cookies["csrftoken"].value, "")))
+            answers.append(
+                (response.redirect_chain, response.content.decode().replace(client.cookies["csrftoken"].value, ""))
+            )
         assert answers[0][0] == answers[1][0] == [(CODE_PAGE, 302)]
         page = answers[0][1]
         assert "Your password has not been checked" in page and "group@example.jp" not in page
@@ -273,6 +277,7 @@ def test_breaker__the_code_expires_after_10_minutes(group):
 @pytest.mark.usefixtures("floor_5")
 def test_breaker__code_mails_to_an_account__one_every_5_minutes__3_a_day(group):
     """A spray must not flood the owner's mailbox: the other attempts get the same page, no code."""
+
     def mails():
         return Notice.objects.filter(email="group@example.jp").count()
 

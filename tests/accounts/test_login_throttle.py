@@ -132,7 +132,11 @@ def test_leak__one_failure_forgiven_after_exactly_one_period__not_before(group, 
         assert attempt(client, "kodaira-g", "0004") == "wrong"
         # 4 − 2 forgiven + 1 = 3: the wait of the 3rd failure again, and the leak keeps counting from 09:00.
         row = account_row(group)
-        assert (row.level, row.level_at, row.blocked_until) == (3, START + dt.timedelta(days=2), clock_now() + dt.timedelta(minutes=1))
+        assert (row.level, row.level_at, row.blocked_until) == (
+            3,
+            START + dt.timedelta(days=2),
+            clock_now() + dt.timedelta(minutes=1),
+        )
 
 
 def test_known_device__exactly_five_free_failures(group):
@@ -168,7 +172,9 @@ def test_address__exactly_ten_free_failures__then_30_seconds(group):
 def test_rule__waits_are_whole_steps():
     account = throttle.rule("account")
     assert [account.wait_after(level) for level in range(2, 10)] == [
-        dt.timedelta(0), *(dt.timedelta(minutes=m) for m in (1, 4, 16, 64, 256, 1024)), dt.timedelta(days=1)
+        dt.timedelta(0),
+        *(dt.timedelta(minutes=m) for m in (1, 4, 16, 64, 256, 1024)),
+        dt.timedelta(days=1),
     ]
 
 
@@ -346,7 +352,12 @@ def test_x_forwarded_for__not_trusted_by_default(group):
     with time_machine.travel(START, tick=False):
         for n in range(10):
             attempt(Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"), f"victim-{n}", "0000")
-        assert attempt(Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.9.9.9", HTTP_ACCEPT_LANGUAGE="en"), "x", "0") == "refused"
+        assert (
+            attempt(
+                Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.9.9.9", HTTP_ACCEPT_LANGUAGE="en"), "x", "0"
+            )
+            == "refused"
+        )
 
 
 # Notices ----------------------------------------------------------------------------------------------------------
@@ -407,7 +418,11 @@ def test_admin_login__goes_through_the_throttled_login(client):
 def _run_worker(*args, env):
     return subprocess.Popen(
         [sys.executable, "-m", "tests.accounts.throttle_worker", *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -435,7 +450,9 @@ def test_pin_guessing_throttled_across_two_processes_sharing_the_counters(tmp_pa
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     _finish(_run_worker("setup", "kodaira-g", PIN, env=env))
     epoch = START.timestamp()
-    workers = [_run_worker("spray", "kodaira-g", "20", str(epoch), prefix, env=env) for prefix in ("203.0.113", "198.51.100")]
+    workers = [
+        _run_worker("spray", "kodaira-g", "20", str(epoch), prefix, env=env) for prefix in ("203.0.113", "198.51.100")
+    ]
     results = [_finish(w) for w in workers]
     assert sum(r["checked"] for r in results) == 3
     assert sum(r["refused"] for r in results) == 37

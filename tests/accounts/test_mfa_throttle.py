@@ -49,7 +49,9 @@ def secret():
 @pytest.fixture
 def administrator(secret):
     """An operator (MFA required) with a real TOTP authenticator and recovery codes."""
-    user = User.objects.create_user("mfa-admin", password=PASSWORD, account_kind="staff", is_superuser=True, is_staff=True)
+    user = User.objects.create_user(
+        "mfa-admin", password=PASSWORD, account_kind="staff", is_superuser=True, is_staff=True
+    )
     TOTP.activate(user, secret)
     RecoveryCodes.activate(user)
     return user
@@ -208,7 +210,11 @@ def test_refusal__in_japanese_by_default(administrator, secret):
 def _run_worker(*args, env):
     return subprocess.Popen(
         [sys.executable, "-m", "tests.accounts.mfa_worker", *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -19,7 +19,14 @@ from tests.reservations.booking_helpers import user
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded", "admin_mfa_required")]
 
 ACTIVATE = "/accounts/2fa/totp/activate/"
-OPEN_PAGES = {"/accounts/login/", "/accounts/logout/", "/accounts/reauthenticate/", "/i18n/setlang/", "/health/", "/ready/"}
+OPEN_PAGES = {
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/reauthenticate/",
+    "/i18n/setlang/",
+    "/health/",
+    "/ready/",
+}
 API_BODY = json.dumps({"unit_id": 1, "start": "2027-06-16T09:00:00+09:00", "end": "2027-06-16T12:00:00+09:00"})
 
 
@@ -75,8 +82,13 @@ def test_every_address__administrator_without_totp__only_log_in_set_up_and_log_o
     assert len(addresses) > 200
     assert wrong == [], "\n".join(wrong)
     assert answered == (OPEN_PAGES - {"/accounts/logout/"}) | {
-        "/accounts/2fa/", "/accounts/2fa/authenticate/", "/accounts/2fa/reauthenticate/", ACTIVATE,
-        "/accounts/2fa/totp/deactivate/", "/accounts/2fa/recovery-codes/", "/accounts/2fa/recovery-codes/generate/",
+        "/accounts/2fa/",
+        "/accounts/2fa/authenticate/",
+        "/accounts/2fa/reauthenticate/",
+        ACTIVATE,
+        "/accounts/2fa/totp/deactivate/",
+        "/accounts/2fa/recovery-codes/",
+        "/accounts/2fa/recovery-codes/generate/",
         "/accounts/2fa/recovery-codes/download/",
     }
     assert database_digest() == before
@@ -86,7 +98,9 @@ def test_every_address__administrator_without_totp__only_log_in_set_up_and_log_o
 
 def test_the_api__refuses_the_session_and_a_token_of_an_administrator_without_totp(client):
     token = token_for("tamba-admin")
-    answer = client.get("/api/v1/tamba/reservations", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    answer = client.get(
+        "/api/v1/tamba/reservations", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    )
     assert answer.status_code == 403 and answer.json() == {
         "code": "mfa_required",
         "message": "Administrators must use a second factor: set up an authenticator app (TOTP) before you continue.",

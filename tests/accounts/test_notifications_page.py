@@ -21,9 +21,16 @@ NOW = jst(2027, 5, 10, 10, 0)
 def notice(owner, n: int, *, kind=Notice.Kind.BOOKED, sent=True, email="group@example.jp", minutes=0) -> Notice:
     created = NOW - dt.timedelta(hours=n, minutes=minutes)
     return Notice.objects.create(
-        user=owner, municipality=owner.municipality, kind=kind, key=f"test:{owner.pk}:{n}:{minutes}", email=email,
-        language=owner.language or "ja", subject=f"Subject {owner.username} {n}", body=f"Line one {n}\nLine two {n}",
-        created_at=created, sent_at=created + dt.timedelta(seconds=5) if sent else None,
+        user=owner,
+        municipality=owner.municipality,
+        kind=kind,
+        key=f"test:{owner.pk}:{n}:{minutes}",
+        email=email,
+        language=owner.language or "ja",
+        subject=f"Subject {owner.username} {n}",
+        body=f"Line one {n}\nLine two {n}",
+        created_at=created,
+        sent_at=created + dt.timedelta(seconds=5) if sent else None,
     )
 
 

@@ -52,7 +52,10 @@ def test_counter_renewal__tamba__refused_before_three_months__then_renewed(clien
     assert resident.valid_until == dt.date(2029, 3, 31)
     with time_machine.travel(jst(2028, 12, 31, 10), tick=False):  # the first day renewal opens (T-REG-1)
         client.force_login(clerk)
-        assert counter("tamba", "renew", resident.pk) in client.get(counter("tamba", "account", resident.pk)).content.decode()
+        assert (
+            counter("tamba", "renew", resident.pk)
+            in client.get(counter("tamba", "account", resident.pk)).content.decode()
+        )
         assert client.post(counter("tamba", "renew", resident.pk)).status_code == 302
     resident.refresh_from_db()
     assert resident.valid_until == dt.date(2032, 3, 31)

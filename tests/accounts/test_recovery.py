@@ -57,13 +57,19 @@ def test_t_reg_4__same_answer_and_same_work_whether_or_not_an_account_matches(cl
     assert client.get("/accounts/recover/sent/").status_code == 200
 
 
-def test_t_reg_4__worker_mails_the_id_and_a_reset_link_only_when_all_three_match(client, django_capture_on_commit_callbacks):
+def test_t_reg_4__worker_mails_the_id_and_a_reset_link_only_when_all_three_match(
+    client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         told = recovery.recover(TAMBA2["name"] + " ", "0795820000", "TAMBA-resident2@example.com", "http://testserver/")
     assert told == 1
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == ["tamba-resident2@example.com"] and "tamba-resident2" in message.body and "T-REG-4" in message.body
+    assert (
+        message.to == ["tamba-resident2@example.com"]
+        and "tamba-resident2" in message.body
+        and "T-REG-4" in message.body
+    )
     link = _link(message.body)
     response = client.get(link, follow=True)
     assert response.status_code == 200 and 'name="password1"' in response.content.decode()
@@ -115,8 +121,14 @@ def test_k_reg_4__unknown_address_gets_the_same_answer(client):
 
 def test_k_reg_4__counter_registers_a_new_pin__lifts_the_block__audited(client):
     group, clerk = user("kodaira-group2"), user("kodaira-clerk")
-    LoginThrottle.objects.create(key=f"account:{group.pk}", scope="account", user=group, level=8, day_failures=8,
-                                 blocked_until=clock.now().replace(year=2099))
+    LoginThrottle.objects.create(
+        key=f"account:{group.pk}",
+        scope="account",
+        user=group,
+        level=8,
+        day_failures=8,
+        blocked_until=clock.now().replace(year=2099),
+    )
     client.force_login(clerk)
     refused = client.post(counter("kodaira", "password", group.pk), {"password": "12345", "password2": "12345"})
     assert refused.status_code == 200 and "K-REG-1" in refused.content.decode()

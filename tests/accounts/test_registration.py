@@ -58,8 +58,12 @@ def test_demo_users__validity_follows_their_profile():
 
 
 def test_shiroi__registered_2027_02_10__valid_through_2028_03_31__refused_from_04_01():
-    resident = make_user("shiroi", "reg-shiroi", valid_from=dt.date(2027, 2, 10),
-                         valid_until=registration.validity_until(profile("shiroi"), dt.date(2027, 2, 10)))
+    resident = make_user(
+        "shiroi",
+        "reg-shiroi",
+        valid_from=dt.date(2027, 2, 10),
+        valid_until=registration.validity_until(profile("shiroi"), dt.date(2027, 2, 10)),
+    )
     assert resident.valid_until == dt.date(2028, 3, 31)
     assert resident.is_valid_on(dt.date(2028, 3, 31)) and not resident.is_valid_on(dt.date(2028, 4, 1))
     court = unit("shiroi", "minamiyama-tennis", "court-1")
@@ -70,11 +74,14 @@ def test_shiroi__registered_2027_02_10__valid_through_2028_03_31__refused_from_0
     assert isinstance(after, list) and "S-REG-3" in after
 
 
-@pytest.mark.parametrize(("slug", "facility", "code", "rule", "start", "end"), [
-    ("kodaira", "nakajima", "assembly-room", "K-REG-3", "13:00", "17:00"),
-    ("shiroi", "minamiyama-tennis", "court-1", "S-REG-3", "09:00", "11:00"),
-    ("tamba", "kaibara", "large-meeting-room", "T-REG-1", "10:00", "12:00"),
-])
+@pytest.mark.parametrize(
+    ("slug", "facility", "code", "rule", "start", "end"),
+    [
+        ("kodaira", "nakajima", "assembly-room", "K-REG-3", "13:00", "17:00"),
+        ("shiroi", "minamiyama-tennis", "court-1", "S-REG-3", "09:00", "11:00"),
+        ("tamba", "kaibara", "large-meeting-room", "T-REG-1", "10:00", "12:00"),
+    ],
+)
 def test_booking__expired_registration__refused_with_the_profile_rule(slug, facility, code, rule, start, end):
     expired = make_user(slug, f"expired-{slug}", valid_from=dt.date(2024, 4, 1), valid_until=dt.date(2027, 3, 31))
     valid = make_user(slug, f"valid-{slug}")
@@ -85,10 +92,13 @@ def test_booking__expired_registration__refused_with_the_profile_rule(slug, faci
     assert isinstance(other, Reservation) or rule not in other
 
 
-@pytest.mark.parametrize(("slug", "facility", "code", "rule", "moment", "day"), [
-    ("kodaira", "nakajima", "assembly-room", "K-REG-3", jst(2027, 6, 15, 12, 0), dt.date(2027, 8, 20)),
-    ("shiroi", "minamiyama-tennis", "court-1", "S-REG-3", jst(2027, 4, 10, 12, 0), dt.date(2027, 6, 15)),
-])
+@pytest.mark.parametrize(
+    ("slug", "facility", "code", "rule", "moment", "day"),
+    [
+        ("kodaira", "nakajima", "assembly-room", "K-REG-3", jst(2027, 6, 15, 12, 0), dt.date(2027, 8, 20)),
+        ("shiroi", "minamiyama-tennis", "court-1", "S-REG-3", jst(2027, 4, 10, 12, 0), dt.date(2027, 6, 15)),
+    ],
+)
 def test_lottery__expired_registration__refused_with_the_profile_rule(slug, facility, code, rule, moment, day):
     from config import clock
 
@@ -134,7 +144,9 @@ def test_tamba__renewal_after_expiry__three_years_from_the_renewal_day():
 
 
 def test_shiroi__renewal__until_march_31_after_the_renewal_day():
-    resident = make_user("shiroi", "reg-shiroi-renew", valid_from=dt.date(2027, 2, 10), valid_until=dt.date(2028, 3, 31))
+    resident = make_user(
+        "shiroi", "reg-shiroi-renew", valid_from=dt.date(2027, 2, 10), valid_until=dt.date(2028, 3, 31)
+    )
     services.renew(resident, user("shiroi-clerk"), today=dt.date(2028, 3, 1))
     resident.refresh_from_db()
     assert resident.valid_until == dt.date(2029, 3, 31)
@@ -199,8 +211,13 @@ def test_kodaira__rolling_renewal__a_slot_not_yet_ended_does_not_count():
 
 def test_rolling_renewal__not_for_profiles_without_it():
     card = make_user("tamba", "rolling-tamba", valid_from=dt.date(2026, 4, 1), valid_until=dt.date(2029, 3, 31))
-    make_lottery_win(user=card, unit=unit("tamba", "kaibara", "large-meeting-room"), day=dt.date(2028, 6, 20),
-                     start="13:00", end="17:00")
+    make_lottery_win(
+        user=card,
+        unit=unit("tamba", "kaibara", "large-meeting-room"),
+        day=dt.date(2028, 6, 20),
+        start="13:00",
+        end="17:00",
+    )
     with time_machine.travel(jst(2029, 3, 31, 0, 1), tick=False):
         services.apply_rolling_renewals()
     card.refresh_from_db()
@@ -218,8 +235,13 @@ def expiry_run():
 
 
 def test_expiry_notice__sent_once_30_days_before__in_japanese():
-    resident = make_user("shiroi", "notice-shiroi", email="notice@example.com",
-                         valid_from=dt.date(2027, 2, 10), valid_until=dt.date(2028, 3, 31))
+    resident = make_user(
+        "shiroi",
+        "notice-shiroi",
+        email="notice@example.com",
+        valid_from=dt.date(2027, 2, 10),
+        valid_until=dt.date(2028, 3, 31),
+    )
     make_user("shiroi", "notice-no-address", valid_from=dt.date(2027, 2, 10), valid_until=dt.date(2028, 3, 31))
     mail.outbox.clear()
     with time_machine.travel(jst(2028, 2, 29, 9, 0), tick=False):
@@ -246,7 +268,13 @@ def test_expiry_notice__sent_once_30_days_before__in_japanese():
 
 
 def test_expiry_notice__tamba_names_the_first_renewal_day():
-    make_user("tamba", "notice-tamba", email="card@example.com", valid_from=dt.date(2026, 4, 1), valid_until=dt.date(2029, 3, 31))
+    make_user(
+        "tamba",
+        "notice-tamba",
+        email="card@example.com",
+        valid_from=dt.date(2026, 4, 1),
+        valid_until=dt.date(2029, 3, 31),
+    )
     mail.outbox.clear()
     with time_machine.travel(jst(2029, 3, 1, 9, 0), tick=False):
         expiry_run()
@@ -256,13 +284,25 @@ def test_expiry_notice__tamba_names_the_first_renewal_day():
 
 def test_expiry_notice__not_for_a_kodaira_group_that_will_continue():
     room = unit("kodaira", "nakajima", "assembly-room")
-    used = make_user("kodaira", "notice-used", email="used@example.com", valid_from=dt.date(2026, 4, 1),
-                     valid_until=dt.date(2029, 3, 31))
-    make_user("kodaira", "notice-unused", email="unused@example.com", valid_from=dt.date(2026, 4, 1),
-              valid_until=dt.date(2029, 3, 31))
+    used = make_user(
+        "kodaira",
+        "notice-used",
+        email="used@example.com",
+        valid_from=dt.date(2026, 4, 1),
+        valid_until=dt.date(2029, 3, 31),
+    )
+    make_user(
+        "kodaira",
+        "notice-unused",
+        email="unused@example.com",
+        valid_from=dt.date(2026, 4, 1),
+        valid_until=dt.date(2029, 3, 31),
+    )
     make_lottery_win(user=used, unit=room, day=dt.date(2028, 6, 20), start="13:00", end="17:00")
     mail.outbox.clear()
     with time_machine.travel(jst(2029, 3, 1, 9, 0), tick=False):
         expiry_run()
-    assert sorted(m.to[0] for m in mail.outbox if m.to[0] in ("used@example.com", "unused@example.com")) == ["unused@example.com"]
+    assert sorted(m.to[0] for m in mail.outbox if m.to[0] in ("used@example.com", "unused@example.com")) == [
+        "unused@example.com"
+    ]
     assert User.objects.get(username="notice-used").expiry_notice_sent_for is None

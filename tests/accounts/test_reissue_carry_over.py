@@ -26,8 +26,13 @@ REISSUE = jst(2027, 7, 20, 12, 30)  # between the two bookings of the day below
 
 def _pay(reservation, where, clerk, when):
     with time_machine.travel(when, tick=False):
-        return fee_services.record_payment(reservation_id=reservation.pk, amount=reservation.fee_total,
-                                           place=PaymentPlace.objects.get(name_ja=where), receipt_number="R-1", staff=user(clerk))
+        return fee_services.record_payment(
+            reservation_id=reservation.pk,
+            amount=reservation.fee_total,
+            place=PaymentPlace.objects.get(name_ja=where),
+            receipt_number="R-1",
+            staff=user(clerk),
+        )
 
 
 @pytest.fixture
@@ -41,10 +46,16 @@ def tamba_card_holder(client):
 def _reissue_at_the_counter(client, old, card_number="T-0002"):
     with time_machine.travel(REISSUE, tick=False):
         client.force_login(user("tamba-clerk"))
-        return client.post(counter("tamba", "reissue", old.pk), {
-            "card_number": card_number, "identity_document": "my_number", "reason": "lost",
-            "password": "new-card-pass-9", "password2": "new-card-pass-9",
-        })
+        return client.post(
+            counter("tamba", "reissue", old.pk),
+            {
+                "card_number": card_number,
+                "identity_document": "my_number",
+                "reason": "lost",
+                "password": "new-card-pass-9",
+                "password2": "new-card-pass-9",
+            },
+        )
 
 
 def test_t_reg_2__running_bookings_and_their_payment_move__ended_ones_stay__audited(client, tamba_card_holder):
@@ -78,11 +89,31 @@ def test_t_reg_2__running_bookings_and_their_payment_move__ended_ones_stay__audi
         client.force_login(new)
         mine = client.get(reverse("reservations:my_bookings", args=["tamba"]))
     assert mine.status_code == 200 and "13:00" in mine.content.decode()
-    refused = attempt(jst(2027, 7, 20, 12, 40), user=old, unit=room, day=dt.date(2027, 7, 27), start="10:00", end="12:00",
-                      channel="counter", booked_by=user("tamba-clerk"))
+    refused = attempt(
+        jst(2027, 7, 20, 12, 40),
+        user=old,
+        unit=room,
+        day=dt.date(2027, 7, 27),
+        start="10:00",
+        end="12:00",
+        channel="counter",
+        booked_by=user("tamba-clerk"),
+    )
     assert refused == ["T-REG-2"]  # withdrawn by the re-issue: book with the new user ID
-    assert isinstance(attempt(jst(2027, 7, 20, 12, 40), user=new, unit=room, day=dt.date(2027, 7, 27), start="10:00",
-                              end="12:00", channel="counter", booked_by=user("tamba-clerk"), paid=True), Reservation)
+    assert isinstance(
+        attempt(
+            jst(2027, 7, 20, 12, 40),
+            user=new,
+            unit=room,
+            day=dt.date(2027, 7, 27),
+            start="10:00",
+            end="12:00",
+            channel="counter",
+            booked_by=user("tamba-clerk"),
+            paid=True,
+        ),
+        Reservation,
+    )
 
 
 def test_t_reg_2__a_refused_re_issue_moves_nothing(client, tamba_card_holder):
@@ -104,24 +135,43 @@ def test_t_reg_2__lottery_applications_and_open_rain_claims_follow__committed_li
     with cards and a lottery), at 2027-06-20 10:00."""
     shiroi, clerk = Municipality.objects.get(slug="shiroi"), user("shiroi-clerk")
     with time_machine.travel(jst(2027, 4, 1, 10, 0), tick=False):
-        old = registering.register(clerk, shiroi, {
-            "display_name": "白井 三郎", "birth_date": dt.date(1990, 5, 5), "residency": "resident", "address": "白井市復1",
-            "phone": "047-000-3333", "email": "saburo@example.com", "identity_document": "my_number",
-            "password": "tennis-court-7", "language": "ja",
-        })
+        old = registering.register(
+            clerk,
+            shiroi,
+            {
+                "display_name": "白井 三郎",
+                "birth_date": dt.date(1990, 5, 5),
+                "residency": "resident",
+                "address": "白井市復1",
+                "phone": "047-000-3333",
+                "email": "saburo@example.com",
+                "identity_document": "my_number",
+                "password": "tennis-court-7",
+                "language": "ja",
+            },
+        )
     court = unit("shiroi", "minamiyama-tennis", "court-1")
     june = apply(SHIROI_IN_WINDOW, user=old, unit=court, day=SHIROI_DAY, start="09:00", end="11:00")
     run_draw(SHIROI_DRAW, "shiroi", dt.date(2027, 6, 1))  # June's list is committed and drawn
-    rained = book(jst(2027, 5, 3, 8, 30), user=old, unit=unit("shiroi", "minamiyama-tennis", "court-2"),
-                  day=dt.date(2027, 6, 16), start="09:00", end="11:00")
+    rained = book(
+        jst(2027, 5, 3, 8, 30),
+        user=old,
+        unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+        day=dt.date(2027, 6, 16),
+        start="09:00",
+        end="11:00",
+    )
     _pay(rained, "白井市役所生涯学習課", "shiroi-clerk", jst(2027, 6, 1, 10, 0))
     with time_machine.travel(jst(2027, 6, 16, 9, 30), tick=False):
         claim = fee_services.mark_weather(reservation_id=rained.pk, municipality_id=shiroi.pk, kind="rain", staff=clerk)
     august = apply(jst(2027, 6, 10, 12, 0), user=old, unit=court, day=dt.date(2027, 8, 17), start="09:00", end="11:00")
 
     with time_machine.travel(jst(2027, 6, 20, 10, 0), tick=False):
-        new = registering.reissue_card(clerk, old.registration, {"card_number": "S-CARD-2", "identity_document": "passport",
-                                                                 "password": "tennis-court-8"})
+        new = registering.reissue_card(
+            clerk,
+            old.registration,
+            {"card_number": "S-CARD-2", "identity_document": "passport", "password": "tennis-court-8"},
+        )
     june.refresh_from_db(), august.refresh_from_db(), rained.refresh_from_db()
     assert august.user == new  # the August list is not committed yet: the application follows
     assert june.user == old  # June's committed list hashes the applicant (K-LOT-3): it stays, and is listed
@@ -129,5 +179,7 @@ def test_t_reg_2__lottery_applications_and_open_rain_claims_follow__committed_li
     moved = AuditEntry.objects.get(action="registration.carry_over").after
     assert moved["applications"] == [august.pk] and moved["kept_applications"] == [june.pk]
     assert moved["bookings"] == [rained.pk]
-    assert new.carried_over == {k: moved[k] for k in ("bookings", "applications", "kept_applications", "fee_exemptions")}
+    assert new.carried_over == {
+        k: moved[k] for k in ("bookings", "applications", "kept_applications", "fee_exemptions")
+    }
     assert list(Application.objects.filter(user=new)) == [august]

@@ -46,8 +46,10 @@ def test_s_reg_1__request_expires_at_00_00_after_its_30th_day__the_edge_minute(c
     with time_machine.travel(LAST_MINUTE, tick=False):
         client.force_login(user("shiroi-clerk"))
         assert "2027" in client.get(counter("shiroi", "request", kept.pk)).content.decode()
-        response = client.post(counter("shiroi", "request", kept.pk),
-                               {"approve": "1", "identity_document": "drivers_license", "residency": "resident"})
+        response = client.post(
+            counter("shiroi", "request", kept.pk),
+            {"approve": "1", "identity_document": "drivers_license", "residency": "resident"},
+        )
     assert response.status_code == 302  # the last minute still counts
     assert _run_job(EXPIRED) == {"expired": 1}
     kept.refresh_from_db(), lapsed.refresh_from_db()
@@ -74,8 +76,10 @@ def test_s_reg_1__counter_refuses_an_overdue_request_even_before_the_job_ran(cli
     with time_machine.travel(EXPIRED, tick=False):
         client.force_login(user("shiroi-clerk"))
         page = client.get(counter("shiroi", "request", pending.pk)).content.decode()
-        response = client.post(counter("shiroi", "request", pending.pk),
-                               {"approve": "1", "identity_document": "drivers_license", "residency": "resident"})
+        response = client.post(
+            counter("shiroi", "request", pending.pk),
+            {"approve": "1", "identity_document": "drivers_license", "residency": "resident"},
+        )
     assert 'data-test="request-deadline"' in page
     assert response.status_code == 200 and "S-REG-1" in response.content.decode()
     pending.refresh_from_db()
@@ -85,10 +89,17 @@ def test_s_reg_1__counter_refuses_an_overdue_request_even_before_the_job_ran(cli
 def test_s_reg_1__a_missed_run_is_caught_up__later_requests_left_alone(client):
     old = _request(client)
     with time_machine.travel(jst(2027, 6, 25, 9, 0), tick=False):
-        newer = registering.request_online(old.municipality, {
-            "display_name": "白井 五郎", "birth_date": dt.date(1991, 1, 1), "phone": "047-000-5555", "email": "",
-            "password": "tennis-court-7", "language": "ja",
-        })
+        newer = registering.request_online(
+            old.municipality,
+            {
+                "display_name": "白井 五郎",
+                "birth_date": dt.date(1991, 1, 1),
+                "phone": "047-000-5555",
+                "email": "",
+                "password": "tennis-court-7",
+                "language": "ja",
+            },
+        )
     assert newer.expires_at == jst(2027, 7, 26, 0, 0)
     assert _run_job(jst(2027, 7, 1, 3, 5)) == {"expired": 1}  # the workers were down for three weeks
     old.refresh_from_db(), newer.refresh_from_db()

@@ -75,7 +75,10 @@ def test_token_of_30_days__works_in_its_last_minute__refused_at_its_expiry_with_
         assert "expired" in body["message"] and "2027-02-14 10:01" in body["message"]
         assert ApiToken.objects.get().last_used_at == expires - dt.timedelta(minutes=1)  # a refusal is no use
         client.force_login(user("kodaira-group1"))
-        assert 'data-test="expires"' in client.get(TOKENS).content.decode() and "Expired" in client.get(TOKENS).content.decode()
+        assert (
+            'data-test="expires"' in client.get(TOKENS).content.decode()
+            and "Expired" in client.get(TOKENS).content.decode()
+        )
 
 
 def test_token__default_lifetime_is_a_year__and_the_page_offers_30_90_365_days():
@@ -182,14 +185,17 @@ def test_change_password_page__the_current_pin_is_checked_through_the_throttle()
     with travel(LOGIN):
         client.force_login(group)
         for guess in range(20):
-            page = client.post("/accounts/password/change/",
-                               {"oldpassword": f"{guess:04d}", "password1": "2468", "password2": "2468"}).content.decode()
+            page = client.post(
+                "/accounts/password/change/", {"oldpassword": f"{guess:04d}", "password1": "2468", "password2": "2468"}
+            ).content.decode()
             if "Too many failed log-ins" in page:
                 break
         else:
             pytest.fail("the change page's PIN check is not throttled")
         assert LoginThrottle.objects.get(key=throttle.account_key(group.pk)).total_failures >= 3
-        response = client.post("/accounts/password/change/", {"oldpassword": "1357", "password1": "2468", "password2": "2468"})
+        response = client.post(
+            "/accounts/password/change/", {"oldpassword": "1357", "password1": "2468", "password2": "2468"}
+        )
         assert response.status_code == 200  # blocked: not changed
     group.refresh_from_db()
     assert group.check_password("1357")

@@ -15,7 +15,17 @@ from reservations.alert_models import SlotWatch
 from tests.reservations.booking_helpers import make_lottery_win
 
 # Object parameters: a pattern with one of these addresses a tenant's object.
-OBJECT_PARAMS = {"pk", "proxy", "user_id", "booking_id", "reservation_id", "unit_id", "application_id", "facility_code", "watch_id"}
+OBJECT_PARAMS = {
+    "pk",
+    "proxy",
+    "user_id",
+    "booking_id",
+    "reservation_id",
+    "unit_id",
+    "application_id",
+    "facility_code",
+    "watch_id",
+}
 # ``pk`` names a different kind of object per route: each route with a ``pk`` must match one of these, so a new
 # one is not filled in with some other object's id (which would answer 404 for the wrong reason).
 PK_OBJECTS = [
@@ -30,8 +40,15 @@ SKIPPED_PARAMS = {"rest", "uidb36", "key", "path", "document_root", "url", "obje
 # Values for the addresses that only ``routes(every=True)`` includes: the admin's, allauth's keyed links, the
 # calendar feeds, the API's catch-all (a walk that must reach every address: tests/accounts/test_mfa_walk.py).
 OTHER_VALUES = {
-    "rest": "anything", "uidb36": "1", "key": "1-abc", "url": "anything", "object_id": "1", "app_label": "accounts",
-    "content_type_id": "1", "id": "1", "calendar_id": "1",
+    "rest": "anything",
+    "uidb36": "1",
+    "key": "1-abc",
+    "url": "anything",
+    "object_id": "1",
+    "app_label": "accounts",
+    "content_type_id": "1",
+    "id": "1",
+    "calendar_id": "1",
 }
 
 
@@ -82,29 +99,67 @@ def tenant_objects(slug: str, staff: User) -> dict:
     """One object of each kind in municipality ``slug``, as URL parameter values: real rows of one resident of
     ``slug`` (their booking, application, alert, API token, notice …), so another user's request for them must
     answer 404 because they are not theirs, not because they do not exist."""
-    group = User.objects.filter(municipality__slug=slug, is_active=True).exclude(account_kind="staff").order_by("id").first()
+    group = (
+        User.objects.filter(municipality__slug=slug, is_active=True)
+        .exclude(account_kind="staff")
+        .order_by("id")
+        .first()
+    )
     unit = Unit.objects.filter(municipality__slug=slug).select_related("facility").order_by("id").first()
     booking = make_lottery_win(user=group, unit=unit, day=dt.date(2027, 6, 16), start="09:00", end="12:00")
     registration = Registration.objects.create(
-        user=group, municipality=group.municipality, created_at=clock.now(), person_name=group.display_name,
+        user=group,
+        municipality=group.municipality,
+        created_at=clock.now(),
+        person_name=group.display_name,
     )
     registration.possible_duplicates.add(User.objects.filter(municipality__slug=slug).exclude(pk=group.pk).first())
     proxy = FamilyProxy.objects.create(user=group, name="家族", relation="子", added_at=clock.now(), added_by=staff)
     application = Application.objects.create(
-        municipality=group.municipality, month=dt.date(2027, 6, 1), user=group, unit=unit, starts_at=booking.starts_at,
-        ends_at=booking.ends_at, channel="online", created_at=clock.now(),
+        municipality=group.municipality,
+        month=dt.date(2027, 6, 1),
+        user=group,
+        unit=unit,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        channel="online",
+        created_at=clock.now(),
     )
     watch = SlotWatch.objects.create(  # a cancellation alert (issue #8 item 2)
-        municipality=group.municipality, user=group, kind="pattern", facility=unit.facility, from_minute=540, to_minute=720,
-        date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 6, 30), created_at=clock.now())
+        municipality=group.municipality,
+        user=group,
+        kind="pattern",
+        facility=unit.facility,
+        from_minute=540,
+        to_minute=720,
+        date_from=dt.date(2027, 6, 1),
+        date_to=dt.date(2027, 6, 30),
+        created_at=clock.now(),
+    )
     token, _text = ApiToken.objects.issue(user=group, name="url walk")
     notice = Notice.objects.create(
-        user=group, municipality=group.municipality, kind=Notice.Kind.BOOKED, key=f"url-walk:{group.pk}", language="ja",
-        subject="予約を受け付けました", body="url walk", created_at=clock.now())
+        user=group,
+        municipality=group.municipality,
+        kind=Notice.Kind.BOOKED,
+        key=f"url-walk:{group.pk}",
+        language="ja",
+        subject="予約を受け付けました",
+        body="url walk",
+        created_at=clock.now(),
+    )
     return {
-        "watch_id": watch.pk, "user_id": group.pk, "booking_id": booking.pk, "reservation_id": booking.pk, "unit_id": unit.pk,
-        "application_id": application.pk, "facility_code": unit.facility.code, "proxy": proxy.pk,
-        "user_pk": group.pk, "registration_pk": registration.pk, "token_pk": token.pk, "notice_pk": notice.pk,
+        "watch_id": watch.pk,
+        "user_id": group.pk,
+        "booking_id": booking.pk,
+        "reservation_id": booking.pk,
+        "unit_id": unit.pk,
+        "application_id": application.pk,
+        "facility_code": unit.facility.code,
+        "proxy": proxy.pk,
+        "user_pk": group.pk,
+        "registration_pk": registration.pk,
+        "token_pk": token.pk,
+        "notice_pk": notice.pk,
         "owner": group,
     }
 
@@ -123,7 +178,9 @@ def values_for(route: Route, municipality: str, objects: dict) -> dict:
         elif name in OTHER_VALUES:
             values[name] = OTHER_VALUES[name]
         else:
-            raise AssertionError(f"url_walk does not know the parameter <{name}> of {route.route!r}: add a value for it")
+            raise AssertionError(
+                f"url_walk does not know the parameter <{name}> of {route.route!r}: add a value for it"
+            )
     return values
 
 

@@ -39,8 +39,17 @@ class JsonClient:
         self.client = client
         self.last = None
 
-    def call(self, method: str, path: str, *, token: str | None = None, json_body=None, raw: str | None = None,
-             lang: str | None = None, headers: dict | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json_body=None,
+        raw: str | None = None,
+        lang: str | None = None,
+        headers: dict | None = None,
+    ):
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"

@@ -54,15 +54,28 @@ def test_me__tamba__the_renewal_window_opens_3_months_before_the_last_valid_day(
     status, body = get(api, "/api/v1/me", token)
     assert status == 200
     assert body == {
-        "username": "tamba-resident1", "display_name": "丹波バドミントンクラブ",
+        "username": "tamba-resident1",
+        "display_name": "丹波バドミントンクラブ",
         "municipality": {"slug": "tamba", "name_ja": "丹波市", "name_en": body["municipality"]["name_en"]},
-        "account_kind": "card_holder", "residency": "resident", "fee_category": "general", "email": "", "language": "ja",
-        "validity": {"valid_from": "2026-04-01", "valid_until": "2029-03-31", "valid_today": True, "rule_id": "T-REG-1",
-                     "renewal": {"opens_on": "2028-12-31", "open": False, "rule_id": "T-REG-1"},
-                     "rolling_renewal": False, "note": "2028年12月31日から窓口で更新できます。"},
+        "account_kind": "card_holder",
+        "residency": "resident",
+        "fee_category": "general",
+        "email": "",
+        "language": "ja",
+        "validity": {
+            "valid_from": "2026-04-01",
+            "valid_until": "2029-03-31",
+            "valid_today": True,
+            "rule_id": "T-REG-1",
+            "renewal": {"opens_on": "2028-12-31", "open": False, "rule_id": "T-REG-1"},
+            "rolling_renewal": False,
+            "note": "2028年12月31日から窓口で更新できます。",
+        },
     }
     last_refused, first_open = jst(2028, 12, 30, 23, 59), jst(2028, 12, 31, 0, 0)
-    assert get(api, "/api/v1/me", token_of(person, last_refused), last_refused)[1]["validity"]["renewal"]["open"] is False
+    assert (
+        get(api, "/api/v1/me", token_of(person, last_refused), last_refused)[1]["validity"]["renewal"]["open"] is False
+    )
     assert registration.renewal_refusal(person, profile, dt.date(2028, 12, 30)).code == "T-REG-1"
     assert get(api, "/api/v1/me", token_of(person, first_open), first_open)[1]["validity"]["renewal"]["open"] is True
     assert registration.renewal_refusal(person, profile, dt.date(2028, 12, 31)) is None
@@ -77,8 +90,13 @@ def test_me__kodaira__rolling_renewal_no_window(api):
     status, body = get(api, "/api/v1/me", token_of(user("kodaira-group1")))
     assert status == 200
     validity = body["validity"]
-    assert (body["account_kind"], body["email"], validity["rule_id"], validity["renewal"], validity["rolling_renewal"]) == (
-        "group", "kodaira-group1@example.com", "K-REG-3", None, True)
+    assert (
+        body["account_kind"],
+        body["email"],
+        validity["rule_id"],
+        validity["renewal"],
+        validity["rolling_renewal"],
+    ) == ("group", "kodaira-group1@example.com", "K-REG-3", None, True)
     assert validity["valid_until"] == "2029-03-31" and "K-REG-3" in validity["note"]
     assert validity["note"] in profile_page(user("kodaira-group1")).replace("\n", " ")
 
@@ -89,7 +107,11 @@ def test_me__shiroi__fee_category_residency_and_an_expired_registration(api):
     visitor = user("shiroi-visitor")
     last_day = jst(2027, 3, 31, 23, 59)
     body = get(api, "/api/v1/me", token_of(visitor, last_day), last_day)[1]
-    assert (body["residency"], body["fee_category"], body["validity"]["valid_today"]) == ("non_resident", "general", True)
+    assert (body["residency"], body["fee_category"], body["validity"]["valid_today"]) == (
+        "non_resident",
+        "general",
+        True,
+    )
     assert body["validity"]["renewal"] is None and body["validity"]["rule_id"] == "S-REG-3"
     assert get(api, "/api/v1/me", token_of(user("shiroi-child"), last_day), last_day)[1]["fee_category"] == "child"
     with travel(jst(2027, 4, 1, 0, 0)):
@@ -122,9 +144,16 @@ def test_me__unauthenticated_401_and_get_only(api):
 def notice(owner, n: int, *, kind=Notice.Kind.BOOKED, sent=True, email="group@example.jp") -> Notice:
     created = NOW - dt.timedelta(hours=n)
     return Notice.objects.create(
-        user=owner, municipality=owner.municipality, kind=kind, key=f"test:{owner.pk}:{n}", email=email,
-        language="ja", subject=f"Subject {owner.username} {n}", body=f"Line one {n}\nLine two {n}",
-        created_at=created, sent_at=created + dt.timedelta(seconds=5) if sent else None,
+        user=owner,
+        municipality=owner.municipality,
+        kind=kind,
+        key=f"test:{owner.pk}:{n}",
+        email=email,
+        language="ja",
+        subject=f"Subject {owner.username} {n}",
+        body=f"Line one {n}\nLine two {n}",
+        created_at=created,
+        sent_at=created + dt.timedelta(seconds=5) if sent else None,
     )
 
 
@@ -141,15 +170,33 @@ def test_notifications__only_mine_newest_first_as_on_the_page(api):
     old = notice(group1, 3, kind=Notice.Kind.PAYMENT_DUE)
     new = notice(group1, 1, kind=Notice.Kind.CANCELLED_UNPAID, sent=False)
     portal_only = notice(group1, 2, email="", sent=False)
-    Notice.objects.create(user=None, kind=Notice.Kind.ACCOUNT_EMAIL, key="nobody", email="x@example.jp", language="ja",
-                          subject="Nobody's", body="", created_at=NOW)
+    Notice.objects.create(
+        user=None,
+        kind=Notice.Kind.ACCOUNT_EMAIL,
+        key="nobody",
+        email="x@example.jp",
+        language="ja",
+        subject="Nobody's",
+        body="",
+        created_at=NOW,
+    )
     notice(group2, 0)
     status, body = get(api, "/api/v1/kodaira/notifications", token_of(group1), lang="en")
     assert status == 200
-    assert [n["subject"] for n in body["items"]] == [new.subject, portal_only.subject, old.subject] == page_subjects(group1)
+    assert (
+        [n["subject"] for n in body["items"]]
+        == [new.subject, portal_only.subject, old.subject]
+        == page_subjects(group1)
+    )
     assert body["items"][0] == {
-        "id": new.pk, "kind": "cancelled_unpaid", "kind_label": "Cancelled: not paid in time", "subject": new.subject,
-        "body": "Line one 1\nLine two 1", "created_at": "2027-05-10T09:00:00+09:00", "email": "not_sent_yet", "sent_at": None,
+        "id": new.pk,
+        "kind": "cancelled_unpaid",
+        "kind_label": "Cancelled: not paid in time",
+        "subject": new.subject,
+        "body": "Line one 1\nLine two 1",
+        "created_at": "2027-05-10T09:00:00+09:00",
+        "email": "not_sent_yet",
+        "sent_at": None,
     }
     assert [n["email"] for n in body["items"]] == ["not_sent_yet", "not_emailed", "sent"]
     assert body["items"][2]["sent_at"] == "2027-05-10T07:00:05+09:00"
@@ -169,13 +216,23 @@ def test_notifications__paged_as_the_page__past_the_last_page_no_items(api):
     assert [n["subject"] for n in second["items"]] == page_subjects(group1, 2)
     assert (len(first["items"]), len(second["items"]), first["count"], first["pages"]) == (PER_PAGE, 3, PER_PAGE + 3, 2)
     assert get(api, "/api/v1/kodaira/notifications?page=3", token)[1] == {
-        "items": [], "count": PER_PAGE + 3, "page": 3, "pages": 2, "per_page": PER_PAGE}
+        "items": [],
+        "count": PER_PAGE + 3,
+        "page": 3,
+        "pages": 2,
+        "per_page": PER_PAGE,
+    }
     assert get(api, "/api/v1/kodaira/notifications?page=1000000", token)[1]["items"] == []
 
 
 def test_notifications__none_yet(api):
     assert get(api, "/api/v1/kodaira/notifications", token_of(user("kodaira-group2")))[1] == {
-        "items": [], "count": 0, "page": 1, "pages": 1, "per_page": PER_PAGE}
+        "items": [],
+        "count": 0,
+        "page": 1,
+        "pages": 1,
+        "per_page": PER_PAGE,
+    }
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "1000001", str(2**63), ""])

@@ -40,12 +40,15 @@ def test_revoked_token__401(api, demo):
         assert api.post(BOOK, nakajima_morning(), token=token)[0] == 401
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer nonsense",
-    "Bearer yoyaku_0123456789ab_wrong-secret",
-    "Bearer ",
-    "bearer yoyaku_zz_" + "x" * 300,
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer nonsense",
+        "Bearer yoyaku_0123456789ab_wrong-secret",
+        "Bearer ",
+        "bearer yoyaku_zz_" + "x" * 300,
+    ],
+)
 def test_bad_tokens__401_never_500(api, demo, header):
     token_for("kodaira-group1")
     status, body = api.get(BOOK, headers={"Authorization": header})

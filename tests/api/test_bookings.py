@@ -25,13 +25,30 @@ def test_book__token__201_then_the_same_slot_again__409_slot_taken(api, demo):
         status, booking = api.post(BOOK, body, token=token)
         assert status == 201, booking
         assert booking == {
-            "id": booking["id"], "unit_id": body["unit_id"],
-            "start": "2027-08-20T09:00:00+09:00", "end": "2027-08-20T12:00:00+09:00",
-            "state": "provisional", "origin": "first_come", "channel": "online", "pay_by": None,
-            "fee": 600, "fee_lines": [{"kind": "base", "label": booking["fee_lines"][0]["label"], "amount": 600,
-                                       "rule_id": booking["fee_lines"][0]["rule_id"]}],  # Kodaira sample fee (K-USE-2)
-            "created_at": "2027-07-02T09:00:00+09:00", "cancelled_at": None,
-            "cancel_reason": "", "changed_from": None, "changed_to": None, "confirm_from": None, "confirm_until": None,
+            "id": booking["id"],
+            "unit_id": body["unit_id"],
+            "start": "2027-08-20T09:00:00+09:00",
+            "end": "2027-08-20T12:00:00+09:00",
+            "state": "provisional",
+            "origin": "first_come",
+            "channel": "online",
+            "pay_by": None,
+            "fee": 600,
+            "fee_lines": [
+                {
+                    "kind": "base",
+                    "label": booking["fee_lines"][0]["label"],
+                    "amount": 600,
+                    "rule_id": booking["fee_lines"][0]["rule_id"],
+                }
+            ],  # Kodaira sample fee (K-USE-2)
+            "created_at": "2027-07-02T09:00:00+09:00",
+            "cancelled_at": None,
+            "cancel_reason": "",
+            "changed_from": None,
+            "changed_to": None,
+            "confirm_from": None,
+            "confirm_until": None,
         }
         status, again = api.post(BOOK, body, token=token, lang="en")
         assert status == 409
@@ -65,8 +82,10 @@ def test_book__several_refusals__first_as_code_and_all_listed(api, demo):
     room = unit("tamba", "kaibara", "large-meeting-room")
     with time_machine.travel(at(2027, 4, 1, 9, 30), tick=False):
         api.client.force_login(User.objects.get(username="tamba-resident1"))  # sessions last two weeks
-        status, body = api.post("/api/v1/tamba/reservations", {
-            "unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T12:00:00+09:00"})
+        status, body = api.post(
+            "/api/v1/tamba/reservations",
+            {"unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T12:00:00+09:00"},
+        )
     assert status == 422
     assert [r["code"] for r in body["refusals"]] == ["T-REG-1", "T-APP-3"]
     assert body["code"] == "T-REG-1" and body["message"] == body["refusals"][0]["message"]
@@ -76,8 +95,11 @@ def test_book__tamba__a_run_of_hours_with_its_payment_deadline(api, demo):
     token = token_for("tamba-resident1")
     room = unit("tamba", "kaibara", "large-meeting-room")
     with time_machine.travel(at(2027, 4, 1, 10, 0), tick=False):
-        status, body = api.post("/api/v1/tamba/reservations", {
-            "unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T13:00:00+09:00"}, token=token)
+        status, body = api.post(
+            "/api/v1/tamba/reservations",
+            {"unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T13:00:00+09:00"},
+            token=token,
+        )
     assert status == 201, body
     assert body["state"] == "awaiting_payment"
     assert body["end"] == "2027-06-10T13:00:00+09:00"
@@ -89,11 +111,16 @@ def test_book__shiroi__pay_by_is_the_last_minute_of_d_minus_7(api, demo):
     token = token_for("shiroi-resident")
     court = unit("shiroi", "undokoen-tennis", "court-1")
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
-        status, body = api.post("/api/v1/shiroi/reservations", {
-            "unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"}, token=token)
+        status, body = api.post(
+            "/api/v1/shiroi/reservations",
+            {"unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"},
+            token=token,
+        )
     assert status == 201, body
     assert body["pay_by"] == "2026-06-13T23:59:00+09:00"  # S-PAY-2
-    assert body["fee"] == 620 and [line["kind"] for line in body["fee_lines"]] == ["base"]  # 白井運動公園 tennis, general
+    assert body["fee"] == 620 and [line["kind"] for line in body["fee_lines"]] == [
+        "base"
+    ]  # 白井運動公園 tennis, general
 
 
 def test_book__fee_is_fixed_when_booked__a_later_price_change_leaves_it(api, demo):
@@ -103,16 +130,22 @@ def test_book__fee_is_fixed_when_booked__a_later_price_change_leaves_it(api, dem
     token = token_for("shiroi-resident")
     court = unit("shiroi", "undokoen-tennis", "court-1")
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
-        status, body = api.post("/api/v1/shiroi/reservations", {
-            "unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"}, token=token)
+        status, body = api.post(
+            "/api/v1/shiroi/reservations",
+            {"unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"},
+            token=token,
+        )
         assert status == 201 and body["fee"] == 620
         FeeRate.objects.filter(price=620).update(price=700)
         from facilities import cache
 
         cache.changed()  # bulk update() bypasses the signals that tell the per-process cache
         mine = api.get("/api/v1/shiroi/reservations", token=token)[1]
-        status, later = api.post("/api/v1/shiroi/reservations", {
-            "unit_id": court.id, "start": "2026-06-20T11:00:00+09:00", "end": "2026-06-20T13:00:00+09:00"}, token=token)
+        status, later = api.post(
+            "/api/v1/shiroi/reservations",
+            {"unit_id": court.id, "start": "2026-06-20T11:00:00+09:00", "end": "2026-06-20T13:00:00+09:00"},
+            token=token,
+        )
     assert [b["fee"] for b in mine] == [620]
     assert status == 201 and later["fee"] == 700
 
@@ -125,8 +158,11 @@ def test_book__shiroi_non_resident_at_night_at_minamiyama__doubled_fee_and_light
     token = token_for("shiroi-visitor")
     ground = unit("shiroi", "minamiyama-ground", "ground")
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
-        status, body = api.post("/api/v1/shiroi/reservations", {
-            "unit_id": ground.id, "start": "2026-06-20T17:00:00+09:00", "end": "2026-06-20T19:00:00+09:00"}, token=token)
+        status, body = api.post(
+            "/api/v1/shiroi/reservations",
+            {"unit_id": ground.id, "start": "2026-06-20T17:00:00+09:00", "end": "2026-06-20T19:00:00+09:00"},
+            token=token,
+        )
     assert status == 201, body
     amounts = {line["kind"]: line["amount"] for line in body["fee_lines"]}
     assert amounts == {"base": 1050, "multiplier": 1050, "lighting": 2 * 2430}
@@ -137,8 +173,9 @@ def test_book__utc_input_is_the_same_instant(api, demo):
     token = token_for("kodaira-group1")
     room = unit("kodaira", "nakajima", "assembly-room")
     with time_machine.travel(at(2027, 7, 2, 9, 0), tick=False):
-        status, body = api.post(BOOK, {"unit_id": room.id, "start": "2027-08-20T00:00:00Z",
-                                       "end": "2027-08-20T03:00:00Z"}, token=token)
+        status, body = api.post(
+            BOOK, {"unit_id": room.id, "start": "2027-08-20T00:00:00Z", "end": "2027-08-20T03:00:00Z"}, token=token
+        )
     assert status == 201, body
     assert body["start"] == "2027-08-20T09:00:00+09:00"
 
@@ -198,8 +235,11 @@ def test_tenancy__unit_of_another_municipality__404(api, demo):
     token = token_for("kodaira-group1")
     court = unit("shiroi", "undokoen-tennis", "court-1")
     with time_machine.travel(at(2027, 7, 2, 9, 0), tick=False):
-        status, body = api.post(BOOK, {"unit_id": court.id, "start": "2027-08-20T09:00:00+09:00",
-                                       "end": "2027-08-20T11:00:00+09:00"}, token=token)
+        status, body = api.post(
+            BOOK,
+            {"unit_id": court.id, "start": "2027-08-20T09:00:00+09:00", "end": "2027-08-20T11:00:00+09:00"},
+            token=token,
+        )
     assert status == 404 and body["code"] == "not_found"
 
 
@@ -217,9 +257,12 @@ def test_tenancy__account_of_another_municipality__403(api, demo):
     token = token_for("kodaira-group1")
     court = unit("shiroi", "undokoen-tennis", "court-1")
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
-        status, body = api.post("/api/v1/shiroi/reservations", {
-            "unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"}, token=token,
-            lang="en")
+        status, body = api.post(
+            "/api/v1/shiroi/reservations",
+            {"unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"},
+            token=token,
+            lang="en",
+        )
         assert (status, body["code"]) == (403, "not_registered_here")
         assert body["message"] == "Your registration is with another municipality."
         assert api.get("/api/v1/shiroi/reservations", token=token)[0] == 403
@@ -253,7 +296,9 @@ def test_limits__availability_does_not_count_them_but_booking_does__422_k_fc_3(a
     with time_machine.travel(at(2027, 7, 2, 9, 0), tick=False):
         for day in ("2027-08-10", "2027-08-11", "2027-08-12", "2027-08-13"):
             assert api.post(BOOK, nakajima_morning(day), token=token)[0] == 201
-        _, availability = api.get(f"/api/v1/kodaira/units/{room.id}/availability?from=2027-08-20&to=2027-08-20", token=token)
+        _, availability = api.get(
+            f"/api/v1/kodaira/units/{room.id}/availability?from=2027-08-20&to=2027-08-20", token=token
+        )
         assert availability["days"][0]["slots"][0]["bookable"] is True
         status, body = api.post(BOOK, nakajima_morning("2027-08-20"), token=token)
     assert status == 422 and body["code"] == "K-FC-3"

@@ -16,7 +16,11 @@ OPENING = at(2027, 7, 2, 9, 0)  # August's first-come opens at Nakajima (closed 
 
 
 def nakajima(day="2027-08-20", start="09:00", end="12:00", room="assembly-room"):
-    return {"unit_id": unit("kodaira", "nakajima", room).id, "start": f"{day}T{start}:00+09:00", "end": f"{day}T{end}:00+09:00"}
+    return {
+        "unit_id": unit("kodaira", "nakajima", room).id,
+        "start": f"{day}T{start}:00+09:00",
+        "end": f"{day}T{end}:00+09:00",
+    }
 
 
 def book(api, token, body, moment=OPENING):
@@ -34,7 +38,9 @@ def change(api, token, booking_id, body, moment, municipality="kodaira"):
 def test_change__kodaira__same_day__old_cancelled_as_changed_new_provisional_old_slot_free(api, demo):
     token = token_for("kodaira-group1")
     old = book(api, token, nakajima())
-    status, new = change(api, token, old["id"], nakajima(day="2027-08-21", start="13:00", end="17:00"), at(2027, 7, 2, 15, 0))
+    status, new = change(
+        api, token, old["id"], nakajima(day="2027-08-21", start="13:00", end="17:00"), at(2027, 7, 2, 15, 0)
+    )
     assert status == 201, new
     assert new["changed_from"] == old["id"] and new["id"] != old["id"]
     assert new["state"] == "provisional" and new["start"] == "2027-08-21T13:00:00+09:00"
@@ -108,13 +114,17 @@ def test_change__shiroi__provisional_allowed_s_pay_3__paid_refused_s_can_1(api, 
     status, moved = change(api, token, old["id"], slot("11:00", "13:00"), at(2026, 5, 10, 12, 0), "shiroi")
     assert status == 201, moved
     assert moved["state"] == "provisional" and moved["pay_by"] == "2026-06-13T23:59:00+09:00"  # S-PAY-2
-    Reservation.objects.filter(pk=moved["id"]).update(state=BookingState.CONFIRMED)  # as a recorded payment does (S-PAY-1)
+    Reservation.objects.filter(pk=moved["id"]).update(
+        state=BookingState.CONFIRMED
+    )  # as a recorded payment does (S-PAY-1)
     status, body = change(api, token, moved["id"], slot("13:00", "15:00"), at(2026, 5, 10, 12, 5), "shiroi")
     assert status == 422 and body["code"] == "S-CAN-1"  # paid: changes only at the counter
 
 
 def test_change__someone_elses_booking__404(api, demo):
     old = book(api, token_for("kodaira-group1"), nakajima())
-    status, body = change(api, token_for("kodaira-group2"), old["id"], nakajima(start="13:00", end="17:00"), at(2027, 7, 2, 10, 0))
+    status, body = change(
+        api, token_for("kodaira-group2"), old["id"], nakajima(start="13:00", end="17:00"), at(2027, 7, 2, 10, 0)
+    )
     assert status == 404 and body["code"] == "not_found"
     assert Reservation.objects.get(pk=old["id"]).state == BookingState.PROVISIONAL

@@ -39,9 +39,11 @@ def demo(settings):
 
 def posting(path: str, body: dict, token: str, statuses: list):
     def attempt():
-        response = Client().post(path, json.dumps(body), content_type="application/json",
-                                 headers={"Authorization": f"Bearer {token}"})
+        response = Client().post(
+            path, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+        )
         statuses.append((response.status_code, response.json().get("code")))
+
     return attempt
 
 
@@ -56,13 +58,23 @@ def test_the_same_star_twice_at_once__one_row_201_and_200(demo):
 
 def test_the_same_slot_watch_twice_at_once__one_watch_201_and_200(demo):
     court = unit("shiroi", "minamiyama-tennis", "court-1")
-    book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "holder"), unit=court, day=dt.date(2027, 6, 15),
-         start="09:00", end="11:00")
+    book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "holder"),
+        unit=court,
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
     watcher = make_user("shiroi", "watcher")
     token = token_for("watcher")
     statuses = []
-    ask = posting("/api/v1/shiroi/watches", {"kind": "slot", "unit_id": court.pk, "start": "2027-06-15T09:00:00+09:00",
-                                             "end": "2027-06-15T11:00:00+09:00"}, token, statuses)
+    ask = posting(
+        "/api/v1/shiroi/watches",
+        {"kind": "slot", "unit_id": court.pk, "start": "2027-06-15T09:00:00+09:00", "end": "2027-06-15T11:00:00+09:00"},
+        token,
+        statuses,
+    )
     assert run_together(NOW, [ask, ask], success="done") == ["done", "done"]
     assert sorted(status for status, _code in statuses) == [200, 201]
     assert SlotWatch.objects.filter(user=watcher).count() == 1
@@ -74,14 +86,34 @@ def test_the_20th_alert_asked_twice_at_once__one_201_one_422_alerts_limit(demo):
     first = dt.date(2027, 6, 1)
     with time_machine.travel(NOW, tick=False):
         for day in range(alerts.MAX_ACTIVE_WATCHES - 1):
-            alerts.watch_pattern(user=watcher, pattern=alerts.Pattern(
-                facility=court.facility, unit=None, unit_kind="", weekday=None, from_minute=540, to_minute=720,
-                date_from=first + dt.timedelta(days=day), date_to=first + dt.timedelta(days=day)))
+            alerts.watch_pattern(
+                user=watcher,
+                pattern=alerts.Pattern(
+                    facility=court.facility,
+                    unit=None,
+                    unit_kind="",
+                    weekday=None,
+                    from_minute=540,
+                    to_minute=720,
+                    date_from=first + dt.timedelta(days=day),
+                    date_to=first + dt.timedelta(days=day),
+                ),
+            )
     token = token_for("watcher")
     statuses = []
-    ask = posting("/api/v1/shiroi/watches", {"kind": "pattern", "facility_code": "minamiyama-tennis",
-                                             "time_from": "09:00", "time_to": "12:00", "date_from": "2027-07-01",
-                                             "date_to": "2027-07-31"}, token, statuses)
+    ask = posting(
+        "/api/v1/shiroi/watches",
+        {
+            "kind": "pattern",
+            "facility_code": "minamiyama-tennis",
+            "time_from": "09:00",
+            "time_to": "12:00",
+            "date_from": "2027-07-01",
+            "date_to": "2027-07-31",
+        },
+        token,
+        statuses,
+    )
     assert run_together(NOW, [ask, ask], success="done") == ["done", "done"]
     assert sorted(statuses) == [(201, None), (422, "alerts_limit")]
     assert SlotWatch.objects.filter(user=watcher).count() == alerts.MAX_ACTIVE_WATCHES

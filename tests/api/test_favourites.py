@@ -42,9 +42,14 @@ def test_star_list_and_unstar(api):
     assert status == 201
     kihei = Facility.objects.get(municipality__slug="kodaira", code="kihei")
     assert body == {
-        "municipality": "kodaira", "code": "kihei", "name_ja": kihei.name_ja, "name_en": kihei.name_en,
-        "units": [{"id": u.pk, "code": u.code, "name_ja": u.name_ja, "name_en": u.name_en, "kind": u.kind}
-                  for u in kihei.units.filter(is_active=True).order_by("sort_order", "code")],
+        "municipality": "kodaira",
+        "code": "kihei",
+        "name_ja": kihei.name_ja,
+        "name_en": kihei.name_en,
+        "units": [
+            {"id": u.pk, "code": u.code, "name_ja": u.name_ja, "name_en": u.name_en, "kind": u.kind}
+            for u in kihei.units.filter(is_active=True).order_by("sort_order", "code")
+        ],
     }
     assert body["units"]
     assert api.post(FAVOURITES, {"facility_code": "nakajima"}, token=token)[0] == 201
@@ -99,9 +104,11 @@ def test_a_facility_of_another_municipality_at_this_address__404_and_nothing_sav
     token = token_for("kodaira-group1")
     shiroi_code = Facility.objects.filter(municipality__slug="shiroi").values_list("code", flat=True).first()
     assert not Facility.objects.filter(municipality__slug="kodaira", code=shiroi_code).exists()
-    for answer in (api.post(FAVOURITES, {"facility_code": shiroi_code}, token=token),
-                   api.post(FAVOURITES, {"facility_code": "no-such-place"}, token=token),
-                   api.get(f"{FAVOURITES}/{shiroi_code}", token=token)):
+    for answer in (
+        api.post(FAVOURITES, {"facility_code": shiroi_code}, token=token),
+        api.post(FAVOURITES, {"facility_code": "no-such-place"}, token=token),
+        api.get(f"{FAVOURITES}/{shiroi_code}", token=token),
+    ):
         assert answer[0] == 404 and answer[1]["code"] == "not_found"
     assert delete(api, f"{FAVOURITES}/{shiroi_code}", token).status_code == 404
     assert not FavouriteFacility.objects.exists()
@@ -113,13 +120,26 @@ def test_another_users_favourites__not_listed_not_found_not_removed(api):
     assert api.get(FAVOURITES, token=other) == (200, [])
     assert api.get(f"{FAVOURITES}/kihei", token=other)[0] == 404
     assert delete(api, f"{FAVOURITES}/kihei", other).status_code == 204  # unstars their own (none): nothing else
-    assert list(FavouriteFacility.objects.values_list("user__username", "facility__code")) == [("kodaira-group1", "kihei")]
+    assert list(FavouriteFacility.objects.values_list("user__username", "facility__code")) == [
+        ("kodaira-group1", "kihei")
+    ]
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"facility_code": 5}, {"facility_code": None}, {"facility_code": ""}, {"facility_code": "bad.code"},
-    {"facility_code": "a" * 51}, {"facility_code": "kihei", "extra": 1}, {"code": "kihei"}, [], "kihei",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"facility_code": 5},
+        {"facility_code": None},
+        {"facility_code": ""},
+        {"facility_code": "bad.code"},
+        {"facility_code": "a" * 51},
+        {"facility_code": "kihei", "extra": 1},
+        {"code": "kihei"},
+        [],
+        "kihei",
+    ],
+)
 def test_star__bad_input__400(api, body):
     status, answer = api.post(FAVOURITES, body, token=token_for("kodaira-group1"))
     assert status == 400 and answer["code"] == "bad_request", answer

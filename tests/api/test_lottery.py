@@ -13,8 +13,21 @@ import time_machine
 
 from lottery.models import Application
 from reservations.models import Reservation
-from tests.lottery.helpers import (KODAIRA_DAY, KODAIRA_DRAW, KODAIRA_IN_WINDOW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW,
-                                   SHIROI_IN_WINDOW, SHIROI_MONTH, SHIROI_PURGE, SHIROI_RESULTS, apply, run_draw, slot)
+from tests.lottery.helpers import (
+    KODAIRA_DAY,
+    KODAIRA_DRAW,
+    KODAIRA_IN_WINDOW,
+    KODAIRA_MONTH,
+    SHIROI_DAY,
+    SHIROI_DRAW,
+    SHIROI_IN_WINDOW,
+    SHIROI_MONTH,
+    SHIROI_PURGE,
+    SHIROI_RESULTS,
+    apply,
+    run_draw,
+    slot,
+)
 from tests.reservations.booking_helpers import jst, make_user, unit
 
 from .conftest import token_for
@@ -80,12 +93,25 @@ def test_apply__shiroi__201_with_the_application_and_the_allowance_left(api, ann
     assert status == 201, answer
     application = answer["application"]
     assert application == {
-        **application, "unit_id": court1.id, "facility_code": "minamiyama-tennis", "month": "2027-06-01",
-        "start": "2027-06-15T09:00:00+09:00", "end": "2027-06-15T11:00:00+09:00", "channel": "online",
-        "state": "applied", "state_label": "Applied", "position": None, "applicants": None, "outcome": None,
-        "reservation_id": None, "can_withdraw": True, "can_confirm": False, "refusal": None,
+        **application,
+        "unit_id": court1.id,
+        "facility_code": "minamiyama-tennis",
+        "month": "2027-06-01",
+        "start": "2027-06-15T09:00:00+09:00",
+        "end": "2027-06-15T11:00:00+09:00",
+        "channel": "online",
+        "state": "applied",
+        "state_label": "Applied",
+        "position": None,
+        "applicants": None,
+        "outcome": None,
+        "reservation_id": None,
+        "can_withdraw": True,
+        "can_confirm": False,
+        "refusal": None,
         # S-LOT-5: a win must be confirmed from the 18th to the end of the 25th
-        "confirm_from": "2027-04-18T00:00:00+09:00", "confirm_until": "2027-04-25T23:59:00+09:00",
+        "confirm_from": "2027-04-18T00:00:00+09:00",
+        "confirm_until": "2027-04-25T23:59:00+09:00",
     }
     assert Application.objects.get(pk=application["id"]).user.username == "api-lot-ann"
     assert answer["allowances"] == [{"rule_id": "S-LOT-2", "limit": 10, "used": 1, "left": 9}]
@@ -96,9 +122,13 @@ def test_list__months_taking_applications_are_listed_before_the_first_one(api, a
     assert status == 200
     (june,) = listing["months"]
     assert june == {
-        "month": "2027-06-01", "label": june["label"], "applications_from": "2027-04-05T08:30:00+09:00",
-        "applications_until": "2027-04-15T23:59:00+09:00", "results_from": "2027-04-18T00:00:00+09:00",
-        "results_published": False, "allowances": [{"rule_id": "S-LOT-2", "limit": 10, "used": 0, "left": 10}],
+        "month": "2027-06-01",
+        "label": june["label"],
+        "applications_from": "2027-04-05T08:30:00+09:00",
+        "applications_until": "2027-04-15T23:59:00+09:00",
+        "results_from": "2027-04-18T00:00:00+09:00",
+        "results_published": False,
+        "allowances": [{"rule_id": "S-LOT-2", "limit": 10, "used": 0, "left": 10}],
         "applications": [],
     }
     post_at(api, SHIROI_IN_WINDOW, SHIROI, ann, body(court1, SHIROI_DAY, "09:00", "11:00"))
@@ -164,25 +194,39 @@ def test_apply__not_one_slot_of_the_unit__422_with_the_slot_rule(api, ann, court
 def test_apply__tamba__holds_no_lottery__422(api):
     hall = unit("tamba", "kaibara", "large-meeting-room")
     make_user("tamba", "api-lot-tamba")
-    status, refused = post_at(api, jst(2027, 4, 1, 12, 0), "/api/v1/tamba/lottery/applications", token_for("api-lot-tamba"),
-                              body(hall, jst(2027, 6, 1, 0, 0).date(), "10:00", "11:00"))
+    status, refused = post_at(
+        api,
+        jst(2027, 4, 1, 12, 0),
+        "/api/v1/tamba/lottery/applications",
+        token_for("api-lot-tamba"),
+        body(hall, jst(2027, 6, 1, 0, 0).date(), "10:00", "11:00"),
+    )
     assert status == 422 and refused["code"] == "lottery_unavailable"
-    assert get_at(api, jst(2027, 4, 1, 12, 0), "/api/v1/tamba/lottery/applications", token_for("api-lot-tamba"))[1] == {"months": []}
+    assert get_at(api, jst(2027, 4, 1, 12, 0), "/api/v1/tamba/lottery/applications", token_for("api-lot-tamba"))[1] == {
+        "months": []
+    }
 
 
 def test_apply__shiroi_non_resident__422_s_reg_4(api, court1):
     make_user("shiroi", "api-lot-visitor", residency="non_resident")
-    status, refused = post_at(api, SHIROI_IN_WINDOW, SHIROI, token_for("api-lot-visitor"), body(court1, SHIROI_DAY, "09:00", "11:00"))
+    status, refused = post_at(
+        api, SHIROI_IN_WINDOW, SHIROI, token_for("api-lot-visitor"), body(court1, SHIROI_DAY, "09:00", "11:00")
+    )
     assert status == 422 and refused["code"] == "S-REG-4"
 
 
 # Window edges: the last allowed minute and the first refused one -------------------------------------------------
 
 
-@pytest.mark.parametrize("moment, expected", [
-    (jst(2027, 4, 5, 8, 29), 422), (jst(2027, 4, 5, 8, 30), 201),  # S-LOT-1 opens M-2/5 08:30
-    (jst(2027, 4, 15, 23, 59), 201), (jst(2027, 4, 16, 0, 0), 422),  # … closes after M-2/15 23:59
-])
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        (jst(2027, 4, 5, 8, 29), 422),
+        (jst(2027, 4, 5, 8, 30), 201),  # S-LOT-1 opens M-2/5 08:30
+        (jst(2027, 4, 15, 23, 59), 201),
+        (jst(2027, 4, 16, 0, 0), 422),  # … closes after M-2/15 23:59
+    ],
+)
 def test_apply__shiroi__window_edges(api, ann, court1, moment, expected):
     status, answer = post_at(api, moment, SHIROI, ann, body(court1, SHIROI_DAY, "09:00", "11:00"))
     assert status == expected, answer
@@ -191,10 +235,15 @@ def test_apply__shiroi__window_edges(api, ann, court1, moment, expected):
         assert "2027" in answer["message"]  # the sentence names the moment
 
 
-@pytest.mark.parametrize("moment, expected", [
-    (jst(2027, 6, 9, 23, 59), 422), (jst(2027, 6, 10, 0, 0), 201),  # K-LOT-1 opens M-2/10 00:00
-    (jst(2027, 6, 19, 23, 59), 201), (jst(2027, 6, 20, 0, 0), 422),  # … closes after M-2/19 23:59
-])
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        (jst(2027, 6, 9, 23, 59), 422),
+        (jst(2027, 6, 10, 0, 0), 201),  # K-LOT-1 opens M-2/10 00:00
+        (jst(2027, 6, 19, 23, 59), 201),
+        (jst(2027, 6, 20, 0, 0), 422),  # … closes after M-2/19 23:59
+    ],
+)
 def test_apply__kodaira__window_edges(api, group, room, moment, expected):
     status, answer = post_at(api, moment, KODAIRA, group, body(room, KODAIRA_DAY, "09:00", "12:00"))
     assert status == expected, answer
@@ -226,9 +275,15 @@ def test_withdraw__last_minute_of_the_window__then_refused_with_s_lot_1(api, ann
 def shiroi_drawn(api, ann, bob, court1):
     """ann and bob apply for 南山 court 1 at 09:00; bob alone at 11:00. Drawn on the 16th (S-LOT-4)."""
     ids = {
-        "ann-09": post_at(api, SHIROI_IN_WINDOW, SHIROI, ann, body(court1, SHIROI_DAY, "09:00", "11:00"))[1]["application"]["id"],
-        "bob-09": post_at(api, SHIROI_IN_WINDOW, SHIROI, bob, body(court1, SHIROI_DAY, "09:00", "11:00"))[1]["application"]["id"],
-        "bob-11": post_at(api, SHIROI_IN_WINDOW, SHIROI, bob, body(court1, SHIROI_DAY, "11:00", "13:00"))[1]["application"]["id"],
+        "ann-09": post_at(api, SHIROI_IN_WINDOW, SHIROI, ann, body(court1, SHIROI_DAY, "09:00", "11:00"))[1][
+            "application"
+        ]["id"],
+        "bob-09": post_at(api, SHIROI_IN_WINDOW, SHIROI, bob, body(court1, SHIROI_DAY, "09:00", "11:00"))[1][
+            "application"
+        ]["id"],
+        "bob-11": post_at(api, SHIROI_IN_WINDOW, SHIROI, bob, body(court1, SHIROI_DAY, "11:00", "13:00"))[1][
+            "application"
+        ]["id"],
     }
     run_draw(SHIROI_DRAW, "shiroi", SHIROI_MONTH)
     states = dict(Application.objects.filter(pk__in=ids.values()).values_list("pk", "state"))
@@ -236,8 +291,13 @@ def shiroi_drawn(api, ann, bob, court1):
     loser = "bob" if winner == "ann" else "ann"
     assert states[ids[f"{loser}-09"]] == "lost" and states[ids["bob-11"]] == "won"
     tokens = {"ann": ann, "bob": bob}
-    return {"ids": ids, "winner": (tokens[winner], ids[f"{winner}-09"]), "loser": (tokens[loser], ids[f"{loser}-09"]),
-            "bob": bob, "ann": ann}
+    return {
+        "ids": ids,
+        "winner": (tokens[winner], ids[f"{winner}-09"]),
+        "loser": (tokens[loser], ids[f"{loser}-09"]),
+        "bob": bob,
+        "ann": ann,
+    }
 
 
 def test_results__before_the_18th_every_application_reads_applied__from_the_18th_the_outcome(api, shiroi_drawn):
@@ -247,26 +307,52 @@ def test_results__before_the_18th_every_application_reads_applied__from_the_18th
         status, answer = get_at(api, before, f"{SHIROI}/{application_id}", token)
         assert status == 200
         assert answer["application"] == {
-            **answer["application"], "state": "applied", "position": None, "applicants": None, "outcome": None,
-            "reservation_id": None, "can_confirm": False}
+            **answer["application"],
+            "state": "applied",
+            "position": None,
+            "applicants": None,
+            "outcome": None,
+            "reservation_id": None,
+            "can_confirm": False,
+        }
         _, listing = get_at(api, before, SHIROI, token)
         assert listing["months"][0]["results_published"] is False
         assert {a["state"] for a in listing["months"][0]["applications"]} == {"applied"}
     # Confirming before the results: the same answer for the winner and the loser (S-LOT-5), nothing changes.
-    answers = [post_at(api, before, f"{SHIROI}/{i}/{action}", t) for t, i in ((winner, won_id), (loser, lost_id))
-               for action in ("confirm", "forfeit")]
+    answers = [
+        post_at(api, before, f"{SHIROI}/{i}/{action}", t)
+        for t, i in ((winner, won_id), (loser, lost_id))
+        for action in ("confirm", "forfeit")
+    ]
     assert {(status, answer["code"], answer["message"]) for status, answer in answers} == {
-        (422, "S-LOT-5", "Wins can be confirmed or given up from April 18, 2027 00:00 until April 25, 2027 23:59.")}
+        (422, "S-LOT-5", "Wins can be confirmed or given up from April 18, 2027 00:00 until April 25, 2027 23:59.")
+    }
     assert Application.objects.get(pk=won_id).state == "won"
 
     status, won = get_at(api, SHIROI_RESULTS, f"{SHIROI}/{won_id}", winner)
-    assert won["application"] == {**won["application"], "state": "won", "state_label": "Won", "position": 1,
-                                  "applicants": 2, "outcome": "won", "can_confirm": True, "refusal": None}
+    assert won["application"] == {
+        **won["application"],
+        "state": "won",
+        "state_label": "Won",
+        "position": 1,
+        "applicants": 2,
+        "outcome": "won",
+        "can_confirm": True,
+        "refusal": None,
+    }
     assert won["application"]["reservation_id"] == Application.objects.get(pk=won_id).reservation_id
     _, lost = get_at(api, SHIROI_RESULTS, f"{SHIROI}/{lost_id}", loser)
-    assert lost["application"] == {**lost["application"], "state": "lost", "position": 2, "applicants": 2,
-                                   "outcome": "lost", "reservation_id": None, "can_confirm": False,
-                                   "confirm_from": None, "confirm_until": None}
+    assert lost["application"] == {
+        **lost["application"],
+        "state": "lost",
+        "position": 2,
+        "applicants": 2,
+        "outcome": "lost",
+        "reservation_id": None,
+        "can_confirm": False,
+        "confirm_from": None,
+        "confirm_until": None,
+    }
 
 
 def test_confirm__from_the_results_moment__a_provisional_booking(api, shiroi_drawn):
@@ -321,14 +407,19 @@ def test_kodaira__a_win_is_a_booking_at_once__nothing_to_confirm_k_lot_4(api, gr
         status, refused = post_at(api, KODAIRA_DRAW, f"{KODAIRA}/{application_id}/{action}", group)
         assert status == 422 and refused["code"] == "K-LOT-4"
     # A minute before the results the draw has not run: still applied, and nothing to confirm either.
-    assert get_at(api, jst(2027, 6, 19, 23, 59), f"{KODAIRA}/{application_id}", group)[1]["application"]["state"] == "applied"
+    assert (
+        get_at(api, jst(2027, 6, 19, 23, 59), f"{KODAIRA}/{application_id}", group)[1]["application"]["state"]
+        == "applied"
+    )
 
 
 # Not yours, not here, not allowed ---------------------------------------------------------------------------------
 
 
 def test_another_users_application__404_everywhere(api, ann, bob, court1):
-    anns = post_at(api, SHIROI_IN_WINDOW, SHIROI, ann, body(court1, SHIROI_DAY, "09:00", "11:00"))[1]["application"]["id"]
+    anns = post_at(api, SHIROI_IN_WINDOW, SHIROI, ann, body(court1, SHIROI_DAY, "09:00", "11:00"))[1]["application"][
+        "id"
+    ]
     status, answer = get_at(api, SHIROI_IN_WINDOW, f"{SHIROI}/{anns}", bob)
     assert (status, answer["code"]) == (404, "not_found")
     for action in ("withdraw", "confirm", "forfeit"):
@@ -341,7 +432,9 @@ def test_another_users_application__404_everywhere(api, ann, bob, court1):
 
 
 def test_another_municipalitys_application__404__its_account_403(api, ann, group, room, court1):
-    kodairas = post_at(api, KODAIRA_IN_WINDOW, KODAIRA, group, body(room, KODAIRA_DAY, "09:00", "12:00"))[1]["application"]["id"]
+    kodairas = post_at(api, KODAIRA_IN_WINDOW, KODAIRA, group, body(room, KODAIRA_DAY, "09:00", "12:00"))[1][
+        "application"
+    ]["id"]
     for action in ("withdraw", "confirm", "forfeit"):
         status, answer = post_at(api, KODAIRA_IN_WINDOW, f"{SHIROI}/{kodairas}/{action}", ann)
         assert (status, answer["code"]) == (404, "not_found")
@@ -366,14 +459,20 @@ def test_staff_403__anonymous_401(api, court1):
     assert status == 401
 
 
-@pytest.mark.parametrize("payload, where", [
-    ({"unit_id": 1, "start": "2027-06-15T09:00:00", "end": "2027-06-15T11:00:00"}, "naive"),
-    ({"unit_id": 1, "start": "2027-06-15T11:00:00+09:00", "end": "2027-06-15T09:00:00+09:00"}, "end before start"),
-    ({"unit_id": "1", "start": "2027-06-15T09:00:00+09:00", "end": "2027-06-15T11:00:00+09:00"}, "unit_id text"),
-    ({"unit_id": 1, "start": "2027-06-15T09:00:00+09:00", "end": "2027-06-15T11:00:00+09:00", "kind": "x"}, "unknown field"),
-    ({"unit_id": 1, "start": "2127-06-15T09:00:00+09:00", "end": "2127-06-15T11:00:00+09:00"}, "year"),
-    ({"unit_id": 1, "start": "2027-06-15T09:00:00+09:00"}, "no end"),
-])
+@pytest.mark.parametrize(
+    "payload, where",
+    [
+        ({"unit_id": 1, "start": "2027-06-15T09:00:00", "end": "2027-06-15T11:00:00"}, "naive"),
+        ({"unit_id": 1, "start": "2027-06-15T11:00:00+09:00", "end": "2027-06-15T09:00:00+09:00"}, "end before start"),
+        ({"unit_id": "1", "start": "2027-06-15T09:00:00+09:00", "end": "2027-06-15T11:00:00+09:00"}, "unit_id text"),
+        (
+            {"unit_id": 1, "start": "2027-06-15T09:00:00+09:00", "end": "2027-06-15T11:00:00+09:00", "kind": "x"},
+            "unknown field",
+        ),
+        ({"unit_id": 1, "start": "2127-06-15T09:00:00+09:00", "end": "2127-06-15T11:00:00+09:00"}, "year"),
+        ({"unit_id": 1, "start": "2027-06-15T09:00:00+09:00"}, "no end"),
+    ],
+)
 def test_apply__malformed__400(api, ann, payload, where):
     status, answer = post_at(api, SHIROI_IN_WINDOW, SHIROI, ann, payload)
     assert (status, answer["code"]) == (400, "bad_request"), where
@@ -391,7 +490,9 @@ def test_malformed_ids_and_actions(api, ann):
 
 
 def test_messages_in_japanese_by_default(api, group, room):
-    status, refused = post_at(api, jst(2027, 6, 20, 0, 0), KODAIRA, group, body(room, KODAIRA_DAY, "09:00", "12:00"), lang=None)
+    status, refused = post_at(
+        api, jst(2027, 6, 20, 0, 0), KODAIRA, group, body(room, KODAIRA_DAY, "09:00", "12:00"), lang=None
+    )
     assert status == 422 and refused["code"] == "K-LOT-1"
     assert "抽選" in refused["message"]
 

@@ -49,10 +49,15 @@ def test_availability__kodaira_range__states_closed_days_and_booked_by_someone_e
     room = unit("kodaira", "nakajima", "assembly-room")
     group1, group2 = token_for("kodaira-group1"), token_for("kodaira-group2")
     with time_machine.travel(at(2027, 7, 2, 9, 0), tick=False):
-        status, _ = api.post("/api/v1/kodaira/reservations", token=group1, body={
-            "unit_id": room.id, "start": "2027-08-20T13:00:00+09:00", "end": "2027-08-20T17:00:00+09:00"})
+        status, _ = api.post(
+            "/api/v1/kodaira/reservations",
+            token=group1,
+            body={"unit_id": room.id, "start": "2027-08-20T13:00:00+09:00", "end": "2027-08-20T17:00:00+09:00"},
+        )
         assert status == 201
-        status, body = api.get(f"/api/v1/kodaira/units/{room.id}/availability?from=2027-07-01&to=2027-08-31", token=group2)
+        status, body = api.get(
+            f"/api/v1/kodaira/units/{room.id}/availability?from=2027-07-01&to=2027-08-31", token=group2
+        )
     assert status == 200
     assert body["from"] == "2027-07-01" and body["to"] == "2027-08-31" and body["authenticated"] is True
     days = {d["date"]: d for d in body["days"]}
@@ -96,7 +101,14 @@ def test_availability__anonymous__public_without_bookable(api, demo):
     assert status == 200
     assert body["authenticated"] is False
     day = body["days"][0]
-    assert [s["start"][11:16] for s in day["slots"]] == ["07:00", "09:00", "11:00", "13:00", "15:00", "17:00"]  # S-HRS-1
+    assert [s["start"][11:16] for s in day["slots"]] == [
+        "07:00",
+        "09:00",
+        "11:00",
+        "13:00",
+        "15:00",
+        "17:00",
+    ]  # S-HRS-1
     assert [s["state"] for s in day["slots"]] == ["past", "past", "past", "open", "open", "open"]
     assert all(s["bookable"] is None and s["refusal"] is None and s["mine"] is None for s in day["slots"])
 
@@ -127,10 +139,14 @@ def test_availability__queries_do_not_grow_with_the_range(api, demo):
     counts = []
     with time_machine.travel(at(2027, 4, 1, 10, 0), tick=False):
         api.get("/api/v1/tamba/reservations", token=token)  # the token's first use writes last_used_at
-        api.get(f"/api/v1/tamba/units/{room.id}/availability?from=2027-05-01&to=2027-05-01", token=token)  # fills the cache
+        api.get(
+            f"/api/v1/tamba/units/{room.id}/availability?from=2027-05-01&to=2027-05-01", token=token
+        )  # fills the cache
         for last_day in ("2027-05-07", "2027-07-01"):
             with CaptureQueriesContext(connection) as queries:
-                status, body = api.get(f"/api/v1/tamba/units/{room.id}/availability?from=2027-05-01&to={last_day}", token=token)
+                status, body = api.get(
+                    f"/api/v1/tamba/units/{room.id}/availability?from=2027-05-01&to={last_day}", token=token
+                )
             assert status == 200
             counts.append(len(queries))
     assert sum(len(d["slots"]) for d in body["days"]) > 600
@@ -168,18 +184,27 @@ def test_openapi__loads_and_lists_the_paths(api, demo, client):
         "/api/v1/{muni}/lottery/applications/{application_id}/forfeit",
     }
     assert set(schema["paths"]["/api/v1/{muni}/reservations"]) == {"get", "post"}
-    assert set(schema["paths"]["/api/v1/{muni}/favourites"]) == set(schema["paths"]["/api/v1/{muni}/watches"]) == {"get", "post"}
+    assert (
+        set(schema["paths"]["/api/v1/{muni}/favourites"])
+        == set(schema["paths"]["/api/v1/{muni}/watches"])
+        == {"get", "post"}
+    )
     assert set(schema["paths"]["/api/v1/{muni}/favourites/{facility_code}"]) == {"get", "delete"}
     assert set(schema["paths"]["/api/v1/{muni}/watches/{watch_id}"]) == {"get", "delete"}
     assert set(schema["paths"]["/api/v1/{muni}/lottery/applications"]) == {"get", "post"}
     for action in ("withdraw", "confirm", "forfeit"):
         assert set(schema["paths"][f"/api/v1/{{muni}}/lottery/applications/{{application_id}}/{action}"]) == {"post"}
-    watch_body = schema["paths"]["/api/v1/{muni}/watches"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    watch_body = schema["paths"]["/api/v1/{muni}/watches"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
     assert watch_body["discriminator"]["propertyName"] == "kind" and len(watch_body["oneOf"]) == 2
     assert set(schema["components"]["securitySchemes"]) == {"ApiTokenAuth", "SessionAuth"}
     availability = schema["paths"]["/api/v1/{muni}/units/{unit_id}/availability"]["get"]
     assert availability["security"] == [{"ApiTokenAuth": []}, {"SessionAuth": []}, {}]  # credentials optional
-    assert schema["paths"]["/api/v1/{muni}/reservations"]["post"]["security"] == [{"ApiTokenAuth": []}, {"SessionAuth": []}]
+    assert schema["paths"]["/api/v1/{muni}/reservations"]["post"]["security"] == [
+        {"ApiTokenAuth": []},
+        {"SessionAuth": []},
+    ]
     assert "check_limits=False" in schema["paths"]["/api/v1/{muni}/units/{unit_id}/availability"]["get"]["description"]
     assert "not_registered_here" in schema["info"]["description"]
     docs = client.get("/api/v1/docs")

@@ -23,12 +23,26 @@ from .conftest import at, token_for, unit
 pytestmark = pytest.mark.django_db
 
 NOW = at(2027, 5, 12, 10, 0)
-KNOWN_KEYWORDS = {"type", "title", "description", "minimum", "maximum", "pattern", "maxLength", "format", "default",
-                  "const", "enum", "anyOf"}
+KNOWN_KEYWORDS = {
+    "type",
+    "title",
+    "description",
+    "minimum",
+    "maximum",
+    "pattern",
+    "maxLength",
+    "format",
+    "default",
+    "const",
+    "enum",
+    "anyOf",
+}
 
 # Candidate values at the edges, per kind of input; the schema decides which of them are inside.
 DAYS = ["1999-12-31", "2000-01-01", "2027-05-24", "2099-12-31", "2100-01-01", "2027-02-30", "20270524", "0001-01-01"]
-RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 MUNIS = ["kodaira", "a" * 50, "a" * 51, "bad.slug", "小平"]
 SLUGS = MUNIS + ["nakajima"]  # facility codes too
 TIMES = ["00:00", "09:00", "23:59", "24:00", "24:01", "9:00", "09:60", "0900", "", "25:00"]
@@ -51,9 +65,11 @@ def integers(schema) -> list[str]:
 def datetimes() -> list[tuple[str, str]]:
     """(start, end) pairs: the same day at 09:00–10:00 Japan time, the end in another year, a naive pair."""
     pairs = [(f"{day}T09:00:00+09:00", f"{day}T10:00:00+09:00") for day in DAYS]
-    pairs += [("2099-12-31T23:00:00+09:00", "2100-01-01T00:00:00+09:00"),
-              ("1999-12-31T23:00:00+09:00", "2000-01-01T00:00:00+09:00"),
-              ("2027-05-24T09:00:00", "2027-05-24T10:00:00")]
+    pairs += [
+        ("2099-12-31T23:00:00+09:00", "2100-01-01T00:00:00+09:00"),
+        ("1999-12-31T23:00:00+09:00", "2000-01-01T00:00:00+09:00"),
+        ("2027-05-24T09:00:00", "2027-05-24T10:00:00"),
+    ]
     return pairs
 
 
@@ -111,8 +127,17 @@ def request_for(api, demo):
     """Sends one request with the given inputs (the others good) and returns (status, body)."""
     token = token_for("kodaira-group1")
     room = unit("kodaira", "nakajima", "assembly-room")
-    good = {"muni": "kodaira", "unit_id": str(room.id), "reservation_id": "1", "watch_id": "1", "application_id": "1",
-            "facility_code": "nakajima", "from": "2027-05-24", "to": "2027-05-30", "page": "1"}
+    good = {
+        "muni": "kodaira",
+        "unit_id": str(room.id),
+        "reservation_id": "1",
+        "watch_id": "1",
+        "application_id": "1",
+        "facility_code": "nakajima",
+        "from": "2027-05-24",
+        "to": "2027-05-30",
+        "page": "1",
+    }
 
     def send(method: str, path_template: str, operation: dict, *, params=None, body=None):
         values = {**good, **(params or {})}
@@ -137,8 +162,14 @@ def good_bodies() -> dict:
         "ReservationIn": slot,
         "ApplicationIn": slot,
         "SlotWatchIn": {"kind": "slot", **slot},
-        "PatternWatchIn": {"kind": "pattern", "facility_code": "nakajima", "time_from": "09:00", "time_to": "12:00",
-                           "date_from": "2027-05-24", "date_to": "2027-05-30"},
+        "PatternWatchIn": {
+            "kind": "pattern",
+            "facility_code": "nakajima",
+            "time_from": "09:00",
+            "time_to": "12:00",
+            "date_from": "2027-05-24",
+            "date_to": "2027-05-30",
+        },
         "FavouriteIn": {"facility_code": "nakajima"},
     }
 
@@ -220,16 +251,24 @@ def test_every_operation__schema_and_validation_agree_at_the_edges(schema, reque
                         judge(f"{name} ({body_name})", field, value, inside(field_schema, value), status, body)
                 if {"start", "end"} <= set(properties):
                     for start, end in datetimes():
-                        status, body = request_for(method, template, operation, body={**good_body, "start": start, "end": end})
+                        status, body = request_for(
+                            method, template, operation, body={**good_body, "start": start, "end": end}
+                        )
                         both_inside = inside(properties["start"], start) and inside(properties["end"], end)
                         judge(f"{name} ({body_name})", "start,end", (start, end), both_inside, status, body)
 
     assert not mismatches, "the schema and the validation disagree:\n" + "\n".join(mismatches)
     operations = {operation.split(" (")[0] for operation, _what in checked}
     assert operations == with_input  # every operation with input (GET /municipalities and GET /me have none)
-    assert {"POST /{muni}/watches", "DELETE /{muni}/watches/{watch_id}", "POST /{muni}/favourites",
-            "DELETE /{muni}/favourites/{facility_code}", "GET /{muni}/notifications", "POST /{muni}/lottery/applications",
-            "POST /{muni}/lottery/applications/{application_id}/confirm"} <= operations
+    assert {
+        "POST /{muni}/watches",
+        "DELETE /{muni}/watches/{watch_id}",
+        "POST /{muni}/favourites",
+        "DELETE /{muni}/favourites/{facility_code}",
+        "GET /{muni}/notifications",
+        "POST /{muni}/lottery/applications",
+        "POST /{muni}/lottery/applications/{application_id}/confirm",
+    } <= operations
     assert len(operations) >= 15, operations
 
 

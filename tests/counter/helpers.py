@@ -32,7 +32,11 @@ def at(moment: dt.datetime):
     return time_machine.travel(moment, tick=False)
 
 
-def book_post(client, municipality: str, person, the_unit, day: dt.date, span: str, channel: str = "counter", **payment):
+def book_post(
+    client, municipality: str, person, the_unit, day: dt.date, span: str, channel: str = "counter", **payment
+):
     """POST the console's booking form; ``payment`` (amount, receipt_number, place) books and pays in one step."""
-    return client.post(counter_url("book", municipality, person.pk), {
-        "unit": the_unit.pk, "date": day.isoformat(), "channel": channel, "span": span, **payment})
+    return client.post(
+        counter_url("book", municipality, person.pk),
+        {"unit": the_unit.pk, "date": day.isoformat(), "channel": channel, "span": span, **payment},
+    )

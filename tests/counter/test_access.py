@@ -19,8 +19,14 @@ USE_DATE = dt.date(2027, 8, 20)
 
 @pytest.fixture
 def booking():
-    return book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=unit("kodaira", "nakajima", "assembly-room"),
-                day=USE_DATE, start="09:00", end="12:00")
+    return book(
+        jst(2027, 7, 10, 10, 0),
+        user=user("kodaira-group1"),
+        unit=unit("kodaira", "nakajima", "assembly-room"),
+        day=USE_DATE,
+        start="09:00",
+        end="12:00",
+    )
 
 
 def kodaira_pages(booking: Reservation) -> list[tuple[str, str]]:
@@ -47,8 +53,9 @@ def test_access__clerks_of_other_municipalities_and_residents_get_404_on_every_k
     with at(jst(2027, 8, 20, 10, 0)):
         client = client_for(username)  # logged in at the travelled-to instant (sessions expire after 2 weeks)
         for method, url in kodaira_pages(booking):
-            response = getattr(client, method)(url, {"unit": booking.unit_id, "date": "2027-08-20", "span": "1300-1700"}
-                                               if method == "post" else None)
+            response = getattr(client, method)(
+                url, {"unit": booking.unit_id, "date": "2027-08-20", "span": "1300-1700"} if method == "post" else None
+            )
             assert response.status_code == 404, (username, method, url, response.status_code)
     assert not Reservation.objects.filter(pk=booking.pk, key_lending__isnull=False).exists()
 
@@ -83,7 +90,9 @@ def test_csrf__post_forms_carry_the_token_and_a_post_without_it_is_refused(booki
     group = user("kodaira-group1")
     with at(jst(2027, 8, 17, 10, 0)):
         client = client_for("kodaira-clerk", enforce_csrf_checks=True)
-        page = client.get(counter_url("book", "kodaira", group.pk, unit=booking.unit_id, date="2027-08-20")).content.decode()
+        page = client.get(
+            counter_url("book", "kodaira", group.pk, unit=booking.unit_id, date="2027-08-20")
+        ).content.decode()
         sheet = client.get(counter_url("day_sheet", "kodaira", facility="nakajima", date="2027-08-20")).content.decode()
         override = client.get(counter_url("override", "kodaira")).content.decode()
         for html in (page, sheet, override):

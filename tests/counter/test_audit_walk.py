@@ -58,10 +58,23 @@ def counter_routes() -> dict[str, list[str]]:
 
 ROUTES = counter_routes()
 # Any value of the right shape: a route that only reads answers a POST with 405 before looking anything up.
-DUMMY = {"booking_id": 999999, "user_id": 999999, "application_id": 999999, "pk": 999999, "proxy": 999999,
-         "month": "2027-06", "day": "2027-06-15", "action": "lent"}
+DUMMY = {
+    "booking_id": 999999,
+    "user_id": 999999,
+    "application_id": 999999,
+    "pk": 999999,
+    "proxy": 999999,
+    "month": "2027-06",
+    "day": "2027-06-15",
+    "action": "lent",
+}
 # Reads that do not declare their methods (counter/account_views.py): a POST shows the page and writes nothing.
-READS = {"counter:accounts_index", "counter:accounts_requests", "counter:accounts_account", "counter:accounts_duplicates"}
+READS = {
+    "counter:accounts_index",
+    "counter:accounts_requests",
+    "counter:accounts_account",
+    "counter:accounts_duplicates",
+}
 
 
 # The actions -------------------------------------------------------------------------------------------------
@@ -92,170 +105,350 @@ def _tamba_room():
 
 
 def _tamba_booking():
-    return book(jst(2027, 6, 10, 10), user=user("tamba-resident1"), unit=_tamba_room(), day=TAMBA_DAY,
-                start="10:00", end="11:00")
+    return book(
+        jst(2027, 6, 10, 10),
+        user=user("tamba-resident1"),
+        unit=_tamba_room(),
+        day=TAMBA_DAY,
+        start="10:00",
+        end="11:00",
+    )
 
 
 def _unpaid_shiroi():
-    return book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "walker", password="x"),
-                unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=SHIROI_DAY, start="09:00", end="11:00")
+    return book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "walker", password="x"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=SHIROI_DAY,
+        start="09:00",
+        end="11:00",
+    )
 
 
 def _marked_shiroi():
     paid = paid_shiroi_booking()
     with time_machine.travel(jst(2027, 6, 15, 10), tick=False):
-        fee_services.mark_weather(reservation_id=paid.pk, municipality_id=paid.municipality_id, kind="heat",
-                                  used_minutes=30, staff=user("shiroi-clerk"))
+        fee_services.mark_weather(
+            reservation_id=paid.pk,
+            municipality_id=paid.municipality_id,
+            kind="heat",
+            used_minutes=30,
+            staff=user("shiroi-clerk"),
+        )
     return paid
 
 
 def book_counter():
     group = user("kodaira-group1")
-    return Post("kodaira", reverse("counter:book", args=["kodaira", group.pk]), {
-        "unit": unit("kodaira", "nakajima", "assembly-room").pk, "date": KODAIRA_DAY.isoformat(), "channel": "counter",
-        "span": "0900-1200"}, jst(2027, 8, 17, 10), [("booking.create", group)])
+    return Post(
+        "kodaira",
+        reverse("counter:book", args=["kodaira", group.pk]),
+        {
+            "unit": unit("kodaira", "nakajima", "assembly-room").pk,
+            "date": KODAIRA_DAY.isoformat(),
+            "channel": "counter",
+            "span": "0900-1200",
+        },
+        jst(2027, 8, 17, 10),
+        [("booking.create", group)],
+    )
 
 
 def book_and_pay():  # S-FC-3 from D-6: booked and paid in one step
     player = make_user("shiroi", "shiroi-counter-player")
-    return Post("shiroi", reverse("counter:book", args=["shiroi", player.pk]), {
-        "unit": unit("shiroi", "minamiyama-tennis", "court-1").pk, "date": SHIROI_DAY.isoformat(), "channel": "counter",
-        "span": "0900-1100", "amount": "630", "receipt_number": "R-9", "place": _place().pk},
-        jst(2027, 6, 9, 10), [("booking.create", player), ("payment.record", player)])
+    return Post(
+        "shiroi",
+        reverse("counter:book", args=["shiroi", player.pk]),
+        {
+            "unit": unit("shiroi", "minamiyama-tennis", "court-1").pk,
+            "date": SHIROI_DAY.isoformat(),
+            "channel": "counter",
+            "span": "0900-1100",
+            "amount": "630",
+            "receipt_number": "R-9",
+            "place": _place().pk,
+        },
+        jst(2027, 6, 9, 10),
+        [("booking.create", player), ("payment.record", player)],
+    )
 
 
 def walk_in():
-    return Post("shiroi", reverse("counter:walk_in", args=["shiroi"]), {
-        "unit": unit("shiroi", "minamiyama-tennis", "court-1").pk, "date": SHIROI_DAY.isoformat(), "span": "0900-1100",
-        "residency": "resident", "walk_in_name": "飛込 花子", "walk_in_phone": "047-492-1111", "amount": "630",
-        "receipt_number": "R-100", "place": _place().pk},
-        jst(2027, 6, 10, 10), [("booking.create", None), ("payment.record", None)])
+    return Post(
+        "shiroi",
+        reverse("counter:walk_in", args=["shiroi"]),
+        {
+            "unit": unit("shiroi", "minamiyama-tennis", "court-1").pk,
+            "date": SHIROI_DAY.isoformat(),
+            "span": "0900-1100",
+            "residency": "resident",
+            "walk_in_name": "飛込 花子",
+            "walk_in_phone": "047-492-1111",
+            "amount": "630",
+            "receipt_number": "R-100",
+            "place": _place().pk,
+        },
+        jst(2027, 6, 10, 10),
+        [("booking.create", None), ("payment.record", None)],
+    )
 
 
 def lottery_apply():
     group = user("kodaira-group2")
-    return Post("kodaira", reverse("counter:lottery", args=["kodaira", group.pk]), {
-        "unit": unit("kodaira", "nakajima", "assembly-room").pk, "date": LOTTERY_DAY.isoformat(), "span": "0900-1200"},
-        jst(2027, 6, 12, 10), [("lottery.apply", group)])
+    return Post(
+        "kodaira",
+        reverse("counter:lottery", args=["kodaira", group.pk]),
+        {"unit": unit("kodaira", "nakajima", "assembly-room").pk, "date": LOTTERY_DAY.isoformat(), "span": "0900-1200"},
+        jst(2027, 6, 12, 10),
+        [("lottery.apply", group)],
+    )
 
 
 def lottery_withdraw():
     group, room = user("kodaira-group2"), unit("kodaira", "nakajima", "assembly-room")
     with time_machine.travel(jst(2027, 6, 12, 10), tick=False):
-        application = lottery_services.apply(user=group, unit=room, starts_at=clock.at(LOTTERY_DAY, dt.time(9)),
-                                             ends_at=clock.at(LOTTERY_DAY, dt.time(12)), channel="counter",
-                                             entered_by=user("kodaira-clerk"))
-    return Post("kodaira", reverse("counter:lottery_withdraw", args=["kodaira", application.pk]), {},
-                jst(2027, 6, 12, 11), [("lottery.withdraw", group)])
+        application = lottery_services.apply(
+            user=group,
+            unit=room,
+            starts_at=clock.at(LOTTERY_DAY, dt.time(9)),
+            ends_at=clock.at(LOTTERY_DAY, dt.time(12)),
+            channel="counter",
+            entered_by=user("kodaira-clerk"),
+        )
+    return Post(
+        "kodaira",
+        reverse("counter:lottery_withdraw", args=["kodaira", application.pk]),
+        {},
+        jst(2027, 6, 12, 11),
+        [("lottery.withdraw", group)],
+    )
 
 
 def key_lent():
     booking = _tamba_booking()
-    return Post("tamba", reverse("counter:key", args=["tamba", booking.pk, "lent"]), {}, jst(2027, 7, 20, 9, 50),
-                [("key.lend", booking.user)])
+    return Post(
+        "tamba",
+        reverse("counter:key", args=["tamba", booking.pk, "lent"]),
+        {},
+        jst(2027, 7, 20, 9, 50),
+        [("key.lend", booking.user)],
+    )
 
 
 def key_returned():
     booking = _tamba_booking()
     with time_machine.travel(jst(2027, 7, 20, 9, 50), tick=False):
         services.lend_key(reservation_id=booking.pk, municipality_id=booking.municipality_id, staff=user("tamba-clerk"))
-    return Post("tamba", reverse("counter:key", args=["tamba", booking.pk, "returned"]), {}, jst(2027, 7, 20, 11, 5),
-                [("key.return", booking.user)])
+    return Post(
+        "tamba",
+        reverse("counter:key", args=["tamba", booking.pk, "returned"]),
+        {},
+        jst(2027, 7, 20, 11, 5),
+        [("key.return", booking.user)],
+    )
 
 
 def use_report():
     booking = _tamba_booking()
-    return Post("tamba", reverse("counter:use_report", args=["tamba", booking.pk]), {
-        "attendance": "12", "actual_start": "10:00", "actual_end": "11:00", "note": ""},
-        jst(2027, 7, 20, 11, 30), [("use_report.record", booking.user)])
+    return Post(
+        "tamba",
+        reverse("counter:use_report", args=["tamba", booking.pk]),
+        {"attendance": "12", "actual_start": "10:00", "actual_end": "11:00", "note": ""},
+        jst(2027, 7, 20, 11, 30),
+        [("use_report.record", booking.user)],
+    )
 
 
 def override_grant():
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter:override", args=["tamba"]), {
-        "kind": "grant", "user": resident.pk, "unit": _tamba_room().pk, "date": TAMBA_DAY.isoformat(), "start": "1000",
-        "end": "1200", "rule_id": "T-APP-5", "reason": "NPO法人の公開講座"},
-        jst(2027, 7, 19, 10), [("booking.override.grant", resident)])
+    return Post(
+        "tamba",
+        reverse("counter:override", args=["tamba"]),
+        {
+            "kind": "grant",
+            "user": resident.pk,
+            "unit": _tamba_room().pk,
+            "date": TAMBA_DAY.isoformat(),
+            "start": "1000",
+            "end": "1200",
+            "rule_id": "T-APP-5",
+            "reason": "NPO法人の公開講座",
+        },
+        jst(2027, 7, 19, 10),
+        [("booking.override.grant", resident)],
+    )
 
 
 def override_early_start():
     # T-USE-1: a grant that starts at 07:00 at a sports unit; audited like any grant.
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter:override", args=["tamba"]), {
-        "kind": "early_start", "user": resident.pk, "unit": unit("tamba", "sample-school-gym", "gym").pk,
-        "date": TAMBA_DAY.isoformat(), "start": "0700", "end": "0900", "reason": "大会準備"},
-        jst(2027, 7, 10, 10), [("booking.override.grant", resident)])
+    return Post(
+        "tamba",
+        reverse("counter:override", args=["tamba"]),
+        {
+            "kind": "early_start",
+            "user": resident.pk,
+            "unit": unit("tamba", "sample-school-gym", "gym").pk,
+            "date": TAMBA_DAY.isoformat(),
+            "start": "0700",
+            "end": "0900",
+            "reason": "大会準備",
+        },
+        jst(2027, 7, 10, 10),
+        [("booking.override.grant", resident)],
+    )
 
 
 def override_block():
     # A block is held by the clerk's own account (docs/counter.md, overrides), so the entry's subject is that account.
-    return Post("tamba", reverse("counter:override", args=["tamba"]), {
-        "kind": "maintenance", "unit": _tamba_room().pk, "date": TAMBA_DAY.isoformat(), "start": "0900", "end": "1200",
-        "reason": "空調工事"}, jst(2027, 7, 19, 10), [("booking.override.maintenance", user("tamba-clerk"))])
+    return Post(
+        "tamba",
+        reverse("counter:override", args=["tamba"]),
+        {
+            "kind": "maintenance",
+            "unit": _tamba_room().pk,
+            "date": TAMBA_DAY.isoformat(),
+            "start": "0900",
+            "end": "1200",
+            "reason": "空調工事",
+        },
+        jst(2027, 7, 19, 10),
+        [("booking.override.maintenance", user("tamba-clerk"))],
+    )
 
 
 def release_block():
     with time_machine.travel(jst(2027, 6, 10, 10), tick=False):
-        block = services.block_slot(unit=_tamba_room(), starts_at=clock.at(TAMBA_DAY, dt.time(9)),
-                                    ends_at=clock.at(TAMBA_DAY, dt.time(12)), reason="空調工事", kind="maintenance",
-                                    staff=user("tamba-clerk"))
-    return Post("tamba", reverse("counter:release_block", args=["tamba", block.pk]), {"reason": "延期"},
-                jst(2027, 6, 11, 10), [("booking.override.release", user("tamba-clerk"))])
+        block = services.block_slot(
+            unit=_tamba_room(),
+            starts_at=clock.at(TAMBA_DAY, dt.time(9)),
+            ends_at=clock.at(TAMBA_DAY, dt.time(12)),
+            reason="空調工事",
+            kind="maintenance",
+            staff=user("tamba-clerk"),
+        )
+    return Post(
+        "tamba",
+        reverse("counter:release_block", args=["tamba", block.pk]),
+        {"reason": "延期"},
+        jst(2027, 6, 11, 10),
+        [("booking.override.release", user("tamba-clerk"))],
+    )
 
 
 def money_pay():
     booking = _unpaid_shiroi()
-    return Post("shiroi", reverse("counter:money_pay", args=["shiroi", booking.pk]), {
-        "amount": "630", "receipt_number": "R-77", "place": _place().pk}, jst(2027, 6, 1, 10),
-        [("payment.record", booking.user)])
+    return Post(
+        "shiroi",
+        reverse("counter:money_pay", args=["shiroi", booking.pk]),
+        {"amount": "630", "receipt_number": "R-77", "place": _place().pk},
+        jst(2027, 6, 1, 10),
+        [("payment.record", booking.user)],
+    )
 
 
 def money_cancel():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("counter:money_cancel", args=["shiroi", paid.pk]), {
-        "cause": "own", "expected_refund": "315", "reason": ""}, jst(2027, 6, 1, 10), [("booking.cancel", paid.user)])
+    return Post(
+        "shiroi",
+        reverse("counter:money_cancel", args=["shiroi", paid.pk]),
+        {"cause": "own", "expected_refund": "315", "reason": ""},
+        jst(2027, 6, 1, 10),
+        [("booking.cancel", paid.user)],
+    )
 
 
 def money_change():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("counter:money_change", args=["shiroi", paid.pk]), {
-        "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk, "date": SHIROI_DAY.isoformat(), "start": "09:00",
-        "end": "11:00", "extra_amount": "0"}, jst(2027, 6, 1, 10), [("booking.change", paid.user), ("booking.create", paid.user)])  # the new booking
+    return Post(
+        "shiroi",
+        reverse("counter:money_change", args=["shiroi", paid.pk]),
+        {
+            "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk,
+            "date": SHIROI_DAY.isoformat(),
+            "start": "09:00",
+            "end": "11:00",
+            "extra_amount": "0",
+        },
+        jst(2027, 6, 1, 10),
+        [("booking.change", paid.user), ("booking.create", paid.user)],
+    )  # the new booking
 
 
 def money_weather():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("counter:money_weather", args=["shiroi", paid.pk]), {"kind": "heat", "used_minutes": "30"},
-                jst(2027, 6, 15, 10), [("weather.mark", paid.user)])
+    return Post(
+        "shiroi",
+        reverse("counter:money_weather", args=["shiroi", paid.pk]),
+        {"kind": "heat", "used_minutes": "30"},
+        jst(2027, 6, 15, 10),
+        [("weather.mark", paid.user)],
+    )
 
 
 def money_weather_refund():
     marked = _marked_shiroi()
-    return Post("shiroi", reverse("counter:money_weather_refund", args=["shiroi", marked.pk]), {"place": _place().pk},
-                jst(2027, 6, 16, 10), [("weather.refund", marked.user)])
+    return Post(
+        "shiroi",
+        reverse("counter:money_weather_refund", args=["shiroi", marked.pk]),
+        {"place": _place().pk},
+        jst(2027, 6, 16, 10),
+        [("weather.refund", marked.user)],
+    )
 
 
 def money_weather_transfer():
     marked = _marked_shiroi()
-    return Post("shiroi", reverse("counter:money_weather_transfer", args=["shiroi", marked.pk]), {
-        "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk, "date": "2027-07-01", "start": "09:00", "end": "11:00"},
+    return Post(
+        "shiroi",
+        reverse("counter:money_weather_transfer", args=["shiroi", marked.pk]),
+        {
+            "unit": unit("shiroi", "minamiyama-tennis", "court-2").pk,
+            "date": "2027-07-01",
+            "start": "09:00",
+            "end": "11:00",
+        },
         jst(2027, 6, 16, 10),
-        [("weather.transfer", marked.user), ("booking.override.grant", marked.user)])  # the new booking, S-WX-1
+        [("weather.transfer", marked.user), ("booking.override.grant", marked.user)],
+    )  # the new booking, S-WX-1
 
 
 def money_closure():  # the POST with confirm=yes; without it the POST only lists (test_closure__lists_then_cancels)
     booking = _unpaid_shiroi()
-    return Post("shiroi", reverse("counter:money_closure", args=["shiroi"]), {
-        "facility": "minamiyama-tennis", "unit": "", "date_from": "2027-06-15", "date_to": "2027-06-15",
-        "reason": "大会準備", "confirm": "yes"}, jst(2027, 6, 1, 10), [("booking.cancel_for_facility", booking.user)])
+    return Post(
+        "shiroi",
+        reverse("counter:money_closure", args=["shiroi"]),
+        {
+            "facility": "minamiyama-tennis",
+            "unit": "",
+            "date_from": "2027-06-15",
+            "date_to": "2027-06-15",
+            "reason": "大会準備",
+            "confirm": "yes",
+        },
+        jst(2027, 6, 1, 10),
+        [("booking.cancel_for_facility", booking.user)],
+    )
 
 
 def money_weather_day():
     paid = paid_shiroi_booking()
-    return Post("shiroi", reverse("counter:money_weather_day", args=["shiroi"]), {
-        "facility": "minamiyama-tennis", "date": SHIROI_DAY.isoformat(), "kind": "rain", "start": "09:30", "end": "",
-        "note": "", "booking": [paid.pk]}, jst(2027, 6, 15, 10, 1),
-        [("weather.mark", paid.user), ("weather.mark_day", None)])
+    return Post(
+        "shiroi",
+        reverse("counter:money_weather_day", args=["shiroi"]),
+        {
+            "facility": "minamiyama-tennis",
+            "date": SHIROI_DAY.isoformat(),
+            "kind": "rain",
+            "start": "09:30",
+            "end": "",
+            "note": "",
+            "booking": [paid.pk],
+        },
+        jst(2027, 6, 15, 10, 1),
+        [("weather.mark", paid.user), ("weather.mark_day", None)],
+    )
 
 
 def _new_user(display_name):
@@ -263,8 +456,13 @@ def _new_user(display_name):
 
 
 def accounts_register():
-    return Post("tamba", reverse("counter:accounts_register", args=["tamba"]), tamba_card(), jst(2027, 5, 1, 9),
-                [("registration.create", _new_user("春日 一郎"))])
+    return Post(
+        "tamba",
+        reverse("counter:accounts_register", args=["tamba"]),
+        tamba_card(),
+        jst(2027, 5, 1, 9),
+        [("registration.create", _new_user("春日 一郎"))],
+    )
 
 
 def _pending_shiroi():
@@ -275,71 +473,130 @@ def _pending_shiroi():
 
 def accounts_approve():
     pending = _pending_shiroi()
-    return Post("shiroi", reverse("counter:accounts_request", args=["shiroi", pending.pk]), {
-        "approve": "1", "identity_document": "drivers_license", "residency": "resident"}, jst(2027, 6, 1, 11),
-        [("registration.approve", pending.user)])
+    return Post(
+        "shiroi",
+        reverse("counter:accounts_request", args=["shiroi", pending.pk]),
+        {"approve": "1", "identity_document": "drivers_license", "residency": "resident"},
+        jst(2027, 6, 1, 11),
+        [("registration.approve", pending.user)],
+    )
 
 
 def accounts_reject():
     pending = _pending_shiroi()
-    return Post("shiroi", reverse("counter:accounts_request", args=["shiroi", pending.pk]), {
-        "reject": "1", "reason": "no identity document"}, jst(2027, 6, 1, 11), [("registration.reject", pending.user)])
+    return Post(
+        "shiroi",
+        reverse("counter:accounts_request", args=["shiroi", pending.pk]),
+        {"reject": "1", "reason": "no identity document"},
+        jst(2027, 6, 1, 11),
+        [("registration.reject", pending.user)],
+    )
 
 
 def accounts_renew():
     resident = user("tamba-resident1")  # T-REG-1: renewable from 2028-12-31
-    return Post("tamba", reverse("counter:accounts_renew", args=["tamba", resident.pk]), {}, jst(2029, 1, 5, 10),
-                [("registration.renew", resident)])
+    return Post(
+        "tamba",
+        reverse("counter:accounts_renew", args=["tamba", resident.pk]),
+        {},
+        jst(2029, 1, 5, 10),
+        [("registration.renew", resident)],
+    )
 
 
 def accounts_password():
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter:accounts_password", args=["tamba", resident.pk]), {
-        "password": "new-hall-pass-9", "password2": "new-hall-pass-9"}, jst(2027, 6, 1, 10),
-        [("password.reset", resident)])
+    return Post(
+        "tamba",
+        reverse("counter:accounts_password", args=["tamba", resident.pk]),
+        {"password": "new-hall-pass-9", "password2": "new-hall-pass-9"},
+        jst(2027, 6, 1, 10),
+        [("password.reset", resident)],
+    )
 
 
 def accounts_reissue():
     with time_machine.travel(jst(2027, 5, 1, 9), tick=False):
-        assert client_for("tamba-clerk").post(reverse("counter:accounts_register", args=["tamba"]), tamba_card()).status_code == 302
+        assert (
+            client_for("tamba-clerk")
+            .post(reverse("counter:accounts_register", args=["tamba"]), tamba_card())
+            .status_code
+            == 302
+        )
     old = User.objects.get(display_name="春日 一郎")
     new = lambda: User.objects.get(display_name="春日 一郎", is_active=True)  # noqa: E731
-    return Post("tamba", reverse("counter:accounts_reissue", args=["tamba", old.pk]), {
-        "card_number": "T-0002", "identity_document": "my_number", "reason": "lost", "password": "new-card-pass-9",
-        "password2": "new-card-pass-9"}, jst(2027, 6, 1, 10),
-        [("registration.withdraw", old), ("registration.reissue", new), ("registration.carry_over", new)])
+    return Post(
+        "tamba",
+        reverse("counter:accounts_reissue", args=["tamba", old.pk]),
+        {
+            "card_number": "T-0002",
+            "identity_document": "my_number",
+            "reason": "lost",
+            "password": "new-card-pass-9",
+            "password2": "new-card-pass-9",
+        },
+        jst(2027, 6, 1, 10),
+        [("registration.withdraw", old), ("registration.reissue", new), ("registration.carry_over", new)],
+    )
 
 
 def accounts_change():
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter:accounts_change", args=["tamba", resident.pk]), {
-        "display_name": "丹波 次郎", "person_name": "", "address": "丹波市柏原町1", "phone": "0795-00-4444",
-        "email": "jiro@example.com", "identity_document": "my_number"}, jst(2027, 6, 1, 10),
-        [("registration.change", resident)])
+    return Post(
+        "tamba",
+        reverse("counter:accounts_change", args=["tamba", resident.pk]),
+        {
+            "display_name": "丹波 次郎",
+            "person_name": "",
+            "address": "丹波市柏原町1",
+            "phone": "0795-00-4444",
+            "email": "jiro@example.com",
+            "identity_document": "my_number",
+        },
+        jst(2027, 6, 1, 10),
+        [("registration.change", resident)],
+    )
 
 
 def accounts_add_proxy():
     resident = user("tamba-resident1")
-    return Post("tamba", reverse("counter:accounts_add_proxy", args=["tamba", resident.pk]), {
-        "name": "丹波 花子", "relation": "妻"}, jst(2027, 6, 1, 10), [("proxy.add", resident)])
+    return Post(
+        "tamba",
+        reverse("counter:accounts_add_proxy", args=["tamba", resident.pk]),
+        {"name": "丹波 花子", "relation": "妻"},
+        jst(2027, 6, 1, 10),
+        [("proxy.add", resident)],
+    )
 
 
 def accounts_remove_proxy():
     resident = user("tamba-resident1")
-    proxy = FamilyProxy.objects.create(user=resident, name="丹波 花子", relation="妻", added_at=jst(2027, 5, 1, 10),
-                                       added_by=user("tamba-clerk"))
-    return Post("tamba", reverse("counter:accounts_remove_proxy", args=["tamba", resident.pk, proxy.pk]), {},
-                jst(2027, 6, 1, 10), [("proxy.remove", resident)])
+    proxy = FamilyProxy.objects.create(
+        user=resident, name="丹波 花子", relation="妻", added_at=jst(2027, 5, 1, 10), added_by=user("tamba-clerk")
+    )
+    return Post(
+        "tamba",
+        reverse("counter:accounts_remove_proxy", args=["tamba", resident.pk, proxy.pk]),
+        {},
+        jst(2027, 6, 1, 10),
+        [("proxy.remove", resident)],
+    )
 
 
 def _duplicate(decision):
     person = make_user("tamba", "maybe-twin", display_name="丹波 一郎")
-    registration = Registration.objects.create(user=person, municipality=person.municipality, created_at=jst(2027, 5, 1, 10),
-                                               person_name=person.display_name)
+    registration = Registration.objects.create(
+        user=person, municipality=person.municipality, created_at=jst(2027, 5, 1, 10), person_name=person.display_name
+    )
     registration.possible_duplicates.add(user("tamba-resident1"))
     action = {"keep": "registration.duplicates_cleared", "withdraw": "registration.withdraw_duplicate"}[decision]
-    return Post("tamba", reverse("counter:accounts_review_duplicate", args=["tamba", registration.pk]), {
-        "decision": decision, "note": "別人"}, jst(2027, 6, 1, 10), [(action, person)])
+    return Post(
+        "tamba",
+        reverse("counter:accounts_review_duplicate", args=["tamba", registration.pk]),
+        {"decision": decision, "note": "別人"},
+        jst(2027, 6, 1, 10),
+        [(action, person)],
+    )
 
 
 # ``name`` or ``name[variant]``: one entry per way a route changes state.
@@ -387,7 +644,14 @@ def _route_of(entry: str) -> str:
 
 def test_the_walk_sees_the_console_and_the_money_pages():
     """The enumeration itself: if the resolver walk broke, every other test here would pass vacuously."""
-    for name in ("counter:book", "counter:key", "counter:money_pay", "counter:money_closure", "counter:accounts_register", "counter:exports_index"):
+    for name in (
+        "counter:book",
+        "counter:key",
+        "counter:money_pay",
+        "counter:money_closure",
+        "counter:accounts_register",
+        "counter:exports_index",
+    ):
         assert name in ROUTES
     assert len(ROUTES) >= 30
 
@@ -397,7 +661,9 @@ def test_every_counter_post_route_is_walked(name):
     """A route that takes a POST must have an entry in ACTIONS; the others answer a POST with 405 (or are READS)."""
     if any(_route_of(entry) == name for entry in ACTIONS):
         return
-    address = reverse(name, kwargs={"municipality": "shiroi", **{p: DUMMY[p] for p in ROUTES[name] if p != "municipality"}})
+    address = reverse(
+        name, kwargs={"municipality": "shiroi", **{p: DUMMY[p] for p in ROUTES[name] if p != "municipality"}}
+    )
     before = AuditEntry.objects.count()
     with time_machine.travel(jst(2027, 6, 1, 10), tick=False):
         response = client_for("shiroi-clerk").post(address, {})
@@ -407,7 +673,8 @@ def test_every_counter_post_route_is_walked(name):
         return
     assert response.status_code == 405, (
         f"{name} ({address}) takes a POST ({response.status_code}) but has no entry in ACTIONS: add how to perform "
-        f"it and the audit entry it must write")
+        f"it and the audit entry it must write"
+    )
 
 
 @pytest.mark.parametrize("entry", sorted(ACTIONS))

@@ -22,14 +22,16 @@ SHIROI_DAY = dt.date(2027, 6, 15)  # counter until the slot starts (S-FC-3)
 
 
 def slots_page(client, municipality, person, the_unit, day, channel="counter"):
-    return client.get(counter_url("book", municipality, person.pk, unit=the_unit.pk, date=day.isoformat(), channel=channel))
+    return client.get(
+        counter_url("book", municipality, person.pk, unit=the_unit.pk, date=day.isoformat(), channel=channel)
+    )
 
 
 def answer(html: str, span: str) -> str:
     """The data-answer and data-rule of one slot row of the page."""
     marker = f'data-span="{span}"'
     start = html.index(marker)
-    row = html[html.rindex("<li", 0, start): html.index("</li>", start)]
+    row = html[html.rindex("<li", 0, start) : html.index("</li>", start)]
     return row
 
 
@@ -51,7 +53,11 @@ def test_counter__kodaira_last_minute_at_d3__counter_books_it_confirmed_online_i
         online = resident.get(f"/kodaira/book/{room.pk}/2027-08-20/1300-1700/")
         assert "K-LM-1" in online.content.decode()
     reservation = Reservation.objects.get(user=group)
-    assert (reservation.channel, reservation.origin, reservation.state) == ("counter", "last_minute", BookingState.CONFIRMED)
+    assert (reservation.channel, reservation.origin, reservation.state) == (
+        "counter",
+        "last_minute",
+        BookingState.CONFIRMED,
+    )
     assert reservation.booked_by == user("kodaira-clerk")
     with at(jst(2027, 8, 17, 10, 1)):
         shown = client_for("kodaira-clerk").get(counter_url("user", "kodaira", group.pk)).content.decode()
@@ -79,7 +85,9 @@ def test_counter__kodaira_slot_just_taken__409_with_a_plain_message():
         assert 'data-answer="open"' in answer(page, "0900-1200")
     book(jst(2027, 8, 17, 10, 1), user=other, unit=room, day=KODAIRA_DAY, start="09:00", end="12:00", channel="counter")
     with at(jst(2027, 8, 17, 10, 2)):
-        response = book_post(client_for("kodaira-clerk"), "kodaira", group, room, KODAIRA_DAY, "0900-1200")  # …then books
+        response = book_post(
+            client_for("kodaira-clerk"), "kodaira", group, room, KODAIRA_DAY, "0900-1200"
+        )  # …then books
     assert response.status_code == 409
     html = response.content.decode()
     assert "Someone has just booked this slot" in html
@@ -117,12 +125,18 @@ def test_phone__tamba__accepted_on_d3_until_the_service_closes_then_refused(tamb
     """The phone window runs to the end of D-3 (T-APP-1), but phone service ends at 22:00 (T-APP-3): 21:59 is the
     last minute a call is booked, 23:59 is refused by the service hours, and from D-2 00:00 the window is closed."""
     with at(jst(2027, 7, 17, 21, 59)):
-        response = book_post(client_for("tamba-clerk"), "tamba", tamba_resident, tamba_room, TAMBA_DAY, "1000-1100", channel="phone")
+        response = book_post(
+            client_for("tamba-clerk"), "tamba", tamba_resident, tamba_room, TAMBA_DAY, "1000-1100", channel="phone"
+        )
     assert response.status_code == 302
     reservation = Reservation.objects.get(user=tamba_resident)
     assert (reservation.channel, reservation.booked_by) == ("phone", user("tamba-clerk"))
     assert reservation.pay_by_rule_id == "T-PAY-3"  # from D-21: due the same day
-    for moment, rule in ((jst(2027, 7, 17, 23, 59), "T-APP-3"), (jst(2027, 7, 18, 0, 0), "T-APP-1"), (jst(2027, 7, 18, 9, 0), "T-APP-1")):
+    for moment, rule in (
+        (jst(2027, 7, 17, 23, 59), "T-APP-3"),
+        (jst(2027, 7, 18, 0, 0), "T-APP-1"),
+        (jst(2027, 7, 18, 9, 0), "T-APP-1"),
+    ):
         with at(moment):
             clerk = client_for("tamba-clerk")
             page = slots_page(clerk, "tamba", tamba_resident, tamba_room, TAMBA_DAY, channel="phone").content.decode()
@@ -137,8 +151,16 @@ def test_counter__tamba_run_of_three_hours_is_one_booking(tamba_resident, tamba_
         clerk = client_for("tamba-clerk")
         page = slots_page(clerk, "tamba", tamba_resident, tamba_room, TAMBA_DAY).content.decode()
         assert 'data-test="run-form"' in page
-        response = clerk.post(counter_url("book", "tamba", tamba_resident.pk), {
-            "unit": tamba_room.pk, "date": TAMBA_DAY.isoformat(), "channel": "counter", "start": "1000", "end": "1300"})
+        response = clerk.post(
+            counter_url("book", "tamba", tamba_resident.pk),
+            {
+                "unit": tamba_room.pk,
+                "date": TAMBA_DAY.isoformat(),
+                "channel": "counter",
+                "start": "1000",
+                "end": "1300",
+            },
+        )
     assert response.status_code == 302
     reservation = Reservation.objects.get(user=tamba_resident)
     assert (reservation.slot_count, reservation.holds.count()) == (3, 3)
@@ -154,7 +176,9 @@ def test_counter__shiroi__books_until_the_use_time__paid_with_the_booking_from_d
     player = make_user("shiroi", "shiroi-counter-player", display_name="白井 太郎")
     court = unit("shiroi", "minamiyama-tennis", "court-1")
     with at(jst(2027, 6, 8, 23, 59)):  # D-7: a counter booking, provisional until paid (S-PAY-1/2)
-        assert book_post(client_for("shiroi-clerk"), "shiroi", player, court, SHIROI_DAY, "0900-1100").status_code == 302
+        assert (
+            book_post(client_for("shiroi-clerk"), "shiroi", player, court, SHIROI_DAY, "0900-1100").status_code == 302
+        )
     assert Reservation.objects.get(user=player).state == BookingState.PROVISIONAL
     with at(jst(2027, 6, 15, 14, 59)):  # the use date, a minute before the 15:00 slot
         clerk = client_for("shiroi-clerk")
@@ -166,11 +190,13 @@ def test_counter__shiroi__books_until_the_use_time__paid_with_the_booking_from_d
         response = book_post(clerk, "shiroi", player, court, SHIROI_DAY, "1500-1700")
         assert response.status_code == 422 and "S-FC-3" in response.content.decode()  # not without the payment
         place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
-        wrong = book_post(clerk, "shiroi", player, court, SHIROI_DAY, "1500-1700", amount="600", receipt_number="R-5",
-                          place=place.pk)
+        wrong = book_post(
+            clerk, "shiroi", player, court, SHIROI_DAY, "1500-1700", amount="600", receipt_number="R-5", place=place.pk
+        )
         assert wrong.status_code == 422 and "630" in wrong.content.decode()  # a wrong amount: nothing booked
-        paid = book_post(clerk, "shiroi", player, court, SHIROI_DAY, "1500-1700", amount="630", receipt_number="R-5",
-                         place=place.pk)
+        paid = book_post(
+            clerk, "shiroi", player, court, SHIROI_DAY, "1500-1700", amount="630", receipt_number="R-5", place=place.pk
+        )
         assert paid.status_code == 302 and "/counter/money/bookings/" in paid.url
     booked = Reservation.objects.filter(user=player).latest("id")
     assert booked.state == BookingState.CONFIRMED and booked.payment.amount == 630

@@ -14,19 +14,26 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 
 def with_card(person: User, number: str) -> User:
-    Registration.objects.create(user=person, municipality_id=person.municipality_id, created_at=jst(2026, 4, 1, 10),
-                                person_name=person.display_name or person.username, card_number=number)
+    Registration.objects.create(
+        user=person,
+        municipality_id=person.municipality_id,
+        created_at=jst(2026, 4, 1, 10),
+        person_name=person.display_name or person.username,
+        card_number=number,
+    )
     return person
 
 
 def found(client, municipality: str, query: str) -> list[str]:
     """The usernames listed for ``query``, in the order shown."""
     html = client.get(counter_url("home", municipality, q=query)).content.decode()
-    section = html[html.index('data-test="found"'):]
+    section = html[html.index('data-test="found"') :]
     section = section[: section.index("</ul>")]
     people = User.objects.filter(municipality__slug=municipality)
-    return sorted((u.username for u in people if f"/{municipality}/counter/users/{u.pk}/" in section),
-                  key=lambda name: section.index(f"/{municipality}/counter/users/{User.objects.get(username=name).pk}/"))
+    return sorted(
+        (u.username for u in people if f"/{municipality}/counter/users/{u.pk}/" in section),
+        key=lambda name: section.index(f"/{municipality}/counter/users/{User.objects.get(username=name).pk}/"),
+    )
 
 
 @pytest.fixture

@@ -26,8 +26,13 @@ DAY = dt.date(2027, 8, 20)  # Friday; D-3 = 08-17: counter last-minute bookings 
 @pytest.fixture
 def scoped_clerk():
     """A Kodaira clerk who serves the counter of 中島地域センター only."""
-    clerk = User.objects.create(username="kodaira-nakajima-clerk", municipality=Municipality.objects.get(slug="kodaira"),
-                                account_kind="staff", staff_role="clerk", display_name="中島 窓口")
+    clerk = User.objects.create(
+        username="kodaira-nakajima-clerk",
+        municipality=Municipality.objects.get(slug="kodaira"),
+        account_kind="staff",
+        staff_role="clerk",
+        display_name="中島 窓口",
+    )
     clerk.counter_facilities.set([Facility.objects.get(municipality__slug="kodaira", code="nakajima")])
     return clerk
 
@@ -57,16 +62,33 @@ def pages_outside(outside, booking) -> list[tuple[str, str, dict | None]]:
         ("post", counter_url("lottery", "kodaira", group), slot),
         ("get", counter_url("walk_in", "kodaira", unit=outside.pk, date=DAY.isoformat()), None),
         ("post", counter_url("walk_in", "kodaira"), {**slot, "walk_in_name": "x", "walk_in_phone": "042-341-1211"}),
-        ("post", counter_url("override", "kodaira"), {**slot, "kind": "grant", "user": group, "start": "1300",
-                                                      "end": "1700", "rule_id": "T-APP-5", "reason": "event"}),
-        ("post", counter_url("override", "kodaira"), {**slot, "kind": "maintenance", "start": "1300", "end": "1700",
-                                                      "reason": "repairs"}),
+        (
+            "post",
+            counter_url("override", "kodaira"),
+            {
+                **slot,
+                "kind": "grant",
+                "user": group,
+                "start": "1300",
+                "end": "1700",
+                "rule_id": "T-APP-5",
+                "reason": "event",
+            },
+        ),
+        (
+            "post",
+            counter_url("override", "kodaira"),
+            {**slot, "kind": "maintenance", "start": "1300", "end": "1700", "reason": "repairs"},
+        ),
         ("get", counter_url("day_sheet", "kodaira", facility="josui-shinmachi", date=DAY.isoformat()), None),
         ("post", counter_url("key", "kodaira", booking.pk, "lent"), None),
         ("post", counter_url("key", "kodaira", booking.pk, "returned"), None),
         ("get", counter_url("use_report", "kodaira", booking.pk), None),
-        ("post", counter_url("use_report", "kodaira", booking.pk), {"attendance": "3", "actual_start": "09:00",
-                                                                     "actual_end": "12:00"}),
+        (
+            "post",
+            counter_url("use_report", "kodaira", booking.pk),
+            {"attendance": "3", "actual_start": "09:00", "actual_end": "12:00"},
+        ),
     ]
 
 
@@ -82,14 +104,27 @@ def test_scope__every_counter_page_outside_the_clerks_facilities_is_a_404(scoped
 
 
 def test_scope__the_same_pages_work_inside_the_scope(scoped_clerk, inside):
-    booking = book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=inside, day=DAY, start="09:00", end="12:00")
+    booking = book(
+        jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=inside, day=DAY, start="09:00", end="12:00"
+    )
     group = user("kodaira-group2")
     with at(jst(2027, 8, 17, 10, 0)):  # D-3: last-minute counter bookings (K-LM-1)
         client = client_for(scoped_clerk.username)
-        assert client.get(counter_url("book", "kodaira", group.pk, unit=inside.pk, date=DAY.isoformat())).status_code == 200
-        assert client.post(counter_url("book", "kodaira", group.pk), {
-            "unit": inside.pk, "date": DAY.isoformat(), "span": "1300-1700", "channel": "counter"}).status_code == 302
-        assert client.get(counter_url("day_sheet", "kodaira", facility="nakajima", date=DAY.isoformat())).status_code == 200
+        assert (
+            client.get(counter_url("book", "kodaira", group.pk, unit=inside.pk, date=DAY.isoformat())).status_code
+            == 200
+        )
+        assert (
+            client.post(
+                counter_url("book", "kodaira", group.pk),
+                {"unit": inside.pk, "date": DAY.isoformat(), "span": "1300-1700", "channel": "counter"},
+            ).status_code
+            == 302
+        )
+        assert (
+            client.get(counter_url("day_sheet", "kodaira", facility="nakajima", date=DAY.isoformat())).status_code
+            == 200
+        )
         assert client.post(counter_url("key", "kodaira", booking.pk, "lent")).status_code == 302
     assert Reservation.objects.get(user=group, unit=inside).booked_by == scoped_clerk
     assert KeyLending.objects.get(reservation=booking).lent_by == scoped_clerk
@@ -116,13 +151,28 @@ def test_scope__services_refuse_outside_the_scope_with_staff_scope(scoped_clerk,
     with at(jst(2027, 8, 17, 10, 0)):
         start, end = clock.at(DAY, dt.time(13)), clock.at(DAY, dt.time(17))
         attempts = [
-            lambda: services.book(user=user("kodaira-group2"), unit=outside, starts_at=start, ends_at=end, channel="counter",
-                                  booked_by=scoped_clerk),
-            lambda: services.book_override(user=user("kodaira-group2"), unit=outside, starts_at=start, ends_at=end,
-                                           reason="event", staff=scoped_clerk),
-            lambda: services.block_slot(unit=outside, starts_at=start, ends_at=end, reason="repairs", staff=scoped_clerk),
-            lambda: services.lend_key(reservation_id=outside_booking.pk, municipality_id=outside.municipality_id,
-                                      staff=scoped_clerk),
+            lambda: services.book(
+                user=user("kodaira-group2"),
+                unit=outside,
+                starts_at=start,
+                ends_at=end,
+                channel="counter",
+                booked_by=scoped_clerk,
+            ),
+            lambda: services.book_override(
+                user=user("kodaira-group2"),
+                unit=outside,
+                starts_at=start,
+                ends_at=end,
+                reason="event",
+                staff=scoped_clerk,
+            ),
+            lambda: services.block_slot(
+                unit=outside, starts_at=start, ends_at=end, reason="repairs", staff=scoped_clerk
+            ),
+            lambda: services.lend_key(
+                reservation_id=outside_booking.pk, municipality_id=outside.municipality_id, staff=scoped_clerk
+            ),
         ]
         for attempt in attempts:
             with pytest.raises(services.BookingRefused) as refused:
@@ -135,6 +185,10 @@ def test_scope__an_administrator_with_a_scope_still_serves_every_facility(outsid
     admin.counter_facilities.set([Facility.objects.get(municipality__slug="kodaira", code="nakajima")])
     with at(jst(2027, 8, 20, 8, 0)):
         client = client_for("kodaira-admin")
-        assert client.get(counter_url("day_sheet", "kodaira", facility="josui-shinmachi",
-                                      date=DAY.isoformat())).status_code == 200
+        assert (
+            client.get(
+                counter_url("day_sheet", "kodaira", facility="josui-shinmachi", date=DAY.isoformat())
+            ).status_code
+            == 200
+        )
         assert client.post(counter_url("key", "kodaira", outside_booking.pk, "lent")).status_code == 302

@@ -29,18 +29,28 @@ def demo(settings):
 
 def test_concurrency__overrides_and_a_booking_on_one_slot__exactly_one_holds_it(demo):
     room = Unit.objects.select_related("facility", "municipality", "slot_scheme").get(
-        municipality__slug="tamba", facility__code="kaibara", code="large-meeting-room")
+        municipality__slug="tamba", facility__code="kaibara", code="large-meeting-room"
+    )
     clerk = User.objects.get(username="tamba-clerk")
     residents = [User.objects.get(username=name) for name in ("tamba-resident1", "tamba-resident2", "tamba-visitor")]
     starts, ends = jst(2027, 7, 20, 10), jst(2027, 7, 20, 12)
     attempts = [
-        lambda person=person: services.book_override(user=person, unit=room, starts_at=starts, ends_at=ends,
-                                                     reason="公開講座", staff=clerk)
+        lambda person=person: services.book_override(
+            user=person, unit=room, starts_at=starts, ends_at=ends, reason="公開講座", staff=clerk
+        )
         for person in residents[:2]
     ] + [
-        lambda: services.block_slot(unit=room, starts_at=jst(2027, 7, 20, 11), ends_at=ends, reason="点検", staff=clerk),
-        lambda: services.book(user=residents[2], unit=room, starts_at=starts, ends_at=jst(2027, 7, 20, 11),
-                              channel="counter", booked_by=clerk),
+        lambda: services.block_slot(
+            unit=room, starts_at=jst(2027, 7, 20, 11), ends_at=ends, reason="点検", staff=clerk
+        ),
+        lambda: services.book(
+            user=residents[2],
+            unit=room,
+            starts_at=starts,
+            ends_at=jst(2027, 7, 20, 11),
+            channel="counter",
+            booked_by=clerk,
+        ),
     ] * 2  # two of each, eight attempts at once
     outcomes = run_together(jst(2027, 6, 10, 10, 0), attempts, success="booked")
     assert set(outcomes) <= {"booked", "slot_taken"}, outcomes

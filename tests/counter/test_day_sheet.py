@@ -25,8 +25,16 @@ def room():
 
 @pytest.fixture
 def morning(room):
-    return book(jst(2027, 8, 17, 10, 0), user=user("kodaira-group1"), unit=room, day=DAY, start="09:00", end="12:00",
-                channel="counter", booked_by=user("kodaira-clerk"))
+    return book(
+        jst(2027, 8, 17, 10, 0),
+        user=user("kodaira-group1"),
+        unit=room,
+        day=DAY,
+        start="09:00",
+        end="12:00",
+        channel="counter",
+        booked_by=user("kodaira-clerk"),
+    )
 
 
 def sheet(client, day=DAY):
@@ -34,8 +42,18 @@ def sheet(client, day=DAY):
 
 
 def test_day_sheet__lists_active_bookings_with_contact_and_payment(room, morning):
-    evening = book(jst(2027, 8, 17, 10, 0), user=user("kodaira-group2"), unit=room, day=DAY, start="18:00", end="22:00", channel="counter")
-    afternoon = book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group2"), unit=room, day=DAY, start="13:00", end="17:00")
+    evening = book(
+        jst(2027, 8, 17, 10, 0),
+        user=user("kodaira-group2"),
+        unit=room,
+        day=DAY,
+        start="18:00",
+        end="22:00",
+        channel="counter",
+    )
+    afternoon = book(
+        jst(2027, 7, 10, 10, 0), user=user("kodaira-group2"), unit=room, day=DAY, start="13:00", end="17:00"
+    )
     cancel_at(jst(2027, 7, 10, 10, 1), user=user("kodaira-group2"), reservation=afternoon)
     with at(jst(2027, 8, 20, 8, 0)):
         html = sheet(client_for("kodaira-clerk")).content.decode()
@@ -58,11 +76,17 @@ def test_day_sheet__key_lent_then_returned__each_a_post_that_redirects(morning):
         assert 'data-test="key-returned"' in html and 'data-test="key-lent"' not in html
         assert client.get(counter_url("key", "kodaira", morning.pk, "lent")).status_code == 405  # never a GET
     with at(jst(2027, 8, 20, 12, 5)):
-        assert client_for("kodaira-clerk").post(counter_url("key", "kodaira", morning.pk, "returned")).status_code == 302
+        assert (
+            client_for("kodaira-clerk").post(counter_url("key", "kodaira", morning.pk, "returned")).status_code == 302
+        )
     lending = KeyLending.objects.get(reservation=morning)
     clerk = user("kodaira-clerk")
     assert (lending.lent_at, lending.lent_by, lending.returned_at, lending.returned_by) == (
-        jst(2027, 8, 20, 8, 55), clerk, jst(2027, 8, 20, 12, 5), clerk)
+        jst(2027, 8, 20, 8, 55),
+        clerk,
+        jst(2027, 8, 20, 12, 5),
+        clerk,
+    )
 
 
 def test_day_sheet__late_key_returns_listed_at_the_top_on_any_day(morning):
@@ -72,7 +96,7 @@ def test_day_sheet__late_key_returns_listed_at_the_top_on_any_day(morning):
         assert 'data-test="late-keys"' not in sheet(client_for("kodaira-clerk")).content.decode()
     with at(jst(2027, 8, 21, 9, 0)):  # the next day's sheet: the key is still out
         html = sheet(client_for("kodaira-clerk"), dt.date(2027, 8, 21)).content.decode()
-    late = html[html.index('data-test="late-keys"'): html.index('data-test="sheet"')]
+    late = html[html.index('data-test="late-keys"') : html.index('data-test="sheet"')]
     assert f'id="late-{morning.pk}"' in late and "not returned" in late
 
 
@@ -83,20 +107,30 @@ def test_use_report__k_use_1_after_use_only_and_shown_on_the_sheet(morning):
     assert response.status_code == 422 and "K-USE-1" in response.content.decode()
     with at(jst(2027, 8, 20, 12, 10)):
         client = client_for("kodaira-clerk")
-        assert client.post(counter_url("use_report", "kodaira", morning.pk), {**form, "actual_end": "09:00"}).status_code == 422
-        assert client.post(counter_url("use_report", "kodaira", morning.pk), {**form, "attendance": "x"}).status_code == 422
+        assert (
+            client.post(counter_url("use_report", "kodaira", morning.pk), {**form, "actual_end": "09:00"}).status_code
+            == 422
+        )
+        assert (
+            client.post(counter_url("use_report", "kodaira", morning.pk), {**form, "attendance": "x"}).status_code
+            == 422
+        )
         response = client.post(counter_url("use_report", "kodaira", morning.pk), form)
         assert response.status_code == 302
         html = sheet(client).content.decode()
     report = UseReport.objects.get(reservation=morning)
     assert (report.attendance, report.actual_start, report.actual_end, report.reported_by) == (
-        12, jst(2027, 8, 20, 9, 10), jst(2027, 8, 20, 11, 45), user("kodaira-clerk"))
+        12,
+        jst(2027, 8, 20, 9, 10),
+        jst(2027, 8, 20, 11, 45),
+        user("kodaira-clerk"),
+    )
     assert "09:10–11:45" in html
 
 
 def test_day_sheet__printable_a4_without_navigation():
     css = (Path(__file__).resolve().parents[2] / "static" / "css" / "site.css").read_text()
-    print_block = css[css.index("@media print"):]
+    print_block = css[css.index("@media print") :]
     assert "size: A4" in print_block and ".counter-nav" in print_block and ".no-print" in print_block
     with at(jst(2027, 8, 20, 8, 0)):
         html = sheet(client_for("kodaira-clerk")).content.decode()

@@ -27,14 +27,24 @@ def gym():
 
 
 def early(client, person, the_unit, start, end, reason="大会準備（バレーボール大会）", day=DAY):
-    return client.post(counter_url("override", "tamba"), {
-        "kind": "early_start", "user": person.pk, "unit": the_unit.pk, "date": day.isoformat(), "start": start,
-        "end": end, "reason": reason})
+    return client.post(
+        counter_url("override", "tamba"),
+        {
+            "kind": "early_start",
+            "user": person.pk,
+            "unit": the_unit.pk,
+            "date": day.isoformat(),
+            "start": start,
+            "end": end,
+            "reason": reason,
+        },
+    )
 
 
 def grant(the_unit, start: dt.datetime, end: dt.datetime, staff="tamba-clerk", person="tamba-resident1"):
-    return services.book_early_start(user=user(person), unit=the_unit, starts_at=start, ends_at=end,
-                                     reason="大会準備", staff=user(staff))
+    return services.book_early_start(
+        user=user(person), unit=the_unit, starts_at=start, ends_at=end, reason="大会準備", staff=user(staff)
+    )
 
 
 def codes(error) -> list[str]:
@@ -52,12 +62,21 @@ def test_early_start__0700_accepted_as_an_audited_override_on_the_day_sheet(gym)
         booking = Reservation.objects.get(user=resident, unit=gym)
         assert (booking.starts_at, booking.ends_at, booking.slot_count) == (jst(2027, 7, 20, 7), jst(2027, 7, 20, 9), 2)
         assert (booking.override_kind, booking.override_rule_id, booking.override_reason) == (
-            "grant", "T-USE-1", "大会準備（バレーボール大会）")
+            "grant",
+            "T-USE-1",
+            "大会準備（バレーボール大会）",
+        )
         assert (booking.state, booking.channel, booking.booked_by, booking.pay_by) == (
-            BookingState.CONFIRMED, "counter", user("tamba-clerk"), None)
+            BookingState.CONFIRMED,
+            "counter",
+            user("tamba-clerk"),
+            None,
+        )
         assert booking.fee_total and booking.fee_total > 0  # the early hours are priced like any hour
         assert sorted(SlotHold.objects.filter(reservation=booking).values_list("starts_at", flat=True)) == [
-            jst(2027, 7, 20, 7), jst(2027, 7, 20, 8)]
+            jst(2027, 7, 20, 7),
+            jst(2027, 7, 20, 8),
+        ]
         entry = AuditEntry.objects.get(action="booking.override.grant", target_id=str(booking.pk))
         assert entry.actor == user("tamba-clerk") and "T-USE-1" in entry.reason and "大会準備" in entry.reason
         sheet = client.get(response["Location"]).content.decode()
@@ -102,8 +121,14 @@ def test_early_start__a_second_grant_of_the_same_time_is_409_x_3(gym):
 
 def test_early_start__a_held_regular_slot_is_not_double_booked(gym):
     with at(NOW):
-        regular = services.book_override(user=user("tamba-resident2"), unit=gym, starts_at=jst(2027, 7, 20, 9),
-                                         ends_at=jst(2027, 7, 20, 10), reason="公開講座", staff=user("tamba-clerk"))
+        regular = services.book_override(
+            user=user("tamba-resident2"),
+            unit=gym,
+            starts_at=jst(2027, 7, 20, 9),
+            ends_at=jst(2027, 7, 20, 10),
+            reason="公開講座",
+            staff=user("tamba-clerk"),
+        )
         with pytest.raises(services.SlotTaken):
             grant(gym, jst(2027, 7, 20, 7), jst(2027, 7, 20, 10))
         # The early hours alone, before the other booking's slot, are free.
@@ -118,9 +143,14 @@ def test_early_start__only_sports_units_in_tamba_and_not_elsewhere():
         assert codes(refused) == ["T-USE-1"]
     with at(jst(2027, 3, 1, 10, 0)):  # the Shiroi demo registrations are valid until 2027-03-31 (S-REG-3)
         with pytest.raises(services.BookingRefused) as refused:
-            services.book_early_start(user=user("shiroi-resident"), unit=unit("shiroi", "nakakido-tennis", "court-1"),
-                                      starts_at=jst(2027, 3, 10, 6), ends_at=jst(2027, 3, 10, 7), reason="大会",
-                                      staff=user("shiroi-clerk"))
+            services.book_early_start(
+                user=user("shiroi-resident"),
+                unit=unit("shiroi", "nakakido-tennis", "court-1"),
+                starts_at=jst(2027, 3, 10, 6),
+                ends_at=jst(2027, 3, 10, 7),
+                reason="大会",
+                staff=user("shiroi-clerk"),
+            )
         assert codes(refused) == ["S-HRS-1"]  # Shiroi's hours have no early starts
         form = client_for("shiroi-clerk").get(counter_url("override", "shiroi")).content.decode()
     assert 'value="early_start"' not in form
@@ -137,7 +167,13 @@ def test_early_start__not_after_it_started_nor_by_another_municipality(gym):
             grant(gym, jst(2027, 7, 20, 7), jst(2027, 7, 20, 9), staff="shiroi-clerk")
         assert codes(refused) == ["staff_only"]
         with pytest.raises(services.BookingRefused) as refused:
-            services.book_early_start(user=user("tamba-resident1"), unit=gym, starts_at=jst(2027, 7, 20, 7),
-                                      ends_at=jst(2027, 7, 20, 9), reason="  ", staff=user("tamba-clerk"))
+            services.book_early_start(
+                user=user("tamba-resident1"),
+                unit=gym,
+                starts_at=jst(2027, 7, 20, 7),
+                ends_at=jst(2027, 7, 20, 9),
+                reason="  ",
+                staff=user("tamba-clerk"),
+            )
         assert codes(refused) == ["T-USE-1"]  # approved in advance, with its reason recorded
     assert not Reservation.objects.filter(unit=gym).exists()

@@ -20,7 +20,13 @@ from config import clock
 from reservations import services
 
 from tests.lottery.helpers import (
-    KODAIRA_DAY, KODAIRA_IN_WINDOW, SHIROI_DRAW, SHIROI_MONTH, SHIROI_RESULTS, apply, run_draw,
+    KODAIRA_DAY,
+    KODAIRA_IN_WINDOW,
+    SHIROI_DRAW,
+    SHIROI_MONTH,
+    SHIROI_RESULTS,
+    apply,
+    run_draw,
 )
 from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
@@ -35,20 +41,33 @@ BOOKED_AT = jst(2027, 6, 10, 10, 0)
 @pytest.fixture
 def july():
     group = make_user("kodaira", "export-group", display_name="統計テスト会")
-    formula = make_user("kodaira", "export-formula", display_name="=HYPERLINK(\"x\")")
+    formula = make_user("kodaira", "export-formula", display_name='=HYPERLINK("x")')
     assembly = unit("kodaira", "nakajima", "assembly-room")
     made = {
         "morning": book(BOOKED_AT, user=group, unit=assembly, day=FRIDAY, start="09:00", end="12:00"),
         "evening": book(BOOKED_AT, user=group, unit=assembly, day=FRIDAY, start="18:00", end="22:00"),
-        "formula": book(BOOKED_AT, user=formula, unit=unit("kodaira", "nakajima", "japanese-room"), day=FRIDAY,
-                        start="13:00", end="17:00"),
-        "august": book(jst(2027, 7, 2, 10, 0), user=group, unit=assembly, day=dt.date(2027, 8, 2), start="09:00", end="12:00"),
+        "formula": book(
+            BOOKED_AT,
+            user=formula,
+            unit=unit("kodaira", "nakajima", "japanese-room"),
+            day=FRIDAY,
+            start="13:00",
+            end="17:00",
+        ),
+        "august": book(
+            jst(2027, 7, 2, 10, 0), user=group, unit=assembly, day=dt.date(2027, 8, 2), start="09:00", end="12:00"
+        ),
     }
     assert not isinstance(cancel_at(jst(2027, 6, 10, 11, 0), user=group, reservation=made["evening"]), list)
     with time_machine.travel(jst(2027, 7, 1, 9, 0), tick=False):
         made["block"] = services.block_slot(
-            unit=unit("kodaira", "nakajima", "meeting-room"), starts_at=clock.at(FRIDAY, dt.time(9)),
-            ends_at=clock.at(FRIDAY, dt.time(12)), reason="空調点検", staff=user("kodaira-clerk"), kind="maintenance")
+            unit=unit("kodaira", "nakajima", "meeting-room"),
+            starts_at=clock.at(FRIDAY, dt.time(9)),
+            ends_at=clock.at(FRIDAY, dt.time(12)),
+            reason="空調点検",
+            staff=user("kodaira-clerk"),
+            kind="maintenance",
+        )
     return made
 
 
@@ -82,12 +101,40 @@ def test_bookings__csv_for_excel_with_every_booking_of_the_month(july):
     bookings = {row["Booking no."]: row for row in by_column(rows)}
     assert set(bookings) == {str(july[k].pk) for k in ("morning", "evening", "formula", "block")}  # not August's
     morning = bookings[str(july["morning"].pk)]
-    assert {k: morning[k] for k in ("Facility", "Unit", "Use date", "Start", "End", "User ID", "Name", "State", "Origin",
-                                    "Channel", "Entered by", "Fee (yen)", "Paid (yen)", "Cancelled at")} == {
-        "Facility": "Nakajima Community Center", "Unit": "Assembly room", "Use date": "2027-07-16", "Start": "09:00",
-        "End": "12:00", "User ID": "export-group", "Name": "統計テスト会", "State": "Confirmed",
-        "Origin": "First come, first served", "Channel": "Online", "Entered by": "", "Fee (yen)": str(july["morning"].fee_total),
-        "Paid (yen)": "0", "Cancelled at": ""}
+    assert {
+        k: morning[k]
+        for k in (
+            "Facility",
+            "Unit",
+            "Use date",
+            "Start",
+            "End",
+            "User ID",
+            "Name",
+            "State",
+            "Origin",
+            "Channel",
+            "Entered by",
+            "Fee (yen)",
+            "Paid (yen)",
+            "Cancelled at",
+        )
+    } == {
+        "Facility": "Nakajima Community Center",
+        "Unit": "Assembly room",
+        "Use date": "2027-07-16",
+        "Start": "09:00",
+        "End": "12:00",
+        "User ID": "export-group",
+        "Name": "統計テスト会",
+        "State": "Confirmed",
+        "Origin": "First come, first served",
+        "Channel": "Online",
+        "Entered by": "",
+        "Fee (yen)": str(july["morning"].fee_total),
+        "Paid (yen)": "0",
+        "Cancelled at": "",
+    }
     assert morning["Fee (yen)"].isdigit() and morning["Booked at"] == "2027-06-10 10:00"  # yen: a plain integer
 
 
@@ -95,20 +142,27 @@ def test_bookings__a_cancelled_booking_appears_with_when_and_why(july):
     rows = by_column(read_csv(client_for("kodaira-clerk").get(url("bookings"))))
     evening = next(row for row in rows if row["Booking no."] == str(july["evening"].pk))
     assert (evening["State"], evening["Cancelled at"], evening["Cancellation reason"]) == (
-        "Cancelled", "2027-06-10 11:00", "Cancelled by the user")
+        "Cancelled",
+        "2027-06-10 11:00",
+        "Cancelled by the user",
+    )
 
 
 def test_bookings__staff_block_with_its_override_and_who_entered_it(july):
     rows = by_column(read_csv(client_for("kodaira-clerk").get(url("bookings"))))
     block = next(row for row in rows if row["Booking no."] == str(july["block"].pk))
     assert (block["Override"], block["Reason for the override"], block["Entered by"], block["Channel"]) == (
-        "Blocked for maintenance", "空調点検", "小平市 窓口職員（デモ）", "At the counter")
+        "Blocked for maintenance",
+        "空調点検",
+        "小平市 窓口職員（デモ）",
+        "At the counter",
+    )
 
 
 def test_bookings__text_that_excel_would_run_as_a_formula_is_quoted(july):
     rows = by_column(read_csv(client_for("kodaira-clerk").get(url("bookings"))))
     formula = next(row for row in rows if row["Booking no."] == str(july["formula"].pk))
-    assert formula["Name"] == "'=HYPERLINK(\"x\")"
+    assert formula["Name"] == '\'=HYPERLINK("x")'
 
 
 def test_bookings__header_in_japanese_by_default(july):
@@ -125,7 +179,9 @@ def test_bookings__header_in_japanese_by_default(july):
 
 
 def test_bookings__form_month_goes_to_the_files_address():
-    answer = client_for("kodaira-clerk").get(reverse("counter:exports_bookings_pick", args=["kodaira"]), {"month": "2027-07"})
+    answer = client_for("kodaira-clerk").get(
+        reverse("counter:exports_bookings_pick", args=["kodaira"]), {"month": "2027-07"}
+    )
     assert answer.status_code == 302 and answer.url == url("bookings")
 
 
@@ -134,18 +190,56 @@ def test_bookings__form_month_goes_to_the_files_address():
 
 def test_applications__every_application_of_the_month_of_use_with_channel_and_clerk():
     room = unit("kodaira", "nakajima", "assembly-room")
-    online = apply(KODAIRA_IN_WINDOW, user=make_user("kodaira", "lot-online"), unit=room, day=KODAIRA_DAY, start="09:00", end="12:00")
-    counter = apply(KODAIRA_IN_WINDOW, user=make_user("kodaira", "lot-counter", display_name="窓口申込会"), unit=room,
-                    day=KODAIRA_DAY, start="13:00", end="17:00", channel="counter", entered_by=user("kodaira-clerk"))
+    online = apply(
+        KODAIRA_IN_WINDOW,
+        user=make_user("kodaira", "lot-online"),
+        unit=room,
+        day=KODAIRA_DAY,
+        start="09:00",
+        end="12:00",
+    )
+    counter = apply(
+        KODAIRA_IN_WINDOW,
+        user=make_user("kodaira", "lot-counter", display_name="窓口申込会"),
+        unit=room,
+        day=KODAIRA_DAY,
+        start="13:00",
+        end="17:00",
+        channel="counter",
+        entered_by=user("kodaira-clerk"),
+    )
     response = client_for("kodaira-clerk").get(url("applications", "2027-08"))
     assert response["Content-Disposition"] == 'attachment; filename="lottery-applications-kodaira-2027-08.csv"'
     rows = by_column(read_csv(response))
     assert [row["Application no."] for row in rows] == [str(online.pk), str(counter.pk)]
-    assert {k: rows[1][k] for k in ("User ID", "Name", "Facility", "Unit", "Use date", "Start", "End", "State", "Channel",
-                                    "Entered by", "Applied at")} == {
-        "User ID": "lot-counter", "Name": "窓口申込会", "Facility": "Nakajima Community Center", "Unit": "Assembly room",
-        "Use date": "2027-08-20", "Start": "13:00", "End": "17:00", "State": "Applied", "Channel": "At the counter",
-        "Entered by": "小平市 窓口職員（デモ）", "Applied at": "2027-06-15 12:00"}
+    assert {
+        k: rows[1][k]
+        for k in (
+            "User ID",
+            "Name",
+            "Facility",
+            "Unit",
+            "Use date",
+            "Start",
+            "End",
+            "State",
+            "Channel",
+            "Entered by",
+            "Applied at",
+        )
+    } == {
+        "User ID": "lot-counter",
+        "Name": "窓口申込会",
+        "Facility": "Nakajima Community Center",
+        "Unit": "Assembly room",
+        "Use date": "2027-08-20",
+        "Start": "13:00",
+        "End": "17:00",
+        "State": "Applied",
+        "Channel": "At the counter",
+        "Entered by": "小平市 窓口職員（デモ）",
+        "Applied at": "2027-06-15 12:00",
+    }
     assert rows[0]["Channel"] == "Online" and rows[0]["Entered by"] == ""
     assert by_column(read_csv(client_for("kodaira-clerk").get(url("applications", "2027-07")))) == []  # another month
 
@@ -213,7 +307,10 @@ def test_exports__log_in_first(address):
 def test_exports__malformed_month__400_page_with_the_expected_form(month):
     client = client_for("kodaira-clerk")
     for name in ("bookings", "applications", "results"):
-        for address in (url(name, month), reverse(f"counter:exports_{name}_pick", args=["kodaira"]) + f"?month={month}"):
+        for address in (
+            url(name, month),
+            reverse(f"counter:exports_{name}_pick", args=["kodaira"]) + f"?month={month}",
+        ):
             page = client.get(address)
             assert page.status_code == 400, address
             assert "YYYY-MM" in page.content.decode()

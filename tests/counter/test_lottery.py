@@ -17,14 +17,18 @@ USE_DATE = dt.date(2027, 8, 20)  # month M = August 2027: applications from 06-1
 
 
 def apply(client, person, room, span="0900-1200"):
-    return client.post(counter_url("lottery", "kodaira", person.pk), {"unit": room.pk, "date": USE_DATE.isoformat(), "span": span})
+    return client.post(
+        counter_url("lottery", "kodaira", person.pk), {"unit": room.pk, "date": USE_DATE.isoformat(), "span": span}
+    )
 
 
 def test_lottery__kodaira_clerk_enters_an_application_inside_k_lot_1():
     group, room = user("kodaira-group2"), unit("kodaira", "nakajima", "assembly-room")  # kodaira-group2 has no e-mail
     with at(jst(2027, 6, 19, 23, 59)):
         client = client_for("kodaira-clerk")
-        page = client.get(counter_url("lottery", "kodaira", group.pk, unit=room.pk, date=USE_DATE.isoformat())).content.decode()
+        page = client.get(
+            counter_url("lottery", "kodaira", group.pk, unit=room.pk, date=USE_DATE.isoformat())
+        ).content.decode()
         assert 'data-answer="open"' in page
         response = apply(client, group, room)
     assert response.status_code == 302 and response["Location"] == counter_url("user", "kodaira", group.pk)
@@ -36,7 +40,9 @@ def test_lottery__kodaira_counter_application_refused_after_the_window_with_k_lo
     group, room = user("kodaira-group2"), unit("kodaira", "nakajima", "assembly-room")
     with at(jst(2027, 6, 20, 0, 0)):
         client = client_for("kodaira-clerk")
-        page = client.get(counter_url("lottery", "kodaira", group.pk, unit=room.pk, date=USE_DATE.isoformat())).content.decode()
+        page = client.get(
+            counter_url("lottery", "kodaira", group.pk, unit=room.pk, date=USE_DATE.isoformat())
+        ).content.decode()
         assert 'data-rule="K-LOT-1"' in page and 'data-answer="open"' not in page
         response = apply(client, group, room)
     assert response.status_code == 422 and "K-LOT-1" in response.content.decode()

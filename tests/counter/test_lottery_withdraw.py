@@ -42,8 +42,13 @@ def outside_room():
 @pytest.fixture
 def scoped_clerk():
     """A Kodaira clerk who serves the counter of 中島地域センター only."""
-    clerk = User.objects.create(username="kodaira-nakajima-only", municipality=Municipality.objects.get(slug="kodaira"),
-                                account_kind="staff", staff_role="clerk", display_name="中島 窓口")
+    clerk = User.objects.create(
+        username="kodaira-nakajima-only",
+        municipality=Municipality.objects.get(slug="kodaira"),
+        account_kind="staff",
+        staff_role="clerk",
+        display_name="中島 窓口",
+    )
     clerk.counter_facilities.set([Facility.objects.get(municipality__slug="kodaira", code="nakajima")])
     return clerk
 
@@ -51,8 +56,14 @@ def scoped_clerk():
 def entered(person, the_unit, *, moment=jst(2027, 6, 12, 10, 0), start=9, end=12, clerk="kodaira-clerk") -> Application:
     """An application entered at the counter by ``clerk`` (the service, as the console's POST does)."""
     with at(moment):
-        return lottery_services.apply(user=person, unit=the_unit, starts_at=clock.at(USE_DATE, dt.time(start)),
-                                      ends_at=clock.at(USE_DATE, dt.time(end)), channel="counter", entered_by=user(clerk))
+        return lottery_services.apply(
+            user=person,
+            unit=the_unit,
+            starts_at=clock.at(USE_DATE, dt.time(start)),
+            ends_at=clock.at(USE_DATE, dt.time(end)),
+            channel="counter",
+            entered_by=user(clerk),
+        )
 
 
 def withdraw_url(application) -> str:
@@ -64,8 +75,10 @@ def withdraw_url(application) -> str:
 
 def test_audit__an_application_entered_by_the_clerk_in_the_console_names_the_clerk(group, room):
     with at(jst(2027, 6, 12, 10, 0)):
-        response = client_for("kodaira-clerk").post(counter_url("lottery", "kodaira", group.pk), {
-            "unit": room.pk, "date": USE_DATE.isoformat(), "span": "0900-1200"})
+        response = client_for("kodaira-clerk").post(
+            counter_url("lottery", "kodaira", group.pk),
+            {"unit": room.pk, "date": USE_DATE.isoformat(), "span": "0900-1200"},
+        )
     assert response.status_code == 302
     application = Application.objects.get(user=group)
     entry = AuditEntry.objects.get(action="lottery.apply")
@@ -78,8 +91,9 @@ def test_audit__an_application_entered_by_the_clerk_in_the_console_names_the_cle
 def test_audit__a_residents_own_online_application_and_withdrawal_leave_none(room):
     group = user("kodaira-group1")
     with at(jst(2027, 6, 12, 10, 0)):
-        application = lottery_services.apply(user=group, unit=room, starts_at=clock.at(USE_DATE, dt.time(9)),
-                                             ends_at=clock.at(USE_DATE, dt.time(12)))
+        application = lottery_services.apply(
+            user=group, unit=room, starts_at=clock.at(USE_DATE, dt.time(9)), ends_at=clock.at(USE_DATE, dt.time(12))
+        )
         lottery_services.withdraw(user=group, application_id=application.pk)
     assert not AuditEntry.objects.filter(action__startswith="lottery.").exists()
 
@@ -87,8 +101,14 @@ def test_audit__a_residents_own_online_application_and_withdrawal_leave_none(roo
 def test_audit__a_refused_entry_leaves_no_entry(group, room):
     with at(CLOSED):
         with pytest.raises(lottery_services.LotteryError):
-            lottery_services.apply(user=group, unit=room, starts_at=clock.at(USE_DATE, dt.time(9)),
-                                   ends_at=clock.at(USE_DATE, dt.time(12)), channel="counter", entered_by=user("kodaira-clerk"))
+            lottery_services.apply(
+                user=group,
+                unit=room,
+                starts_at=clock.at(USE_DATE, dt.time(9)),
+                ends_at=clock.at(USE_DATE, dt.time(12)),
+                channel="counter",
+                entered_by=user("kodaira-clerk"),
+            )
     assert not AuditEntry.objects.filter(action__startswith="lottery.").exists()
 
 
@@ -144,7 +164,9 @@ def test_withdraw__an_application_already_withdrawn_or_drawn_cannot_be_withdrawn
     assert AuditEntry.objects.filter(action="lottery.withdraw").count() == 1
 
 
-def test_withdraw__outside_the_clerks_facility_scope_is_a_404_and_changes_nothing(group, room, outside_room, scoped_clerk):
+def test_withdraw__outside_the_clerks_facility_scope_is_a_404_and_changes_nothing(
+    group, room, outside_room, scoped_clerk
+):
     inside = entered(group, room)
     outside = entered(group, outside_room, start=13, end=17)
     with at(jst(2027, 6, 15, 10, 0)):

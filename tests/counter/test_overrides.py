@@ -27,23 +27,49 @@ def room():
 
 
 def grant(client, person, room, start="1000", end="1200", **extra):
-    return client.post(counter_url("override", "tamba"), {
-        "kind": "grant", "user": person.pk, "unit": room.pk, "date": TAMBA_DAY.isoformat(), "start": start, "end": end,
-        "rule_id": "T-APP-5", "reason": "NPO法人の公開講座", **extra})
+    return client.post(
+        counter_url("override", "tamba"),
+        {
+            "kind": "grant",
+            "user": person.pk,
+            "unit": room.pk,
+            "date": TAMBA_DAY.isoformat(),
+            "start": start,
+            "end": end,
+            "rule_id": "T-APP-5",
+            "reason": "NPO法人の公開講座",
+            **extra,
+        },
+    )
 
 
 def test_override__t_app_5_grant_outside_the_windows_recorded_with_reason_and_rule_id(room):
     resident = user("tamba-resident1")
-    assert attempt(jst(2027, 7, 19, 10, 0), user=resident, unit=room, day=TAMBA_DAY, start="10:00", end="12:00",
-                   channel="counter", booked_by=user("tamba-clerk")) == ["T-APP-1"]
+    assert attempt(
+        jst(2027, 7, 19, 10, 0),
+        user=resident,
+        unit=room,
+        day=TAMBA_DAY,
+        start="10:00",
+        end="12:00",
+        channel="counter",
+        booked_by=user("tamba-clerk"),
+    ) == ["T-APP-1"]
     with at(jst(2027, 7, 19, 10, 0)):
         client = client_for("tamba-clerk")
         response = grant(client, resident, room)
         assert response.status_code == 302
         reservation = Reservation.objects.get(user=resident)
         assert (reservation.override_kind, reservation.override_rule_id, reservation.override_reason) == (
-            "grant", "T-APP-5", "NPO法人の公開講座")
-        assert (reservation.state, reservation.channel, reservation.booked_by) == (BookingState.CONFIRMED, "counter", user("tamba-clerk"))
+            "grant",
+            "T-APP-5",
+            "NPO法人の公開講座",
+        )
+        assert (reservation.state, reservation.channel, reservation.booked_by) == (
+            BookingState.CONFIRMED,
+            "counter",
+            user("tamba-clerk"),
+        )
         assert reservation.holds.count() == 2
         sheet = client.get(response["Location"]).content.decode()
         page = client.get(counter_url("user", "tamba", resident.pk)).content.decode()
@@ -74,14 +100,29 @@ def test_override__cannot_double_book_a_taken_slot_409(room):
 def test_block__maintenance_held_by_the_clerk_and_then_refused_to_residents(room):
     with at(jst(2027, 6, 10, 10, 0)):
         client = client_for("tamba-clerk")
-        response = client.post(counter_url("override", "tamba"), {
-            "kind": "maintenance", "unit": room.pk, "date": TAMBA_DAY.isoformat(), "start": "0900", "end": "1200",
-            "reason": "空調工事"})
+        response = client.post(
+            counter_url("override", "tamba"),
+            {
+                "kind": "maintenance",
+                "unit": room.pk,
+                "date": TAMBA_DAY.isoformat(),
+                "start": "0900",
+                "end": "1200",
+                "reason": "空調工事",
+            },
+        )
     assert response.status_code == 302
     block = Reservation.objects.get(unit=room)
     assert (block.user, block.booked_by, block.override_kind, block.override_rule_id, block.fee_total) == (
-        user("tamba-clerk"), user("tamba-clerk"), "maintenance", "maintenance", None)
-    assert attempt(jst(2027, 6, 10, 10, 5), user=user("tamba-resident1"), unit=room, day=TAMBA_DAY, start="10:00", end="11:00") == ["slot_taken"]
+        user("tamba-clerk"),
+        user("tamba-clerk"),
+        "maintenance",
+        "maintenance",
+        None,
+    )
+    assert attempt(
+        jst(2027, 6, 10, 10, 5), user=user("tamba-resident1"), unit=room, day=TAMBA_DAY, start="10:00", end="11:00"
+    ) == ["slot_taken"]
     with at(jst(2027, 6, 10, 10, 10)):
         html = client_for("tamba-clerk").get(response["Location"]).content.decode()
     assert 'data-override="maintenance"' in html and "空調工事" in html
@@ -90,15 +131,27 @@ def test_block__maintenance_held_by_the_clerk_and_then_refused_to_residents(room
 def test_override__only_a_clerk_of_the_municipality_in_the_service(room):
     with at(jst(2027, 7, 19, 10, 0)):
         with pytest.raises(services.BookingRefused) as refused:
-            services.book_override(user=user("tamba-resident1"), unit=room, starts_at=jst(2027, 7, 20, 10), ends_at=jst(2027, 7, 20, 11),
-                                   reason="x", staff=user("shiroi-clerk"))
+            services.book_override(
+                user=user("tamba-resident1"),
+                unit=room,
+                starts_at=jst(2027, 7, 20, 10),
+                ends_at=jst(2027, 7, 20, 11),
+                reason="x",
+                staff=user("shiroi-clerk"),
+            )
     assert refused.value.refusals[0].code == "staff_only"
 
 
 def test_override__shown_in_the_admin(room):
     with at(jst(2027, 7, 19, 10, 0)):
-        reservation = services.book_override(user=user("tamba-resident1"), unit=room, starts_at=jst(2027, 7, 20, 10),
-                                             ends_at=jst(2027, 7, 20, 11), reason="公開講座", staff=user("tamba-clerk"))
+        reservation = services.book_override(
+            user=user("tamba-resident1"),
+            unit=room,
+            starts_at=jst(2027, 7, 20, 10),
+            ends_at=jst(2027, 7, 20, 11),
+            reason="公開講座",
+            staff=user("tamba-clerk"),
+        )
     admin = ReservationAdmin(Reservation, site)
     assert "override_kind" in admin.list_display and "override_kind" in admin.list_filter
     request = RequestFactory().get("/admin/reservations/reservation/", {"override_kind": "grant"})

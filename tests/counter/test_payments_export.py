@@ -24,11 +24,22 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 
 def _booked_and_paid(facility: str, username: str, day: dt.date, paid_at: dt.datetime, receipt: str):
-    booking = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", username, display_name=f"{username}さん"),
-                   unit=unit("shiroi", facility, "court-1"), day=day, start="09:00", end="11:00")
+    booking = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", username, display_name=f"{username}さん"),
+        unit=unit("shiroi", facility, "court-1"),
+        day=day,
+        start="09:00",
+        end="11:00",
+    )
     with time_machine.travel(paid_at, tick=False):
-        fees.record_payment(reservation_id=booking.pk, amount=booking.fee_total, receipt_number=receipt,
-                            place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"), staff=user("shiroi-clerk"))
+        fees.record_payment(
+            reservation_id=booking.pk,
+            amount=booking.fee_total,
+            receipt_number=receipt,
+            place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
+            staff=user("shiroi-clerk"),
+        )
     return booking
 
 
@@ -39,9 +50,13 @@ def may():
     june = _booked_and_paid("minamiyama-tennis", "pay-c", dt.date(2027, 6, 17), jst(2027, 6, 1, 9, 0), "R-102")
     with time_machine.travel(jst(2027, 5, 20, 10, 0), tick=False):
         quote = fees.cancellation_quote(refunded)
-        _cancelled, refund = fees.cancel_at_counter(reservation_id=refunded.pk, municipality_id=refunded.municipality_id,
-                                                    staff=user("shiroi-admin"), reason="体調不良",
-                                                    expected_refund=quote.refund)
+        _cancelled, refund = fees.cancel_at_counter(
+            reservation_id=refunded.pk,
+            municipality_id=refunded.municipality_id,
+            staff=user("shiroi-admin"),
+            reason="体調不良",
+            expected_refund=quote.refund,
+        )
     assert refund is not None and refund.amount > 0
     return {"refunded": refunded, "kept": kept, "june": june, "refund": refund}
 
@@ -58,13 +73,25 @@ def test_payments__every_payment_and_refund_recorded_in_the_month_in_order(may):
     rows = by_column(read_csv(response))
     refunded, kept, refund = may["refunded"], may["kept"], may["refund"]
     assert [(r["Kind"], r["Booking no."]) for r in rows] == [
-        ("Payment", str(refunded.pk)), ("Payment", str(kept.pk)), ("Refund", str(refunded.pk))]
+        ("Payment", str(refunded.pk)),
+        ("Payment", str(kept.pk)),
+        ("Refund", str(refunded.pk)),
+    ]
     paid, _other, back = rows
     assert paid["Recorded at"].endswith("10:00") and paid["Permit number"] and paid["Receipt number"] == "R-100"
     assert (paid["Facility"], paid["Use date"], paid["User ID"], paid["Paid by"]) == (
-        refunded.unit.facility.name, "2027-06-15", "pay-a", "pay-aさん")
+        refunded.unit.facility.name,
+        "2027-06-15",
+        "pay-a",
+        "pay-aさん",
+    )
     assert (paid["Amount (yen)"], paid["Cash taken (yen)"], paid["Method"], paid["Payment place"], paid["Staff"]) == (
-        str(refunded.fee_total), str(refunded.fee_total), "Cash", "Shiroi City Office, Lifelong Learning Division", str(user("shiroi-clerk")))
+        str(refunded.fee_total),
+        str(refunded.fee_total),
+        "Cash",
+        "Shiroi City Office, Lifelong Learning Division",
+        str(user("shiroi-clerk")),
+    )
     assert back["Permit number"] == paid["Permit number"] and back["Amount (yen)"] == str(-refund.amount)
     assert (back["Rule id"], back["Reason"], back["Staff"]) == (refund.rule_id, "体調不良", str(user("shiroi-admin")))
     assert str(may["june"].pk) not in {r["Booking no."] for r in rows}
@@ -93,7 +120,9 @@ def test_payments__other_municipality_resident_and_bad_month(may):
     assert client_for("kodaira-clerk").get(url()).status_code == 404
     assert client_for("shiroi-resident").get(url()).status_code == 404
     assert client_for("shiroi-clerk").get(url("2027-13")).status_code == 400
-    picked = client_for("shiroi-clerk").get(reverse("counter:exports_payments_pick", args=["shiroi"]), {"month": "2027-05"})
+    picked = client_for("shiroi-clerk").get(
+        reverse("counter:exports_payments_pick", args=["shiroi"]), {"month": "2027-05"}
+    )
     assert picked.status_code == 302 and picked["Location"] == url()
     index = client_for("shiroi-clerk").get(reverse("counter:exports_index", args=["shiroi"])).content.decode()
     assert reverse("counter:exports_payments_pick", args=["shiroi"]) in index

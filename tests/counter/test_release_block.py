@@ -27,10 +27,18 @@ def room():
     return unit("tamba", "kaibara", "large-meeting-room")
 
 
-def blocked(room, *, start=9, end=12, kind="maintenance", reason="空調工事", moment=jst(2027, 6, 10, 10, 0)) -> Reservation:
+def blocked(
+    room, *, start=9, end=12, kind="maintenance", reason="空調工事", moment=jst(2027, 6, 10, 10, 0)
+) -> Reservation:
     with at(moment):
-        return services.block_slot(unit=room, starts_at=clock.at(DAY, dt.time(start)), ends_at=clock.at(DAY, dt.time(end)),
-                                   reason=reason, kind=kind, staff=user("tamba-clerk"))
+        return services.block_slot(
+            unit=room,
+            starts_at=clock.at(DAY, dt.time(start)),
+            ends_at=clock.at(DAY, dt.time(end)),
+            reason=reason,
+            kind=kind,
+            staff=user("tamba-clerk"),
+        )
 
 
 def release_url(booking, municipality="tamba") -> str:
@@ -48,7 +56,11 @@ def test_release__from_the_day_sheet_asked_then_released_and_the_slots_are_free_
         sheet = client.get(sheet_url()).content.decode()
         assert f'href="{release_url(block)}" data-test="release-block"' in sheet
         ask = client.get(release_url(block))
-        assert ask.status_code == 200 and 'data-test="confirm-release"' in ask.content.decode() and "空調工事" in ask.content.decode()
+        assert (
+            ask.status_code == 200
+            and 'data-test="confirm-release"' in ask.content.decode()
+            and "空調工事" in ask.content.decode()
+        )
         assert Reservation.objects.get(pk=block.pk).is_active  # asking changes nothing
         response = client.post(release_url(block), {"reason": "工事が延期になった"})
         assert response.status_code == 302 and response["Location"] == sheet_url()
@@ -62,7 +74,9 @@ def test_release__from_the_day_sheet_asked_then_released_and_the_slots_are_free_
     assert entry.before["state"] == "confirmed" and entry.before["override_kind"] == "maintenance"
     assert entry.after["state"] == "cancelled"
     # The slot the block held can be booked again (T-APP-2 online window, 10:00–24:00).
-    booking = attempt(jst(2027, 6, 11, 10, 5), user=user("tamba-resident1"), unit=room, day=DAY, start="10:00", end="11:00")
+    booking = attempt(
+        jst(2027, 6, 11, 10, 5), user=user("tamba-resident1"), unit=room, day=DAY, start="10:00", end="11:00"
+    )
     assert isinstance(booking, Reservation)
 
 
@@ -112,8 +126,14 @@ def test_release__only_blocks_a_grant_or_a_residents_booking_is_a_404(room):
     resident = user("tamba-resident1")
     ordinary = book(jst(2027, 6, 10, 10, 0), user=resident, unit=room, day=DAY, start="13:00", end="14:00")
     with at(jst(2027, 7, 19, 10, 0)):
-        grant = services.book_override(user=user("tamba-resident2"), unit=room, starts_at=clock.at(DAY, dt.time(15)),
-                                       ends_at=clock.at(DAY, dt.time(16)), reason="NPO法人の公開講座", staff=user("tamba-clerk"))
+        grant = services.book_override(
+            user=user("tamba-resident2"),
+            unit=room,
+            starts_at=clock.at(DAY, dt.time(15)),
+            ends_at=clock.at(DAY, dt.time(16)),
+            reason="NPO法人の公開講座",
+            staff=user("tamba-clerk"),
+        )
         client = client_for("tamba-clerk")
         sheet = client.get(sheet_url()).content.decode()
         for booking in (ordinary, grant):
@@ -121,15 +141,22 @@ def test_release__only_blocks_a_grant_or_a_residents_booking_is_a_404(room):
             assert client.get(release_url(booking)).status_code == 404
             assert client.post(release_url(booking)).status_code == 404
             with pytest.raises(services.BookingRefused) as refused:
-                services.release_block(reservation_id=booking.pk, municipality_id=room.municipality_id, staff=user("tamba-clerk"))
+                services.release_block(
+                    reservation_id=booking.pk, municipality_id=room.municipality_id, staff=user("tamba-clerk")
+                )
             assert [r.code for r in refused.value.refusals] == ["not_a_block"]
     assert Reservation.objects.get(pk=ordinary.pk).is_active and Reservation.objects.get(pk=grant.pk).is_active
 
 
 def test_release__outside_the_clerks_facility_scope_is_a_404_and_the_service_refuses(room):
     block = blocked(room)
-    clerk = User.objects.create(username="tamba-hikami-only", municipality=Municipality.objects.get(slug="tamba"),
-                                account_kind="staff", staff_role="clerk", display_name="氷上 窓口")
+    clerk = User.objects.create(
+        username="tamba-hikami-only",
+        municipality=Municipality.objects.get(slug="tamba"),
+        account_kind="staff",
+        staff_role="clerk",
+        display_name="氷上 窓口",
+    )
     clerk.counter_facilities.set([Facility.objects.get(municipality__slug="tamba", code="hikami")])
     with at(jst(2027, 6, 11, 10, 0)):
         client = client_for(clerk.username)
@@ -150,7 +177,9 @@ def test_release__another_municipalitys_clerk_and_a_resident_get_a_404(room):
             assert client.post(release_url(block)).status_code == 404, who
         assert client_for("kodaira-clerk").post(release_url(block, "kodaira")).status_code == 404
         with pytest.raises(services.BookingRefused) as refused:
-            services.release_block(reservation_id=block.pk, municipality_id=room.municipality_id, staff=user("kodaira-clerk"))
+            services.release_block(
+                reservation_id=block.pk, municipality_id=room.municipality_id, staff=user("kodaira-clerk")
+            )
         assert [r.code for r in refused.value.refusals] == ["staff_only"]
     assert Reservation.objects.get(pk=block.pk).is_active
 

@@ -68,14 +68,20 @@ def test_one_open_day__two_of_three_periods_held__66_7_percent(july):
     with translation.override("ja"):
         assert [t.label for t in usage.slot_times] == ["午前 09:00–12:00", "午後 13:00–17:00", "夜間 18:00–22:00"]
     with translation.override("en"):
-        assert [t.label for t in usage.slot_times] == ["Morning 09:00–12:00", "Afternoon 13:00–17:00", "Evening 18:00–22:00"]
+        assert [t.label for t in usage.slot_times] == [
+            "Morning 09:00–12:00",
+            "Afternoon 13:00–17:00",
+            "Evening 18:00–22:00",
+        ]
     assert [figures(t) for t in assembly.by_slot] == [(1, 1, 100.0), (1, 1, 100.0), (0, 1, 0.0)]
     assert figures(row_of(usage, "japanese-room").total) == (1, 3, 33.3)
     assert figures(usage.total.total) == (3, 9, 33.3)
 
 
 def test_a_closed_day_offers_no_slots():
-    usage = nakajima(Municipality.objects.get(slug="kodaira"), dt.date(2027, 7, 20), dt.date(2027, 7, 20))  # 3rd Tuesday
+    usage = nakajima(
+        Municipality.objects.get(slug="kodaira"), dt.date(2027, 7, 20), dt.date(2027, 7, 20)
+    )  # 3rd Tuesday
     assert figures(row_of(usage, "assembly-room").total) == (0, 0, None)
 
 
@@ -97,8 +103,14 @@ def test_month__by_time_of_day_and_weekday__closed_days_are_not_offered(july):
 def test_staff_blocks_count_as_held_and_are_reported_apart(july):
     meeting = unit("kodaira", "nakajima", "meeting-room")
     with time_machine.travel(jst(2027, 7, 1, 9, 0), tick=False):
-        services.block_slot(unit=meeting, starts_at=clock.at(FRIDAY, dt.time(9)), ends_at=clock.at(FRIDAY, dt.time(12)),
-                            reason="空調点検", staff=user("kodaira-clerk"), kind="maintenance")
+        services.block_slot(
+            unit=meeting,
+            starts_at=clock.at(FRIDAY, dt.time(9)),
+            ends_at=clock.at(FRIDAY, dt.time(12)),
+            reason="空調点検",
+            staff=user("kodaira-clerk"),
+            kind="maintenance",
+        )
     usage = nakajima(july, FRIDAY, FRIDAY)
     assert figures(row_of(usage, "meeting-room").total) == (1, 3, 33.3)
     assert (row_of(usage, "meeting-room").blocked, usage.total.blocked) == (1, 1)
@@ -154,10 +166,16 @@ def test_page__all_facilities_and_a_range_of_months(july):
     assert html.count('data-test="facility"') == 19  # Kodaira's 19 community centers
 
 
-@pytest.mark.parametrize("query", [
-    {"from": "2027-13"}, {"from": "abc"}, {"to": "2027-6"}, {"from": "2027-09", "to": "2027-07"},
-    {"from": "2026-01", "to": "2027-07"},  # more than 12 months
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "2027-13"},
+        {"from": "abc"},
+        {"to": "2027-6"},
+        {"from": "2027-09", "to": "2027-07"},
+        {"from": "2026-01", "to": "2027-07"},  # more than 12 months
+    ],
+)
 def test_page__malformed_or_impossible_period__400_in_the_users_language(july, query):
     answer = page(**query)
     assert answer.status_code == 400

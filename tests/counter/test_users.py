@@ -19,10 +19,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 def found(client, municipality, query) -> set[str]:
     html = client.get(counter_url("home", municipality, q=query)).content.decode()
-    section = html[html.index('data-test="found"'):]
+    section = html[html.index('data-test="found"') :]
     section = section[: section.index("</ul>")]
-    return {u.username for u in User.objects.filter(municipality__slug=municipality)
-            if f"/{municipality}/counter/users/{u.pk}/" in section}
+    return {
+        u.username
+        for u in User.objects.filter(municipality__slug=municipality)
+        if f"/{municipality}/counter/users/{u.pk}/" in section
+    }
 
 
 @pytest.fixture
@@ -31,7 +34,9 @@ def clerk():
 
 
 def test_search__by_user_id_name_phone_or_email(clerk):
-    make_user("kodaira", "kodaira-phone-group", display_name="小平将棋クラブ", phone="042-341-1211", email="shogi@example.jp")
+    make_user(
+        "kodaira", "kodaira-phone-group", display_name="小平将棋クラブ", phone="042-341-1211", email="shogi@example.jp"
+    )
     assert found(clerk, "kodaira", "kodaira-group1") == {"kodaira-group1"}
     assert found(clerk, "kodaira", "太極拳") == {"kodaira-group1"}
     assert found(clerk, "kodaira", "042-341-1211") == {"kodaira-phone-group"}
@@ -59,28 +64,53 @@ def test_user_page__bookings_applications_and_payments_with_who_entered_them():
     court = unit("shiroi", "minamiyama-tennis", "court-1")
     clerk = user("shiroi-clerk")
     day = dt.date(2027, 6, 15)
-    paid = book(jst(2027, 5, 10, 10, 0), user=player, unit=court, day=day, start="09:00", end="11:00", channel="counter", booked_by=clerk)
+    paid = book(
+        jst(2027, 5, 10, 10, 0),
+        user=player,
+        unit=court,
+        day=day,
+        start="09:00",
+        end="11:00",
+        channel="counter",
+        booked_by=clerk,
+    )
     cancelled = book(jst(2027, 5, 10, 10, 0), user=player, unit=court, day=day, start="11:00", end="13:00")
     cancel_at(jst(2027, 5, 10, 10, 5), user=player, reservation=cancelled)
     place = PaymentPlace.objects.filter(municipality__slug="shiroi").first()
-    Payment.objects.create(reservation=paid, municipality_id=paid.municipality_id, amount=paid.fee_total or 1, receipt_number="R-1",
-                           place=place, recorded_by=clerk, recorded_at=jst(2027, 5, 10, 11, 0), permit_number="S-2027-000001")
-    Application.objects.create(municipality_id=court.municipality_id, month=dt.date(2027, 8, 1), user=player, unit=court,
-                               starts_at=jst(2027, 8, 3, 9), ends_at=jst(2027, 8, 3, 11), channel="counter",
-                               entered_by=clerk, created_at=jst(2027, 6, 6, 10, 0))
+    Payment.objects.create(
+        reservation=paid,
+        municipality_id=paid.municipality_id,
+        amount=paid.fee_total or 1,
+        receipt_number="R-1",
+        place=place,
+        recorded_by=clerk,
+        recorded_at=jst(2027, 5, 10, 11, 0),
+        permit_number="S-2027-000001",
+    )
+    Application.objects.create(
+        municipality_id=court.municipality_id,
+        month=dt.date(2027, 8, 1),
+        user=player,
+        unit=court,
+        starts_at=jst(2027, 8, 3, 9),
+        ends_at=jst(2027, 8, 3, 11),
+        channel="counter",
+        entered_by=clerk,
+        created_at=jst(2027, 6, 6, 10, 0),
+    )
     # Someone else's booking in the same municipality is not on this page.
     other = make_user("shiroi", "shiroi-other-player")
     book(jst(2027, 5, 10, 10, 0), user=other, unit=court, day=day, start="13:00", end="15:00")
 
     with at(jst(2027, 5, 10, 12, 0)):
         html = client_for("shiroi-clerk").get(counter_url("user", "shiroi", player.pk)).content.decode()
-    upcoming = html[html.index('data-test="upcoming"'): html.index('data-test="earlier"')]
-    earlier = html[html.index('data-test="earlier"'): html.index('data-test="applications"')]
+    upcoming = html[html.index('data-test="upcoming"') : html.index('data-test="earlier"')]
+    earlier = html[html.index('data-test="earlier"') : html.index('data-test="applications"')]
     assert f'id="booking-{paid.pk}"' in upcoming and "S-2027-000001" in upcoming and "entered by" in upcoming
     assert f'id="booking-{cancelled.pk}"' in earlier and "Cancelled by the user" in earlier
     assert "047-000-0000" in html
-    applications = html[html.index('data-test="applications"'): html.index('data-test="payments"')]
+    applications = html[html.index('data-test="applications"') : html.index('data-test="payments"')]
     assert "At the counter" in applications and str(clerk) in applications
-    assert "S-2027-000001" in html[html.index('data-test="payments"'):]
+    assert "S-2027-000001" in html[html.index('data-test="payments"') :]
     other_booking = Reservation.objects.get(user=other)
     assert f'id="booking-{other_booking.pk}"' not in html

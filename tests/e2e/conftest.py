@@ -127,8 +127,10 @@ def _safe_name(text: str) -> str:
 def page(context, request):
     page = context.new_page()
     yield page
-    failed = any(getattr(request.node, f"rep_{when}", None) and getattr(request.node, f"rep_{when}").failed
-                 for when in ("setup", "call"))
+    failed = any(
+        getattr(request.node, f"rep_{when}", None) and getattr(request.node, f"rep_{when}").failed
+        for when in ("setup", "call")
+    )
     if failed and not page.is_closed():
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         try:

@@ -31,8 +31,10 @@ LOTTERY_WEEK = "2027-07-05"
 
 # axe-core's rules for WCAG 2.0, 2.1 and 2.2, levels A and AA (the issue asks for 2.2 AA; axe tags each rule with
 # the version that introduced it, so all five tags are needed).
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-           "resultTypes": ["violations"]}
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
 
 _axe = Axe()
 
@@ -66,7 +68,8 @@ pytestmark = [pytest.mark.demo_now(NOW)]
 @pytest.fixture
 def room():
     return Unit.objects.select_related("municipality").get(
-        municipality__slug="kodaira", facility__code="nakajima", code="assembly-room")
+        municipality__slug="kodaira", facility__code="nakajima", code="assembly-room"
+    )
 
 
 class Audit:
@@ -86,8 +89,10 @@ class Audit:
         results = _axe.run(page, options=WCAG_AA)
         for violation in results.response["violations"]:
             targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
-            self.failures.append(f"{name} ({page.url}): {violation['id']} [{violation['impact']}] "
-                                 f"{violation['help']} — {len(violation['nodes'])} element(s): {targets}")
+            self.failures.append(
+                f"{name} ({page.url}): {violation['id']} [{violation['impact']}] "
+                f"{violation['help']} — {len(violation['nodes'])} element(s): {targets}"
+            )
         for reference in page.evaluate(BROKEN_REFERENCES):
             self.failures.append(f"{name} ({page.url}): refers to a missing id: {reference}")
         if self.phone:
@@ -197,9 +202,15 @@ def test_resident_pages_have_no_wcag_violations(page, demo_site, screenshot, roo
     audit("calendar-feed-issued")
 
     # Notifications: the list and one notice (a payment reminder, recorded as the outbox records every notice).
-    notify.record(User.objects.get(username="kodaira-group1"), kind=Notice.Kind.PAYMENT_DUE, key="a11y:1",
-                  subject="お支払い期限が近づいています", body="予約番号 1 のお支払い期限は 2027年5月20日 です。\n",
-                  email="", language="ja")
+    notify.record(
+        User.objects.get(username="kodaira-group1"),
+        kind=Notice.Kind.PAYMENT_DUE,
+        key="a11y:1",
+        subject="お支払い期限が近づいています",
+        body="予約番号 1 のお支払い期限は 2027年5月20日 です。\n",
+        email="",
+        language="ja",
+    )
     page.goto(f"{site}/accounts/notifications/")
     expect(page.locator("[data-test=notice]").first).to_be_visible()
     audit("notifications")

@@ -70,7 +70,8 @@ def test_watch_a_slot__another_user_cancels__the_email_link_books_it(page, brows
         expect(page).to_have_url(re.compile(re.escape(week) + "$"))
     expect(page.locator("html")).to_have_attribute("lang", language)
     cell = page.locator('table.slot-grid td[data-state="booked"]').filter(
-        has=page.locator(f'form[action*="/alerts/watch/{court.pk}/2027-06-15/0900-1100/"]'))
+        has=page.locator(f'form[action*="/alerts/watch/{court.pk}/2027-06-15/0900-1100/"]')
+    )
     expect(cell).to_have_count(1)
     assert_no_sideways_scroll(page)
     shot("shiroi-alert-watch-week")
@@ -78,7 +79,9 @@ def test_watch_a_slot__another_user_cancels__the_email_link_books_it(page, brows
     expect(page).to_have_url(re.compile(re.escape(week) + "$"))
     expect(page.locator(".message--success")).to_be_visible()
     if english:
-        expect(page.locator(".message--success")).to_contain_text("Alert set: we will e-mail you if this slot becomes free")
+        expect(page.locator(".message--success")).to_contain_text(
+            "Alert set: we will e-mail you if this slot becomes free"
+        )
 
     # A: My alerts lists it; it can be stopped there.
     page.goto(demo_site + "/shiroi/alerts/")
@@ -154,7 +157,8 @@ def test_watch_a_slot__another_user_cancels__the_email_link_books_it(page, brows
     expect(page).to_have_url(re.compile(r"/shiroi/alerts/$"))
     if english:
         expect(page.locator(".message--success")).to_have_text(
-            "Alert set: we will e-mail you when a matching slot becomes free.")
+            "Alert set: we will e-mail you when a matching slot becomes free."
+        )
     expect(page.locator("[data-test=active-alerts] [data-test=alert][data-kind=pattern]")).to_have_count(1)
     pattern = SlotWatch.objects.get(user=watcher, kind=SlotWatch.Kind.PATTERN)
     assert (pattern.weekday, pattern.from_minute, pattern.to_minute) == (5, 7 * 60, 12 * 60)

@@ -78,10 +78,16 @@ def test_pages_raise_no_policy_violation(page, demo_site):
     week = f"{site}/kodaira/units/{room.id}/week/{WEEK}/"
 
     # Anyone: the portal, the resident grid (week and month), the search, the log-in, a 404, the API's docs.
-    for name, path in [("home", "/"), ("municipality", "/kodaira/"), ("facility", "/kodaira/facilities/nakajima/"),
-                       ("week", week.removeprefix(site)), ("month", f"/kodaira/units/{room.id}/month/2027-05/"),
-                       ("search", f"/kodaira/search/?date_from={WEEK}"), ("login", "/accounts/login/"),
-                       ("not-found", "/kodaira/no-such-page/")]:
+    for name, path in [
+        ("home", "/"),
+        ("municipality", "/kodaira/"),
+        ("facility", "/kodaira/facilities/nakajima/"),
+        ("week", week.removeprefix(site)),
+        ("month", f"/kodaira/units/{room.id}/month/2027-05/"),
+        ("search", f"/kodaira/search/?date_from={WEEK}"),
+        ("login", "/accounts/login/"),
+        ("not-found", "/kodaira/no-such-page/"),
+    ]:
         page.goto(site + path)
         watch.check(name)
     response = page.goto(f"{site}/api/v1/docs")
@@ -98,8 +104,15 @@ def test_pages_raise_no_policy_violation(page, demo_site):
     watch.check("booking")
     page.goto(f"{site}/kodaira/my/bookings/")
     watch.check("my-bookings")
-    notify.record(User.objects.get(username="kodaira-group1"), kind=Notice.Kind.PAYMENT_DUE, key="csp:1",
-                  subject="お支払い期限", body="予約番号 1 のお支払い期限は\n2027年5月20日 です。", email="", language="ja")
+    notify.record(
+        User.objects.get(username="kodaira-group1"),
+        kind=Notice.Kind.PAYMENT_DUE,
+        key="csp:1",
+        subject="お支払い期限",
+        body="予約番号 1 のお支払い期限は\n2027年5月20日 です。",
+        email="",
+        language="ja",
+    )
     page.goto(f"{site}/accounts/notifications/")
     page.locator("[data-test=notice] a").first.click()
     watch.check("notification")

@@ -99,10 +99,14 @@ def test_tamba_clerk_books_a_phone_request_within_the_service_hours(page, demo_s
         # 8 h 30 without a request: the clerk's idle session has ended (YOYAKU_STAFF_IDLE_HOURS); log in again.
         log_in(page, demo_site, "tamba-clerk", "yoyaku-demo", "/tamba/counter/")
         expect(page).to_have_url(re.compile(r"/tamba/counter/$"))
-        page.goto(f"{demo_site}/tamba/counter/users/{booking.user_id}/book/?unit={booking.unit_id}&date={D3}&channel=phone")
+        page.goto(
+            f"{demo_site}/tamba/counter/users/{booking.user_id}/book/?unit={booking.unit_id}&date={D3}&channel=phone"
+        )
         expect(page.locator('[data-test=slots] li[data-span="1100-1200"]')).to_have_attribute("data-rule", "T-APP-3")
         expect(page.locator('[data-test=slots] li[data-span="1000-1100"]')).to_have_attribute("data-answer", "taken")
-        page.goto(f"{demo_site}/tamba/counter/users/{booking.user_id}/book/?unit={booking.unit_id}&date={D3}&channel=counter")
+        page.goto(
+            f"{demo_site}/tamba/counter/users/{booking.user_id}/book/?unit={booking.unit_id}&date={D3}&channel=counter"
+        )
         expect(page.locator('[data-test=slots] li[data-span="1000-1100"]')).to_have_attribute("data-answer", "taken")
     assert Reservation.objects.count() == 1
 
@@ -183,11 +187,24 @@ def _paid_booking_on_the_day_to_close():
 
     room = unit("tamba", "kaibara", "large-meeting-room")
     resident = make_user("tamba", "card-closure", display_name="春日 花子", email="card-closure@example.jp")
-    booking = book(jst(2027, 5, 10, 10), user=resident, unit=room, day=CLOSED_DAY, start="10:00", end="12:00",
-                   channel="counter", booked_by=user("tamba-clerk"))
+    booking = book(
+        jst(2027, 5, 10, 10),
+        user=resident,
+        unit=room,
+        day=CLOSED_DAY,
+        start="10:00",
+        end="12:00",
+        channel="counter",
+        booked_by=user("tamba-clerk"),
+    )
     with time_machine.travel(jst(2027, 5, 11, 10), tick=False):
-        fee_services.record_payment(reservation_id=booking.pk, amount=booking.fee_total, receipt_number="R-E2E",
-                                    place=PaymentPlace.objects.get(name_ja="丹波市役所（サンプル）"), staff=user("tamba-clerk"))
+        fee_services.record_payment(
+            reservation_id=booking.pk,
+            amount=booking.fee_total,
+            receipt_number="R-E2E",
+            place=PaymentPlace.objects.get(name_ja="丹波市役所（サンプル）"),
+            staff=user("tamba-clerk"),
+        )
     booking.refresh_from_db()
     assert booking.state == "confirmed" and booking.fee_total > 0
     return booking

@@ -32,9 +32,11 @@ def july(demo_site):
     group = make_user("kodaira", "stats-group", display_name="統計テスト会")
     assembly, japanese = unit("kodaira", "nakajima", "assembly-room"), unit("kodaira", "nakajima", "japanese-room")
     booked_at = jst(2027, 6, 10, 10, 0)  # first-come at 中島 is open (K-FC-1)
-    made = [book(booked_at, user=group, unit=assembly, day=FRIDAY, start="09:00", end="12:00"),
-            book(booked_at, user=group, unit=assembly, day=FRIDAY, start="13:00", end="17:00"),
-            book(booked_at, user=group, unit=japanese, day=FRIDAY, start="09:00", end="12:00")]
+    made = [
+        book(booked_at, user=group, unit=assembly, day=FRIDAY, start="09:00", end="12:00"),
+        book(booked_at, user=group, unit=assembly, day=FRIDAY, start="13:00", end="17:00"),
+        book(booked_at, user=group, unit=japanese, day=FRIDAY, start="09:00", end="12:00"),
+    ]
     assert all(isinstance(r, Reservation) for r in made), made
     return made
 

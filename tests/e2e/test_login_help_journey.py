@@ -14,8 +14,9 @@ def test_login_page__phone_without_javascript__logs_in_and_links_recovery(browse
     tamba = Municipality.objects.create(slug="tamba", name_ja="丹波市", name_en="Tamba")
     RuleProfile.objects.create(municipality=tamba, id_recovery_by_name_phone_email=True, recovery_rule_id="T-REG-4")
     User.objects.create_user("tamba-resident", password="yoyaku-demo", municipality=tamba)
-    context = browser.new_context(viewport={"width": PHONE["width"], "height": PHONE["height"]}, java_script_enabled=False,
-                                  locale="ja-JP")
+    context = browser.new_context(
+        viewport={"width": PHONE["width"], "height": PHONE["height"]}, java_script_enabled=False, locale="ja-JP"
+    )
     page = context.new_page()
     try:
         page.goto(f"{live_server.url}/accounts/login/")
@@ -29,7 +30,7 @@ def test_login_page__phone_without_javascript__logs_in_and_links_recovery(browse
         page.goto(f"{live_server.url}/accounts/login/?next=/accounts/profile/")
         page.locator('input[name="login"]').fill("tamba-resident")
         page.locator('input[name="password"]').fill("yoyaku-demo")
-        page.locator('main button[type=submit]').click()
+        page.locator("main button[type=submit]").click()
         assert page.url.endswith("/accounts/profile/")
     finally:
         context.close()

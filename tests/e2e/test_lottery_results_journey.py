@@ -35,8 +35,12 @@ pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(SHIROI_IN_WIN
 
 WORDS = {
     "ja": {"won": "当選・確定待ち", "provisional": "仮予約", "applied": "申込み中", "confirm": "当選結果を確定する"},
-    "en": {"won": "Won — awaiting confirmation", "provisional": "Provisional", "applied": "Applied",
-           "confirm": "Confirm the win"},
+    "en": {
+        "won": "Won — awaiting confirmation",
+        "provisional": "Provisional",
+        "applied": "Applied",
+        "confirm": "Confirm the win",
+    },
 }
 
 
@@ -52,7 +56,9 @@ def test_shiroi_win__hidden_until_the_results_moment__then_won__then_provisional
     context.add_cookies([{"name": "django_language", "value": language, "url": demo_site}])
     resident = User.objects.get(username="shiroi-resident")
     court = unit("shiroi", "minamiyama-tennis", "court-1")
-    application = apply(SHIROI_IN_WINDOW, user=resident, unit=court, day=dt.date(2027, 2, 16), start="11:00", end="13:00")
+    application = apply(
+        SHIROI_IN_WINDOW, user=resident, unit=court, day=dt.date(2027, 2, 16), start="11:00", end="13:00"
+    )
     run_draw(SHIROI_DRAW, "shiroi", SHIROI_MONTH)
     application.refresh_from_db()
     win = Reservation.objects.get(pk=application.reservation_id)
@@ -80,7 +86,8 @@ def test_shiroi_win__hidden_until_the_results_moment__then_won__then_provisional
         page.goto(demo_site + "/shiroi/my/lottery/")
         expect(page.locator("[data-test=position]").first).to_be_visible()
         expect(page.locator("[data-test=confirm-until]")).to_contain_text(
-            "2026年12月25日 23:59" if language == "ja" else "Dec. 25, 2026 23:59")
+            "2026年12月25日 23:59" if language == "ja" else "Dec. 25, 2026 23:59"
+        )
         screenshot(f"shiroi-lottery-results-{language}-{size}")
         confirm = page.locator("[data-test=confirm]")
         expect(confirm).to_have_text(words["confirm"])

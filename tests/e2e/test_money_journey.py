@@ -51,9 +51,13 @@ def _bookings():
     to_pay = book(BOOKED_AT, user=resident, unit=court, day=RAIN_DAY, start="09:00", end="11:00")
     to_cancel = book(BOOKED_AT, user=resident, unit=court, day=CANCEL_DAY, start="09:00", end="11:00")
     with time_machine.travel(PAID_AT, tick=False):
-        fee_services.record_payment(reservation_id=to_cancel.pk, amount=to_cancel.fee_total, receipt_number="R-1001",
-                                    place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
-                                    staff=User.objects.get(username="shiroi-clerk"))
+        fee_services.record_payment(
+            reservation_id=to_cancel.pk,
+            amount=to_cancel.fee_total,
+            receipt_number="R-1001",
+            place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
+            staff=User.objects.get(username="shiroi-clerk"),
+        )
     to_cancel.refresh_from_db()
     return to_pay, to_cancel
 
@@ -126,7 +130,11 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
     expect(page.locator(".message--success")).to_contain_text("315")
     refund = Refund.objects.get(payment__reservation=to_cancel)
     assert (refund.amount, refund.rule_id, refund.recorded_by.username, refund.place.name_ja) == (
-        315, "S-CAN-2", "shiroi-clerk", "白井市役所生涯学習課")
+        315,
+        "S-CAN-2",
+        "shiroi-clerk",
+        "白井市役所生涯学習課",
+    )
     assert not Reservation.objects.get(pk=to_cancel.pk).is_active
     expect(page.locator("[data-test=refund]")).to_contain_text("315")
     expect(page.locator("[data-test=cancel-form]")).to_have_count(0)  # nothing left to cancel
@@ -141,7 +149,9 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
         page.locator("#sheet-date").fill(RAIN_DAY.isoformat())
         page.locator("form[aria-labelledby=day-sheet] button[type=submit]").click()
         page.locator("[data-test=weather-day-link]").click()
-        expect(page).to_have_url(re.compile(r"/shiroi/counter/money/weather-day/\?facility=minamiyama-tennis&date=2026-10-20$"))
+        expect(page).to_have_url(
+            re.compile(r"/shiroi/counter/money/weather-day/\?facility=minamiyama-tennis&date=2026-10-20$")
+        )
         form = page.locator("[data-test=weather-day-form]")
         expect(form.locator("select[name=facility]")).to_have_value("minamiyama-tennis")
         form.locator("select[name=kind]").select_option(value="rain")
@@ -193,7 +203,9 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
         screenshot("shiroi-money-transferred-375")
         page.go_back()  # the confirm page again: it says the transfer is made and shows my bookings
         expect(page).to_have_url(re.compile(r"/shiroi/my/bookings/"))
-        assert Reservation.objects.filter(user__username="shiroi-resident", starts_at__date__gte="2026-10-27").count() == 1
+        assert (
+            Reservation.objects.filter(user__username="shiroi-resident", starts_at__date__gte="2026-10-27").count() == 1
+        )
         assert Payment.objects.filter(carried_from=payment).count() == 1
 
     # 4. The takings report: the counter day and the rain day. -------------------------------------------------------

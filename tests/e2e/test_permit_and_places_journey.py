@@ -48,8 +48,14 @@ def _fits(page, viewport):
 @pytest.mark.demo_now(KODAIRA_TODAY)
 def test_exempt_group_sees_its_permit_in_my_bookings(page, demo_site, screenshot, viewport, language):
     group = User.objects.get(username="kodaira-group2")
-    booking = book(dt.datetime(2026, 11, 9, 10, 0, tzinfo=TOKYO), user=group, day=dt.date(2026, 12, 10), start="09:00",
-                   end="12:00", unit=unit("kodaira", "josui-shinmachi", "assembly-room"))
+    booking = book(
+        dt.datetime(2026, 11, 9, 10, 0, tzinfo=TOKYO),
+        user=group,
+        day=dt.date(2026, 12, 10),
+        start="09:00",
+        end="12:00",
+        unit=unit("kodaira", "josui-shinmachi", "assembly-room"),
+    )
     assert booking.fee_total == 0
     _language(page, demo_site, language)
     log_in(page, demo_site, "kodaira-group2", "1357", "/kodaira/my/bookings/")
@@ -71,15 +77,23 @@ def test_exempt_group_sees_its_permit_in_my_bookings(page, demo_site, screenshot
 @LANGUAGES
 @pytest.mark.demo_now(SHIROI_SUNDAY)
 def test_sunday_payment_places_at_shiroi(page, demo_site, screenshot, viewport, language):
-    booking = book(dt.datetime(2026, 11, 3, 8, 30, tzinfo=TOKYO), user=User.objects.get(username="shiroi-resident"),
-                   unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2026, 12, 15), start="09:00",
-                   end="11:00")
+    booking = book(
+        dt.datetime(2026, 11, 3, 8, 30, tzinfo=TOKYO),
+        user=User.objects.get(username="shiroi-resident"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2026, 12, 15),
+        start="09:00",
+        end="11:00",
+    )
     _language(page, demo_site, language)
     log_in(page, demo_site, "shiroi-clerk", "yoyaku-demo", f"/shiroi/counter/money/bookings/{booking.pk}/")
     expect(page).to_have_url(re.compile(rf"/shiroi/counter/money/bookings/{booking.pk}/$"))
     place = page.locator("[data-test=pay-form] select[name=place]")
     options = place.locator("option").all_inner_texts()
-    assert options[0].startswith("白井運動公園" if language == "ja" else "Shiroi Sports Park") and "08:30–17:15" in options[0]
+    assert (
+        options[0].startswith("白井運動公園" if language == "ja" else "Shiroi Sports Park")
+        and "08:30–17:15" in options[0]
+    )
     assert len(options) == 2 and ("休" in options[1] or "closed today" in options[1])
     _fits(page, viewport)
     screenshot(f"shiroi-money-sunday-places-{_suffix(viewport, language)}")
@@ -87,6 +101,8 @@ def test_sunday_payment_places_at_shiroi(page, demo_site, screenshot, viewport, 
     form.locator("input[name=receipt_number]").fill("R-SUN-1")
     form.locator("button[type=submit]").click()
     expect(page).to_have_url(re.compile(rf"/shiroi/bookings/{booking.pk}/permit/$"))
-    expect(page.locator("[data-test=permit-paid]")).to_contain_text("白井運動公園" if language == "ja" else "Shiroi Sports Park")
+    expect(page.locator("[data-test=permit-paid]")).to_contain_text(
+        "白井運動公園" if language == "ja" else "Shiroi Sports Park"
+    )
     _fits(page, viewport)
     screenshot(f"shiroi-permit-paid-at-the-park-{_suffix(viewport, language)}")

@@ -33,13 +33,22 @@ def towns():
     kodaira = make_municipality("kodaira", "小平市", "Kodaira City")
     shiroi = make_municipality("shiroi", "白井市", "Shiroi City")
     make_facility(kodaira, code="nakajima", name_ja="中島地域センター", calendar=make_calendar(kodaira, "中島"))
-    make_facility(shiroi, code="minamiyama-ground", name_ja="南山公園グラウンド", calendar=make_calendar(shiroi, "南山"))
+    make_facility(
+        shiroi, code="minamiyama-ground", name_ja="南山公園グラウンド", calendar=make_calendar(shiroi, "南山")
+    )
     return {"kodaira": kodaira, "shiroi": shiroi}
 
 
 def announce(municipality, title_ja, title_en="", level="info", shown_from=FROM, shown_until=UNTIL, **fields):
-    return Announcement.objects.create(municipality=municipality, title_ja=title_ja, title_en=title_en, level=level,
-                                       shown_from=shown_from, shown_until=shown_until, **fields)
+    return Announcement.objects.create(
+        municipality=municipality,
+        title_ja=title_ja,
+        title_en=title_en,
+        level=level,
+        shown_from=shown_from,
+        shown_until=shown_until,
+        **fields,
+    )
 
 
 def titles(response):
@@ -54,13 +63,16 @@ def titles(response):
 # The window ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("moment, shown", [
-    (FROM - dt.timedelta(minutes=1), False),
-    (FROM, True),
-    (UNTIL - dt.timedelta(minutes=1), True),
-    (UNTIL, False),  # half-open, like slots
-    (UNTIL + dt.timedelta(minutes=1), False),
-])
+@pytest.mark.parametrize(
+    "moment, shown",
+    [
+        (FROM - dt.timedelta(minutes=1), False),
+        (FROM, True),
+        (UNTIL - dt.timedelta(minutes=1), True),
+        (UNTIL, False),  # half-open, like slots
+        (UNTIL + dt.timedelta(minutes=1), False),
+    ],
+)
 def test_window__shown_from_its_start_until_just_before_its_end(client, towns, moment, shown):
     announce(towns["kodaira"], "システムメンテナンスのお知らせ")
     with travel(moment):
@@ -143,16 +155,31 @@ def test_page__a_region_with_a_heading(client, towns):
 
 
 def administrator(municipality, username):
-    user = User.objects.create_user(username, password="pw", municipality=municipality, account_kind="staff",
-                                    staff_role="administrator", is_staff=True)
+    user = User.objects.create_user(
+        username,
+        password="pw",
+        municipality=municipality,
+        account_kind="staff",
+        staff_role="administrator",
+        is_staff=True,
+    )
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="facilities"))
     return user
 
 
 def admin_form(**fields):
-    return {"title_ja": "臨時休館", "title_en": "", "body_ja": "", "body_en": "", "level": "warning",
-            "shown_from_0": "2027-06-01", "shown_from_1": "09:00", "shown_until_0": "2027-06-02", "shown_until_1": "09:00",
-            **fields}
+    return {
+        "title_ja": "臨時休館",
+        "title_en": "",
+        "body_ja": "",
+        "body_en": "",
+        "level": "warning",
+        "shown_from_0": "2027-06-01",
+        "shown_from_1": "09:00",
+        "shown_until_0": "2027-06-02",
+        "shown_until_1": "09:00",
+        **fields,
+    }
 
 
 def test_admin__shiroi_administrator_cannot_see_or_edit_kodaira_s(client, towns):

@@ -16,8 +16,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 @pytest.fixture
 def admin_client(client):
-    admin = User.objects.create_user("kodaira-calendar-admin", password="pw", account_kind="staff", staff_role="administrator",
-                                     municipality=Municipality.objects.get(slug="kodaira"), is_staff=True)
+    admin = User.objects.create_user(
+        "kodaira-calendar-admin",
+        password="pw",
+        account_kind="staff",
+        staff_role="administrator",
+        municipality=Municipality.objects.get(slug="kodaira"),
+        is_staff=True,
+    )
     admin.user_permissions.set(Permission.objects.filter(content_type__app_label="facilities"))
     from allauth.mfa.models import Authenticator
 
@@ -28,9 +34,25 @@ def admin_client(client):
 
 def _form(calendar, extra_rule: dict) -> dict:
     rules = list(calendar.rules.all())
-    form = {"name": calendar.name, "rules-TOTAL_FORMS": str(len(rules) + 1), "rules-INITIAL_FORMS": str(len(rules)),
-            "rules-MIN_NUM_FORMS": "0", "rules-MAX_NUM_FORMS": "1000"}
-    fields = ["kind", "weekday", "weeks_of_month", "start_month", "start_day", "end_month", "end_day", "start_date", "end_date", "note"]
+    form = {
+        "name": calendar.name,
+        "rules-TOTAL_FORMS": str(len(rules) + 1),
+        "rules-INITIAL_FORMS": str(len(rules)),
+        "rules-MIN_NUM_FORMS": "0",
+        "rules-MAX_NUM_FORMS": "1000",
+    }
+    fields = [
+        "kind",
+        "weekday",
+        "weeks_of_month",
+        "start_month",
+        "start_day",
+        "end_month",
+        "end_day",
+        "start_date",
+        "end_date",
+        "note",
+    ]
     for index, rule in enumerate(rules):
         form[f"rules-{index}-id"] = str(rule.pk)
         form[f"rules-{index}-calendar"] = str(calendar.pk)
@@ -46,18 +68,28 @@ def _form(calendar, extra_rule: dict) -> dict:
 
 def test_closing_a_day_with_a_booking_is_refused_and_names_it(admin_client):
     room = unit("kodaira", *_a_kodaira_room())
-    booking = book(jst(2027, 5, 6, 9, 0), user=make_user("kodaira", "group-x"), unit=room, day=dt.date(2027, 6, 18),
-                   start="09:00", end="12:00")
+    booking = book(
+        jst(2027, 5, 6, 9, 0),
+        user=make_user("kodaira", "group-x"),
+        unit=room,
+        day=dt.date(2027, 6, 18),
+        start="09:00",
+        end="12:00",
+    )
     calendar = room.facility.closure_calendar
     before = calendar.rules.count()
     with time_machine.travel(jst(2027, 5, 10, 10), tick=False):
         admin_client.force_login(User.objects.get(username="kodaira-calendar-admin"))
-        answer = admin_client.post(f"/admin/facilities/closurecalendar/{calendar.pk}/change/",
-                                   _form(calendar, {"kind": "dates", "start_date": "2027-06-18", "note": "工事"}))
+        answer = admin_client.post(
+            f"/admin/facilities/closurecalendar/{calendar.pk}/change/",
+            _form(calendar, {"kind": "dates", "start_date": "2027-06-18", "note": "工事"}),
+        )
         assert answer.status_code == 200 and f"#{booking.pk}" in answer.content.decode()
         assert calendar.rules.count() == before  # nothing saved
-        free_day = admin_client.post(f"/admin/facilities/closurecalendar/{calendar.pk}/change/",
-                                     _form(calendar, {"kind": "dates", "start_date": "2027-06-25", "note": "工事"}))
+        free_day = admin_client.post(
+            f"/admin/facilities/closurecalendar/{calendar.pk}/change/",
+            _form(calendar, {"kind": "dates", "start_date": "2027-06-25", "note": "工事"}),
+        )
         assert free_day.status_code == 302
     assert calendar.rules.filter(kind=ClosureRule.Kind.DATES, start_date=dt.date(2027, 6, 25)).exists()
 

@@ -26,19 +26,31 @@ def slot_times(municipality_slug, facility_code, day):
 
 def test_shiroi_undokoen_tennis__april_first__six_slots_from_seven(demo):
     assert slot_times("shiroi", "undokoen-tennis", dt.date(2027, 4, 1)) == [
-        "07:00-09:00", "09:00-11:00", "11:00-13:00", "13:00-15:00", "15:00-17:00", "17:00-19:00",
+        "07:00-09:00",
+        "09:00-11:00",
+        "11:00-13:00",
+        "13:00-15:00",
+        "15:00-17:00",
+        "17:00-19:00",
     ]
 
 
 def test_shiroi_undokoen_tennis__october_first__four_slots_from_nine(demo):
     assert slot_times("shiroi", "undokoen-tennis", dt.date(2027, 10, 1)) == [
-        "09:00-11:00", "11:00-13:00", "13:00-15:00", "15:00-17:00",
+        "09:00-11:00",
+        "11:00-13:00",
+        "13:00-15:00",
+        "15:00-17:00",
     ]
 
 
 def test_shiroi_other_tennis__october_first__five_slots_from_seven(demo):
     assert slot_times("shiroi", "minamiyama-tennis", dt.date(2027, 10, 1)) == [
-        "07:00-09:00", "09:00-11:00", "11:00-13:00", "13:00-15:00", "15:00-17:00",
+        "07:00-09:00",
+        "09:00-11:00",
+        "11:00-13:00",
+        "13:00-15:00",
+        "15:00-17:00",
     ]
 
 

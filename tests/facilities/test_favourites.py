@@ -17,8 +17,11 @@ def star(client, muni="kodaira", code="nakajima", starred="1", next_url="/kodair
 
 
 def favourite_codes(username) -> list[str]:
-    return list(FavouriteFacility.objects.filter(user__username=username).order_by("created_at", "id")
-                .values_list("facility__code", flat=True))
+    return list(
+        FavouriteFacility.objects.filter(user__username=username)
+        .order_by("created_at", "id")
+        .values_list("facility__code", flat=True)
+    )
 
 
 def test_star__anonymous_is_sent_to_log_in_and_nothing_is_saved(client, seeded):
@@ -50,9 +53,18 @@ def test_star__twice_keeps_one_row_then_unstar_removes_it(client, seeded):
     assert star(client, starred="0").status_code == 302  # unstarring again is harmless
 
 
-@pytest.mark.parametrize("next_url", [
-    "https://evil.example/", "//evil.example/", "abc", "facilities:home", "", "javascript:alert(1)", "/\\evil.example",
-])
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "abc",
+        "facilities:home",
+        "",
+        "javascript:alert(1)",
+        "/\\evil.example",
+    ],
+)
 def test_star__next_that_is_not_a_path_of_this_site__goes_to_the_facility_page(client, seeded, next_url):
     """A word such as "abc" was a 500 (redirect() looked it up as a URL name)."""
     client.force_login(user("kodaira-group1"))
@@ -100,7 +112,12 @@ def test_municipality_page__nobody_elses_favourites(client, seeded):
 def test_home_page__favourites_of_every_municipality_with_the_municipality_name(client, seeded):
     resident = user("shiroi-resident")
     client.force_login(resident)
-    shiroi_code = Facility.objects.filter(municipality__slug="shiroi").order_by("sort_order", "code").values_list("code", flat=True).first()
+    shiroi_code = (
+        Facility.objects.filter(municipality__slug="shiroi")
+        .order_by("sort_order", "code")
+        .values_list("code", flat=True)
+        .first()
+    )
     star(client, "shiroi", shiroi_code, next_url="/")
     star(client, "tamba", "kaibara", next_url="/")
     page = client.get("/").content.decode()
@@ -127,7 +144,9 @@ def test_favourites_of__constant_queries(seeded, django_assert_max_num_queries):
 def test_star__works_in_english_too(client, seeded, settings):
     client.force_login(user("kodaira-group1"))
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    response = client.post("/kodaira/facilities/nakajima/favourite/", {"starred": "1", "next": "/kodaira/"}, follow=True)
+    response = client.post(
+        "/kodaira/facilities/nakajima/favourite/", {"starred": "1", "next": "/kodaira/"}, follow=True
+    )
     assert response.status_code == 200
     assert "Nakajima" in response.content.decode()
     assert favourite_codes("kodaira-group1") == ["nakajima"]

@@ -89,61 +89,184 @@ def _add(client, app_model: str, values: dict, inlines: dict | None = None):
 
 def _add_user(client, *, username, municipality, **registration):
     """The admin's two steps: the user add form (name and password), then the change form (the registration)."""
-    response = _add(client, "accounts/user", {"username": username, "password1": "minori-pass-2027",
-                                              "password2": "minori-pass-2027", "usable_password": "true"})
+    response = _add(
+        client,
+        "accounts/user",
+        {
+            "username": username,
+            "password1": "minori-pass-2027",
+            "password2": "minori-pass-2027",
+            "usable_password": "true",
+        },
+    )
     created = User.objects.get(username=username)
     assert response.url.endswith(f"/{created.pk}/change/")
-    _post(client, f"/admin/accounts/user/{created.pk}/change/",
-          {"municipality": municipality.pk, "is_active": "on", **registration})
+    _post(
+        client,
+        f"/admin/accounts/user/{created.pk}/change/",
+        {"municipality": municipality.pk, "is_active": "on", **registration},
+    )
     return User.objects.get(pk=created.pk)
 
 
 def set_up_minori(client):
     """Everything through the admin's forms, as the operator."""
     client.force_login(user("operator"))
-    _add(client, "facilities/municipality", {"slug": "minori", "name_ja": "みのり町", "name_en": "Minori Town",
-                                             "department_ja": "生涯学習課"})
+    _add(
+        client,
+        "facilities/municipality",
+        {"slug": "minori", "name_ja": "みのり町", "name_en": "Minori Town", "department_ja": "生涯学習課"},
+    )
     minori = Municipality.objects.get(slug="minori")
-    _add(client, "facilities/slotscheme", {"municipality": minori.pk, "code": "ninety", "name_ja": "90分枠",
-                                           "kind": "fixed_length", "slot_minutes": 90})
-    _add(client, "facilities/closurecalendar", {"municipality": minori.pk, "name": "公民館の休館日"},
-         {"rules": [{"kind": "weekly", "weekday": 2, "note": "水曜日"}]})
+    _add(
+        client,
+        "facilities/slotscheme",
+        {"municipality": minori.pk, "code": "ninety", "name_ja": "90分枠", "kind": "fixed_length", "slot_minutes": 90},
+    )
+    _add(
+        client,
+        "facilities/closurecalendar",
+        {"municipality": minori.pk, "name": "公民館の休館日"},
+        {"rules": [{"kind": "weekly", "weekday": 2, "note": "水曜日"}]},
+    )
     calendar = minori.closure_calendars.get()
     scheme = SlotScheme.objects.get(municipality=minori)
-    _add(client, "facilities/facility", {"municipality": minori.pk, "code": "kominkan", "kind": "community_center",
-                                         "name_ja": "みのり町公民館", "name_en": "Minori Community Hall",
-                                         "closure_calendar": calendar.pk, "has_parking": "on"},
-         {"opening_hours": [{"first_month": 1, "last_month": 12, "opens": "09:00", "closes": "18:00"}],
-          "units": [{"code": "hall", "name_ja": "ホール", "name_en": "Hall", "kind": "hall", "slot_scheme": scheme.pk,
-                     "is_active": "on", "sort_order": 0}]})
-    _add(client, "facilities/ruleprofile", {
-        "municipality": minori.pk, "confirm_rule_id": "M-PAY-1", "online_cancellable_states": "provisional",
-        "online_cancel_rule_id": "M-CAN-1", "unpaid_rule_id": "M-PAY-2", "registration_rule_id": "M-REG-1",
-        "slot_rule_id": "M-USE-1", "permit_title": "使用許可書", "permit_after_payment": "on",
-        "registration_kind": "individual", "account_rule_id": "M-REG-1",
-    }, {
-        "windows": [
-            {"phase": "first_come", "channel": "online", "initial_state": "provisional",
-             "opens": "M-1/10 09:00", "opens_rule_id": "M-FC-1", "closes": "D-4 23:59", "closes_rule_id": "M-FC-2",
-             "pay_by": "D-3 23:59", "pay_by_rule_id": "M-PAY-2"},
-            {"phase": "first_come", "channel": "counter", "initial_state": "awaiting_payment",
-             "opens": "D-3 00:00", "opens_rule_id": "M-FC-3", "closes": "start", "closes_rule_id": "M-FC-3",
-             "pay_by": "B 23:59", "pay_by_rule_id": "M-FC-3", "paid_at_booking": "on"},
-        ],
-        "limits": [{"rule_id": "M-FC-4", "phase": "first_come", "scope": "facility", "count": 2,
-                    "counted_origins": "first_come"}],
-    })
-    _add(client, "fees/feeschedule", {"municipality": minori.pk, "name_ja": "みのり町公民館使用料", "valid_from": "2027-04-01",
-                                      "non_resident_percent": 100},
-         {"rates": [{"charge": "base", "unit_kind": "hall", "price": 800, "per": "slot", "rule_id": "M-FEE-1",
-                     "non_resident_multiplied": "on"}]})
-    _add(client, "fees/paymentplace", {"municipality": minori.pk, "name_ja": "みのり町役場", "name_en": "Minori Town Hall",
-                                       "opens_at": "08:30", "closes_at": "17:15", "rule_id": "M-PAY-3"})
-    _add_user(client, username="minori-clerk", municipality=minori, account_kind="staff", staff_role="clerk",
-              display_name="みのり町 窓口", is_staff="on", language="ja")
-    _add_user(client, username="minori-resident", municipality=minori, account_kind="individual",
-              display_name="みのり 花子", residency="resident", fee_category="general", valid_from="2027-04-01",
-              valid_until="2030-03-31", language="ja")
+    _add(
+        client,
+        "facilities/facility",
+        {
+            "municipality": minori.pk,
+            "code": "kominkan",
+            "kind": "community_center",
+            "name_ja": "みのり町公民館",
+            "name_en": "Minori Community Hall",
+            "closure_calendar": calendar.pk,
+            "has_parking": "on",
+        },
+        {
+            "opening_hours": [{"first_month": 1, "last_month": 12, "opens": "09:00", "closes": "18:00"}],
+            "units": [
+                {
+                    "code": "hall",
+                    "name_ja": "ホール",
+                    "name_en": "Hall",
+                    "kind": "hall",
+                    "slot_scheme": scheme.pk,
+                    "is_active": "on",
+                    "sort_order": 0,
+                }
+            ],
+        },
+    )
+    _add(
+        client,
+        "facilities/ruleprofile",
+        {
+            "municipality": minori.pk,
+            "confirm_rule_id": "M-PAY-1",
+            "online_cancellable_states": "provisional",
+            "online_cancel_rule_id": "M-CAN-1",
+            "unpaid_rule_id": "M-PAY-2",
+            "registration_rule_id": "M-REG-1",
+            "slot_rule_id": "M-USE-1",
+            "permit_title": "使用許可書",
+            "permit_after_payment": "on",
+            "registration_kind": "individual",
+            "account_rule_id": "M-REG-1",
+        },
+        {
+            "windows": [
+                {
+                    "phase": "first_come",
+                    "channel": "online",
+                    "initial_state": "provisional",
+                    "opens": "M-1/10 09:00",
+                    "opens_rule_id": "M-FC-1",
+                    "closes": "D-4 23:59",
+                    "closes_rule_id": "M-FC-2",
+                    "pay_by": "D-3 23:59",
+                    "pay_by_rule_id": "M-PAY-2",
+                },
+                {
+                    "phase": "first_come",
+                    "channel": "counter",
+                    "initial_state": "awaiting_payment",
+                    "opens": "D-3 00:00",
+                    "opens_rule_id": "M-FC-3",
+                    "closes": "start",
+                    "closes_rule_id": "M-FC-3",
+                    "pay_by": "B 23:59",
+                    "pay_by_rule_id": "M-FC-3",
+                    "paid_at_booking": "on",
+                },
+            ],
+            "limits": [
+                {
+                    "rule_id": "M-FC-4",
+                    "phase": "first_come",
+                    "scope": "facility",
+                    "count": 2,
+                    "counted_origins": "first_come",
+                }
+            ],
+        },
+    )
+    _add(
+        client,
+        "fees/feeschedule",
+        {
+            "municipality": minori.pk,
+            "name_ja": "みのり町公民館使用料",
+            "valid_from": "2027-04-01",
+            "non_resident_percent": 100,
+        },
+        {
+            "rates": [
+                {
+                    "charge": "base",
+                    "unit_kind": "hall",
+                    "price": 800,
+                    "per": "slot",
+                    "rule_id": "M-FEE-1",
+                    "non_resident_multiplied": "on",
+                }
+            ]
+        },
+    )
+    _add(
+        client,
+        "fees/paymentplace",
+        {
+            "municipality": minori.pk,
+            "name_ja": "みのり町役場",
+            "name_en": "Minori Town Hall",
+            "opens_at": "08:30",
+            "closes_at": "17:15",
+            "rule_id": "M-PAY-3",
+        },
+    )
+    _add_user(
+        client,
+        username="minori-clerk",
+        municipality=minori,
+        account_kind="staff",
+        staff_role="clerk",
+        display_name="みのり町 窓口",
+        is_staff="on",
+        language="ja",
+    )
+    _add_user(
+        client,
+        username="minori-resident",
+        municipality=minori,
+        account_kind="individual",
+        display_name="みのり 花子",
+        residency="resident",
+        fee_category="general",
+        valid_from="2027-04-01",
+        valid_until="2030-03-31",
+        language="ja",
+    )
     return minori
 
 
@@ -152,7 +275,9 @@ def test_fourth_municipality__set_up_from_the_admin_alone_and_booked_by_its_numb
         minori = set_up_minori(client)
     hall = Unit.objects.select_related("facility", "slot_scheme").get(municipality=minori)
     resident, clerk = user("minori-resident"), user("minori-clerk")
-    assert RuleProfile.objects.get(municipality=minori).windows.get(channel="counter").paid_at_booking  # the inline field
+    assert (
+        RuleProfile.objects.get(municipality=minori).windows.get(channel="counter").paid_at_booking
+    )  # the inline field
     slot = {"user": resident, "unit": hall, "day": USE_DATE}
 
     # The window's opening edge (M-1/10 09:00) and the slot rule (90 minutes from 09:00).
@@ -172,15 +297,19 @@ def test_fourth_municipality__set_up_from_the_admin_alone_and_booked_by_its_numb
     assert attempt(jst(2027, 10, 11, 10, 0), **counter) == ["M-FC-3"]
     assert attempt(jst(2027, 10, 11, 10, 0), **counter, paid=True).state == "confirmed"
     # A closed Wednesday: the calendar set up in the admin.
-    assert attempt(jst(2027, 8, 10, 9, 3), user=resident, unit=hall, day=dt.date(2027, 9, 15), start="09:00",
-                   end="10:30") == ["X-2"]
+    assert attempt(
+        jst(2027, 8, 10, 9, 3), user=resident, unit=hall, day=dt.date(2027, 9, 15), start="09:00", end="10:30"
+    ) == ["X-2"]
     # Paid at the payment place set up in the admin: confirmed, with its permit (M-PAY-1).
     place = PaymentPlace.objects.get(municipality=minori)
     with time_machine.travel(jst(2027, 9, 13, 10, 0), tick=False):
-        payment = fee_services.record_payment(reservation_id=first.pk, amount=800, place=place, receipt_number="M-1",
-                                              staff=clerk)
+        payment = fee_services.record_payment(
+            reservation_id=first.pk, amount=800, place=place, receipt_number="M-1", staff=clerk
+        )
     first.refresh_from_db()
-    assert first.state == "confirmed" and payment.permit_number == "M-2027-000002"  # the counter booking above has 000001
+    assert (
+        first.state == "confirmed" and payment.permit_number == "M-2027-000002"
+    )  # the counter booking above has 000001
     # The municipality's pages work with nothing else done: its home, the facility, the unit's week with its slots.
     client.logout()
     with time_machine.travel(jst(2027, 9, 1, 10, 0), tick=False):

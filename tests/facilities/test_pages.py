@@ -18,8 +18,12 @@ def two_towns():
     shiroi = make_municipality("shiroi", "白井市", "Shiroi")
     kodaira = make_municipality("kodaira", "小平市", "Kodaira")
     ground = make_facility(
-        shiroi, code="minamiyama-ground", name_ja="南山公園グラウンド", name_en="Minamiyama Park Ground",
-        kind="ground", seasons=((1, 12, dt.time(7), dt.time(21)),),
+        shiroi,
+        code="minamiyama-ground",
+        name_ja="南山公園グラウンド",
+        name_en="Minamiyama Park Ground",
+        kind="ground",
+        seasons=((1, 12, dt.time(7), dt.time(21)),),
         calendar=make_calendar(shiroi, rules=[closed_at_year_end()]),
     )
     unit = make_unit(ground, make_scheme(shiroi), code="ground", name_ja="グラウンド", name_en="Ground", kind="ground")
@@ -72,7 +76,15 @@ def test_unknown_address__404_page_not_500(client, two_towns):
 
 @pytest.mark.parametrize(
     "path",
-    ["week/2027-13-45/", "week/abc/", "week/2027-02-30/", "week/1850-01-01/", "month/2027-13/", "month/27-1/", "month/abcd-ef/"],
+    [
+        "week/2027-13-45/",
+        "week/abc/",
+        "week/2027-02-30/",
+        "week/1850-01-01/",
+        "month/2027-13/",
+        "month/27-1/",
+        "month/abcd-ef/",
+    ],
 )
 def test_malformed_date_in_url__400_with_explanation(client, two_towns, path):
     response = client.get(f"/shiroi/units/{two_towns['unit'].id}/{path}")

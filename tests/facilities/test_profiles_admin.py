@@ -92,7 +92,9 @@ def test_profiles_admin__administrator_cannot_add_or_delete_a_profile(kodaira_ad
     assert kodaira_admin.get(f"/admin/facilities/ruleprofile/{kodaira_profile.pk}/delete/").status_code == 403
 
 
-def test_profiles_admin__change_page_shows_windows_and_limits_without_the_municipality_field(kodaira_admin, kodaira_profile):
+def test_profiles_admin__change_page_shows_windows_and_limits_without_the_municipality_field(
+    kodaira_admin, kodaira_profile
+):
     response = kodaira_admin.get(change_url(kodaira_profile))
     assert response.status_code == 200
     assert "municipality" not in response.context["adminform"].form.fields
@@ -162,7 +164,9 @@ def test_profiles_admin__half_given_service_hours_are_refused(kodaira_admin, kod
         index = window_index(data, "first_come", "online")
         return {f"windows-{index}-service_from": "10:00"}
 
-    _post_expecting_error(kodaira_admin, kodaira_profile, changes, "Give both ends of the daily service hours, or neither.")
+    _post_expecting_error(
+        kodaira_admin, kodaira_profile, changes, "Give both ends of the daily service hours, or neither."
+    )
 
 
 def test_profiles_admin__new_window_row_is_validated_too(kodaira_admin, kodaira_profile):
@@ -171,10 +175,13 @@ def test_profiles_admin__new_window_row_is_validated_too(kodaira_admin, kodaira_
         return {
             "windows-TOTAL_FORMS": str(index + 1),
             f"windows-{index}-profile": str(kodaira_profile.pk),
-            f"windows-{index}-phase": "first_come", f"windows-{index}-channel": "phone",
+            f"windows-{index}-phase": "first_come",
+            f"windows-{index}-channel": "phone",
             f"windows-{index}-initial_state": "provisional",
-            f"windows-{index}-opens": "D-3 00:00", f"windows-{index}-closes": "D-8 23:59",
-            f"windows-{index}-opens_rule_id": "X-1", f"windows-{index}-closes_rule_id": "X-1",
+            f"windows-{index}-opens": "D-3 00:00",
+            f"windows-{index}-closes": "D-8 23:59",
+            f"windows-{index}-opens_rule_id": "X-1",
+            f"windows-{index}-closes_rule_id": "X-1",
         }
 
     _post_expecting_error(kodaira_admin, kodaira_profile, changes, "This window closes before it opens.")
@@ -182,13 +189,19 @@ def test_profiles_admin__new_window_row_is_validated_too(kodaira_admin, kodaira_
 
 def test_profiles_admin__limit_with_unknown_origin_is_refused(kodaira_admin, kodaira_profile):
     _post_expecting_error(
-        kodaira_admin, kodaira_profile, lambda data: {"limits-0-counted_origins": "first_come,raffle"}, "Unknown origins: raffle"
+        kodaira_admin,
+        kodaira_profile,
+        lambda data: {"limits-0-counted_origins": "first_come,raffle"},
+        "Unknown origins: raffle",
     )
 
 
 def test_profiles_admin__unknown_cancellable_state_is_refused(kodaira_admin, kodaira_profile):
     _post_expecting_error(
-        kodaira_admin, kodaira_profile, lambda data: {"online_cancellable_states": "provisional,paid"}, "Unknown states: paid"
+        kodaira_admin,
+        kodaira_profile,
+        lambda data: {"online_cancellable_states": "provisional,paid"},
+        "Unknown states: paid",
     )
 
 
@@ -205,8 +218,11 @@ def test_profiles_admin__every_field_of_the_profile_is_on_the_change_page(kodair
 
 
 def editable_fields(model) -> set[str]:
-    return {field.name for field in model._meta.get_fields()
-            if getattr(field, "editable", False) and not field.auto_created and field.concrete}
+    return {
+        field.name
+        for field in model._meta.get_fields()
+        if getattr(field, "editable", False) and not field.auto_created and field.concrete
+    }
 
 
 def _profile_models():
@@ -216,9 +232,26 @@ def _profile_models():
     from fees.models import FeeExemption, FeeRate, FeeSchedule, PaymentPlace, RefundRule, WeatherPolicy
     from lottery.models import LotteryPolicy
 
-    return [Municipality, RuleProfile, BookingWindow, BookingLimit, Facility, OpeningHours, Unit, SlotScheme,
-            SchemePeriod, ClosureCalendar, ClosureRule, LotteryPolicy, FeeSchedule, FeeRate, FeeExemption, RefundRule,
-            PaymentPlace, WeatherPolicy]
+    return [
+        Municipality,
+        RuleProfile,
+        BookingWindow,
+        BookingLimit,
+        Facility,
+        OpeningHours,
+        Unit,
+        SlotScheme,
+        SchemePeriod,
+        ClosureCalendar,
+        ClosureRule,
+        LotteryPolicy,
+        FeeSchedule,
+        FeeRate,
+        FeeExemption,
+        RefundRule,
+        PaymentPlace,
+        WeatherPolicy,
+    ]
 
 
 def _admin_form_fields(request) -> dict:
@@ -255,8 +288,10 @@ def test_profiles_admin__every_field_of_every_profile_model_is_editable_in_the_a
             return set()
         return {"municipality"} | ({"slug"} if model is Municipality else set())
 
-    missing = {model.__name__: sorted(editable_fields(model) - shown.get(model, set()) - theirs_only(model))
-               for model in _profile_models()}
+    missing = {
+        model.__name__: sorted(editable_fields(model) - shown.get(model, set()) - theirs_only(model))
+        for model in _profile_models()
+    }
     missing = {name: fields for name, fields in missing.items() if fields}
     unregistered = [model.__name__ for model in _profile_models() if model not in shown]
     assert unregistered == [] and missing == {}, f"not in the admin: {unregistered}; fields missing: {missing}"

@@ -90,7 +90,12 @@ def test_search__slot_outside_the_first_come_window__shows_the_rule_id_the_grid_
     assert {r.cell.refusal.code for r in found} == {"K-LM-1"}
     # The same evaluation as the week grid: the grid's cell for that slot cites the same rule.
     grid = unit_week(unit=room, start=dt.date(2027, 5, 12), user=group)
-    grid_codes = {c.refusal.code for row in grid.rows for c in row.cells if c.state == "not_bookable" and c.day_param == LAST_MINUTE_DAY}
+    grid_codes = {
+        c.refusal.code
+        for row in grid.rows
+        for c in row.cells
+        if c.state == "not_bookable" and c.day_param == LAST_MINUTE_DAY
+    }
     assert grid_codes == {"K-LM-1"}
     page = response.content.decode()
     assert 'data-state="not_bookable" data-rule="K-LM-1"' in page
@@ -153,7 +158,9 @@ def test_filter__date_range_covers_each_day(client, seeded, at_now):
     assert response.context["found"].criteria.days == 7
 
 
-@pytest.mark.parametrize(("time_of_day", "starts"), [("morning", {"09:00"}), ("afternoon", {"13:00"}), ("evening", {"18:00"})])
+@pytest.mark.parametrize(
+    ("time_of_day", "starts"), [("morning", {"09:00"}), ("afternoon", {"13:00"}), ("evening", {"18:00"})]
+)
 def test_filter__time_of_day(client, seeded, at_now, time_of_day, starts):
     response = get(client, date_from=OPEN_DAY, time_of_day=time_of_day)
     assert results(response) and {r.times[:5] for r in results(response)} == starts
@@ -188,7 +195,9 @@ def test_filter__capacity(client, seeded, at_now):
     found = results(response)
     assert found and all(r.unit.capacity >= threshold for r in found)
     assert {r.unit.pk for r in found} == set(
-        Unit.objects.filter(municipality__slug="kodaira", capacity__gte=threshold, is_active=True).values_list("pk", flat=True)
+        Unit.objects.filter(municipality__slug="kodaira", capacity__gte=threshold, is_active=True).values_list(
+            "pk", flat=True
+        )
     )
 
 
@@ -201,7 +210,11 @@ def test_filter__night_lights(client, seeded, at_now):
 def test_filter__parking(client, seeded, at_now):
     everything = {r.unit.facility.code for r in results(get(client, "shiroi", date_from=OPEN_DAY))}
     with_parking = {r.unit.facility.code for r in results(get(client, "shiroi", date_from=OPEN_DAY, parking="on"))}
-    no_parking = set(Unit.objects.filter(municipality__slug="shiroi", facility__has_parking=False).values_list("facility__code", flat=True))
+    no_parking = set(
+        Unit.objects.filter(municipality__slug="shiroi", facility__has_parking=False).values_list(
+            "facility__code", flat=True
+        )
+    )
     assert no_parking and no_parking <= everything
     assert with_parking == everything - no_parking
 

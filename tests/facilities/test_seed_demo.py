@@ -24,8 +24,18 @@ from facilities.models import (
 User = get_user_model()
 
 SEEDED_MODELS = [
-    Municipality, Facility, Unit, SlotScheme, SchemePeriod, OpeningHours, ClosureCalendar, ClosureRule, User, Group,
-    User.groups.through, Group.permissions.through,
+    Municipality,
+    Facility,
+    Unit,
+    SlotScheme,
+    SchemePeriod,
+    OpeningHours,
+    ClosureCalendar,
+    ClosureRule,
+    User,
+    Group,
+    User.groups.through,
+    Group.permissions.through,
 ]
 
 
@@ -72,8 +82,9 @@ def test_seed_demo__rerun__restores_exactly_the_listed_rules_hours_and_periods(s
     nakajima = Facility.objects.get(municipality__slug="kodaira", code="nakajima")
     ClosureRule.objects.create(calendar=nakajima.closure_calendar, kind="weekly", weekday=0, note="stray")
     OpeningHours.objects.filter(facility=nakajima).update(closes=dt.time(20))
-    SchemePeriod.objects.create(scheme=SlotScheme.objects.get(code="three-periods"), starts=dt.time(6),
-                                ends=dt.time(8), name_ja="早朝")
+    SchemePeriod.objects.create(
+        scheme=SlotScheme.objects.get(code="three-periods"), starts=dt.time(6), ends=dt.time(8), name_ja="早朝"
+    )
 
     call_command("seed_demo", stdout=io.StringIO())
 
@@ -87,8 +98,17 @@ def test_seed_demo__rerun__restores_exactly_the_listed_rules_hours_and_periods(s
 
 @pytest.mark.django_db
 def test_seed_demo__every_row__passes_model_validation(seeded):
-    for model in (Municipality, Facility, Unit, SlotScheme, SchemePeriod, OpeningHours, ClosureCalendar,
-                  ClosureRule, User):
+    for model in (
+        Municipality,
+        Facility,
+        Unit,
+        SlotScheme,
+        SchemePeriod,
+        OpeningHours,
+        ClosureCalendar,
+        ClosureRule,
+        User,
+    ):
         for obj in model.objects.all():
             obj.full_clean()
 
@@ -143,8 +163,9 @@ def test_seed_demo__nanatsugi_daiichi__has_no_parking(seeded):
 def test_seed_demo__shiroi__two_hour_slots_and_seasonal_hours(seeded):
     def hours(code):
         return list(
-            OpeningHours.objects.filter(facility__municipality__slug="shiroi", facility__code=code)
-            .values_list("first_month", "last_month", "opens", "closes")
+            OpeningHours.objects.filter(facility__municipality__slug="shiroi", facility__code=code).values_list(
+                "first_month", "last_month", "opens", "closes"
+            )
         )
 
     scheme = SlotScheme.objects.get(municipality__slug="shiroi", code="two-hours")
@@ -230,7 +251,10 @@ def test_seed_demo__demo_account__has_documented_profile_and_authenticates(
     assert user is not None
     assert (user.municipality.slug if user.municipality else None) == municipality
     assert (user.account_kind, user.residency, user.fee_category, user.staff_role) == (
-        kind, residency, fee_category, staff_role
+        kind,
+        residency,
+        fee_category,
+        staff_role,
     )
     assert authenticate(username=username, password="wrong-password") is None
 
@@ -256,8 +280,17 @@ def test_seed_demo__administrators__are_staff_with_facility_and_fee_permissions_
         Permission.objects.filter(content_type__app_label__in=["facilities", "fees"]).values_list("codename", flat=True)
     )
 
-    lottery = {"view_lotterypolicy", "change_lotterypolicy", "view_application", "view_draw", "view_drawresult", "view_resultnotice"}
-    assert codenames == (all_facility_and_fee_codenames - {"add_municipality", "delete_municipality"}) | lottery  # issue #4: read-mostly
+    lottery = {
+        "view_lotterypolicy",
+        "change_lotterypolicy",
+        "view_application",
+        "view_draw",
+        "view_drawresult",
+        "view_resultnotice",
+    }
+    assert (
+        codenames == (all_facility_and_fee_codenames - {"add_municipality", "delete_municipality"}) | lottery
+    )  # issue #4: read-mostly
     assert {"change_feeschedule", "add_feerate", "add_feeexemption", "change_refundrule"} <= codenames  # issue #5
     assert {"view_municipality", "change_municipality", "add_unit", "delete_closurerule"} <= codenames
     assert set(group.user_set.values_list("username", flat=True)) == {"kodaira-admin", "shiroi-admin", "tamba-admin"}

@@ -35,13 +35,21 @@ def shiroi_like_tennis():
 
 def test_seasonal_hours__last_day_of_summer__six_two_hour_slots(shiroi_like_tennis):
     assert times(day_slots(shiroi_like_tennis, dt.date(2027, 9, 30))) == [
-        ("07:00", "09:00"), ("09:00", "11:00"), ("11:00", "13:00"), ("13:00", "15:00"), ("15:00", "17:00"), ("17:00", "19:00"),
+        ("07:00", "09:00"),
+        ("09:00", "11:00"),
+        ("11:00", "13:00"),
+        ("13:00", "15:00"),
+        ("15:00", "17:00"),
+        ("17:00", "19:00"),
     ]
 
 
 def test_seasonal_hours__first_day_of_winter__four_slots_from_nine(shiroi_like_tennis):
     assert times(day_slots(shiroi_like_tennis, dt.date(2027, 10, 1))) == [
-        ("09:00", "11:00"), ("11:00", "13:00"), ("13:00", "15:00"), ("15:00", "17:00"),
+        ("09:00", "11:00"),
+        ("11:00", "13:00"),
+        ("13:00", "15:00"),
+        ("15:00", "17:00"),
     ]
 
 
@@ -69,7 +77,11 @@ def test_periods__named_periods_inside_opening_hours():
         municipality,
         kind=SlotScheme.Kind.PERIODS,
         slot_minutes=None,
-        periods=[("午前", "Morning", T(9), T(12)), ("午後", "Afternoon", T(13), T(17)), ("夜間", "Evening", T(18), T(22))],
+        periods=[
+            ("午前", "Morning", T(9), T(12)),
+            ("午後", "Afternoon", T(13), T(17)),
+            ("夜間", "Evening", T(18), T(22)),
+        ],
     )
     unit = make_unit(make_facility(municipality, seasons=((1, 12, T(9), T(22)),)), scheme)
     slots = day_slots(unit, dt.date(2027, 6, 1))
@@ -80,7 +92,9 @@ def test_periods__named_periods_inside_opening_hours():
 def test_periods__period_past_closing_time__is_not_offered():
     municipality = make_municipality()
     scheme = make_scheme(
-        municipality, kind=SlotScheme.Kind.PERIODS, slot_minutes=None,
+        municipality,
+        kind=SlotScheme.Kind.PERIODS,
+        slot_minutes=None,
         periods=[("午前", "Morning", T(9), T(12)), ("夜間", "Evening", T(18), T(22))],
     )
     unit = make_unit(make_facility(municipality, seasons=((1, 12, T(9), T(17)),)), scheme)

@@ -24,14 +24,31 @@ def shiroi_admin(client, settings):
 
 def schedule_form(rates=(), **fields):
     data = {
-        "name_ja": "新料金", "name_en": "New fees", "valid_from": "2030-04-01", "valid_until": "",
-        "non_resident_percent": "200", "non_resident_rule_id": "S-FEE-1", "source": "",
-        "rates-TOTAL_FORMS": str(len(rates)), "rates-INITIAL_FORMS": "0", "rates-MIN_NUM_FORMS": "0",
+        "name_ja": "新料金",
+        "name_en": "New fees",
+        "valid_from": "2030-04-01",
+        "valid_until": "",
+        "non_resident_percent": "200",
+        "non_resident_rule_id": "S-FEE-1",
+        "source": "",
+        "rates-TOTAL_FORMS": str(len(rates)),
+        "rates-INITIAL_FORMS": "0",
+        "rates-MIN_NUM_FORMS": "0",
         "rates-MAX_NUM_FORMS": "1000",
     } | fields
     for index, rate in enumerate(rates):
-        row = {"charge": "base", "facility": "", "unit": "", "unit_kind": "", "fee_category": "", "price": "630",
-               "per": "slot", "lit_from": "", "non_resident_multiplied": "on", "rule_id": "S-FEE"} | rate
+        row = {
+            "charge": "base",
+            "facility": "",
+            "unit": "",
+            "unit_kind": "",
+            "fee_category": "",
+            "price": "630",
+            "per": "slot",
+            "lit_from": "",
+            "non_resident_multiplied": "on",
+            "rule_id": "S-FEE",
+        } | rate
         data |= {f"rates-{index}-{name}": value for name, value in row.items()}
     return data
 
@@ -101,7 +118,10 @@ def test_admin__end_before_start_is_refused(shiroi_admin, shiroi_schedule):
 
 
 def test_admin__two_prices_for_the_same_thing_are_refused(shiroi_admin, shiroi_schedule):
-    rows = [{"unit_kind": "court", "fee_category": "child", "price": "150"}, {"unit_kind": "court", "fee_category": "child", "price": "160"}]
+    rows = [
+        {"unit_kind": "court", "fee_category": "child", "price": "150"},
+        {"unit_kind": "court", "fee_category": "child", "price": "160"},
+    ]
     response = shiroi_admin.post(ADD_SCHEDULE, schedule_form(rates=rows))
     assert "Another price of this schedule already applies to the same charge" in errors_of(response)
 
@@ -123,11 +143,20 @@ def test_admin__another_municipalitys_facility_cannot_be_priced(shiroi_admin, sh
 
 def test_admin__refund_above_what_was_paid_is_refused(shiroi_admin):
     rule = RefundRule.objects.get(municipality__slug="shiroi", rule_id="S-CAN-2")
-    data = {"cause": "own", "until": "D-7 23:59", "percent": "150", "cancellable": "on", "rule_id": "S-CAN-2", "order": "1"}
+    data = {
+        "cause": "own",
+        "until": "D-7 23:59",
+        "percent": "150",
+        "cancellable": "on",
+        "rule_id": "S-CAN-2",
+        "order": "1",
+    }
     response = shiroi_admin.post(f"/admin/fees/refundrule/{rule.pk}/change/", data)
     assert "A refund cannot exceed what was paid: enter 0–100." in errors_of(response)
     data |= {"percent": "50", "until": "D-7 25:00"}
-    assert "the time must be between 00:00 and 23:59" in errors_of(shiroi_admin.post(f"/admin/fees/refundrule/{rule.pk}/change/", data))
+    assert "the time must be between 00:00 and 23:59" in errors_of(
+        shiroi_admin.post(f"/admin/fees/refundrule/{rule.pk}/change/", data)
+    )
     data |= {"until": "B+3 23:59"}
     assert "relative to the use date" in errors_of(shiroi_admin.post(f"/admin/fees/refundrule/{rule.pk}/change/", data))
 
@@ -136,7 +165,14 @@ def test_admin__exemption_overlap_and_percent_are_checked(client, settings):
     client.force_login(user("kodaira-admin"))
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     group = user("kodaira-group2")  # exempt from 2026-04-01 (demo data)
-    data = {"user": str(group.pk), "percent": "100", "valid_from": "2027-04-01", "valid_until": "", "rule_id": "K-USE-2", "note": ""}
+    data = {
+        "user": str(group.pk),
+        "percent": "100",
+        "valid_from": "2027-04-01",
+        "valid_until": "",
+        "rule_id": "K-USE-2",
+        "note": "",
+    }
     assert "already has an exemption in this period" in errors_of(client.post("/admin/fees/feeexemption/add/", data))
     data |= {"user": str(user("kodaira-group1").pk), "percent": "0"}
     assert "Enter 1–100: 100 exempts the whole fee." in errors_of(client.post("/admin/fees/feeexemption/add/", data))
@@ -155,7 +191,11 @@ def test_admin__exemption_cannot_name_another_municipalitys_user(client):
 def test_admin__operator_sees_every_municipalitys_schedules(client):
     client.force_login(user("operator"))
     page = client.get("/admin/fees/feeschedule/").content.decode()
-    assert "白井市スポーツ施設使用料" in page and "丹波市住民センター等使用料" in page and "小平市地域センター使用料" in page
+    assert (
+        "白井市スポーツ施設使用料" in page
+        and "丹波市住民センター等使用料" in page
+        and "小平市地域センター使用料" in page
+    )
 
 
 def test_admin__kodaira_schedule_page_with_its_per_room_prices_opens(client, django_assert_max_num_queries):
@@ -174,7 +214,11 @@ def test_admin__unchanged_schedule_form_saves_and_an_edit_takes_effect(client):
     schedule = FeeSchedule.objects.get(municipality__slug="shiroi")
     url = f"/admin/fees/feeschedule/{schedule.pk}/change/"
     data = form_data(client.get(url))
-    index = next(i for i in range(20) if data.get(f"rates-{i}-unit_kind") == "court" and data.get(f"rates-{i}-fee_category") == "child")
+    index = next(
+        i
+        for i in range(20)
+        if data.get(f"rates-{i}-unit_kind") == "court" and data.get(f"rates-{i}-fee_category") == "child"
+    )
     data[f"rates-{index}-price"] = "160"
     response = client.post(url, data)
     assert response.status_code == 302, errors_of(response)

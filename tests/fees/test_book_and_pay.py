@@ -19,9 +19,15 @@ def book_and_pay(amount, where="白井市役所生涯学習課", court="court-1"
     with time_machine.travel(D6, tick=False):
         try:
             return services.book_and_pay(
-                user=make_user("shiroi", who), unit=unit("shiroi", "minamiyama-tennis", court),
-                starts_at=clock.at(dt.date(2027, 6, 15), dt.time(9)), ends_at=clock.at(dt.date(2027, 6, 15), dt.time(11)),
-                staff=user("shiroi-clerk"), amount=amount, place=PaymentPlace.objects.get(name_ja=where), receipt_number="R-9")
+                user=make_user("shiroi", who),
+                unit=unit("shiroi", "minamiyama-tennis", court),
+                starts_at=clock.at(dt.date(2027, 6, 15), dt.time(9)),
+                ends_at=clock.at(dt.date(2027, 6, 15), dt.time(11)),
+                staff=user("shiroi-clerk"),
+                amount=amount,
+                place=PaymentPlace.objects.get(name_ja=where),
+                receipt_number="R-9",
+            )
         except services.BookingError as error:
             return {r.code for r in error.refusals}
 

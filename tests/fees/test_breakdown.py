@@ -40,7 +40,9 @@ def test_breakdown__labels_follow_the_language():
         assert SHIROI_NIGHT.total_label == "使用料合計"
     with translation.override("en"):
         assert [line.label for line in SHIROI_NIGHT.lines] == [
-            "Use fee: 1,050 yen × 1 slot", "Non-resident surcharge (×2)", "Lighting: 2,430 yen × 2 hours",
+            "Use fee: 1,050 yen × 1 slot",
+            "Non-resident surcharge (×2)",
+            "Lighting: 2,430 yen × 2 hours",
         ]
 
 
@@ -68,7 +70,9 @@ def test_breakdown__stored_data_that_is_not_a_breakdown_is_refused(tamper):
         FeeBreakdown.from_dict(data)
 
 
-@pytest.mark.parametrize("amount, percent, expected", [(630, 200, 1260), (625, 50, 312), (1, 50, 0), (999, 33, 329), (0, 50, 0)])
+@pytest.mark.parametrize(
+    "amount, percent, expected", [(630, 200, 1260), (625, 50, 312), (1, 50, 0), (999, 33, 329), (0, 50, 0)]
+)
 def test_money__share_cuts_fractions_of_a_yen_off(amount, percent, expected):
     assert money.share(amount, percent) == expected
 

@@ -28,16 +28,28 @@ PAID_ON = jst(2027, 6, 1, 10, 0)  # a Tuesday: 白井市役所生涯学習課 an
 
 
 def paid_shiroi_booking():
-    reservation = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "player", email="player@example.jp"),
-                       unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    reservation = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "player", email="player@example.jp"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
     _pay(reservation, "白井市役所生涯学習課", "shiroi-clerk")
     return reservation
 
 
 def paid_tamba_booking():
     room = unit("tamba", *_first_tamba_room())
-    reservation = book(jst(2027, 5, 10, 10, 0), user=make_user("tamba", "card1", email="card1@example.jp"), unit=room,
-                       day=dt.date(2027, 6, 15), start="10:00", end="12:00")
+    reservation = book(
+        jst(2027, 5, 10, 10, 0),
+        user=make_user("tamba", "card1", email="card1@example.jp"),
+        unit=room,
+        day=dt.date(2027, 6, 15),
+        start="10:00",
+        end="12:00",
+    )
     _pay(reservation, "丹波市役所（サンプル）", "tamba-clerk", when=jst(2027, 5, 11, 10, 0))
     return reservation
 
@@ -45,22 +57,37 @@ def paid_tamba_booking():
 def _first_tamba_room():
     from facilities.models import Unit
 
-    room = Unit.objects.filter(municipality__slug="tamba", kind="room").exclude(facility__kind="school").order_by("id").first()
+    room = (
+        Unit.objects.filter(municipality__slug="tamba", kind="room")
+        .exclude(facility__kind="school")
+        .order_by("id")
+        .first()
+    )
     return room.facility.code, room.code
 
 
 def _pay(reservation, where, clerk, when=PAID_ON):
     with time_machine.travel(when, tick=False):
-        return services.record_payment(reservation_id=reservation.pk, amount=reservation.fee_total,
-                                       place=PaymentPlace.objects.get(name_ja=where), receipt_number="R-1", staff=user(clerk))
+        return services.record_payment(
+            reservation_id=reservation.pk,
+            amount=reservation.fee_total,
+            place=PaymentPlace.objects.get(name_ja=where),
+            receipt_number="R-1",
+            staff=user(clerk),
+        )
 
 
 def cancel(reservation, moment, *, clerk, cause="own", expected=None, reason=""):
     with time_machine.travel(moment, tick=False):
         try:
             return services.cancel_at_counter(
-                reservation_id=reservation.pk, municipality_id=reservation.municipality_id, staff=user(clerk),
-                cause=cause, reason=reason, expected_refund=expected)
+                reservation_id=reservation.pk,
+                municipality_id=reservation.municipality_id,
+                staff=user(clerk),
+                cause=cause,
+                reason=reason,
+                expected_refund=expected,
+            )
         except services.CancellationRefused as error:
             return {r.code for r in error.refusals}
 
@@ -101,12 +128,20 @@ class TestShiroi:
     def test_the_refund_shown_at_2359_is_refused_after_midnight(self):
         """The clerk saw 315 yen at 23:59 on D-7 and confirmed at 00:00 on D-6: refused, nothing paid back."""
         reservation = paid_shiroi_booking()
-        assert cancel(reservation, jst(2027, 6, 9, 0, 0), clerk="shiroi-clerk", cause="weather", expected=315) == {"refund_changed"}
+        assert cancel(reservation, jst(2027, 6, 9, 0, 0), clerk="shiroi-clerk", cause="weather", expected=315) == {
+            "refund_changed"
+        }
         assert Reservation.objects.get(pk=reservation.pk).is_active
 
     def test_unpaid_booking__cancelled_without_money(self):
-        reservation = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "p2"), unit=unit("shiroi", "minamiyama-tennis", "court-2"),
-                           day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+        reservation = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "p2"),
+            unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
         cancelled, refund = cancel(reservation, jst(2027, 6, 1, 10), clerk="shiroi-clerk")
         assert cancelled.state == BookingState.CANCELLED and refund is None
 
@@ -147,8 +182,14 @@ class TestTamba:
 def test_a_payment_is_refunded_once_and_never_above_what_was_paid():
     reservation = paid_shiroi_booking()
     payment = Payment.objects.get(reservation=reservation)
-    common = {"payment": payment, "municipality_id": payment.municipality_id, "paid": 630, "cause": "own",
-              "recorded_by": user("shiroi-clerk"), "recorded_at": PAID_ON}
+    common = {
+        "payment": payment,
+        "municipality_id": payment.municipality_id,
+        "paid": 630,
+        "cause": "own",
+        "recorded_by": user("shiroi-clerk"),
+        "recorded_at": PAID_ON,
+    }
     with pytest.raises(IntegrityError), transaction.atomic():
         Refund.objects.create(amount=631, **common)  # the database's own check (refund_within_paid)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -164,15 +205,32 @@ class TestFacilityClosure:
     def test_every_booking_of_the_days_cancelled_refunded_and_told(self, django_capture_on_commit_callbacks):
         paid = paid_shiroi_booking()
         court = unit("shiroi", "minamiyama-tennis", "court-1")
-        unpaid = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "p3", email="p3@example.jp"), unit=court,
-                      day=dt.date(2027, 6, 16), start="09:00", end="11:00")
-        outside = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "p4"), unit=court,
-                       day=dt.date(2027, 6, 17), start="09:00", end="11:00")
+        unpaid = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "p3", email="p3@example.jp"),
+            unit=court,
+            day=dt.date(2027, 6, 16),
+            start="09:00",
+            end="11:00",
+        )
+        outside = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "p4"),
+            unit=court,
+            day=dt.date(2027, 6, 17),
+            start="09:00",
+            end="11:00",
+        )
         mail.outbox.clear()
         with time_machine.travel(jst(2027, 6, 10, 9), tick=False), django_capture_on_commit_callbacks(execute=True):
-            done = services.cancel_for_facility(municipality_id=court.municipality_id, units=[court],
-                                                date_from=dt.date(2027, 6, 15), date_to=dt.date(2027, 6, 16),
-                                                staff=user("shiroi-clerk"), reason="コート補修")
+            done = services.cancel_for_facility(
+                municipality_id=court.municipality_id,
+                units=[court],
+                date_from=dt.date(2027, 6, 15),
+                date_to=dt.date(2027, 6, 16),
+                staff=user("shiroi-clerk"),
+                reason="コート補修",
+            )
         assert {r.pk for r, _refund in done} == {paid.pk, unpaid.pk}
         refunds = {r.pk: refund for r, refund in done}
         assert refunds[paid.pk].amount == 630 and refunds[unpaid.pk] is None
@@ -183,5 +241,11 @@ class TestFacilityClosure:
     def test_no_reason__refused(self):
         court = unit("shiroi", "minamiyama-tennis", "court-1")
         with pytest.raises(services.CancellationRefused):
-            services.cancel_for_facility(municipality_id=court.municipality_id, units=[court], date_from=dt.date(2027, 6, 15),
-                                         date_to=dt.date(2027, 6, 15), staff=user("shiroi-clerk"), reason=" ")
+            services.cancel_for_facility(
+                municipality_id=court.municipality_id,
+                units=[court],
+                date_from=dt.date(2027, 6, 15),
+                date_to=dt.date(2027, 6, 15),
+                staff=user("shiroi-clerk"),
+                reason=" ",
+            )

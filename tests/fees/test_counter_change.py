@@ -25,9 +25,16 @@ def change(reservation, *, to, day=dt.date(2027, 6, 15), moment=CHANGE_DAY, extr
     with time_machine.travel(moment, tick=False):
         try:
             return services.change_at_counter(
-                reservation_id=reservation.pk, municipality_id=reservation.municipality_id, unit=to, staff=user("shiroi-clerk"),
-                starts_at=clock.at(day, dt.time(9)), ends_at=clock.at(day, dt.time(11)), extra_amount=extra,
-                place=PaymentPlace.objects.get(name_ja="白井運動公園"), receipt_number="R-CH")
+                reservation_id=reservation.pk,
+                municipality_id=reservation.municipality_id,
+                unit=to,
+                staff=user("shiroi-clerk"),
+                starts_at=clock.at(day, dt.time(9)),
+                ends_at=clock.at(day, dt.time(11)),
+                extra_amount=extra,
+                place=PaymentPlace.objects.get(name_ja="白井運動公園"),
+                receipt_number="R-CH",
+            )
         except services.BookingError as error:
             return {r.code for r in error.refusals}
 
@@ -45,9 +52,22 @@ class TestChangeAtCounter:
 
     def test_to_a_dearer_court__exactly_the_difference_taken(self):
         park = unit("shiroi", "undokoen-tennis", "court-1")
-        old = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "p5"), unit=park, day=dt.date(2027, 6, 15), start="09:00", end="11:00")
-        services.record_payment(reservation_id=old.pk, amount=620, place=PaymentPlace.objects.get(name_ja="白井運動公園"),
-                                receipt_number="R", staff=user("shiroi-clerk"), now=CHANGE_DAY)
+        old = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "p5"),
+            unit=park,
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
+        services.record_payment(
+            reservation_id=old.pk,
+            amount=620,
+            place=PaymentPlace.objects.get(name_ja="白井運動公園"),
+            receipt_number="R",
+            staff=user("shiroi-clerk"),
+            now=CHANGE_DAY,
+        )
         court = unit("shiroi", "minamiyama-tennis", "court-1")
         assert change(old, to=court, extra=0) == {"wrong_amount"}
         assert Reservation.objects.get(pk=old.pk).is_active and Payment.objects.count() == 1  # nothing changed
@@ -63,6 +83,13 @@ class TestChangeAtCounter:
     def test_to_a_taken_slot__just_taken_and_nothing_changes(self):
         old = paid_shiroi_booking()
         court2 = unit("shiroi", "minamiyama-tennis", "court-2")
-        book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "p6"), unit=court2, day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+        book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "p6"),
+            unit=court2,
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
         assert change(old, to=court2) == {"slot_taken"}
         assert Reservation.objects.get(pk=old.pk).is_active

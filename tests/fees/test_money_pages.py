@@ -28,8 +28,14 @@ def url(name, reservation, **query):
 
 @pytest.fixture
 def unpaid():
-    return book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "walker", password="x"),
-                unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    return book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "walker", password="x"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
 
 
 def as_user(client, username):
@@ -46,7 +52,9 @@ class TestPaymentAndPermit:
             page = client.get(url("counter:money_booking", unpaid))
             assert page.status_code == 200 and "630" in page.content.decode()
             place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
-            answer = client.post(url("counter:money_pay", unpaid), {"amount": "630", "receipt_number": "R-77", "place": place.pk})
+            answer = client.post(
+                url("counter:money_pay", unpaid), {"amount": "630", "receipt_number": "R-77", "place": place.pk}
+            )
         payment = Payment.objects.get(reservation=unpaid)
         assert answer.status_code == 302 and answer.url == url("fees:permit", unpaid)
         client.get(reverse("counter:home", args=["shiroi"]))  # the success message is shown (and used up) here
@@ -61,7 +69,9 @@ class TestPaymentAndPermit:
         place = PaymentPlace.objects.get(name_ja="白井市役所生涯学習課")
         with time_machine.travel(NOW, tick=False):
             as_user(client, "shiroi-clerk")
-            answer = client.post(url("counter:money_pay", unpaid), {"amount": "600", "receipt_number": "R-1", "place": place.pk})
+            answer = client.post(
+                url("counter:money_pay", unpaid), {"amount": "600", "receipt_number": "R-1", "place": place.pk}
+            )
         assert answer.status_code == 422 and "630" in answer.content.decode()
         assert not Payment.objects.exists()
 
@@ -69,8 +79,14 @@ class TestPaymentAndPermit:
         paid = paid_shiroi_booking()
         client.force_login(make_user("shiroi", "stranger"))
         assert client.get(url("fees:permit", paid)).status_code == 404
-        unpaid = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "walker2"),
-                      unit=unit("shiroi", "minamiyama-tennis", "court-2"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+        unpaid = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "walker2"),
+            unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
         as_user(client, "shiroi-clerk")
         assert client.get(url("fees:permit", paid)).status_code == 200
         assert client.get(url("fees:permit", unpaid)).status_code == 404  # not paid: no permit yet
@@ -85,7 +101,9 @@ class TestCancellationPage:
             as_user(client, "shiroi-clerk")
             page = client.get(url("counter:money_booking", paid)).content.decode()
             assert "315" in page and "S-CAN-2" in page
-            answer = client.post(url("counter:money_cancel", paid), {"cause": "own", "expected_refund": "315", "reason": ""})
+            answer = client.post(
+                url("counter:money_cancel", paid), {"cause": "own", "expected_refund": "315", "reason": ""}
+            )
         assert answer.status_code == 302
         assert Refund.objects.get(payment__reservation=paid).amount == 315
         assert not Reservation.objects.get(pk=paid.pk).is_active
@@ -102,8 +120,13 @@ class TestCancellationPage:
 @pytest.mark.django_db
 @pytest.mark.usefixtures("seeded")
 def test_closure__lists_then_cancels(client, unpaid):
-    form = {"facility": "minamiyama-tennis", "unit": "", "date_from": "2027-06-15", "date_to": "2027-06-15",
-            "reason": "大会準備"}
+    form = {
+        "facility": "minamiyama-tennis",
+        "unit": "",
+        "date_from": "2027-06-15",
+        "date_to": "2027-06-15",
+        "reason": "大会準備",
+    }
     address = reverse("counter:money_closure", args=["shiroi"])
     with time_machine.travel(NOW, tick=False):
         as_user(client, "shiroi-clerk")
@@ -124,8 +147,10 @@ def test_weather_page__mark_then_transfer(client):
         client.post(url("counter:money_weather", paid), {"kind": "heat", "used_minutes": "30"})
         claim = WeatherClaim.objects.get(reservation=paid)
         court = unit("shiroi", "minamiyama-tennis", "court-2")
-        answer = client.post(url("counter:money_weather_transfer", paid),
-                             {"unit": court.pk, "date": "2027-07-01", "start": "09:00", "end": "11:00"})
+        answer = client.post(
+            url("counter:money_weather_transfer", paid),
+            {"unit": court.pk, "date": "2027-07-01", "start": "09:00", "end": "11:00"},
+        )
     claim.refresh_from_db()
     assert claim.transferred_to is not None and answer.url == url("counter:money_booking", claim.transferred_to)
 
@@ -149,9 +174,11 @@ def test_change_page__cheaper_court_pays_back_the_difference(client):
     park = unit("shiroi", "undokoen-tennis", "court-1")
     with time_machine.travel(jst(2027, 6, 4, 10), tick=False):
         as_user(client, "shiroi-clerk")
-        assert "data-test=\"change-form\"" in client.get(url("counter:money_booking", paid)).content.decode()
-        answer = client.post(url("counter:money_change", paid), {"unit": park.pk, "date": "2027-06-15", "start": "09:00",
-                                                         "end": "11:00", "extra_amount": "0"})
+        assert 'data-test="change-form"' in client.get(url("counter:money_booking", paid)).content.decode()
+        answer = client.post(
+            url("counter:money_change", paid),
+            {"unit": park.pk, "date": "2027-06-15", "start": "09:00", "end": "11:00", "extra_amount": "0"},
+        )
         new = Reservation.objects.get(changed_from=paid)
         assert answer.url == url("counter:money_booking", new)
         assert "10" in client.get(answer.url).content.decode()

@@ -54,8 +54,15 @@ def book_and_pay(moment, *, facility, code, day, start, end, where, who="walker"
         fee = booking_services.quote_fee(user=payer, unit=booked_unit, slots=slots, now=clock.now())
         try:
             return services.book_and_pay(
-                user=payer, unit=booked_unit, starts_at=clock.at(day, start), ends_at=clock.at(day, end),
-                staff=user("shiroi-clerk"), amount=fee.total, place=place(where), receipt_number="R-1")
+                user=payer,
+                unit=booked_unit,
+                starts_at=clock.at(day, start),
+                ends_at=clock.at(day, end),
+                staff=user("shiroi-clerk"),
+                amount=fee.total,
+                place=place(where),
+                receipt_number="R-1",
+            )
         except services.BookingError as error:
             return {r.code: r.message for r in error.refusals}
 
@@ -64,7 +71,9 @@ def book_and_pay(moment, *, facility, code, day, start, end, where, who="walker"
 
 
 def test_the_seed_table__every_place_with_the_facilities_whose_fees_it_takes():
-    shiroi = {p.name_ja: p for p in PaymentPlace.objects.filter(municipality__slug="shiroi").prefetch_related("facilities")}
+    shiroi = {
+        p.name_ja: p for p in PaymentPlace.objects.filter(municipality__slug="shiroi").prefetch_related("facilities")
+    }
     assert set(shiroi) == {PARK, OFFICE, *CENTERS}
     taken = {name: {f.code for f in p.facilities.all()} for name, p in shiroi.items()}
     assert taken[PARK] == {"undokoen-tennis", "undokoen-ground"} | OTHER_TENNIS
@@ -146,22 +155,32 @@ def test_paying__a_sunday_counter_booking_of_a_minamiyama_court_within_d6_is_pai
     and takes the other tennis courts' fees, so the booking can be made."""
     use_date = dt.date(2027, 6, 8)  # D-2
     make_user("shiroi", "walker")
-    refused = book_and_pay(SUNDAY, facility="minamiyama-tennis", code="court-1", day=use_date, start=NINE, end=ELEVEN,
-                           where=OFFICE)
+    refused = book_and_pay(
+        SUNDAY, facility="minamiyama-tennis", code="court-1", day=use_date, start=NINE, end=ELEVEN, where=OFFICE
+    )
     assert set(refused) == {"S-PAY-4"} and "日曜日" in refused["S-PAY-4"]  # closed, and why
-    booking, payment = book_and_pay(SUNDAY, facility="minamiyama-tennis", code="court-1", day=use_date, start=NINE,
-                                    end=ELEVEN, where=PARK)
+    booking, payment = book_and_pay(
+        SUNDAY, facility="minamiyama-tennis", code="court-1", day=use_date, start=NINE, end=ELEVEN, where=PARK
+    )
     assert booking.state == "confirmed" and (payment.place.name_ja, payment.amount) == (PARK, 630)
 
 
 def test_paying__the_park_refuses_on_a_monday_and_on_the_day_after_a_holiday_monday():
     make_user("shiroi", "walker")
     for moment, use_date in ((jst(2027, 6, 7, 10), dt.date(2027, 6, 9)), (jst(2027, 7, 20, 10), dt.date(2027, 7, 22))):
-        refused = book_and_pay(moment, facility="undokoen-tennis", code="court-1", day=use_date, start=NINE,
-                               end=ELEVEN, where=PARK)
+        refused = book_and_pay(
+            moment, facility="undokoen-tennis", code="court-1", day=use_date, start=NINE, end=ELEVEN, where=PARK
+        )
         assert set(refused) == {"S-PAY-4"}, refused  # closed, and its fees are paid nowhere else
-    booking, _payment = book_and_pay(jst(2027, 7, 19, 10), facility="undokoen-tennis", code="court-1",
-                                     day=dt.date(2027, 7, 21), start=NINE, end=ELEVEN, where=PARK)  # 海の日: open
+    booking, _payment = book_and_pay(
+        jst(2027, 7, 19, 10),
+        facility="undokoen-tennis",
+        code="court-1",
+        day=dt.date(2027, 7, 21),
+        start=NINE,
+        end=ELEVEN,
+        where=PARK,
+    )  # 海の日: open
     assert booking.state == "confirmed"
 
 
@@ -170,19 +189,40 @@ def test_paying__a_grounds_lighting_fee_at_a_center():
     centers. A Tuesday: 白井駅前センター is open, 白井コミュニティセンター is closed (火)."""
     make_user("shiroi", "walker")
     tuesday, use_date = jst(2027, 6, 8, 10), dt.date(2027, 6, 10)
-    refused = book_and_pay(tuesday, facility="minamiyama-ground", code="ground", day=use_date, start=dt.time(17),
-                           end=dt.time(19), where="白井コミュニティセンター")
+    refused = book_and_pay(
+        tuesday,
+        facility="minamiyama-ground",
+        code="ground",
+        day=use_date,
+        start=dt.time(17),
+        end=dt.time(19),
+        where="白井コミュニティセンター",
+    )
     assert set(refused) == {"S-PAY-4"}
-    booking, payment = book_and_pay(tuesday, facility="minamiyama-ground", code="ground", day=use_date,
-                                    start=dt.time(17), end=dt.time(19), where="白井駅前センター")
+    booking, payment = book_and_pay(
+        tuesday,
+        facility="minamiyama-ground",
+        code="ground",
+        day=use_date,
+        start=dt.time(17),
+        end=dt.time(19),
+        where="白井駅前センター",
+    )
     lighting = [line for line in booking.fee["lines"] if line["kind"] == "lighting"]
     assert lighting and payment.amount == 1050 + 2 * 2430 and payment.place.name_ja == "白井駅前センター"
 
 
 def test_paying__the_parks_own_ground_only_at_the_park():
     make_user("shiroi", "walker")
-    refused = book_and_pay(jst(2027, 6, 8, 10), facility="undokoen-ground", code="ground", day=dt.date(2027, 6, 10),
-                           start=NINE, end=ELEVEN, where="白井駅前センター")
+    refused = book_and_pay(
+        jst(2027, 6, 8, 10),
+        facility="undokoen-ground",
+        code="ground",
+        day=dt.date(2027, 6, 10),
+        start=NINE,
+        end=ELEVEN,
+        where="白井駅前センター",
+    )
     assert set(refused) == {"S-PAY-4"} and PARK in refused["S-PAY-4"]  # the message says where to pay instead
 
 
@@ -190,9 +230,12 @@ def test_paying__the_counter_form_offers_the_open_places_first(client):
     """The clerk's payment form lists the places taking the fee, open ones first, closed ones said so."""
     make_user("shiroi", "walker")
     with time_machine.travel(jst(2027, 5, 3, 8, 30), tick=False):
-        booking = booking_services.book(user=user("walker"), unit=unit("shiroi", "minamiyama-tennis", "court-2"),
-                                        starts_at=clock.at(dt.date(2027, 6, 15), NINE),
-                                        ends_at=clock.at(dt.date(2027, 6, 15), ELEVEN))
+        booking = booking_services.book(
+            user=user("walker"),
+            unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+            starts_at=clock.at(dt.date(2027, 6, 15), NINE),
+            ends_at=clock.at(dt.date(2027, 6, 15), ELEVEN),
+        )
     client.cookies["django_language"] = "en"
     with time_machine.travel(SUNDAY, tick=False):
         client.force_login(user("shiroi-clerk"))
@@ -200,5 +243,7 @@ def test_paying__the_counter_form_offers_the_open_places_first(client):
     assert page.status_code == 200
     choices = list(page.context["payment_form"].fields["place"].choices)
     assert [label for _pk, label in choices] == [
-        "Shiroi Sports Park 08:30–17:15", "Shiroi City Office, Lifelong Learning Division 08:30–17:15 — closed today"]
+        "Shiroi Sports Park 08:30–17:15",
+        "Shiroi City Office, Lifelong Learning Division 08:30–17:15 — closed today",
+    ]
     assert not Payment.objects.exists()

@@ -55,9 +55,12 @@ def pay(reservation, *, amount=None, where="白井市役所生涯学習課", sta
     with time_machine.travel(now, tick=False):
         try:
             return services.record_payment(
-                reservation_id=reservation.pk, amount=reservation.fee_total if amount is None else amount,
-                place=place(where), receipt_number=extra.pop("receipt_number", "R-0001"),
-                staff=user(staff) if isinstance(staff, str) else staff, **extra,
+                reservation_id=reservation.pk,
+                amount=reservation.fee_total if amount is None else amount,
+                place=place(where),
+                receipt_number=extra.pop("receipt_number", "R-0001"),
+                staff=user(staff) if isinstance(staff, str) else staff,
+                **extra,
             )
         except services.PaymentRefused as error:
             return {refusal.code: refusal.message for refusal in error.refusals}
@@ -70,8 +73,14 @@ def codes(result) -> set:
 
 @pytest.fixture
 def booking():
-    return book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "shiroi-player"),
-                unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    return book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "shiroi-player"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
 
 
 @pytest.mark.django_db
@@ -85,14 +94,24 @@ class TestRecordPayment:
         assert (booking.state, booking.confirmed_at) == (BookingState.CONFIRMED, TUESDAY)
         assert (payment.amount, payment.method, payment.receipt_number) == (630, "cash", "R-42")
         assert (payment.payer_name, payment.payer_relation) == ("白井 花子", "family")  # a family proxy (S-REG-5)
-        assert (payment.recorded_by.username, payment.recorded_at, payment.place.name_ja) == ("shiroi-clerk", TUESDAY, "白井市役所生涯学習課")
+        assert (payment.recorded_by.username, payment.recorded_at, payment.place.name_ja) == (
+            "shiroi-clerk",
+            TUESDAY,
+            "白井市役所生涯学習課",
+        )
         assert payment.municipality_id == booking.municipality_id
         assert payment.permit_number == "S-2027-000001"
         assert booking.payment == payment
 
     def test_permit_numbers__consecutive_per_municipality_and_fiscal_year(self, booking):
-        other = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "shiroi-other"),
-                     unit=unit("shiroi", "minamiyama-tennis", "court-2"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+        other = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "shiroi-other"),
+            unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
         first, second = pay(booking), pay(other, receipt_number="R-0002")
         assert (first.permit_number, second.permit_number) == ("S-2027-000001", "S-2027-000002")
         assert services.fiscal_year(dt.date(2028, 3, 31)) == 2027 and services.fiscal_year(dt.date(2028, 4, 1)) == 2028
@@ -107,8 +126,14 @@ class TestRecordPayment:
 
     def test_wrong_place__refused_s_pay_4(self, booking):
         assert codes(pay(booking, where="白井駅前センター", now=SATURDAY)) == {"S-PAY-4"}  # grounds only
-        park = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "shiroi-park"),
-                    unit=unit("shiroi", "undokoen-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+        park = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "shiroi-park"),
+            unit=unit("shiroi", "undokoen-tennis", "court-1"),
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
         assert codes(pay(park, where="白井市役所生涯学習課")) == {"S-PAY-4"}  # 白井運動公園's fees only at 白井運動公園
         assert isinstance(pay(park, where="白井運動公園", now=SATURDAY), Payment)
 
@@ -155,26 +180,45 @@ class TestRecordPayment:
     def test_unknown_booking__refused(self):
         with time_machine.travel(TUESDAY, tick=False):
             with pytest.raises(services.PaymentRefused) as refused:
-                services.record_payment(reservation_id=999999, amount=630, place=place("白井市役所生涯学習課"), receipt_number="R",
-                                        staff=user("shiroi-clerk"))
+                services.record_payment(
+                    reservation_id=999999,
+                    amount=630,
+                    place=place("白井市役所生涯学習課"),
+                    receipt_number="R",
+                    staff=user("shiroi-clerk"),
+                )
         assert [r.code for r in refused.value.refusals] == ["not_found"]
 
     def test_kodaira__confirmed_booking_paid_on_the_day_keeps_its_confirmation(self):
-        reservation = book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=unit("kodaira", "nakajima", "assembly-room"),
-                           day=dt.date(2027, 8, 20), start="09:00", end="12:00")
+        reservation = book(
+            jst(2027, 7, 10, 10, 0),
+            user=user("kodaira-group1"),
+            unit=unit("kodaira", "nakajima", "assembly-room"),
+            day=dt.date(2027, 8, 20),
+            start="09:00",
+            end="12:00",
+        )
         with time_machine.travel(jst(2027, 7, 11, 0, 5), tick=False):
             jobs.confirm_due_bookings()
         reservation.refresh_from_db()
         confirmed_at = reservation.confirmed_at
         assert reservation.state == BookingState.CONFIRMED and reservation.fee_total
-        payment = pay(reservation, where="各地域センター窓口（サンプル）", staff="kodaira-clerk", now=jst(2027, 8, 20, 9, 0))
+        payment = pay(
+            reservation, where="各地域センター窓口（サンプル）", staff="kodaira-clerk", now=jst(2027, 8, 20, 9, 0)
+        )
         assert isinstance(payment, Payment) and payment.permit_number == "K-2027-000001"
         reservation.refresh_from_db()
         assert (reservation.state, reservation.confirmed_at) == (BookingState.CONFIRMED, confirmed_at)
 
     def test_unpaid_job__keeps_the_paid_booking_and_cancels_the_unpaid_one(self, booking):
-        unpaid = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "shiroi-late"),
-                      unit=unit("shiroi", "minamiyama-tennis", "court-2"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+        unpaid = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "shiroi-late"),
+            unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
         assert isinstance(pay(booking), Payment)
         with time_machine.travel(jst(2027, 6, 9, 0, 0), tick=False):
             assert jobs.cancel_unpaid_bookings() == {"cancelled": 1}
@@ -200,15 +244,26 @@ class TestRecordPayment:
 def test_concurrency__two_clerks_record_the_same_booking__one_payment(settings):
     settings.PASSWORD_HASHERS = FAST_HASHER
     call_command("seed_demo", stdout=io.StringIO())
-    reservation = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "shiroi-rush"),
-                       unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    reservation = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "shiroi-rush"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
     clerks = [user("shiroi-clerk"), user("shiroi-admin")]
     office = place("白井市役所生涯学習課")
-    outcomes = run_together(TUESDAY, [
-        lambda i=i, c=c: services.record_payment(reservation_id=reservation.pk, amount=630, place=office,
-                                                 receipt_number=f"R-{i}", staff=c)
-        for i, c in enumerate(clerks)
-    ], success="paid")
+    outcomes = run_together(
+        TUESDAY,
+        [
+            lambda i=i, c=c: services.record_payment(
+                reservation_id=reservation.pk, amount=630, place=office, receipt_number=f"R-{i}", staff=c
+            )
+            for i, c in enumerate(clerks)
+        ],
+        success="paid",
+    )
     assert Counter(outcomes) == {"paid": 1, "already_paid": 1}, outcomes
     assert Payment.objects.filter(reservation=reservation).count() == 1
     reservation.refresh_from_db()

@@ -39,8 +39,14 @@ def open_as(client, username, address, moment):
 
 
 def kodaira_booking(username):
-    return book(BOOKED, user=user(username), unit=unit("kodaira", "josui-shinmachi", "assembly-room"), day=USE_DATE,
-                start="09:00", end="12:00")
+    return book(
+        BOOKED,
+        user=user(username),
+        unit=unit("kodaira", "josui-shinmachi", "assembly-room"),
+        day=USE_DATE,
+        start="09:00",
+        end="12:00",
+    )
 
 
 # Kodaira: a fee-exempt group (K-USE-2) ------------------------------------------------------------------------------
@@ -52,8 +58,9 @@ def test_exempt_group__its_booking_costs_nothing_and_cannot_be_paid():
     with time_machine.travel(CONFIRMED, tick=False):
         place = PaymentPlace.objects.get(municipality__slug="kodaira")
         with pytest.raises(services.PaymentRefused) as refused:
-            services.record_payment(reservation_id=booking.pk, amount=1, place=place, receipt_number="R",
-                                    staff=user("kodaira-clerk"))
+            services.record_payment(
+                reservation_id=booking.pk, amount=1, place=place, receipt_number="R", staff=user("kodaira-clerk")
+            )
     assert [r.code for r in refused.value.refusals] == ["K-USE-2"]  # the exemption's rule, not a system code
 
 
@@ -71,7 +78,9 @@ def test_exempt_group__no_permit_while_provisional__the_permit_from_the_confirmi
     assert 'data-test="permit-paid"' not in text and 'data-test="permit-unpaid"' not in text  # nothing to pay
     assert not Payment.objects.exists()
     # Opened again: the same permit, not a second number.
-    assert open_as(client, "kodaira-group2", permit_url("kodaira", booking, paper="receipt"), CONFIRMED).status_code == 200
+    assert (
+        open_as(client, "kodaira-group2", permit_url("kodaira", booking, paper="receipt"), CONFIRMED).status_code == 200
+    )
     assert Permit.objects.count() == 1
 
 
@@ -105,8 +114,12 @@ def test_paying_group__permit_before_paying__the_payment_keeps_its_number(client
     number = Permit.objects.get(reservation=booking).number
     with time_machine.travel(jst(2027, 8, 20, 9, 0), tick=False):
         payment = services.record_payment(
-            reservation_id=booking.pk, amount=booking.fee_total, place=PaymentPlace.objects.get(municipality__slug="kodaira"),
-            receipt_number="R-1", staff=user("kodaira-clerk"))
+            reservation_id=booking.pk,
+            amount=booking.fee_total,
+            place=PaymentPlace.objects.get(municipality__slug="kodaira"),
+            receipt_number="R-1",
+            staff=user("kodaira-clerk"),
+        )
     assert payment.permit_number == number and Permit.objects.count() == 1
 
 
@@ -114,9 +127,14 @@ def test_paying_group__permit_before_paying__the_payment_keeps_its_number(client
 
 
 def test_lottery_win__permit_from_the_results_moment(client):
-    win = make_lottery_win(user=user("kodaira-group2"), unit=unit("kodaira", "josui-shinmachi", "assembly-room"),
-                           day=USE_DATE, start="13:00", end="17:00",
-                           published_from=jst(2027, 6, 20, 0, 0))  # August: results from 06-20 00:00 (K-LOT-3)
+    win = make_lottery_win(
+        user=user("kodaira-group2"),
+        unit=unit("kodaira", "josui-shinmachi", "assembly-room"),
+        day=USE_DATE,
+        start="13:00",
+        end="17:00",
+        published_from=jst(2027, 6, 20, 0, 0),
+    )  # August: results from 06-20 00:00 (K-LOT-3)
     assert open_as(client, "kodaira-group2", permit_url("kodaira", win), jst(2027, 6, 19, 23, 59)).status_code == 404
     assert open_as(client, "kodaira-group2", permit_url("kodaira", win), jst(2027, 6, 20, 0, 0)).status_code == 200
 
@@ -125,14 +143,24 @@ def test_lottery_win__permit_from_the_results_moment(client):
 
 
 def test_shiroi__provisional_until_paid__the_permit_with_the_payment(client):
-    booking = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "walker", password="x"),
-                   unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    booking = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "walker", password="x"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
     paid_at = jst(2027, 6, 1, 10, 0)
     assert open_as(client, "walker", permit_url("shiroi", booking), paid_at).status_code == 404
     with time_machine.travel(paid_at, tick=False):
-        payment = services.record_payment(reservation_id=booking.pk, amount=630, receipt_number="R-1",
-                                          place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
-                                          staff=user("shiroi-clerk"))
+        payment = services.record_payment(
+            reservation_id=booking.pk,
+            amount=630,
+            receipt_number="R-1",
+            place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
+            staff=user("shiroi-clerk"),
+        )
     assert open_as(client, "walker", permit_url("shiroi", booking), paid_at).status_code == 200
     assert Permit.objects.get(reservation=booking).number == payment.permit_number
 
@@ -142,15 +170,25 @@ def test_tamba__a_grant_outside_the_windows_is_confirmed_but_its_permit_waits_fo
     moment = jst(2027, 6, 1, 10, 0)
     with time_machine.travel(moment, tick=False):
         grant = booking_services.book_override(
-            user=user("tamba-resident1"), unit=unit("tamba", "kaibara", "large-meeting-room"), reason="公益イベント",
-            starts_at=jst(2027, 6, 20, 10), ends_at=jst(2027, 6, 20, 12), staff=user("tamba-clerk"))
+            user=user("tamba-resident1"),
+            unit=unit("tamba", "kaibara", "large-meeting-room"),
+            reason="公益イベント",
+            starts_at=jst(2027, 6, 20, 10),
+            ends_at=jst(2027, 6, 20, 12),
+            staff=user("tamba-clerk"),
+        )
     assert grant.state == "confirmed" and grant.fee_total > 0
     assert open_as(client, "tamba-resident1", permit_url("tamba", grant), moment).status_code == 404
     refusal = services.permit_refusal(grant, now=moment)
     assert refusal.code == "T-PAY-1"
     with time_machine.travel(moment, tick=False):
-        services.record_payment(reservation_id=grant.pk, amount=grant.fee_total, receipt_number="R-1",
-                                place=PaymentPlace.objects.get(municipality__slug="tamba"), staff=user("tamba-clerk"))
+        services.record_payment(
+            reservation_id=grant.pk,
+            amount=grant.fee_total,
+            receipt_number="R-1",
+            place=PaymentPlace.objects.get(municipality__slug="tamba"),
+            staff=user("tamba-clerk"),
+        )
     assert open_as(client, "tamba-resident1", permit_url("tamba", grant), moment).status_code == 200
 
 

@@ -44,7 +44,12 @@ def shiroi_user(category, residency):
 def test_quote__shiroi__every_row_and_category_by_day(facility, code, prices, residency):
     court = unit("shiroi", facility, code)
     for category, price in zip(CATEGORIES, prices):
-        breakdown = quote(user=shiroi_user(category, residency), unit=court, slots=[slot(USE_DATE, "09:00", "11:00")], booked_on=BOOKED_ON)
+        breakdown = quote(
+            user=shiroi_user(category, residency),
+            unit=court,
+            slots=[slot(USE_DATE, "09:00", "11:00")],
+            booked_on=BOOKED_ON,
+        )
 
         multiplier = 2 if residency == "non_resident" else 1  # S-FEE-1
         assert breakdown.total == price * multiplier, (facility, category, residency)
@@ -60,21 +65,35 @@ def test_quote__shiroi__every_row_and_category_by_day(facility, code, prices, re
 def test_quote__shiroi__minamiyama_ground_after_17_adds_lighting_per_hour_never_doubled(start, end, residency):
     ground = unit("shiroi", "minamiyama-ground", "ground")
     for category, price in zip(CATEGORIES, (1050, 520, 260)):
-        breakdown = quote(user=shiroi_user(category, residency), unit=ground, slots=[slot(USE_DATE, start, end)], booked_on=BOOKED_ON)
+        breakdown = quote(
+            user=shiroi_user(category, residency), unit=ground, slots=[slot(USE_DATE, start, end)], booked_on=BOOKED_ON
+        )
 
         multiplier = 2 if residency == "non_resident" else 1
         lighting = breakdown.line(LineKind.LIGHTING)
-        assert (lighting.amount, lighting.quantity, lighting.unit_price, lighting.rule_id) == (2 * LIGHTING_PER_HOUR, 2, 2430, "S-HRS-2")
+        assert (lighting.amount, lighting.quantity, lighting.unit_price, lighting.rule_id) == (
+            2 * LIGHTING_PER_HOUR,
+            2,
+            2430,
+            "S-HRS-2",
+        )
         assert breakdown.amount_of(LineKind.MULTIPLIER) == price * (multiplier - 1)  # S-FEE-1: lighting excluded
         assert breakdown.total == price * multiplier + 2 * LIGHTING_PER_HOUR
 
 
 def test_quote__shiroi__non_resident_lines_cite_s_fee_1():
     ground = unit("shiroi", "minamiyama-ground", "ground")
-    breakdown = quote(user=shiroi_user("general", "non_resident"), unit=ground, slots=[slot(USE_DATE, "17:00", "19:00")], booked_on=BOOKED_ON)
+    breakdown = quote(
+        user=shiroi_user("general", "non_resident"),
+        unit=ground,
+        slots=[slot(USE_DATE, "17:00", "19:00")],
+        booked_on=BOOKED_ON,
+    )
 
     assert [(line.kind, line.amount, line.rule_id) for line in breakdown.lines] == [
-        ("base", 1050, "S-FEE"), ("multiplier", 1050, "S-FEE-1"), ("lighting", 4860, "S-HRS-2"),
+        ("base", 1050, "S-FEE"),
+        ("multiplier", 1050, "S-FEE-1"),
+        ("lighting", 4860, "S-HRS-2"),
     ]
     assert breakdown.total == 6960
 
@@ -82,29 +101,53 @@ def test_quote__shiroi__non_resident_lines_cite_s_fee_1():
 @pytest.mark.parametrize("start, end", [("07:00", "09:00"), ("13:00", "15:00"), ("15:00", "17:00")])
 def test_quote__shiroi__minamiyama_ground_slots_ending_by_17_have_no_lighting(start, end):
     ground = unit("shiroi", "minamiyama-ground", "ground")
-    breakdown = quote(user=shiroi_user("general", "resident"), unit=ground, slots=[slot(USE_DATE, start, end)], booked_on=BOOKED_ON)
+    breakdown = quote(
+        user=shiroi_user("general", "resident"), unit=ground, slots=[slot(USE_DATE, start, end)], booked_on=BOOKED_ON
+    )
     assert breakdown.line(LineKind.LIGHTING) is None
     assert breakdown.total == 1050
 
 
-@pytest.mark.parametrize("facility, code", [("nakakido-ground", "ground"), ("undokoen-ground", "ground"), ("minamiyama-tennis", "court-1")])
+@pytest.mark.parametrize(
+    "facility, code", [("nakakido-ground", "ground"), ("undokoen-ground", "ground"), ("minamiyama-tennis", "court-1")]
+)
 def test_quote__shiroi__no_lighting_where_there_are_no_night_lights(facility, code):
     """A June slot 17:00–19:00 elsewhere is daylight use: only 南山 ground has night lights (S-HRS-2)."""
     other = unit("shiroi", facility, code)
-    breakdown = quote(user=shiroi_user("general", "resident"), unit=other, slots=[slot(USE_DATE, "17:00", "19:00")], booked_on=BOOKED_ON)
+    breakdown = quote(
+        user=shiroi_user("general", "resident"),
+        unit=other,
+        slots=[slot(USE_DATE, "17:00", "19:00")],
+        booked_on=BOOKED_ON,
+    )
     assert breakdown.line(LineKind.LIGHTING) is None
 
 
 def test_quote__shiroi__lighting_in_winter_too():
     """南山 ground keeps 07:00–21:00 all year (S-HRS-1); January 19:00–21:00 carries two hours of lighting."""
     ground = unit("shiroi", "minamiyama-ground", "ground")
-    breakdown = quote(user=shiroi_user("child", "resident"), unit=ground, slots=[slot(dt.date(2028, 1, 12), "19:00", "21:00")], booked_on=dt.date(2027, 12, 5))
+    breakdown = quote(
+        user=shiroi_user("child", "resident"),
+        unit=ground,
+        slots=[slot(dt.date(2028, 1, 12), "19:00", "21:00")],
+        booked_on=dt.date(2027, 12, 5),
+    )
     assert breakdown.total == 260 + 4860
 
 
 def test_quote__shiroi__breakdown_records_what_priced_it():
     court = unit("shiroi", "undokoen-tennis", "court-1")
-    breakdown = quote(user=shiroi_user("student", "non_resident"), unit=court, slots=[slot(USE_DATE, "09:00", "11:00")], booked_on=BOOKED_ON)
-    assert (breakdown.priced_on, breakdown.use_date, breakdown.fee_category, breakdown.resident) == (BOOKED_ON, USE_DATE, "student", False)
+    breakdown = quote(
+        user=shiroi_user("student", "non_resident"),
+        unit=court,
+        slots=[slot(USE_DATE, "09:00", "11:00")],
+        booked_on=BOOKED_ON,
+    )
+    assert (breakdown.priced_on, breakdown.use_date, breakdown.fee_category, breakdown.resident) == (
+        BOOKED_ON,
+        USE_DATE,
+        "student",
+        False,
+    )
     assert breakdown.schedule_valid_from == dt.date(2024, 4, 1)
     assert breakdown.total == 620

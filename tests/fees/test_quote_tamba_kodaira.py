@@ -55,11 +55,21 @@ def test_quote__tamba__non_resident_pays_the_same_the_source_names_no_surcharge(
 
 @pytest.mark.parametrize(
     "center, room, price",
-    [("nakajima", "assembly-room", 600), ("nakajima", "japanese-room", 400), ("nakajima", "meeting-room", 300),
-     ("ogawa-nishimachi", "craft-room", 400), ("misono", "assembly-room", 600)],
+    [
+        ("nakajima", "assembly-room", 600),
+        ("nakajima", "japanese-room", 400),
+        ("nakajima", "meeting-room", 300),
+        ("ogawa-nishimachi", "craft-room", 400),
+        ("misono", "assembly-room", 600),
+    ],
 )
 def test_quote__kodaira__per_room_price_for_one_period(center, room, price):
-    breakdown = quote(user=user("kodaira-group1"), unit=unit("kodaira", center, room), slots=[slot(USE_DATE, "13:00", "17:00")], booked_on=BOOKED_ON)
+    breakdown = quote(
+        user=user("kodaira-group1"),
+        unit=unit("kodaira", center, room),
+        slots=[slot(USE_DATE, "13:00", "17:00")],
+        booked_on=BOOKED_ON,
+    )
     assert breakdown.total == price
     assert breakdown.line(LineKind.BASE).rule_id == "K-USE-2"
     assert breakdown.is_sample
@@ -69,7 +79,9 @@ def test_quote__a_unit_specific_price_beats_the_unit_kind_price():
     room = unit("kodaira", "nakajima", "meeting-room")
     specific = FeeRate.objects.get(schedule__municipality__slug="kodaira", unit=room)
     specific.delete()  # the fallback for any room (400) applies
-    breakdown = quote(user=user("kodaira-group1"), unit=room, slots=[slot(USE_DATE, "13:00", "17:00")], booked_on=BOOKED_ON)
+    breakdown = quote(
+        user=user("kodaira-group1"), unit=room, slots=[slot(USE_DATE, "13:00", "17:00")], booked_on=BOOKED_ON
+    )
     assert breakdown.total == 400
 
 
@@ -77,8 +89,12 @@ def test_quote__a_unit_specific_price_beats_the_unit_kind_price():
 
 
 def test_exemption__exempt_group_pays_nothing_and_the_line_says_why():
-    breakdown = quote(user=user("kodaira-group2"), unit=unit("kodaira", "nakajima", "assembly-room"),
-                      slots=[slot(USE_DATE, "09:00", "12:00")], booked_on=BOOKED_ON)
+    breakdown = quote(
+        user=user("kodaira-group2"),
+        unit=unit("kodaira", "nakajima", "assembly-room"),
+        slots=[slot(USE_DATE, "09:00", "12:00")],
+        booked_on=BOOKED_ON,
+    )
     exemption = breakdown.line(LineKind.EXEMPTION)
     assert (exemption.amount, exemption.percent, exemption.rule_id) == (-600, 100, "K-USE-2")
     assert breakdown.amount_of(LineKind.BASE) == 600
@@ -87,7 +103,9 @@ def test_exemption__exempt_group_pays_nothing_and_the_line_says_why():
 
 def test_exemption__not_yet_in_force_on_the_booking_date_does_not_apply():
     group = user("kodaira-group1")
-    FeeExemption.objects.create(municipality=group.municipality, user=group, percent=100, valid_from=dt.date(2027, 6, 1))
+    FeeExemption.objects.create(
+        municipality=group.municipality, user=group, percent=100, valid_from=dt.date(2027, 6, 1)
+    )
     room, slots = unit("kodaira", "nakajima", "assembly-room"), [slot(USE_DATE, "09:00", "12:00")]
     assert quote(user=group, unit=room, slots=slots, booked_on=dt.date(2027, 5, 31)).total == 600
     assert quote(user=group, unit=room, slots=slots, booked_on=dt.date(2027, 6, 1)).total == 0
@@ -109,9 +127,14 @@ def test_exemption__partial_exemption_cuts_the_fraction_of_a_yen_off():
 
 def test_exemption__applies_to_the_whole_fee_including_surcharge_and_lighting():
     visitor = make_user("shiroi", "exempt-visitor", residency="non_resident")
-    FeeExemption.objects.create(municipality=visitor.municipality, user=visitor, percent=100, valid_from=dt.date(2027, 1, 1),
-                                rule_id="K-USE-2")
-    breakdown = quote(user=visitor, unit=unit("shiroi", "minamiyama-ground", "ground"),
-                      slots=[slot(USE_DATE, "19:00", "21:00")], booked_on=BOOKED_ON)
+    FeeExemption.objects.create(
+        municipality=visitor.municipality, user=visitor, percent=100, valid_from=dt.date(2027, 1, 1), rule_id="K-USE-2"
+    )
+    breakdown = quote(
+        user=visitor,
+        unit=unit("shiroi", "minamiyama-ground", "ground"),
+        slots=[slot(USE_DATE, "19:00", "21:00")],
+        booked_on=BOOKED_ON,
+    )
     assert breakdown.amount_of(LineKind.EXEMPTION) == -(2100 + 4860)
     assert breakdown.total == 0

@@ -38,16 +38,24 @@ def player():
 
 @pytest.fixture
 def shiroi_booking(player):
-    return book(jst(2027, 5, 3, 8, 30), user=player, unit=unit("shiroi", "minamiyama-tennis", "court-1"),
-                day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    return book(
+        jst(2027, 5, 3, 8, 30),
+        user=player,
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
 
 
 @pytest.fixture
 def remind(django_capture_on_commit_callbacks):
     """Run the job at ``moment`` with the e-mails sent as on commit; returns the number reminded."""
+
     def run(moment):
         with time_machine.travel(moment, tick=False), django_capture_on_commit_callbacks(execute=True):
             return jobs.send_payment_reminders()["reminded"]
+
     mail.outbox.clear()
     return run
 
@@ -86,8 +94,13 @@ def test_reminder__sent_once_when_the_job_runs_again(shiroi_booking, remind):
 
 def test_reminder__not_for_a_paid_booking(shiroi_booking, remind):
     with time_machine.travel(jst(2027, 6, 1, 10, 0), tick=False):
-        services.record_payment(reservation_id=shiroi_booking.pk, amount=630, place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
-                                receipt_number="R-1", staff=user("shiroi-clerk"))
+        services.record_payment(
+            reservation_id=shiroi_booking.pk,
+            amount=630,
+            place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
+            receipt_number="R-1",
+            staff=user("shiroi-clerk"),
+        )
     assert remind(REMIND_FROM) == 0
     assert mail.outbox == []
 
@@ -123,8 +136,14 @@ def test_reminder__not_after_the_unpaid_job_cancelled_the_booking(shiroi_booking
 def test_reminder__tamba__two_days_before_its_15_day_deadline(remind):
     """T-PAY-1: due within 15 days of the application (pay_by = 2027-05-17 00:00)."""
     resident = make_user("tamba", "card1", email="card1@example.jp")
-    reservation = book(jst(2027, 5, 1, 10, 0), user=resident, unit=unit("tamba", "kaibara", "large-meeting-room"),
-                       day=dt.date(2027, 7, 20), start="10:00", end="12:00")
+    reservation = book(
+        jst(2027, 5, 1, 10, 0),
+        user=resident,
+        unit=unit("tamba", "kaibara", "large-meeting-room"),
+        day=dt.date(2027, 7, 20),
+        start="10:00",
+        end="12:00",
+    )
     assert reservation.pay_by == jst(2027, 5, 17)
     assert remind(jst(2027, 5, 14, 23, 59)) == 0
     assert remind(jst(2027, 5, 15)) == 1
@@ -135,23 +154,47 @@ def test_reminder__tamba__two_days_before_its_15_day_deadline(remind):
 
 def test_reminder__booked_less_than_two_days_before_its_deadline__reminded_by_the_next_run(player, remind):
     """Booked online on D-8 at noon: due by the end of D-7 (S-PAY-2), 36 hours later; the next run reminds."""
-    reservation = book(jst(2027, 6, 7, 12, 0), user=player, unit=unit("shiroi", "minamiyama-tennis", "court-3"),
-                       day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    reservation = book(
+        jst(2027, 6, 7, 12, 0),
+        user=player,
+        unit=unit("shiroi", "minamiyama-tennis", "court-3"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
     assert reservation.pay_by == DEADLINE
     assert remind(jst(2027, 6, 7, 12, 15)) == 1
 
 
 def test_reminder__kodaira_bookings_have_no_deadline_and_are_never_reminded(remind):
-    book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=unit("kodaira", "nakajima", "assembly-room"),
-         day=dt.date(2027, 8, 20), start="09:00", end="12:00")
+    book(
+        jst(2027, 7, 10, 10, 0),
+        user=user("kodaira-group1"),
+        unit=unit("kodaira", "nakajima", "assembly-room"),
+        day=dt.date(2027, 8, 20),
+        start="09:00",
+        end="12:00",
+    )
     assert remind(jst(2027, 8, 19, 12, 0)) == 0
 
 
 def test_reminder__every_booking_in_the_window_once_across_municipalities(shiroi_booking, remind):
-    other = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "other", email="other@example.jp"),
-                 unit=unit("shiroi", "minamiyama-tennis", "court-2"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
-    later = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "later", email="later@example.jp"),
-                 unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 22), start="09:00", end="11:00")
+    other = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "other", email="other@example.jp"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
+    later = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "later", email="later@example.jp"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 22),
+        start="09:00",
+        end="11:00",
+    )
     assert remind(REMIND_FROM) == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["other@example.jp", "player@example.jp"]
     assert later.pay_by == jst(2027, 6, 16) and remind(jst(2027, 6, 14)) == 1  # its own window, a week later

@@ -28,8 +28,12 @@ def new_schedule_from_april():
     current.full_clean()
     current.save()
     new = FeeSchedule(
-        municipality=current.municipality, name_ja="白井市スポーツ施設使用料（改定）", name_en="Shiroi fees (revised)",
-        valid_from=NEW_FROM, non_resident_percent=200, non_resident_rule_id="S-FEE-1",
+        municipality=current.municipality,
+        name_ja="白井市スポーツ施設使用料（改定）",
+        name_en="Shiroi fees (revised)",
+        valid_from=NEW_FROM,
+        non_resident_percent=200,
+        non_resident_rule_id="S-FEE-1",
     )
     new.full_clean()
     new.save()
@@ -52,7 +56,9 @@ def court():
     return unit("shiroi", "minamiyama-tennis", "court-1")
 
 
-def test_schedule_change__quotes_for_bookings_made_before_april_1_keep_the_old_fee(new_schedule_from_april, resident, court):
+def test_schedule_change__quotes_for_bookings_made_before_april_1_keep_the_old_fee(
+    new_schedule_from_april, resident, court
+):
     slots = [slot(USE_DATE, "09:00", "11:00")]
     assert quote(user=resident, unit=court, slots=slots, booked_on=dt.date(2028, 3, 31)).total == 630
     assert quote(user=resident, unit=court, slots=slots, booked_on=NEW_FROM).total == 700
@@ -69,7 +75,11 @@ def test_schedule_change__booking_date_is_today_in_japan_by_default(new_schedule
 def test_schedule_change__stored_breakdown_does_not_move(resident, court):
     """A booking made in March stores its breakdown as JSON; the new schedule and later edits of the old
     schedule's prices leave it as it was."""
-    stored = json.dumps(quote(user=resident, unit=court, slots=[slot(USE_DATE, "09:00", "11:00")], booked_on=dt.date(2028, 3, 10)).as_dict())
+    stored = json.dumps(
+        quote(
+            user=resident, unit=court, slots=[slot(USE_DATE, "09:00", "11:00")], booked_on=dt.date(2028, 3, 10)
+        ).as_dict()
+    )
 
     current = FeeSchedule.objects.get(municipality__slug="shiroi")
     FeeRate.objects.filter(schedule=current, unit_kind="court", fee_category="general").get().delete()
@@ -99,5 +109,7 @@ def test_schedule__in_force_on_reads_validity_inclusively(new_schedule_from_apri
 
 
 def test_breakdown__round_trips_through_json_unchanged(resident, court):
-    breakdown = quote(user=resident, unit=court, slots=[slot(USE_DATE, "09:00", "11:00")], booked_on=dt.date(2027, 5, 1))
+    breakdown = quote(
+        user=resident, unit=court, slots=[slot(USE_DATE, "09:00", "11:00")], booked_on=dt.date(2027, 5, 1)
+    )
     assert FeeBreakdown.from_dict(json.loads(json.dumps(breakdown.as_dict()))) == breakdown

@@ -37,10 +37,14 @@ def test_seed_fees__every_municipality_has_a_schedule_and_refund_rules():
 @pytest.mark.django_db
 def test_seed_fees__rerun_restores_the_listed_prices_and_rules():
     call_command("seed_demo", stdout=io.StringIO())
-    rate = FeeRate.objects.get(schedule__municipality__slug="shiroi", facility__code="undokoen-tennis", fee_category="general")
+    rate = FeeRate.objects.get(
+        schedule__municipality__slug="shiroi", facility__code="undokoen-tennis", fee_category="general"
+    )
     rate.price = 9999
     rate.save()
-    RefundRule.objects.create(municipality=rate.schedule.municipality, cause="own", percent=100, rule_id="stray", order=9)
+    RefundRule.objects.create(
+        municipality=rate.schedule.municipality, cause="own", percent=100, rule_id="stray", order=9
+    )
 
     call_command("seed_demo", stdout=io.StringIO())
 

@@ -32,11 +32,19 @@ def run_job(moment, capture):
 
 @pytest.fixture
 def shiroi_booking():
-    return book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "player", email="player@example.jp"),
-                unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    return book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "player", email="player@example.jp"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
 
 
-def test_unpaid_cancelled__the_user_is_told_once_that_the_slot_was_released(shiroi_booking, django_capture_on_commit_callbacks):
+def test_unpaid_cancelled__the_user_is_told_once_that_the_slot_was_released(
+    shiroi_booking, django_capture_on_commit_callbacks
+):
     mail.outbox.clear()
     assert run_job(DEADLINE - dt.timedelta(minutes=1), django_capture_on_commit_callbacks) == {"cancelled": 0}
     assert mail.outbox == []
@@ -52,13 +60,23 @@ def test_unpaid_cancelled__the_user_is_told_once_that_the_slot_was_released(shir
     assert "23:59" in message.body  # the last minute that was still on time
     assert "09:00–11:00" in message.body
     notice = Notice.objects.get(key=f"unpaid:{shiroi_booking.pk}")
-    assert (notice.kind, notice.user.username, notice.sent_at is not None) == (Notice.Kind.CANCELLED_UNPAID, "player", True)
+    assert (notice.kind, notice.user.username, notice.sent_at is not None) == (
+        Notice.Kind.CANCELLED_UNPAID,
+        "player",
+        True,
+    )
 
 
 def test_unpaid_cancelled__tamba__cites_its_own_deadline_rule(django_capture_on_commit_callbacks):
     resident = make_user("tamba", "card1", email="card1@example.jp")
-    reservation = book(jst(2027, 5, 1, 10, 0), user=resident, unit=unit("tamba", "kaibara", "large-meeting-room"),
-                       day=dt.date(2027, 7, 20), start="10:00", end="12:00")
+    reservation = book(
+        jst(2027, 5, 1, 10, 0),
+        user=resident,
+        unit=unit("tamba", "kaibara", "large-meeting-room"),
+        day=dt.date(2027, 7, 20),
+        start="10:00",
+        end="12:00",
+    )
     assert reservation.pay_by == jst(2027, 5, 17) and reservation.pay_by_rule_id  # T-PAY-1: 15 days
     mail.outbox.clear()
     assert run_job(jst(2027, 5, 17), django_capture_on_commit_callbacks) == {"cancelled": 1}
@@ -68,16 +86,27 @@ def test_unpaid_cancelled__tamba__cites_its_own_deadline_rule(django_capture_on_
 
 def test_paid_booking__neither_cancelled_nor_told(shiroi_booking, django_capture_on_commit_callbacks):
     with time_machine.travel(jst(2027, 6, 1, 10, 0), tick=False):
-        services.record_payment(reservation_id=shiroi_booking.pk, amount=630, place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
-                                receipt_number="R-1", staff=user("shiroi-clerk"))
+        services.record_payment(
+            reservation_id=shiroi_booking.pk,
+            amount=630,
+            place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
+            receipt_number="R-1",
+            staff=user("shiroi-clerk"),
+        )
     mail.outbox.clear()
     assert run_job(DEADLINE, django_capture_on_commit_callbacks) == {"cancelled": 0}
     assert mail.outbox == [] and not Notice.objects.filter(kind=Notice.Kind.CANCELLED_UNPAID).exists()
 
 
 def test_user_without_an_address__the_notice_is_kept_and_nothing_is_mailed(django_capture_on_commit_callbacks):
-    reservation = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "no-mail"),
-                       unit=unit("shiroi", "minamiyama-tennis", "court-2"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    reservation = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "no-mail"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
     mail.outbox.clear()
     assert run_job(DEADLINE, django_capture_on_commit_callbacks) == {"cancelled": 1}
     assert mail.outbox == []

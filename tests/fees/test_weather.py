@@ -25,8 +25,13 @@ RAIN_DAY = jst(2027, 6, 15, 9, 30)
 def mark(reservation, moment=RAIN_DAY, used=0, clerk="shiroi-clerk"):
     with time_machine.travel(moment, tick=False):
         try:
-            return services.mark_weather(reservation_id=reservation.pk, municipality_id=reservation.municipality_id,
-                                         kind="rain", used_minutes=used, staff=user(clerk))
+            return services.mark_weather(
+                reservation_id=reservation.pk,
+                municipality_id=reservation.municipality_id,
+                kind="rain",
+                used_minutes=used,
+                staff=user(clerk),
+            )
         except services.CancellationRefused as error:
             return {r.code for r in error.refusals}
 
@@ -36,8 +41,13 @@ def transfer(claim, day: dt.date, moment=jst(2027, 6, 20, 10), court="court-2"):
     with time_machine.travel(moment, tick=False):
         try:
             return services.transfer_weather_claim(
-                claim_id=claim.pk, municipality_id=claim.municipality_id, unit=target,
-                starts_at=clock.at(day, dt.time(9)), ends_at=clock.at(day, dt.time(11)), staff=user("shiroi-clerk"))
+                claim_id=claim.pk,
+                municipality_id=claim.municipality_id,
+                unit=target,
+                starts_at=clock.at(day, dt.time(9)),
+                ends_at=clock.at(day, dt.time(11)),
+                staff=user("shiroi-clerk"),
+            )
         except services.BookingError as error:
             return {r.code for r in error.refusals}
 
@@ -51,10 +61,22 @@ class TestMarking:
 
     def test_59_minutes_of_use_granted_60_refused(self):
         assert isinstance(mark(paid_shiroi_booking(), used=59), WeatherClaim)
-        other = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "p9"), unit=unit("shiroi", "minamiyama-tennis", "court-2"),
-                     day=dt.date(2027, 6, 15), start="09:00", end="11:00")
-        services.record_payment(reservation_id=other.pk, amount=other.fee_total, place=_place(), receipt_number="R",
-                                staff=user("shiroi-clerk"), now=jst(2027, 6, 1, 10))
+        other = book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", "p9"),
+            unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+            day=dt.date(2027, 6, 15),
+            start="09:00",
+            end="11:00",
+        )
+        services.record_payment(
+            reservation_id=other.pk,
+            amount=other.fee_total,
+            place=_place(),
+            receipt_number="R",
+            staff=user("shiroi-clerk"),
+            now=jst(2027, 6, 1, 10),
+        )
         assert mark(other, used=60) == {"S-WX-1"}
 
     def test_not_in_advance_and_not_twice(self):
@@ -95,23 +117,35 @@ class TestTransferAndRefund:
 
     def test_transfer_to_a_taken_slot__just_taken_and_the_claim_stays_open(self):
         claim = mark(paid_shiroi_booking())
-        book(jst(2027, 6, 3, 8, 30), user=make_user("shiroi", "other"), unit=unit("shiroi", "minamiyama-tennis", "court-2"),
-             day=dt.date(2027, 7, 20), start="09:00", end="11:00")
+        book(
+            jst(2027, 6, 3, 8, 30),
+            user=make_user("shiroi", "other"),
+            unit=unit("shiroi", "minamiyama-tennis", "court-2"),
+            day=dt.date(2027, 7, 20),
+            start="09:00",
+            end="11:00",
+        )
         assert transfer(claim, dt.date(2027, 7, 20)) == {"slot_taken"}
         assert WeatherClaim.objects.get(pk=claim.pk).is_open
 
     def test_refund_on_the_last_day_of_five_years_then_no_transfer(self):
         claim = mark(paid_shiroi_booking())
         with time_machine.travel(jst(2032, 6, 15, 16), tick=False):
-            refund = services.refund_weather_claim(claim_id=claim.pk, municipality_id=claim.municipality_id,
-                                                   staff=user("shiroi-clerk"))
+            refund = services.refund_weather_claim(
+                claim_id=claim.pk, municipality_id=claim.municipality_id, staff=user("shiroi-clerk")
+            )
         assert (refund.amount, refund.rule_id, refund.cause) == (630, "S-WX-1", "weather")
         assert transfer(WeatherClaim.objects.get(pk=claim.pk), dt.date(2027, 7, 1)) == {"claim_settled"}
 
     def test_refund_the_day_after_five_years__refused(self):
         claim = mark(paid_shiroi_booking())
-        with time_machine.travel(jst(2032, 6, 16, 9), tick=False), pytest.raises(services.CancellationRefused) as refused:
-            services.refund_weather_claim(claim_id=claim.pk, municipality_id=claim.municipality_id, staff=user("shiroi-clerk"))
+        with (
+            time_machine.travel(jst(2032, 6, 16, 9), tick=False),
+            pytest.raises(services.CancellationRefused) as refused,
+        ):
+            services.refund_weather_claim(
+                claim_id=claim.pk, municipality_id=claim.municipality_id, staff=user("shiroi-clerk")
+            )
         assert refused.value.refusals[0].code == "S-WX-1"
 
 

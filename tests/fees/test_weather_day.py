@@ -31,12 +31,23 @@ SITE = "minamiyama-tennis"
 
 
 def booking(court: str, start: str, end: str, username: str, *, facility=SITE, paid=True):
-    reservation = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", username, email=f"{username}@example.jp"),
-                       unit=unit("shiroi", facility, court), day=DAY, start=start, end=end)
+    reservation = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", username, email=f"{username}@example.jp"),
+        unit=unit("shiroi", facility, court),
+        day=DAY,
+        start=start,
+        end=end,
+    )
     if paid:
         with time_machine.travel(PAID_ON, tick=False):
-            services.record_payment(reservation_id=reservation.pk, amount=reservation.fee_total, receipt_number="R-1",
-                                    place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"), staff=user("shiroi-clerk"))
+            services.record_payment(
+                reservation_id=reservation.pk,
+                amount=reservation.fee_total,
+                receipt_number="R-1",
+                place=PaymentPlace.objects.get(name_ja="白井市役所生涯学習課"),
+                staff=user("shiroi-clerk"),
+            )
     return reservation
 
 
@@ -77,7 +88,7 @@ def listed(response, table: str) -> set[int]:
     start = html.find(f'data-test="{table}"')
     if start < 0:
         return set()
-    body = html[start:html.find("</table>", start)]
+    body = html[start : html.find("</table>", start)]
     return {int(n) for n in re.findall(r'data-booking="(\d+)"', body)}
 
 
@@ -88,7 +99,7 @@ def left_out_codes(response) -> dict[int, str]:
     start = html.find('data-test="left-out"')
     if start < 0:
         return {}
-    body = html[start:html.find("</table>", start)]
+    body = html[start : html.find("</table>", start)]
     return {int(b): code for b, code in re.findall(r'data-booking="(\d+)" data-code="([^"]*)"', body)}
 
 
@@ -148,7 +159,10 @@ class TestConfirmThenMark:
         assert (WeatherClaim.objects.count(), Notice.objects.count(), AuditEntry.objects.count()) == counts
         with time_machine.travel(jst(2027, 6, 15, 9, 59), tick=False):
             page = client.get(again["Location"])
-        assert [m.level_tag for m in page.context["messages"]] == ["success", "info"]  # marked; "Nothing new was marked"
+        assert [m.level_tag for m in page.context["messages"]] == [
+            "success",
+            "info",
+        ]  # marked; "Nothing new was marked"
         assert listed(page, "marked") == {b["A"].pk, b["B"].pk}
 
     def test_only_the_bookings_shown_are_marked(self, client, day_bookings):
@@ -271,15 +285,21 @@ class TestWhoAndWhere:
             assert client.get(URL).status_code == 302  # to the log-in page
 
     def test_bad_input_is_a_400_form_not_a_500(self, client):
-        for values in ({"day": "2027-13-45"}, {"start": "25:00"}, {"start": "abc"}, {"start": "10:00", "end": "09:00"},
-                       {"kind": "snow"}, {"day": "1999-06-15"}):
+        for values in (
+            {"day": "2027-13-45"},
+            {"start": "25:00"},
+            {"start": "abc"},
+            {"start": "10:00", "end": "09:00"},
+            {"kind": "snow"},
+            {"day": "1999-06-15"},
+        ):
             assert preview(client, jst(2027, 6, 15, 12, 0), **values).status_code == 400, values
 
     def test_the_form_is_filled_in_from_the_day_sheet(self, client):
         with time_machine.travel(jst(2027, 6, 15, 10, 0), tick=False):
             client.force_login(user("shiroi-clerk"))
             sheet = client.get(reverse("counter:day_sheet", args=["shiroi"]), {"facility": SITE, "date": "2027-06-15"})
-            assert f'{URL}?facility={SITE}&amp;date=2027-06-15' in sheet.content.decode()
+            assert f"{URL}?facility={SITE}&amp;date=2027-06-15" in sheet.content.decode()
             form = client.get(URL, {"facility": SITE, "date": "2027-06-15"})
         assert form.status_code == 200 and 'value="2027-06-15"' in form.content.decode()
 
@@ -292,8 +312,14 @@ class TestService:
 
         def run():
             return services.mark_weather_day(
-                municipality_id=facility.municipality_id, facility=facility, day=DAY, kind="rain",
-                staff=user("shiroi-clerk"), start=dt.time(9, 30), now=jst(2027, 6, 15, 18, 0))
+                municipality_id=facility.municipality_id,
+                facility=facility,
+                day=DAY,
+                kind="rain",
+                staff=user("shiroi-clerk"),
+                start=dt.time(9, 30),
+                now=jst(2027, 6, 15, 18, 0),
+            )
 
         first = run()
         assert {c.reservation_id for c in first.marked} == {day_bookings[k].pk for k in "ABC"}
@@ -304,6 +330,13 @@ class TestService:
     def test_staff_of_the_municipality_only(self, day_bookings):
         facility = Facility.objects.get(municipality__slug="shiroi", code=SITE)
         with pytest.raises(services.CancellationRefused):
-            services.mark_weather_day(municipality_id=facility.municipality_id, facility=facility, day=DAY, kind="rain",
-                                      staff=user("tamba-clerk"), start=dt.time(9, 30), now=jst(2027, 6, 15, 18, 0))
+            services.mark_weather_day(
+                municipality_id=facility.municipality_id,
+                facility=facility,
+                day=DAY,
+                kind="rain",
+                staff=user("tamba-clerk"),
+                start=dt.time(9, 30),
+                now=jst(2027, 6, 15, 18, 0),
+            )
         assert not WeatherClaim.objects.exists()

@@ -71,8 +71,14 @@ class TestMyBookingsAndTheList:
             assert 'data-test="transfer"' not in client.get(my_bookings()).content.decode()
 
     def test_lists_free_slots_of_the_month_and_leaves_out_taken_past_and_lottery_months(self, client, rained_off):
-        book(jst(2027, 6, 3, 8, 30), user=make_user("shiroi", "other"), unit=unit(*COURT_1), day=dt.date(2027, 6, 22),
-             start="09:00", end="11:00")
+        book(
+            jst(2027, 6, 3, 8, 30),
+            user=make_user("shiroi", "other"),
+            unit=unit(*COURT_1),
+            day=dt.date(2027, 6, 22),
+            start="09:00",
+            end="11:00",
+        )
         with at(NOW, client):
             june = client.get(list_url(rained_off))
             august = client.get(list_url(rained_off, month="2027-08"))
@@ -118,14 +124,24 @@ class TestTransfer:
         claim = WeatherClaim.objects.get(reservation=rained_off)
         new = claim.transferred_to
         assert answer.status_code == 302 and answer.url == f"{my_bookings()}#booking-{new.pk}"
-        assert (new.user_id, new.unit, new.channel, new.override_rule_id) == (rained_off.user_id, unit(*COURT_1), "online", "S-WX-1")
+        assert (new.user_id, new.unit, new.channel, new.override_rule_id) == (
+            rained_off.user_id,
+            unit(*COURT_1),
+            "online",
+            "S-WX-1",
+        )
         assert new.starts_at == jst(2027, 7, 20, 9) and new.fee_total == 630 and new.state == "confirmed"
         payment = Payment.objects.get(reservation=new)
         assert (payment.amount, payment.carried_amount, payment.taken, payment.method) == (630, 630, 0, "carried")
-        assert payment.carried_from_id == rained_off.payment.pk and payment.permit_number != rained_off.payment.permit_number
+        assert (
+            payment.carried_from_id == rained_off.payment.pk
+            and payment.permit_number != rained_off.payment.permit_number
+        )
         entry = AuditEntry.objects.get(action="weather.transfer")
         assert entry.actor_id == rained_off.user_id and entry.after["transferred_to"] == new.pk
-        assert Notice.objects.filter(user=rained_off.user, kind=Notice.Kind.TRANSFERRED, key=f"transfer:{claim.pk}").exists()
+        assert Notice.objects.filter(
+            user=rained_off.user, kind=Notice.Kind.TRANSFERRED, key=f"transfer:{claim.pk}"
+        ).exists()
         with at(NOW, client):
             mine = client.get(answer.url).content.decode()
         assert f'id="booking-{new.pk}"' in mine and payment.permit_number in mine
@@ -153,7 +169,9 @@ class TestTransfer:
 
         claim = WeatherClaim.objects.get(reservation=rained_off)
         with at(NOW, client):
-            services.refund_weather_claim(claim_id=claim.pk, municipality_id=claim.municipality_id, staff=user("shiroi-clerk"))
+            services.refund_weather_claim(
+                claim_id=claim.pk, municipality_id=claim.municipality_id, staff=user("shiroi-clerk")
+            )
             answer = client.post(transfer_url(rained_off))
         assert answer.status_code == 409 and {r.code for r in answer.context["refusals"]} == {"claim_settled"}
         assert WeatherClaim.objects.get(pk=claim.pk).transferred_to is None
@@ -181,8 +199,14 @@ class TestTransfer:
     def test_slot_just_taken__409_and_the_claim_stays_open(self, client, rained_off):
         with at(NOW, client):
             assert client.get(transfer_url(rained_off)).status_code == 200
-        book(jst(2027, 6, 20, 10, 1), user=make_user("shiroi", "quicker"), unit=unit(*COURT_1), day=dt.date(2027, 7, 20),
-             start="09:00", end="11:00")
+        book(
+            jst(2027, 6, 20, 10, 1),
+            user=make_user("shiroi", "quicker"),
+            unit=unit(*COURT_1),
+            day=dt.date(2027, 7, 20),
+            start="09:00",
+            end="11:00",
+        )
         with at(jst(2027, 6, 20, 10, 2), client):
             answer = client.post(transfer_url(rained_off))
         assert answer.status_code == 409 and answer.context["taken"]

@@ -38,7 +38,9 @@ def try_apply(moment, *, user, unit, day, start, end, channel="online", entered_
     starts_at, ends_at = slot(day, start, end)
     with time_machine.travel(moment, tick=False):
         try:
-            return services.apply(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel, entered_by=entered_by)
+            return services.apply(
+                user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel, entered_by=entered_by
+            )
         except services.LotteryError as error:
             return [refusal.code for refusal in error.refusals]
 

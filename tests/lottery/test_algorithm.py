@@ -15,8 +15,13 @@ S, E = "2027-06-15T09:00:00+09:00", "2027-06-15T11:00:00+09:00"
 S2, E2 = "2027-06-15T11:00:00+09:00", "2027-06-15T13:00:00+09:00"
 # (id, applicant, unit, start, end, weight): two courts at 09:00 (ann applied for both), one at 11:00.
 APPLICATIONS = [
-    (1, "ann", 10, S, E, 1), (2, "bob", 10, S, E, 1), (3, "cat", 10, S, E, 1), (4, "dan", 10, S, E, 1),
-    (5, "ann", 11, S, E, 1), (6, "eve", 11, S, E, 1), (7, "bob", 11, S2, E2, 1),
+    (1, "ann", 10, S, E, 1),
+    (2, "bob", 10, S, E, 1),
+    (3, "cat", 10, S, E, 1),
+    (4, "dan", 10, S, E, 1),
+    (5, "ann", 11, S, E, 1),
+    (6, "eve", 11, S, E, 1),
+    (7, "bob", 11, S2, E2, 1),
 ]
 
 
@@ -29,7 +34,10 @@ def load_verify_script():
 
 
 def summary(results):
-    return [(order, key, [(entry[0], position, outcome) for entry, position, outcome in outcomes]) for order, key, outcomes in results]
+    return [
+        (order, key, [(entry[0], position, outcome) for entry, position, outcome in outcomes])
+        for order, key, outcomes in results
+    ]
 
 
 def test_draw__fixed_seed__known_result_with_the_overlap_rule():
@@ -57,7 +65,7 @@ def test_draw__statistics__four_applicants_each_win_about_a_quarter():
     draws = 8000
     wins = Counter()
     for n in range(draws):
-        (_order, _key, outcomes), = algorithm.run(f"stat-seed-{n}", entries)
+        ((_order, _key, outcomes),) = algorithm.run(f"stat-seed-{n}", entries)
         wins[next(entry[1] for entry, _p, outcome in outcomes if outcome == "won")] += 1
     # Binomial(8000, 1/4): sd ≈ 38.7; ±5 sd = ±194 never fails by chance in practice.
     for user in (f"user-{n}" for n in range(1, 5)):
@@ -65,7 +73,7 @@ def test_draw__statistics__four_applicants_each_win_about_a_quarter():
     # And every applicant reaches every rank about equally (uniform permutation, not just a uniform winner).
     last = Counter()
     for n in range(draws):
-        (_order, _key, outcomes), = algorithm.run(f"stat-seed-{n}", entries)
+        ((_order, _key, outcomes),) = algorithm.run(f"stat-seed-{n}", entries)
         last[outcomes[-1][0][1]] += 1
     assert all(abs(count - draws / 4) < 194 for count in last.values()), last
 
@@ -74,7 +82,8 @@ def test_draw__weighting__favours_the_heavier_applicant_in_proportion():
     entries = [(1, "light", 1, S, E, 1), (2, "heavy", 1, S, E, 3)]
     draws = 8000
     heavy = sum(
-        1 for n in range(draws)
+        1
+        for n in range(draws)
         if next(e[1] for e, _p, o in next(iter(algorithm.run(f"w-{n}", entries)))[2] if o == "won") == "heavy"
     )
     assert abs(heavy - draws * 3 / 4) < 200  # sd ≈ 38.7
@@ -102,7 +111,9 @@ def test_verify_script__same_results_as_the_server_algorithm(weighted):
     for app_id in range(1, 400):
         start = rng.choice(starts)
         end = start[:11] + f"{int(start[11:13]) + 2:02d}" + start[13:]
-        entries.append((app_id, f"u{rng.randrange(60)}", rng.randrange(1, 6), start, end, rng.randint(1, 4) if weighted else 1))
+        entries.append(
+            (app_id, f"u{rng.randrange(60)}", rng.randrange(1, 6), start, end, rng.randint(1, 4) if weighted else 1)
+        )
     mine = summary(algorithm.run("seed-x", entries))
     theirs = summary(verify.run("seed-x", entries))
     assert mine == theirs
@@ -112,7 +123,12 @@ def test_verify_script__same_results_as_the_server_algorithm(weighted):
 def test_canonical_list__incremental_hash_equals_json_dumps():
     from lottery.services import entry_text
 
-    header = {"format": algorithm.FORMAT, "month": "2027-06", "municipality": "shiroi", "weighting": {"cap": 3, "enabled": True}}
+    header = {
+        "format": algorithm.FORMAT,
+        "month": "2027-06",
+        "municipality": "shiroi",
+        "weighting": {"cap": 3, "enabled": True},
+    }
     entries = [(7, "ab12cd34ef56ab78", 12, S, E, 2), (9, "0011223344556677", 3, S2, E2, 1)]
     prefix, suffix = algorithm.list_document_parts(header)
     incremental = prefix + ",".join(entry_text(entry) for entry in entries) + suffix

@@ -64,8 +64,15 @@ def test_apply__kodaira__from_the_10th_to_2359_on_the_19th(group):
 
 def test_apply__kodaira__no_telephone_channel(group):
     room = unit("kodaira", "nakajima", "assembly-room")
-    refused = try_apply(KODAIRA_IN_WINDOW, user=group, unit=room, day=KODAIRA_DAY, channel="phone",
-                        entered_by=user("kodaira-clerk"), **MORNING)
+    refused = try_apply(
+        KODAIRA_IN_WINDOW,
+        user=group,
+        unit=room,
+        day=KODAIRA_DAY,
+        channel="phone",
+        entered_by=user("kodaira-clerk"),
+        **MORNING,
+    )
     assert refused == ["K-USE-3"]
 
 
@@ -84,18 +91,26 @@ def test_apply__shiroi__non_resident_refused_with_s_reg_4(court1):
 
 
 def test_apply__other_municipality_and_staff_refused(court1):
-    assert try_apply(SHIROI_IN_WINDOW, user=make_user("kodaira", "k-group"), unit=court1, day=SHIROI_DAY, **NINE) == ["not_registered_here"]
-    assert try_apply(SHIROI_IN_WINDOW, user=user("shiroi-clerk"), unit=court1, day=SHIROI_DAY, **NINE) == ["staff_account"]
+    assert try_apply(SHIROI_IN_WINDOW, user=make_user("kodaira", "k-group"), unit=court1, day=SHIROI_DAY, **NINE) == [
+        "not_registered_here"
+    ]
+    assert try_apply(SHIROI_IN_WINDOW, user=user("shiroi-clerk"), unit=court1, day=SHIROI_DAY, **NINE) == [
+        "staff_account"
+    ]
 
 
 def test_apply__tamba__holds_no_lottery():
     room = unit("tamba", "kaibara", "large-meeting-room")
     person = make_user("tamba", "tamba-person")
-    assert try_apply(jst(2027, 5, 10, 12), user=person, unit=room, day=SHIROI_DAY, start="10:00", end="11:00") == ["lottery_unavailable"]
+    assert try_apply(jst(2027, 5, 10, 12), user=person, unit=room, day=SHIROI_DAY, start="10:00", end="11:00") == [
+        "lottery_unavailable"
+    ]
 
 
 def test_apply__slot_must_be_one_slot_of_the_unit(player, court1):
-    assert try_apply(SHIROI_IN_WINDOW, user=player, unit=court1, day=SHIROI_DAY, start="09:30", end="11:30") == ["S-HRS-1"]
+    assert try_apply(SHIROI_IN_WINDOW, user=player, unit=court1, day=SHIROI_DAY, start="09:30", end="11:30") == [
+        "S-HRS-1"
+    ]
 
 
 # Limits (K-LOT-2, S-LOT-2) and S-LOT-3 ------------------------------------------------------------------------
@@ -104,21 +119,38 @@ def test_apply__slot_must_be_one_slot_of_the_unit(player, court1):
 def test_apply__kodaira__two_per_month_across_all_centers(group):
     apply(KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "nakajima", "assembly-room"), day=KODAIRA_DAY, **MORNING)
     apply(KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "kihei", "assembly-room"), day=KODAIRA_DAY, **MORNING)
-    third = try_apply(KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "miyuki", "japanese-room"), day=KODAIRA_DAY,
-                      start="13:00", end="17:00")
+    third = try_apply(
+        KODAIRA_IN_WINDOW,
+        user=group,
+        unit=unit("kodaira", "miyuki", "japanese-room"),
+        day=KODAIRA_DAY,
+        start="13:00",
+        end="17:00",
+    )
     assert third == ["K-LOT-2"]
     # Another month of use has its own allowance.
     september = unit("kodaira", "miyuki", "japanese-room")
-    assert isinstance(try_apply(jst(2027, 7, 12, 12), user=group, unit=september, day=KODAIRA_DAY.replace(month=9, day=10), **MORNING), Application)
+    assert isinstance(
+        try_apply(
+            jst(2027, 7, 12, 12), user=group, unit=september, day=KODAIRA_DAY.replace(month=9, day=10), **MORNING
+        ),
+        Application,
+    )
 
 
 def test_apply__withdrawn_application_gives_the_place_back(group):
-    first = apply(KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "nakajima", "assembly-room"), day=KODAIRA_DAY, **MORNING)
+    first = apply(
+        KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "nakajima", "assembly-room"), day=KODAIRA_DAY, **MORNING
+    )
     apply(KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "kihei", "assembly-room"), day=KODAIRA_DAY, **MORNING)
     with time_machine.travel(KODAIRA_IN_WINDOW, tick=False):
         services.withdraw(user=group, application_id=first.pk)
-    assert isinstance(try_apply(KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "tenjin", "assembly-room"),
-                                day=KODAIRA_DAY, **MORNING), Application)
+    assert isinstance(
+        try_apply(
+            KODAIRA_IN_WINDOW, user=group, unit=unit("kodaira", "tenjin", "assembly-room"), day=KODAIRA_DAY, **MORNING
+        ),
+        Application,
+    )
 
 
 def test_apply__shiroi__ten_per_month_across_all_sites(player):
@@ -126,8 +158,17 @@ def test_apply__shiroi__ten_per_month_across_all_sites(player):
     times = [("07:00", "09:00"), ("09:00", "11:00")]
     for site in sites:
         for start, end in times:
-            apply(SHIROI_IN_WINDOW, user=player, unit=unit("shiroi", site, "court-1"), day=SHIROI_DAY, start=start, end=end)
-    eleventh = try_apply(SHIROI_IN_WINDOW, user=player, unit=unit("shiroi", "undokoen-tennis", "court-1"), day=SHIROI_DAY, **NINE)
+            apply(
+                SHIROI_IN_WINDOW,
+                user=player,
+                unit=unit("shiroi", site, "court-1"),
+                day=SHIROI_DAY,
+                start=start,
+                end=end,
+            )
+    eleventh = try_apply(
+        SHIROI_IN_WINDOW, user=player, unit=unit("shiroi", "undokoen-tennis", "court-1"), day=SHIROI_DAY, **NINE
+    )
     assert eleventh == ["S-LOT-2"]
 
 
@@ -136,7 +177,9 @@ def test_apply__shiroi__one_application_per_site_and_slot_time(player, court1):
     court2 = unit("shiroi", "minamiyama-tennis", "court-2")
     assert try_apply(SHIROI_IN_WINDOW, user=player, unit=court2, day=SHIROI_DAY, **NINE) == ["S-LOT-3"]
     # Another time at the same site, or the same time at another site, is fine.
-    assert isinstance(try_apply(SHIROI_IN_WINDOW, user=player, unit=court2, day=SHIROI_DAY, start="11:00", end="13:00"), Application)
+    assert isinstance(
+        try_apply(SHIROI_IN_WINDOW, user=player, unit=court2, day=SHIROI_DAY, start="11:00", end="13:00"), Application
+    )
     other_site = unit("shiroi", "toyoichi-tennis", "court-1")
     assert isinstance(try_apply(SHIROI_IN_WINDOW, user=player, unit=other_site, day=SHIROI_DAY, **NINE), Application)
 

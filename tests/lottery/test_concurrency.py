@@ -38,8 +38,12 @@ def test_concurrency__kodaira__six_tabs_across_centers__two_applications(demo):
     centers = ["nakajima", "kihei", "tenjin", "misono", "tsuda", "miyuki"]
     day = dt.date(2027, 8, 20)
     starts, ends = clock.at(day, dt.time(9)), clock.at(day, dt.time(12))
-    attempts = [lambda c=c: services.apply(user=group, unit=the_unit("kodaira", c, "assembly-room"), starts_at=starts, ends_at=ends)
-                for c in centers]
+    attempts = [
+        lambda c=c: services.apply(
+            user=group, unit=the_unit("kodaira", c, "assembly-room"), starts_at=starts, ends_at=ends
+        )
+        for c in centers
+    ]
     outcomes = run_together(jst(2027, 6, 15, 12, 0), attempts)
     assert Counter(outcomes) == {"applied": 2, "K-LOT-2": 4}, outcomes
     assert Application.objects.filter(user=group).count() == 2
@@ -49,8 +53,12 @@ def test_concurrency__shiroi__same_site_same_time_from_three_tabs__one_applicati
     (person,) = make_users("shiroi", 1, "lot-s3")
     day = dt.date(2027, 6, 15)
     starts, ends = clock.at(day, dt.time(9)), clock.at(day, dt.time(11))
-    attempts = [lambda n=n: services.apply(user=person, unit=the_unit("shiroi", "undokoen-tennis", f"court-{n}"), starts_at=starts, ends_at=ends)
-                for n in (1, 2, 3)]
+    attempts = [
+        lambda n=n: services.apply(
+            user=person, unit=the_unit("shiroi", "undokoen-tennis", f"court-{n}"), starts_at=starts, ends_at=ends
+        )
+        for n in (1, 2, 3)
+    ]
     outcomes = run_together(jst(2027, 4, 10, 12, 0), attempts)
     assert Counter(outcomes) == {"applied": 1, "S-LOT-3": 2}, outcomes
 
@@ -61,5 +69,8 @@ def test_concurrency__many_users_one_slot__all_applied(demo):
     day = dt.date(2027, 6, 15)
     starts, ends = clock.at(day, dt.time(9)), clock.at(day, dt.time(11))
     court = the_unit("shiroi", "minamiyama-tennis", "court-1")
-    outcomes = run_together(jst(2027, 4, 10, 12, 0), [lambda p=p: services.apply(user=p, unit=court, starts_at=starts, ends_at=ends) for p in people])
+    outcomes = run_together(
+        jst(2027, 4, 10, 12, 0),
+        [lambda p=p: services.apply(user=p, unit=court, starts_at=starts, ends_at=ends) for p in people],
+    )
     assert outcomes == ["applied"] * 12

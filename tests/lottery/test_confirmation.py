@@ -11,7 +11,16 @@ from lottery.models import Application
 from reservations.models import Reservation, SlotHold
 from tests.reservations.booking_helpers import attempt, jst, make_user
 
-from .helpers import KODAIRA_DRAW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW, SHIROI_MONTH, SHIROI_PURGE, SHIROI_RESULTS, run_draw
+from .helpers import (
+    KODAIRA_DRAW,
+    KODAIRA_MONTH,
+    SHIROI_DAY,
+    SHIROI_DRAW,
+    SHIROI_MONTH,
+    SHIROI_PURGE,
+    SHIROI_RESULTS,
+    run_draw,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -61,7 +70,9 @@ def test_forfeit__frees_the_slot_at_once(bobs_win):
     assert not SlotHold.objects.filter(reservation_id=reservation_id).exists()
     # Nothing holds the slot: first-come can take it as soon as it opens (S-FC-2), no purge needed.
     someone = make_user("shiroi", "after-forfeit")
-    taken = attempt(jst(2027, 5, 3, 8, 30), user=someone, unit=bobs_win.unit, day=SHIROI_DAY, start="11:00", end="13:00")
+    taken = attempt(
+        jst(2027, 5, 3, 8, 30), user=someone, unit=bobs_win.unit, day=SHIROI_DAY, start="11:00", end="13:00"
+    )
     assert isinstance(taken, Reservation)
 
 
@@ -83,8 +94,12 @@ def test_purge__unconfirmed_wins_on_the_26th_and_the_slot_is_bookable_first_come
     # Idempotent.
     assert services.purge_unconfirmed(now=SHIROI_PURGE) == 0
     someone = make_user("shiroi", "after-purge")
-    assert attempt(jst(2027, 5, 3, 8, 29), user=someone, unit=bobs_win.unit, day=SHIROI_DAY, start="11:00", end="13:00") == ["S-FC-2"]
-    taken = attempt(jst(2027, 5, 3, 8, 30), user=someone, unit=bobs_win.unit, day=SHIROI_DAY, start="11:00", end="13:00")
+    assert attempt(
+        jst(2027, 5, 3, 8, 29), user=someone, unit=bobs_win.unit, day=SHIROI_DAY, start="11:00", end="13:00"
+    ) == ["S-FC-2"]
+    taken = attempt(
+        jst(2027, 5, 3, 8, 30), user=someone, unit=bobs_win.unit, day=SHIROI_DAY, start="11:00", end="13:00"
+    )
     assert isinstance(taken, Reservation) and taken.origin == "first_come"
 
 

@@ -14,9 +14,18 @@ from reservations.models import Reservation, SlotHold
 from tests.reservations.booking_helpers import attempt, jst, make_lottery_win, make_user, unit
 
 from .helpers import (
-    KODAIRA_DAY, KODAIRA_DRAW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW, SHIROI_IN_WINDOW, SHIROI_MONTH, SHIROI_RESULTS, apply,
+    KODAIRA_DAY,
+    KODAIRA_DRAW,
+    KODAIRA_MONTH,
+    SHIROI_DAY,
+    SHIROI_DRAW,
+    SHIROI_IN_WINDOW,
+    SHIROI_MONTH,
+    SHIROI_RESULTS,
+    apply,
     draw_of,
-    fix_seed, run_draw,
+    fix_seed,
+    run_draw,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
@@ -26,8 +35,14 @@ def snapshot(month):
     apps = Application.objects.filter(month=month)
     return (
         sorted(apps.values_list("pk", "state", "reservation_id", "decided_at")),
-        sorted(DrawResult.objects.filter(application__month=month).values_list("application_id", "slot_order", "position", "outcome", "reservation_id")),
-        sorted(Reservation.objects.filter(origin="lottery").values_list("pk", "unit_id", "starts_at", "user_id", "state")),
+        sorted(
+            DrawResult.objects.filter(application__month=month).values_list(
+                "application_id", "slot_order", "position", "outcome", "reservation_id"
+            )
+        ),
+        sorted(
+            Reservation.objects.filter(origin="lottery").values_list("pk", "unit_id", "starts_at", "user_id", "state")
+        ),
         sorted(SlotHold.objects.values_list("reservation_id", "unit_id", "starts_at")),
     )
 
@@ -46,9 +61,17 @@ def test_draw__shiroi__every_slot_gets_one_winner_awaiting_confirmation(shiroi_a
         # S-LOT-5: not a provisional booking until confirmed: state "won", no fee, no payment deadline; published
         # from the results moment.
         assert (reservation.origin, reservation.state, reservation.pay_by, reservation.fee_total) == (
-            "lottery", BookingState.WON, None, None)
+            "lottery",
+            BookingState.WON,
+            None,
+            None,
+        )
         assert reservation.published_from == record.results_from == SHIROI_RESULTS
-        assert (reservation.unit_id, reservation.starts_at, reservation.user_id) == (application.unit_id, application.starts_at, application.user_id)
+        assert (reservation.unit_id, reservation.starts_at, reservation.user_id) == (
+            application.unit_id,
+            application.starts_at,
+            application.user_id,
+        )
         assert SlotHold.objects.get(reservation=reservation).starts_at == application.starts_at
     # Every application has its place: staff can show "why did I lose?".
     assert DrawResult.objects.filter(draw=record).count() == 7
@@ -60,9 +83,14 @@ def test_draw__results_are_the_published_algorithm_on_the_committed_list(shiroi_
     document = services.list_document(record)
     assert algorithm.sha256_hex(algorithm.canonical_json(document)) == record.list_sha256
     assert algorithm.sha256_hex(record.seed) == record.seed_sha256
-    entries = [(a["id"], a["applicant"], a["unit"], a["start"], a["end"], a["weight"]) for a in document["applications"]]
-    expected = {entry[0]: (order, position, outcome) for order, _key, outcomes in algorithm.run(record.seed, entries)
-                for entry, position, outcome in outcomes}
+    entries = [
+        (a["id"], a["applicant"], a["unit"], a["start"], a["end"], a["weight"]) for a in document["applications"]
+    ]
+    expected = {
+        entry[0]: (order, position, outcome)
+        for order, _key, outcomes in algorithm.run(record.seed, entries)
+        for entry, position, outcome in outcomes
+    }
     saved = {r.application_id: (r.slot_order, r.position, r.outcome) for r in DrawResult.objects.filter(draw=record)}
     assert saved == expected
 
@@ -87,8 +115,12 @@ def test_draw__overlap_rule_over_many_seeds(shiroi_players, shiroi_applications)
     with time_machine.travel(SHIROI_DRAW, tick=False):
         record = services.commit(municipality=Municipality.objects.get(slug="shiroi"), month=SHIROI_MONTH)
     document = services.list_document(record)
-    entries = [(a["id"], a["applicant"], a["unit"], a["start"], a["end"], a["weight"]) for a in document["applications"]]
-    ann = next(a["applicant"] for a in document["applications"] if a["id"] == shiroi_applications[("ann", "toyoichi-09")].pk)
+    entries = [
+        (a["id"], a["applicant"], a["unit"], a["start"], a["end"], a["weight"]) for a in document["applications"]
+    ]
+    ann = next(
+        a["applicant"] for a in document["applications"] if a["id"] == shiroi_applications[("ann", "toyoichi-09")].pk
+    )
     seen_overlap = False
     for n in range(40):
         results = list(algorithm.run(f"seed-{n}", entries))
@@ -107,7 +139,9 @@ def test_draw__rerun_changes_nothing(shiroi_applications):
     assert snapshot(SHIROI_MONTH) == before
 
 
-def test_draw__crash_in_the_middle_leaves_nothing_and_the_rerun_gives_the_same_results(shiroi_applications, monkeypatch):
+def test_draw__crash_in_the_middle_leaves_nothing_and_the_rerun_gives_the_same_results(
+    shiroi_applications, monkeypatch
+):
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
@@ -162,7 +196,11 @@ def test_draw__kodaira__wins_are_confirmed_bookings(kodaira_applications):
         application.refresh_from_db()
         assert application.state == "won"
         reservation = application.reservation
-        assert (reservation.origin, reservation.state, reservation.confirmed_at) == ("lottery", BookingState.CONFIRMED, KODAIRA_DRAW)
+        assert (reservation.origin, reservation.state, reservation.confirmed_at) == (
+            "lottery",
+            BookingState.CONFIRMED,
+            KODAIRA_DRAW,
+        )
 
 
 def test_draw__kodaira__lottery_wins_count_toward_k_fc_3(kodaira_group, kodaira_applications):
@@ -171,12 +209,18 @@ def test_draw__kodaira__lottery_wins_count_toward_k_fc_3(kodaira_group, kodaira_
     opening = jst(2027, 7, 2, 9, 0)
     rooms = [unit("kodaira", "nakajima", code) for code in ("japanese-room", "meeting-room")]
     day = KODAIRA_DAY + dt.timedelta(days=1)
-    assert isinstance(attempt(opening, user=kodaira_group, unit=rooms[0], day=day, start="09:00", end="12:00"), Reservation)
-    assert isinstance(attempt(opening, user=kodaira_group, unit=rooms[1], day=day, start="09:00", end="12:00"), Reservation)
+    assert isinstance(
+        attempt(opening, user=kodaira_group, unit=rooms[0], day=day, start="09:00", end="12:00"), Reservation
+    )
+    assert isinstance(
+        attempt(opening, user=kodaira_group, unit=rooms[1], day=day, start="09:00", end="12:00"), Reservation
+    )
     assert attempt(opening, user=kodaira_group, unit=rooms[0], day=day, start="13:00", end="17:00") == ["K-FC-3"]
     # Another center still has its own 4.
     kihei = unit("kodaira", "kihei", "assembly-room")
-    assert isinstance(attempt(opening, user=kodaira_group, unit=kihei, day=day, start="09:00", end="12:00"), Reservation)
+    assert isinstance(
+        attempt(opening, user=kodaira_group, unit=kihei, day=day, start="09:00", end="12:00"), Reservation
+    )
 
 
 def test_draw__shiroi__confirmed_wins_count_toward_s_fc_4(shiroi_players, shiroi_applications):
@@ -188,7 +232,14 @@ def test_draw__shiroi__confirmed_wins_count_toward_s_fc_4(shiroi_players, shiroi
     courts = [unit("shiroi", "minamiyama-tennis", f"court-{n}") for n in (2, 3)]
     day = SHIROI_DAY + dt.timedelta(days=1)
     opening = jst(2027, 5, 3, 8, 30)
-    times = [("07:00", "09:00"), ("09:00", "11:00"), ("11:00", "13:00"), ("13:00", "15:00"), ("15:00", "17:00"), ("17:00", "19:00")]
+    times = [
+        ("07:00", "09:00"),
+        ("09:00", "11:00"),
+        ("11:00", "13:00"),
+        ("13:00", "15:00"),
+        ("15:00", "17:00"),
+        ("17:00", "19:00"),
+    ]
     slots = [(c, a, b) for c in courts for a, b in times]
     outcomes = [attempt(opening, user=bob, unit=c, day=day, start=a, end=b) for c, a, b in slots[: 10 - held + 1]]
     assert all(isinstance(o, Reservation) for o in outcomes[:-1])
@@ -199,8 +250,14 @@ def test_draw__applications_after_results_belong_to_their_month_only(shiroi_appl
     run_draw(SHIROI_DRAW, "shiroi", SHIROI_MONTH)
     july = clock.at(dt.date(2027, 7, 15), dt.time(9))
     assert not Application.objects.filter(starts_at__gte=july).exists()
-    assert apply(jst(2027, 5, 10, 12), user=make_user("shiroi", "july-player"), unit=unit("shiroi", "minamiyama-tennis", "court-1"),
-                 day=dt.date(2027, 7, 15), start="09:00", end="11:00").month == dt.date(2027, 7, 1)
+    assert apply(
+        jst(2027, 5, 10, 12),
+        user=make_user("shiroi", "july-player"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 7, 15),
+        start="09:00",
+        end="11:00",
+    ).month == dt.date(2027, 7, 1)
 
 
 def test_loss_weights__consecutive_losses_skipping_months_not_entered_capped(shiroi_players):
@@ -213,16 +270,39 @@ def test_loss_weights__consecutive_losses_skipping_months_not_entered_capped(shi
         dt.date(2027, 5, 1): {"ann": "lost", "bob": "lost", "cat": "lost", "dan": "won"},
     }
     for month, outcomes in history.items():
-        record = Draw.objects.create(municipality=shiroi, month=month, status="drawn", seed="s", seed_sha256="h",
-                                     applicant_salt="x", created_at=jst(2027, 1, 1))
+        record = Draw.objects.create(
+            municipality=shiroi,
+            month=month,
+            status="drawn",
+            seed="s",
+            seed_sha256="h",
+            applicant_salt="x",
+            created_at=jst(2027, 1, 1),
+        )
         for position, (name, outcome) in enumerate(outcomes.items(), start=1):
             starts = clock.at(month.replace(day=10), dt.time(7 + 2 * position))
             application = Application.objects.create(
-                municipality=shiroi, month=month, user=shiroi_players[name], unit=court, starts_at=starts,
-                ends_at=starts + dt.timedelta(hours=2), channel="online", state=outcome, created_at=jst(2027, 1, 1))
-            DrawResult.objects.create(draw=record, application=application, slot_order=position, position=1, outcome=outcome)
-    june = Draw.objects.create(municipality=shiroi, month=SHIROI_MONTH, seed="s", seed_sha256="h", applicant_salt="x",
-                               created_at=jst(2027, 4, 1))
+                municipality=shiroi,
+                month=month,
+                user=shiroi_players[name],
+                unit=court,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=2),
+                channel="online",
+                state=outcome,
+                created_at=jst(2027, 1, 1),
+            )
+            DrawResult.objects.create(
+                draw=record, application=application, slot_order=position, position=1, outcome=outcome
+            )
+    june = Draw.objects.create(
+        municipality=shiroi,
+        month=SHIROI_MONTH,
+        seed="s",
+        seed_sha256="h",
+        applicant_salt="x",
+        created_at=jst(2027, 4, 1),
+    )
     ids = {name: player.pk for name, player in shiroi_players.items()}
     weights = services._loss_weights(june, ids.values(), cap=2)
     # ann lost May, April and February (March skipped): 3 losses, capped at 2 → 3. bob lost May after winning

@@ -12,7 +12,16 @@ from reservations.models import Reservation
 from tests.reservations.booking_helpers import jst, make_user, unit
 
 from .helpers import (
-    KODAIRA_DAY, KODAIRA_IN_WINDOW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_IN_WINDOW, SHIROI_MONTH, SHIROI_RESULTS, apply, run_draw, slot,
+    KODAIRA_DAY,
+    KODAIRA_IN_WINDOW,
+    KODAIRA_MONTH,
+    SHIROI_DAY,
+    SHIROI_IN_WINDOW,
+    SHIROI_MONTH,
+    SHIROI_RESULTS,
+    apply,
+    run_draw,
+    slot,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
@@ -25,7 +34,7 @@ def travel(moment):
 def text(response) -> str:
     """The page's main content as plain text, to assert on what a person reads."""
     html = response.content.decode()
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index("<main"):]))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html[html.index("<main") :]))
 
 
 def week(room, day):
@@ -95,7 +104,7 @@ def test_apply__shiroi_non_resident__refused_with_s_reg_4(client):
         client.force_login(visitor)
         page = client.get(apply_url(court, SHIROI_DAY, "0900-1100"))
     assert "S-REG-4" in text(page)
-    assert "<form method=\"post\"" not in page.content.decode().split("<main")[1]
+    assert '<form method="post"' not in page.content.decode().split("<main")[1]
 
 
 def test_withdraw__while_open__then_no_button_after_the_window(client):
@@ -120,7 +129,9 @@ def test_withdraw__while_open__then_no_button_after_the_window(client):
 def test_shiroi__results__drawn_order_shown__confirm_makes_a_booking(client, shiroi_applications):
     run_draw(SHIROI_RESULTS, "shiroi", SHIROI_MONTH)
     minamiyama = unit("shiroi", "minamiyama-tennis", "court-1")
-    won = Application.objects.get(unit=minamiyama, starts_at=slot(SHIROI_DAY, "09:00", "11:00")[0], state=Application.State.WON)
+    won = Application.objects.get(
+        unit=minamiyama, starts_at=slot(SHIROI_DAY, "09:00", "11:00")[0], state=Application.State.WON
+    )
     with travel(SHIROI_RESULTS):
         client.force_login(won.user)
         page = client.get("/shiroi/my/lottery/", HTTP_ACCEPT_LANGUAGE="en")
@@ -160,7 +171,9 @@ def test_draw_page__commit_before__seed_from_the_results_day__json_for_verify_dr
     assert client.get("/shiroi/lottery/2031-01/").status_code == 404
 
 
-def test_my_bookings__a_win_awaiting_confirmation_is_not_cancelled_there_but_on_the_lottery_page(client, shiroi_applications):
+def test_my_bookings__a_win_awaiting_confirmation_is_not_cancelled_there_but_on_the_lottery_page(
+    client, shiroi_applications
+):
     """S-LOT-5: a pending Shiroi win is confirmed or given up on the lottery page (the application follows)."""
     run_draw(SHIROI_RESULTS, "shiroi", SHIROI_MONTH)
     won = Application.objects.filter(state=Application.State.WON).select_related("user").first()
@@ -168,11 +181,13 @@ def test_my_bookings__a_win_awaiting_confirmation_is_not_cancelled_there_but_on_
         client.force_login(won.user)
         page = client.get("/shiroi/my/bookings/").content.decode()
         client.post(f"/shiroi/my/bookings/{won.reservation_id}/cancel/")
-    assert f'/shiroi/my/bookings/{won.reservation_id}/cancel/' not in page and "S-LOT-5" in page
+    assert f"/shiroi/my/bookings/{won.reservation_id}/cancel/" not in page and "S-LOT-5" in page
     assert Reservation.objects.get(pk=won.reservation_id).is_active
 
 
-def test_kodaira_win__is_a_booking_with_its_fee__shiroi_win_gets_its_fee_when_confirmed(client, kodaira_applications, shiroi_applications):
+def test_kodaira_win__is_a_booking_with_its_fee__shiroi_win_gets_its_fee_when_confirmed(
+    client, kodaira_applications, shiroi_applications
+):
     """K-LOT-4: a Kodaira win is a booking at once and stores its fee like any booking (the draw day's table);
     a Shiroi win gets its fee when the winner confirms it (S-LOT-5 → S-PAY-1)."""
     from .helpers import KODAIRA_DRAW
@@ -181,7 +196,11 @@ def test_kodaira_win__is_a_booking_with_its_fee__shiroi_win_gets_its_fee_when_co
     kodaira_win = Reservation.objects.get(pk=Application.objects.get(pk=kodaira_applications[0].pk).reservation_id)
     assert kodaira_win.fee_total == 600  # 集会室 (sample table)
     run_draw(SHIROI_RESULTS, "shiroi", SHIROI_MONTH)
-    won = Application.objects.filter(municipality__slug="shiroi", state=Application.State.WON).select_related("user").first()
+    won = (
+        Application.objects.filter(municipality__slug="shiroi", state=Application.State.WON)
+        .select_related("user")
+        .first()
+    )
     assert Reservation.objects.get(pk=won.reservation_id).fee is None
     with travel(SHIROI_RESULTS):
         client.force_login(won.user)

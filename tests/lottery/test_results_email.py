@@ -26,7 +26,12 @@ def test_email__once_per_applicant_with_an_address_even_when_the_job_reruns(shir
     with time_machine.travel(SHIROI_RESULTS, tick=False):
         assert jobs.send_results() == {"sent": 4}
         assert jobs.send_results() == {"sent": 0}
-    assert sorted(m.to[0] for m in mail.outbox) == ["ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com"]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "ann@example.com",
+        "bob@example.com",
+        "cat@example.com",
+        "dan@example.com",
+    ]
     assert ResultNotice.objects.filter(sent_at__isnull=False).count() == 4  # eve has no address: no row
 
 
@@ -61,7 +66,12 @@ def test_email__a_failed_send_is_retried_by_the_next_run_and_others_still_go(shi
     assert ResultNotice.objects.get(email="bob@example.com").sent_at is None
     monkeypatch.setattr(services, "send_mail", real_send)
     assert services.send_result_notices(now=SHIROI_RESULTS) == 1
-    assert sorted(m.to[0] for m in mail.outbox) == ["ann@example.com", "bob@example.com", "cat@example.com", "dan@example.com"]
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "ann@example.com",
+        "bob@example.com",
+        "cat@example.com",
+        "dan@example.com",
+    ]
 
 
 def test_email__also_on_the_applicants_notifications_page__once(shiroi_players, shiroi_applications, client):

@@ -27,7 +27,17 @@ from reservations import services as booking_services
 from counter.selectors import SlotAnswer, day_slots
 from tests.reservations.booking_helpers import jst, make_user, unit
 
-from .helpers import KODAIRA_DAY, KODAIRA_IN_WINDOW, KODAIRA_MONTH, SHIROI_DAY, SHIROI_DRAW, SHIROI_MONTH, SHIROI_RESULTS, apply, run_draw
+from .helpers import (
+    KODAIRA_DAY,
+    KODAIRA_IN_WINDOW,
+    KODAIRA_MONTH,
+    SHIROI_DAY,
+    SHIROI_DRAW,
+    SHIROI_MONTH,
+    SHIROI_RESULTS,
+    apply,
+    run_draw,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -76,8 +86,9 @@ def test_the_win_holds_its_slot_from_the_draw__x_3(drawn):
     clerk = make_user(drawn.slug, f"{drawn.slug}-moment-admin", account_kind="staff", staff_role="administrator")
     with travel(drawn.before):  # nobody may take the slot in between: not even a block by staff
         with pytest.raises(booking_services.SlotTaken):
-            booking_services.block_slot(unit=win.unit, starts_at=win.starts_at, ends_at=win.ends_at,
-                                        reason="maintenance", staff=clerk)
+            booking_services.block_slot(
+                unit=win.unit, starts_at=win.starts_at, ends_at=win.ends_at, reason="maintenance", staff=clerk
+            )
 
 
 def _cell_states(client, scenario, user):
@@ -87,7 +98,9 @@ def _cell_states(client, scenario, user):
         client.force_login(user)
     win = scenario.win
     page = client.get(f"/{scenario.slug}/units/{win.unit_id}/week/{scenario.day}/").content.decode()
-    api = client.get(f"/api/v1/{scenario.slug}/units/{win.unit_id}/availability?from={scenario.day}&to={scenario.day}").json()
+    api = client.get(
+        f"/api/v1/{scenario.slug}/units/{win.unit_id}/availability?from={scenario.day}&to={scenario.day}"
+    ).json()
     slot = next(s for s in api["days"][0]["slots"] if dt.datetime.fromisoformat(s["start"]) == win.starts_at)
     return set(re.findall(r'<td data-state="([a-z_]+)"', page)), (slot["state"], slot["mine"])
 
@@ -114,7 +127,9 @@ def test_my_bookings_and_the_reservations_api__list_the_win_from_the_results_mom
         with travel(moment):
             client.force_login(drawn.winner)
             page = client.get(f"/{drawn.slug}/my/bookings/").content.decode()
-            listed = client.get(f"/api/v1/{drawn.slug}/reservations", headers={"Authorization": f"Bearer {token}"}).json()
+            listed = client.get(
+                f"/api/v1/{drawn.slug}/reservations", headers={"Authorization": f"Bearer {token}"}
+            ).json()
         assert (f'id="booking-{drawn.win.pk}"' in page) is published, moment
         assert (drawn.win.pk in [r["id"] for r in listed]) is published, moment
 
@@ -126,7 +141,9 @@ def test_cancel_page_and_cancel_api__not_found_before_the_results_moment(client,
     with travel(drawn.before):
         client.force_login(drawn.winner)
         page = client.get(f"/{drawn.slug}/my/bookings/{drawn.win.pk}/cancel/")
-        api = client.post(f"/api/v1/{drawn.slug}/reservations/{drawn.win.pk}/cancel", headers={"Authorization": f"Bearer {token}"})
+        api = client.post(
+            f"/api/v1/{drawn.slug}/reservations/{drawn.win.pk}/cancel", headers={"Authorization": f"Bearer {token}"}
+        )
         ics = client.get(f"/{drawn.slug}/my/bookings/{drawn.win.pk}/calendar.ics")
     assert (page.status_code, api.status_code, ics.status_code) == (404, 404, 404)
     with travel(drawn.at):
@@ -155,8 +172,8 @@ def test_lottery_applications_page__no_outcome_or_drawn_order_before_the_results
         with travel(moment):
             client.force_login(drawn.winner)
             page = client.get(f"/{drawn.slug}/my/lottery/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-        card = page[page.index(f'id="application-{application.pk}"'):]
-        card = card[:card.index("</li>")]
+        card = page[page.index(f'id="application-{application.pk}"') :]
+        card = card[: card.index("</li>")]
         state = re.search(r'data-state="([a-z_]+)"', card).group(1)
         assert state == ("won" if published else "applied"), moment
         assert ('data-test="position"' in card) is published, moment

@@ -22,7 +22,14 @@ import time_machine
 from django.db import transaction
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from accounts.models import User
 from config import clock
@@ -60,11 +67,23 @@ class Scenario:
 
 SCENARIOS = {
     # K-LOT-1: 06-10 00:00 – 06-19 23:59; draw and results 06-20 00:00; wins are bookings (K-LOT-4).
-    "kodaira": Scenario("kodaira", (("nakajima", "assembly-room"), ("nakajima", "japanese-room")), KODAIRA_DAY,
-                        KODAIRA_MONTH, (jst(2027, 6, 12, 12, 0),), "group"),
+    "kodaira": Scenario(
+        "kodaira",
+        (("nakajima", "assembly-room"), ("nakajima", "japanese-room")),
+        KODAIRA_DAY,
+        KODAIRA_MONTH,
+        (jst(2027, 6, 12, 12, 0),),
+        "group",
+    ),
     # S-LOT-1: 04-05 08:30 – 04-15 23:59; draw 04-16; results and confirmation 04-18 – 04-25 23:59; purge 04-26.
-    "shiroi": Scenario("shiroi", (("minamiyama-tennis", "court-1"), ("minamiyama-tennis", "court-2")), SHIROI_DAY,
-                       SHIROI_MONTH, (jst(2027, 4, 8, 12, 0),), "individual"),
+    "shiroi": Scenario(
+        "shiroi",
+        (("minamiyama-tennis", "court-1"), ("minamiyama-tennis", "court-2")),
+        SHIROI_DAY,
+        SHIROI_MONTH,
+        (jst(2027, 4, 8, 12, 0),),
+        "individual",
+    ),
 }
 USERS = 3
 LOWERED_LIMIT = 2
@@ -72,8 +91,10 @@ LOWERED_LIMIT = 2
 
 def machine_for(scenario: Scenario, users: list[User]):
     units = [unit(scenario.municipality, facility, code) for facility, code in scenario.units]
-    slots = {u.pk: slots_for_day(u.slot_scheme, hours_for(scenario.day, list(u.facility.opening_hours.all())), scenario.day)
-             for u in units}
+    slots = {
+        u.pk: slots_for_day(u.slot_scheme, hours_for(scenario.day, list(u.facility.opening_hours.all())), scenario.day)
+        for u in units
+    }
     municipality = units[0].municipality
     profile_rules = rules.ProfileRules.of(municipality.pk)
     policy = services.policy_of(municipality)
@@ -104,8 +125,9 @@ def machine_for(scenario: Scenario, users: list[User]):
             chosen = offered[index % len(offered)]
             now = clock.now()
             try:
-                application = services.apply(user=users[who], unit=units[which], starts_at=chosen.starts_at,
-                                             ends_at=chosen.ends_at)
+                application = services.apply(
+                    user=users[who], unit=units[which], starts_at=chosen.starts_at, ends_at=chosen.ends_at
+                )
             except services.LotteryError as refused:
                 event(f"apply: refused {refused.refusals[0].code}")
                 assert all(r.code for r in refused.refusals)
@@ -156,9 +178,13 @@ def machine_for(scenario: Scenario, users: list[User]):
                 self.confirmed_at.append(clock.now())
 
         def wins_to_confirm(self) -> bool:
-            return (policy.confirmation_required and line.results_from <= clock.now() < line.purge_at
-                    and Application.objects.filter(municipality=municipality, month=scenario.month,
-                                                   state=Application.State.WON).exists())
+            return (
+                policy.confirmation_required
+                and line.results_from <= clock.now() < line.purge_at
+                and Application.objects.filter(
+                    municipality=municipality, month=scenario.month, state=Application.State.WON
+                ).exists()
+            )
 
         @precondition(wins_to_confirm)
         @rule(index=st.integers(0, 20), give_up=st.booleans())
@@ -205,8 +231,9 @@ def machine_for(scenario: Scenario, users: list[User]):
 
         @invariant()
         def invariants_hold(self):
-            applications = list(Application.objects.filter(municipality=municipality, month=scenario.month)
-                                .select_related("unit"))
+            applications = list(
+                Application.objects.filter(municipality=municipality, month=scenario.month).select_related("unit")
+            )
             self.check_allowances_and_windows(applications)
             self.check_wins_hold_their_slots(applications)
             self.check_confirmations()
@@ -239,7 +266,9 @@ def machine_for(scenario: Scenario, users: list[User]):
                     winners[key] = a
                     reservation = Reservation.objects.get(pk=a.reservation_id)
                     assert reservation.state in ACTIVE_STATES and reservation.user_id == a.user_id
-                    assert SlotHold.objects.filter(reservation=reservation, unit_id=a.unit_id, starts_at=a.starts_at).exists()
+                    assert SlotHold.objects.filter(
+                        reservation=reservation, unit_id=a.unit_id, starts_at=a.starts_at
+                    ).exists()
                 elif a.state in (Application.State.FORFEITED, Application.State.EXPIRED):
                     reservation = Reservation.objects.get(pk=a.reservation_id)
                     assert reservation.state not in ACTIVE_STATES and not reservation.holds.exists()
@@ -256,7 +285,9 @@ def machine_for(scenario: Scenario, users: list[User]):
             assert published == (draw is not None and draw.status == Draw.Status.DRAWN and now >= line.results_from)
             if not published:
                 assert {selectors.resident_state(a.state, published=False) for a in applications} <= {
-                    Application.State.APPLIED, Application.State.WITHDRAWN}
+                    Application.State.APPLIED,
+                    Application.State.WITHDRAWN,
+                }
 
     return LotteryMachine
 
@@ -267,8 +298,13 @@ def test_stateful__applying_withdrawing_confirming_and_the_jobs_in_any_order_kee
     town = Municipality.objects.get(slug=municipality)
     BookingLimit.objects.filter(profile__municipality=town, phase=Phase.LOTTERY).update(count=LOWERED_LIMIT)
     users = [
-        User.objects.create(username=f"{municipality}-lottery-machine-{n}", municipality=town,
-                            account_kind=scenario.account_kind, valid_from=dt.date(2020, 1, 1), valid_until=dt.date(2099, 3, 31))
+        User.objects.create(
+            username=f"{municipality}-lottery-machine-{n}",
+            municipality=town,
+            account_kind=scenario.account_kind,
+            valid_from=dt.date(2020, 1, 1),
+            valid_until=dt.date(2099, 3, 31),
+        )
         for n in range(USERS)
     ]
     run_state_machine_as_test(machine_for(scenario, users), settings=SETTINGS)

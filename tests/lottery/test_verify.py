@@ -89,7 +89,10 @@ def test_export__seed_secret_until_the_results_day(shiroi_applications, tmp_path
     with time_machine.travel(SHIROI_DRAW, tick=False):
         document = services.export_document(record)
     assert document["seed"] is None and document["results"] is None
-    assert document["commit"]["seed_sha256"] == record.seed_sha256 and document["commit"]["list_sha256"] == record.list_sha256
+    assert (
+        document["commit"]["seed_sha256"] == record.seed_sha256
+        and document["commit"]["list_sha256"] == record.list_sha256
+    )
     assert len(document["list"]["applications"]) == 7
 
 

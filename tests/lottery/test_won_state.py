@@ -41,10 +41,12 @@ def bobs_win(shiroi_applications):
 
 def card(page: str, reservation_id: int) -> str:
     start = page.index(f'id="booking-{reservation_id}"')
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[start:page.index("</li>", start)]))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page[start : page.index("</li>", start)]))
 
 
-def test_my_bookings__a_win_reads_won_with_its_confirmation_window_then_provisional_with_fee_and_deadline(client, bobs_win):
+def test_my_bookings__a_win_reads_won_with_its_confirmation_window_then_provisional_with_fee_and_deadline(
+    client, bobs_win
+):
     bob = bobs_win.user
     with travel(SHIROI_RESULTS):
         client.force_login(bob)
@@ -58,7 +60,9 @@ def test_my_bookings__a_win_reads_won_with_its_confirmation_window_then_provisio
     with travel(jst(2027, 4, 20, 10, 0)):
         services.confirm_win(user=bob, application_id=bobs_win.pk)
         client.force_login(bob)
-        confirmed = card(client.get("/shiroi/my/bookings/", HTTP_ACCEPT_LANGUAGE="en").content.decode(), bobs_win.reservation_id)
+        confirmed = card(
+            client.get("/shiroi/my/bookings/", HTTP_ACCEPT_LANGUAGE="en").content.decode(), bobs_win.reservation_id
+        )
     assert "Provisional" in confirmed and "awaiting confirmation" not in confirmed
     assert "Pay by" in confirmed and "S-PAY-2" in confirmed and "630 yen" in confirmed
 
@@ -66,14 +70,20 @@ def test_my_bookings__a_win_reads_won_with_its_confirmation_window_then_provisio
 def test_api__state_won_with_the_window__then_provisional_with_fee_and_pay_by(client, bobs_win):
     token = token_for(bobs_win.user.username)
     with travel(SHIROI_RESULTS):
-        row = next(r for r in client.get("/api/v1/shiroi/reservations", headers={"Authorization": f"Bearer {token}"}).json()
-                   if r["id"] == bobs_win.reservation_id)
+        row = next(
+            r
+            for r in client.get("/api/v1/shiroi/reservations", headers={"Authorization": f"Bearer {token}"}).json()
+            if r["id"] == bobs_win.reservation_id
+        )
     assert (row["state"], row["fee"], row["pay_by"]) == ("won", None, None)
     assert (row["confirm_from"], row["confirm_until"]) == ("2027-04-18T00:00:00+09:00", "2027-04-25T23:59:00+09:00")
     with travel(jst(2027, 4, 25, 23, 59)):
         services.confirm_win(user=bobs_win.user, application_id=bobs_win.pk)
-        row = next(r for r in client.get("/api/v1/shiroi/reservations", headers={"Authorization": f"Bearer {token}"}).json()
-                   if r["id"] == bobs_win.reservation_id)
+        row = next(
+            r
+            for r in client.get("/api/v1/shiroi/reservations", headers={"Authorization": f"Bearer {token}"}).json()
+            if r["id"] == bobs_win.reservation_id
+        )
     assert (row["state"], row["fee"], row["pay_by"]) == ("provisional", 630, "2027-06-08T23:59:00+09:00")
     assert (row["confirm_from"], row["confirm_until"]) == (None, None)
 
@@ -114,9 +124,12 @@ def test_no_unpaid_purge_confirmation_or_payment_reminder_touches_a_won_booking(
 def test_a_won_booking_holds_its_slot_and_counts_toward_s_fc_4(bobs_win):
     reservation = Reservation.objects.get(pk=bobs_win.reservation_id)
     limit = next(l for l in rules.ProfileRules.of(reservation.municipality_id).limits if l.rule_id == "S-FC-4")
-    used = rules.slots_used(user=bobs_win.user, limit=limit, unit=reservation.unit,
-                            use_date=reservation.starts_at.date())
-    won = Reservation.objects.filter(user=bobs_win.user, state=BookingState.WON, unit__facility=reservation.unit.facility)
+    used = rules.slots_used(
+        user=bobs_win.user, limit=limit, unit=reservation.unit, use_date=reservation.starts_at.date()
+    )
+    won = Reservation.objects.filter(
+        user=bobs_win.user, state=BookingState.WON, unit__facility=reservation.unit.facility
+    )
     assert used == won.count() >= 1 and reservation.holds.count() == 1
 
 
@@ -124,13 +137,18 @@ def test_purge__an_unconfirmed_won_booking_is_cancelled_as_unconfirmed(bobs_win)
     with travel(jst(2027, 4, 26, 0, 0)):
         assert services.purge_unconfirmed() == 3  # the month's three wins, none confirmed
     reservation = Reservation.objects.get(pk=bobs_win.reservation_id)
-    assert (reservation.state, reservation.cancel_reason) == (BookingState.CANCELLED, Reservation.CancelReason.UNCONFIRMED)
+    assert (reservation.state, reservation.cancel_reason) == (
+        BookingState.CANCELLED,
+        Reservation.CancelReason.UNCONFIRMED,
+    )
     assert not reservation.holds.exists()
 
 
 def test_kodaira__a_win_is_a_booking_at_once__never_won(kodaira_applications):
     run_draw(jst(2027, 6, 20, 0, 0), "kodaira", KODAIRA_MONTH)
-    states = {Reservation.objects.get(pk=a.reservation_id).state for a in Application.objects.filter(month=KODAIRA_MONTH)}
+    states = {
+        Reservation.objects.get(pk=a.reservation_id).state for a in Application.objects.filter(month=KODAIRA_MONTH)
+    }
     assert states == {BookingState.CONFIRMED}
 
 
@@ -145,5 +163,3 @@ def test_counter_booking_page__shows_the_won_state(client, bobs_win):
 def test_the_admin_filter_offers_won(admin_client):
     page = admin_client.get("/admin/reservations/reservation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "state__exact=won" in page
-
-

@@ -76,8 +76,9 @@ def test_api_token__never_logged(client, seeded, production_log):
     assert client.get(f"/kodaira/{token}/").status_code == 404
     # gunicorn's access log (off by default; GUNICORN_CMD_ARGS=--access-logfile - turns it on) prints the request
     # line with its query string through the same handler.
-    logging.getLogger("gunicorn.access").info('%s "%s" %s', "203.0.113.9",
-                                              f"GET /api/v1/kodaira/reservations?token={token}&key=k3y HTTP/1.1", 401)
+    logging.getLogger("gunicorn.access").info(
+        '%s "%s" %s', "203.0.113.9", f"GET /api/v1/kodaira/reservations?token={token}&key=k3y HTTP/1.1", 401
+    )
     log = production_log()
     assert_none_in(log, [secret, "k3y"])
     assert f"yoyaku_{prefix}_{REDACTED}" in log and f"?token={REDACTED}&key={REDACTED}" in log
@@ -110,13 +111,19 @@ def test_every_handler_redacts__django_and_gunicorn():
             assert "redact_secrets" in handler.get("filters", []), name
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("/kodaira/calendar/nonsense.ics", f"/kodaira/calendar/{REDACTED}.ics"),
-    ("/kodaira/my/bookings/3/calendar.ics", "/kodaira/my/bookings/3/calendar.ics"),
-    ("/kodaira/my/calendar/issue/", "/kodaira/my/calendar/issue/"),
-    ("?page=2&api_key=a&code=b;PASSWORD=c&x_token=d#top", f"?page=2&api_key={REDACTED}&code={REDACTED};PASSWORD={REDACTED}&x_token={REDACTED}#top"),
-    ("?keyword=tennis&postcode=187", "?keyword=tennis&postcode=187"),
-    ("Bearer yoyaku_oops_AbCdEfGhIjKlMnOpQrStUvWx", f"Bearer yoyaku_{REDACTED}"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/kodaira/calendar/nonsense.ics", f"/kodaira/calendar/{REDACTED}.ics"),
+        ("/kodaira/my/bookings/3/calendar.ics", "/kodaira/my/bookings/3/calendar.ics"),
+        ("/kodaira/my/calendar/issue/", "/kodaira/my/calendar/issue/"),
+        (
+            "?page=2&api_key=a&code=b;PASSWORD=c&x_token=d#top",
+            f"?page=2&api_key={REDACTED}&code={REDACTED};PASSWORD={REDACTED}&x_token={REDACTED}#top",
+        ),
+        ("?keyword=tennis&postcode=187", "?keyword=tennis&postcode=187"),
+        ("Bearer yoyaku_oops_AbCdEfGhIjKlMnOpQrStUvWx", f"Bearer yoyaku_{REDACTED}"),
+    ],
+)
 def test_redact__examples(text, expected):
     assert redact(text) == expected

@@ -335,9 +335,7 @@ SAFE_FOR_LOCKS = {
         migrations.AlterField(
             "slothold",
             "reservation",
-            models.ForeignKey(
-                "reservations.reservation", models.CASCADE, related_name="holds", verbose_name="probe"
-            ),
+            models.ForeignKey("reservations.reservation", models.CASCADE, related_name="holds", verbose_name="probe"),
         ),
     ),
 }

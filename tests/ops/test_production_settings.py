@@ -37,7 +37,8 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 @pytest.mark.parametrize(
-    "missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_EMAIL_HOST", "DJANGO_DEFAULT_FROM_EMAIL"]
+    "missing",
+    ["DJANGO_SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOWED_HOSTS", "DJANGO_EMAIL_HOST", "DJANGO_DEFAULT_FROM_EMAIL"],
 )
 def test_production_refuses_to_start_without(missing):
     result = run(["manage.py", "check"], PRODUCTION, drop=[missing])
@@ -85,10 +86,15 @@ def test_database_pool__connections_come_back_from_the_pool():
     )
     # The server's own maintenance database: DATABASE_URL's database need not exist (pytest uses test_<name>).
     server = urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
-    result = run(["-c", code], {
-        "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": server,
-        "DATABASE_POOL": "1", "DATABASE_POOL_MAX_SIZE": "2",
-    })
+    result = run(
+        ["-c", code],
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": server,
+            "DATABASE_POOL": "1",
+            "DATABASE_POOL_MAX_SIZE": "2",
+        },
+    )
     assert result.returncode == 0, result.stderr
     import json
 
@@ -102,7 +108,9 @@ def test_default_database_connection_is_persistent_without_pool():
         "import django, json; django.setup(); from django.db import connection as c;"
         "print(json.dumps([c.settings_dict['CONN_MAX_AGE'], c.settings_dict['OPTIONS'].get('pool')]))"
     )
-    result = run(["-c", code], {"DJANGO_SETTINGS_MODULE": "config.settings",
-                                "DATABASE_URL": "postgres://yoyaku@db.invalid:5432/yoyaku"})
+    result = run(
+        ["-c", code],
+        {"DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": "postgres://yoyaku@db.invalid:5432/yoyaku"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[60, null]"

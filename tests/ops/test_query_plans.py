@@ -62,8 +62,10 @@ def city(django_db_blocker):
         for u in range(UNITS_PER_FACILITY):
             units.append(factories.make_unit(facility, scheme, code=f"room-{u}"))
     User.objects.bulk_create(
-        [User(username=f"big-{i:04d}", municipality=municipality, account_kind="individual", password="!")
-         for i in range(USERS)]
+        [
+            User(username=f"big-{i:04d}", municipality=municipality, account_kind="individual", password="!")
+            for i in range(USERS)
+        ]
     )
     users = list(User.objects.filter(municipality=municipality).order_by("id").values_list("id", flat=True))
     unit_ids = [u.id for u in units]
@@ -119,8 +121,11 @@ def plan(sql: str, params) -> str:
 
 
 def sequential_scans_of_big_tables(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines()
-            if (m := re.search(r"Seq Scan on (\w+)", line)) and m.group(1) in BIG_TABLES]
+    return [
+        line.strip()
+        for line in text.splitlines()
+        if (m := re.search(r"Seq Scan on (\w+)", line)) and m.group(1) in BIG_TABLES
+    ]
 
 
 def captured(run) -> list[tuple[str, list]]:
@@ -163,14 +168,18 @@ def test_hot_path_queries_use_indexes_on_a_city_scale_database(city):
     checks = {
         # The week grid's and the API's availability query: the ORM's exact SQL.
         "availability grid (facilities.selectors.holds_between)": lambda: facility_selectors.holds_between(
-            unit=units[37], start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=7), dt.time(0))),
-        "booking path: slot taken? (services._held)": lambda: services._held(units[5], [Slot(clock.at(day, dt.time(9)))]),
+            unit=units[37], start=clock.at(day, dt.time(0)), end=clock.at(day + dt.timedelta(days=7), dt.time(0))
+        ),
+        "booking path: slot taken? (services._held)": lambda: services._held(
+            units[5], [Slot(clock.at(day, dt.time(9)))]
+        ),
         "counter day sheet": lambda: day_sheet(municipality=municipality, facility=units[20].facility, day=day),
         "my bookings": lambda: my_bookings(municipality=municipality, user=User.objects.get(pk=users[7])),
     }
     for scope in (BookingLimit.Scope.MUNICIPALITY, BookingLimit.Scope.FACILITY, BookingLimit.Scope.UNIT):
         limit = BookingLimit(scope=scope, rule_id="K-FC-3", count=4)  # unsaved: slots_used reads scope and origins
-        checks[f"monthly limit count, {scope} scope (rules.slots_used)"] = (
-            lambda limit=limit: rules.slots_used(user=user, limit=limit, unit=units[12], use_date=day))
+        checks[f"monthly limit count, {scope} scope (rules.slots_used)"] = lambda limit=limit: rules.slots_used(
+            user=user, limit=limit, unit=units[12], use_date=day
+        )
     for what, run in checks.items():
         assert_indexed(captured(run), what)

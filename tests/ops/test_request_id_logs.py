@@ -41,7 +41,7 @@ def test_incoming_request_id_is_kept(client):
     assert response["X-Request-ID"] == "lb-7f3a.42"
 
 
-@pytest.mark.parametrize("bad", ["has space", "quote\"", "x" * 129, "改行", ""])
+@pytest.mark.parametrize("bad", ["has space", 'quote"', "x" * 129, "改行", ""])
 def test_unusable_incoming_request_id_is_replaced(client, bad):
     response = client.get("/health/", HTTP_X_REQUEST_ID=bad)
     assert response["X-Request-ID"] != bad
@@ -108,7 +108,8 @@ def test_json_line__japanese_readable_exception_and_extras():
 
 def test_logging_config_text_and_json():
     assert logging_config(json_lines=True, level="INFO", request_level="ERROR", access_log=True)["formatters"][
-        "default"] == {"()": "config.logging.JsonFormatter"}
+        "default"
+    ] == {"()": "config.logging.JsonFormatter"}
     text = logging_config(json_lines=False, level="INFO", request_level="ERROR", access_log=False)
     assert "%(request_id)s" in text["formatters"]["default"]["format"]
     assert text["loggers"]["yoyaku.access"]["level"] == "WARNING"

@@ -20,8 +20,10 @@ def policy(response) -> dict[str, list[str]]:
     return {name: values for name, *values in (part.split() for part in header.split(";") if part.strip())}
 
 
-@pytest.mark.parametrize("path", ["/", "/accounts/login/", "/api/v1/docs", "/api/v1/openapi.json",
-                                  "/api/v1/nope", "/no-such-page/", "/health/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/accounts/login/", "/api/v1/docs", "/api/v1/openapi.json", "/api/v1/nope", "/no-such-page/", "/health/"],
+)
 def test_every_answer_has_the_policy_without_unsafe_inline(client, path):
     response = client.get(path)
     directives = policy(response)
@@ -67,7 +69,9 @@ def test_production__hsts_for_a_year_without_preload():
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [31536000, True, False, ["security.W021"]]
     # A municipality that submits its domain to the preload list turns it on; check --deploy stays clean.
-    preload = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**PRODUCTION, "DJANGO_HSTS_PRELOAD": "1"})
+    preload = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**PRODUCTION, "DJANGO_HSTS_PRELOAD": "1"}
+    )
     assert preload.returncode == 0 and "no issues" in preload.stdout, preload.stdout + preload.stderr
 
 

@@ -76,11 +76,21 @@ def database_url() -> str:
 
 
 def worker_env(mail=None, **extra) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url(), "DJANGO_LOG_LEVEL": "WARNING",
-           "DJANGO_SETTINGS_MODULE": "config.settings", **extra}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url(),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **extra,
+    }
     if mail is not None:
-        env.update(DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", DJANGO_EMAIL_HOST="127.0.0.1",
-                   DJANGO_EMAIL_PORT=str(mail.port), DJANGO_EMAIL_TIMEOUT="120")
+        env.update(
+            DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            DJANGO_EMAIL_HOST="127.0.0.1",
+            DJANGO_EMAIL_PORT=str(mail.port),
+            DJANGO_EMAIL_TIMEOUT="120",
+        )
     return env
 
 
@@ -91,8 +101,15 @@ def start_job(job: str, *, at: dt.datetime | None = None, barrier: int | None = 
         args += ["--at", at.isoformat()]
     if barrier is not None:
         args += ["--barrier", str(barrier)]
-    return subprocess.Popen(args, cwd=ROOT, env=worker_env(mail), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=worker_env(mail),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def finish(process: subprocess.Popen) -> dict:
@@ -114,8 +131,14 @@ def kill(process: subprocess.Popen) -> None:
 
 def start_qcluster() -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=worker_env(DJANGO_SETTINGS_MODULE="tests.ops.fault_settings"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=worker_env(DJANGO_SETTINGS_MODULE="tests.ops.fault_settings"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def stop_qcluster(process: subprocess.Popen) -> None:
@@ -163,8 +186,12 @@ def advisory_barrier(key: int, waiters: int):
     try:
         yield
         deadline = time.monotonic() + WAIT
-        while session.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND NOT granted",
-                              [key]).fetchone()[0] < waiters:
+        while (
+            session.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND NOT granted", [key]
+            ).fetchone()[0]
+            < waiters
+        ):
             assert time.monotonic() < deadline, "the workers never reached the start line"
             time.sleep(0.05)
     finally:
@@ -317,7 +344,9 @@ def kodaira_lottery_committed(groups: int = 6) -> tuple[dt.date, list[Applicatio
     (K-LOT-1); the list is committed when it closes. What is left is the draw, due since M-2/20 (K-LOT-3)."""
     kodaira = Municipality.objects.get(slug="kodaira")
     month = lottery_services.month_of(clock.today())
-    line = lottery_services.timeline(rules.ProfileRules.of(kodaira.pk), LotteryPolicy.objects.get(municipality=kodaira), month)
+    line = lottery_services.timeline(
+        rules.ProfileRules.of(kodaira.pk), LotteryPolicy.objects.get(municipality=kodaira), month
+    )
     assert line.draw_at < clock.now()
     room = unit("kodaira", "nakajima", "assembly-room")
     days = [d for d in (month + dt.timedelta(days=n) for n in range(28)) if calendars.is_open(room.facility, d)][:2]
@@ -326,7 +355,11 @@ def kodaira_lottery_committed(groups: int = 6) -> tuple[dt.date, list[Applicatio
     for i in range(groups):
         group = make_user("kodaira", f"fault-group{i}", email=f"group{i}@example.com")
         for day, start, end in (slots[i % 4], slots[(i + 1) % 4]):
-            made.append(apply(line.applications_open + dt.timedelta(days=2), user=group, unit=room, day=day, start=start, end=end))
+            made.append(
+                apply(
+                    line.applications_open + dt.timedelta(days=2), user=group, unit=room, day=day, start=start, end=end
+                )
+            )
     with time_machine.travel(line.applications_close, tick=False):
         lottery_services.commit(municipality=kodaira, month=month)
     return month, made
@@ -376,7 +409,9 @@ def test_draw__qcluster_killed_mid_draw__nothing_written__the_broker_hands_it_on
     # A worker restarted: the broker hands the unacknowledged task on once its lock (Q_CLUSTER["retry"]) expires.
     cluster = start_qcluster()
     try:
-        wait_for(lambda: Draw.objects.get(pk=record.pk).status == Draw.Status.DRAWN, "the re-delivered draw", timeout=WAIT)
+        wait_for(
+            lambda: Draw.objects.get(pk=record.pk).status == Draw.Status.DRAWN, "the re-delivered draw", timeout=WAIT
+        )
         wait_for(lambda: not OrmQ.objects.exists(), "the task's acknowledgement")
     finally:
         stop_qcluster(cluster)
@@ -412,10 +447,13 @@ def shiroi_wins(demo):
     players = [make_user("shiroi", f"fault-p{i}", email=f"p{i}@example.com") for i in range(5)]
     requests = [(court, "09:00"), (court, "11:00"), (court, "13:00"), (other_court, "09:00"), (court, "09:00")]
     for player, (where, start) in zip(players, requests):
-        apply(SHIROI_IN_WINDOW, user=player, unit=where, day=SHIROI_DAY, start=start,
-              end=f"{int(start[:2]) + 2:02d}:00")
+        apply(
+            SHIROI_IN_WINDOW, user=player, unit=where, day=SHIROI_DAY, start=start, end=f"{int(start[:2]) + 2:02d}:00"
+        )
     run_draw(SHIROI_DRAW, "shiroi", SHIROI_MONTH)
-    wins = list(Application.objects.filter(month=SHIROI_MONTH, state=Application.State.WON).order_by("starts_at", "unit_id"))
+    wins = list(
+        Application.objects.filter(month=SHIROI_MONTH, state=Application.State.WON).order_by("starts_at", "unit_id")
+    )
     assert len(wins) == 4
     with time_machine.travel(SHIROI_RESULTS, tick=False):
         lottery_services.confirm_win(user=wins[0].user, application_id=wins[0].pk)
@@ -451,7 +489,9 @@ def test_purge__killed_mid_purge__nothing_freed__the_next_run_purges_once(shiroi
         kill(worker)
     wait_gone(backend)
 
-    assert set(Application.objects.filter(pk__in=[w.pk for w in wins[1:]]).values_list("state", flat=True)) == {Application.State.WON}
+    assert set(Application.objects.filter(pk__in=[w.pk for w in wins[1:]]).values_list("state", flat=True)) == {
+        Application.State.WON
+    }
     assert set(Reservation.objects.filter(origin="lottery").values_list("state", flat=True)) <= set(ACTIVE_STATES)
     assert SlotHold.objects.filter(unit__municipality__slug="shiroi").count() == 4  # every win still holds its slot
     assert Draw.objects.get(municipality__slug="shiroi", month=SHIROI_MONTH).purged_at is None
@@ -459,7 +499,9 @@ def test_purge__killed_mid_purge__nothing_freed__the_next_run_purges_once(shiroi
 
     assert run_job("lottery.jobs.purge_unconfirmed", at=PURGE_RUN + dt.timedelta(minutes=5), mail=mail) == {"purged": 3}
     assert_purged_once(wins, mail)
-    assert run_job("lottery.jobs.purge_unconfirmed", at=PURGE_RUN + dt.timedelta(minutes=10), mail=mail) == {"purged": 0}
+    assert run_job("lottery.jobs.purge_unconfirmed", at=PURGE_RUN + dt.timedelta(minutes=10), mail=mail) == {
+        "purged": 0
+    }
     assert_purged_once(wins, mail)
 
 
@@ -473,8 +515,10 @@ def test_purge__two_workers_at_once__purged_once(shiroi_wins, mail):
 def test_results_email__two_workers_at_once__each_applicant_once(shiroi_wins, mail):
     """K-LOT-3, S-LOT-5: the results e-mail, one per applicant with an address, whoever sends it."""
     with advisory_barrier(9103, waiters=2):
-        workers = [start_job("lottery.jobs.send_results", at=SHIROI_RESULTS + dt.timedelta(minutes=5), barrier=9103, mail=mail)
-                   for _ in range(2)]
+        workers = [
+            start_job("lottery.jobs.send_results", at=SHIROI_RESULTS + dt.timedelta(minutes=5), barrier=9103, mail=mail)
+            for _ in range(2)
+        ]
     assert sum(finish(w)["sent"] for w in workers) == 5
     assert mail.counts() == {f"p{i}@example.com": 1 for i in range(5)}
     assert ResultNotice.objects.filter(sent_at__isnull=False).count() == 5
@@ -504,8 +548,14 @@ def shiroi_unpaid(demo):
     court = unit("shiroi", "minamiyama-tennis", "court-1")
     day = dt.date(2027, 6, 15)
     bookings = [
-        book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", f"fault-u{i}", email=f"u{i}@example.com"), unit=court,
-             day=day, start=start, end=end)
+        book(
+            jst(2027, 5, 3, 8, 30),
+            user=make_user("shiroi", f"fault-u{i}", email=f"u{i}@example.com"),
+            unit=court,
+            day=day,
+            start=start,
+            end=end,
+        )
         for i, (start, end) in enumerate((("09:00", "11:00"), ("11:00", "13:00"), ("13:00", "15:00")))
     ]
     watcher = make_user("shiroi", "fault-watcher", email="watcher@example.com")
@@ -518,7 +568,9 @@ UNPAID_RUN = jst(2027, 6, 9, 0, 5)
 
 
 def assert_cancelled_once(bookings, mail: MailServer) -> None:
-    assert set(Reservation.objects.filter(pk__in=[b.pk for b in bookings]).values_list("state", flat=True)) == {BookingState.CANCELLED}
+    assert set(Reservation.objects.filter(pk__in=[b.pk for b in bookings]).values_list("state", flat=True)) == {
+        BookingState.CANCELLED
+    }
     assert [n.key for n in notices("unpaid:")] == sorted(f"unpaid:{b.pk}" for b in bookings)
     assert len(notices("slot_free:")) == 1
     assert mail.counts() == {"u0@example.com": 1, "u1@example.com": 1, "u2@example.com": 1, "watcher@example.com": 1}
@@ -536,23 +588,33 @@ def test_unpaid__killed_mid_run__each_booking_all_or_nothing__the_next_run_finis
     wait_gone(backend)
 
     states = dict(Reservation.objects.filter(pk__in=[first.pk, middle.pk, last.pk]).values_list("pk", "state"))
-    assert states == {first.pk: BookingState.CANCELLED, middle.pk: BookingState.PROVISIONAL, last.pk: BookingState.PROVISIONAL}
+    assert states == {
+        first.pk: BookingState.CANCELLED,
+        middle.pk: BookingState.PROVISIONAL,
+        last.pk: BookingState.PROVISIONAL,
+    }
     assert SlotHold.objects.filter(reservation=middle).exists() and SlotHold.objects.filter(reservation=last).exists()
     assert [n.key for n in notices("unpaid:")] == [f"unpaid:{first.pk}"]  # the cancelled one told, the others not
     assert mail.counts() == {"u0@example.com": 1}
     assert_every_slot_held_once()
 
-    assert run_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN + dt.timedelta(minutes=5), mail=mail) == {"cancelled": 2}
+    assert run_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN + dt.timedelta(minutes=5), mail=mail) == {
+        "cancelled": 2
+    }
     assert_cancelled_once(shiroi_unpaid, mail)
-    assert run_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN + dt.timedelta(minutes=10), mail=mail) == {"cancelled": 0}
+    assert run_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN + dt.timedelta(minutes=10), mail=mail) == {
+        "cancelled": 0
+    }
     assert run_job("accounts.jobs.deliver_notices", at=UNPAID_RUN + dt.timedelta(hours=1), mail=mail) == {"sent": 0}
     assert_cancelled_once(shiroi_unpaid, mail)
 
 
 def test_unpaid__two_workers_at_once__each_booking_cancelled_and_told_once(shiroi_unpaid, mail):
     with advisory_barrier(9104, waiters=2):
-        workers = [start_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN, barrier=9104, mail=mail)
-                   for _ in range(2)]
+        workers = [
+            start_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN, barrier=9104, mail=mail)
+            for _ in range(2)
+        ]
     assert sum(finish(w)["cancelled"] for w in workers) == 3
     assert_cancelled_once(shiroi_unpaid, mail)
 
@@ -568,14 +630,22 @@ def test_unpaid__killed_between_the_cancellation_and_its_alerts__the_watcher_is_
         kill(worker)
     wait_gone(backend)
     assert Reservation.objects.get(pk=middle.pk).state == BookingState.CANCELLED  # committed before the hook
-    assert list(FreedSlot.objects.filter(handled_at__isnull=True).values_list("reservation_id", flat=True)) == [middle.pk]
+    assert list(FreedSlot.objects.filter(handled_at__isnull=True).values_list("reservation_id", flat=True)) == [
+        middle.pk
+    ]
     assert not notices("slot_free:")
     for minutes in (5, 10):
         run_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN + dt.timedelta(minutes=minutes), mail=mail)
     assert run_job("reservations.jobs.tell_freed_slots", at=UNPAID_RUN + dt.timedelta(minutes=11), mail=mail) == {
-        "handled": 1, "told": 1, "deleted": 0}
+        "handled": 1,
+        "told": 1,
+        "deleted": 0,
+    }
     assert run_job("reservations.jobs.tell_freed_slots", at=UNPAID_RUN + dt.timedelta(minutes=12), mail=mail) == {
-        "handled": 0, "told": 0, "deleted": 0}
+        "handled": 0,
+        "told": 0,
+        "deleted": 0,
+    }
     run_job("accounts.jobs.deliver_notices", at=UNPAID_RUN + dt.timedelta(hours=1), mail=mail)
     assert mail.counts()["watcher@example.com"] == 1
     assert_cancelled_once(shiroi_unpaid, mail)
@@ -585,15 +655,29 @@ def test_unpaid__killed_between_the_cancellation_and_its_alerts__the_watcher_is_
 def test_freed_slots__two_workers_at_once__each_freeing_claimed_and_told_once(shiroi_unpaid, mail):
     """Every freeing's hook died (as above, for all three): two workers run the job at once; each row is claimed by
     one of them (``SKIP LOCKED``), and the watcher is e-mailed once."""
-    FreedSlot.objects.bulk_create([
-        FreedSlot(unit_id=b.unit_id, starts_at=b.starts_at, reservation_id=b.pk, holder_id=b.user_id,
-                  freed_at=UNPAID_RUN + dt.timedelta(seconds=i)) for i, b in enumerate(shiroi_unpaid)])
+    FreedSlot.objects.bulk_create(
+        [
+            FreedSlot(
+                unit_id=b.unit_id,
+                starts_at=b.starts_at,
+                reservation_id=b.pk,
+                holder_id=b.user_id,
+                freed_at=UNPAID_RUN + dt.timedelta(seconds=i),
+            )
+            for i, b in enumerate(shiroi_unpaid)
+        ]
+    )
     SlotHold.objects.filter(reservation__in=shiroi_unpaid).delete()
     Reservation.objects.filter(pk__in=[b.pk for b in shiroi_unpaid]).update(
-        state=BookingState.CANCELLED, cancelled_at=UNPAID_RUN, cancel_reason=Reservation.CancelReason.UNPAID)
+        state=BookingState.CANCELLED, cancelled_at=UNPAID_RUN, cancel_reason=Reservation.CancelReason.UNPAID
+    )
     with advisory_barrier(9106, waiters=2):
-        workers = [start_job("reservations.jobs.tell_freed_slots", at=UNPAID_RUN + dt.timedelta(minutes=1), barrier=9106,
-                             mail=mail) for _ in range(2)]
+        workers = [
+            start_job(
+                "reservations.jobs.tell_freed_slots", at=UNPAID_RUN + dt.timedelta(minutes=1), barrier=9106, mail=mail
+            )
+            for _ in range(2)
+        ]
     results = [finish(w) for w in workers]
     assert sum(r["handled"] for r in results) == 3 and sum(r["told"] for r in results) == 1
     assert len(notices("slot_free:")) == 1
@@ -608,8 +692,16 @@ def outbox(count: int) -> list[Notice]:
     """``count`` notices whose first sending failed (the mail server was down), oldest first."""
     start = clock.now() - dt.timedelta(hours=1)
     return [
-        Notice.objects.create(kind=Notice.Kind.BOOKED, key=f"fault:{i:03d}", email=f"n{i}@example.com", language="en",
-                              subject=f"Notice {i}", body="Body\n", created_at=start + dt.timedelta(seconds=i), attempts=1)
+        Notice.objects.create(
+            kind=Notice.Kind.BOOKED,
+            key=f"fault:{i:03d}",
+            email=f"n{i}@example.com",
+            language="en",
+            subject=f"Notice {i}",
+            body="Body\n",
+            created_at=start + dt.timedelta(seconds=i),
+            attempts=1,
+        )
         for i in range(count)
     ]
 

@@ -49,8 +49,9 @@ def make_user(municipality: str, username: str, **fields) -> User:
     return User.objects.create(username=username, municipality=Municipality.objects.get(slug=municipality), **fields)
 
 
-def attempt(moment: dt.datetime, *, user, unit, day: dt.date, start: str, end: str, channel="online", booked_by=None,
-            paid=False):
+def attempt(
+    moment: dt.datetime, *, user, unit, day: dt.date, start: str, end: str, channel="online", booked_by=None, paid=False
+):
     """Book ``unit`` on ``day`` from ``start`` to ``end`` (``"09:00"``) at ``moment``: the Reservation, or the
     list of refusal codes when the rules say no (``["slot_taken"]`` when someone holds the slot).
 
@@ -63,7 +64,9 @@ def attempt(moment: dt.datetime, *, user, unit, day: dt.date, start: str, end: s
         try:
             if paid:
                 return _book_and_pay(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, booked_by=booked_by)
-            return services.book(user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel, booked_by=booked_by)
+            return services.book(
+                user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=channel, booked_by=booked_by
+            )
         except services.BookingError as error:
             return [refusal.code for refusal in error.refusals]
 
@@ -73,13 +76,23 @@ def _book_and_pay(*, user, unit, starts_at, ends_at, booked_by):
     from fees.models import PaymentPlace
     from reservations import rules
 
-    clerk = booked_by or User.objects.filter(municipality_id=unit.municipality_id, account_kind="staff").order_by("id").first()
+    clerk = (
+        booked_by
+        or User.objects.filter(municipality_id=unit.municipality_id, account_kind="staff").order_by("id").first()
+    )
     slots = rules.resolve_slots(unit, starts_at, ends_at)
     fee = services.quote_fee(user=user, unit=unit, slots=slots, now=clock.now())
     place = next(p for p in PaymentPlace.objects.taking_fees_of(unit.facility) if p.is_open(clock.today()))
     reservation, _payment = fee_services.book_and_pay(
-        user=user, unit=unit, starts_at=starts_at, ends_at=ends_at, staff=clerk, amount=fee.total if fee else 0,
-        place=place, receipt_number="R-TEST")
+        user=user,
+        unit=unit,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        staff=clerk,
+        amount=fee.total if fee else 0,
+        place=place,
+        receipt_number="R-TEST",
+    )
     return reservation
 
 
@@ -90,14 +103,24 @@ def book(moment, **kwargs) -> Reservation:
     return result
 
 
-def make_lottery_win(*, user, unit, day: dt.date, start: str, end: str, state="confirmed", published_from=None) -> Reservation:
+def make_lottery_win(
+    *, user, unit, day: dt.date, start: str, end: str, state="confirmed", published_from=None
+) -> Reservation:
     """A lottery win (issue #4 makes these): a Reservation of origin "lottery" holding its slots, known to residents
     from ``published_from`` (the draw's results moment; None: at once)."""
     starts_at = clock.at(day, dt.time.fromisoformat(start))
     ends_at = clock.at(day, dt.time.fromisoformat(end))
     reservation = Reservation.objects.create(
-        municipality_id=unit.municipality_id, unit=unit, user=user, starts_at=starts_at, ends_at=ends_at,
-        slot_count=1, state=state, origin="lottery", channel="online", created_at=starts_at - dt.timedelta(days=60),
+        municipality_id=unit.municipality_id,
+        unit=unit,
+        user=user,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        slot_count=1,
+        state=state,
+        origin="lottery",
+        channel="online",
+        created_at=starts_at - dt.timedelta(days=60),
         published_from=published_from,
     )
     SlotHold.objects.create(reservation=reservation, unit=unit, starts_at=starts_at)

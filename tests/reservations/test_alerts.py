@@ -59,8 +59,13 @@ def resident(name):
 
 def watch(user, court, moment=jst(2027, 5, 4, 10), start="09:00", end="11:00", day=USE_DAY):
     with travel(moment):
-        created, _new = alerts.watch_slot(user=user, unit=court, starts_at=jst(day.year, day.month, day.day, *map(int, start.split(":"))),
-                                          ends_at=jst(day.year, day.month, day.day, *map(int, end.split(":"))), base_url=BASE)
+        created, _new = alerts.watch_slot(
+            user=user,
+            unit=court,
+            starts_at=jst(day.year, day.month, day.day, *map(int, start.split(":"))),
+            ends_at=jst(day.year, day.month, day.day, *map(int, end.split(":"))),
+            base_url=BASE,
+        )
     return created
 
 
@@ -109,7 +114,10 @@ def test_slot_watch__fires_once_on_cancel_with_a_link_to_book(taken, court, djan
     w.refresh_from_db()
     assert w.fired_at == jst(2027, 5, 10, 12) and w.fire_count == 1 and w.status(jst(2027, 5, 10, 12)) == "fired"
     notice = Notice.objects.get(user=watcher)
-    assert notice.kind == alerts.NOTICE_KIND and notice.key == f"slot_free:{w.pk}:{court.pk}:{int(jst(2027, 6, 15, 9).timestamp())}:{taken.pk}"
+    assert (
+        notice.kind == alerts.NOTICE_KIND
+        and notice.key == f"slot_free:{w.pk}:{court.pk}:{int(jst(2027, 6, 15, 9).timestamp())}:{taken.pk}"
+    )
     # No automatic booking, no hold: the slot is first-come.
     assert not Reservation.objects.filter(user=watcher).exists()
 
@@ -147,9 +155,20 @@ def test_slot_watch__emails_follow_the_order_of_asking(taken, court, django_capt
 def test_slot_watch__the_canceller_is_not_notified(taken, court, holder, django_capture_on_commit_callbacks):
     # The holder also watches the facility's Tuesday mornings (a pattern covering their own booking).
     with travel(jst(2027, 5, 4, 10)):
-        alerts.watch_pattern(user=holder, pattern=alerts.Pattern(
-            facility=court.facility, unit=None, unit_kind="", weekday=1, from_minute=8 * 60, to_minute=12 * 60,
-            date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 6, 30)), base_url=BASE)
+        alerts.watch_pattern(
+            user=holder,
+            pattern=alerts.Pattern(
+                facility=court.facility,
+                unit=None,
+                unit_kind="",
+                weekday=1,
+                from_minute=8 * 60,
+                to_minute=12 * 60,
+                date_from=dt.date(2027, 6, 1),
+                date_to=dt.date(2027, 6, 30),
+            ),
+            base_url=BASE,
+        )
     watch(resident("watcher"), court)
     mail.outbox.clear()
     cancel(django_capture_on_commit_callbacks, taken)
@@ -157,7 +176,9 @@ def test_slot_watch__the_canceller_is_not_notified(taken, court, holder, django_
     assert not Notice.objects.filter(user=holder, kind=alerts.NOTICE_KIND).exists()
 
 
-def test_slot_watch__unpaid_deletion_fires_at_the_first_refused_minute(taken, court, django_capture_on_commit_callbacks):
+def test_slot_watch__unpaid_deletion_fires_at_the_first_refused_minute(
+    taken, court, django_capture_on_commit_callbacks
+):
     w = watch(resident("watcher"), court)
     mail.outbox.clear()
     with travel(jst(2027, 6, 8, 23, 59)), django_capture_on_commit_callbacks(execute=True):
@@ -173,28 +194,43 @@ def test_slot_watch__unpaid_deletion_fires_at_the_first_refused_minute(taken, co
     assert len(alert_mails()) == 1
 
 
-def test_slot_watch__facility_closure_and_lottery_forfeit_free_slots_too(taken, court, court2, django_capture_on_commit_callbacks):
+def test_slot_watch__facility_closure_and_lottery_forfeit_free_slots_too(
+    taken, court, court2, django_capture_on_commit_callbacks
+):
     """T-CAN-2 (fees.services.cancel_for_facility → services.release) and S-LOT-5 (lottery.services._free)."""
     from fees import services as fee_services
     from lottery import services as lottery_services
     from accounts.models import User
 
-    win = make_lottery_win(user=resident("winner"), unit=court2, day=USE_DAY, start="09:00", end="11:00", state="provisional")
+    win = make_lottery_win(
+        user=resident("winner"), unit=court2, day=USE_DAY, start="09:00", end="11:00", state="provisional"
+    )
     watcher = resident("watcher")
     watch(watcher, court)
     watch(watcher, court2)
     mail.outbox.clear()
     clerk = User.objects.get(username="shiroi-clerk")
     with travel(jst(2027, 5, 10, 12)), django_capture_on_commit_callbacks(execute=True):
-        fee_services.cancel_for_facility(municipality_id=court.municipality_id, units=[court], date_from=USE_DAY,
-                                         date_to=USE_DAY, staff=clerk, reason="repairs of the fence")
+        fee_services.cancel_for_facility(
+            municipality_id=court.municipality_id,
+            units=[court],
+            date_from=USE_DAY,
+            date_to=USE_DAY,
+            staff=clerk,
+            reason="repairs of the fence",
+        )
     assert [slot_link(court) in m.body for m in alert_mails()] == [True]
     with travel(jst(2027, 5, 10, 13)), django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         lottery_services._free([win.pk], reason=Reservation.CancelReason.USER, now=jst(2027, 5, 10, 13))
-    assert [(slot_link(court) in m.body, slot_link(court2) in m.body) for m in alert_mails()] == [(True, False), (False, True)]
+    assert [(slot_link(court) in m.body, slot_link(court2) in m.body) for m in alert_mails()] == [
+        (True, False),
+        (False, True),
+    ]
 
 
-def test_slot_watch__a_slot_held_again_in_the_same_transaction_tells_nobody(taken, court, django_capture_on_commit_callbacks):
+def test_slot_watch__a_slot_held_again_in_the_same_transaction_tells_nobody(
+    taken, court, django_capture_on_commit_callbacks
+):
     w = watch(resident("watcher"), court)
     with travel(jst(2027, 5, 10, 12)), django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         locked = Reservation.objects.select_for_update().get(pk=taken.pk)
@@ -233,9 +269,20 @@ def test_slot_watch__expires_by_itself_when_the_slot_starts(taken, court):
 def test_pattern__matches_only_its_weekday_time_and_range(holder, court, court2, django_capture_on_commit_callbacks):
     watcher = resident("watcher")
     with travel(jst(2027, 5, 4, 10)):
-        w = alerts.watch_pattern(user=watcher, base_url=BASE, pattern=alerts.Pattern(
-            facility=court.facility, unit=None, unit_kind="", weekday=1, from_minute=8 * 60, to_minute=12 * 60,
-            date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 6, 30)))
+        w = alerts.watch_pattern(
+            user=watcher,
+            base_url=BASE,
+            pattern=alerts.Pattern(
+                facility=court.facility,
+                unit=None,
+                unit_kind="",
+                weekday=1,
+                from_minute=8 * 60,
+                to_minute=12 * 60,
+                date_from=dt.date(2027, 6, 1),
+                date_to=dt.date(2027, 6, 30),
+            ),
+        )
     bookings = {
         "match": book(BOOKED_AT, user=holder, unit=court, day=USE_DAY, start="09:00", end="11:00"),
         "match_court2": book(BOOKED_AT, user=holder, unit=court2, day=USE_DAY, start="09:00", end="11:00"),
@@ -243,8 +290,14 @@ def test_pattern__matches_only_its_weekday_time_and_range(holder, court, court2,
         "past_noon": book(BOOKED_AT, user=holder, unit=court, day=USE_DAY, start="11:00", end="13:00"),
         "wednesday": book(BOOKED_AT, user=holder, unit=court, day=dt.date(2027, 6, 16), start="09:00", end="11:00"),
         "july": make_lottery_win(user=holder, unit=court, day=dt.date(2027, 7, 6), start="09:00", end="11:00"),
-        "other_site": book(BOOKED_AT, user=holder, unit=unit("shiroi", "nakakido-tennis", "court-1"), day=USE_DAY,
-                           start="09:00", end="11:00"),
+        "other_site": book(
+            BOOKED_AT,
+            user=holder,
+            unit=unit("shiroi", "nakakido-tennis", "court-1"),
+            day=USE_DAY,
+            start="09:00",
+            end="11:00",
+        ),
     }
     mail.outbox.clear()
     for name, reservation in bookings.items():
@@ -260,9 +313,20 @@ def test_pattern__matches_only_its_weekday_time_and_range(holder, court, court2,
 def test_pattern__one_unit_only(holder, court, court2, django_capture_on_commit_callbacks):
     watcher = resident("watcher")
     with travel(jst(2027, 5, 4, 10)):
-        alerts.watch_pattern(user=watcher, base_url=BASE, pattern=alerts.Pattern(
-            facility=court.facility, unit=court2, unit_kind="", weekday=None, from_minute=7 * 60, to_minute=19 * 60,
-            date_from=dt.date(2027, 6, 1), date_to=dt.date(2027, 6, 30)))
+        alerts.watch_pattern(
+            user=watcher,
+            base_url=BASE,
+            pattern=alerts.Pattern(
+                facility=court.facility,
+                unit=court2,
+                unit_kind="",
+                weekday=None,
+                from_minute=7 * 60,
+                to_minute=19 * 60,
+                date_from=dt.date(2027, 6, 1),
+                date_to=dt.date(2027, 6, 30),
+            ),
+        )
     one = book(BOOKED_AT, user=holder, unit=court, day=USE_DAY, start="09:00", end="11:00")
     two = book(BOOKED_AT, user=holder, unit=court2, day=USE_DAY, start="13:00", end="15:00")
     mail.outbox.clear()
@@ -273,8 +337,16 @@ def test_pattern__one_unit_only(holder, court, court2, django_capture_on_commit_
 
 def test_pattern__refusals(court):
     watcher = resident("watcher")
-    base = {"facility": court.facility, "unit": None, "unit_kind": "", "weekday": 5,
-            "from_minute": 9 * 60, "to_minute": 12 * 60, "date_from": dt.date(2027, 5, 1), "date_to": dt.date(2027, 5, 31)}
+    base = {
+        "facility": court.facility,
+        "unit": None,
+        "unit_kind": "",
+        "weekday": 5,
+        "from_minute": 9 * 60,
+        "to_minute": 12 * 60,
+        "date_from": dt.date(2027, 5, 1),
+        "date_to": dt.date(2027, 5, 31),
+    }
     cases = {
         "alerts_times": {"from_minute": 12 * 60, "to_minute": 9 * 60},
         "alerts_dates": {"date_to": dt.date(2027, 4, 30)},
@@ -290,15 +362,25 @@ def test_pattern__refusals(court):
 
 
 def pattern_for_day(court, day: dt.date):
-    return alerts.Pattern(facility=court.facility, unit=None, unit_kind="", weekday=None, from_minute=9 * 60,
-                          to_minute=12 * 60, date_from=day, date_to=day)
+    return alerts.Pattern(
+        facility=court.facility,
+        unit=None,
+        unit_kind="",
+        weekday=None,
+        from_minute=9 * 60,
+        to_minute=12 * 60,
+        date_from=day,
+        date_to=day,
+    )
 
 
 def test_limit__the_21st_active_watch_is_refused_and_ended_ones_do_not_count(court):
     watcher = resident("watcher")
     with travel(jst(2027, 5, 4, 10)):
         for i in range(alerts.MAX_ACTIVE_WATCHES):
-            alerts.watch_pattern(user=watcher, pattern=pattern_for_day(court, dt.date(2027, 5, 5) + dt.timedelta(days=i)))
+            alerts.watch_pattern(
+                user=watcher, pattern=pattern_for_day(court, dt.date(2027, 5, 5) + dt.timedelta(days=i))
+            )
         with pytest.raises(alerts.AlertRefused) as refused:
             alerts.watch_pattern(user=watcher, pattern=pattern_for_day(court, dt.date(2027, 6, 30)))
     assert refused.value.refusal.code == "alerts_limit"
@@ -306,9 +388,17 @@ def test_limit__the_21st_active_watch_is_refused_and_ended_ones_do_not_count(cou
     # The page says so too (422, the code on the page).
     client = logged_in(watcher)
     with travel(jst(2027, 5, 4, 10)):
-        response = client.post("/shiroi/alerts/new/", {
-            "where": f"f:{court.facility_id}", "weekday": "5", "time_from": "09:00", "time_to": "12:00",
-            "date_from": "2027-06-01", "date_to": "2027-06-30"})
+        response = client.post(
+            "/shiroi/alerts/new/",
+            {
+                "where": f"f:{court.facility_id}",
+                "weekday": "5",
+                "time_from": "09:00",
+                "time_to": "12:00",
+                "date_from": "2027-06-01",
+                "date_to": "2027-06-30",
+            },
+        )
     assert response.status_code == 422 and "alerts_limit" in response.content.decode()
     # The first one's day is over on 2027-05-06: one place is free again.
     with travel(jst(2027, 5, 6, 0, 0)):
@@ -321,13 +411,28 @@ def test_page__pattern_form_creates_a_watch_prg(court):
     with travel(jst(2027, 5, 4, 10)):
         form = client.get("/shiroi/alerts/new/?facility=minamiyama-tennis")
         assert form.status_code == 200 and f'value="f:{court.facility_id}" selected' in form.content.decode()
-        response = client.post("/shiroi/alerts/new/", {
-            "where": f"u:{court.pk}", "weekday": "5", "time_from": "07:00", "time_to": "00:00",
-            "date_from": "2027-05-01", "date_to": "2027-05-31"})
+        response = client.post(
+            "/shiroi/alerts/new/",
+            {
+                "where": f"u:{court.pk}",
+                "weekday": "5",
+                "time_from": "07:00",
+                "time_to": "00:00",
+                "date_from": "2027-05-01",
+                "date_to": "2027-05-31",
+            },
+        )
         assert response.status_code == 302 and response["Location"] == "/shiroi/alerts/"
         page = client.get("/shiroi/alerts/").content.decode()
     w = SlotWatch.objects.get(user=watcher)
-    assert (w.kind, w.unit_id, w.weekday, w.from_minute, w.to_minute, w.base_url) == ("pattern", court.pk, 5, 420, 1440, "http://testserver/")
+    assert (w.kind, w.unit_id, w.weekday, w.from_minute, w.to_minute, w.base_url) == (
+        "pattern",
+        court.pk,
+        5,
+        420,
+        1440,
+        "http://testserver/",
+    )
     assert f'id="alert-{w.pk}"' in page and "07:00–24:00" in page
 
 
@@ -346,10 +451,19 @@ def test_page__watch_button_on_others_booked_slots_and_prg(taken, court, holder)
         assert free["Location"].startswith(f"/shiroi/book/{court.pk}/2027-06-15/1100-1300/")
         # The holder sees their own slot (◎), no watch button for it.
         owner = logged_in(holder)
-        assert f"/alerts/watch/{court.pk}/2027-06-15/0900-1100/" not in owner.get(f"/shiroi/units/{court.pk}/week/{WEEK}/").content.decode()
+        assert (
+            f"/alerts/watch/{court.pk}/2027-06-15/0900-1100/"
+            not in owner.get(f"/shiroi/units/{court.pk}/week/{WEEK}/").content.decode()
+        )
     assert SlotWatch.objects.filter(user=watcher).count() == 1
     w = SlotWatch.objects.get(user=watcher)
-    assert (w.kind, w.unit_id, w.starts_at, w.ends_at, w.base_url) == ("slot", court.pk, jst(2027, 6, 15, 9), jst(2027, 6, 15, 11), "http://testserver/")
+    assert (w.kind, w.unit_id, w.starts_at, w.ends_at, w.base_url) == (
+        "slot",
+        court.pk,
+        jst(2027, 6, 15, 9),
+        jst(2027, 6, 15, 11),
+        "http://testserver/",
+    )
 
 
 def test_stop__a_stopped_watch_is_not_told(taken, court, django_capture_on_commit_callbacks):
@@ -396,41 +510,73 @@ def run_job(capture, moment):
         return jobs.tell_freed_slots()
 
 
-def test_hook_never_ran__the_job_tells_the_watchers_once_in_the_order_they_asked(taken, court, holder, django_capture_on_commit_callbacks):
+def test_hook_never_ran__the_job_tells_the_watchers_once_in_the_order_they_asked(
+    taken, court, holder, django_capture_on_commit_callbacks
+):
     second, first = resident("second"), resident("first")
     watch(second, court, moment=jst(2027, 5, 4, 10))
     watch(first, court, moment=jst(2027, 5, 4, 9))  # written after, asked earlier
     later = book(BOOKED_AT, user=holder, unit=court, day=USE_DAY, start="13:00", end="15:00")
     with travel(jst(2027, 5, 4, 11)):  # and afternoons on court 1, which the 13:00 freeing matches
-        alerts.watch_pattern(user=second, pattern=alerts.Pattern(
-            facility=court.facility, unit=court, unit_kind="", weekday=None, from_minute=12 * 60, to_minute=24 * 60,
-            date_from=USE_DAY, date_to=USE_DAY), base_url=BASE)
+        alerts.watch_pattern(
+            user=second,
+            pattern=alerts.Pattern(
+                facility=court.facility,
+                unit=court,
+                unit_kind="",
+                weekday=None,
+                from_minute=12 * 60,
+                to_minute=24 * 60,
+                date_from=USE_DAY,
+                date_to=USE_DAY,
+            ),
+            base_url=BASE,
+        )
     mail.outbox.clear()
     cancel_and_die(django_capture_on_commit_callbacks, later, moment=jst(2027, 5, 10, 11))
     cancel_and_die(django_capture_on_commit_callbacks, taken, moment=jst(2027, 5, 10, 12))
 
     assert alert_mails() == [] and not Notice.objects.filter(kind=alerts.NOTICE_KIND).exists()
-    assert list(FreedSlot.objects.values_list("reservation_id", "starts_at", "holder_id", "freed_at", "handled_at")) == [
+    assert list(
+        FreedSlot.objects.values_list("reservation_id", "starts_at", "holder_id", "freed_at", "handled_at")
+    ) == [
         (later.pk, jst(2027, 6, 15, 13), holder.pk, jst(2027, 5, 10, 11), None),
         (taken.pk, jst(2027, 6, 15, 9), holder.pk, jst(2027, 5, 10, 12), None),
     ]
 
-    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 1)) == {"handled": 2, "told": 3, "deleted": 0}
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 1)) == {
+        "handled": 2,
+        "told": 3,
+        "deleted": 0,
+    }
     # Oldest freeing first (13:00, to the pattern), then the 09:00 slot's watchers in the order they asked.
     assert [(m.to[0], "13:00–15:00" in m.body) for m in alert_mails()] == [
-        ("second@example.jp", True), ("first@example.jp", False), ("second@example.jp", False)]
+        ("second@example.jp", True),
+        ("first@example.jp", False),
+        ("second@example.jp", False),
+    ]
     assert [slot_link(court, span="1300-1500") in m.body for m in alert_mails()] == [True, False, False]
     assert set(FreedSlot.objects.values_list("handled_at", flat=True)) == {jst(2027, 5, 10, 12, 1)}
 
-    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 2)) == {"handled": 0, "told": 0, "deleted": 0}
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 2)) == {
+        "handled": 0,
+        "told": 0,
+        "deleted": 0,
+    }
     assert len(alert_mails()) == 3
 
 
-def test_hook_never_ran__a_slot_taken_again_before_the_job_tells_nobody(taken, court, django_capture_on_commit_callbacks):
+def test_hook_never_ran__a_slot_taken_again_before_the_job_tells_nobody(
+    taken, court, django_capture_on_commit_callbacks
+):
     w = watch(resident("watcher"), court)
     cancel_and_die(django_capture_on_commit_callbacks, taken)
     book(jst(2027, 5, 10, 12, 0), user=resident("quick"), unit=court, day=USE_DAY, start="09:00", end="11:00")
-    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 1)) == {"handled": 1, "told": 0, "deleted": 0}
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12, 1)) == {
+        "handled": 1,
+        "told": 0,
+        "deleted": 0,
+    }
     assert not Notice.objects.filter(kind=alerts.NOTICE_KIND).exists()
     w.refresh_from_db()
     assert w.fired_at is None  # still watching
@@ -446,13 +592,19 @@ def test_rolled_back_cancellation__no_freeing_recorded(taken, court):
     assert taken.holds.exists()
 
 
-def test_job__deletes_rows_handled_more_than_a_week_ago__keeps_the_rest(taken, court, django_capture_on_commit_callbacks):
+def test_job__deletes_rows_handled_more_than_a_week_ago__keeps_the_rest(
+    taken, court, django_capture_on_commit_callbacks
+):
     cancel(django_capture_on_commit_callbacks, taken, moment=jst(2027, 5, 10, 12))  # handled at once
     other = book(BOOKED_AT, user=taken.user, unit=court, day=USE_DAY, start="13:00", end="15:00")
     cancel_and_die(django_capture_on_commit_callbacks, other, moment=jst(2027, 5, 11, 12))  # not handled
     assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 10, 12) + alerts.KEEP_HANDLED)["deleted"] == 0
     # The 13:00 row, handled by this run at 5/17 12:00, stays a week more; the 09:00 row is a week old: deleted.
-    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 17, 12, 1)) == {"handled": 0, "told": 0, "deleted": 1}
+    assert run_job(django_capture_on_commit_callbacks, jst(2027, 5, 17, 12, 1)) == {
+        "handled": 0,
+        "told": 0,
+        "deleted": 1,
+    }
     assert list(FreedSlot.objects.values_list("reservation_id", flat=True)) == [other.pk]
 
 

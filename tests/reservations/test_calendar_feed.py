@@ -40,8 +40,15 @@ def bookings():
     cancelled = book(BOOKED_AT, user=group1, unit=room, day=USE_DAY, start="13:00", end="17:00")
     assert isinstance(cancel_at(BOOKED_AT, user=group1, reservation=cancelled), Reservation)
     others = make_lottery_win(user=group2, unit=room, day=dt.date(2027, 6, 17), start="09:00", end="12:00")
-    return {"group1": group1, "group2": group2, "room": room, "provisional": provisional, "won": won,
-            "cancelled": cancelled, "others": others}
+    return {
+        "group1": group1,
+        "group2": group2,
+        "room": room,
+        "provisional": provisional,
+        "won": won,
+        "cancelled": cancelled,
+        "others": others,
+    }
 
 
 def issue_feed_url(client, username="kodaira-group1", municipality="kodaira") -> str:
@@ -81,7 +88,9 @@ def test_feed__stable_uids_tentative_and_confirmed_cancelled_left_out(bookings):
     assert str(found[f"yoyaku-reservation-{w.pk}@testserver"]["STATUS"]) == "CONFIRMED"  # K-LOT-4, a win
     # The cancelled booking and another group's are not in it.
     text = first.content.decode()
-    assert f"reservation-{bookings['cancelled'].pk}@" not in text and f"reservation-{bookings['others'].pk}@" not in text
+    assert (
+        f"reservation-{bookings['cancelled'].pk}@" not in text and f"reservation-{bookings['others'].pk}@" not in text
+    )
 
 
 def test_feed__japan_time_with_its_timezone_summary_and_location_in_the_users_language(bookings):
@@ -122,8 +131,9 @@ def test_feed__awaiting_payment_is_tentative(bookings):
     """T-PAY-1: a Tamba booking is confirmed by payment; until then it is tentative."""
     resident = user("tamba-resident1")
     room = unit("tamba", "kaibara", "large-meeting-room")
-    waiting = make_lottery_win(user=resident, unit=room, day=dt.date(2027, 6, 16), start="10:00", end="12:00",
-                               state="awaiting_payment")
+    waiting = make_lottery_win(
+        user=resident, unit=room, day=dt.date(2027, 6, 16), start="10:00", end="12:00", state="awaiting_payment"
+    )
     with travel(BOOKED_AT):
         url = issue_feed_url(Client(), "tamba-resident1", "tamba")
         found = events(fetch(url))
@@ -149,7 +159,7 @@ def test_feed__key_stored_hashed_revoked_and_reissued_addresses_answer_404(booki
         assert fetch(new_url).status_code == 404
         assert fetch(new_url.replace(key[:12], "0" * 12)).status_code == 404
         assert Client().get("/kodaira/calendar/nonsense.ics").status_code == 404
-    assert "data-test=\"issue\"" in client.get("/kodaira/my/calendar/").content.decode()
+    assert 'data-test="issue"' in client.get("/kodaira/my/calendar/").content.decode()
 
 
 def test_feed__another_municipalitys_address_is_404(bookings):

@@ -45,8 +45,13 @@ def make_users(municipality, count, prefix):
     town = Municipality.objects.get(slug=municipality)
     kind = {"kodaira": "group", "shiroi": "individual"}[municipality]
     return [
-        User.objects.create(username=f"{prefix}-{n}", municipality=town, account_kind=kind,
-                            valid_from=dt.date(2020, 1, 1), valid_until=dt.date(2099, 3, 31))
+        User.objects.create(
+            username=f"{prefix}-{n}",
+            municipality=town,
+            account_kind=kind,
+            valid_from=dt.date(2020, 1, 1),
+            valid_until=dt.date(2099, 3, 31),
+        )
         for n in range(count)
     ]
 
@@ -72,13 +77,20 @@ def test_concurrency__twenty_users_one_slot__exactly_one_booking(demo):
 def test_concurrency__tamba_overlapping_runs__one_wins_and_no_hour_is_held_twice(demo):
     room = the_unit("tamba", "kaibara", "large-meeting-room")
     town = Municipality.objects.get(slug="tamba")
-    people = [User.objects.create(username=f"tamba-rush-{n}", municipality=town, account_kind="card_holder") for n in range(8)]
+    people = [
+        User.objects.create(username=f"tamba-rush-{n}", municipality=town, account_kind="card_holder") for n in range(8)
+    ]
     day = dt.date(2027, 7, 20)
     runs = [(9 + n, 12 + n) for n in range(8)]  # 09–12, 10–13, … all overlapping their neighbours
-    outcomes = run_together(jst(2027, 5, 1, 10, 0), [
-        lambda p=p, r=r: services.book(user=p, unit=room, starts_at=clock.at(day, dt.time(r[0])), ends_at=clock.at(day, dt.time(r[1])))
-        for p, r in zip(people, runs, strict=True)
-    ])
+    outcomes = run_together(
+        jst(2027, 5, 1, 10, 0),
+        [
+            lambda p=p, r=r: services.book(
+                user=p, unit=room, starts_at=clock.at(day, dt.time(r[0])), ends_at=clock.at(day, dt.time(r[1]))
+            )
+            for p, r in zip(people, runs, strict=True)
+        ],
+    )
     assert set(outcomes) <= {"booked", "slot_taken"}, outcomes
     assert outcomes.count("booked") >= 1
     held = list(SlotHold.objects.filter(unit=room).values_list("starts_at", flat=True))
@@ -87,10 +99,13 @@ def test_concurrency__tamba_overlapping_runs__one_wins_and_no_hour_is_held_twice
         assert reservation.holds.count() == reservation.slot_count
 
 
-@pytest.mark.parametrize("municipality, facility, rule, limit", [
-    ("kodaira", "nakajima", "K-FC-3", 4),
-    ("shiroi", "minamiyama-tennis", "S-FC-4", 10),
-])
+@pytest.mark.parametrize(
+    "municipality, facility, rule, limit",
+    [
+        ("kodaira", "nakajima", "K-FC-3", 4),
+        ("shiroi", "minamiyama-tennis", "S-FC-4", 10),
+    ],
+)
 def test_concurrency__one_user_five_tabs_two_places_left__limit_holds(demo, municipality, facility, rule, limit):
     (person,) = make_users(municipality, 1, "tabs")
     if municipality == "kodaira":
@@ -98,7 +113,11 @@ def test_concurrency__one_user_five_tabs_two_places_left__limit_holds(demo, muni
         day, times, moment = dt.date(2027, 8, 20), [(9, 12), (13, 17), (18, 22)], jst(2027, 7, 10, 10, 0)
     else:
         units = [the_unit("shiroi", facility, f"court-{n}") for n in (1, 2, 3)]
-        day, times, moment = dt.date(2027, 6, 15), [(7, 9), (9, 11), (11, 13), (13, 15), (15, 17), (17, 19)], jst(2027, 5, 10, 10, 0)
+        day, times, moment = (
+            dt.date(2027, 6, 15),
+            [(7, 9), (9, 11), (11, 13), (13, 15), (15, 17), (17, 19)],
+            jst(2027, 5, 10, 10, 0),
+        )
     slots = [(u, clock.at(day, dt.time(a)), clock.at(day, dt.time(b))) for u in units for a, b in times]
     # limit - 2 places already used: one lottery win, the rest first-come.
     used = slots[: limit - 2]
@@ -107,9 +126,11 @@ def test_concurrency__one_user_five_tabs_two_places_left__limit_holds(demo, muni
     with time_machine.travel(moment, tick=False):
         for u, a, b in rest:
             services.book(user=person, unit=u, starts_at=a, ends_at=b)
-    tabs = slots[limit - 2: limit + 3]
+    tabs = slots[limit - 2 : limit + 3]
     assert len(tabs) == 5
-    outcomes = run_together(moment, [lambda s=s: services.book(user=person, unit=s[0], starts_at=s[1], ends_at=s[2]) for s in tabs])
+    outcomes = run_together(
+        moment, [lambda s=s: services.book(user=person, unit=s[0], starts_at=s[1], ends_at=s[2]) for s in tabs]
+    )
     assert Counter(outcomes) == {"booked": 2, rule: 3}, outcomes
     counted = Reservation.objects.filter(user=person, state__in=["provisional", "awaiting_payment", "confirmed"])
     assert sum(r.slot_count for r in counted) == limit

@@ -23,10 +23,16 @@ def changelist(query=None):
 
 def test_freed_slots__listed_read_only__untold_ones_filtered():
     room = unit("kodaira", "nakajima", "assembly-room")
-    told = FreedSlot.objects.create(unit=room, starts_at=jst(2027, 8, 20, 9), reservation_id=101,
-                                    freed_at=jst(2027, 8, 1, 10), handled_at=jst(2027, 8, 1, 10, 1))
-    waiting = FreedSlot.objects.create(unit=room, starts_at=jst(2027, 8, 20, 13), reservation_id=102,
-                                       freed_at=jst(2027, 8, 1, 11))
+    told = FreedSlot.objects.create(
+        unit=room,
+        starts_at=jst(2027, 8, 20, 9),
+        reservation_id=101,
+        freed_at=jst(2027, 8, 1, 10),
+        handled_at=jst(2027, 8, 1, 10, 1),
+    )
+    waiting = FreedSlot.objects.create(
+        unit=room, starts_at=jst(2027, 8, 20, 13), reservation_id=102, freed_at=jst(2027, 8, 1, 11)
+    )
     request, everything = changelist()
     assert f"/admin/reservations/freedslot/{told.pk}/change/" in everything
     assert f"/admin/reservations/freedslot/{waiting.pk}/change/" in everything

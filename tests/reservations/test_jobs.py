@@ -22,6 +22,7 @@ from .booking_helpers import attempt, book, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
+
 def run(job, moment):
     with time_machine.travel(moment, tick=False):
         return job()
@@ -67,8 +68,14 @@ def test_schedules__first_run_on_the_grid_anchored_on_local_midnight():
 
 @pytest.fixture
 def kodaira_booking():
-    return book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=unit("kodaira", "nakajima", "assembly-room"),
-                day=dt.date(2027, 8, 20), start="09:00", end="12:00")
+    return book(
+        jst(2027, 7, 10, 10, 0),
+        user=user("kodaira-group1"),
+        unit=unit("kodaira", "nakajima", "assembly-room"),
+        day=dt.date(2027, 8, 20),
+        start="09:00",
+        end="12:00",
+    )
 
 
 def test_confirm__kodaira__at_midnight_after_the_booking_day(kodaira_booking):
@@ -111,12 +118,27 @@ def test_confirm__cancelled_booking_is_left_alone(kodaira_booking):
 
 
 def test_confirm__shiroi_and_tamba_bookings_wait_for_payment():
-    shiroi = book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "shiroi-player"),
-                  unit=unit("shiroi", "minamiyama-tennis", "court-1"), day=dt.date(2027, 6, 15), start="09:00", end="11:00")
-    tamba = book(jst(2027, 5, 1, 10, 0), user=user("tamba-resident1"), unit=unit("tamba", "kaibara", "large-meeting-room"),
-                 day=dt.date(2027, 7, 20), start="10:00", end="12:00")
+    shiroi = book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "shiroi-player"),
+        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
+    tamba = book(
+        jst(2027, 5, 1, 10, 0),
+        user=user("tamba-resident1"),
+        unit=unit("tamba", "kaibara", "large-meeting-room"),
+        day=dt.date(2027, 7, 20),
+        start="10:00",
+        end="12:00",
+    )
     assert run(jobs.confirm_due_bookings, jst(2027, 5, 5)) == {"confirmed": 0}
-    assert {r.state for r in Reservation.objects.filter(pk__in=[shiroi.pk, tamba.pk])} == {"provisional", "awaiting_payment"}
+    assert {r.state for r in Reservation.objects.filter(pk__in=[shiroi.pk, tamba.pk])} == {
+        "provisional",
+        "awaiting_payment",
+    }
 
 
 def test_confirm__logs_the_count(kodaira_booking, caplog):
@@ -135,8 +157,14 @@ def shiroi_court():
 
 @pytest.fixture
 def shiroi_booking(shiroi_court):
-    return book(jst(2027, 5, 3, 8, 30), user=make_user("shiroi", "shiroi-player"), unit=shiroi_court,
-                day=dt.date(2027, 6, 15), start="09:00", end="11:00")
+    return book(
+        jst(2027, 5, 3, 8, 30),
+        user=make_user("shiroi", "shiroi-player"),
+        unit=shiroi_court,
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+    )
 
 
 def test_unpaid__shiroi__cancelled_on_d6_and_the_slot_is_free(shiroi_booking, shiroi_court):
@@ -149,8 +177,16 @@ def test_unpaid__shiroi__cancelled_on_d6_and_the_slot_is_free(shiroi_booking, sh
     assert not SlotHold.objects.filter(unit=shiroi_court).exists()
     # Someone else takes the freed slot at the counter the same morning, paying with it (S-FC-3 from D-6).
     other = make_user("shiroi", "shiroi-other")
-    again = attempt(jst(2027, 6, 9, 9, 0), user=other, unit=shiroi_court, day=dt.date(2027, 6, 15), start="09:00", end="11:00",
-                    channel="counter", paid=True)
+    again = attempt(
+        jst(2027, 6, 9, 9, 0),
+        user=other,
+        unit=shiroi_court,
+        day=dt.date(2027, 6, 15),
+        start="09:00",
+        end="11:00",
+        channel="counter",
+        paid=True,
+    )
     assert isinstance(again, Reservation)
 
 
@@ -169,11 +205,26 @@ def test_unpaid__shiroi__paid_booking_is_kept(shiroi_booking):
 
 def test_unpaid__catches_up_days_late_across_municipalities(shiroi_booking):
     tamba_resident, room = user("tamba-resident1"), unit("tamba", "kaibara", "large-meeting-room")
-    early = book(jst(2027, 5, 1, 10, 0), user=tamba_resident, unit=room, day=dt.date(2027, 7, 20), start="10:00", end="12:00")
-    late = book(jst(2027, 6, 29, 9, 0), user=tamba_resident, unit=room, day=dt.date(2027, 7, 20), start="13:00", end="14:00",
-                channel="phone")  # from D-21 a telephone booking is due the same day (T-PAY-3)
-    kodaira = book(jst(2027, 7, 10, 10, 0), user=user("kodaira-group1"), unit=unit("kodaira", "nakajima", "assembly-room"),
-                   day=dt.date(2027, 8, 20), start="09:00", end="12:00")
+    early = book(
+        jst(2027, 5, 1, 10, 0), user=tamba_resident, unit=room, day=dt.date(2027, 7, 20), start="10:00", end="12:00"
+    )
+    late = book(
+        jst(2027, 6, 29, 9, 0),
+        user=tamba_resident,
+        unit=room,
+        day=dt.date(2027, 7, 20),
+        start="13:00",
+        end="14:00",
+        channel="phone",
+    )  # from D-21 a telephone booking is due the same day (T-PAY-3)
+    kodaira = book(
+        jst(2027, 7, 10, 10, 0),
+        user=user("kodaira-group1"),
+        unit=unit("kodaira", "nakajima", "assembly-room"),
+        day=dt.date(2027, 8, 20),
+        start="09:00",
+        end="12:00",
+    )
     # The worker was down from May to July: one run does all the missed work, and no more.
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 7, 12, 4, 0)) == {"cancelled": 3}
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 7, 12, 4, 5)) == {"cancelled": 0}
@@ -186,8 +237,14 @@ def test_unpaid__catches_up_days_late_across_municipalities(shiroi_booking):
 
 
 def test_unpaid__tamba__cancelled_after_15_days(shiroi_court):
-    reservation = book(jst(2027, 5, 1, 10, 0), user=user("tamba-resident1"), unit=unit("tamba", "kaibara", "large-meeting-room"),
-                       day=dt.date(2027, 7, 20), start="10:00", end="12:00")
+    reservation = book(
+        jst(2027, 5, 1, 10, 0),
+        user=user("tamba-resident1"),
+        unit=unit("tamba", "kaibara", "large-meeting-room"),
+        day=dt.date(2027, 7, 20),
+        start="10:00",
+        end="12:00",
+    )
     assert reservation.pay_by == jst(2027, 5, 17)
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 5, 16, 23, 59)) == {"cancelled": 0}
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 5, 17, 0, 0)) == {"cancelled": 1}
@@ -198,8 +255,15 @@ def test_unpaid__tamba__cancelled_after_15_days(shiroi_court):
 def test_unpaid__tamba__from_d21_a_phone_booking_is_cancelled_at_the_end_of_the_booking_day():
     """T-PAY-3: due the same day; at the counter it is paid with the booking, by telephone the caller has until
     the end of the day to come and pay."""
-    reservation = book(jst(2027, 6, 29, 9, 0), user=user("tamba-resident1"), unit=unit("tamba", "kaibara", "large-meeting-room"),
-                       day=dt.date(2027, 7, 20), start="10:00", end="12:00", channel="phone")
+    reservation = book(
+        jst(2027, 6, 29, 9, 0),
+        user=user("tamba-resident1"),
+        unit=unit("tamba", "kaibara", "large-meeting-room"),
+        day=dt.date(2027, 7, 20),
+        start="10:00",
+        end="12:00",
+        channel="phone",
+    )
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 6, 29, 23, 59)) == {"cancelled": 0}
     assert run(jobs.cancel_unpaid_bookings, jst(2027, 6, 30, 0, 0)) == {"cancelled": 1}
     reservation.refresh_from_db()

@@ -37,14 +37,16 @@ def resident(db):
     for day, hour in slots:
         if len(upcoming) == UPCOMING:
             break
-        booking = attempt(NOW, user=person, unit=room, day=dt.date(2027, 7, day), start=f"{hour:02d}:00",
-                          end=f"{hour + 1:02d}:00")
+        booking = attempt(
+            NOW, user=person, unit=room, day=dt.date(2027, 7, day), start=f"{hour:02d}:00", end=f"{hour + 1:02d}:00"
+        )
         if isinstance(booking, list):
             continue  # a closed day
         if len(cancelled) < CANCELLED:
             with time_machine.travel(NOW, tick=False):
-                fee_services.cancel_at_counter(reservation_id=booking.pk, municipality_id=room.municipality_id,
-                                               staff=clerk)
+                fee_services.cancel_at_counter(
+                    reservation_id=booking.pk, municipality_id=room.municipality_id, staff=clerk
+                )
             cancelled.append(booking.pk)
         else:
             upcoming.append(booking.pk)
@@ -62,7 +64,9 @@ def get(client, person, query=""):
 
 def shown(html: str, section: str) -> list[int]:
     """Booking numbers listed in the section ("upcoming" or "earlier"), in page order."""
-    match = re.search(rf'<ul class="booking-list" aria-labelledby="{section}" data-test="{section}">(.*?)\n</ul>', html, re.S)
+    match = re.search(
+        rf'<ul class="booking-list" aria-labelledby="{section}" data-test="{section}">(.*?)\n</ul>', html, re.S
+    )
     return [int(n) for n in re.findall(r'id="booking-(\d+)"', match.group(1))] if match else []
 
 

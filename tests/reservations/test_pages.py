@@ -46,7 +46,11 @@ def confirm_url(unit, day=USE_DAY, span=MORNING):
 
 def cell(page: str, unit, day=USE_DAY, span=MORNING) -> str:
     """The <td> of the grid for that slot (found by its confirm link or, when it has none, by position)."""
-    match = re.search(r'<td data-state="[^"]*"[^>]*>(?:(?!</td>).)*' + re.escape(confirm_url(unit, day, span)) + r".*?</td>", page, re.S)
+    match = re.search(
+        r'<td data-state="[^"]*"[^>]*>(?:(?!</td>).)*' + re.escape(confirm_url(unit, day, span)) + r".*?</td>",
+        page,
+        re.S,
+    )
     return match.group(0) if match else ""
 
 
@@ -146,8 +150,12 @@ def test_kodaira_group__cancels_on_the_booking_day__slot_free_again(client, demo
 def test_grid__slot_booked_by_someone_else__booked_not_a_link(client, demo):
     room = demo["room"]
     with travel(MONDAY_1000):
-        services.book(user=demo["group2"], unit=room, starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
-                      ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO))
+        services.book(
+            user=demo["group2"],
+            unit=room,
+            starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
+            ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO),
+        )
         client.force_login(demo["group1"])
         page = client.get(week_url(room)).content.decode()
         confirm = client.get(confirm_url(room)).content.decode()
@@ -162,8 +170,12 @@ def test_grid__slot_booked_by_someone_else__booked_not_a_link(client, demo):
 def test_grid__anonymous_sees_booked_slots_too(client, demo):
     room = demo["room"]
     with travel(MONDAY_1000):
-        services.book(user=demo["group2"], unit=room, starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
-                      ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO))
+        services.book(
+            user=demo["group2"],
+            unit=room,
+            starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
+            ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO),
+        )
         page = client.get(week_url(room)).content.decode()
     assert page.count('<td data-state="booked"') == 1
 
@@ -208,7 +220,10 @@ def test_posting_twice__one_booking__second_told_it_is_already_theirs(client, de
         assert second["Location"] == "/kodaira/my/bookings/"
         page = client.get("/kodaira/my/bookings/").content.decode()
         assert Reservation.objects.filter(user=group).count() == 1
-        assert ja("This slot is already yours (booking no. %(id)s).") % {"id": Reservation.objects.get(user=group).id} in page
+        assert (
+            ja("This slot is already yours (booking no. %(id)s).") % {"id": Reservation.objects.get(user=group).id}
+            in page
+        )
         # Back to the confirm page after booking: nothing to confirm, the week shows the slot as mine.
         back = client.get(confirm_url(room) + "?week=2027-05-17")
         assert back.status_code == 302 and back["Location"] == week_url(room)
@@ -220,8 +235,12 @@ def test_post_of_a_slot_someone_else_just_took__409_with_link_back(client, demo)
         client.force_login(demo["group1"])
         confirm = client.get(confirm_url(room) + "?week=2027-05-17")
         assert confirm.status_code == 200
-        services.book(user=demo["group2"], unit=room, starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
-                      ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO))
+        services.book(
+            user=demo["group2"],
+            unit=room,
+            starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
+            ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO),
+        )
         response = book_morning(client, room)
     page = response.content.decode()
     assert response.status_code == 409
@@ -294,8 +313,12 @@ def test_shiroi_resident__confirm_page_shows_pay_by_d7_and_books_provisional(cli
 def test_another_users_booking__cancel_page_404(client, demo):
     room = demo["room"]
     with travel(MONDAY_1000):
-        other = services.book(user=demo["group2"], unit=room, starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
-                              ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO))
+        other = services.book(
+            user=demo["group2"],
+            unit=room,
+            starts_at=dt.datetime(2027, 5, 19, 9, tzinfo=TOKYO),
+            ends_at=dt.datetime(2027, 5, 19, 12, tzinfo=TOKYO),
+        )
         client.force_login(demo["group1"])
         assert client.get(f"/kodaira/my/bookings/{other.id}/cancel/").status_code == 404
         assert client.post(f"/kodaira/my/bookings/{other.id}/cancel/").status_code == 404

@@ -93,8 +93,12 @@ def test_first_come__kodaira__refusal_says_when_it_opens(group, nakajima):
             from config import clock
 
             with time_machine.travel(jst(2027, 7, 1, 12, 0), tick=False):
-                services.book(user=group, unit=nakajima, starts_at=clock.at(USE_DATE, dt.time(9)),
-                              ends_at=clock.at(USE_DATE, dt.time(12)))
+                services.book(
+                    user=group,
+                    unit=nakajima,
+                    starts_at=clock.at(USE_DATE, dt.time(9)),
+                    ends_at=clock.at(USE_DATE, dt.time(12)),
+                )
     (refusal,) = refused.value.refusals
     assert refusal.code == "K-FC-1"
     assert refusal.message == "Booking for this slot opens at July 2, 2027 09:00."
@@ -117,8 +121,12 @@ def test_first_come__kodaira__online_refusal_from_d7_points_to_the_counter(group
         from config import clock
 
         with time_machine.travel(jst(2027, 8, 20, 7, 0), tick=False):  # the use date itself
-            services.book(user=group, unit=nakajima, starts_at=clock.at(USE_DATE, dt.time(9)),
-                          ends_at=clock.at(USE_DATE, dt.time(12)))
+            services.book(
+                user=group,
+                unit=nakajima,
+                starts_at=clock.at(USE_DATE, dt.time(9)),
+                ends_at=clock.at(USE_DATE, dt.time(12)),
+            )
     (refusal,) = refused.value.refusals
     assert refusal.code == "K-LM-1"
     assert "窓口" in refusal.message or "counter" in refusal.message
@@ -164,10 +172,12 @@ def test_first_come__kodaira__a_closure_entered_after_the_answers_were_kept_appl
     booking = {"user": group, "unit": josui, "channel": "online"}
     assert attempt(jst(2027, 7, 1, 8, 59), day=USE_DATE, **booking, **MORNING) == ["K-FC-1"]  # 07-01's answers kept
     assert isinstance(attempt(jst(2027, 7, 20, 10, 0), day=dt.date(2027, 8, 19), **booking, **MORNING), Reservation)
-    ClosureRule.objects.create(calendar=josui.facility.closure_calendar, kind="dates", start_date=dt.date(2027, 7, 1),
-                               note="boiler repair")
-    ClosureRule.objects.create(calendar=josui.facility.closure_calendar, kind="dates", start_date=dt.date(2027, 8, 19),
-                               note="boiler repair")
+    ClosureRule.objects.create(
+        calendar=josui.facility.closure_calendar, kind="dates", start_date=dt.date(2027, 7, 1), note="boiler repair"
+    )
+    ClosureRule.objects.create(
+        calendar=josui.facility.closure_calendar, kind="dates", start_date=dt.date(2027, 8, 19), note="boiler repair"
+    )
     booking["unit"] = unit("kodaira", "josui-shinmachi", "assembly-room")  # loaded anew, as the next request does
     assert attempt(jst(2027, 7, 1, 9, 0), day=USE_DATE, **booking, **MORNING) == ["K-FC-1"]
     assert attempt(jst(2027, 7, 20, 10, 0), day=dt.date(2027, 8, 19), **booking, **AFTERNOON) == ["X-2"]
@@ -176,8 +186,12 @@ def test_first_come__kodaira__a_closure_entered_after_the_answers_were_kept_appl
 
 def test_first_come__kodaira__two_periods_with_a_gap_are_not_one_booking(group, nakajima):
     """午前 09:00–12:00 and 午後 13:00–17:00 are not consecutive, and periods are booked one at a time."""
-    assert attempt(jst(2027, 7, 10, 10, 0), user=group, unit=nakajima, day=USE_DATE, start="09:00", end="17:00") == ["slot_invalid"]
-    assert attempt(jst(2027, 7, 10, 10, 0), user=group, unit=nakajima, day=USE_DATE, start="10:00", end="12:00") == ["slot_invalid"]
+    assert attempt(jst(2027, 7, 10, 10, 0), user=group, unit=nakajima, day=USE_DATE, start="09:00", end="17:00") == [
+        "slot_invalid"
+    ]
+    assert attempt(jst(2027, 7, 10, 10, 0), user=group, unit=nakajima, day=USE_DATE, start="10:00", end="12:00") == [
+        "slot_invalid"
+    ]
 
 
 def test_first_come__kodaira__expired_registration_refused_with_k_reg_3(nakajima):
@@ -200,7 +214,9 @@ def test_first_come__kodaira__inactive_unit_refused(group, nakajima):
 # K-FC-3: 4 slots per group per center per month, lottery wins included, last-minute not ------------------------
 
 FOUR_SLOTS = [
-    (dt.date(2027, 8, 20), MORNING), (dt.date(2027, 8, 20), AFTERNOON), (dt.date(2027, 8, 20), EVENING),
+    (dt.date(2027, 8, 20), MORNING),
+    (dt.date(2027, 8, 20), AFTERNOON),
+    (dt.date(2027, 8, 20), EVENING),
     (dt.date(2027, 8, 21), MORNING),
 ]
 FIFTH = (dt.date(2027, 8, 21), AFTERNOON)
@@ -218,7 +234,9 @@ def test_limit__kodaira__four_first_come_slots_per_center_then_k_fc_3(group, nak
     japanese_room = unit("kodaira", "nakajima", "japanese-room")
     assert attempt(NOW, user=group, unit=japanese_room, day=day, **period) == ["K-FC-3"]
     # Per month: September at the same center is a fresh 4 (its first-come opens on 2027-08-01, a Sunday).
-    assert isinstance(attempt(jst(2027, 8, 2, 10, 0), user=group, unit=nakajima, day=dt.date(2027, 9, 10), **MORNING), Reservation)
+    assert isinstance(
+        attempt(jst(2027, 8, 2, 10, 0), user=group, unit=nakajima, day=dt.date(2027, 9, 10), **MORNING), Reservation
+    )
 
 
 @pytest.mark.parametrize("wins, allowed", [(0, 4), (1, 3), (2, 2)])
@@ -254,7 +272,9 @@ def test_limit__kodaira__last_minute_bookings_do_not_count(group, nakajima):
     """Interpretation in RULES.md: last-minute bookings (counter, D-7..D) do not count toward K-FC-3."""
     last_minute_day = dt.date(2027, 8, 10)  # D-7 = 08-03
     for period in (MORNING, AFTERNOON, EVENING):
-        reservation = book(jst(2027, 8, 3, 9, 0), user=group, unit=nakajima, day=last_minute_day, channel="counter", **period)
+        reservation = book(
+            jst(2027, 8, 3, 9, 0), user=group, unit=nakajima, day=last_minute_day, channel="counter", **period
+        )
         assert reservation.origin == "last_minute"
     for day, period in FOUR_SLOTS:
         book(jst(2027, 8, 3, 9, 0), user=group, unit=nakajima, day=day, **period)
@@ -275,7 +295,10 @@ def test_cancel__kodaira__online_on_the_booking_day(group, nakajima):
     assert isinstance(cancelled, Reservation)
     assert cancelled.state == BookingState.CANCELLED and not cancelled.holds.exists()
     # The slot is free again.
-    assert isinstance(attempt(jst(2027, 7, 11, 10, 0), user=user("kodaira-group2"), unit=nakajima, day=USE_DATE, **MORNING), Reservation)
+    assert isinstance(
+        attempt(jst(2027, 7, 11, 10, 0), user=user("kodaira-group2"), unit=nakajima, day=USE_DATE, **MORNING),
+        Reservation,
+    )
 
 
 def test_cancel__kodaira__online_refused_from_the_next_day_k_fc_4(group, nakajima):

@@ -80,10 +80,19 @@ def test_first_come__shiroi__counter_first_window_until_end_of_d7_is_provisional
 
 
 def test_first_come__shiroi__counter_until_the_slot_starts(resident, court1):
-    booking = {"user": resident, "unit": court1, "day": USE_DATE, "channel": "counter", "start": "15:00", "end": "17:00"}
+    booking = {
+        "user": resident,
+        "unit": court1,
+        "day": USE_DATE,
+        "channel": "counter",
+        "start": "15:00",
+        "end": "17:00",
+    }
     assert attempt(jst(2027, 6, 15, 15, 0), paid=True, **booking) == ["slot_past"]
     reservation = book(jst(2027, 6, 15, 14, 59), paid=True, **booking)
-    assert reservation.pay_by == jst(2027, 6, 15, 15, 0)  # paid at application: due before the slot starts at the latest
+    assert reservation.pay_by == jst(
+        2027, 6, 15, 15, 0
+    )  # paid at application: due before the slot starts at the latest
     assert reservation.state == BookingState.CONFIRMED
 
 
@@ -124,13 +133,23 @@ def test_payment__shiroi__due_by_end_of_d7(resident, court1):
 
 # S-FC-4: 10 slots per person per site per month, lottery wins included, lifted from D-6 ----------------------
 
+
 def _fill_to_the_limit(resident, court1, court2, wins=2):
     """``wins`` lottery wins + first-come bookings = 10 slots at 南山 tennis in June 2027."""
-    slots = [(court, start) for court in (court1, court2) for start in ("07:00", "09:00", "11:00", "13:00", "15:00", "17:00")]
+    slots = [
+        (court, start) for court in (court1, court2) for start in ("07:00", "09:00", "11:00", "13:00", "15:00", "17:00")
+    ]
     for court, start in slots[:wins]:
         make_lottery_win(user=resident, unit=court, day=USE_DATE, start=start, end=f"{int(start[:2]) + 2:02d}:00")
     for court, start in slots[wins:10]:
-        book(jst(2027, 5, 10, 10, 0), user=resident, unit=court, day=USE_DATE, start=start, end=f"{int(start[:2]) + 2:02d}:00")
+        book(
+            jst(2027, 5, 10, 10, 0),
+            user=resident,
+            unit=court,
+            day=USE_DATE,
+            start=start,
+            end=f"{int(start[:2]) + 2:02d}:00",
+        )
     return {"user": resident, "unit": court2, "day": USE_DATE, "start": "15:00", "end": "17:00"}  # the 11th
 
 
@@ -181,11 +200,15 @@ def test_cancel__shiroi__paid_booking_only_at_the_counter_s_can_1(resident, cour
 
 
 def test_cancel__shiroi__counter_booking_paid_at_application_not_online(resident, court1):
-    reservation = book(jst(2027, 6, 10, 10, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", paid=True, **NINE)
+    reservation = book(
+        jst(2027, 6, 10, 10, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", paid=True, **NINE
+    )
     assert cancel_at(jst(2027, 6, 10, 10, 5), user=resident, reservation=reservation) == ["S-CAN-1"]
 
 
 def test_cancel__shiroi__started_slot_cannot_be_cancelled(resident, court1):
-    reservation = book(jst(2027, 6, 15, 8, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", paid=True, **NINE)
+    reservation = book(
+        jst(2027, 6, 15, 8, 0), user=resident, unit=court1, day=USE_DATE, channel="counter", paid=True, **NINE
+    )
     Reservation.objects.filter(pk=reservation.pk).update(state=BookingState.PROVISIONAL)
     assert cancel_at(jst(2027, 6, 15, 9, 0), user=resident, reservation=reservation) == ["slot_past"]

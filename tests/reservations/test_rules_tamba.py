@@ -67,8 +67,16 @@ def test_first_come__tamba__opening_refusal_names_the_first_served_minute(reside
         from config import clock
         from reservations import services
 
-        with time_machine.travel(jst(2027, 4, 30, 12, 0), tick=False), pytest.raises(services.BookingRefused) as refused:
-            services.book(user=resident, unit=room, starts_at=clock.at(USE_DATE, dt.time(10)), ends_at=clock.at(USE_DATE, dt.time(12)))
+        with (
+            time_machine.travel(jst(2027, 4, 30, 12, 0), tick=False),
+            pytest.raises(services.BookingRefused) as refused,
+        ):
+            services.book(
+                user=resident,
+                unit=room,
+                starts_at=clock.at(USE_DATE, dt.time(10)),
+                ends_at=clock.at(USE_DATE, dt.time(12)),
+            )
     assert refused.value.refusals[0].message == "Booking for this slot opens at May 1, 2027 10:00."
 
 
@@ -108,7 +116,14 @@ def test_first_come__tamba__staff_channels_serve_0900_to_2200(resident, clerk, r
 @pytest.mark.parametrize("channel", ["counter", "phone"])
 def test_first_come__tamba__staff_channels_until_d3(resident, clerk, room, channel):
     # From D-21 a counter booking is paid with it (T-PAY-3); a telephone booking is paid the same day.
-    booking = {"user": resident, "unit": room, "day": USE_DATE, "channel": channel, "booked_by": clerk, "paid": channel == "counter"}
+    booking = {
+        "user": resident,
+        "unit": room,
+        "day": USE_DATE,
+        "channel": channel,
+        "booked_by": clerk,
+        "paid": channel == "counter",
+    }
     assert isinstance(attempt(jst(2027, 7, 17, 21, 59), **booking, start="10:00", end="11:00"), Reservation)
     assert attempt(jst(2027, 7, 18, 9, 0), **booking, start="11:00", end="12:00") == ["T-APP-1"]
     online = {**booking, "channel": "online", "booked_by": None, "paid": False}
@@ -117,11 +132,20 @@ def test_first_come__tamba__staff_channels_until_d3(resident, clerk, room, chann
 
 @pytest.mark.parametrize("channel", ["counter", "phone"])
 def test_first_come__tamba__school_until_3_business_days_before(resident, clerk, gym, room, channel):
-    booking = {"user": resident, "unit": gym, "day": USE_DATE, "channel": channel, "booked_by": clerk, "paid": channel == "counter"}
+    booking = {
+        "user": resident,
+        "unit": gym,
+        "day": USE_DATE,
+        "channel": channel,
+        "booked_by": clerk,
+        "paid": channel == "counter",
+    }
     assert isinstance(attempt(jst(2027, 7, 14, 21, 59), **booking, start="10:00", end="11:00"), Reservation)
     assert attempt(jst(2027, 7, 15, 9, 0), **booking, start="11:00", end="12:00") == ["T-APP-1"]
     # A resident center on the same use date still takes it (calendar days: until 07-17).
-    assert isinstance(attempt(jst(2027, 7, 15, 9, 0), **{**booking, "unit": room}, start="11:00", end="12:00"), Reservation)
+    assert isinstance(
+        attempt(jst(2027, 7, 15, 9, 0), **{**booking, "unit": room}, start="11:00", end="12:00"), Reservation
+    )
 
 
 # T-PAY-1, T-PAY-3: payment deadlines ----------------------------------------------------------------------------
@@ -131,8 +155,15 @@ def test_first_come__tamba__school_until_3_business_days_before(resident, clerk,
 def test_payment__tamba__due_within_15_days_until_d22(resident, clerk, room, channel, last_minute):
     """The last minute of D-22 that the channel serves: 15 days to pay (T-PAY-1)."""
     booked_by = None if channel == "online" else clerk
-    reservation = book(jst(2027, 6, 28, *last_minute), user=resident, unit=room, day=USE_DATE, channel=channel,
-                       booked_by=booked_by, **TEN)
+    reservation = book(
+        jst(2027, 6, 28, *last_minute),
+        user=resident,
+        unit=room,
+        day=USE_DATE,
+        channel=channel,
+        booked_by=booked_by,
+        **TEN,
+    )
     assert reservation.pay_by == jst(2027, 7, 14, 0, 0)  # B+15 = 07-13, through the end of that day
     assert reservation.pay_by_rule_id == "T-PAY-1"
 
@@ -145,11 +176,29 @@ def test_payment__tamba__early_booking_due_in_15_days(resident, room):
 @pytest.mark.parametrize("channel", ["counter", "phone"])
 def test_payment__tamba__same_day_from_d21(resident, clerk, room, channel):
     """The first minute of D-21 that staff serve: due the same day (T-PAY-3)."""
-    paid = channel == "counter"  # at the counter the payment comes with the booking; by telephone, by the end of the day
-    assert attempt(jst(2027, 6, 29, 8, 59), user=resident, unit=room, day=USE_DATE, channel=channel, booked_by=clerk,
-                   paid=paid, **TEN) == ["T-APP-3"]
-    reservation = book(jst(2027, 6, 29, 9, 0), user=resident, unit=room, day=USE_DATE, channel=channel, booked_by=clerk,
-                       paid=paid, **TEN)
+    paid = (
+        channel == "counter"
+    )  # at the counter the payment comes with the booking; by telephone, by the end of the day
+    assert attempt(
+        jst(2027, 6, 29, 8, 59),
+        user=resident,
+        unit=room,
+        day=USE_DATE,
+        channel=channel,
+        booked_by=clerk,
+        paid=paid,
+        **TEN,
+    ) == ["T-APP-3"]
+    reservation = book(
+        jst(2027, 6, 29, 9, 0),
+        user=resident,
+        unit=room,
+        day=USE_DATE,
+        channel=channel,
+        booked_by=clerk,
+        paid=paid,
+        **TEN,
+    )
     assert reservation.pay_by == jst(2027, 6, 30, 0, 0)
     assert reservation.pay_by_rule_id == "T-PAY-3"
     assert reservation.state == ("confirmed" if paid else "awaiting_payment")
@@ -173,21 +222,26 @@ def test_run__tamba__consecutive_hours_hold_one_slot_each(resident, room):
     assert (reservation.starts_at, reservation.ends_at) == (jst(2027, 7, 20, 9, 0), jst(2027, 7, 20, 22, 0))
 
 
-@pytest.mark.parametrize("start, end", [
-    ("10:30", "11:30"),  # not on the hour
-    ("10:00", "10:30"),  # not a whole hour
-    ("08:00", "10:00"),  # starts before 09:00
-    ("21:00", "23:00"),  # runs past 22:00
-    ("12:00", "12:00"),  # empty
-    ("12:00", "11:00"),  # backwards
-])
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        ("10:30", "11:30"),  # not on the hour
+        ("10:00", "10:30"),  # not a whole hour
+        ("08:00", "10:00"),  # starts before 09:00
+        ("21:00", "23:00"),  # runs past 22:00
+        ("12:00", "12:00"),  # empty
+        ("12:00", "11:00"),  # backwards
+    ],
+)
 def test_run__tamba__misaligned_or_outside_hours_refused(resident, room, start, end):
     assert attempt(jst(2027, 6, 1, 10, 0), user=resident, unit=room, day=USE_DATE, start=start, end=end) == ["T-USE-1"]
 
 
 def test_run__tamba__run_over_a_held_hour_is_taken_and_holds_nothing(resident, room):
     book(jst(2027, 6, 1, 10, 0), user=user("tamba-resident2"), unit=room, day=USE_DATE, start="12:00", end="13:00")
-    assert attempt(jst(2027, 6, 1, 10, 1), user=resident, unit=room, day=USE_DATE, start="10:00", end="14:00") == ["slot_taken"]
+    assert attempt(jst(2027, 6, 1, 10, 1), user=resident, unit=room, day=USE_DATE, start="10:00", end="14:00") == [
+        "slot_taken"
+    ]
     assert not Reservation.objects.filter(user=resident).exists()
     # The hours on either side are still free.
     book(jst(2027, 6, 1, 10, 2), user=resident, unit=room, day=USE_DATE, start="10:00", end="12:00")
@@ -209,12 +263,18 @@ def test_cancel__tamba__online_refused_t_can_1(resident, room):
 
 
 def test_first_come__tamba__other_municipality_user_refused(room):
-    assert attempt(jst(2027, 5, 1, 10, 0), user=user("kodaira-group1"), unit=room, day=USE_DATE, **TEN) == ["not_registered_here"]
+    assert attempt(jst(2027, 5, 1, 10, 0), user=user("kodaira-group1"), unit=room, day=USE_DATE, **TEN) == [
+        "not_registered_here"
+    ]
 
 
 def test_first_come__tamba__staff_account_cannot_book_for_itself(clerk, room):
-    assert attempt(jst(2027, 5, 1, 10, 0), user=clerk, unit=room, day=USE_DATE, channel="counter", **TEN) == ["staff_account"]
+    assert attempt(jst(2027, 5, 1, 10, 0), user=clerk, unit=room, day=USE_DATE, channel="counter", **TEN) == [
+        "staff_account"
+    ]
 
 
 def test_first_come__tamba__unknown_channel_refused(resident, room):
-    assert attempt(jst(2027, 5, 1, 10, 0), user=resident, unit=room, day=USE_DATE, channel="fax", **TEN) == ["channel_unavailable"]
+    assert attempt(jst(2027, 5, 1, 10, 0), user=resident, unit=room, day=USE_DATE, channel="fax", **TEN) == [
+        "channel_unavailable"
+    ]

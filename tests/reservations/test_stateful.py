@@ -59,23 +59,30 @@ SCENARIOS = {
     # First-come at 中島 opens 2027-07-02 09:00 (K-FC-1); online closes at the end of D-8 (08-12 for 08-20), then
     # the counter takes last-minute bookings, confirmed at once (K-LM-1); provisional ones confirm at midnight.
     "kodaira": Scenario(
-        "kodaira", (("nakajima", "assembly-room"), ("nakajima", "japanese-room")),
+        "kodaira",
+        (("nakajima", "assembly-room"), ("nakajima", "japanese-room")),
         (dt.date(2027, 8, 20), dt.date(2027, 8, 21)),
-        (jst(2027, 7, 2, 8, 0), jst(2027, 8, 12, 22, 0), jst(2027, 8, 13, 22, 0)), "group",
+        (jst(2027, 7, 2, 8, 0), jst(2027, 8, 12, 22, 0), jst(2027, 8, 13, 22, 0)),
+        "group",
     ),
     # First-come opens 2027-05-03 08:30 (S-FC-2); D-6 of 06-15 is 06-09: unpaid bookings go (S-PAY-2), the counter
     # goes on with the limit lifted (S-FC-4).
     "shiroi": Scenario(
-        "shiroi", (("minamiyama-tennis", "court-1"), ("minamiyama-tennis", "court-2")),
+        "shiroi",
+        (("minamiyama-tennis", "court-1"), ("minamiyama-tennis", "court-2")),
         (dt.date(2027, 6, 15), dt.date(2027, 6, 16)),
-        (jst(2027, 5, 3, 7, 30), jst(2027, 6, 8, 22, 0), jst(2027, 6, 9, 22, 0)), "individual",
+        (jst(2027, 5, 3, 7, 30), jst(2027, 6, 8, 22, 0), jst(2027, 6, 9, 22, 0)),
+        "individual",
     ),
     # Online 10:00–24:00 until D-22 (T-APP-2, T-APP-3), 15 days to pay (T-PAY-1), the same day from D-21 (T-PAY-3);
     # runs of whole hours (T-USE-1).
     "tamba": Scenario(
-        "tamba", (("kaibara", "large-meeting-room"), ("kaibara", "small-meeting-room")),
+        "tamba",
+        (("kaibara", "large-meeting-room"), ("kaibara", "small-meeting-room")),
         (dt.date(2027, 5, 25), dt.date(2027, 5, 26)),
-        (jst(2027, 4, 1, 9, 30), jst(2027, 5, 3, 22, 0), jst(2027, 5, 4, 21, 0)), "card_holder", max_run=3,
+        (jst(2027, 4, 1, 9, 30), jst(2027, 5, 3, 22, 0), jst(2027, 5, 4, 21, 0)),
+        "card_holder",
+        max_run=3,
     ),
 }
 USERS = 3
@@ -90,7 +97,8 @@ def machine_for(scenario: Scenario, users: list[User]):
     units = [unit(scenario.municipality, facility, code) for facility, code in scenario.units]
     slots = {
         (u.pk, day): slots_for_day(u.slot_scheme, hours_for(day, list(u.facility.opening_hours.all())), day)
-        for u in units for day in scenario.days
+        for u in units
+        for day in scenario.days
     }
     steps = {u.pk: (u.slot_scheme.step() if u.slot_scheme.kind != "periods" else dt.timedelta(0)) for u in units}
     profile_rules = rules.ProfileRules.of(units[0].municipality_id)
@@ -115,8 +123,11 @@ def machine_for(scenario: Scenario, users: list[User]):
             self.clock.move_to(start)
 
         slot_choice = {
-            "who": st.integers(0, USERS - 1), "which": st.integers(0, 1), "day": st.integers(0, len(scenario.days) - 1),
-            "index": st.integers(0, 6), "length": st.integers(1, scenario.max_run),
+            "who": st.integers(0, USERS - 1),
+            "which": st.integers(0, 1),
+            "day": st.integers(0, len(scenario.days) - 1),
+            "index": st.integers(0, 6),
+            "length": st.integers(1, scenario.max_run),
         }
 
         @rule(**slot_choice)
@@ -130,11 +141,13 @@ def machine_for(scenario: Scenario, users: list[User]):
         def book(self, who, which, day, index, length, channel):
             the_unit, the_day = units[which], scenario.days[day]
             offered = slots[(the_unit.pk, the_day)]
-            chosen = offered[index % len(offered):][:length]
+            chosen = offered[index % len(offered) :][:length]
             starts_at, ends_at = chosen[0].starts_at, chosen[-1].ends_at
             held_before = set(SlotHold.objects.filter(unit=the_unit).values_list("starts_at", flat=True))
             try:
-                reservation = services.book(user=users[who], unit=the_unit, starts_at=starts_at, ends_at=ends_at, channel=channel)
+                reservation = services.book(
+                    user=users[who], unit=the_unit, starts_at=starts_at, ends_at=ends_at, channel=channel
+                )
             except services.SlotTaken:
                 event("book: slot_taken")
                 assert held_before & {s.starts_at for s in chosen}, "SlotTaken though every slot was free"
@@ -171,11 +184,16 @@ def machine_for(scenario: Scenario, users: list[User]):
                 return
             target = mine[pick % len(mine)]
             the_unit, the_day = units[which], scenario.days[day]
-            chosen = slots[(the_unit.pk, the_day)][index % len(slots[(the_unit.pk, the_day)]):][:length]
+            chosen = slots[(the_unit.pk, the_day)][index % len(slots[(the_unit.pk, the_day)]) :][:length]
             before = (target.state, target.cancel_reason)
             try:
-                new = services.change_online(user=users[who], reservation_id=target.pk, unit=the_unit,
-                                             starts_at=chosen[0].starts_at, ends_at=chosen[-1].ends_at)
+                new = services.change_online(
+                    user=users[who],
+                    reservation_id=target.pk,
+                    unit=the_unit,
+                    starts_at=chosen[0].starts_at,
+                    ends_at=chosen[-1].ends_at,
+                )
             except (services.SlotTaken, services.BookingRefused) as error:
                 event(f"change: {error.refusals[0].code}")
                 target.refresh_from_db()
@@ -233,8 +251,12 @@ def machine_for(scenario: Scenario, users: list[User]):
                         continue
                     use_date = clock.localtime(reservation.starts_at).date()
                     if lifted is not None:
-                        lift = daterules.opens_at(lifted, use_date=use_date, slot_start=reservation.starts_at,
-                                                  facility=reservation.unit.facility)
+                        lift = daterules.opens_at(
+                            lifted,
+                            use_date=use_date,
+                            slot_start=reservation.starts_at,
+                            facility=reservation.unit.facility,
+                        )
                         if reservation.created_at >= lift:
                             continue  # booked when the limit no longer applied to that date (S-FC-4)
                     scope = {
@@ -264,8 +286,13 @@ def test_stateful__booking_changing_cancelling_and_jobs_in_any_order_keep_the_in
     town = Municipality.objects.get(slug=municipality)
     BookingLimit.objects.filter(profile__municipality=town).update(count=LOWERED_LIMIT)
     users = [
-        User.objects.create(username=f"{municipality}-machine-{n}", municipality=town, account_kind=scenario.account_kind,
-                            valid_from=dt.date(2020, 1, 1), valid_until=dt.date(2099, 3, 31))
+        User.objects.create(
+            username=f"{municipality}-machine-{n}",
+            municipality=town,
+            account_kind=scenario.account_kind,
+            valid_from=dt.date(2020, 1, 1),
+            valid_until=dt.date(2099, 3, 31),
+        )
         for n in range(USERS)
     ]
     run_state_machine_as_test(machine_for(scenario, users), settings=SETTINGS)

@@ -47,14 +47,20 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         draw = report.draw
         if report.already_drawn:
-            self.stdout.write(f"{town.slug} {month:%Y-%m}: already drawn at {draw.drawn_at:%Y-%m-%d %H:%M}; nothing changed "
-                              f"({draw.application_count} applications, {draw.winners} winners).")
+            self.stdout.write(
+                f"{town.slug} {month:%Y-%m}: already drawn at {draw.drawn_at:%Y-%m-%d %H:%M}; nothing changed "
+                f"({draw.application_count} applications, {draw.winners} winners)."
+            )
             return
         head = "DRY RUN, nothing saved" if dry_run else "drawn"
-        self.stdout.write(f"{town.slug} {month:%Y-%m}: {head}: {report.applications} applications, "
-                          f"{len(report.slots)} slots, {report.winners} winners.")
+        self.stdout.write(
+            f"{town.slug} {month:%Y-%m}: {head}: {report.applications} applications, "
+            f"{len(report.slots)} slots, {report.winners} winners."
+        )
         if report.throwaway_seed:
-            self.stdout.write("The list is not committed yet: this preview used a throwaway seed; the real draw will differ.")
+            self.stdout.write(
+                "The list is not committed yet: this preview used a throwaway seed; the real draw will differ."
+            )
         else:
             self.stdout.write(f"seed sha256 {draw.seed_sha256}  list sha256 {draw.list_sha256}")
         for slot_order, key, outcomes in report.slots[: show or None]:

@@ -46,8 +46,8 @@ from fees.rules import quote_or_none
 from reservations.locks import lock_user
 from reservations.services import BookingError
 
-from . import algorithm
-from .models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
+from .. import algorithm
+from ..models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ Watches (reservations/alert_models.py ``SlotWatch``):
 Freeing (X-3: a slot is free when its ``SlotHold`` row is deleted). Every path that deletes holds calls
 ``releasing(reservation_ids)`` just before the delete: reservations.services._cancel (online cancellation,
 changes, the unpaid-deadline job S-PAY-2/T-PAY-2, and fees' counter cancellations and facility closures T-CAN-2
-through services.release) and lottery.services._free (forfeits and the purge of unconfirmed wins, S-LOT-5).
+through services.release) and lottery.services.wins._free (forfeits and the purge of unconfirmed wins, S-LOT-5).
 In the same transaction it writes one ``FreedSlot`` row per freed slot (unit, start, freed booking, its holder,
 freed_at; ``handled_at`` empty), so the record of the freeing commits or rolls back with it: a rolled-back
 cancellation tells nobody. With ``transaction.on_commit`` it then calls ``slots_freed`` on those rows, so the

@@ -145,7 +145,7 @@ def test_draw__crash_in_the_middle_leaves_nothing_and_the_rerun_gives_the_same_r
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(services, "_insert_results", crash)
+    monkeypatch.setattr(services.draws, "_insert_results", crash)
     with pytest.raises(RuntimeError):
         run_draw(SHIROI_DRAW, "shiroi", SHIROI_MONTH)
     record = draw_of("shiroi", SHIROI_MONTH)

@@ -54,17 +54,17 @@ def test_email__kodaira_says_wins_are_bookings(kodaira_applications):
 
 def test_email__a_failed_send_is_retried_by_the_next_run_and_others_still_go(shiroi_applications, monkeypatch):
     run_draw(SHIROI_DRAW, "shiroi", SHIROI_MONTH)
-    real_send = services.send_mail
+    real_send = services.notices.send_mail
 
     def flaky(subject, body, sender, recipients):
         if recipients == ["bob@example.com"]:
             raise OSError("mail server unreachable")
         return real_send(subject, body, sender, recipients)
 
-    monkeypatch.setattr(services, "send_mail", flaky)
+    monkeypatch.setattr(services.notices, "send_mail", flaky)
     assert services.send_result_notices(now=SHIROI_RESULTS) == 3
     assert ResultNotice.objects.get(email="bob@example.com").sent_at is None
-    monkeypatch.setattr(services, "send_mail", real_send)
+    monkeypatch.setattr(services.notices, "send_mail", real_send)
     assert services.send_result_notices(now=SHIROI_RESULTS) == 1
     assert sorted(m.to[0] for m in mail.outbox) == [
         "ann@example.com",

@@ -37,8 +37,8 @@ from reservations.rules import Refusal, staff_refusal, when
 from reservations import services as booking_services
 from reservations.services import BookingError, release
 
-from . import rules
-from .models import Cause, Payment, PaymentPlace, Permit, PermitCounter, Refund, WeatherClaim, WeatherPolicy
+from .. import rules
+from ..models import Cause, Payment, PaymentPlace, Permit, PermitCounter, Refund, WeatherClaim, WeatherPolicy
 
 
 class PaymentRefused(BookingError):

@@ -2,7 +2,7 @@
 the municipality's closure of a facility (T-CAN-2), and a whole site's rain or heat stop (S-WX-1). The use permit
 that resident and clerk can print is fees/resident_views.py.
 
-Thin: parse the form, call one service of fees/services.py, render; Post/Redirect/Get after every change, so a
+Thin: parse the form, call one service of fees/services/, render; Post/Redirect/Get after every change, so a
 refresh or the back button never records a payment or a refund twice (and the services refuse a second one).
 """
 

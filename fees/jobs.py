@@ -20,7 +20,7 @@ Every 15 minutes on a grid anchored at midnight, like the other deadline jobs (r
 deadline falls at 00:00, so its reminder goes out in the run at 00:00 two days before. A booking made less than
 2 days before its deadline is reminded by the next run, at most 15 minutes later.
 
-The logic lives here rather than in fees/services.py while that module is being reworked; it is one function.
+The logic lives here rather than in fees/services/ while that package is being reworked; it is one function.
 """
 
 import datetime as dt

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from config.tenancy import pk_of
+
 ORDINARY_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -32,7 +34,7 @@ def pin_rule_for(user=None, municipality=None) -> tuple[int, str] | None:
             return None
         municipality_id = user.municipality_id
     else:
-        municipality_id = getattr(municipality, "pk", municipality)
+        municipality_id = pk_of(municipality)
     if municipality_id is None:
         return None
     row = (

@@ -19,6 +19,7 @@ from typing import Protocol, Sequence
 from django.db import connection
 
 from config import clock, sql
+from config.tenancy import pk_of
 from facilities import cache, daterules
 
 from . import money
@@ -58,7 +59,7 @@ class FeeTables:
 
     @classmethod
     def of(cls, municipality) -> "FeeTables":
-        municipality_id = getattr(municipality, "pk", municipality)
+        municipality_id = pk_of(municipality)
         return cache.cached(("fees", municipality_id), lambda: cls.load(municipality_id))
 
     @classmethod
@@ -207,11 +208,9 @@ def exemption_on(*, user, municipality, day: dt.date) -> FeeExemption | None:
     Not cached: it is per user. Plain SQL, built once (config.sql): every booking asks, and building the ORM
     query (``FeeExemption.objects.of(…).in_force_on(day).filter(user=user).first()``, which also joins the
     municipality for the model's ordering) cost 0.8 ms of CPU per booking, twenty times this statement."""
-    municipality_id = getattr(municipality, "pk", municipality)
+    municipality_id = pk_of(municipality)
     day = connection.ops.adapt_datefield_value(day)
-    instance, _extras = sql.fetch_one(
-        FeeExemption, _exemption_sql(), [municipality_id, getattr(user, "pk", user), day, day]
-    )
+    instance, _extras = sql.fetch_one(FeeExemption, _exemption_sql(), [municipality_id, pk_of(user), day, day])
     return instance
 
 

@@ -2,8 +2,7 @@ from django.contrib import admin
 
 from facilities.admin import ReadOnlyTenantAdmin, TenantAdmin
 
-from .alert_models import FreedSlot
-from .models import KeyLending, Reservation, SlotHold, UseReport
+from .models import FreedSlot, KeyLending, Reservation, SlotHold, UseReport
 
 
 class SlotHoldInline(admin.TabularInline):

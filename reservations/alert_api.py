@@ -19,7 +19,6 @@ from facilities import selectors as facility_selectors
 from facilities.models import Unit
 
 from . import alerts
-from .alert_models import SlotWatch
 from .api import (
     ERRORS,
     MAX_ID,
@@ -35,6 +34,7 @@ from .api import (
     _municipality,
     _require_resident,
 )
+from .models import SlotWatch
 
 watch_router = Router(tags=["alerts"], auth=API_AUTH)
 

@@ -25,7 +25,7 @@ from facilities.addresses import BadInput, bad_request, slot_address
 from facilities.models import Unit
 
 from . import alerts
-from .alert_models import SlotWatch
+from .models import SlotWatch
 
 
 def _own_municipality(request, slug: str):

@@ -1,6 +1,6 @@
 """Cancellation alerts (issue #8 item 2): watching taken slots and telling the watchers when one frees up.
 
-Watches (reservations/alert_models.py ``SlotWatch``):
+Watches (reservations/models/alerts.py ``SlotWatch``):
 
 - ``watch_slot``: a slot of a unit that someone else holds. Fires once, then it is done.
 - ``watch_pattern``: a facility (optionally one unit or one kind of unit), an optional weekday, a time-of-day
@@ -55,9 +55,8 @@ from facilities.models import Facility, Unit
 from facilities.slots import unit_slots
 
 from . import rules
-from .alert_models import FreedSlot, SlotWatch
 from .locks import lock_user  # the same per-user lock as bookings: count, then insert, in that order
-from .models import SlotHold
+from .models import FreedSlot, SlotHold, SlotWatch
 
 logger = logging.getLogger(__name__)
 

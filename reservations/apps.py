@@ -12,6 +12,6 @@ class ReservationsConfig(AppConfig):
         # revokes them with the API tokens (accounts.credentials.revoke_access).
         from accounts import credentials
 
-        from .feed_models import CalendarFeed
+        from .models import CalendarFeed
 
         credentials.register(CalendarFeed)

@@ -29,8 +29,7 @@ from config import clock
 from facilities.models import BookingState
 
 from . import rules
-from .feed_models import CalendarFeed, digest
-from .models import Reservation
+from .models import CalendarFeed, Reservation, digest
 
 JAPAN = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 PRODID = "-//Yoyaku//Public facility reservations//JA"

@@ -21,7 +21,7 @@ from accounts import credentials
 from facilities import selectors as facility_selectors
 
 from . import calendar_feed, selectors
-from .feed_models import CalendarFeed
+from .models import CalendarFeed
 
 NEW_FEED_SESSION_KEY = "reservations.new_calendar_feed"
 CALENDAR_TYPE = "text/calendar; charset=utf-8"

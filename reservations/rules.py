@@ -13,6 +13,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from config import clock
+from config.tenancy import pk_of
 from facilities import cache, calendars, daterules
 from facilities.models import (
     ACTIVE_STATES,
@@ -77,7 +78,7 @@ class ProfileRules:
     @classmethod
     def of(cls, municipality) -> "ProfileRules":
         """Cached per process until the catalogue changes (facilities.cache): the profile changes rarely."""
-        municipality_id = getattr(municipality, "pk", municipality)
+        municipality_id = pk_of(municipality)
         return cache.cached(
             ("profile", municipality_id),
             lambda: cls(RuleProfile.objects.prefetch_related("windows", "limits").get(municipality_id=municipality_id)),

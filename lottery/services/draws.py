@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from config import clock
+from config.tenancy import pk_of
 from facilities import daterules
 from facilities.slots import Slot
 from facilities.models import BookingState, Channel, Municipality, Phase, Unit
@@ -49,7 +50,7 @@ def _new_seed() -> tuple[str, str]:
 def ensure_draw(*, municipality, month: dt.date, now: dt.datetime | None = None) -> Draw:
     """The month's draw record, made (with its secret seed) if missing. The job makes it as soon as the
     application window opens, so the seed is fixed before the applications are known."""
-    municipality_id = getattr(municipality, "pk", municipality)
+    municipality_id = pk_of(municipality)
     existing = Draw.objects.filter(municipality_id=municipality_id, month=month).first()
     if existing is not None:
         return existing

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.utils import formats
 
 from config import clock
+from config.tenancy import pk_of
 from facilities import daterules
 from facilities.models import Phase
 from reservations import rules
@@ -35,7 +36,7 @@ def month_label(month: dt.date) -> str:
 
 
 def policy_of(municipality) -> LotteryPolicy | None:
-    municipality_id = getattr(municipality, "pk", municipality)
+    municipality_id = pk_of(municipality)
     return LotteryPolicy.objects.filter(municipality_id=municipality_id).first()
 
 

@@ -1,4 +1,4 @@
-# Private calendar feeds (issue #8 item 3): reservations/feed_models.py.
+# Private calendar feeds (issue #8 item 3): reservations/models/feeds.py.
 # Depends on 0006; the counter console's 0007 is written in parallel and the dependency is adjusted on merge.
 
 import django.db.models.deletion

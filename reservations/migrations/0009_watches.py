@@ -1,4 +1,4 @@
-# Cancellation alerts (issue #8 item 2): reservations/alert_models.py.
+# Cancellation alerts (issue #8 item 2): reservations/models/alerts.py.
 # Asked to depend on 0006; it depends on the current leaf 0008_calendar_feed (0007 walk-in, 0008 calendar feed were
 # written in parallel) so that the graph has one leaf and nobody's test database breaks. The lead fixes the chain.
 

@@ -11,19 +11,19 @@ import datetime as dt
 import re
 
 import pytest
-from django.utils import translation
 import time_machine
 from django.contrib.admin.sites import AdminSite
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client, RequestFactory
+from django.utils import translation
 
 from accounts import credentials, recovery, registering
 from accounts.admin import UserAdmin
 from accounts.jobs import revoke_expired_registrations_access
 from accounts.models import ApiToken, AuditEntry, LoginThrottle, Notice, Revocation, User
 from reservations import calendar_feed
-from reservations.feed_models import CalendarFeed
+from reservations.models import CalendarFeed
 from tests.accounts.helpers import counter, tamba_card
 from tests.reservations.booking_helpers import jst, user
 

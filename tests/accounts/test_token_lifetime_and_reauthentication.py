@@ -15,7 +15,7 @@ from django.test import Client
 
 from accounts import throttle
 from accounts.models import ApiToken, LoginThrottle
-from reservations.feed_models import CalendarFeed
+from reservations.models import CalendarFeed
 from tests.reservations.booking_helpers import jst, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]

@@ -11,7 +11,7 @@ from accounts.models import ApiToken, FamilyProxy, Notice, Registration, User
 from config import clock
 from facilities.models import Unit
 from lottery.models import Application
-from reservations.alert_models import SlotWatch
+from reservations.models import SlotWatch
 from tests.reservations.booking_helpers import make_lottery_win
 
 # Object parameters: a pattern with one of these addresses a tenant's object.

@@ -17,7 +17,7 @@ from django.test import Client
 
 from facilities.models import FavouriteFacility
 from reservations import alerts
-from reservations.alert_models import SlotWatch
+from reservations.models import SlotWatch
 from tests.concurrency import run_together
 from tests.reservations.booking_helpers import FAST_HASHER, book, jst, make_user, unit
 

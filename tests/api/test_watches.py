@@ -14,7 +14,7 @@ from django.test import Client
 
 from accounts.models import ApiToken
 from reservations import alerts, services
-from reservations.alert_models import SlotWatch
+from reservations.models import SlotWatch
 from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]

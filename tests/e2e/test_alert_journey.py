@@ -22,8 +22,7 @@ from playwright.sync_api import expect
 from accounts.models import Notice
 from facilities.models import ACTIVE_STATES
 from reservations import alerts
-from reservations.alert_models import SlotWatch
-from reservations.models import Reservation
+from reservations.models import Reservation, SlotWatch
 from tests.reservations.booking_helpers import book, make_user, unit
 
 from . import PHONE, log_in

@@ -50,10 +50,17 @@ from facilities.models import ACTIVE_STATES, BookingState, Municipality
 from lottery import services as lottery_services
 from lottery.models import Application, Draw, DrawResult, LotteryPolicy, ResultNotice
 from reservations import alerts, rules
-from reservations.alert_models import FreedSlot
-from reservations.models import Reservation, SlotHold
-from tests.lottery.helpers import SHIROI_DAY, SHIROI_DRAW, SHIROI_IN_WINDOW, SHIROI_MONTH, SHIROI_PURGE, SHIROI_RESULTS
-from tests.lottery.helpers import apply, run_draw
+from reservations.models import FreedSlot, Reservation, SlotHold
+from tests.lottery.helpers import (
+    SHIROI_DAY,
+    SHIROI_DRAW,
+    SHIROI_IN_WINDOW,
+    SHIROI_MONTH,
+    SHIROI_PURGE,
+    SHIROI_RESULTS,
+    apply,
+    run_draw,
+)
 from tests.reservations.booking_helpers import book, jst, make_user, unit
 
 pytestmark = [

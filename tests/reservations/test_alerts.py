@@ -16,8 +16,7 @@ from django.test import Client
 
 from accounts.models import Notice
 from reservations import alerts, jobs, services
-from reservations.alert_models import FreedSlot, SlotWatch
-from reservations.models import Reservation
+from reservations.models import FreedSlot, Reservation, SlotWatch
 from tests.reservations.booking_helpers import book, jst, make_lottery_win, make_user, unit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
@@ -198,9 +197,9 @@ def test_slot_watch__facility_closure_and_lottery_forfeit_free_slots_too(
     taken, court, court2, django_capture_on_commit_callbacks
 ):
     """T-CAN-2 (fees.services.cancel_for_facility → services.release) and S-LOT-5 (lottery.services._free)."""
+    from accounts.models import User
     from fees import services as fee_services
     from lottery import services as lottery_services
-    from accounts.models import User
 
     win = make_lottery_win(
         user=resident("winner"), unit=court2, day=USE_DAY, start="09:00", end="11:00", state="provisional"

@@ -15,8 +15,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from reservations.feed_models import CalendarFeed
-from reservations.models import Reservation
+from reservations.models import CalendarFeed, Reservation
 from tests.reservations.booking_helpers import book, cancel_at, jst, make_lottery_win, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]

@@ -6,7 +6,7 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
 from reservations.admin import FreedSlotAdmin
-from reservations.alert_models import FreedSlot
+from reservations.models import FreedSlot
 
 from .booking_helpers import jst, unit, user
 

@@ -281,8 +281,3 @@ class UseReport(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.reservation_id}"
-
-
-# Private calendar feeds (issue #8 item 3) live in their own module; imported here so they belong to this app.
-from .feed_models import CalendarFeed  # noqa: E402,F401
-from .alert_models import FreedSlot, SlotWatch  # noqa: E402,F401  (cancellation alerts, issue #8 item 2; #9 item 2)

@@ -1,12 +1,11 @@
 import hashlib
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-
-from allauth.core.exceptions import ImmediateHttpResponse
 
 from accounts import breaker, throttle
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.db import transaction
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -35,7 +35,8 @@ class UserAdmin(DjangoUserAdmin):
     ]
     list_filter = ["municipality", "account_kind", "residency", "fee_category", "staff_role", "is_active"]
     search_fields = ["username", "display_name", "email", "phone"]
-    fieldsets = DjangoUserAdmin.fieldsets + (
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
         (
             _("Registration"),
             {

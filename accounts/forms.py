@@ -2,19 +2,18 @@
 T-REG-4 recovery. Which fields a registration form has follows the rule profile (accounts/rules.py); errors
 name the rule they come from."""
 
-from django import forms
-from django.conf import settings
-from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.base.forms import AuthenticateForm as MfaAuthenticateFormBase
 from allauth.mfa.base.forms import ReauthenticateForm as MfaReauthenticateFormBase
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config import clock
 

@@ -133,7 +133,7 @@ def deliver(notice_id: int) -> bool:
     notice = Notice.objects.get(pk=notice_id)
     try:
         send_mail(notice.subject, notice.body, None, [notice.email])
-    except Exception as error:  # noqa: BLE001 - the mail server's trouble must not fail the booking; retried
+    except Exception as error:
         logger.warning("notice %s not sent: %s", notice_id, error)
         Notice.objects.filter(pk=notice_id).update(
             sending_since=None, attempts=notice.attempts + 1, last_error=str(error)[:300]

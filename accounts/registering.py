@@ -253,12 +253,9 @@ def request_online(municipality, data: dict) -> Registration:
     today, now = clock.today(), clock.now()
     if data.get("birth_date") and profile.min_school_grade is not None:
         # The guardian's consent is recorded at the counter; only the age is checked now (S-REG-1).
-        problems = [
-            p
-            for p in rules.individual_problems(
-                profile, birth_date=data["birth_date"], guardian_consent=True, today=today
-            )
-        ]
+        problems = list(
+            rules.individual_problems(profile, birth_date=data["birth_date"], guardian_consent=True, today=today)
+        )
         if problems:
             raise RegistrationRefused(problems)
     with transaction.atomic():

@@ -215,6 +215,6 @@ def send_expiry_notices(today: dt.date | None = None) -> int:
                     language=language,
                 )
                 sent += 1
-        except Exception:  # noqa: BLE001 - one unreachable address must not stop the others
+        except Exception:
             logger.exception("expiry notice to user %s not sent; retried by the next run", pk)
     return sent

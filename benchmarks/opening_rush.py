@@ -133,7 +133,7 @@ async def http(
         raw = await asyncio.wait_for(reader.read(), timeout)
         writer.close()
         status = int(raw.split(b" ", 2)[1])
-    except (OSError, asyncio.TimeoutError, IndexError, ValueError):
+    except (TimeoutError, OSError, IndexError, ValueError):
         status = 0  # connection refused, reset or timed out: counted as a failure
     return status, time.perf_counter() - started
 
@@ -225,7 +225,7 @@ async def run_bookings(port: int, name: str, tokens: list[str], plans: list[list
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept-Language": "en"}
         return [await http(port, "POST", "/api/v1/kodaira/reservations", headers, booking_body(t)) for t in plan]
 
-    tasks = [asyncio.create_task(client(t, p)) for t, p in zip(tokens, plans)]
+    tasks = [asyncio.create_task(client(t, p)) for t, p in zip(tokens, plans, strict=False)]
     await asyncio.sleep(0.2)
     started = time.perf_counter()
     start_gate.set()

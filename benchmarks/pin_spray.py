@@ -33,13 +33,13 @@ Both modes hash with Django's MD5 hasher (inside the benchmark only): PBKDF2 wou
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
-import itertools
 import urllib.parse
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -55,8 +55,8 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core import mail  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.core import mail  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count, Max, Sum  # noqa: E402
@@ -121,7 +121,7 @@ async def post_login(port: int, username: str, pin: str, address: str, cookies: 
         await writer.drain()
         raw = await asyncio.wait_for(reader.read(), 60)
         writer.close()
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         return 0, b"", {}
     header, _sep, content = raw.partition(b"\r\n\r\n")
     lines = header.decode("latin-1").split("\r\n")
@@ -347,7 +347,9 @@ def replay_share(k, events, share, pins, homes, devices, addresses, args, start,
             barrier.wait()  # every worker stands at this minute
             traveller.move_to(minute)
             owners = [u for kind, u in mine if kind == 0]
-            for u, ok in zip(owners, pool.map(lambda u: owner_once(u, pins[u], homes[u], devices[u]), owners)):
+            for u, ok in zip(
+                owners, pool.map(lambda u: owner_once(u, pins[u], homes[u], devices[u]), owners), strict=False
+            ):
                 per_day["owner log-ins"] += 1
                 if not ok:
                     unable.append((u, f"{minute:%m-%d %H:%M}"))
@@ -361,7 +363,7 @@ def replay_share(k, events, share, pins, homes, devices, addresses, args, start,
                         guesses[u] = rng.sample(range(10000), 10000)
                 tried = [f"{guesses[u][cursor[u]]:04d}" for u in wave]
                 sources = [rng.choice(addresses) for _ in wave]
-                for u, result in zip(wave, pool.map(guess_once, wave, tried, sources)):
+                for u, result in zip(wave, pool.map(guess_once, wave, tried, sources), strict=False):
                     if result in ("wrong PIN", "logged in"):
                         cursor[u] += 1  # checked: the next guess is a new PIN; refused or held: the same one again
                     if result == "logged in":

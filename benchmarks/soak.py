@@ -148,7 +148,7 @@ def bookable_slots(municipality, limit: int) -> list[dict]:
         .order_by("id")
     )
     found = []
-    for offset in range(0, 100):
+    for offset in range(100):
         for unit in units:
             for slot in _offered(unit, today + dt.timedelta(days=offset)):
                 decision = rules.evaluate(
@@ -187,7 +187,7 @@ def lottery_slots(municipality, limit: int) -> list[dict]:
     profile_rules = rules.ProfileRules.of(municipality)
     now = clock.now()
     this_month = lottery_services.month_of(clock.today())
-    for n in range(0, 4):
+    for n in range(4):
         month = lottery_services.add_months(this_month, n)
         line = lottery_services.timeline(profile_rules, policy, month)
         if line and line.applications_open <= now < line.applications_close:
@@ -372,14 +372,14 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
     targets = plan["targets"]
     popular = {slug: found[: plan["popular"]] for slug, found in targets.items()}
     # The overdue bookings' slots are wanted too: taken (409) until the worker frees them.
-    overdue_slots = [t for t in targets["shiroi"][: len(plan["overdue"])]]
+    overdue_slots = list(targets["shiroi"][: len(plan["overdue"])])
     records = []  # (action, outcome, seconds, monotonic time)
     booked = {}  # reservation id -> user index
     facility_of = {}  # reservation id -> facility id
     unpaid = []  # (reservation id, user index), bookings this client may still cancel or pay
     cancelled, cancel_unsure, paid, book_unsure = set(), set(), {}, 0
     clerks = {}
-    actions, weights = zip(*WEIGHTS.items())
+    actions, weights = zip(*WEIGHTS.items(), strict=False)
 
     def note(action, outcome, seconds):
         records.append((action, outcome, round(seconds, 5), round(time.monotonic(), 3)))
@@ -395,7 +395,7 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
         except DatabaseError:
             connection.close()  # killed under us (--fault): the next call reconnects
             note(action, "db_error", time.perf_counter() - started)
-        except Exception as error:  # noqa: BLE001 - counted and shown, the load goes on
+        except Exception as error:
             note(action, f"exception:{type(error).__name__}", time.perf_counter() - started)
         return False
 
@@ -570,7 +570,7 @@ def enqueue_jobs(tag: str) -> list[str]:
         try:
             async_task(func, task_name=name)
             names.append(name)
-        except Exception:  # noqa: BLE001 - the database was just killed under us; the next round enqueues again
+        except Exception:
             connection.close()
     return names
 
@@ -732,7 +732,7 @@ def report_restarts(restarts: list[dict], start: float, elapsed: float, ready_lo
             f"took {event['up'] - event['start']:.2f} s; outage {up - t0:.1f} s in all"
         )
         print(
-            f"  /ready/ not 200 {len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'})"
+            f"  /ready/ not 200 {len(bad)} times ({', '.join(sorted({r for _t, r in bad})) or '-'})"
             + (f", first at +{bad[0][0] - t0:.1f} s, last at +{bad[-1][0] - t0:.1f} s after the stop" if bad else "")
             + (
                 f"; ready for good +{back - t0:.1f} s after the stop, {back - up:.1f} s after the server was up"
@@ -812,10 +812,10 @@ def report(records: list, seconds: float) -> dict:
 
 def check(plan: dict, results: list, final_names: list[str]) -> list[tuple[str, bool, str]]:
     from django.db.models import Count, F
+    from django_q.models import Failure, OrmQ, Success
 
     from facilities.models import ACTIVE_STATES, BookingState
     from fees.models import Payment
-    from django_q.models import Failure, OrmQ, Success
     from reservations.models import Reservation, SlotHold
 
     checks = []
@@ -983,8 +983,9 @@ def main() -> None:
 
     django.setup()
     from django.db import connection
-    from config import clock
     from django_q.models import OrmQ, Success
+
+    from config import clock
 
     plan = setup(args)
     connection.close()
@@ -1118,7 +1119,7 @@ def main() -> None:
         print(
             f"fault at {at:5.1f} s: {killed} connections killed; failed answers in the next 5 s: {failed}; next "
             f"successful request {f'{first_ok - at:.2f} s' if first_ok else 'never'} later; /ready/ not 200 "
-            f"{len(bad)} times ({', '.join(sorted(set(r for _t, r in bad))) or '-'}), ready for good "
+            f"{len(bad)} times ({', '.join(sorted({r for _t, r in bad})) or '-'}), ready for good "
             f"{f'{back - at:.1f} s' if back is not None else 'never'} after the fault"
         )
     report_restarts(restarts, start, elapsed, ready_log, records)

@@ -13,8 +13,8 @@ import logging
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.template.defaultfilters import filesizeformat
 from django.http import Http404, HttpResponseNotAllowed
+from django.template.defaultfilters import filesizeformat
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router

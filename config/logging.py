@@ -154,9 +154,7 @@ class JsonFormatter(_BaseJsonFormatter):
         super().__init__(*args, **kwargs)
 
     def add_fields(self, log_record: dict, record: logging.LogRecord, message_dict: dict) -> None:
-        log_record["time"] = dt.datetime.fromtimestamp(record.created, tz=dt.timezone.utc).isoformat(
-            timespec="milliseconds"
-        )
+        log_record["time"] = dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(timespec="milliseconds")
         log_record["level"] = record.levelname
         log_record["logger"] = record.name
         log_record["message"] = record.getMessage()

@@ -164,7 +164,7 @@ def _chart(labels, tallies) -> Chart:
     """Horizontal bars, 100 % = the full track: the same figures as the table's "all units" row."""
     bars = [
         Bar(str(label), tally.rate, n * CHART_ROW, f"{CHART_BAR_WIDTH * (tally.rate or 0) / 100:.1f}")
-        for n, (label, tally) in enumerate(zip(labels, tallies))
+        for n, (label, tally) in enumerate(zip(labels, tallies, strict=False))
     ]
     return Chart(bars)
 

@@ -10,8 +10,8 @@ recorded in it) are here too; the day's takings and the monthly fees are the mon
 import datetime as dt
 import heapq
 
-from django.utils.text import capfirst
 from django.utils.functional import lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from config import clock

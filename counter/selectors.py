@@ -22,10 +22,8 @@ from facilities.models import ACTIVE_STATES, BookingState, Channel, Facility, Mu
 from facilities.selectors import holds_between, span_param
 from facilities.slots import Slot, unit_slots
 from fees.models import Payment
-from lottery.models import Application
-
 from fees.rules import LOOK_UP, exemption_on, quote_or_none
-
+from lottery.models import Application
 from reservations import rules
 from reservations.models import KeyLending, Reservation
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from counter.staff import clerk_view, refusal_messages
 from config import clock
+from counter.staff import clerk_view, refusal_messages
 from facilities import selectors as facility_selectors
 from facilities.addresses import BadInput, bad_request, describe_slot, parse_day, parse_span
 from facilities.models import Channel

@@ -123,7 +123,7 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, kinds: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", _("Any kind"))] + list(kinds)
+        self.fields["kind"].choices = [("", _("Any kind")), *list(kinds)]
 
     def clean_date_from(self):
         day = self.cleaned_data["date_from"]
@@ -197,9 +197,7 @@ class Criteria:
             return False
         if self.night_lights and not unit.has_night_lights:
             return False
-        if self.parking and not unit.facility.has_parking:
-            return False
-        return True
+        return not (self.parking and not unit.facility.has_parking)
 
     def slot_matches(self, slot) -> bool:
         if self.start is None and self.start_before is None and self.end_by is None:

@@ -34,7 +34,7 @@ def _categories(rule_id, prices, **key):
     """One base price per fee category, per 2-hour slot: (general, high-school/university, elementary/junior-high)."""
     return [
         {**key, "fee_category": category, "price": price, "rule_id": rule_id}
-        for category, price in zip(("general", "student", "child"), prices)
+        for category, price in zip(("general", "student", "child"), prices, strict=False)
     ]
 
 

@@ -23,8 +23,8 @@ from reservations import services as booking_services
 from reservations.models import Reservation
 from reservations.rules import Refusal
 
-from . import transfer_selectors as fee_selectors
 from . import services
+from . import transfer_selectors as fee_selectors
 from .models import Payment
 
 
@@ -238,5 +238,5 @@ def _transfer_check(claim, policy, user, unit, starts_at, ends_at) -> tuple[list
         return ([settled] if settled else []) + [error.refusal], False
     refusals = services.transfer_slot_refusals(claim, policy, user=user, unit=unit, slots=slots, now=clock.now())
     if SlotHold.objects.filter(unit=unit, starts_at__in=[s.starts_at for s in slots]).exists():
-        return refusals + [booking_services.SlotTaken().refusals[0]], True
+        return [*refusals, booking_services.SlotTaken().refusals[0]], True
     return refusals, False

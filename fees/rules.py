@@ -13,8 +13,9 @@ moves afterwards either.
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from django.db import connection
 

@@ -53,7 +53,7 @@ class Stream:
         self.counter = 0
 
     def u64(self) -> int:
-        digest = hashlib.sha256(f"{self.prefix}{self.counter}".encode("utf-8")).digest()
+        digest = hashlib.sha256(f"{self.prefix}{self.counter}".encode()).digest()
         self.counter += 1
         return int.from_bytes(digest[:8], "big")
 

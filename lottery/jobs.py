@@ -29,7 +29,7 @@ def run_draws() -> dict[str, int]:
         profile_rules = rules.ProfileRules.find(policy.municipality_id)
         if profile_rules is None:
             continue
-        months = {services.add_months(this_month, n) for n in range(0, 4)}
+        months = {services.add_months(this_month, n) for n in range(4)}
         months |= set(
             Draw.objects.filter(municipality_id=policy.municipality_id)
             .exclude(status=Draw.Status.DRAWN)

@@ -5,7 +5,7 @@ write is ``reservations.alerts``, the same calls the pages make, so their limits
 """
 
 import datetime as dt
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -82,7 +82,7 @@ class PatternWatchIn(BaseModel):
         return self
 
 
-WatchIn = Annotated[Union[SlotWatchIn, PatternWatchIn], Field(discriminator="kind")]
+WatchIn = Annotated[SlotWatchIn | PatternWatchIn, Field(discriminator="kind")]
 
 
 class WatchOut(Schema):

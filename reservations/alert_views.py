@@ -74,7 +74,7 @@ def watch_slot(request, municipality, unit_id, day, span):
         return redirect(back)
     _own_municipality(request, municipality)
     try:
-        watch, created = alerts.watch_slot(
+        _watch, created = alerts.watch_slot(
             user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at, base_url=_base_url(request)
         )
     except alerts.AlertRefused as error:
@@ -138,7 +138,7 @@ class PatternForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", gettext_lazy("Any day"))] + list(SlotWatch.Weekday.choices),
+        choices=[("", gettext_lazy("Any day")), *list(SlotWatch.Weekday.choices)],
     )
     time_from = forms.TimeField(
         label=gettext_lazy("From (time of day)"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

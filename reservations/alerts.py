@@ -313,7 +313,7 @@ def slots_freed(ids=None) -> dict[str, int]:
             try:
                 with transaction.atomic():  # a savepoint: a failing alert must not spoil the claim
                     told += _slot_freed(row.unit_id, row.starts_at, row.reservation_id, row.holder_id, now)
-            except Exception:  # noqa: BLE001 - one slot's trouble must not keep the others from being told
+            except Exception:
                 logger.exception(
                     "alerts for unit %s at %s (freed slot #%s) not sent; the job tries again",
                     row.unit_id,

@@ -6,6 +6,7 @@ All numbers come from the municipality's rule profile (facilities.models.RulePro
 """
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -189,7 +190,7 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
     starts_at, ends_at = clock.localtime(starts_at), clock.localtime(ends_at)
     day = starts_at.date()
     facility = unit.facility
-    if ends_at <= starts_at or ends_at.date() != day and ends_at.time() != dt.time(0):
+    if ends_at <= starts_at or (ends_at.date() != day and ends_at.time() != dt.time(0)):
         raise SlotRequestError(Refusal(slot_rule_id(unit), _("A booking must start and end on the same day.")))
     if not calendars.is_open(facility, day):
         raise SlotRequestError(Refusal(CLOSURE_RULE_ID, _("The facility is closed on that day.")))
@@ -199,7 +200,7 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
         chosen
         and chosen[0].starts_at == starts_at
         and chosen[-1].ends_at == ends_at
-        and all(a.ends_at == b.starts_at for a, b in zip(chosen, chosen[1:]))
+        and all(a.ends_at == b.starts_at for a, b in itertools.pairwise(chosen))
     )
     if not tiles:
         raise SlotRequestError(Refusal(slot_rule_id(unit), _("That time is not a slot of this unit.")))
@@ -245,7 +246,7 @@ def early_start_slots(
                 _("An early start begins at %(time)s at the earliest.") % {"time": f"{profile.early_start_from:%H:%M}"},
             )
         )
-    if local_end <= local_start or local_end.date() != day and local_end.time() != dt.time(0):
+    if local_end <= local_start or (local_end.date() != day and local_end.time() != dt.time(0)):
         raise SlotRequestError(Refusal(code, _("A booking must start and end on the same day.")))
     facility = unit.facility
     if not calendars.is_open(facility, day):

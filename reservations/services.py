@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from config import clock, sql
-from facilities.models import BookingState, Channel, Unit
+from facilities.models import BookingState, Channel, Phase, Unit
 from fees.rules import LOOK_UP, quote_or_none
 
 from . import alerts, rules
 from .locks import lock_user
-from .models import Reservation, SlotHold
+from .models import KeyLending, Reservation, SlotHold, UseReport
 from .walk_in import WalkIn
 
 
@@ -367,14 +367,9 @@ def cancel_unpaid_bookings(*, now: dt.datetime | None = None) -> int:
     return cancelled
 
 
-# The counter console (issue #7): overrides, key lending, use reports ------------------------------------------
+# The counter console: overrides, key lending, use reports -----------------------------------------------------
 # Staff actions. Each checks that ``staff`` is a clerk of the booking's municipality (the pages check it too:
-# counter.staff.clerk_view) and is one transaction. Imported here so that this section stays apart from the
-# booking hot path above.
-
-from facilities.models import Phase  # noqa: E402
-
-from .models import KeyLending, UseReport  # noqa: E402
+# counter.staff.clerk_view) and is one transaction.
 
 
 def _insert_override(

@@ -24,7 +24,7 @@ def run_together(moment, attempts, success: str) -> list[str]:
             outcomes[index] = success
         except BookingError as error:
             outcomes[index] = ",".join(refusal.code for refusal in error.refusals)
-        except Exception as error:  # noqa: BLE001 - reported in the callers' assertions
+        except Exception as error:
             outcomes[index] = f"error: {error!r}"
         finally:
             connection.close()

@@ -34,10 +34,8 @@ from facilities.models import (
     SlotScheme,
     Unit,
 )
-
 from fees import demo as fees_demo
 from fees.models import FeeExemption, FeeRate, FeeSchedule, RefundRule
-
 from lottery.models import LotteryPolicy
 
 from . import kodaira, shiroi, tamba, users

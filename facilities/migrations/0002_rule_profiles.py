@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import facilities.models
 from django.db import migrations, models
+
+import facilities.models
 
 
 class Migration(migrations.Migration):

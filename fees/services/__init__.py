@@ -55,11 +55,11 @@ from .weather import (
 )
 
 __all__ = [
+    "WEATHER_WINDOW_LEAD",
     "BookingError",
     "CancellationQuote",
     "CancellationRefused",
     "PaymentRefused",
-    "WEATHER_WINDOW_LEAD",
     "WeatherDay",
     "WeatherDayRow",
     "WeatherStop",

@@ -10,7 +10,6 @@ that it never exceeds what was paid.
 """
 
 import datetime as dt
-
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -21,13 +20,13 @@ from accounts.models import Notice
 from accounts.notify import notify
 from config import clock
 from facilities.models import BookingState, Channel, Unit
+from fees import rules
+from fees.models import Cause, Payment, PaymentPlace, Refund
+from reservations import services as booking_services
 from reservations.models import Reservation
 from reservations.rules import Refusal
-from reservations import services as booking_services
 from reservations.services import release
 
-from .. import rules
-from ..models import Cause, Payment, PaymentPlace, Refund
 from .common import (
     CancellationRefused,
     _booking_context,
@@ -40,7 +39,6 @@ from .common import (
     not_found,
 )
 from .payments import PaymentRefused, issue_permit
-
 
 # Cancellation with a refund -----------------------------------------------------------------------------------
 

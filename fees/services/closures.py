@@ -6,7 +6,6 @@
 
 import datetime as dt
 
-
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -14,11 +13,11 @@ from accounts import audit
 from accounts.models import Notice
 from accounts.notify import notify
 from config import clock
+from fees.models import Cause, Refund
 from reservations.models import Reservation
 from reservations.rules import Refusal
 from reservations.services import release
 
-from ..models import Cause, Refund
 from .cancellation import cancellation_quote
 from .common import (
     CancellationRefused,

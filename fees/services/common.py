@@ -11,11 +11,10 @@ refund row and the facts written to the audit log and the notices.
 from django.utils.translation import gettext as _
 
 from config import clock
+from fees.models import Payment, Refund
 from reservations.models import Reservation
 from reservations.rules import Refusal, staff_refusal
 from reservations.services import BookingError
-
-from ..models import Payment, Refund
 
 
 def not_found() -> Refusal:

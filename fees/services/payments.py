@@ -14,7 +14,6 @@ The payment reminders and the unpaid-booking jobs are in fees/jobs.py.
 
 import datetime as dt
 
-
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -23,13 +22,13 @@ from accounts.models import Notice
 from accounts.notify import notify
 from config import clock
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Phase, Unit
+from fees.models import Payment, PaymentPlace, Permit, PermitCounter
 from reservations import rules as booking_rules
+from reservations import services as booking_services
 from reservations.models import Reservation
 from reservations.rules import Refusal, staff_refusal, when
-from reservations import services as booking_services
 from reservations.services import BookingError
 
-from ..models import Payment, PaymentPlace, Permit, PermitCounter
 from .common import _booking_context, _payment_facts, _payment_of, _unconfirmed_win_refusal, not_found
 
 
@@ -154,9 +153,9 @@ def payment_refusals(
     if staff_only is not None:
         refusals.append(staff_only)
     if reservation.state == BookingState.WON:  # not a booking until its winner confirms it (S-LOT-5)
-        return refusals + [_unconfirmed_win_refusal(reservation)]
+        return [*refusals, _unconfirmed_win_refusal(reservation)]
     if reservation.state not in ACTIVE_STATES or _has_payment(reservation):
-        return refusals + [already_paid()]
+        return [*refusals, already_paid()]
     if reservation.fee_total is None or reservation.fee_total <= 0:
         refusals.append(_no_fee_refusal(reservation))
     elif amount != reservation.fee_total:

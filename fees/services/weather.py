@@ -9,7 +9,6 @@
 """
 
 import datetime as dt
-
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -22,11 +21,11 @@ from accounts.notify import notify
 from config import clock
 from facilities import daterules
 from facilities.models import Channel, Unit
+from fees.models import Payment, PaymentPlace, Refund, WeatherClaim, WeatherPolicy
+from reservations import services as booking_services
 from reservations.models import Reservation
 from reservations.rules import Refusal
-from reservations import services as booking_services
 
-from ..models import Payment, PaymentPlace, Refund, WeatherClaim, WeatherPolicy
 from .common import (
     CancellationRefused,
     _booking_context,
@@ -38,7 +37,6 @@ from .common import (
     not_found,
 )
 from .payments import issue_permit
-
 
 # Rain and heat (S-WX-1) ---------------------------------------------------------------------------------------------
 

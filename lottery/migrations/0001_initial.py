@@ -2,9 +2,10 @@
 
 import django.core.validators
 import django.db.models.deletion
-import facilities.models
 from django.conf import settings
 from django.db import migrations, models
+
+import facilities.models
 
 
 def application_fillfactor(apps, schema_editor):

@@ -12,7 +12,8 @@
 The names below are re-exported, so callers write ``from lottery import services`` and ``services.apply(...)``.
 """
 
-from .. import algorithm
+from lottery import algorithm
+
 from .applications import (
     Check,
     already_applied,

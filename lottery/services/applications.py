@@ -15,15 +15,14 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from config import clock
-from facilities.slots import Slot
 from facilities.models import BookingLimit, Channel, Phase, Unit
+from facilities.slots import Slot
+from lottery.models import Application, LotteryPolicy
 from reservations import rules
 from reservations.locks import lock_user
 
-from ..models import Application, LotteryPolicy
 from .errors import ApplicationRefused, LotteryError, _refuse
 from .months import lottery_windows, month_of, policy_of
-
 
 # Applications -----------------------------------------------------------------------------------------------
 

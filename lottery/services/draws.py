@@ -27,17 +27,16 @@ from django.utils.translation import gettext as _
 from config import clock
 from config.tenancy import pk_of
 from facilities import daterules
-from facilities.slots import Slot
 from facilities.models import BookingState, Channel, Municipality, Phase, Unit
+from facilities.slots import Slot
+from fees.rules import quote_or_none
+from lottery import algorithm
+from lottery.models import Application, Draw, DrawResult
 from reservations import rules
 from reservations.models import Reservation, SlotHold
-from fees.rules import quote_or_none
 
-from .. import algorithm
-from ..models import Application, Draw, DrawResult
 from .errors import _refuse
 from .months import policy_of, timeline
-
 
 # The draw ---------------------------------------------------------------------------------------------------
 
@@ -178,11 +177,11 @@ def _load_entries(draw: Draw, municipality_slug: str):
 def _iso(moment) -> str:
     """ISO 8601 in Japan time, from an aware datetime or seconds since 1970."""
     if isinstance(moment, int):
-        moment = dt.datetime.fromtimestamp(moment, tz=dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(moment, tz=dt.UTC)
     elif isinstance(moment, str):  # SQLite without converters
         moment = dt.datetime.fromisoformat(moment)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return clock.localtime(moment).isoformat()
 
 
@@ -190,7 +189,7 @@ def list_document(draw: Draw) -> dict:
     """The canonical application list (algorithm rule 1) as committed, for publication."""
     entries, _users, header, _digest = _load_entries(draw, draw.municipality.slug)
     keys = ("id", "applicant", "unit", "start", "end", "weight")
-    return {"applications": [dict(zip(keys, entry)) for entry in entries], **header}
+    return {"applications": [dict(zip(keys, entry, strict=False)) for entry in entries], **header}
 
 
 def commit(*, municipality, month: dt.date, now: dt.datetime | None = None) -> Draw:
@@ -329,7 +328,7 @@ def _dry_run(municipality, month, now) -> DrawReport:
 
 def _compute(record: Draw, entries, users, unavailable) -> DrawReport:
     report = DrawReport(draw=record, applications=len(entries))
-    report.user_of = {entry[0]: user_id for entry, user_id in zip(entries, users)}
+    report.user_of = {entry[0]: user_id for entry, user_id in zip(entries, users, strict=False)}
     for slot_order, key, outcomes in algorithm.run(record.seed, entries, unavailable):
         report.slots.append((slot_order, key, outcomes))
         report.winners += sum(1 for _entry, _position, outcome in outcomes if outcome == "won")
@@ -387,10 +386,10 @@ def _save_results(record: Draw, report: DrawReport, municipality: Municipality, 
         .filter(Q(entered_by__isnull=False) | ~Q(channel=Channel.ONLINE))
         .values_list("pk", "channel", "entered_by_id")
     }
-    for reservation, (entry, _order) in zip(reservations, won):
+    for reservation, (entry, _order) in zip(reservations, won, strict=False):
         reservation.channel, reservation.booked_by_id = special.get(entry[0], (Channel.ONLINE, None))
     _insert_bookings(reservations)
-    reservation_of = {entry[0]: r.pk for (entry, _order), r in zip(won, reservations)}
+    reservation_of = {entry[0]: r.pk for (entry, _order), r in zip(won, reservations, strict=False)}
     _insert_results(
         record.pk,
         (
@@ -501,7 +500,7 @@ def _insert_bookings(reservations: list) -> None:
             [Reservation._meta.db_table, len(reservations)],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    for reservation, pk in zip(reservations, ids):
+    for reservation, pk in zip(reservations, ids, strict=False):
         reservation.pk = pk
         reservation._state.adding = False
     _copy_objects(Reservation, reservations)
@@ -523,7 +522,7 @@ def _copy_objects(model, objs, with_pk: bool = True) -> None:
                 if as_json:
                     row = [
                         json.dumps(v, ensure_ascii=False) if n in as_json and v is not None else v
-                        for n, v in zip(attnames, row)
+                        for n, v in zip(attnames, row, strict=False)
                     ]
                 copy.write_row(row)
 
@@ -533,16 +532,15 @@ def _insert_results(draw_id: int, rows) -> None:
     table = DrawResult._meta.db_table
     columns = "draw_id, application_id, slot_order, position, outcome, reservation_id"
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                buffer = []
-                for row in rows:
-                    buffer.append("%d\t%d\t%d\t%d\t%s\t%s\n" % (*row[:5], "\\N" if row[5] is None else row[5]))
-                    if len(buffer) >= 20000:
-                        copy.write("".join(buffer))
-                        buffer = []
-                if buffer:
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            buffer = []
+            for row in rows:
+                buffer.append("%d\t%d\t%d\t%d\t%s\t%s\n" % (*row[:5], "\\N" if row[5] is None else row[5]))
+                if len(buffer) >= 20000:
                     copy.write("".join(buffer))
+                    buffer = []
+            if buffer:
+                copy.write("".join(buffer))
         return
     batch = []
     with connection.cursor() as cursor:

@@ -16,10 +16,8 @@ from config import clock
 from config.tenancy import pk_of
 from facilities import daterules
 from facilities.models import Phase
+from lottery.models import LotteryPolicy
 from reservations import rules
-
-from ..models import LotteryPolicy
-
 
 # Months and policy ------------------------------------------------------------------------------------------
 

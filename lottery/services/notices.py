@@ -17,11 +17,10 @@ from accounts import notify
 from accounts.models import Notice
 from config import clock
 from facilities import daterules
+from lottery.models import Application, Draw, ResultNotice
 from reservations import rules
 
-from ..models import Application, Draw, ResultNotice
 from .months import month_label, policy_of
-
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ def send_result_notices(*, now: dt.datetime | None = None, limit: int = SEND_PER
                     sent_at=now,
                 )
                 sent += 1
-        except Exception:  # noqa: BLE001 - an unreachable mail server must not stop the other notices
+        except Exception:
             logger.exception("lottery results e-mail %s not sent; retried by the next run", pk)
     return sent
 
@@ -135,8 +134,7 @@ def result_message(notice: ResultNotice) -> tuple[str, str]:
             local = clock.localtime(application.starts_at)
             any_win |= application.state == Application.State.WON
             lines.append(
-                "- %s %s, %s %s–%s: %s"
-                % (
+                "- {} {}, {} {}–{}: {}".format(
                     application.unit.facility.name,
                     application.unit.name,
                     formats.date_format(local, "DATE_FORMAT"),

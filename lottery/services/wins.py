@@ -14,14 +14,13 @@ from django.utils.translation import gettext as _
 from config import clock
 from facilities import daterules
 from facilities.models import ACTIVE_STATES, BookingState
+from lottery.models import Application, Draw
 from reservations import alerts, rules
 from reservations.models import Reservation, SlotHold
 
-from ..models import Application, Draw
 from .draws import _set_fee, _win_reservation
 from .errors import LotteryError, _refuse
 from .months import policy_of, timeline
-
 
 UNCONFIRMED = Reservation.CancelReason.UNCONFIRMED  # the cancel reason of a purged win (S-LOT-5)
 

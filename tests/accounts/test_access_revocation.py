@@ -45,7 +45,7 @@ def holder(username: str) -> dict:
     """An API token and a calendar feed of ``username``, both working."""
     account = user(username)
     _row, token = ApiToken.objects.issue(user=account, name="sync")
-    feed, key = calendar_feed.issue_feed(user=account)
+    _feed, key = calendar_feed.issue_feed(user=account)
     credentials_of = {"user": account, "token": token, "feed": f"/{account.municipality.slug}/calendar/{key}.ics"}
     assert works(credentials_of) == (200, 200)
     return credentials_of

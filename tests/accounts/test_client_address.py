@@ -5,12 +5,11 @@ By default no forwarded address is trusted: a client that sends X-Forwarded-For 
 it is counted under. Behind compose's proxy (Caddy, which replaces whatever X-Forwarded-For a client sent with the
 address it sees) the web service sets DJANGO_TRUSTED_PROXY_COUNT=1: the last entry, the proxy's, is the client."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import datetime as dt
 
 import pytest
 import time_machine

@@ -13,9 +13,8 @@ from django.core import mail
 from django.test import Client
 
 from accounts import breaker, throttle
-from accounts.admin import LoginBreakerAdmin, UserAdmin
+from accounts.admin import UserAdmin
 from accounts.models import LoginBreaker, LoginFailureWindow, LoginThrottle, Notice, User
-
 from tests.reservations.booking_helpers import user
 
 pytestmark = pytest.mark.django_db

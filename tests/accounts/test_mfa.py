@@ -14,7 +14,7 @@ from tests.reservations.booking_helpers import user
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded", "admin_mfa_required")]
 
 ACTIVATE = "/accounts/2fa/totp/activate/"
-LOGGED_IN = dt.datetime(2027, 1, 15, 10, 0, tzinfo=dt.timezone.utc)
+LOGGED_IN = dt.datetime(2027, 1, 15, 10, 0, tzinfo=dt.UTC)
 
 
 def current_code(secret: str) -> str:

@@ -46,7 +46,7 @@ def test_counter_renewal__tamba__refused_before_three_months__then_renewed(clien
     with time_machine.travel(jst(2028, 12, 30, 10), tick=False):
         client.force_login(clerk)
         page = client.get(counter("tamba", "account", resident.pk)).content.decode()
-        assert "T-REG-1" in page and 'action="%s"' % counter("tamba", "renew", resident.pk) not in page
+        assert "T-REG-1" in page and 'action="{}"'.format(counter("tamba", "renew", resident.pk)) not in page
         client.post(counter("tamba", "renew", resident.pk))
     resident.refresh_from_db()
     assert resident.valid_until == dt.date(2029, 3, 31)

@@ -67,7 +67,7 @@ def test_kodaira__eligible_group__registered_with_an_assigned_id_and_its_pin(kod
 
 
 @pytest.mark.parametrize(
-    "overrides, field",
+    ("overrides", "field"),
     [
         ({"member_count": 4, "resident_member_count": 2}, "member_count"),  # fewer than 5 members
         ({"member_count": 6, "resident_member_count": 2}, "resident_member_count"),  # 2 of 6 is less than half
@@ -139,7 +139,7 @@ def test_duplicates__names_compared_loosely__full_width_and_spaces():
 
 
 @pytest.mark.parametrize(
-    "birth, today, grade",
+    ("birth", "today", "grade"),
     [
         (dt.date(2019, 4, 1), dt.date(2025, 4, 1), 1),  # born April 1: starts school at 6 years minus a day
         (dt.date(2019, 4, 1), dt.date(2025, 3, 31), 0),

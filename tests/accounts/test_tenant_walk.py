@@ -87,7 +87,7 @@ def test_the_walk_uses_real_ids_of_the_resident_owning_them(client):
     with time_machine.travel(jst(2027, 5, 1, 10, 0), tick=False):
         client.force_login(owner)
         for route in routes():
-            if route.is_counter or route.is_api or not route.has_objects and "pk" not in route.params:
+            if route.is_counter or route.is_api or (not route.has_objects and "pk" not in route.params):
                 continue
             if "/transfer/" in route.route:
                 continue  # S-WX-1 transfers: Kodaira has no rain/heat scheme, so these are 404 for every booking

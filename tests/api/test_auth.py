@@ -122,7 +122,7 @@ def test_session_and_token__a_token_post_needs_no_csrf(demo):
     api = JsonClient(client)
     with time_machine.travel(at(2027, 7, 2, 9, 0), tick=False):
         client.force_login(User.objects.get(username="kodaira-group2"))
-        status, body = api.post(BOOK, nakajima_morning(), token=token_for("kodaira-group1"))
+        status, _body = api.post(BOOK, nakajima_morning(), token=token_for("kodaira-group1"))
     assert status == 201
     from reservations.models import Reservation
 

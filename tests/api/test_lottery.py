@@ -24,7 +24,6 @@ from tests.lottery.helpers import (
     SHIROI_MONTH,
     SHIROI_PURGE,
     SHIROI_RESULTS,
-    apply,
     run_draw,
     slot,
 )
@@ -219,7 +218,7 @@ def test_apply__shiroi_non_resident__422_s_reg_4(api, court1):
 
 
 @pytest.mark.parametrize(
-    "moment, expected",
+    ("moment", "expected"),
     [
         (jst(2027, 4, 5, 8, 29), 422),
         (jst(2027, 4, 5, 8, 30), 201),  # S-LOT-1 opens M-2/5 08:30
@@ -236,7 +235,7 @@ def test_apply__shiroi__window_edges(api, ann, court1, moment, expected):
 
 
 @pytest.mark.parametrize(
-    "moment, expected",
+    ("moment", "expected"),
     [
         (jst(2027, 6, 9, 23, 59), 422),
         (jst(2027, 6, 10, 0, 0), 201),  # K-LOT-1 opens M-2/10 00:00
@@ -460,7 +459,7 @@ def test_staff_403__anonymous_401(api, court1):
 
 
 @pytest.mark.parametrize(
-    "payload, where",
+    ("payload", "where"),
     [
         ({"unit_id": 1, "start": "2027-06-15T09:00:00", "end": "2027-06-15T11:00:00"}, "naive"),
         ({"unit_id": 1, "start": "2027-06-15T11:00:00+09:00", "end": "2027-06-15T09:00:00+09:00"}, "end before start"),

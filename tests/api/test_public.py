@@ -69,7 +69,7 @@ def test_availability__kodaira_range__states_closed_days_and_booked_by_someone_e
     assert days["2027-07-06"]["state"] == "closed" and days["2027-07-06"]["closure"]["kind"] == "nth_weekday"
 
     # Today: the 09:00 period has started.
-    morning, afternoon, evening = days["2027-07-02"]["slots"]
+    morning, afternoon, _evening = days["2027-07-02"]["slots"]
     assert morning["start"] == "2027-07-02T09:00:00+09:00" and morning["end"] == "2027-07-02T12:00:00+09:00"
     assert morning["state"] == "past" and morning["bookable"] is False and morning["refusal"]["code"] == "slot_past"
     # Within D-7: counter only (K-LM-1).

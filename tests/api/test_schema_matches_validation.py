@@ -191,13 +191,13 @@ def candidates_for(schema: dict) -> list:
     types = {schema.get("type")} | {branch.get("type") for branch in schema.get("anyOf", [])}
     if "integer" in types:
         as_json = [int(v) if re.fullmatch(r"-?[0-9]+", v) else v for v in integers(schema)]
-        return as_json + [True, None, 1.0]
+        return [*as_json, True, None, 1.0]
     if schema.get("format") == "date":
-        return DAYS + [None, 20270524]
+        return [*DAYS, None, 20270524]
     if "pattern" in schema and ":" in schema["pattern"]:  # a time of day, HH:MM
-        return TIMES + [None, 900]
+        return [*TIMES, None, 900]
     if "pattern" in schema:
-        return SLUGS + [None, 5]
+        return [*SLUGS, None, 5]
     pytest.fail(f"no candidates for a body field with schema {schema}")
 
 

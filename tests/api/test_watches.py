@@ -230,7 +230,7 @@ def test_pattern__made_on_the_page__listed_by_the_api_the_same(api, court, watch
                 "date_to": "2027-05-31",
             },
         )
-    status, listed = call(api, "GET", WATCHES, token_of(watcher))
+    _status, listed = call(api, "GET", WATCHES, token_of(watcher))
     [only] = listed["active"]
     assert (only["kind"], only["unit_id"], only["weekday"], only["time_from"], only["time_to"], only["date_to"]) == (
         "pattern",

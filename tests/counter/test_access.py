@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from reservations.models import Reservation
-
 from tests.reservations.booking_helpers import book, jst, unit, user
 
 from .helpers import at, client_for, counter_url

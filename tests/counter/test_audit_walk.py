@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import AuditEntry, FamilyProxy, Registration, User
 from config import clock
 from fees import services as fee_services
-from fees.models import PaymentPlace, WeatherClaim
+from fees.models import PaymentPlace
 from lottery import services as lottery_services
 from reservations import services
 from tests.accounts.helpers import shiroi_person, tamba_card
@@ -524,7 +524,7 @@ def accounts_reissue():
             == 302
         )
     old = User.objects.get(display_name="春日 一郎")
-    new = lambda: User.objects.get(display_name="春日 一郎", is_active=True)  # noqa: E731
+    new = lambda: User.objects.get(display_name="春日 一郎", is_active=True)
     return Post(
         "tamba",
         reverse("counter:accounts_reissue", args=["tamba", old.pk]),

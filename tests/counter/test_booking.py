@@ -9,7 +9,6 @@ import pytest
 from facilities.models import BookingState
 from fees.models import PaymentPlace
 from reservations.models import Reservation
-
 from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 from .helpers import at, book_post, client_for, counter_url

@@ -5,7 +5,6 @@
 import pytest
 
 from accounts.models import Registration, User
-
 from tests.reservations.booking_helpers import jst, make_user, user
 
 from .helpers import client_for, counter_url

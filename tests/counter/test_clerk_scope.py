@@ -13,7 +13,6 @@ from config import clock
 from facilities.models import Facility, Municipality
 from reservations import services
 from reservations.models import KeyLending, Reservation
-
 from tests.reservations.booking_helpers import book, jst, unit, user
 
 from .helpers import at, client_for, counter_url

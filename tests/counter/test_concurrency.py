@@ -11,7 +11,6 @@ from accounts.models import User
 from facilities.models import Unit
 from reservations import services
 from reservations.models import Reservation, SlotHold
-
 from tests.concurrency import run_together
 from tests.reservations.booking_helpers import FAST_HASHER, jst
 

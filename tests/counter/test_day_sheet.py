@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from reservations.models import KeyLending, UseReport
-
 from tests.reservations.booking_helpers import book, cancel_at, jst, unit, user
 
 from .helpers import at, client_for, counter_url

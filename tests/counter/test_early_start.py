@@ -10,7 +10,6 @@ from accounts.models import AuditEntry
 from facilities.models import BookingState, RuleProfile
 from reservations import services
 from reservations.models import Reservation, SlotHold
-
 from tests.reservations.booking_helpers import jst, unit, user
 
 from .helpers import at, client_for, counter_url

@@ -18,7 +18,6 @@ from django.urls import reverse
 
 from config import clock
 from reservations import services
-
 from tests.lottery.helpers import (
     KODAIRA_DAY,
     KODAIRA_IN_WINDOW,
@@ -84,7 +83,7 @@ def read_csv(response) -> list[list[str]]:
 
 def by_column(rows):
     header = rows[0]
-    return [dict(zip(header, row)) for row in rows[1:]]
+    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
 
 
 # Bookings -----------------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 
 from lottery.models import Application
-
 from tests.reservations.booking_helpers import jst, unit, user
 
 from .helpers import at, client_for, counter_url

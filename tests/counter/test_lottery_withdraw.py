@@ -12,7 +12,6 @@ from config import clock
 from facilities.models import Facility, Municipality
 from lottery import services as lottery_services
 from lottery.models import Application
-
 from tests.reservations.booking_helpers import jst, unit, user
 
 from .helpers import at, client_for, counter_url
@@ -99,16 +98,15 @@ def test_audit__a_residents_own_online_application_and_withdrawal_leave_none(roo
 
 
 def test_audit__a_refused_entry_leaves_no_entry(group, room):
-    with at(CLOSED):
-        with pytest.raises(lottery_services.LotteryError):
-            lottery_services.apply(
-                user=group,
-                unit=room,
-                starts_at=clock.at(USE_DATE, dt.time(9)),
-                ends_at=clock.at(USE_DATE, dt.time(12)),
-                channel="counter",
-                entered_by=user("kodaira-clerk"),
-            )
+    with at(CLOSED), pytest.raises(lottery_services.LotteryError):
+        lottery_services.apply(
+            user=group,
+            unit=room,
+            starts_at=clock.at(USE_DATE, dt.time(9)),
+            ends_at=clock.at(USE_DATE, dt.time(12)),
+            channel="counter",
+            entered_by=user("kodaira-clerk"),
+        )
     assert not AuditEntry.objects.filter(action__startswith="lottery.").exists()
 
 

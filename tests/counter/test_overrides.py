@@ -11,7 +11,6 @@ from facilities.models import BookingState
 from reservations import services
 from reservations.admin import ReservationAdmin
 from reservations.models import Reservation, SlotHold
-
 from tests.reservations.booking_helpers import attempt, book, jst, unit, user
 
 from .helpers import at, client_for, counter_url
@@ -74,7 +73,7 @@ def test_override__t_app_5_grant_outside_the_windows_recorded_with_reason_and_ru
         sheet = client.get(response["Location"]).content.decode()
         page = client.get(counter_url("user", "tamba", resident.pk)).content.decode()
     for html in (sheet, page):
-        assert f'data-override="grant"' in html and "T-APP-5" in html and "NPO法人の公開講座" in html
+        assert 'data-override="grant"' in html and "T-APP-5" in html and "NPO法人の公開講座" in html
 
 
 def test_override__needs_a_reason_and_an_open_slot_of_the_unit(room):
@@ -129,16 +128,15 @@ def test_block__maintenance_held_by_the_clerk_and_then_refused_to_residents(room
 
 
 def test_override__only_a_clerk_of_the_municipality_in_the_service(room):
-    with at(jst(2027, 7, 19, 10, 0)):
-        with pytest.raises(services.BookingRefused) as refused:
-            services.book_override(
-                user=user("tamba-resident1"),
-                unit=room,
-                starts_at=jst(2027, 7, 20, 10),
-                ends_at=jst(2027, 7, 20, 11),
-                reason="x",
-                staff=user("shiroi-clerk"),
-            )
+    with at(jst(2027, 7, 19, 10, 0)), pytest.raises(services.BookingRefused) as refused:
+        services.book_override(
+            user=user("tamba-resident1"),
+            unit=room,
+            starts_at=jst(2027, 7, 20, 10),
+            ends_at=jst(2027, 7, 20, 11),
+            reason="x",
+            staff=user("shiroi-clerk"),
+        )
     assert refused.value.refusals[0].code == "staff_only"
 
 

@@ -12,7 +12,6 @@ from config import clock
 from facilities.models import Facility, Municipality
 from reservations import services
 from reservations.models import Reservation, SlotHold
-
 from tests.reservations.booking_helpers import attempt, book, jst, unit, user
 
 from .helpers import at, client_for, counter_url

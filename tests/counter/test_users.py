@@ -9,7 +9,6 @@ from accounts.models import User
 from fees.models import Payment, PaymentPlace
 from lottery.models import Application
 from reservations.models import Reservation
-
 from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 from .helpers import at, client_for, counter_url

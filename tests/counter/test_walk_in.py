@@ -19,7 +19,6 @@ from fees.models import PaymentPlace
 from reservations import services
 from reservations.models import Reservation, SlotHold
 from reservations.walk_in import WalkIn, WalkInInvalid, clean
-
 from tests.reservations.booking_helpers import jst, make_user, unit, user
 
 from .helpers import at, client_for, counter_url
@@ -199,7 +198,7 @@ def test_walk_in__until_the_use_time_on_d__not_once_the_slot_has_started():
 
 
 @pytest.mark.parametrize(
-    "municipality, facility, code, rule",
+    ("municipality", "facility", "code", "rule"),
     [
         ("kodaira", "nakajima", "assembly-room", "K-REG-1"),
         ("tamba", None, None, "T-REG-1"),

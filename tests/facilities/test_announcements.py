@@ -64,7 +64,7 @@ def titles(response):
 
 
 @pytest.mark.parametrize(
-    "moment, shown",
+    ("moment", "shown"),
     [
         (FROM - dt.timedelta(minutes=1), False),
         (FROM, True),

@@ -7,7 +7,6 @@ import pytest
 from facilities import cache, calendars
 from facilities.models import ClosureRule, Facility
 
-
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 

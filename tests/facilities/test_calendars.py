@@ -79,7 +79,7 @@ def test_closure__national_holidays_rule__closes_holidays_and_substitute_holiday
 
 
 @pytest.mark.parametrize(
-    "day, is_open",
+    ("day", "is_open"),
     [(D(2026, 12, 28), True), (D(2026, 12, 29), False), (D(2027, 1, 3), False), (D(2027, 1, 4), True)],
 )
 def test_closure__year_end_range__wraps_the_new_year(day, is_open):
@@ -125,7 +125,7 @@ def test_first_open_day__closed_all_month__none():
 
 
 @pytest.mark.parametrize(
-    "fields, bad_field",
+    ("fields", "bad_field"),
     [
         ({"kind": "weekly"}, "weekday"),
         ({"kind": "nth_weekday", "weekday": 1, "weeks_of_month": "1,7"}, "weeks_of_month"),

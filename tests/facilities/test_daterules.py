@@ -35,7 +35,7 @@ def date_of(text, use_date, **kwargs):
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("M-2/10 00:00", DateRule("month_day", months=2, day=10, time=dt.time(0, 0), text="M-2/10 00:00")),
         ("M-1/3 08:30", DateRule("month_day", months=1, day=3, time=dt.time(8, 30), text="M-1/3 08:30")),
@@ -55,7 +55,7 @@ def test_parse__every_form(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text, normal",
+    ("text", "normal"),
     [
         ("  D-8   23:59 ", "D-8 23:59"),  # spaces are not significant
         ("D-8 9:00", "D-8 9:00"),  # one-digit hour
@@ -134,7 +134,7 @@ def test_parse__range_errors_say_what_is_wrong(english):
 
 
 @pytest.mark.parametrize(
-    "text, use_date, expected",
+    ("text", "use_date", "expected"),
     [
         ("M-2/10 00:00", dt.date(2027, 1, 20), dt.date(2026, 11, 10)),  # M-2 of January
         ("M-2/10 00:00", dt.date(2027, 2, 1), dt.date(2026, 12, 10)),  # M-2 of February
@@ -151,7 +151,7 @@ def test_rule_date__months_before_cross_year_ends(text, use_date, expected):
 
 
 @pytest.mark.parametrize(
-    "text, use_date, expected",
+    ("text", "use_date", "expected"),
     [
         ("M-1/31 00:00", dt.date(2027, 5, 10), dt.date(2027, 4, 30)),  # April has 30 days: clamped
         ("M-1/31 00:00", dt.date(2027, 8, 10), dt.date(2027, 7, 31)),  # July has 31
@@ -166,7 +166,7 @@ def test_rule_date__day_beyond_the_month_is_clamped_to_its_last_day(text, use_da
 
 
 @pytest.mark.parametrize(
-    "text, use_date, expected",
+    ("text", "use_date", "expected"),
     [
         ("D-8 23:59", dt.date(2027, 3, 5), dt.date(2027, 2, 25)),
         ("D-7 23:59", dt.date(2028, 3, 5), dt.date(2028, 2, 27)),  # across a leap day
@@ -190,7 +190,7 @@ def test_business_days__saturday_sunday_and_holidays_are_not():
 
 
 @pytest.mark.parametrize(
-    "use_date, count, expected",
+    ("use_date", "count", "expected"),
     [
         (dt.date(2027, 7, 20), 3, dt.date(2027, 7, 14)),  # Tue after a holiday Monday: Fri 16, Thu 15, Wed 14
         (dt.date(2027, 7, 20), 1, dt.date(2027, 7, 16)),
@@ -322,7 +322,7 @@ def _window(**fields):
 
 
 @pytest.mark.parametrize(
-    "fields, field",
+    ("fields", "field"),
     [
         ({"opens": "D-3 00:00", "closes": "D-8 23:59"}, "closes"),  # closes before it opens
         ({"opens": "D-6 00:00", "closes": "D-6 00:00"}, None),  # an empty-looking window is allowed: one minute

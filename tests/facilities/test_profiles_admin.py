@@ -227,8 +227,16 @@ def editable_fields(model) -> set[str]:
 
 def _profile_models():
     """Every model of a municipality's rules (X-1: windows, limits, hours, fees, deadlines), the inlines' too."""
-    from facilities.models import ClosureCalendar, ClosureRule, Facility, Municipality, OpeningHours, SchemePeriod
-    from facilities.models import SlotScheme, Unit
+    from facilities.models import (
+        ClosureCalendar,
+        ClosureRule,
+        Facility,
+        Municipality,
+        OpeningHours,
+        SchemePeriod,
+        SlotScheme,
+        Unit,
+    )
     from fees.models import FeeExemption, FeeRate, FeeSchedule, PaymentPlace, RefundRule, WeatherPolicy
     from lottery.models import LotteryPolicy
 

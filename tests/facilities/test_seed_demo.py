@@ -142,7 +142,7 @@ def test_seed_demo__shiroi__has_nine_sites_and_twenty_units_as_in_rules(seeded):
         assert {unit.surface for unit in units} == {surface}, facility.code
         assert facility.closure_calendar is None  # the seed names no closed days for the sites themselves
     courts = Unit.objects.of(shiroi).filter(facility__code="undokoen-tennis")
-    assert [(u.code, u.name_ja, u.name_en) for u in courts][0] == ("court-1", "1番コート", "Court 1")
+    assert next((u.code, u.name_ja, u.name_en) for u in courts) == ("court-1", "1番コート", "Court 1")
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Slot schemes and seasonal opening hours (S-HRS-1, T-USE-1) and the week grid built from them."""
 
 import datetime as dt
+import itertools
 
 import pytest
 import time_machine
@@ -60,7 +61,7 @@ def test_seasonal_hours__winter_season_wraps_into_march(shiroi_like_tennis):
 
 def test_slots_are_half_open_and_back_to_back(shiroi_like_tennis):
     slots = day_slots(shiroi_like_tennis, dt.date(2027, 4, 1))
-    assert all(a.ends_at == b.starts_at for a, b in zip(slots, slots[1:]))
+    assert all(a.ends_at == b.starts_at for a, b in itertools.pairwise(slots))
     assert slots[0].starts_at == dt.datetime(2027, 4, 1, 7, tzinfo=TOKYO)
 
 
@@ -154,7 +155,7 @@ def test_week_grid__closure_day__whole_column_closed():
     unit = make_unit(facility, make_scheme(municipality))
     with time_machine.travel(dt.datetime(2026, 12, 1, 8, tzinfo=TOKYO), tick=False):
         grid = selectors.unit_week(unit=unit, start=dt.date(2026, 12, 27))
-    states_by_day = list(zip(*[[c.state for c in row.cells] for row in grid.rows]))
+    states_by_day = list(zip(*[[c.state for c in row.cells] for row in grid.rows], strict=False))
     assert set(states_by_day[0]) == {"open"} and set(states_by_day[1]) == {"open"}  # 12-27, 12-28
     assert all(set(day) == {"closed"} for day in states_by_day[2:])  # 12-29 .. 01-02
 

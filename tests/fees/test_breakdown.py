@@ -71,18 +71,20 @@ def test_breakdown__stored_data_that_is_not_a_breakdown_is_refused(tamper):
 
 
 @pytest.mark.parametrize(
-    "amount, percent, expected", [(630, 200, 1260), (625, 50, 312), (1, 50, 0), (999, 33, 329), (0, 50, 0)]
+    ("amount", "percent", "expected"), [(630, 200, 1260), (625, 50, 312), (1, 50, 0), (999, 33, 329), (0, 50, 0)]
 )
 def test_money__share_cuts_fractions_of_a_yen_off(amount, percent, expected):
     assert money.share(amount, percent) == expected
 
 
-@pytest.mark.parametrize("amount, percent, expected", [(1, 50, 1), (3, 50, 1), (1031, 50, 515), (1, 0, 0), (5, 100, 5)])
+@pytest.mark.parametrize(
+    ("amount", "percent", "expected"), [(1, 50, 1), (3, 50, 1), (1031, 50, 515), (1, 0, 0), (5, 100, 5)]
+)
 def test_money__a_refund_below_one_yen_counts_as_one(amount, percent, expected):
     assert money.refund_share(amount, percent) == expected
 
 
-@pytest.mark.parametrize("amount, percent", [(1.5, 50), (100, 0.5), (True, 50)])
+@pytest.mark.parametrize(("amount", "percent"), [(1.5, 50), (100, 0.5), (True, 50)])
 def test_money__only_integers(amount, percent):
     with pytest.raises(TypeError):
         money.share(amount, percent)

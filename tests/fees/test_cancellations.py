@@ -17,7 +17,6 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from accounts.models import AuditEntry
-
 from facilities.models import BookingState
 from fees import services
 from fees.models import Payment, PaymentPlace, Refund

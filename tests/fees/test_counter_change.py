@@ -71,7 +71,7 @@ class TestChangeAtCounter:
         court = unit("shiroi", "minamiyama-tennis", "court-1")
         assert change(old, to=court, extra=0) == {"wrong_amount"}
         assert Reservation.objects.get(pk=old.pk).is_active and Payment.objects.count() == 1  # nothing changed
-        new, payment, refund = change(old, to=court, extra=10)
+        _new, payment, refund = change(old, to=court, extra=10)
         assert (payment.amount, payment.carried_amount, payment.taken, refund) == (630, 620, 10, None)
 
     def test_from_d6__refused_s_can_1(self):

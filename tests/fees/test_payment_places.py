@@ -28,7 +28,7 @@ OFFICE = "白井市役所生涯学習課"
 MONDAY_CENTERS = ["西白井複合センター", "白井駅前センター", "桜台センター", "学習等供用施設（富士センター）"]
 KOMIN = "公民センター"
 TUESDAY_CENTERS = ["白井コミュニティセンター", "西白井コミュニティプラザ"]
-CENTERS = MONDAY_CENTERS + [KOMIN] + TUESDAY_CENTERS
+CENTERS = [*MONDAY_CENTERS, KOMIN, *TUESDAY_CENTERS]
 OTHER_TENNIS = {"nakakido-tennis", "minamiyama-tennis", "nanatsugi-daiichi-tennis", "toyoichi-tennis", "noguchi-tennis"}
 OTHER_GROUNDS = {"nakakido-ground", "minamiyama-ground"}
 

@@ -178,15 +178,14 @@ class TestRecordPayment:
         assert not Payment.objects.exists()
 
     def test_unknown_booking__refused(self):
-        with time_machine.travel(TUESDAY, tick=False):
-            with pytest.raises(services.PaymentRefused) as refused:
-                services.record_payment(
-                    reservation_id=999999,
-                    amount=630,
-                    place=place("白井市役所生涯学習課"),
-                    receipt_number="R",
-                    staff=user("shiroi-clerk"),
-                )
+        with time_machine.travel(TUESDAY, tick=False), pytest.raises(services.PaymentRefused) as refused:
+            services.record_payment(
+                reservation_id=999999,
+                amount=630,
+                place=place("白井市役所生涯学習課"),
+                receipt_number="R",
+                staff=user("shiroi-clerk"),
+            )
         assert [r.code for r in refused.value.refusals] == ["not_found"]
 
     def test_kodaira__confirmed_booking_paid_on_the_day_keeps_its_confirmation(self):

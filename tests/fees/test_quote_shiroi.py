@@ -40,10 +40,10 @@ def shiroi_user(category, residency):
 
 
 @pytest.mark.parametrize("residency", ["resident", "non_resident"])
-@pytest.mark.parametrize("facility, code, prices", TABLE)
+@pytest.mark.parametrize(("facility", "code", "prices"), TABLE)
 def test_quote__shiroi__every_row_and_category_by_day(facility, code, prices, residency):
     court = unit("shiroi", facility, code)
-    for category, price in zip(CATEGORIES, prices):
+    for category, price in zip(CATEGORIES, prices, strict=False):
         breakdown = quote(
             user=shiroi_user(category, residency),
             unit=court,
@@ -61,10 +61,10 @@ def test_quote__shiroi__every_row_and_category_by_day(facility, code, prices, re
 
 
 @pytest.mark.parametrize("residency", ["resident", "non_resident"])
-@pytest.mark.parametrize("start, end", [("17:00", "19:00"), ("19:00", "21:00")])
+@pytest.mark.parametrize(("start", "end"), [("17:00", "19:00"), ("19:00", "21:00")])
 def test_quote__shiroi__minamiyama_ground_after_17_adds_lighting_per_hour_never_doubled(start, end, residency):
     ground = unit("shiroi", "minamiyama-ground", "ground")
-    for category, price in zip(CATEGORIES, (1050, 520, 260)):
+    for category, price in zip(CATEGORIES, (1050, 520, 260), strict=False):
         breakdown = quote(
             user=shiroi_user(category, residency), unit=ground, slots=[slot(USE_DATE, start, end)], booked_on=BOOKED_ON
         )
@@ -98,7 +98,7 @@ def test_quote__shiroi__non_resident_lines_cite_s_fee_1():
     assert breakdown.total == 6960
 
 
-@pytest.mark.parametrize("start, end", [("07:00", "09:00"), ("13:00", "15:00"), ("15:00", "17:00")])
+@pytest.mark.parametrize(("start", "end"), [("07:00", "09:00"), ("13:00", "15:00"), ("15:00", "17:00")])
 def test_quote__shiroi__minamiyama_ground_slots_ending_by_17_have_no_lighting(start, end):
     ground = unit("shiroi", "minamiyama-ground", "ground")
     breakdown = quote(
@@ -109,7 +109,8 @@ def test_quote__shiroi__minamiyama_ground_slots_ending_by_17_have_no_lighting(st
 
 
 @pytest.mark.parametrize(
-    "facility, code", [("nakakido-ground", "ground"), ("undokoen-ground", "ground"), ("minamiyama-tennis", "court-1")]
+    ("facility", "code"),
+    [("nakakido-ground", "ground"), ("undokoen-ground", "ground"), ("minamiyama-tennis", "court-1")],
 )
 def test_quote__shiroi__no_lighting_where_there_are_no_night_lights(facility, code):
     """A June slot 17:00–19:00 elsewhere is daylight use: only 南山 ground has night lights (S-HRS-2)."""

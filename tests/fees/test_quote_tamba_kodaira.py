@@ -21,7 +21,7 @@ BOOKED_ON = dt.date(2027, 5, 1)
 
 
 @pytest.mark.parametrize(
-    "facility, room, start, end, per_hour",
+    ("facility", "room", "start", "end", "per_hour"),
     [
         ("kaibara", "large-meeting-room", "09:00", "10:00", 600),
         ("kaibara", "large-meeting-room", "09:00", "12:00", 600),
@@ -54,7 +54,7 @@ def test_quote__tamba__non_resident_pays_the_same_the_source_names_no_surcharge(
 
 
 @pytest.mark.parametrize(
-    "center, room, price",
+    ("center", "room", "price"),
     [
         ("nakajima", "assembly-room", 600),
         ("nakajima", "japanese-room", 400),

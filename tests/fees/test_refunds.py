@@ -58,7 +58,7 @@ def test_refund__shiroi__rained_off_is_refunded_in_full(moment):
     assert (result.amount, result.rule_id) == (2100, "S-WX-1")
 
 
-@pytest.mark.parametrize("paid, expected", [(150, 75), (75, 37), (3, 1), (1, 1), (0, 0)])
+@pytest.mark.parametrize(("paid", "expected"), [(150, 75), (75, 37), (3, 1), (1, 1), (0, 0)])
 def test_refund__shiroi__half_cuts_fractions_off_and_a_whole_below_one_yen_counts_as_one(paid, expected):
     """端数計算法 第2条第1項 (fractions of a yen cut off) and 第2条第2項 (a debt below one yen counts as one yen)."""
     assert refund_at(jst(2027, 6, 1, 12, 0), "shiroi", paid).amount == expected

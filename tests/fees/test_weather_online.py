@@ -15,8 +15,8 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import AuditEntry, Notice
-from fees.models import Payment, PaymentPlace, WeatherClaim
-from reservations.models import Reservation, SlotHold
+from fees.models import Payment, WeatherClaim
+from reservations.models import Reservation
 from tests.fees.test_cancellations import paid_shiroi_booking
 from tests.fees.test_weather import mark
 from tests.reservations.booking_helpers import book, jst, make_user, unit, user

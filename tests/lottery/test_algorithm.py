@@ -133,6 +133,6 @@ def test_canonical_list__incremental_hash_equals_json_dumps():
     prefix, suffix = algorithm.list_document_parts(header)
     incremental = prefix + ",".join(entry_text(entry) for entry in entries) + suffix
     keys = ("id", "applicant", "unit", "start", "end", "weight")
-    document = {"applications": [dict(zip(keys, entry)) for entry in entries], **header}
+    document = {"applications": [dict(zip(keys, entry, strict=False)) for entry in entries], **header}
     assert incremental == algorithm.canonical_json(document)
     assert json.loads(incremental) == document

@@ -19,19 +19,18 @@ from django.core import mail
 
 from accounts.models import Notice
 from config import clock
+from counter.selectors import SlotAnswer, day_slots
 from facilities.models import BookingState
-from lottery import jobs, services
+from lottery import jobs
 from lottery.models import LotteryPolicy
 from reservations import calendar_feed
 from reservations import services as booking_services
-from counter.selectors import SlotAnswer, day_slots
 from tests.reservations.booking_helpers import jst, make_user, unit
 
 from .helpers import (
     KODAIRA_DAY,
     KODAIRA_IN_WINDOW,
     KODAIRA_MONTH,
-    SHIROI_DAY,
     SHIROI_DRAW,
     SHIROI_MONTH,
     SHIROI_RESULTS,

@@ -2,6 +2,6 @@
 ORM broker hands a task whose worker died to another worker after 25 s instead of 10 minutes (``retry``), so the
 test can watch the re-delivery. ``timeout`` stays above the time the test keeps the job blocked before killing it."""
 
-from config.settings import *  # noqa: F403
+from config.settings import *
 
-Q_CLUSTER = {**Q_CLUSTER, "timeout": 20, "retry": 25, "workers": 1}  # noqa: F405
+Q_CLUSTER = {**Q_CLUSTER, "timeout": 20, "retry": 25, "workers": 1}

@@ -112,7 +112,7 @@ def test_every_handler_redacts__django_and_gunicorn():
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("/kodaira/calendar/nonsense.ics", f"/kodaira/calendar/{REDACTED}.ics"),
         ("/kodaira/my/bookings/3/calendar.ics", "/kodaira/my/bookings/3/calendar.ics"),

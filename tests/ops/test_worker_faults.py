@@ -152,10 +152,8 @@ def stop_qcluster(process: subprocess.Popen) -> None:
     """As an operator stops it: SIGTERM to the cluster's main process, which stops its sentinel and workers."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # anything left of it
     process.communicate(timeout=WAIT)
@@ -453,7 +451,7 @@ def shiroi_wins(demo):
     court, other_court = unit("shiroi", "minamiyama-tennis", "court-1"), unit("shiroi", "toyoichi-tennis", "court-1")
     players = [make_user("shiroi", f"fault-p{i}", email=f"p{i}@example.com") for i in range(5)]
     requests = [(court, "09:00"), (court, "11:00"), (court, "13:00"), (other_court, "09:00"), (court, "09:00")]
-    for player, (where, start) in zip(players, requests):
+    for player, (where, start) in zip(players, requests, strict=False):
         apply(
             SHIROI_IN_WINDOW, user=player, unit=where, day=SHIROI_DAY, start=start, end=f"{int(start[:2]) + 2:02d}:00"
         )
@@ -629,7 +627,7 @@ def test_unpaid__two_workers_at_once__each_booking_cancelled_and_told_once(shiro
 def test_unpaid__killed_between_the_cancellation_and_its_alerts__the_watcher_is_still_told(shiroi_unpaid, mail):
     """The freeing is recorded (``FreedSlot``) in the cancellation's transaction; the alert hook that dies after
     the commit leaves the record unhandled, and the ``tell_freed_slots`` job's next tick tells the watcher, once."""
-    first, middle, last = shiroi_unpaid
+    _first, middle, _last = shiroi_unpaid
     # The middle booking's cancellation commits; then the alert hook locks the watches of its slot: it waits here.
     with row_locks("SELECT id FROM reservations_slotwatch FOR UPDATE") as holder:
         worker = start_job("reservations.jobs.cancel_unpaid_bookings", at=UNPAID_RUN, mail=mail)

@@ -18,7 +18,6 @@ from config import clock
 from facilities.models import Municipality, Unit
 from reservations import services
 from reservations.models import Reservation, SlotHold
-
 from tests.concurrency import run_together as run_attempts_together
 
 from .booking_helpers import FAST_HASHER, jst, make_lottery_win
@@ -100,7 +99,7 @@ def test_concurrency__tamba_overlapping_runs__one_wins_and_no_hour_is_held_twice
 
 
 @pytest.mark.parametrize(
-    "municipality, facility, rule, limit",
+    ("municipality", "facility", "rule", "limit"),
     [
         ("kodaira", "nakajima", "K-FC-3", 4),
         ("shiroi", "minamiyama-tennis", "S-FC-4", 10),

@@ -13,7 +13,6 @@ from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
 from config import schedules
-
 from facilities.models import BookingState
 from reservations import jobs
 from reservations.models import Reservation, SlotHold

@@ -81,7 +81,7 @@ def test_first_page__the_20_soonest_upcoming__the_past_and_cancelled_list__a_lin
 
 
 def test_page_2__the_rest__a_link_back__the_cancelled_ones_stay_on_page_1(client, resident):
-    person, upcoming, cancelled = resident
+    person, upcoming, _cancelled = resident
     html = get(client, person, "?page=2")
     assert shown(html, "upcoming") == upcoming[20:]  # the 10 latest, none lost, none repeated
     assert shown(html, "earlier") == []

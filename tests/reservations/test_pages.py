@@ -350,7 +350,7 @@ def test_resident_of_another_municipality__told_why_not(client, demo):
 
 
 @pytest.mark.parametrize(
-    "path, status",
+    ("path", "status"),
     [
         ("2027-13-45/0900-1200/", 400),
         ("2027-05-19/9-12/", 400),

@@ -311,7 +311,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case, rule_id", CASES, ids=[case.__name__ for case, _rule in CASES])
+@pytest.mark.parametrize(("case", "rule_id"), CASES, ids=[case.__name__ for case, _rule in CASES])
 def test_a_refusal_a_rule_covers_cites_the_rule(case, rule_id):
     codes = case()
     assert codes == [rule_id], f"{case.__name__}: {codes}, not {rule_id}"

@@ -86,19 +86,18 @@ def test_first_come__kodaira__after_the_year_end_closure_opens_on_jan_5(group, j
 def test_first_come__kodaira__refusal_says_when_it_opens(group, nakajima):
     from django.utils import translation
 
-    with translation.override("en"):
-        with pytest.raises(services.BookingRefused) as refused:
-            import time_machine
+    with translation.override("en"), pytest.raises(services.BookingRefused) as refused:
+        import time_machine
 
-            from config import clock
+        from config import clock
 
-            with time_machine.travel(jst(2027, 7, 1, 12, 0), tick=False):
-                services.book(
-                    user=group,
-                    unit=nakajima,
-                    starts_at=clock.at(USE_DATE, dt.time(9)),
-                    ends_at=clock.at(USE_DATE, dt.time(12)),
-                )
+        with time_machine.travel(jst(2027, 7, 1, 12, 0), tick=False):
+            services.book(
+                user=group,
+                unit=nakajima,
+                starts_at=clock.at(USE_DATE, dt.time(9)),
+                ends_at=clock.at(USE_DATE, dt.time(12)),
+            )
     (refusal,) = refused.value.refusals
     assert refusal.code == "K-FC-1"
     assert refusal.message == "Booking for this slot opens at July 2, 2027 09:00."
@@ -239,13 +238,13 @@ def test_limit__kodaira__four_first_come_slots_per_center_then_k_fc_3(group, nak
     )
 
 
-@pytest.mark.parametrize("wins, allowed", [(0, 4), (1, 3), (2, 2)])
+@pytest.mark.parametrize(("wins", "allowed"), [(0, 4), (1, 3), (2, 2)])
 def test_limit__kodaira__lottery_wins_count_toward_k_fc_3(group, nakajima, wins, allowed):
     """K-FC-3: 2 wins → 2 more, 1 win → 3 more, 0 → 4."""
     win_slots = [(dt.date(2027, 8, 5), MORNING), (dt.date(2027, 8, 5), AFTERNOON)]
     for day, period in win_slots[:wins]:
         make_lottery_win(user=group, unit=nakajima, day=day, **period)
-    candidates = FOUR_SLOTS + [FIFTH]
+    candidates = [*FOUR_SLOTS, FIFTH]
     for day, period in candidates[:allowed]:
         book(NOW, user=group, unit=nakajima, day=day, **period)
     day, period = candidates[allowed]

@@ -39,7 +39,7 @@ def court2():
 # S-FC-2, S-FC-3: windows ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("channel, rule", [("online", "S-FC-2"), ("counter", "S-FC-3")])
+@pytest.mark.parametrize(("channel", "rule"), [("online", "S-FC-2"), ("counter", "S-FC-3")])
 def test_first_come__shiroi__opens_at_0830_on_the_3rd_of_m1(resident, court1, channel, rule):
     booking = {"user": resident, "unit": court1, "day": USE_DATE, "channel": channel, **NINE}
     assert attempt(jst(2027, 4, 26, 10, 0), **booking) == [rule]  # M-2/26: availability is visible, no booking

@@ -151,7 +151,7 @@ def test_first_come__tamba__school_until_3_business_days_before(resident, clerk,
 # T-PAY-1, T-PAY-3: payment deadlines ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("channel, last_minute", [("online", (23, 59)), ("counter", (21, 59)), ("phone", (21, 59))])
+@pytest.mark.parametrize(("channel", "last_minute"), [("online", (23, 59)), ("counter", (21, 59)), ("phone", (21, 59))])
 def test_payment__tamba__due_within_15_days_until_d22(resident, clerk, room, channel, last_minute):
     """The last minute of D-22 that the channel serves: 15 days to pay (T-PAY-1)."""
     booked_by = None if channel == "online" else clerk
@@ -223,7 +223,7 @@ def test_run__tamba__consecutive_hours_hold_one_slot_each(resident, room):
 
 
 @pytest.mark.parametrize(
-    "start, end",
+    ("start", "end"),
     [
         ("10:30", "11:30"),  # not on the hour
         ("10:00", "10:30"),  # not a whole hour

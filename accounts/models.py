@@ -728,7 +728,8 @@ class Registration(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "S-REG-1: an online request not checked at the counter by then expires (accounts.jobs.expire_registration_requests)."
+            "S-REG-1: an online request not checked at the counter by then expires "
+            "(accounts.jobs.expire_registration_requests)."
         ),
     )
     created_by = models.ForeignKey(

@@ -71,5 +71,6 @@ class ProfilePasswordValidator:
 
     def get_help_text(self):
         return _(
-            "Kodaira groups: a PIN of 4 digits (K-REG-1). Others: at least 8 characters, not only digits, not a common password."
+            "Kodaira groups: a PIN of 4 digits (K-REG-1). Others: at least 8 characters, not only digits, not a common "
+            "password."
         )

@@ -471,7 +471,8 @@ def _expired_problem(profile, registration: Registration) -> rules.Problem:
         rule,
         None,
         _(
-            "This request expired: the identity had to be checked at the counter by %(last)s (%(rule)s). The person may ask again."
+            "This request expired: the identity had to be checked at the counter by %(last)s (%(rule)s). The person "
+            "may ask again."
         )
         % {"last": last.strftime("%Y-%m-%d %H:%M"), "rule": rule},
     )

@@ -66,7 +66,8 @@ def individual_problems(profile, *, birth_date: dt.date, guardian_consent: bool,
                 profile.account_rule_id or "S-REG-1",
                 "birth_date",
                 _(
-                    "Registration is open from the first year of elementary school (%(rule)s): this person is not at school yet."
+                    "Registration is open from the first year of elementary school (%(rule)s): this person is not at "
+                    "school yet."
                 )
                 % {"rule": profile.account_rule_id or "S-REG-1"},
             )
@@ -77,7 +78,8 @@ def individual_problems(profile, *, birth_date: dt.date, guardian_consent: bool,
                 profile.consent_rule_id or "S-REG-2",
                 "guardian_consent",
                 _(
-                    "Elementary and junior-high pupils need their guardian's consent (%(rule)s): record it before registering."
+                    "Elementary and junior-high pupils need their guardian's consent (%(rule)s): record it before "
+                    "registering."
                 )
                 % {"rule": profile.consent_rule_id or "S-REG-2"},
             )

@@ -267,15 +267,18 @@ def check() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*) FROM lottery_application a LEFT JOIN lottery_drawresult r ON r.application_id = a.id WHERE r.id IS NULL"
+            "SELECT COUNT(*) FROM lottery_application a LEFT JOIN lottery_drawresult r ON r.application_id = a.id "
+            "WHERE r.id IS NULL"
         )
         missing = cursor.fetchone()[0]
         cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT unit_id, starts_at FROM reservations_slothold GROUP BY 1, 2 HAVING COUNT(*) > 1) t"
+            "SELECT COUNT(*) FROM (SELECT unit_id, starts_at FROM reservations_slothold GROUP BY 1, 2 "
+            "HAVING COUNT(*) > 1) t"
         )
         twice = cursor.fetchone()[0]
         cursor.execute("""SELECT COUNT(*) FROM reservations_reservation a JOIN reservations_reservation b
-                          ON a.user_id = b.user_id AND a.id < b.id AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
+                          ON a.user_id = b.user_id AND a.id < b.id
+                             AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
                           WHERE a.origin = 'lottery' AND b.origin = 'lottery'""")
         overlapping = cursor.fetchone()[0]
         cursor.execute(
@@ -325,7 +328,8 @@ def main() -> None:
     print(f"draw process: {time.perf_counter() - started:.1f} s in all (Python start and Django setup included)")
     print(f"commit (hash the canonical list): {figures['commit_s']} s, {figures['commit_statements']} SQL statements")
     print(
-        f"draw (load, verify, rank, book, COPY results): {figures['draw_s']} s, {figures['draw_statements']} SQL statements + 3 COPY streams"
+        f"draw (load, verify, rank, book, COPY results): {figures['draw_s']} s, {figures['draw_statements']} SQL "
+        "statements + 3 COPY streams"
     )
     print(
         f"commit + draw: {figures['commit_s'] + figures['draw_s']:.1f} s; peak memory {figures['peak_rss_mb']} MB "

@@ -183,7 +183,7 @@ def report(name: str, results: list[tuple[int, float]], seconds: float, success:
     print(
         f"{name:9s} {len(results):6d} requests in {seconds:6.2f} s = {len(results) / seconds:7.1f} req/s; "
         f"{success / seconds:7.1f} {'ok' if name == 'trivial' else 'bookings'}/s; "
-        f"{percentiles([l for _, l in results])}; 5xx {errors_5xx}; no answer {failed}; "
+        f"{percentiles([latency for _, latency in results])}; 5xx {errors_5xx}; no answer {failed}; "
         f"statuses {dict(sorted(statuses.items()))}"
     )
 

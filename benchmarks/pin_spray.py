@@ -315,7 +315,8 @@ def run_days(args, rng: random.Random) -> int:
         f"{max(cursor.values(), default=0)} on one account)"
     )
     print(
-        f"compromised accounts: expected {sum(cursor.values()) / 10000:.3f} (checked PINs / 10,000), actual {len(compromised)}"
+        f"compromised accounts: expected {sum(cursor.values()) / 10000:.3f} (checked PINs / 10,000), actual "
+        f"{len(compromised)}"
     )
     print(
         f"owners who could not log in from their known device: {len({u for u, _ in unable})} "
@@ -421,8 +422,9 @@ def report_day(day_end, shares: list[Counter], started: float) -> None:
     day = sum(shares, Counter())
     state = breaker.state(day_end)
     print(
-        f"  to {day_end:%m-%d}: {day['wrong PIN'] + day['logged in'] + day['held for the e-mailed code'] + day['refused']:6d} "
-        f"guesses: {day['wrong PIN'] + day['logged in']:4d} reached a PIN check, {day['held for the e-mailed code']:6d} held "
+        f"  to {day_end:%m-%d}: "
+        f"{day['wrong PIN'] + day['logged in'] + day['held for the e-mailed code'] + day['refused']:6d} guesses: "
+        f"{day['wrong PIN'] + day['logged in']:4d} reached a PIN check, {day['held for the e-mailed code']:6d} held "
         f"for the code, {day['refused']:5d} refused; {day['compromised']} compromised; owners {day['owner log-ins']} "
         f"logged in, {day['owners refused']} refused; breaker {'on' if state.on else 'off'}; "
         f"{time.perf_counter() - started:.0f} s",

@@ -312,8 +312,9 @@ def setup(args) -> dict:
     }
     print(
         f"setup: {time.perf_counter() - started:.0f} s; {args.clients} clients × {args.users_per_client * 3} users; "
-        f"bookable slots {', '.join(f'{s} {len(t)}' for s, t in targets.items())}; overdue unpaid bookings {len(overdue)}; "
-        f"lottery slots open now {len(plan['lottery']['shiroi'])}; payment places open today {len(set(places.values()))}"
+        f"bookable slots {', '.join(f'{s} {len(t)}' for s, t in targets.items())}; overdue unpaid bookings "
+        f"{len(overdue)}; lottery slots open now {len(plan['lottery']['shiroi'])}; payment places open today "
+        f"{len(set(places.values()))}"
     )
     return plan
 
@@ -462,7 +463,8 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
                 elif status in (0, 500, 502, 503, 504):
                     cancel_unsure.add(pk)
             elif action == "pay":
-                # At a payment place open today that takes the facility's fees (S-PAY-4); Kodaira pays on the day (K-USE-2).
+                # At a payment place open today that takes the facility's fees (S-PAY-4); Kodaira pays on the day
+                # (K-USE-2).
                 payable = [
                     (pk, o)
                     for pk, o in unpaid
@@ -505,8 +507,9 @@ def client_main(index: int, plan: dict, port: int, until: float, queue) -> None:
 
                 service(action, apply)
             elif action == "login":
-                # Each resident from an address of their own, through the proxy (compose's DJANGO_TRUSTED_PROXY_COUNT=1):
-                # allauth's per-address log-in limit would otherwise see every client as 127.0.0.1.
+                # Each resident from an address of their own, through the proxy (compose's
+                # DJANGO_TRUSTED_PROXY_COUNT=1): allauth's per-address log-in limit would otherwise see every client
+                # as 127.0.0.1.
                 address = {"X-Forwarded-For": f"10.{index}.{u // 250}.{u % 250 + 1}"}
                 status, data, response, first = web.request("GET", "/accounts/login/", address)
                 match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', data)
@@ -706,8 +709,9 @@ def report_restarts(restarts: list[dict], start: float, elapsed: float, ready_lo
         def tally(lo, hi):
             answers = Counter(r[1] for r in records if lo <= r[3] - start < hi)
             return (
-                f"{answers[503]} × 503, {sum(n for s, n in answers.items() if isinstance(s, int) and s >= 500 and s != 503)}"
-                f" other 5xx, {answers[0]} without an answer, {answers['db_error']} database errors in service calls"
+                f"{answers[503]} × 503, "
+                f"{sum(n for s, n in answers.items() if isinstance(s, int) and s >= 500 and s != 503)} other 5xx, "
+                f"{answers[0]} without an answer, {answers['db_error']} database errors in service calls"
             )
 
         booked = next(
@@ -727,9 +731,10 @@ def report_restarts(restarts: list[dict], start: float, elapsed: float, ready_lo
             None,
         )
         print(
-            f"restart {n + 1} at {t0:5.1f} s, pg_ctl stop -m {event['mode']}: stopped in {event['stopped'] - event['stop']:.2f} s, "
-            f"down {event['start'] - event['stopped']:.1f} s, start (pg_ctl -w, with crash recovery after immediate) "
-            f"took {event['up'] - event['start']:.2f} s; outage {up - t0:.1f} s in all"
+            f"restart {n + 1} at {t0:5.1f} s, pg_ctl stop -m {event['mode']}: stopped in "
+            f"{event['stopped'] - event['stop']:.2f} s, down {event['start'] - event['stopped']:.1f} s, start (pg_ctl "
+            f"-w, with crash recovery after immediate) took {event['up'] - event['start']:.2f} s; outage {up - t0:.1f} "
+            "s in all"
         )
         print(
             f"  /ready/ not 200 {len(bad)} times ({', '.join(sorted({r for _t, r in bad})) or '-'})"
@@ -797,7 +802,8 @@ def report(records: list, seconds: float) -> dict:
             continue
         outcomes = Counter(o for o, _l in rows)
         print(
-            f"  {action:12s} {len(rows):7d} ({len(rows) / seconds:6.1f}/s)  {percentiles([l for _o, l in rows])}  "
+            f"  {action:12s} {len(rows):7d} ({len(rows) / seconds:6.1f}/s)  "
+            f"{percentiles([latency for _o, latency in rows])}  "
             f"{dict(sorted(outcomes.items(), key=lambda kv: str(kv[0])))}"
         )
     errors = {
@@ -1009,20 +1015,19 @@ def main() -> None:
     }
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     worker_env = env | dict(item.split("=", 1) for item in args.worker_env)
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=worker_env,
-        stdout=open(work / "qcluster.log", "w"),
-        stderr=subprocess.STDOUT,
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=open(work / "gunicorn.log", "w"),
-        stderr=subprocess.STDOUT,
-    )
+    # The children keep their own copies of the log files' descriptors.
+    with open(work / "qcluster.log", "w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    with open(work / "gunicorn.log", "w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     web = Http(port)
     clients = []
     try:

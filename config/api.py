@@ -47,17 +47,46 @@ account 403 `staff_account` too.
 **Errors** are JSON `{"code", "message"}`, the message in the request's language (`Accept-Language`; Japanese by
 default):
 
-| status | code | when |
-|---|---|---|
-| 400 | `bad_request`, `range_too_long` | malformed input: not a date, naive datetime, end before start, wrong types, unknown fields, unreadable JSON (`errors` lists the details) |
-| 401 | `not_authenticated`, `invalid_token` | no credentials; a token that is unknown, revoked or expired, or whose account is withdrawn or its registration expired (the message says "expired" to the token's holder) |
-| 403 | `not_registered_here`, `staff_account`, `csrf_failed`, `mfa_required` | see Tenancy; a session POST without CSRF token; a token or session of an administrator who has not set up the second factor the portal requires of them |
-| 404 | `not_found` | unknown municipality, unit, facility, booking, alert, lottery application, address; another municipality's or user's |
-| 405 | `method_not_allowed` | a method the address does not take (the `Allow` header lists those it does) |
-| 409 | `slot_taken` | someone holds (one of) the slots |
-| 413 | `too_large` | a request body larger than the server accepts (2.5 MB) |
-| 422 | a rule id (`K-FC-1`, `S-FC-2`, `K-LOT-2`, `S-LOT-5`, `T-APP-3`, `T-USE-1`, `X-2`, …), or where no municipal rule applies a short code (`slot_past`, `alerts_limit`, …) | a booking or lottery rule, or an alert's limit or check, refuses; `refusals` lists every refusal, the first being `code`/`message` |
 """
+
+# The table of errors, one row a status; joined into Markdown rows below (a table row cannot wrap).
+ERROR_ROWS = [
+    (
+        "400",
+        "`bad_request`, `range_too_long`",
+        "malformed input: not a date, naive datetime, end before start, wrong types, unknown fields, unreadable JSON "
+        "(`errors` lists the details)",
+    ),
+    (
+        "401",
+        "`not_authenticated`, `invalid_token`",
+        "no credentials; a token that is unknown, revoked or expired, or whose account is withdrawn or its "
+        'registration expired (the message says "expired" to the token\'s holder)',
+    ),
+    (
+        "403",
+        "`not_registered_here`, `staff_account`, `csrf_failed`, `mfa_required`",
+        "see Tenancy; a session POST without CSRF token; a token or session of an administrator who has not set up "
+        "the second factor the portal requires of them",
+    ),
+    (
+        "404",
+        "`not_found`",
+        "unknown municipality, unit, facility, booking, alert, lottery application, address; another municipality's "
+        "or user's",
+    ),
+    ("405", "`method_not_allowed`", "a method the address does not take (the `Allow` header lists those it does)"),
+    ("409", "`slot_taken`", "someone holds (one of) the slots"),
+    ("413", "`too_large`", "a request body larger than the server accepts (2.5 MB)"),
+    (
+        "422",
+        "a rule id (`K-FC-1`, `S-FC-2`, `K-LOT-2`, `S-LOT-5`, `T-APP-3`, `T-USE-1`, `X-2`, …), or where no municipal "
+        "rule applies a short code (`slot_past`, `alerts_limit`, …)",
+        "a booking or lottery rule, or an alert's limit or check, refuses; `refusals` lists every refusal, the first "
+        "being `code`/`message`",
+    ),
+]
+DESCRIPTION += "| status | code | when |\n|---|---|---|\n" + "".join(f"| {s} | {c} | {w} |\n" for s, c, w in ERROR_ROWS)
 
 
 class YoyakuAPI(NinjaAPI):
@@ -222,7 +251,7 @@ def on_booking_refused(request, exc: services.BookingRefused):
 
 @api.exception_handler(Exception)
 def on_unexpected(request, exc: Exception):
-    logger.exception("API error on %s %s", request.method, request.path)
+    logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
     return error(request, 500, "server_error", _("Something went wrong on our side. Please try again later."))
 
 

@@ -52,7 +52,7 @@ def fetch_one(model, query: str, params: list):
     if row is None:
         return None, ()
     values = []
-    for value, field_converters, attname in zip(row, converters, attnames, strict=False):
+    for value, field_converters in zip(row, converters, strict=False):
         for convert in field_converters:
             value = convert(value, None, connection)
         values.append(value)

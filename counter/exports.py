@@ -4,7 +4,8 @@ results of one municipality, shaped as the file's columns.
 Each export is a list of columns — (header in the user's language, value of a row) — and one query read in
 chunks (``iterator``), so a city's month of lottery applications streams out without being held in memory.
 The CSV itself (BOM, CRLF, formula guard) is config/csvexport.py. The payments of a month (payments and refunds
-recorded in it) are here too; the day's takings and the monthly fees are the money reports (counter/report_selectors.py).
+recorded in it) are here too; the day's takings and the monthly fees are the money reports
+(counter/report_selectors.py).
 """
 
 import datetime as dt

@@ -390,10 +390,10 @@ def weather_day(request, municipality):
             messages.success(
                 request,
                 ngettext(
-                    "%(count)s booking marked as prevented by rain or heat; its user has been told and may transfer it or "
-                    "take a full refund (%(rule)s).",
-                    "%(count)s bookings marked as prevented by rain or heat; each user has been told and may transfer or "
-                    "take a full refund (%(rule)s).",
+                    "%(count)s booking marked as prevented by rain or heat; its user has been told and may transfer "
+                    "it or take a full refund (%(rule)s).",
+                    "%(count)s bookings marked as prevented by rain or heat; each user has been told and may transfer "
+                    "or take a full refund (%(rule)s).",
                     len(done.marked),
                 )
                 % {"count": len(done.marked), "rule": policy.rule_id},

@@ -22,7 +22,8 @@ urlpatterns = [
     path("walk-in/", views.walk_in, name="walk_in"),
     # K-LOT-1: a lottery application entered by the clerk; GET ?unit=&date=, POST applies.
     path("users/<int:user_id>/lottery/", views.lottery_apply, name="lottery"),
-    # K-LOT-1, S-LOT-1: the clerk withdraws an application while the counter's lottery window is open; GET asks, POST does.
+    # K-LOT-1, S-LOT-1: the clerk withdraws an application while the counter's lottery window is open; GET asks,
+    # POST does.
     path("applications/<int:application_id>/withdraw/", views.lottery_withdraw, name="lottery_withdraw"),
     # The day sheet: ?facility=<code>&date=YYYY-MM-DD; printable.
     path("day/", views.day_sheet, name="day_sheet"),

@@ -128,12 +128,13 @@ class ClosureRuleFormSet(BaseInlineFormSet):
         stranded = bookings_stranded_by(calendar=self.instance, rules=rules)
         if stranded:
             listed = "; ".join(
-                f"#{r.pk} {date_format(clock.localtime(r.starts_at), 'DATE_FORMAT')} {r.unit.facility.name} {r.unit.name} ({r.user})"
+                f"#{r.pk} {date_format(clock.localtime(r.starts_at), 'DATE_FORMAT')} {r.unit.facility.name} "
+                f"{r.unit.name} ({r.user})"
                 for r in stranded[:STRANDED_SHOWN]
             )
             message = ngettext(
-                "This change would close a day with %(count)s booking: %(list)s. Cancel it first with a full refund and "
-                "a notice (counter → Close a facility), or choose another date.",
+                "This change would close a day with %(count)s booking: %(list)s. Cancel it first with a full refund "
+                "and a notice (counter → Close a facility), or choose another date.",
                 "This change would close days with %(count)s bookings: %(list)s. Cancel them first with a full refund "
                 "and a notice (counter → Close a facility), or choose another date.",
                 len(stranded),
@@ -155,7 +156,8 @@ def closure_page_url(stranded, municipality_slug: str) -> str:
     facility = first.unit.facility
     days = [clock.localtime(r.starts_at).date() for r in stranded if r.unit.facility_id == facility.pk]
     url = reverse("counter:money_closure", args=[municipality_slug])
-    return f"{url}?{urlencode({'facility': facility.code, 'date_from': min(days).isoformat(), 'date_to': max(days).isoformat()})}"
+    query = {"facility": facility.code, "date_from": min(days).isoformat(), "date_to": max(days).isoformat()}
+    return f"{url}?{urlencode(query)}"
 
 
 class ClosureRuleInline(admin.TabularInline):

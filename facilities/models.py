@@ -35,12 +35,12 @@ class Bilingual(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name_ja
+
     @property
     def name(self) -> str:
         return localized(self, "name")
-
-    def __str__(self) -> str:
-        return self.name_ja
 
 
 def localized(obj, field: str) -> str:
@@ -355,9 +355,12 @@ class Facility(Bilingual):
         return localized(self, "notes")
 
     def clean(self):
-        if self.closure_calendar_id and self.municipality_id:
-            if self.closure_calendar.municipality_id != self.municipality_id:
-                raise ValidationError({"closure_calendar": _("This calendar belongs to another municipality.")})
+        if (
+            self.closure_calendar_id
+            and self.municipality_id
+            and self.closure_calendar.municipality_id != self.municipality_id
+        ):
+            raise ValidationError({"closure_calendar": _("This calendar belongs to another municipality.")})
 
 
 class OpeningHours(models.Model):
@@ -452,18 +455,21 @@ class Unit(Bilingual):
         verbose_name_plural = _("units")
         constraints = [models.UniqueConstraint(fields=["facility", "code"], name="unit_unique_code_per_facility")]
 
+    def save(self, *args, **kwargs):
+        self.municipality_id = self.facility.municipality_id
+        super().save(*args, **kwargs)
+
     @property
     def features(self) -> str:
         return localized(self, "features")
 
     def clean(self):
-        if self.facility_id and self.slot_scheme_id:
-            if self.slot_scheme.municipality_id != self.facility.municipality_id:
-                raise ValidationError({"slot_scheme": _("This slot scheme belongs to another municipality.")})
-
-    def save(self, *args, **kwargs):
-        self.municipality_id = self.facility.municipality_id
-        super().save(*args, **kwargs)
+        if (
+            self.facility_id
+            and self.slot_scheme_id
+            and self.slot_scheme.municipality_id != self.facility.municipality_id
+        ):
+            raise ValidationError({"slot_scheme": _("This slot scheme belongs to another municipality.")})
 
 
 # Rule profiles (X-1) ------------------------------------------------------------------------------------------
@@ -926,6 +932,9 @@ class CatalogueVersion(models.Model):
 
     class Meta:
         verbose_name = _("catalogue version")
+
+    def __str__(self) -> str:
+        return str(self.version)
 
 
 class FavouriteFacility(models.Model):

@@ -4,9 +4,10 @@ kind of unit, capacity and features, with what the rules say about each for the 
 The slots and their states come from the same code as the week grid (``selectors.unit_days``, ``slot_cell``,
 ``OnlineRules`` → ``reservations.rules.evaluate``): a slot the grid shows as not bookable shows here with the same
 rule id. The rules (and the fee quote) are asked only for the free slots of the page shown, so a 14-day search
-of every unit stays fast. The number of queries does not grow with the number of units or days: the units of the municipality
-(cached per process, like the grid's units), one query for the holds of every unit, two for the lottery's
-application counts, one for the user's fee exemption; rule profiles and fee tables come from the process cache.
+of every unit stays fast. The number of queries does not grow with the number of units or days: the units of the
+municipality (cached per process, like the grid's units), one query for the holds of every unit, two for the
+lottery's application counts, one for the user's fee exemption; rule profiles and fee tables come from the process
+cache.
 """
 
 import datetime as dt

@@ -87,6 +87,21 @@ def _unit_label(unit: Unit) -> str:
     return f"{unit.facility.name_ja} / {unit.name_ja}"
 
 
+# The columns of a fee rate the administrators edit (the form and the inline show the same ones).
+FEE_RATE_FIELDS = [
+    "charge",
+    "facility",
+    "unit",
+    "unit_kind",
+    "fee_category",
+    "price",
+    "per",
+    "lit_from",
+    "non_resident_multiplied",
+    "rule_id",
+]
+
+
 class FeeRateForm(forms.ModelForm):
     """The price field says in words why a negative price is refused (the default would be a bare bound)."""
 
@@ -94,7 +109,7 @@ class FeeRateForm(forms.ModelForm):
 
     class Meta:
         model = FeeRate
-        fields = "__all__"
+        fields = FEE_RATE_FIELDS
 
     def clean_price(self):
         price = self.cleaned_data["price"]
@@ -108,18 +123,7 @@ class FeeRateInline(admin.TabularInline):
     form = FeeRateForm
     formset = FeeRateFormSet
     extra = 1
-    fields = [
-        "charge",
-        "facility",
-        "unit",
-        "unit_kind",
-        "fee_category",
-        "price",
-        "per",
-        "lit_from",
-        "non_resident_multiplied",
-        "rule_id",
-    ]
+    fields = FEE_RATE_FIELDS
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         mine = {} if request.user.is_superuser else {"municipality_id": request.user.municipality_id}

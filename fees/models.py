@@ -59,7 +59,8 @@ class FeeSchedule(Bilingual):
             MinValueValidator(
                 100,
                 _(
-                    "The non-resident fee is at least the resident fee: enter 100 or more (100 = the same fee, 200 = twice)."
+                    "The non-resident fee is at least the resident fee: enter 100 or more (100 = the same fee, 200 = "
+                    "twice)."
                 ),
             ),
             MaxValueValidator(1000, _("Enter at most 1000 (ten times the resident fee).")),
@@ -166,7 +167,8 @@ class FeeRate(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            "Lighting only: charged for every started hour of use after this time, at units with night lights (S-HRS-2)."
+            "Lighting only: charged for every started hour of use after this time, at units with night lights "
+            "(S-HRS-2)."
         ),
     )
     non_resident_multiplied = models.BooleanField(
@@ -504,6 +506,9 @@ class PermitCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["municipality", "year"], name="permit_counter_unique_year")]
 
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.year}: {self.last}"
+
 
 class Permit(models.Model):
     """The use permit of a booking (利用承認書 K-USE-1, 施設使用許可書 T-PAY-1, 許可証 S-PAY-1): it belongs to the
@@ -575,7 +580,8 @@ class Payment(models.Model):
         related_name="carried_to",
         verbose_name=_("carried over from"),
         help_text=_(
-            "The payment of the booking this one replaced (a change at the counter, or a transfer after rain or heat, S-WX-1)."
+            "The payment of the booking this one replaced (a change at the counter, or a transfer after rain or heat, "
+            "S-WX-1)."
         ),
     )
     carried_amount = models.PositiveIntegerField(

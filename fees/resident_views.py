@@ -81,8 +81,8 @@ def _no_claim(request, muni, reservation, policy):
     refusal = Refusal(
         policy.rule_id,
         _(
-            "No rain or heat stop is recorded for this booking, so it cannot be transferred. Staff record a stop on the "
-            "day of use, and not after %(limit)s minutes of use."
+            "No rain or heat stop is recorded for this booking, so it cannot be transferred. Staff record a stop on "
+            "the day of use, and not after %(limit)s minutes of use."
         )
         % {"limit": policy.used_minutes_limit},
     )
@@ -191,8 +191,8 @@ def my_transfer_confirm(request, municipality, booking_id, unit_id, day, span):
             messages.success(
                 request,
                 _(
-                    "Transferred without a new payment: booking no. %(id)s, %(date)s %(start)s–%(end)s. The new use permit "
-                    "is below."
+                    "Transferred without a new payment: booking no. %(id)s, %(date)s %(start)s–%(end)s. The new use "
+                    "permit is below."
                 )
                 % {
                     "id": new.pk,

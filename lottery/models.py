@@ -295,6 +295,9 @@ class DrawResult(models.Model):
         verbose_name_plural = _("draw results")
         indexes = [models.Index(fields=["draw", "slot_order", "position"], name="lottery_result_order")]
 
+    def __str__(self) -> str:
+        return f"#{self.application_id} {self.get_outcome_display()}"
+
 
 class ResultNotice(models.Model):
     """The results e-mail outbox (K-LOT-3): one row per draw and applicant with an address; ``sent_at`` set in
@@ -311,3 +314,6 @@ class ResultNotice(models.Model):
         verbose_name = _("results e-mail")
         verbose_name_plural = _("results e-mails")
         constraints = [models.UniqueConstraint(fields=["draw", "user"], name="lottery_one_notice_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.draw} {self.email}"

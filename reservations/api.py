@@ -145,9 +145,9 @@ class SlotOut(Schema):
     )
     bookable: bool | None = Field(
         description=(
-            "Authenticated: whether you could book this slot online now. Computed with rules.evaluate(check_limits=False) "
-            "per slot, so monthly limits (K-FC-3, S-FC-4) are not counted here — the booking itself still checks them. "
-            "Anonymous: null."
+            "Authenticated: whether you could book this slot online now. Computed with "
+            "rules.evaluate(check_limits=False) per slot, so monthly limits (K-FC-3, S-FC-4) are not counted here — "
+            "the booking itself still checks them. Anonymous: null."
         )
     )
     refusal: RefusalOut | None = Field(
@@ -245,9 +245,9 @@ class ReservationOut(BaseModel):
     state: Literal["provisional", "awaiting_payment", "confirmed", "cancelled", "won"] = Field(
         description=(
             "provisional, awaiting_payment, confirmed or cancelled; `won`: a lottery win its winner has not confirmed "
-            "yet (S-LOT-5) — no fee and no payment deadline until confirmed (then provisional), cancelled at the end of "
-            "`confirm_until` otherwise. A provisional Kodaira booking past its confirmation midnight shows as confirmed "
-            "(K-FC-4). Lottery wins are listed only from the draw's results moment (K-LOT-3, S-LOT-5)."
+            "yet (S-LOT-5) — no fee and no payment deadline until confirmed (then provisional), cancelled at the end "
+            "of `confirm_until` otherwise. A provisional Kodaira booking past its confirmation midnight shows as "
+            "confirmed (K-FC-4). Lottery wins are listed only from the draw's results moment (K-LOT-3, S-LOT-5)."
         )
     )
     origin: str = Field(description="first_come, last_minute or lottery.")
@@ -411,11 +411,12 @@ def list_facilities(request, muni: Muni):
     summary="A unit's slots, day by day",
     description=(
         f"Public (S-FC-1). `from` and `to` are dates (YYYY-MM-DD) of the years {EARLIEST_YEAR}–{LATEST_YEAR}, both "
-        f"included, `to` not before `from` (400), at most {MAX_AVAILABILITY_DAYS} days (400 `range_too_long` beyond). Every day of the range is listed: a closure day (休館日) or a day "
-        "without opening hours has `state: closed`, a `closure` saying why, and no slots. With a token or a "
-        "session, each slot also says whether *you* could book it online now (`bookable`, `refusal`): computed "
-        "per slot with `rules.evaluate(check_limits=False)`, i.e. without counting monthly limits (K-FC-3, "
-        "S-FC-4), which would cost a query per slot; booking checks them. Without credentials these are null."
+        f"included, `to` not before `from` (400), at most {MAX_AVAILABILITY_DAYS} days (400 `range_too_long` beyond). "
+        "Every day of the range is listed: a closure day (休館日) or a day without opening hours has `state: closed`, "
+        "a `closure` saying why, and no slots. With a token or a session, each slot also says whether *you* could "
+        "book it online now (`bookable`, `refusal`): computed per slot with `rules.evaluate(check_limits=False)`, "
+        "i.e. without counting monthly limits (K-FC-3, S-FC-4), which would cost a query per slot; booking checks "
+        "them. Without credentials these are null."
     ),
     openapi_extra={"security": [{}]},  # appended to the two schemes: credentials are optional here
 )

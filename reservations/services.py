@@ -38,7 +38,8 @@ class SlotTaken(BookingError):
 def _held(unit: Unit, slots) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {SlotHold._meta.db_table} WHERE unit_id = %s AND starts_at IN ({', '.join(['%s'] * len(slots))})",
+            f"SELECT 1 FROM {SlotHold._meta.db_table} WHERE unit_id = %s AND starts_at IN "
+            f"({', '.join(['%s'] * len(slots))})",
             [unit.pk, *[connection.ops.adapt_datetimefield_value(s.starts_at) for s in slots]],
         )
         return cursor.fetchone() is not None

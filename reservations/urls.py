@@ -16,7 +16,7 @@ urlpatterns = [
     path("<slug:municipality>/my/calendar/revoke/", feed_views.revoke, name="calendar_revoke"),
     path("<slug:municipality>/calendar/<str:key>.ics", feed_views.feed, name="calendar_feed"),
     path("<slug:municipality>/my/bookings/<int:booking_id>/calendar.ics", feed_views.booking_file, name="booking_ics"),
-    # Cancellation alerts (issue #8 item 2): my alerts, a pattern (GET form, POST), watch a taken slot (POST), stop (POST).
+    # Cancellation alerts: my alerts, a pattern (GET form, POST), watch a taken slot (POST), stop (POST).
     path("<slug:municipality>/alerts/", alert_views.alert_list, name="alerts"),
     path("<slug:municipality>/alerts/new/", alert_views.new_pattern, name="alerts_new"),
     path(

@@ -148,7 +148,8 @@ def _change(request, muni, unit, starts_at, ends_at, week, changing):
     messages.success(
         request,
         _(
-            "Changed: booking no. %(old)s is now %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s)."
+            "Changed: booking no. %(old)s is now %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. "
+            "%(id)s)."
         )
         % {**describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id, "old": changing.pk},
     )

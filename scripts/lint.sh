@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Static checks:  bash scripts/lint.sh     (uses .venv; bash scripts/test.sh makes it from requirements-dev.lock)
 #
-#   - ruff format --check: the whole codebase is in ruff's format ([tool.ruff] in pyproject.toml);
+#   - ruff check: the lint rules of [tool.ruff.lint] in pyproject.toml, over the whole codebase;
+#   - ruff format --check: the whole codebase is in ruff's format ([tool.ruff.format]);
 #   - mypy, with django-stubs, on the modules listed in pyproject.toml ([tool.mypy] files).
 #
-# ruff's lint rules are configured but not run here yet: they join once the codebase passes them
-# (docs/open-items.md). CI (.ci/run) runs this script after the tests.
+# CI (.ci/run) runs this script after the tests.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +18,9 @@ if ! "$VENV_PY" -c 'import mypy' >/dev/null 2>&1; then
     say ".venv/bin/python -m pip install --require-hashes -r requirements-dev.lock"
     exit 2
 fi
+
+say "ruff check"
+"$VENV_PY" -m ruff check --quiet .
 
 say "ruff format --check"
 "$VENV_PY" -m ruff format --check --quiet .

@@ -2,7 +2,8 @@
 """Verify a Yoyaku lottery draw from its published record. Standard library only: copy this one file anywhere.
 
 Usage:
-    python3 verify_draw.py draw.json            # a file written by `manage.py export_lottery <muni> <YYYY-MM> -o draw.json`
+    python3 verify_draw.py draw.json            # a file written by
+                                                # `manage.py export_lottery <muni> <YYYY-MM> -o draw.json`
     python3 verify_draw.py https://…/draw.json  # or fetched from an address
     python3 verify_draw.py draw.json --all      # print every slot, not only the first 50
 
@@ -153,7 +154,8 @@ def verify(record: dict, out=sys.stdout, show: int | None = 50) -> bool:
         if theirs is not None and (theirs["ranking"] != mine or theirs["order"] != slot_order):
             mismatches += 1
             say(
-                f"FAIL slot {key}: published {theirs['ranking']} (order {theirs['order']}), recomputed {mine} (order {slot_order})"
+                f"FAIL slot {key}: published {theirs['ranking']} (order {theirs['order']}), recomputed {mine} (order "
+                f"{slot_order})"
             )
         if show is None or shown < show:
             winner = next((entry for entry, _p, outcome in outcomes if outcome == "won"), None)

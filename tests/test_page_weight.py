@@ -3,9 +3,9 @@
 
 Each page is weighed in a full state, not an empty one: a resident with the bookings the limits allow, 50 past
 and cancelled ones (all that My bookings lists), a resident with 120 upcoming bookings and 50 cancelled ones
-(My bookings pages the upcoming list, reservations.selectors.UPCOMING_PER_PAGE), lottery applications, 20 active and 20 ended alerts (the
-most the page shows), a page of 20 long notices, a 14-day search with a full page of results, and Tamba's
-hourly week grid (the grid with the most rows). A failure names the page and its size.
+(My bookings pages the upcoming list, reservations.selectors.UPCOMING_PER_PAGE), lottery applications, 20 active
+and 20 ended alerts (the most the page shows), a page of 20 long notices, a 14-day search with a full page of
+results, and Tamba's hourly week grid (the grid with the most rows). A failure names the page and its size.
 """
 
 import datetime as dt

@@ -344,6 +344,7 @@ def test_checks__blanking_one_real_translation_is_caught(tmp_path):
 
 
 def test_checks__find_translate_tags_in_both_quote_styles():
-    text = """{% translate "Log in" %} {% translate 'Legend' %} {% trans "Old" noop %} {% translate "May" context "month" %}
-    {% blocktranslate %}Not a literal{% endblocktranslate %} {% translate some_variable %}"""
+    text = """{% translate "Log in" %} {% translate 'Legend' %} {% trans "Old" noop %}
+    {% translate "May" context "month" %} {% blocktranslate %}Not a literal{% endblocktranslate %}
+    {% translate some_variable %}"""
     assert template_msgids(text) == {(None, "Log in"), (None, "Legend"), (None, "Old"), ("month", "May")}

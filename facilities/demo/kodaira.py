@@ -301,9 +301,14 @@ ANNOUNCEMENTS = [
     {
         "title_ja": "【サンプル】システムメンテナンスのお知らせ",
         "title_en": "[Sample] Scheduled system maintenance",
-        "body_ja": "毎月第2水曜日の 2:00〜5:00 は、システムメンテナンスのため予約・抽選の申込みができません。（デモ用のお知らせです）",
-        "body_en": "Bookings and lottery applications are unavailable on the 2nd Wednesday of each month from 2:00 to 5:00 "
-        "for system maintenance. (A demo notice.)",
+        "body_ja": (
+            "毎月第2水曜日の 2:00〜5:00 は、システムメンテナンスのため予約・抽選の申込みができません。"
+            "（デモ用のお知らせです）"
+        ),
+        "body_en": (
+            "Bookings and lottery applications are unavailable on the 2nd Wednesday of each month from 2:00 to 5:00 "
+            "for system maintenance. (A demo notice.)"
+        ),
         "level": "info",
         "shown_from": "2026-04-01T00:00",
         "shown_until": "2030-04-01T00:00",

@@ -128,8 +128,8 @@ def cancel_at_counter(
                         Refusal(
                             "refund_changed",
                             _(
-                                "The refund is now %(amount)s yen (%(rule)s), not the %(shown)s yen shown: check it with the user "
-                                "and confirm again."
+                                "The refund is now %(amount)s yen (%(rule)s), not the %(shown)s yen shown: check it "
+                                "with the user and confirm again."
                             )
                             % {"amount": f"{quote.refund:,}", "rule": quote.rule_id, "shown": f"{expected_refund:,}"},
                         )
@@ -253,8 +253,8 @@ def _carry_payment(paid: Payment, new: Reservation, *, extra_amount: int, place,
                 Refusal(
                     "wrong_amount",
                     _(
-                        "The new slot costs %(total)s yen and %(paid)s yen was paid: take exactly %(due)s yen now (entered: "
-                        "%(amount)s yen)."
+                        "The new slot costs %(total)s yen and %(paid)s yen was paid: take exactly %(due)s yen now "
+                        "(entered: %(amount)s yen)."
                     )
                     % {
                         "total": f"{total:,}",

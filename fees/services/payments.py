@@ -163,8 +163,8 @@ def payment_refusals(
             Refusal(
                 "wrong_amount",
                 _(
-                    "The amount must be exactly the booking's fee of %(expected)s yen (entered: %(amount)s yen); partial "
-                    "payments are not accepted."
+                    "The amount must be exactly the booking's fee of %(expected)s yen (entered: %(amount)s yen); "
+                    "partial payments are not accepted."
                 )
                 % {"expected": f"{reservation.fee_total:,}", "amount": f"{amount:,}"},
             )

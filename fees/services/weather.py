@@ -63,7 +63,8 @@ def weather_refusal(
         return Refusal(
             policy.rule_id,
             _(
-                "The facility was used for %(used)s minutes: after %(limit)s minutes of use there is no transfer or refund."
+                "The facility was used for %(used)s minutes: after %(limit)s minutes of use there is no transfer or "
+                "refund."
             )
             % {"used": used_minutes, "limit": policy.used_minutes_limit},
         )
@@ -130,10 +131,11 @@ def mark_weather(
 
 
 # S-WX-1 and shiroi-sports-facilities.txt ■天候不良: a stop counts when rain, or a WBGT of 31 or more, falls "between
-# one hour before the start and one hour before the end" of the booking (利用開始時刻の1時間前から利用終了時刻の1時間前),
-# and nothing is made good once the facility was used for an hour (``WeatherPolicy.used_minutes_limit``). For a
-# whole site's day the clerk gives the period of the stop; the minutes of use are those from the start of the
-# booking until the stop began. The lead of the window is the seed's, not profile data yet.
+# one hour before the start and one hour before the end" of the booking
+# (利用開始時刻の1時間前から利用終了時刻の1時間前), and nothing is made good once the facility was used for an
+# hour (``WeatherPolicy.used_minutes_limit``). For a whole site's day the clerk gives the period of the stop; the
+# minutes of use are those from the start of the booking until the stop began. The lead of the window is the seed's,
+# not profile data yet.
 WEATHER_WINDOW_LEAD = dt.timedelta(hours=1)
 
 
@@ -207,8 +209,8 @@ def weather_stop(
             Refusal(
                 policy.rule_id,
                 _(
-                    "The stop cannot be recorded until %(time)s: it is only %(now)s now. Leave the end empty (until now) and "
-                    "mark the day again later."
+                    "The stop cannot be recorded until %(time)s: it is only %(now)s now. Leave the end empty (until "
+                    "now) and mark the day again later."
                 )
                 % {"time": f"{end:%H:%M}", "now": f"{clock.localtime(now):%H:%M}"},
             )
@@ -250,8 +252,8 @@ def weather_day_rows(
             refusal = Refusal(
                 policy.rule_id,
                 _(
-                    "The stop (%(from)s–%(until)s) is not between an hour before the start (%(first)s) and an hour before "
-                    "the end (%(last)s) of this booking."
+                    "The stop (%(from)s–%(until)s) is not between an hour before the start (%(first)s) and an hour "
+                    "before the end (%(last)s) of this booking."
                 )
                 % {
                     "from": f"{clock.localtime(stop.starts_at):%H:%M}",

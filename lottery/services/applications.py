@@ -189,7 +189,8 @@ def counted_refusals(*, user, unit: Unit, slot, check: Check) -> list:
                 rules.Refusal(
                     limit.rule_id,
                     _(
-                        "You may make at most %(count)s lottery applications a month (%(scope)s); you already have %(used)s."
+                        "You may make at most %(count)s lottery applications a month (%(scope)s); you already have "
+                        "%(used)s."
                     )
                     % {"count": limit.count, "scope": limit.get_scope_display(), "used": used},
                 )

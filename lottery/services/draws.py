@@ -138,7 +138,8 @@ def _load_entries(draw: Draw, municipality_slug: str):
     pseudonyms = {}
     entries, users = [], []
     sql = (
-        f"SELECT id, user_id, unit_id, {_epoch('starts_at')}, {_epoch('ends_at')}, weight FROM {Application._meta.db_table}"
+        f"SELECT id, user_id, unit_id, {_epoch('starts_at')}, {_epoch('ends_at')}, weight FROM "
+        f"{Application._meta.db_table}"
         " WHERE municipality_id = %s AND month = %s AND withdrawn_at IS NULL ORDER BY starts_at, unit_id, id"
     )
     with connection.cursor() as cursor:
@@ -515,16 +516,18 @@ def _copy_objects(model, objs, with_pk: bool = True) -> None:
     columns = ", ".join(quote(f.column) for f in fields)
     attnames = [f.attname for f in fields]
     as_json = {f.attname for f in fields if f.get_internal_type() == "JSONField"}  # a booking's fee breakdown
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                row = [obj.__dict__.get(name) for name in attnames]
-                if as_json:
-                    row = [
-                        json.dumps(v, ensure_ascii=False) if n in as_json and v is not None else v
-                        for n, v in zip(attnames, row, strict=False)
-                    ]
-                copy.write_row(row)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
+        for obj in objs:
+            row = [obj.__dict__.get(name) for name in attnames]
+            if as_json:
+                row = [
+                    json.dumps(v, ensure_ascii=False) if n in as_json and v is not None else v
+                    for n, v in zip(attnames, row, strict=False)
+                ]
+            copy.write_row(row)
 
 
 def _insert_results(draw_id: int, rows) -> None:
@@ -535,7 +538,8 @@ def _insert_results(draw_id: int, rows) -> None:
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             buffer = []
             for row in rows:
-                buffer.append("%d\t%d\t%d\t%d\t%s\t%s\n" % (*row[:5], "\\N" if row[5] is None else row[5]))
+                reservation = "\\N" if row[5] is None else row[5]
+                buffer.append(f"{row[0]:d}\t{row[1]:d}\t{row[2]:d}\t{row[3]:d}\t{row[4]}\t{reservation}\n")
                 if len(buffer) >= 20000:
                     copy.write("".join(buffer))
                     buffer = []

@@ -147,7 +147,8 @@ def result_message(notice: ResultNotice) -> tuple[str, str]:
         if any_win and policy.confirmation_required and record.purge_at:
             lines.append(
                 _(
-                    "Please confirm each win by %(deadline)s, or give it up; wins not confirmed by then are cancelled (%(rule)s)."
+                    "Please confirm each win by %(deadline)s, or give it up; wins not confirmed by then are cancelled "
+                    "(%(rule)s)."
                 )
                 % {
                     "deadline": rules.when(record.purge_at - daterules.ONE_MINUTE),
@@ -163,7 +164,8 @@ def result_message(notice: ResultNotice) -> tuple[str, str]:
         lines.append("")
         lines.append(
             _(
-                "Anyone can check the draw: the seed and the application list are published with their SHA-256 commitments."
+                "Anyone can check the draw: the seed and the application list are published with their SHA-256 "
+                "commitments."
             )
         )
     return subject, "\n".join(lines)

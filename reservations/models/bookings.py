@@ -210,16 +210,19 @@ class SlotHoldQuerySet(models.QuerySet):
 class SlotHold(models.Model):
     """One slot of one unit held by an active reservation (X-3)."""
 
-    objects = SlotHoldQuerySet.as_manager()
-
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="holds")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="holds")
     starts_at = models.DateTimeField()
+
+    objects = SlotHoldQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("held slot")
         verbose_name_plural = _("held slots")
         constraints = [models.UniqueConstraint(fields=["unit", "starts_at"], name="one_booking_per_unit_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.starts_at:%Y-%m-%d %H:%M}"
 
 
 # The counter console (issue #7): overrides, key lending, use reports ----------------------------------------

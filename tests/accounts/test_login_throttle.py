@@ -84,8 +84,9 @@ EPSILON = dt.timedelta(microseconds=1)
 
 
 def test_untrusted__exactly_three_free_failures__then_1_minute__then_4(group):
-    """docs/security/login-throttle.md: 3 failures free, then 1 min, 4 min… — to the microsecond, the failures some seconds apart (a leaked
-    fraction of a failure once made the 3rd failure start no wait, and the 4th a wait of ~4 min)."""
+    """docs/security/login-throttle.md: 3 failures free, then 1 min, 4 min… — to the microsecond, the failures some
+    seconds apart (a leaked fraction of a failure once made the 3rd failure start no wait, and the 4th a wait of
+    ~4 min)."""
     with time_machine.travel(START, tick=False) as traveller:
         client = browser()
         for n in range(3):
@@ -111,7 +112,7 @@ def test_untrusted__a_refused_attempt_is_not_counted(group):
         client = browser()
         for n in range(3):
             attempt(client, "kodaira-g", f"000{n}")
-        for n in range(5):
+        for _ in range(5):
             assert attempt(client, "kodaira-g", PIN) == "refused"
         row = account_row(group)
     assert (row.level, row.day_failures, row.budget_spent) == (3, 3, 3)
@@ -442,8 +443,8 @@ def test_pin_guessing_throttled_across_two_processes_sharing_the_counters(tmp_pa
     if connection.vendor == "postgresql":
         settings_dict = connection.settings_dict
         env["DATABASE_URL"] = (
-            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST'] or '127.0.0.1'}"
-            f":{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}"
+            f"@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
         )
     else:
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'shared.sqlite3'}"

@@ -233,8 +233,8 @@ def test_two_workers_share_the_count(tmp_path):
     if connection.vendor == "postgresql":
         settings_dict = connection.settings_dict
         env["DATABASE_URL"] = (
-            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST'] or '127.0.0.1'}"
-            f":{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}"
+            f"@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
         )
     else:
         env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'shared.sqlite3'}"

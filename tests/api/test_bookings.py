@@ -282,8 +282,8 @@ def test_staff_account__403_staff_account(api, demo):
 
 
 def test_messages__in_the_request_language(api, demo):
-    status, english = api.get("/api/v1/nowhere/facilities", lang="en")
-    status, japanese = api.get("/api/v1/nowhere/facilities", lang="ja")
+    _status, english = api.get("/api/v1/nowhere/facilities", lang="en")
+    _status, japanese = api.get("/api/v1/nowhere/facilities", lang="ja")
     _status, default = api.get("/api/v1/nowhere/facilities")
     assert english["message"] == "No municipality “nowhere” uses this portal."
     assert japanese["message"] == default["message"] == "「nowhere」という自治体はこのポータルを利用していません。"

@@ -44,7 +44,7 @@ RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 MUNIS = ["kodaira", "a" * 50, "a" * 51, "bad.slug", "小平"]
-SLUGS = MUNIS + ["nakajima"]  # facility codes too
+SLUGS = [*MUNIS, "nakajima"]  # facility codes too
 TIMES = ["00:00", "09:00", "23:59", "24:00", "24:01", "9:00", "09:60", "0900", "", "25:00"]
 OTHER_VALUES = [None, True, "castle"]  # for enums, constants and nullable fields
 

@@ -524,7 +524,10 @@ def accounts_reissue():
             == 302
         )
     old = User.objects.get(display_name="春日 一郎")
-    new = lambda: User.objects.get(display_name="春日 一郎", is_active=True)
+
+    def new():
+        return User.objects.get(display_name="春日 一郎", is_active=True)
+
     return Post(
         "tamba",
         reverse("counter:accounts_reissue", args=["tamba", old.pk]),

@@ -15,6 +15,7 @@ Pages must be opened on ``live_server.url`` (which needs the ``transactional_db`
 ``live_server`` is enough).
 """
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -133,10 +134,8 @@ def page(context, request):
     )
     if failed and not page.is_closed():
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(Exception):  # a failing page must not hide the real failure
             page.screenshot(path=str(SCREENSHOT_DIR / f"FAILED-{_safe_name(request.node.nodeid)}.png"), full_page=True)
-        except Exception:  # a failing page must not hide the real failure
-            pass
 
 
 @pytest.fixture

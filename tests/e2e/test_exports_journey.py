@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import re
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -61,7 +62,7 @@ def test_kodaira_clerk_downloads_the_bookings_csv_and_reads_the_usage_statistics
     with page.expect_download() as download:
         page.locator("form[action$='/exports/bookings/'] button[type=submit]").click()
     assert download.value.suggested_filename == "bookings-kodaira-2027-07.csv"
-    content = open(download.value.path(), "rb").read()
+    content = Path(download.value.path()).read_bytes()
     assert content.startswith("\ufeff".encode())  # the BOM: Excel opens it as UTF-8
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     assert rows[0][0] == "予約番号"  # the header in the clerk's language

@@ -106,7 +106,8 @@ def test_profiles_admin__unchanged_form_saves(kodaira_admin, kodaira_profile):
     data = form_data(kodaira_admin.get(change_url(kodaira_profile)))
     response = kodaira_admin.post(change_url(kodaira_profile), data)
     assert response.status_code == 302, response.context["errors"] if response.context else response
-    # first-come online and counter, last-minute (K-FC-1/2, K-LM-1), lottery online and counter (K-LOT-1); K-FC-3, K-LOT-2
+    # first-come online and counter, last-minute (K-FC-1/2, K-LM-1), lottery online and counter (K-LOT-1);
+    # K-FC-3, K-LOT-2
     assert kodaira_profile.windows.count() == 5 and kodaira_profile.limits.count() == 2
 
 
@@ -212,7 +213,8 @@ def test_profiles_admin__unknown_early_start_kind_is_refused(kodaira_admin, koda
 
 
 def test_profiles_admin__every_field_of_the_profile_is_on_the_change_page(kodaira_admin, kodaira_profile):
-    """X-1: a rule the administrators cannot see is a rule they cannot edit; a new profile field must join a fieldset."""
+    """X-1: a rule the administrators cannot see is a rule they cannot edit; a new profile field must join a
+    fieldset."""
     form_fields = set(kodaira_admin.get(change_url(kodaira_profile)).context["adminform"].form.fields)
     assert editable_fields(RuleProfile) - {"municipality"} - form_fields == set()
 

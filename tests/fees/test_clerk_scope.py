@@ -3,7 +3,8 @@ clerk whose counter serves facility A gets 404 — the answer for a booking that
 page of a booking at facility B (pay, cancel, change, rain/heat, refund, transfer, the permit), cannot move a
 booking to B, and closes only A's units. At A everything works as for an unscoped clerk.
 
-A = 南山公園 tennis (minamiyama-tennis), B = 中木戸公園 tennis (nakakido-tennis); both take fees at 白井市役所生涯学習課 (S-PAY-4).
+A = 南山公園 tennis (minamiyama-tennis), B = 中木戸公園 tennis (nakakido-tennis); both take fees at
+白井市役所生涯学習課 (S-PAY-4).
 """
 
 import datetime as dt

@@ -2,11 +2,13 @@
 each with its own closed days (X-2: weekdays, national holidays via jpholiday, "Monday, or the next working day
 when Monday is a holiday", the year end 12/29–1/3) and hours where the document states them.
 
-- 白井運動公園 (8:30–17:15; 月曜日・年末年始, 月曜日が祝祭日の場合は祝祭日明け翌営業日): its own tennis courts and ground,
-  and the other tennis courts;
-- 市役所生涯学習課 (土・日・祝祭日・年末年始): the other tennis courts (and the other grounds: the note under the table);
-- 西白井複合センター, 白井駅前センター, 桜台センター, 富士センター (月・祝祭日・年末年始), 公民センター (日・祝祭日・年末年始),
-  白井コミュニティセンター and 西白井コミュニティプラザ (火・祝祭日・年末年始): the other grounds, lighting included.
+- 白井運動公園 (8:30–17:15; 月曜日・年末年始, 月曜日が祝祭日の場合は祝祭日明け翌営業日): its own tennis
+  courts and ground, and the other tennis courts;
+- 市役所生涯学習課 (土・日・祝祭日・年末年始): the other tennis courts (and the other grounds: the note under the
+  table);
+- 西白井複合センター, 白井駅前センター, 桜台センター, 富士センター (月・祝祭日・年末年始),
+  公民センター (日・祝祭日・年末年始), 白井コミュニティセンター and 西白井コミュニティプラザ (火・祝祭日・年末年始):
+  the other grounds, lighting included.
 """
 
 import datetime as dt

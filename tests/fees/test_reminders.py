@@ -6,8 +6,8 @@ late instant) and not a minute earlier; once, however often the job runs; never 
 a run after an outage still reminds every booking whose deadline has not passed.
 
 Shiroi booking: 南山公園 court 1 on 2027-06-15 09:00–11:00, booked 2027-05-03 08:30: 630 yen, due by the end
-of D-7 (pay_by = 2027-06-09 00:00, S-PAY-2), so reminded from 2027-06-07 00:00. Its fees are taken at 白井市役所生涯学習課,
-not at 白井運動公園 (S-PAY-4).
+of D-7 (pay_by = 2027-06-09 00:00, S-PAY-2), so reminded from 2027-06-07 00:00. Its fees are taken at
+白井市役所生涯学習課, not at 白井運動公園 (S-PAY-4).
 """
 
 import datetime as dt

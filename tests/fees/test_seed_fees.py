@@ -1,4 +1,5 @@
-"""``seed_demo`` loads the fee tables, refund rules and the sample exemption of the three municipalities, idempotently."""
+"""``seed_demo`` loads the fee tables, refund rules and the sample exemption of the three municipalities,
+idempotently."""
 
 import io
 

@@ -64,7 +64,10 @@ def day_bookings():
 URL = reverse("counter:money_weather_day", args=["shiroi"])
 
 
-def query(start="09:30", end="", kind="rain", facility=SITE, day=DAY.isoformat(), note=""):
+DAY_TEXT = DAY.isoformat()
+
+
+def query(start="09:30", end="", kind="rain", facility=SITE, day=DAY_TEXT, note=""):
     return {"facility": facility, "date": day, "kind": kind, "start": start, "end": end, "note": note}
 
 

@@ -83,11 +83,11 @@ def test_the_win_holds_its_slot_from_the_draw__x_3(drawn):
     assert win.published_from == drawn.results_from
     assert win.state == (BookingState.WON if drawn.slug == "shiroi" else BookingState.CONFIRMED)
     clerk = make_user(drawn.slug, f"{drawn.slug}-moment-admin", account_kind="staff", staff_role="administrator")
-    with travel(drawn.before):  # nobody may take the slot in between: not even a block by staff
-        with pytest.raises(booking_services.SlotTaken):
-            booking_services.block_slot(
-                unit=win.unit, starts_at=win.starts_at, ends_at=win.ends_at, reason="maintenance", staff=clerk
-            )
+    # nobody may take the slot in between: not even a block by staff
+    with travel(drawn.before), pytest.raises(booking_services.SlotTaken):
+        booking_services.block_slot(
+            unit=win.unit, starts_at=win.starts_at, ends_at=win.ends_at, reason="maintenance", staff=clerk
+        )
 
 
 def _cell_states(client, scenario, user):

@@ -123,7 +123,8 @@ def test_no_unpaid_purge_confirmation_or_payment_reminder_touches_a_won_booking(
 
 def test_a_won_booking_holds_its_slot_and_counts_toward_s_fc_4(bobs_win):
     reservation = Reservation.objects.get(pk=bobs_win.reservation_id)
-    limit = next(l for l in rules.ProfileRules.of(reservation.municipality_id).limits if l.rule_id == "S-FC-4")
+    limits = rules.ProfileRules.of(reservation.municipality_id).limits
+    limit = next(limit for limit in limits if limit.rule_id == "S-FC-4")
     used = rules.slots_used(
         user=bobs_win.user, limit=limit, unit=reservation.unit, use_date=reservation.starts_at.date()
     )

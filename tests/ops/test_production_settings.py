@@ -82,7 +82,8 @@ def test_database_pool__connections_come_back_from_the_pool():
         "for _ in range(6):\n"
         "    cur = c.cursor(); cur.execute('SELECT pg_backend_pid()'); pids.append(cur.fetchone()[0]); c.close()\n"
         "print(json.dumps({'pids': pids, 'pool': c.pool is not None, 'max_size': c.pool.max_size,"
-        " 'conn_max_age': c.settings_dict['CONN_MAX_AGE'], 'prepare': c.settings_dict['OPTIONS']['prepare_threshold']}))"
+        " 'conn_max_age': c.settings_dict['CONN_MAX_AGE'],"
+        " 'prepare': c.settings_dict['OPTIONS']['prepare_threshold']}))"
     )
     # The server's own maintenance database: DATABASE_URL's database need not exist (pytest uses test_<name>).
     server = urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()

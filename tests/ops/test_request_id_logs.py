@@ -1,4 +1,4 @@
-"""Structured JSON logs with a request id (issue #9 item 1): config/logging.py, config.middleware.RequestIdMiddleware."""
+"""Structured JSON logs with a request id: config/logging.py, config.middleware.RequestIdMiddleware."""
 
 import io
 import json

@@ -288,7 +288,7 @@ class _SmtpSession(socketserver.StreamRequestHandler):
                 self.say("250 OK")
             elif verb == "DATA":
                 self.say("354 go ahead")
-                while (data := self.rfile.readline()) not in (b".\r\n", b""):
+                while self.rfile.readline() not in (b".\r\n", b""):
                     pass
                 if server.hold & set(recipients):
                     server.held.set()

@@ -9,7 +9,10 @@ open elsewhere; 2027-06-01 is the 1st Tuesday (closed everywhere); 2028-01-01..0
 import datetime as dt
 
 import pytest
+import time_machine
+from django.utils import translation
 
+from config import clock
 from facilities.models import BookingState
 from reservations import services
 from reservations.models import Reservation
@@ -76,7 +79,8 @@ def test_first_come__kodaira__1st_tuesday_on_the_1st_opens_on_the_2nd(group, jos
 
 
 def test_first_come__kodaira__after_the_year_end_closure_opens_on_jan_5(group, josui):
-    """January 2028: 1–3 year-end closure, 4 the 1st Tuesday: February's first-come opens on 01-05 (M-1 across the year)."""
+    """January 2028: 1–3 year-end closure, 4 the 1st Tuesday: February's first-come opens on 01-05 (M-1 across the
+    year)."""
     booking = {"user": group, "unit": josui, "day": dt.date(2028, 2, 18), **MORNING}
     assert attempt(jst(2028, 1, 4, 9, 0), **booking) == ["K-FC-1"]
     assert attempt(jst(2028, 1, 5, 8, 59), **booking) == ["K-FC-1"]
@@ -84,20 +88,17 @@ def test_first_come__kodaira__after_the_year_end_closure_opens_on_jan_5(group, j
 
 
 def test_first_come__kodaira__refusal_says_when_it_opens(group, nakajima):
-    from django.utils import translation
-
-    with translation.override("en"), pytest.raises(services.BookingRefused) as refused:
-        import time_machine
-
-        from config import clock
-
-        with time_machine.travel(jst(2027, 7, 1, 12, 0), tick=False):
-            services.book(
-                user=group,
-                unit=nakajima,
-                starts_at=clock.at(USE_DATE, dt.time(9)),
-                ends_at=clock.at(USE_DATE, dt.time(12)),
-            )
+    with (
+        translation.override("en"),
+        time_machine.travel(jst(2027, 7, 1, 12, 0), tick=False),
+        pytest.raises(services.BookingRefused) as refused,
+    ):
+        services.book(
+            user=group,
+            unit=nakajima,
+            starts_at=clock.at(USE_DATE, dt.time(9)),
+            ends_at=clock.at(USE_DATE, dt.time(12)),
+        )
     (refusal,) = refused.value.refusals
     assert refusal.code == "K-FC-1"
     assert refusal.message == "Booking for this slot opens at July 2, 2027 09:00."
@@ -114,18 +115,14 @@ def test_first_come__kodaira__online_closes_at_end_of_d8(group, nakajima):
 
 
 def test_first_come__kodaira__online_refusal_from_d7_points_to_the_counter(group, nakajima):
-    with pytest.raises(services.BookingRefused) as refused:
-        import time_machine
-
-        from config import clock
-
-        with time_machine.travel(jst(2027, 8, 20, 7, 0), tick=False):  # the use date itself
-            services.book(
-                user=group,
-                unit=nakajima,
-                starts_at=clock.at(USE_DATE, dt.time(9)),
-                ends_at=clock.at(USE_DATE, dt.time(12)),
-            )
+    # the use date itself
+    with time_machine.travel(jst(2027, 8, 20, 7, 0), tick=False), pytest.raises(services.BookingRefused) as refused:
+        services.book(
+            user=group,
+            unit=nakajima,
+            starts_at=clock.at(USE_DATE, dt.time(9)),
+            ends_at=clock.at(USE_DATE, dt.time(12)),
+        )
     (refusal,) = refused.value.refusals
     assert refusal.code == "K-LM-1"
     assert "窓口" in refusal.message or "counter" in refusal.message

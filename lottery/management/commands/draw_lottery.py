@@ -4,6 +4,7 @@ The scheduled job (lottery.jobs.run_draws) does this by itself on the policy's d
 it once the application window has closed. Running it again changes nothing (the draw is idempotent)."""
 
 import datetime as dt
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -14,7 +15,8 @@ from lottery import services
 
 def parse_month(text: str) -> dt.date:
     try:
-        month = dt.datetime.strptime(text, "%Y-%m").date()
+        parsed = time.strptime(text, "%Y-%m")
+        month = dt.date(parsed.tm_year, parsed.tm_mon, 1)
     except ValueError:
         raise CommandError(f"month must look like 2027-06, not {text!r}") from None
     if not clock.EARLIEST_YEAR <= month.year <= clock.LATEST_YEAR:
@@ -30,7 +32,10 @@ def get_municipality(slug: str) -> Municipality:
 
 
 class Command(BaseCommand):
-    help = "Run a municipality's lottery draw for a month of use (K-LOT-3, S-LOT-4); --dry-run shows results without saving."
+    help = (
+        "Run a municipality's lottery draw for a month of use (K-LOT-3, S-LOT-4); --dry-run shows results without "
+        "saving."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("municipality")

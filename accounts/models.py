@@ -7,9 +7,7 @@ What the booking rules need is on the user from the first migration: the municip
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
-import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -23,6 +21,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config import clock, sql
+
+from .hashed_keys import HashedKey, HashedKeyQuerySet, digest
+from .hashed_keys import Revocation as Revocation  # where the other modules import it from
 
 
 class User(AbstractUser):
@@ -158,43 +159,10 @@ class User(AbstractUser):
 # Personal API tokens ----------------------------------------------------------------------------------------
 
 TOKEN_SCHEME = "yoyaku"
-TOKEN_PREFIX_BYTES = 6  # 12 hex characters: the public part, stored in clear for lookup
 LAST_USED_PRECISION = dt.timedelta(minutes=1)  # last_used_at is written at most once a minute per token
 # How long a new token works unless its owner chooses another lifetime (the tokens page offers TOKEN_LIFETIMES).
 DEFAULT_TOKEN_LIFETIME = dt.timedelta(days=365)
 TOKEN_LIFETIMES = {30: dt.timedelta(days=30), 90: dt.timedelta(days=90), 365: DEFAULT_TOKEN_LIFETIME}
-
-
-class Revocation(models.TextChoices):
-    """Why an API token or a calendar-feed key stopped working (accounts/credentials.py): shown on the tokens page
-    and told in the ``access_revoked`` notice."""
-
-    BY_USER = "by_user", _("revoked by you")
-    BY_STAFF = "by_staff", _("revoked by staff")
-    REISSUED = "reissued", _("replaced by a new one")
-    PASSWORD_CHANGED = "password_changed", _("your password was changed")
-    PASSWORD_RESET = "password_reset", _("your password was reset with the link sent by e-mail")
-    PASSWORD_RESET_BY_STAFF = "password_reset_by_staff", _("a new password was registered by staff")
-    CARD_REISSUED = "card_reissued", _("a new registration card was issued")
-    DEACTIVATED = "deactivated", _("the account was withdrawn or deactivated")
-    REGISTRATION_EXPIRED = "registration_expired", _("the registration expired")
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def split_token(token: str) -> str | None:
-    """The lookup prefix of ``yoyaku_<prefix>_<secret>``, or None when the text is not shaped like a token."""
-    if len(token) > 200:
-        return None
-    scheme, _sep, rest = token.partition("_")
-    prefix, _sep, secret = rest.partition("_")
-    if scheme != TOKEN_SCHEME or not secret or len(prefix) != TOKEN_PREFIX_BYTES * 2:
-        return None
-    if any(c not in "0123456789abcdef" for c in prefix):
-        return None
-    return prefix
 
 
 class TokenRefused(Exception):
@@ -210,10 +178,8 @@ class TokenRefused(Exception):
         self.until = until
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def active(self):
-        """Not revoked (expired ones included: they are history too, but nothing needs to revoke them)."""
-        return self.filter(revoked_at__isnull=True)
+class ApiTokenQuerySet(HashedKeyQuerySet):
+    # active(): not revoked, expired ones included (they are history too, but nothing needs to revoke them).
 
     def usable(self, now):
         """Not revoked and not expired at ``now``: the tokens that a revocation takes away
@@ -222,21 +188,17 @@ class ApiTokenQuerySet(models.QuerySet):
         unexpired = Q(expires_at__gt=now) | Q(expires_at__isnull=True, created_at__gt=now - DEFAULT_TOKEN_LIFETIME)
         return self.active().filter(unexpired)
 
-    def of_user(self, user):
-        return self.filter(user=user)
-
     def issue(self, *, user, name: str, lifetime: dt.timedelta = DEFAULT_TOKEN_LIFETIME) -> tuple["ApiToken", str]:
         """A new token for ``user`` that works for ``lifetime``; returns the row and the token text, which is
         shown once and never stored. Pages issue through accounts.credentials.issue_token, which also checks the
         account under a row lock."""
         while True:
-            prefix = secrets.token_hex(TOKEN_PREFIX_BYTES)
+            prefix, token = self.model.new_key()
             if not self.model.objects.filter(prefix=prefix).exists():
                 break
-        token = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
         now = clock.now()
         row = self.create(
-            user=user, name=name, prefix=prefix, secret_hash=_digest(token), created_at=now, expires_at=now + lifetime
+            user=user, name=name, prefix=prefix, secret_hash=digest(token), created_at=now, expires_at=now + lifetime
         )
         return row, token
 
@@ -245,26 +207,26 @@ class ApiTokenQuerySet(models.QuerySet):
         inactive, the token expired (``expires_at`` is the first refused instant), or the registration of the
         account expired (``User.is_valid_on`` today, Japan time) — refused at once, before the daily job
         (accounts.jobs.revoke_expired_registrations_access) revokes the token."""
-        prefix = split_token(token)
+        prefix = self.model.split_key(token)
         if prefix is None:
             raise TokenRefused()
         now = clock.now()
         today = clock.localtime(now).date()
-        digest = _digest(token)
+        token_digest = digest(token)
         adapt = connection.ops.adapt_datetimefield_value
         at, stale_before = adapt(now), adapt(now - LAST_USED_PRECISION)
         # PostgreSQL touches a valid, stale token in the look-up's own statement (one round trip, not two).
         touch_in_lookup = connection.vendor == "postgresql"
         if touch_in_lookup:
             day = connection.ops.adapt_datefield_value(today)
-            params = [at, prefix, digest, stale_before, at, day, day, stale_before, prefix]
+            params = [at, prefix, token_digest, stale_before, at, day, day, stale_before, prefix]
         else:
             params = [stale_before, prefix]
         user, token_facts = sql.fetch_one(User, _token_user_sql(touch_in_lookup), params)
         if user is None:
             raise TokenRefused()
         token_id, secret_hash, revoked, stale, expires_at = token_facts
-        if revoked or not hmac.compare_digest(secret_hash, digest) or not user.is_active:
+        if revoked or not hmac.compare_digest(secret_hash, token_digest) or not user.is_active:
             raise TokenRefused()
         # No expiry: a token that the previous release made during a deploy; its row is read once more (rare).
         expires = _aware(expires_at) if expires_at is not None else self.get(pk=token_id).expires
@@ -325,36 +287,27 @@ def _token_touch_sql() -> str:
     return f"UPDATE {quote(ApiToken._meta.db_table)} SET last_used_at = %s WHERE id = %s"
 
 
-class ApiToken(models.Model):
-    """A personal API token (``Authorization: Bearer yoyaku_<prefix>_<secret>``).
+class ApiToken(HashedKey):
+    """A personal API token (``Authorization: Bearer yoyaku_<prefix>_<secret>``), a hashed key
+    (accounts/hashed_keys.py: only a SHA-256 digest is stored, the token is shown once).
 
-    Only a SHA-256 digest of the whole token is stored; the token is shown once, when it is created. The clear
-    ``prefix`` finds the row; the digest is then compared in constant time. A token works until ``expires_at``
-    (a year by default) unless it is revoked: by its owner, by staff, or with the account's other credentials
-    when the password changes, the card is re-issued, or the account is withdrawn or expires
-    (accounts/credentials.py). Revoking keeps the row as history, with the reason.
+    A token works until ``expires_at`` (a year by default) unless it is revoked: by its owner, by staff, or with the
+    account's other credentials when the password changes, the card is re-issued, or the account is withdrawn or
+    expires (accounts/credentials.py). Revoking keeps the row as history, with the reason.
     """
+
+    SCHEME = TOKEN_SCHEME
+    MAX_KEY_LENGTH = 200
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
     name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for, e.g. “calendar sync”."))
-    prefix = models.CharField(_("prefix"), max_length=24, unique=True, editable=False)
-    secret_hash = models.CharField(_("SHA-256 of the token"), max_length=64, editable=False)
-    created_at = models.DateTimeField(_("created"))
+    secret_hash = models.CharField(_("SHA-256 of the token"), max_length=64, editable=False)  # the base's, named
     # Nullable only so that the release before this column keeps creating tokens while `migrate` runs
     # (docs/operations/migrations.md); such a token expires a year after it was created (``expires``).
     expires_at = models.DateTimeField(
         _("expires"), null=True, blank=True, help_text=_("From this instant the token no longer works.")
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    revoked_reason = models.CharField(
-        _("why revoked"),
-        max_length=30,
-        choices=Revocation.choices,
-        blank=True,
-        default="",
-        db_default="",
-    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -392,11 +345,6 @@ class ApiToken(models.Model):
     def page_path(self) -> str:
         """Where its owner makes a new one."""
         return reverse("accounts:tokens")
-
-    def revoke(self, reason: str = Revocation.BY_USER) -> None:
-        if self.revoked_at is None:
-            self.revoked_at, self.revoked_reason = clock.now(), reason
-            self.save(update_fields=["revoked_at", "revoked_reason"])
 
 
 # Log-in throttling (issue #6; K-REG-1 Interpretation: 4-digit PINs need brute-force protection) -------------

@@ -6,17 +6,11 @@ Prints figures; asserts nothing (speed is checked here, not by timed unit tests)
 """
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import harness  # first: the project on sys.path, the settings module named
 
-import django
-
-django.setup()
+harness.setup_django()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402

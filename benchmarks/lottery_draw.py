@@ -28,34 +28,15 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import harness  # first: the project on sys.path, the settings module named
 
-PROTECTED = {"yoyaku", "yoyaku_bench", "yoyaku_t1", "postgres", "template0", "template1"}
 MONTH = dt.date(2027, 6, 1)
 SLUG = "benchtown"
 
 
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    if name in PROTECTED or not name:
-        sys.exit(f"refusing to recreate database {name!r}: give a database of its own, e.g. yoyaku_lottery_bench")
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def setup(args) -> None:
-    import django
-
-    django.setup()
+    harness.setup_django()
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -212,9 +193,7 @@ def peak_rss_kb() -> int:
 
 def draw_child() -> None:
     """Runs in its own process: commit, then draw, with time, memory and statements per step."""
-    import django
-
-    django.setup()
+    harness.setup_django()
     from django.db import connection
 
     from config import clock
@@ -260,9 +239,7 @@ def draw_child() -> None:
 
 
 def check() -> None:
-    import django
-
-    django.setup()
+    harness.setup_django()
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -316,7 +293,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL=postgres://…/yoyaku_lottery_bench (the benchmark recreates that database)")
-    recreate_database(url)
+    harness.recreate_database(url, example="yoyaku_lottery_bench")
     setup(args)
     started = time.perf_counter()
     child = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, check=False)

@@ -23,24 +23,19 @@ Prints figures; asserts nothing. The load generator runs in this process (asynci
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import harness  # first: the project on sys.path, the settings module named
 
-import django  # noqa: E402
+harness.setup_django()
 
-django.setup()
-
-import datetime as dt  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -117,25 +112,10 @@ def _slots(unit, day):
     return unit_slots(unit, day)
 
 
-# A minimal HTTP/1.1 client on asyncio streams (one connection per request, as gunicorn's sync workers close them)
-
-
-async def http(
-    port: int, method: str, path: str, headers: dict | None = None, body: bytes = b"", timeout: float = 120.0
-):
-    started = time.perf_counter()
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close", f"Content-Length: {len(body)}"]
-        head += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), timeout)
-        writer.close()
-        status = int(raw.split(b" ", 2)[1])
-    except (TimeoutError, OSError, IndexError, ValueError):
-        status = 0  # connection refused, reset or timed out: counted as a failure
-    return status, time.perf_counter() - started
+async def http(port: int, method: str, path: str, headers: dict | None = None, body: bytes = b""):
+    """(status, seconds) of one request (harness.request); status 0, no answer, counts as a failure."""
+    status, _raw, seconds = await harness.request(port, method, path, headers, body)
+    return status, seconds
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
@@ -165,17 +145,6 @@ def cpu_report(before: dict, after: dict, requests: int) -> None:
     print(f"          CPU ms per request: {'; '.join(parts)}")
 
 
-def percentiles(latencies: list[float]) -> str:
-    if not latencies:
-        return "-"
-    ordered = sorted(latencies)
-
-    def at(p):
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-    return f"p50 {at(50):7.1f} ms  p95 {at(95):7.1f} ms  p99 {at(99):7.1f} ms"
-
-
 def report(name: str, results: list[tuple[int, float]], seconds: float, success: int) -> None:
     statuses = Counter(s for s, _ in results)
     errors_5xx = sum(n for s, n in statuses.items() if s >= 500)
@@ -183,7 +152,7 @@ def report(name: str, results: list[tuple[int, float]], seconds: float, success:
     print(
         f"{name:9s} {len(results):6d} requests in {seconds:6.2f} s = {len(results) / seconds:7.1f} req/s; "
         f"{success / seconds:7.1f} {'ok' if name == 'trivial' else 'bookings'}/s; "
-        f"{percentiles([latency for _, latency in results])}; 5xx {errors_5xx}; no answer {failed}; "
+        f"{harness.percentiles([latency for _, latency in results])}; 5xx {errors_5xx}; no answer {failed}; "
         f"statuses {dict(sorted(statuses.items()))}"
     )
 
@@ -295,33 +264,14 @@ def main() -> None:
     connection.close()
 
     env = os.environ | {"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DATABASE_CONN_MAX_AGE": "60"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--backlog",
-            "4096",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+    server = harness.start_gunicorn(
+        env,
+        port=args.port,
+        workers=args.workers,
+        options=["--backlog", "4096", "--timeout", "120", "--log-level", "warning"],
     )
     try:
-        for _ in range(100):
-            status, _ = asyncio.run(http(args.port, "GET", "/health/", timeout=2))
-            if status == 200:
-                break
-            time.sleep(0.2)
-        else:
+        if not harness.wait_until_ready(args.port, watch=[server]):
             sys.exit("gunicorn did not start")
 
         def measured(phase, requests):
@@ -345,8 +295,7 @@ def main() -> None:
         ]
         measured(run_bookings(args.port, "rush", tokens[: args.rush], rush_plans), args.rush)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        harness.stop(server)
     check_database()
 
 

@@ -36,7 +36,6 @@ import asyncio
 import itertools
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,13 +45,9 @@ from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import harness  # first: the project on sys.path, the settings module named
 
-import django  # noqa: E402
-
-django.setup()
+harness.setup_django()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
@@ -99,33 +94,22 @@ def make_accounts(count: int, rng: random.Random) -> dict[str, str]:
     return pins
 
 
-# A minimal HTTP/1.1 client (one connection per request: gunicorn's sync workers close them) ---------------------
+# A log-in over HTTP (harness.request: one connection per request, as gunicorn's sync workers close them) --------
 
 
 async def post_login(port: int, username: str, pin: str, address: str, cookies: dict[str, str]):
+    """(status, body, the cookies set and the ``:location`` path of a redirect)."""
     body = urllib.parse.urlencode({"login": username, "password": pin, "csrfmiddlewaretoken": CSRF}).encode()
     cookie = "; ".join(f"{k}={v}" for k, v in {"csrftoken": CSRF, **cookies}.items())
-    head = [
-        "POST /accounts/login/ HTTP/1.1",
-        "Host: 127.0.0.1",
-        "Connection: close",
-        "Accept-Language: en",
-        "Content-Type: application/x-www-form-urlencoded",
-        f"Content-Length: {len(body)}",
-        f"X-Forwarded-For: {address}",
-        f"Cookie: {cookie}",
-    ]
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 60)
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), 60)
-        writer.close()
-    except (TimeoutError, OSError):
-        return 0, b"", {}
+    headers = {
+        "Accept-Language": "en",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Forwarded-For": address,
+        "Cookie": cookie,
+    }
+    status, raw, _seconds = await harness.request(port, "POST", "/accounts/login/", headers, body, timeout=60)
     header, _sep, content = raw.partition(b"\r\n\r\n")
     lines = header.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1]) if lines and lines[0].startswith("HTTP/") else 0
     set_cookies = {}
     for line in lines[1:]:
         name, _sep, value = line.partition(":")
@@ -483,36 +467,13 @@ def main() -> None:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "pin_spray_settings",
             "DJANGO_TRUSTED_PROXY_COUNT": "1",
-            "PYTHONPATH": f"{tmp}:{ROOT}",
+            "PYTHONPATH": f"{tmp}:{harness.ROOT}",
             "DJANGO_DEBUG": "0",
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         }  # the breaker's code mails
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{args.port}",
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        server = harness.start_gunicorn(env, port=args.port, workers=args.workers, options=["--log-level", "warning"])
         try:
-            for _ in range(100):
-                try:
-                    import urllib.request
-
-                    urllib.request.urlopen(f"http://127.0.0.1:{args.port}/health/", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
-            else:
+            if not harness.wait_until_ready(args.port, watch=[server]):
                 sys.exit("gunicorn did not start")
             started = time.perf_counter()
             devices: dict[str, dict] = {}
@@ -523,8 +484,7 @@ def main() -> None:
             after = asyncio.run(owners_log_in(args.port, pins, homes, devices, 8, "owners after the attack"))
             total = time.perf_counter() - started
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            harness.stop(server)
 
     from accounts.models import LoginThrottle
 

@@ -67,9 +67,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+import harness  # first: the project on sys.path, the settings module named
+
+ROOT = harness.ROOT
 # This process and its clients use the ORM directly (payments, lottery applications, checks): no e-mails printed.
 os.environ.setdefault("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.dummy.EmailBackend")
 os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
@@ -77,7 +77,6 @@ os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
 # (random) key of the production processes it starts.
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
 
-PROTECTED = {"yoyaku", "yoyaku_bench", "yoyaku_t1", "postgres", "template0", "template1"}
 PREFIX = "soak-"
 PASSWORDS = {"kodaira": "2468", "shiroi": "soak-pass-2468", "tamba": "soak-pass-2468"}  # K-REG-1: a 4-digit PIN
 KINDS = {"kodaira": "group", "shiroi": "individual", "tamba": "card_holder"}
@@ -96,23 +95,6 @@ SERVICE_ACTIONS = ("pay", "apply")
 
 
 # Setup ------------------------------------------------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    name = urlparse(url).path.lstrip("/")
-    if name in PROTECTED or not name:
-        sys.exit(f"refusing to recreate database {name!r}: give a database of its own, e.g. yoyaku_soak")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _offered(unit, day):
@@ -774,17 +756,6 @@ def report_server_errors(gunicorn_log: str) -> None:
     )
 
 
-def percentiles(latencies: list[float]) -> str:
-    if not latencies:
-        return "-"
-    ordered = sorted(latencies)
-
-    def at(p):
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-
-    return f"p50 {at(50):7.1f}  p95 {at(95):7.1f}  p99 {at(99):7.1f} ms"
-
-
 def report(records: list, seconds: float) -> dict:
     by_action = defaultdict(list)
     for action, outcome, latency, _at in records:
@@ -793,7 +764,7 @@ def report(records: list, seconds: float) -> dict:
     statuses = Counter(r[1] for r in http_records)
     print(
         f"\nHTTP: {len(http_records)} requests in {seconds:.0f} s = {len(http_records) / seconds:.1f} requests/s; "
-        f"{percentiles([r[2] for r in http_records])}"
+        f"{harness.percentiles([r[2] for r in http_records])}"
     )
     for action in (*HTTP_ACTIONS, *SERVICE_ACTIONS):
         rows = by_action.get(action, [])
@@ -803,7 +774,7 @@ def report(records: list, seconds: float) -> dict:
         outcomes = Counter(o for o, _l in rows)
         print(
             f"  {action:12s} {len(rows):7d} ({len(rows) / seconds:6.1f}/s)  "
-            f"{percentiles([latency for _o, latency in rows])}  "
+            f"{harness.percentiles([latency for _o, latency in rows])}  "
             f"{dict(sorted(outcomes.items(), key=lambda kv: str(kv[0])))}"
         )
     errors = {
@@ -984,10 +955,8 @@ def main() -> None:
         sys.exit(
             "set DATABASE_URL=postgres://…/yoyaku_soak (the soak recreates that database), or use --private-server"
         )
-    recreate_database(url)
-    import django
-
-    django.setup()
+    harness.recreate_database(url, example="yoyaku_soak")
+    harness.setup_django()
     from django.db import connection
     from django_q.models import OrmQ, Success
 
@@ -997,7 +966,7 @@ def main() -> None:
     connection.close()
 
     work = Path(tempfile.mkdtemp(prefix="yoyaku-soak-"))
-    port = free_port()
+    port = harness.free_port()
     env = os.environ | {
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": SECRET_KEY,
@@ -1020,22 +989,15 @@ def main() -> None:
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT
         )
-    with open(work / "gunicorn.log", "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "config.wsgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = harness.start_gunicorn(env, log=work / "gunicorn.log")  # config/gunicorn.py, as in production
     web = Http(port)
     clients = []
     try:
-        deadline = time.monotonic() + 90
-        while web.request("GET", "/ready/")[0] != 200:
-            if time.monotonic() > deadline or server.poll() is not None or worker.poll() is not None:
-                sys.exit(f"gunicorn or the worker did not become ready; logs in {work}")
-            time.sleep(0.5)
+        ready = harness.wait_until_ready(
+            port, "/ready/", seconds=90, watch=[server, worker], headers={"X-Forwarded-Proto": "https"}
+        )
+        if not ready:
+            sys.exit(f"gunicorn or the worker did not become ready; logs in {work}")
         seconds = args.minutes * 60
         print(
             f"load: {args.clients} client processes for {args.minutes:g} min; gunicorn {args.workers} sync workers "
@@ -1095,13 +1057,7 @@ def main() -> None:
         for process in clients:
             if process.is_alive():
                 process.kill()
-        server.send_signal(signal.SIGTERM)
-        worker.send_signal(signal.SIGTERM)
-        for process in (server, worker):
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        harness.stop(server, worker)
 
     records = [r for result in results for r in result["records"]]
     print(f"\nran {elapsed:.0f} s; {rounds} rounds of {len(job_functions())} jobs enqueued")

@@ -24,12 +24,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import credentials
+from accounts.hashed_keys import digest
 from accounts.models import Revocation
 from config import clock
 from facilities.models import BookingState
 
 from . import rules
-from .models import CalendarFeed, Reservation, digest
+from .models import CalendarFeed, Reservation
 
 JAPAN = zoneinfo.ZoneInfo(settings.TIME_ZONE)
 PRODID = "-//Yoyaku//Public facility reservations//JA"

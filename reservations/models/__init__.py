@@ -17,7 +17,7 @@ from .bookings import (
     UseReport,
     published_q,
 )
-from .feeds import CalendarFeed, CalendarFeedQuerySet, digest, split_key
+from .feeds import CalendarFeed, CalendarFeedQuerySet
 
 __all__ = [
     "CalendarFeed",
@@ -31,7 +31,5 @@ __all__ = [
     "SlotWatch",
     "SlotWatchQuerySet",
     "UseReport",
-    "digest",
     "published_q",
-    "split_key",
 ]

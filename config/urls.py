@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 
 from config.api import api
 from config.health import ready
@@ -12,6 +14,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Uploaded photos, when no web server in front serves MEDIA_ROOT (the demo, development; settings.SERVE_MEDIA).
+    *(
+        [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+        if settings.SERVE_MEDIA
+        else []
+    ),
     path("api/v1/", api.urls),
     # The counter console first: its addresses must not be read as a resident page's.
     path("<slug:municipality>/counter/", include("counter.urls")),

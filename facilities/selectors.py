@@ -127,6 +127,7 @@ def get_facility(*, municipality: Municipality, code: str) -> Facility:
             Prefetch("units", queryset=Unit.objects.filter(is_active=True).select_related("slot_scheme")),
             Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("first_month")),
             Prefetch("closure_calendar__rules", queryset=ClosureRule.objects.order_by("id")),
+            "photos",  # the facility page's photos (issue #21 item 6)
         )
         .filter(code=code)
         .first()

@@ -76,3 +76,38 @@ def test_board_and_facility_page_on_a_desktop_in_english(page, context, demo_sit
     page.goto(demo_site + "/shiroi/facilities/minamiyama-tennis/board/day/2027-05-13/")
     expect(page.locator('table.board[data-view="day"] tbody tr')).to_have_count(3)
     screenshot("facility-board-day-desktop-en")
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
+def test_facility_page_on_a_phone_in_japanese(page, demo_site, screenshot):
+    page.goto(demo_site + "/kodaira/facilities/nakajima/")
+    photos = page.locator("[data-test=photos] img")
+    expect(photos).to_have_count(2)
+    for index in range(2):
+        assert photos.nth(index).get_attribute("alt")
+        photos.nth(index).scroll_into_view_if_needed()
+        # The picture arrived (served by Django in the demo) and fits the phone's width.
+        assert photos.nth(index).evaluate("img => img.complete && img.naturalWidth") > 0
+        assert photos.nth(index).bounding_box()["width"] <= 375
+    expect(page.locator("#access")).to_contain_text("サンプル")
+    expect(page.locator("[data-test=accessibility]")).to_contain_text("段差のない出入口")
+    expect(page.locator("[data-test=equipment] li")).to_have_count(4)
+    assert_no_sideways_scroll(page)
+    screenshot("facility-page-375-ja")
+    page.goto(demo_site + "/shiroi/facilities/minamiyama-tennis/")
+    expect(page.locator("[data-test=accessibility]")).to_contain_text("不明")  # not known, never "no"
+    href = page.locator("[data-test=map-link]").get_attribute("href")
+    assert href.startswith("https://www.google.com/maps/search/?api=1&query=")
+    assert_no_sideways_scroll(page)
+    screenshot("facility-page-shiroi-375-ja")
+
+
+def test_facility_page_on_a_desktop_in_english(page, context, demo_site, screenshot):
+    context.add_cookies([{"name": "django_language", "value": "en", "url": demo_site}])
+    page.goto(demo_site + "/kodaira/facilities/nakajima/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#accessibility")).to_contain_text("Sample")
+    expect(page.locator("[data-test=accessibility]")).to_contain_text("Step-free entrance")
+    boxes = [page.locator("[data-test=photos] img").nth(i).bounding_box() for i in range(2)]
+    assert boxes[0]["y"] == boxes[1]["y"]  # side by side on a desk
+    screenshot("facility-page-desktop-en")

@@ -65,6 +65,12 @@ def test_board_on_a_phone_in_japanese_scrolls_inside_itself(page, demo_site, scr
     link = page.locator('table.board td[data-state="open"] a').first
     assert re.search(r"next=/kodaira/book/\d+/2027-05-12/1800-2200", link.get_attribute("href"))
 
+    # The widest board: Tamba's hourly rooms, thirteen one-hour columns; still no sideways page.
+    page.goto(demo_site + "/tamba/facilities/kaibara/board/day/2027-05-13/")
+    expect(page.locator('table.board[data-view="day"] tbody tr')).to_have_count(4)
+    assert_no_sideways_scroll(page)
+    screenshot("facility-board-day-tamba-375-ja")
+
 
 def test_board_and_facility_page_on_a_desktop_in_english(page, context, demo_site, screenshot):
     context.add_cookies([{"name": "django_language", "value": "en", "url": demo_site}])

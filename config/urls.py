@@ -7,6 +7,12 @@ from config.api import api
 from config.health import ready
 from config.views import health
 
+
+def serve_media(request, path):
+    """An uploaded file from MEDIA_ROOT as it is set now (tests move it to a temporary directory)."""
+    return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
@@ -15,11 +21,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Uploaded photos, when no web server in front serves MEDIA_ROOT (the demo, development; settings.SERVE_MEDIA).
-    *(
-        [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
-        if settings.SERVE_MEDIA
-        else []
-    ),
+    *([re_path(r"^media/(?P<path>.*)$", serve_media)] if settings.SERVE_MEDIA else []),
     path("api/v1/", api.urls),
     # The counter console first: its addresses must not be read as a resident page's.
     path("<slug:municipality>/counter/", include("counter.urls")),

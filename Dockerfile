@@ -40,10 +40,13 @@ RUN DJANGO_ENV=production DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
     && python -m compileall -q /app
 
 # Non-root: the code and the collected files belong to root and are read-only for the service user.
-RUN useradd --system --create-home --home-dir /home/yoyaku --uid 10001 --user-group yoyaku
+# Uploads (facility photos) go to /srv/media, the one directory it writes: compose mounts a volume there.
+RUN useradd --system --create-home --home-dir /home/yoyaku --uid 10001 --user-group yoyaku \
+    && mkdir -p /srv/media && chown yoyaku:yoyaku /srv/media
 USER yoyaku
 
 ENV DJANGO_ENV=production \
+    DJANGO_MEDIA_ROOT=/srv/media \
     WEB_CONCURRENCY=3 \
     PORT=8000
 

@@ -298,6 +298,13 @@ STORAGES = {
 # Outside production, whitenoise serves files straight from static/ so the demo needs no collectstatic.
 WHITENOISE_USE_FINDERS = os.environ.get("DJANGO_ENV") != "production"
 
+# Uploads (facility photos, issue #21 item 6). Outside production Django serves them itself (config/urls.py);
+# in production the web server does, from the same directory on a volume (docs/operations/deploy.md).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
+SERVE_MEDIA = env_flag("DJANGO_SERVE_MEDIA", default=os.environ.get("DJANGO_ENV") != "production")
+FACILITY_PHOTO_MAX_BYTES = 2 * 1024 * 1024  # a phone photo resized for the web fits; the admin says so
+
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.console.EmailBackend",

@@ -29,6 +29,7 @@ from .models import (
     ClosureCalendar,
     ClosureRule,
     Facility,
+    FacilityPhoto,
     Municipality,
     OpeningHours,
     RuleProfile,
@@ -296,12 +297,71 @@ class UnitInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class FacilityPhotoInline(admin.TabularInline):
+    """Photos on the facility page (issue #21 item 6): JPEG, PNG or WebP up to 2 MB, each with a description for
+    people who cannot see it (models.validate_photo)."""
+
+    model = FacilityPhoto
+    extra = 1
+    fields = ["image", "alt_ja", "alt_en", "is_sample", "sort_order"]
+
+
 @admin.register(Facility)
 class FacilityAdmin(TenantAdmin):
     list_display = ["name_ja", "name_en", "kind", "municipality", "closure_calendar", "sort_order"]
     list_filter = ["municipality", "kind"]
     search_fields = ["name_ja", "name_en", "code"]
-    inlines = [OpeningHoursInline, UnitInline]
+    inlines = [OpeningHoursInline, UnitInline, FacilityPhotoInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "municipality",
+                    "code",
+                    "kind",
+                    "name_ja",
+                    "name_en",
+                    "address_ja",
+                    "address_en",
+                    "phone",
+                    "notes_ja",
+                    "notes_en",
+                    "closure_calendar",
+                    "sort_order",
+                ]
+            },
+        ),
+        (
+            _("Facility page: access, parking, accessibility, equipment"),
+            {
+                "fields": [
+                    "access_ja",
+                    "access_en",
+                    "has_parking",
+                    "parking_ja",
+                    "parking_en",
+                    "step_free_entrance",
+                    "accessible_toilet",
+                    "lift",
+                    "accessibility_ja",
+                    "accessibility_en",
+                    "equipment_ja",
+                    "equipment_en",
+                    "details_are_samples",
+                ]
+            },
+        ),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # Municipal administrators do not choose the municipality (TenantAdmin.save_model sets it).
+        first, *rest = fieldsets
+        fields = [f for f in first[1]["fields"] if f != "municipality"]
+        return [(first[0], {**first[1], "fields": fields}), *rest]
 
 
 @admin.register(Unit)

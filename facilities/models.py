@@ -5,12 +5,14 @@ municipality as an explicit argument, so a query for one tenant never returns an
 """
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -337,6 +339,45 @@ class Facility(Bilingual):
         help_text=_("Empty: open every day."),
     )
     sort_order = models.PositiveIntegerField(_("order"), default=0)
+    # The facility page's details (issue #21 item 6). Empty text is not shown; an empty yes/no means "not known",
+    # which the page says, never "no".
+    access_ja = models.TextField(
+        _("access (Japanese)"), blank=True, default="", db_default="", help_text=_("How to get there: trains, buses.")
+    )
+    access_en = models.TextField(_("access (English)"), blank=True, default="", db_default="")
+    parking_ja = models.CharField(
+        _("parking details (Japanese)"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("E.g. 20 cars, free of charge."),
+    )
+    parking_en = models.CharField(_("parking details (English)"), max_length=200, blank=True, default="", db_default="")
+    step_free_entrance = models.BooleanField(
+        _("step-free entrance"), null=True, blank=True, help_text=_("Empty: not known.")
+    )
+    accessible_toilet = models.BooleanField(
+        _("accessible toilet"), null=True, blank=True, help_text=_("Empty: not known.")
+    )
+    lift = models.BooleanField(_("lift"), null=True, blank=True, help_text=_("Empty: not known."))
+    accessibility_ja = models.TextField(_("accessibility notes (Japanese)"), blank=True, default="", db_default="")
+    accessibility_en = models.TextField(_("accessibility notes (English)"), blank=True, default="", db_default="")
+    equipment_ja = models.TextField(
+        _("equipment (Japanese)"), blank=True, default="", db_default="", help_text=_("One item per line.")
+    )
+    equipment_en = models.TextField(
+        _("equipment (English)"), blank=True, default="", db_default="", help_text=_("One item per line.")
+    )
+    details_are_samples = models.BooleanField(
+        _("details are samples"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "The access, parking, accessibility and equipment above are made-up demo values: the page "
+            "labels them as samples."
+        ),
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -354,6 +395,37 @@ class Facility(Bilingual):
     def notes(self) -> str:
         return localized(self, "notes")
 
+    @property
+    def access(self) -> str:
+        return localized(self, "access")
+
+    @property
+    def parking(self) -> str:
+        return localized(self, "parking")
+
+    @property
+    def accessibility(self) -> str:
+        return localized(self, "accessibility")
+
+    @property
+    def equipment(self) -> list[str]:
+        """The equipment list, one item per line of the text."""
+        return [line.strip() for line in localized(self, "equipment").splitlines() if line.strip()]
+
+    @property
+    def map_url(self) -> str:
+        """A map search for the address (a plain link, nothing embedded); empty without an address."""
+        address = self.address_ja or self.address_en
+        if not address:
+            return ""
+        return "https://www.google.com/maps/search/?" + urlencode({"api": "1", "query": address})
+
+    @property
+    def has_accessibility_facts(self) -> bool:
+        return any(v is not None for v in (self.step_free_entrance, self.accessible_toilet, self.lift)) or bool(
+            self.accessibility_ja or self.accessibility_en
+        )
+
     def clean(self):
         if (
             self.closure_calendar_id
@@ -361,6 +433,68 @@ class Facility(Bilingual):
             and self.closure_calendar.municipality_id != self.municipality_id
         ):
             raise ValidationError({"closure_calendar": _("This calendar belongs to another municipality.")})
+
+
+def validate_photo(file) -> None:
+    """A facility photo is a JPEG, PNG or WebP image of at most settings.FACILITY_PHOTO_MAX_BYTES (issue #21 item 6).
+    The form's ImageField has already refused files that are no image at all."""
+    limit = settings.FACILITY_PHOTO_MAX_BYTES
+    if file.size > limit:
+        raise ValidationError(
+            _("This photo is %(size)s; photos may be at most %(limit)s. Make it smaller and upload it again."),
+            params={"size": filesizeformat(file.size), "limit": filesizeformat(limit)},
+            code="photo_too_big",
+        )
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            kind = image.format
+    except (UnidentifiedImageError, OSError):
+        kind = None
+    finally:
+        file.seek(0)
+    if kind not in PHOTO_FORMATS:
+        raise ValidationError(
+            _("Photos must be JPEG, PNG or WebP images; this file is not one of them."), code="photo_type"
+        )
+
+
+PHOTO_FORMATS = {"JPEG", "PNG", "WEBP"}
+
+
+class FacilityPhoto(models.Model):
+    """A photo on the facility page (issue #21 item 6), uploaded in the admin; served from MEDIA_ROOT
+    (docs/operations/deploy.md)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(
+        _("photo"),
+        upload_to="facility-photos/",
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"]), validate_photo],
+        help_text=_("JPEG, PNG or WebP, at most 2 MB."),
+    )
+    alt_ja = models.CharField(
+        _("description (Japanese)"),
+        max_length=200,
+        help_text=_("What the photo shows, for people who cannot see it (read aloud by screen readers)."),
+    )
+    alt_en = models.CharField(_("description (English)"), max_length=200, blank=True)
+    is_sample = models.BooleanField(_("sample"), default=False, help_text=_("A demo picture, labelled as a sample."))
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["facility", "sort_order", "id"]
+        verbose_name = _("facility photo")
+        verbose_name_plural = _("facility photos")
+
+    def __str__(self) -> str:
+        return self.alt_ja
+
+    @property
+    def alt(self) -> str:
+        return localized(self, "alt")
 
 
 class OpeningHours(models.Model):

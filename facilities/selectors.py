@@ -127,6 +127,7 @@ def get_facility(*, municipality: Municipality, code: str) -> Facility:
             Prefetch("units", queryset=Unit.objects.filter(is_active=True).select_related("slot_scheme")),
             Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("first_month")),
             Prefetch("closure_calendar__rules", queryset=ClosureRule.objects.order_by("id")),
+            "photos",  # the facility page's photos (issue #21 item 6)
         )
         .filter(code=code)
         .first()
@@ -437,3 +438,116 @@ def closure_days(*, facility: Facility, year: int, month: int) -> list[tuple[dt.
         if rule is not None:
             result.append((day, rule))
     return result
+
+
+# A facility's board (issue #21 item 4): all its units side by side, over a week or over the slots of one day.
+# Every cell is a unit week grid's cell (unit_week above), so the board shows a slot exactly as the unit's grid
+# does and follows every change to how a cell's state is decided; the template draws it with the grid's own
+# include (templates/facilities/_cell.html). Queries: the units once (cached like get_unit), then each unit's
+# grid — a fixed handful per unit, none per cell.
+
+BOARD_WEEK, BOARD_DAY = "week", "day"
+
+
+@dataclass
+class BoardUnit:
+    unit: Unit
+    rows: list[Row]  # week board: the unit's week-grid rows, one per slot time, a cell per day
+    cells: list[Cell] = field(default_factory=list)  # day board: one cell per board column (slot time)
+
+
+@dataclass
+class BoardColumn:
+    starts: dt.time
+    ends: dt.time
+    label_ja: str
+    label_en: str
+
+    @property
+    def label(self) -> str:
+        return localized(self, "label")
+
+
+@dataclass
+class Board:
+    facility: Facility
+    view: str  # BOARD_WEEK or BOARD_DAY
+    start: dt.date  # the first day shown
+    days: list[DayInfo]  # week board: seven days; day board: the one day
+    units: list[BoardUnit]
+    columns: list[BoardColumn]  # day board: the slot times offered that day by any unit
+    previous_start: dt.date
+    next_start: dt.date
+    for_user: bool = False
+
+    @property
+    def day(self) -> DayInfo:
+        return self.days[0]
+
+    @property
+    def last_day(self) -> DayInfo:
+        return self.days[-1]
+
+    @property
+    def states(self) -> set[str]:
+        cells = [c for u in self.units for c in u.cells] + [c for u in self.units for r in u.rows for c in r.cells]
+        return {cell.state for cell in cells}
+
+
+def board_units(*, facility: Facility) -> list[Unit]:
+    """The facility's active units with everything their slots need, in the facility page's order. Cached per
+    process until the catalogue changes (facilities.cache); read-only."""
+    return cache.cached(
+        ("board-units", facility.pk),
+        lambda: list(_unit_queryset().filter(facility=facility, is_active=True).order_by("sort_order", "code")),
+    )
+
+
+def facility_board(*, facility: Facility, start: dt.date, view: str = BOARD_WEEK, user=None) -> Board:
+    """The facility's units × the seven days from ``start`` (``view`` week: each unit's rows of slot times), or
+    × the slots of the one day ``start`` (``view`` day)."""
+    units = board_units(facility=facility)
+    grids = [(unit, unit_week(unit=unit, start=start, user=user)) for unit in units]
+    rules = calendars.rules_of(facility)
+    today = clock.today()
+    count = 7 if view == BOARD_WEEK else 1
+    days = [
+        DayInfo(
+            date=day,
+            is_today=day == today,
+            holiday=calendars.holiday_name(day),
+            closed_by=calendars.closing_rule(rules, day),
+        )
+        for day in (start + dt.timedelta(days=i) for i in range(count))
+    ]
+    columns: list[BoardColumn] = []
+    board_units_: list[BoardUnit] = []
+    if view == BOARD_WEEK:
+        board_units_ = [BoardUnit(unit, grid.rows) for unit, grid in grids]
+    else:
+        # A column for each slot time that some unit offers (or would, but for a closure) on the day.
+        keys = sorted(
+            {
+                (row.starts, row.ends, row.label_ja, row.label_en)
+                for _, grid in grids
+                for row in grid.rows
+                if row.cells[0].state != SlotState.OUTSIDE_HOURS
+            }
+        )
+        columns = [BoardColumn(*key) for key in keys]
+        for unit, grid in grids:
+            by_key = {(row.starts, row.ends, row.label_ja, row.label_en): row.cells[0] for row in grid.rows}
+            cells = [by_key.get(key) or Cell(SlotState.OUTSIDE_HOURS) for key in keys]
+            board_units_.append(BoardUnit(unit, rows=[], cells=cells))
+    step = dt.timedelta(days=count)
+    return Board(
+        facility=facility,
+        view=view,
+        start=start,
+        days=days,
+        units=board_units_,
+        columns=columns,
+        previous_start=start - step,
+        next_start=start + step,
+        for_user=user is not None and user.is_authenticated,
+    )

@@ -98,3 +98,21 @@ def unit_month(request, municipality, unit_id, month=None):
         return bad_request(request, str(error))
     view = selectors.unit_month(unit=unit, year=year, month=month_number)
     return render(request, "facilities/unit_month.html", {"municipality": muni, "unit": unit, "view": view})
+
+
+@never_cache  # like the week grid: bookings change it, the back button must fetch it again
+def facility_board(request, municipality, facility_code, day=None, view=selectors.BOARD_WEEK):
+    """A facility's board (issue #21 item 4): all its units × a week, or × the slots of one day. GET only."""
+    muni = selectors.get_municipality(municipality)
+    facility = selectors.get_facility(municipality=muni, code=facility_code)
+    try:
+        if day is None and request.GET.get("date"):
+            # The no-JavaScript date picker submits ?date=&view=; send it to the canonical URL (back button).
+            jump = parse_day(request.GET["date"])
+            name = "facilities:board_day" if request.GET.get("view") == selectors.BOARD_DAY else "facilities:board_week"
+            return redirect(reverse(name, args=[muni.slug, facility.code, jump.isoformat()]))
+        start = parse_day(day) if day else clock.today()
+    except BadInput as error:
+        return bad_request(request, str(error))
+    board = selectors.facility_board(facility=facility, start=start, view=view, user=request.user)
+    return render(request, "facilities/board.html", {"municipality": muni, "facility": facility, "board": board})

@@ -29,6 +29,13 @@ def pytest_collection_modifyitems(config, items):
             )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def uploads_in_a_temporary_directory(tmp_path_factory):
+    """Uploads (facility photos) and the demo's drawn photos go to a directory of this run, not to media/."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Demo data sets ~16 passwords; PBKDF2's deliberate slowness is not what these tests measure."""

@@ -27,6 +27,7 @@ from facilities.models import (
     ClosureCalendar,
     ClosureRule,
     Facility,
+    FacilityPhoto,
     Municipality,
     OpeningHours,
     RuleProfile,
@@ -38,7 +39,7 @@ from fees import demo as fees_demo
 from fees.models import FeeExemption, FeeRate, FeeSchedule, RefundRule
 from lottery.models import LotteryPolicy
 
-from . import kodaira, shiroi, tamba, users
+from . import kodaira, pages, shiroi, tamba, users
 
 MUNICIPALITY_DATA = (kodaira, shiroi, tamba)
 
@@ -78,6 +79,7 @@ REPORTED_MODELS = (
     BookingLimit,
     LotteryPolicy,
     Facility,
+    FacilityPhoto,
     Unit,
     SlotScheme,
     SchemePeriod,
@@ -278,6 +280,7 @@ def _load_facility(result: LoadResult, municipality: Municipality, schemes: dict
         )
         keep.append(row.pk)
     facility.opening_hours.exclude(pk__in=keep).delete()
+    _load_page_details(result, municipality, facility)
 
     for unit_order, unit in enumerate(spec["units"], start=1):
         _upsert(
@@ -299,6 +302,33 @@ def _load_facility(result: LoadResult, municipality: Municipality, schemes: dict
             facility=facility,
             code=unit["code"],
         )
+
+
+def _load_page_details(result: LoadResult, municipality: Municipality, facility: Facility) -> None:
+    """Access, parking, accessibility, equipment and photos of the facility page (facilities/demo/pages.py)."""
+    details = dict(pages.DETAILS.get((municipality.slug, facility.code), {}))
+    photos = details.pop("photos", [])
+    if details:
+        for name, value in details.items():
+            setattr(facility, name, value)
+        facility.save(update_fields=list(details))
+    keep = []
+    for index, (kind, alt_ja, alt_en) in enumerate(photos, start=1):
+        photo = _upsert(
+            result,
+            FacilityPhoto,
+            {
+                "image": pages.photo_file(municipality.slug, facility.code, index, kind),
+                "alt_ja": alt_ja,
+                "alt_en": alt_en,
+                "is_sample": True,
+            },
+            facility=facility,
+            sort_order=index,
+        )
+        keep.append(photo.pk)
+    if photos:
+        facility.photos.filter(is_sample=True).exclude(pk__in=keep).delete()
 
 
 def _load_admin_group(result: LoadResult) -> Group:

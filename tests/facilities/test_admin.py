@@ -113,6 +113,10 @@ def test_admin__overlapping_seasons_entered_together_are_refused(kodaira_admin_c
         "units-INITIAL_FORMS": "0",
         "units-MIN_NUM_FORMS": "0",
         "units-MAX_NUM_FORMS": "1000",
+        "photos-TOTAL_FORMS": "0",
+        "photos-INITIAL_FORMS": "0",
+        "photos-MIN_NUM_FORMS": "0",
+        "photos-MAX_NUM_FORMS": "1000",
     }
     response = kodaira_admin_client.post(f"/admin/facilities/facility/{facility.pk}/change/", form)
     assert response.status_code == 200

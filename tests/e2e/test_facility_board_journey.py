@@ -1,0 +1,119 @@
+"""A facility's board and page (issue #21 items 4 and 6): all rooms side by side on a 375-px phone in Japanese — the
+board scrolls sideways inside itself with its first column in view, the page does not — and on a desktop in
+English; the facility page with its photos, map link, access and accessibility. No JavaScript."""
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from . import PHONE
+from .conftest import assert_no_sideways_scroll
+
+# Wednesday 2027-05-12 13:00: Nakajima's morning slots of today are past; Tuesday 2027-05-18 is its third Tuesday,
+# a closure day (毎月第1・第3火曜日).
+NOW = dt.datetime(2027, 5, 12, 13, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+
+pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
+
+
+def open_board_from_facility_page(page, site):
+    page.goto(site + "/kodaira/facilities/nakajima/")
+    page.locator("[data-test=board-link]").click()
+    expect(page).to_have_url(re.compile(r"/kodaira/facilities/nakajima/board/$"))
+    board = page.locator("table.board")
+    expect(board).to_be_visible()
+    return board
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
+def test_board_on_a_phone_in_japanese_scrolls_inside_itself(page, demo_site, screenshot):
+    board = open_board_from_facility_page(page, demo_site)
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    # Every room of the center, a row per period, a column per day; today's morning is past, the 18th is closed.
+    expect(page.locator("tbody[data-unit]")).to_have_count(3)  # 集会室, 和室, 会議室
+    expect(board.locator("thead")).to_contain_text("5/18")
+    expect(board.locator('td[data-state="closed"]').first).to_be_visible()
+    expect(board.locator('td[data-state="past"]').first).to_be_attached()
+    assert_no_sideways_scroll(page)
+    scroll = page.locator("[data-test=board]")
+    widths = scroll.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert widths[0] > widths[1], f"the board should scroll sideways inside itself at 375 px: {widths}"
+    screenshot("facility-board-week-375-ja")
+    # Scrolled to its right end, the row headers (periods) stay at the left edge.
+    first_header = board.locator('tbody th[scope="row"]').first
+    x_before = first_header.bounding_box()["x"]
+    scroll.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert abs(first_header.bounding_box()["x"] - x_before) < 2
+    assert scroll.evaluate("el => el.scrollLeft") > 0
+    screenshot("facility-board-week-375-ja-scrolled", full_page=False)
+    assert_no_sideways_scroll(page)
+
+    # One day: the rooms × that day's periods; the address can be bookmarked and the back button returns.
+    page.locator("[data-test=to-day]").click()
+    expect(page).to_have_url(re.compile(r"/kodaira/facilities/nakajima/board/day/2027-05-12/$"))
+    expect(page.locator('table.board[data-view="day"] thead')).to_contain_text("午前")
+    assert_no_sideways_scroll(page)
+    screenshot("facility-board-day-375-ja")
+    page.locator("a[rel=next]").click()
+    expect(page).to_have_url(re.compile(r"/board/day/2027-05-13/$"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/board/day/2027-05-12/$"))
+    # A free cell links to the same slot page as the room's week grid (log in first, then the confirm page).
+    link = page.locator('table.board td[data-state="open"] a').first
+    assert re.search(r"next=/kodaira/book/\d+/2027-05-12/1800-2200", link.get_attribute("href"))
+
+    # The widest board: Tamba's hourly rooms, thirteen one-hour columns; still no sideways page.
+    page.goto(demo_site + "/tamba/facilities/kaibara/board/day/2027-05-13/")
+    expect(page.locator('table.board[data-view="day"] tbody tr')).to_have_count(4)
+    assert_no_sideways_scroll(page)
+    screenshot("facility-board-day-tamba-375-ja")
+
+
+def test_board_and_facility_page_on_a_desktop_in_english(page, context, demo_site, screenshot):
+    context.add_cookies([{"name": "django_language", "value": "en", "url": demo_site}])
+    open_board_from_facility_page(page, demo_site)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_contain_text("All rooms and courts")
+    expect(page.locator("#board-caption")).to_contain_text("May")
+    screenshot("facility-board-week-desktop-en")
+    page.goto(demo_site + "/shiroi/facilities/minamiyama-tennis/board/day/2027-05-13/")
+    expect(page.locator('table.board[data-view="day"] tbody tr')).to_have_count(3)
+    screenshot("facility-board-day-desktop-en")
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["phone-375"])
+def test_facility_page_on_a_phone_in_japanese(page, demo_site, screenshot):
+    page.goto(demo_site + "/kodaira/facilities/nakajima/")
+    photos = page.locator("[data-test=photos] img")
+    expect(photos).to_have_count(2)
+    for index in range(2):
+        assert photos.nth(index).get_attribute("alt")
+        photos.nth(index).scroll_into_view_if_needed()
+        # The picture arrived (served by Django in the demo) and fits the phone's width.
+        assert photos.nth(index).evaluate("img => img.complete && img.naturalWidth") > 0
+        assert photos.nth(index).bounding_box()["width"] <= 375
+    expect(page.locator("#access")).to_contain_text("サンプル")
+    expect(page.locator("[data-test=accessibility]")).to_contain_text("段差のない出入口")
+    expect(page.locator("[data-test=equipment] li")).to_have_count(4)
+    assert_no_sideways_scroll(page)
+    screenshot("facility-page-375-ja")
+    page.goto(demo_site + "/shiroi/facilities/minamiyama-tennis/")
+    expect(page.locator("[data-test=accessibility]")).to_contain_text("不明")  # not known, never "no"
+    href = page.locator("[data-test=map-link]").get_attribute("href")
+    assert href.startswith("https://www.google.com/maps/search/?api=1&query=")
+    assert_no_sideways_scroll(page)
+    screenshot("facility-page-shiroi-375-ja")
+
+
+def test_facility_page_on_a_desktop_in_english(page, context, demo_site, screenshot):
+    context.add_cookies([{"name": "django_language", "value": "en", "url": demo_site}])
+    page.goto(demo_site + "/kodaira/facilities/nakajima/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#accessibility")).to_contain_text("Sample")
+    expect(page.locator("[data-test=accessibility]")).to_contain_text("Step-free entrance")
+    boxes = [page.locator("[data-test=photos] img").nth(i).bounding_box() for i in range(2)]
+    assert boxes[0]["y"] == boxes[1]["y"]  # side by side on a desk
+    screenshot("facility-page-desktop-en")

@@ -1,0 +1,164 @@
+"""A facility's board (issue #21 item 4): all its units × a week, or × the slots of one day, on the demo data.
+
+中島地域センター (Kodaira) has three rooms with 午前/午後/夜間 and closes on the first and third Tuesdays: Tuesday
+2027-05-18 is a closure day. A board cell is the unit week grid's cell: same state, same link.
+"""
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from facilities import cache
+from tests.reservations.booking_helpers import attempt, jst, unit, user
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
+
+BOARD = "/kodaira/facilities/nakajima/board/"
+MONDAY = jst(2027, 5, 17, 12, 30)  # the morning of Monday the 17th has started (past), its afternoon has not
+
+
+@pytest.fixture
+def booked():
+    """kodaira-group1 holds the assembly room on Friday 2027-05-21 13:00–17:00 (booked on the 12th, K-FC-1/2)."""
+    room = unit("kodaira", "nakajima", "assembly-room")
+    booking = attempt(
+        jst(2027, 5, 12, 10),
+        user=user("kodaira-group1"),
+        unit=room,
+        day=dt.date(2027, 5, 21),
+        start="13:00",
+        end="17:00",
+    )
+    assert not isinstance(booking, list), booking
+    return room, booking
+
+
+def cells_of(html: str, marker: str) -> list[str]:
+    """The <td> cells of the part of ``html`` that starts at ``marker`` and ends at the next </tbody> or </tr>."""
+    start = html.index(marker)
+    end = min(i for i in (html.find("</tbody>", start), html.find("</tr>", start)) if i != -1)
+    return re.findall(r"<td\b.*?</td>", html[start:end], flags=re.S)
+
+
+def state_of(cell: str) -> str:
+    return re.search(r'data-state="([a-z_]+)"', cell).group(1)
+
+
+def test_week_board__every_room_a_row_per_period_a_column_per_day(client, booked):
+    room, _ = booked
+    with time_machine.travel(MONDAY, tick=False):
+        html = client.get(BOARD + "week/2027-05-17/").content.decode()
+    assert html.count("<tbody data-unit=") == 3
+    assert "集会室" in html and "和室" in html and "会議室" in html
+    # The assembly room's rows (午前, 午後, 夜間) × Monday 17 … Sunday 23.
+    block = html[html.index(f'<tbody data-unit="{room.id}">') :]
+    block = block[: block.index("</tbody>")]
+    rows = [re.findall(r"<td\b.*?</td>", row, flags=re.S) for row in block.split("</tr>")[1:4]]
+    states = [[state_of(cell) for cell in row] for row in rows]
+    assert states[0][:3] == ["past", "closed", "open"]  # 午前: Monday's morning is over, Tuesday the 18th closed
+    assert states[1][:2] == ["open", "closed"]  # 午後 on Monday has not started
+    assert states[1][4] == "booked"  # 午後 on Friday the 21st: kodaira-group1's booking
+    assert all(row[1] == "closed" for row in states)
+    assert "毎月第1・第3火曜日" in rows[0][1]  # the closed cell says why
+
+
+def test_week_board__a_cell_is_the_unit_grid_cell_with_the_same_link(client, booked):
+    room, _ = booked
+    with time_machine.travel(MONDAY, tick=False):
+        client.force_login(user("kodaira-group1"))
+        board = client.get(BOARD + "week/2027-05-17/").content.decode()
+        grid = client.get(f"/kodaira/units/{room.id}/week/2027-05-17/").content.decode()
+    board_cells = cells_of(board, f'<tbody data-unit="{room.id}">')
+    grid_cells = re.findall(r"<td\b.*?</td>", grid[grid.index("<tbody>") : grid.index("</tbody>")], flags=re.S)
+    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert [strip.sub("", c) for c in board_cells] == [strip.sub("", c) for c in grid_cells][: len(board_cells)]
+    board_block = board[board.index(f'<tbody data-unit="{room.id}">') :]
+    board_block = board_block[: board_block.index("</tbody>")]
+    assert 'data-state="mine"' in board_block  # the logged-in owner sees ◎ on the board too
+    assert f'href="/kodaira/book/{room.id}/2027-05-19/0900-1200/?week=2027-05-17"' in board_block
+
+
+def test_day_board__rooms_by_the_periods_of_one_day(client, booked):
+    room, _ = booked
+    with time_machine.travel(MONDAY, tick=False):
+        html = client.get(BOARD + "day/2027-05-21/").content.decode()
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    assert [p in head for p in ("午前", "午後", "夜間")] == [True, True, True]
+    row = cells_of(html, f'<tr data-unit="{room.id}">')
+    assert [state_of(c) for c in row] == ["open", "booked", "open"]
+    # Logged out, a free slot asks to log in first, then opens the same slot page as the grid.
+    assert f"next=/kodaira/book/{room.id}/2027-05-21/0900-1200/%3Fweek%3D2027-05-21" in row[0]
+    with time_machine.travel(MONDAY, tick=False):
+        today = client.get(BOARD + "day/2027-05-17/").content.decode()
+    assert [state_of(c) for c in cells_of(today, f'<tr data-unit="{room.id}">')] == ["past", "open", "open"]
+
+
+def test_day_board__a_closure_day_says_so(client):
+    with time_machine.travel(MONDAY, tick=False):
+        html = client.get(BOARD + "day/2027-05-18/").content.decode()
+    assert 'data-test="closed-day"' in html and "休館" in html
+    states = re.findall(r'<td data-state="([a-z_]+)"', html)
+    assert states and set(states) == {"closed"}
+
+
+def test_board__pager_and_date_jump_are_plain_get_addresses(client):
+    with time_machine.travel(MONDAY, tick=False):
+        week = client.get(BOARD).content.decode()
+        day = client.get(BOARD + "day/2027-05-17/").content.decode()
+        jump = client.get(BOARD, {"date": "2027-06-01", "view": "day"})
+        jump_week = client.get(BOARD, {"date": "2027-06-01", "view": "week"})
+    assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-10/" rel="prev"' in week
+    assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-24/" rel="next"' in week
+    assert 'href="/kodaira/facilities/nakajima/board/day/2027-05-17/"' in week
+    assert 'href="/kodaira/facilities/nakajima/board/day/2027-05-16/" rel="prev"' in day
+    assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-17/"' in day
+    assert jump.status_code == 302 and jump["Location"] == BOARD + "day/2027-06-01/"
+    assert jump_week["Location"] == BOARD + "week/2027-06-01/"
+
+
+def test_board__bad_date_and_other_municipality(client):
+    response = client.get(BOARD + "day/2027-02-30/")
+    assert response.status_code == 400
+    assert "2027-02-30" in response.content.decode()
+    assert client.get("/shiroi/facilities/nakajima/board/").status_code == 404
+
+
+def test_facility_page__links_to_its_board(client):
+    html = client.get("/kodaira/facilities/nakajima/").content.decode()
+    assert f'href="{BOARD}"' in html
+
+
+def _queries(client, path) -> int:
+    cache.reset()
+    with CaptureQueriesContext(connection) as queries, time_machine.travel(MONDAY, tick=False):
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def test_board__queries_do_not_grow_with_cells_or_bookings(client, django_assert_max_num_queries):
+    with time_machine.travel(MONDAY, tick=False):
+        client.force_login(user("kodaira-group1"))
+    _queries(client, BOARD + "week/2027-05-17/")  # the session's first request may write to it
+    before = _queries(client, BOARD + "week/2027-05-17/")
+    rooms = [unit("kodaira", "nakajima", code) for code in ("assembly-room", "japanese-room", "meeting-room")]
+    for room in rooms:
+        for day in (19, 20, 21):
+            attempt(
+                jst(2027, 5, 10, 10),
+                user=user("kodaira-group2"),
+                unit=room,
+                day=dt.date(2027, 5, day),
+                start="09:00",
+                end="12:00",
+            )
+    after = _queries(client, BOARD + "week/2027-05-17/")
+    assert after == before  # nine more booked cells, not one more query
+    assert _queries(client, BOARD + "day/2027-05-19/") == before
+    # A few per room (its holds, its lottery facts), none per cell: 3 rooms × 3 periods × 7 days = 63 cells.
+    cache.reset()
+    with django_assert_max_num_queries(30), time_machine.travel(MONDAY, tick=False):
+        client.get(BOARD + "week/2027-05-17/")

@@ -1,7 +1,10 @@
-"""Small factories with intent names for tests that need a facility but not the whole demo data."""
+"""Factories named by intent: a facility for tests that do not need the whole demo data (``make_…``), and the
+accounts and bookings the booking tests build on the demo data (``a_resident``, ``a_paid_booking``, …)."""
 
 import datetime as dt
+import itertools
 
+from accounts.models import User
 from facilities.models import (
     ClosureCalendar,
     ClosureRule,
@@ -12,6 +15,7 @@ from facilities.models import (
     SlotScheme,
     Unit,
 )
+from tests.reservations.booking_helpers import book, make_user, unit
 
 
 def make_municipality(slug="testville", name_ja="テスト市", name_en="Testville"):
@@ -70,3 +74,33 @@ def make_unit(facility, scheme, code="room-1", **fields):
     fields.setdefault("name_en", "Meeting room")
     fields.setdefault("kind", Unit.Kind.ROOM)
     return Unit.objects.create(facility=facility, slot_scheme=scheme, code=code, **fields)
+
+
+# Accounts and bookings, named by what a test needs --------------------------------------------------------------
+# The booking-rule tests load the demo data (the ``seeded`` fixture) and build what each test needs on top of it:
+# these names say what that is; tests/reservations/booking_helpers.py has the steps underneath (``attempt`` for a
+# booking that may be refused).
+
+_serial = itertools.count(1)
+
+
+def a_resident(municipality: str, username: str | None = None, **fields) -> User:
+    """A resident account of ``municipality`` of the kind it registers (K-REG-1 groups, S-REG-1 individuals,
+    T-REG-1 card holders), valid for a long time; ``username`` or a fresh one. ``fields``: e-mail, language, …"""
+    return make_user(municipality, username or f"{municipality}-resident-{next(_serial)}", **fields)
+
+
+def a_clerk(municipality: str, username: str | None = None, **fields) -> User:
+    """A counter clerk of ``municipality`` (no second factor needed: tests/conftest.py)."""
+    fields.setdefault("staff_role", User.StaffRole.CLERK)
+    return make_user(municipality, username or f"{municipality}-clerk-{next(_serial)}", account_kind="staff", **fields)
+
+
+def a_demo_unit(municipality: str, facility: str, code: str) -> Unit:
+    """A unit of the demo data, loaded as the pages load it."""
+    return unit(municipality, facility, code)
+
+
+def a_booking(resident: User, unit: Unit, day: dt.date, start: str, end: str, *, made_at: dt.datetime, **how):
+    """A booking the rules accept, made online at ``made_at`` (``how``: channel, booked_by)."""
+    return book(made_at, user=resident, unit=unit, day=day, start=start, end=end, **how)

@@ -17,6 +17,7 @@ from facilities.models import Facility
 from fees import services
 from fees.models import Payment, PaymentPlace, Refund, WeatherClaim
 from reservations.models import Reservation
+from tests.factories import a_clerk
 from tests.fees.test_cancellations import paid_shiroi_booking
 from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
@@ -31,7 +32,7 @@ def url(name, reservation):
 
 @pytest.fixture
 def clerk_a():
-    clerk = make_user("shiroi", "clerk-a", account_kind="staff", staff_role="clerk")
+    clerk = a_clerk("shiroi", "clerk-a")
     clerk.counter_facilities.set([Facility.objects.get(municipality__slug="shiroi", code="minamiyama-tennis")])
     return clerk
 

@@ -23,6 +23,7 @@ from config import schedules
 from fees import jobs, services
 from fees.models import PaymentPlace
 from reservations import jobs as booking_jobs
+from tests.factories import a_booking, a_demo_unit, a_resident
 from tests.reservations.booking_helpers import book, cancel_at, jst, make_user, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
@@ -33,19 +34,13 @@ REMIND_FROM = jst(2027, 6, 7)  # exactly 2 days before
 
 @pytest.fixture
 def player():
-    return make_user("shiroi", "player", email="player@example.jp")
+    return a_resident("shiroi", "player", email="player@example.jp")
 
 
 @pytest.fixture
 def shiroi_booking(player):
-    return book(
-        jst(2027, 5, 3, 8, 30),
-        user=player,
-        unit=unit("shiroi", "minamiyama-tennis", "court-1"),
-        day=dt.date(2027, 6, 15),
-        start="09:00",
-        end="11:00",
-    )
+    court = a_demo_unit("shiroi", "minamiyama-tennis", "court-1")
+    return a_booking(player, court, dt.date(2027, 6, 15), "09:00", "11:00", made_at=jst(2027, 5, 3, 8, 30))
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import time_machine
 from fees.breakdown import FeeBreakdown
 from fees.models import FeeRate, FeeSchedule
 from fees.rules import NoFeeRate, NoFeeSchedule, breakdown_from_dict, quote
+from tests.factories import a_demo_unit, a_resident
 
-from .helpers import jst, make_user, slot, unit
+from .helpers import jst, slot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -48,12 +49,12 @@ def new_schedule_from_april():
 
 @pytest.fixture
 def resident():
-    return make_user("shiroi", "schedule-resident")
+    return a_resident("shiroi", "schedule-resident")
 
 
 @pytest.fixture
 def court():
-    return unit("shiroi", "minamiyama-tennis", "court-1")
+    return a_demo_unit("shiroi", "minamiyama-tennis", "court-1")
 
 
 def test_schedule_change__quotes_for_bookings_made_before_april_1_keep_the_old_fee(

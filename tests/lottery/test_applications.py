@@ -9,6 +9,7 @@ from django.utils import translation
 
 from lottery import services
 from lottery.models import Application
+from tests.factories import a_demo_unit, a_resident
 from tests.reservations.booking_helpers import jst, make_user, unit, user
 
 from .helpers import KODAIRA_DAY, KODAIRA_IN_WINDOW, SHIROI_DAY, SHIROI_IN_WINDOW, apply, slot, try_apply
@@ -21,17 +22,17 @@ MORNING = {"start": "09:00", "end": "12:00"}
 
 @pytest.fixture
 def player():
-    return make_user("shiroi", "lottery-player", email="player@example.com")
+    return a_resident("shiroi", "lottery-player", email="player@example.com")
 
 
 @pytest.fixture
 def group():
-    return make_user("kodaira", "lottery-group", email="group@example.com")
+    return a_resident("kodaira", "lottery-group", email="group@example.com")
 
 
 @pytest.fixture
 def court1():
-    return unit("shiroi", "minamiyama-tennis", "court-1")
+    return a_demo_unit("shiroi", "minamiyama-tennis", "court-1")
 
 
 # S-LOT-1, K-LOT-1: windows ------------------------------------------------------------------------------------

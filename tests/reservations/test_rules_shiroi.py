@@ -12,8 +12,9 @@ import pytest
 
 from facilities.models import BookingState
 from reservations.models import Reservation
+from tests.factories import a_demo_unit, a_resident
 
-from .booking_helpers import attempt, book, cancel_at, jst, make_lottery_win, make_user, unit, user
+from .booking_helpers import attempt, book, cancel_at, jst, make_lottery_win, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
@@ -23,17 +24,17 @@ NINE = {"start": "09:00", "end": "11:00"}
 
 @pytest.fixture
 def resident():
-    return make_user("shiroi", "shiroi-player")
+    return a_resident("shiroi", "shiroi-player")
 
 
 @pytest.fixture
 def court1():
-    return unit("shiroi", "minamiyama-tennis", "court-1")
+    return a_demo_unit("shiroi", "minamiyama-tennis", "court-1")
 
 
 @pytest.fixture
 def court2():
-    return unit("shiroi", "minamiyama-tennis", "court-2")
+    return a_demo_unit("shiroi", "minamiyama-tennis", "court-2")
 
 
 # S-FC-2, S-FC-3: windows ----------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def others_names(slug: str) -> list[str]:
     names = []
     for municipality in Municipality.objects.exclude(slug=slug):
         names += [municipality.name_ja, municipality.name_en]
-        names += [n for n in Facility.objects.filter(municipality=municipality).values_list("name_ja", flat=True)]
+        names += list(Facility.objects.filter(municipality=municipality).values_list("name_ja", flat=True))
     return sorted({n for n in names if n and n not in own})
 
 

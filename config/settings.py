@@ -229,6 +229,9 @@ MFA_FORMS = {
 # YOYAKU_MFA_REQUIRED_ROLES=operator,administrator,clerk). YOYAKU_ADMIN_MFA_REQUIRED switches the requirement off
 # altogether: only tests of other features do that (tests/conftest.py).
 YOYAKU_ADMIN_MFA_REQUIRED = True
+# The first TOTP set-up that the policy requires counts the log-in as recent for this many minutes (no password
+# asked again while scanning the QR code; accounts/credentials.py reauthentication_needed).
+YOYAKU_MFA_SETUP_MINUTES = 30
 YOYAKU_MFA_REQUIRED_ROLES = [
     role.strip()
     for role in os.environ.get("YOYAKU_MFA_REQUIRED_ROLES", "operator,administrator").split(",")

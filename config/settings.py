@@ -67,7 +67,7 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
-    "facilities.admin_config.YoyakuAdminConfig",  # django.contrib.admin with the municipality's site (facilities/admin_site.py)
+    "facilities.admin_config.YoyakuAdminConfig",  # django.contrib.admin, the municipality's site (facilities/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -247,22 +247,19 @@ def closure_page_url(stranded, municipality_slug: str) -> str:
     return f"{url}?{urlencode({'facility': facility.code, 'date_from': min(days).isoformat(), 'date_to': max(days).isoformat()})}"
 
 
-class ClosureRuleInline(MunicipalityScoped, admin.TabularInline):
+class ClosureRuleInline(MunicipalityScoped, admin.StackedInline):
+    """Each rule as a few readable lines (issue #22 item 5: the eleven-column table was 1,952 px wide): what it is
+    and its note; the weekday form; the yearly range; the one-off dates. Headed by the rule in words."""
+
     model = ClosureRule
     formset = ClosureRuleFormSet
     extra = 1
+    classes = ["closure-rules"]
     fields = [
-        "kind",
-        "weekday",
-        "weeks_of_month",
-        "shift_if_holiday",
-        "start_month",
-        "start_day",
-        "end_month",
-        "end_day",
-        "start_date",
-        "end_date",
-        "note",
+        ("kind", "note"),
+        ("weekday", "weeks_of_month", "shift_if_holiday"),
+        ("start_month", "start_day", "end_month", "end_day"),
+        ("start_date", "end_date"),
     ]
 
 
@@ -289,6 +286,13 @@ class ClosureCalendarAdmin(TenantAdmin):
             '<a href="{}">{}</a>', reverse("admin:facilities_closurecalendar_year", args=[obj.pk]), _("year view")
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The editor shows the calendar's current year under its rules: the preview of what they close."""
+        calendar = self.get_object(request, object_id)
+        if calendar is not None:
+            extra_context = {**(extra_context or {}), **year_context(calendar, clock.today().year)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def year_page(self, request, calendar_id):
         """Every closed day of one year at a glance (?year=2027), with the rule that closes it."""
         calendar = self.get_object(request, str(calendar_id))
@@ -300,26 +304,6 @@ class ClosureCalendarAdmin(TenantAdmin):
         except ValueError:
             year = today.year
         year = min(max(year, clock.EARLIEST_YEAR), clock.LATEST_YEAR)
-        from . import calendars
-
-        rules = list(calendar.rules.all())
-        months = []
-        for month in range(1, 13):
-            weeks = []
-            for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
-                weeks.append(
-                    [
-                        (
-                            day,
-                            calendars.closing_rule(rules, day) if day.month == month else None,
-                            day.month == month,
-                            calendars.holiday_name(day) if day.month == month else None,
-                        )
-                        for day in week
-                    ]
-                )
-            months.append((dt.date(year, month, 1), weeks))
-        closed = sum(1 for _m, weeks in months for week in weeks for day, rule, inside, _h in week if inside and rule)
         return TemplateResponse(
             request,
             "admin/facilities/closurecalendar/year.html",
@@ -327,12 +311,36 @@ class ClosureCalendarAdmin(TenantAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
                 "calendar": calendar,
-                "year": year,
-                "months": months,
-                "closed": closed,
+                **year_context(calendar, year),
                 "title": _("%(calendar)s: %(year)s") % {"calendar": calendar, "year": year},
             },
         )
+
+
+def year_context(calendar, year: int) -> dict:
+    """The months of ``year`` as weeks of (day, closing rule, inside the month, holiday name), and the count of
+    closed days: the year view and the editor's preview."""
+    from . import calendars
+
+    rules = list(calendar.rules.all())
+    months = []
+    for month in range(1, 13):
+        weeks = []
+        for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
+            weeks.append(
+                [
+                    (
+                        day,
+                        calendars.closing_rule(rules, day) if day.month == month else None,
+                        day.month == month,
+                        calendars.holiday_name(day) if day.month == month else None,
+                    )
+                    for day in week
+                ]
+            )
+        months.append((dt.date(year, month, 1), weeks))
+    closed = sum(1 for _m, weeks in months for week in weeks for day, rule, inside, _h in week if inside and rule)
+    return {"year": year, "months": months, "closed": closed}
 
 
 class OpeningHoursFormSet(BaseInlineFormSet):

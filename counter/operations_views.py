@@ -94,7 +94,7 @@ def _hours(minutes: int) -> str:
 
 def _units_csv(data):
     header = [_("Facility"), _("Unit"), _("Open slot-hours"), _("Booked slot-hours"), _("Occupancy (%)"),
-              _("Bookings"), _("Cancelled"), _("No-shows")]  # fmt: skip
+              _("Number of bookings"), _("Cancelled"), _("No-shows")]  # fmt: skip
     rows = [
         [
             line.facility.name,
@@ -124,7 +124,7 @@ def _weekdays_csv(data):
 
 
 def _bookings_csv(data):
-    header = [_("Kind"), _("Item"), _("Bookings"), _("Share (%)")]
+    header = [_("Kind"), _("Item"), _("Number of bookings"), _("Share (%)")]
     rows = [[_("Channel"), line.label, line.bookings, _percent(line.share)] for line in data.channels]
     rows += [[_("Cancellation"), label, count, ""] for label, count in data.cancellations]
     rows.append([_("No-shows"), _("Ended without a key lent or a use report"), data.no_shows, ""])
@@ -171,7 +171,8 @@ TABLE_WRITERS = {
 
 # Charts: coordinates computed here, drawn by the template as SVG ------------------------------------------------
 
-BAR_WIDTH = 400  # px of a 100 % bar
+BAR_WIDTH = 400  # px of a 100 % bar (the channels' bar)
+FACILITY_BAR_WIDTH = 480
 
 
 def charts(data) -> dict:
@@ -179,8 +180,8 @@ def charts(data) -> dict:
         {
             "name": line.facility.name,
             "percent": _percent(line.hours.occupancy) or "—",
-            "width": round(BAR_WIDTH * (line.hours.occupancy or 0) / 100),
-            "y": 8 + index * 28,
+            "width": round(FACILITY_BAR_WIDTH * (line.hours.occupancy or 0) / 100),
+            "y": 4 + index * 36,
         }
         for index, line in enumerate(data.facility_totals)
     ]
@@ -193,7 +194,7 @@ def charts(data) -> dict:
                     "x": 64 + column * 136,
                     "y": 28 + row * 30,
                     "opacity": f"{0.08 + 0.92 * (rate or 0) / 100:.2f}",
-                    "label": "—" if rate is None else f"{rate:.0f}%",
+                    "label": "—" if rate is None else f"{rate:.1f}%",
                     "dark": rate is not None and rate >= 55,
                 }
             )
@@ -207,7 +208,7 @@ def charts(data) -> dict:
         offset += width
     return {
         "facilities": facilities,
-        "facilities_height": 16 + 28 * len(facilities),
+        "facilities_height": 8 + 36 * len(facilities),
         "cells": cells,
         "shares": shares,
     }

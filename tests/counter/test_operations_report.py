@@ -11,48 +11,15 @@ import time_machine
 from accounts.models import User
 from counter import operations_report
 from facilities.models import Municipality
-from fees.models import Payment, PaymentPlace, Refund
 from lottery.models import Application
-from reservations.models import KeyLending, Reservation, SlotHold
+from reservations.models import KeyLending
+from tests.counter.operations_helpers import booking, payment, refund
 from tests.reservations.booking_helpers import jst, unit, user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 AFTER_THE_MONTH = jst(2027, 6, 15, 12, 0)
 REPORT = "/shiroi/counter/reports/operations/2027-05/"
-
-
-def booking(court, starts, *, channel="online", state="confirmed", hours=2, hold=True, reason="", who=None):
-    municipality = court.municipality
-    reservation = Reservation.objects.create(
-        municipality=municipality,
-        unit=court,
-        user=who or user("shiroi-resident"),
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(hours=hours),
-        state=state,
-        origin="first_come",
-        channel=channel,
-        created_at=starts - dt.timedelta(days=20),
-        cancelled_at=starts - dt.timedelta(days=1) if state == "cancelled" else None,
-        cancel_reason=reason,
-    )
-    if hold and state != "cancelled":
-        SlotHold.objects.create(reservation=reservation, unit=court, starts_at=starts)
-    return reservation
-
-
-def payment(reservation, amount, at, number):
-    return Payment.objects.create(
-        reservation=reservation,
-        municipality=reservation.municipality,
-        amount=amount,
-        receipt_number=f"R-{number}",
-        place=PaymentPlace.objects.get(municipality=reservation.municipality, name_ja="白井運動公園"),
-        recorded_by=user("shiroi-clerk"),
-        recorded_at=at,
-        permit_number=f"TEST-{number}",
-    )
 
 
 @pytest.fixture
@@ -69,16 +36,7 @@ def month():
     paid = payment(first, 1000, jst(2027, 5, 3, 10, 0), 1)
     payment(june, 2000, jst(2027, 5, 31, 23, 59), 2)  # paid in May for a June booking
     payment(later, 4000, jst(2027, 6, 1, 0, 0), 3)  # June's money
-    Refund.objects.create(
-        payment=paid,
-        municipality=paid.municipality,
-        paid=1000,
-        amount=500,
-        percent=50,
-        cause="own",
-        recorded_by=clerk,
-        recorded_at=jst(2027, 5, 20, 10, 0),
-    )
+    refund(paid, 500, jst(2027, 5, 20, 10, 0))
     for index, state in enumerate(["won", "lost", "lost", "lost", "withdrawn"]):
         Application.objects.create(
             municipality=court.municipality,

@@ -42,8 +42,8 @@ def administrator_view(view):
     return wrapper
 
 
+@GET_ONLY  # outside: a POST is a 405 for anyone, as the walk of counter routes expects
 @administrator_view
-@GET_ONLY
 def pick(request, municipality):
     """The month form submits ?month=; without one, the current month. Sent on to the month's own address."""
     try:
@@ -55,8 +55,8 @@ def pick(request, municipality):
     return redirect("counter:reports_operations", municipality=municipality.slug, month=f"{year:04d}-{month:02d}")
 
 
-@administrator_view
 @GET_ONLY
+@administrator_view
 def report(request, municipality, month, table=None):
     try:
         year, month_number = parse_month(month)

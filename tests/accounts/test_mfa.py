@@ -74,18 +74,19 @@ def test_setting_up_totp__right_after_log_in__no_second_password_prompt(client):
     assert admin_user.authenticator_set.filter(type="totp").exists()
 
 
-def test_setting_up_totp__five_minutes_after_log_in__asks_for_the_password_again(client):
+def test_setting_up_totp__after_the_set_up_window__asks_for_the_password_again(client):
+    """The required first set-up counts the log-in as recent for YOYAKU_MFA_SETUP_MINUTES (30), not longer."""
     admin_user = user("tamba-admin")
     with time_machine.travel(LOGGED_IN, tick=False):
         client.post("/accounts/login/", {"login": "tamba-admin", "password": "yoyaku-demo"})
-    with time_machine.travel(LOGGED_IN + dt.timedelta(seconds=300), tick=False):
+    with time_machine.travel(LOGGED_IN + dt.timedelta(minutes=31), tick=False):
         response = client.get(ACTIVATE)  # allauth asks for the password again before adding a factor
         assert response.status_code == 302 and response["Location"].startswith("/accounts/reauthenticate/")
         client.post(response["Location"], {"password": "yoyaku-demo"})
         page = client.get(ACTIVATE)
     assert page.status_code == 200
     secret = page.context["form"].secret
-    with time_machine.travel(LOGGED_IN + dt.timedelta(seconds=300), tick=True):
+    with time_machine.travel(LOGGED_IN + dt.timedelta(minutes=31), tick=True):
         response = client.post(ACTIVATE, {"code": current_code(secret)})
         assert response.status_code == 302
         assert client.get("/admin/").status_code == 200

@@ -175,3 +175,15 @@ def test_every_admin_page__japanese_labels_and_only_its_own_municipality(client,
         if found:
             problems[path] = found
     assert not problems, "\n".join(f"{path}: {found}" for path, found in problems.items())
+
+
+def test_autocomplete__lists_only_the_administrators_facilities(client):
+    """The admin's autocomplete answers through the related admin's queryset: Shiroi's facilities only."""
+    client.force_login(User.objects.get(username="shiroi-admin"))
+    response = client.get(
+        "/admin/autocomplete/", {"app_label": "facilities", "model_name": "unit", "field_name": "facility", "term": ""}
+    )
+    assert response.status_code == 200
+    names = {result["text"] for result in response.json()["results"]}
+    shiroi = set(Facility.objects.filter(municipality__slug="shiroi").values_list("name_ja", flat=True))
+    assert names and names <= shiroi

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from facilities.admin import ReadOnlyAdmin
+from facilities.admin import MunicipalityScoped, ReadOnlyAdmin
 
 from . import audit, breaker, credentials, throttle
 from .models import (
@@ -22,7 +22,7 @@ from .models import (
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(MunicipalityScoped, DjangoUserAdmin):
     list_display = [
         "username",
         "display_name",
@@ -135,7 +135,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(LoginThrottle)
-class LoginThrottleAdmin(admin.ModelAdmin):
+class LoginThrottleAdmin(MunicipalityScoped, admin.ModelAdmin):
     """Failed log-in counters (read-only): who is being attacked, from where. Lift a block from the user list."""
 
     list_display = [
@@ -168,7 +168,7 @@ class LoginThrottleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(MunicipalityScoped, admin.ModelAdmin):
     """Tokens are created by their owners at /accounts/tokens/; here they can be seen (never the secret) and revoked."""
 
     list_display = [
@@ -226,7 +226,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class NoticeAdmin(MunicipalityScoped, ReadOnlyAdmin, admin.ModelAdmin):
     """The e-mail outbox: what was told to whom, and whether the mail went out. Read-only: a notice is a record."""
 
     list_display = ["created_at", "kind", "user", "email", "subject", "sent_at", "attempts"]
@@ -258,7 +258,7 @@ class NoticeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
         return super().get_exclude(request, obj)
 
 
-class AdministratorsOnly:
+class AdministratorsOnly(MunicipalityScoped):
     """Readable by municipal administrators (and operators) without a Django permission, limited to their
     municipality; never added, changed or deleted here."""
 

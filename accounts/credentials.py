@@ -234,14 +234,37 @@ def remember_login_time(sender, request, user, **kwargs) -> None:
         request.session[LOGGED_IN_AT_SESSION_KEY] = clock.now().timestamp()
 
 
+MFA_SET_UP_AT_SESSION_KEY = "accounts.mfa_set_up_at"
+
+
 def reauthentication_needed(request) -> bool:
     """For the account adapter's ``is_reauthentication_required``: True when this session's log-in is at least
     ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds old. allauth then asks for the password (or PIN) unless the
-    user reauthenticated within that time; its own check counts only reauthentications, not the log-in itself."""
+    user reauthenticated within that time; its own check counts only reauthentications, not the log-in itself.
+
+    Two steps right after a log-in count it as recent for longer (issue #22 item 5: no second password prompt):
+    the first TOTP set-up that the policy requires (``YOYAKU_MFA_SETUP_MINUTES`` from the log-in: scanning a QR
+    code with a new app takes longer than five minutes), and the recovery codes shown once TOTP is active (for
+    ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` from the set-up, whose code was typed seconds ago). Everything later (a
+    token, a feed key, changing or removing a factor) asks again."""
     logged_in_at = request.session.get(LOGGED_IN_AT_SESSION_KEY)
     if logged_in_at is None:
         return True
-    return clock.now().timestamp() - logged_in_at >= settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+    now = clock.now().timestamp()
+    if now - logged_in_at < settings.ACCOUNT_REAUTHENTICATION_TIMEOUT:
+        return False
+    from accounts.middleware import lacks_required_mfa
+
+    user = getattr(request, "user", None)
+    if (
+        user is not None
+        and user.is_authenticated
+        and now - logged_in_at < settings.YOYAKU_MFA_SETUP_MINUTES * 60
+        and lacks_required_mfa(user)
+    ):
+        return False
+    set_up_at = request.session.get(MFA_SET_UP_AT_SESSION_KEY)
+    return set_up_at is None or now - set_up_at >= settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
 
 
 def connect_signals() -> None:

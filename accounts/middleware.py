@@ -15,6 +15,7 @@ active, allauth asks for a code at every log-in, so every later session has both
 
 import datetime as dt
 from functools import cache
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,9 +24,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from config import clock
+
+# Where the TOTP set-up was started from: the recovery codes page links back to it (templates/mfa/recovery_codes).
+MFA_NEXT_SESSION_KEY = "yoyaku_mfa_next"
 
 # Second factor ------------------------------------------------------------------------------------------------------
 
@@ -100,8 +105,33 @@ class AdministratorMfaMiddleware:
                     json_dumps_params={"ensure_ascii": False},
                 )
             messages.warning(request, mfa_required_message())
-            return redirect(reverse("mfa_activate_totp"))
-        return self.get_response(request)
+            activate = reverse("mfa_activate_totp")
+            if request.method == "GET":  # back here once TOTP is set up (the recovery codes' "Continue" link)
+                return redirect(f"{activate}?{urlencode({'next': request.get_full_path()})}")
+            return redirect(activate)
+        if (
+            user is not None
+            and user.is_authenticated
+            and request.method == "GET"
+            and request.path_info == reverse("mfa_activate_totp")
+            and request.GET.get("next")
+            and url_has_allowed_host_and_scheme(request.GET["next"], allowed_hosts={request.get_host()})
+        ):
+            request.session[MFA_NEXT_SESSION_KEY] = request.GET["next"]
+        response = self.get_response(request)
+        if (
+            request.method == "POST"
+            and response.status_code == 302
+            and request.path_info == reverse("mfa_activate_totp")
+            and user is not None
+            and user.is_authenticated
+            and has_totp(user)
+        ):
+            from accounts.credentials import MFA_SET_UP_AT_SESSION_KEY
+
+            # The code typed seconds ago: the recovery codes that follow need no password (credentials.py).
+            request.session[MFA_SET_UP_AT_SESSION_KEY] = clock.now().timestamp()
+        return response
 
 
 # Idle staff sessions ------------------------------------------------------------------------------------------------

@@ -67,7 +67,8 @@ ALLOWED_HOSTS = [
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the municipality's site (facilities/admin_site.py)
+    "facilities.admin_config.YoyakuAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -229,6 +230,9 @@ MFA_FORMS = {
 # YOYAKU_MFA_REQUIRED_ROLES=operator,administrator,clerk). YOYAKU_ADMIN_MFA_REQUIRED switches the requirement off
 # altogether: only tests of other features do that (tests/conftest.py).
 YOYAKU_ADMIN_MFA_REQUIRED = True
+# The first TOTP set-up that the policy requires counts the log-in as recent for this many minutes (no password
+# asked again while scanning the QR code; accounts/credentials.py reauthentication_needed).
+YOYAKU_MFA_SETUP_MINUTES = 30
 YOYAKU_MFA_REQUIRED_ROLES = [
     role.strip()
     for role in os.environ.get("YOYAKU_MFA_REQUIRED_ROLES", "operator,administrator").split(",")

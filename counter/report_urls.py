@@ -5,6 +5,7 @@ shows the expected form rather than a bare 404."""
 
 from django.urls import path
 
+from . import operations_views
 from . import report_views as views
 
 urlpatterns = [
@@ -17,4 +18,8 @@ urlpatterns = [
     path("fees/", views.monthly_pick, name="reports_monthly_pick"),
     path("fees/<str:month>/", views.monthly, name="reports_monthly"),
     path("fees/<str:month>/csv/", views.monthly, {"as_csv": True}, name="reports_monthly_csv"),
+    # The monthly operations report (administrators, issue #22 item 6); ?month= likewise; a CSV per table.
+    path("operations/", operations_views.pick, name="reports_operations_pick"),
+    path("operations/<str:month>/", operations_views.report, name="reports_operations"),
+    path("operations/<str:month>/<str:table>.csv", operations_views.report, name="reports_operations_csv"),
 ]

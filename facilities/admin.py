@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -38,13 +38,109 @@ from .models import (
     Unit,
 )
 
-TENANT_MODELS = (Municipality, Facility, ClosureCalendar, SlotScheme)
-
 
 def _limit_to_tenant(request, queryset, field="municipality"):
     if request.user.is_superuser:
         return queryset
     return queryset.filter(**{field: request.user.municipality_id})
+
+
+# The ways from a model to its municipality, tried in order (a unit through its facility would be a longer way).
+TENANT_PATHS = (
+    "municipality",
+    "facility__municipality",
+    "unit__municipality",
+    "draw__municipality",
+    "reservation__municipality",
+    "user__municipality",
+)
+
+
+def tenant_path(model) -> str | None:
+    """The lookup from ``model`` to its municipality ("pk" for Municipality itself), or None for rows that belong
+    to no municipality (groups, permissions, the log-in breaker)."""
+    if model is Municipality:
+        return "pk"
+    for lookup in TENANT_PATHS:
+        current = model
+        for name in lookup.split("__"):
+            try:
+                field = current._meta.get_field(name)
+            except FieldDoesNotExist:
+                break
+            if not field.is_relation or field.many_to_many or field.one_to_many:
+                break
+            current = field.related_model
+        else:
+            if current is Municipality:
+                return lookup
+    return None
+
+
+def tenant_rows(request, model, queryset=None):
+    """``model``'s rows the request's user may pick: all for the operator, their municipality's for the others."""
+    queryset = model._default_manager.all() if queryset is None else queryset
+    path = tenant_path(model)
+    if path is None or request.user.is_superuser:
+        return queryset
+    return queryset.filter(**{path: request.user.municipality_id})
+
+
+class MunicipalityScoped:
+    """For every model admin and inline a municipal administrator uses (issue #22 item 5): the foreign-key and
+    many-to-many choices (selects, filter_horizontal, hence autocompletes through the related admin) list only
+    their municipality's rows; the list filters name only their municipality's objects (a filter on the
+    municipality itself, and its column, are the operator's only; a filter on another related row lists the rows
+    present in the administrator's own list). The operator (superuser) sees everything.
+
+    Generic: a field a new model adds (a facility's photos, a profile's terms) is scoped without being named."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs and not request.user.is_superuser and tenant_path(db_field.related_model):
+            kwargs["queryset"] = tenant_rows(request, db_field.related_model)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs and not request.user.is_superuser and tenant_path(db_field.related_model):
+            kwargs["queryset"] = tenant_rows(request, db_field.related_model)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if request.user.is_superuser:
+            return filters
+        return [scoped for scoped in (_scoped_filter(self.model, f) for f in filters) if scoped is not None]
+
+    def get_list_display(self, request):
+        display = super().get_list_display(request)
+        if request.user.is_superuser:
+            return display
+        # Their own municipality in every row says nothing, unless it is the row's name (the first column).
+        return [name for index, name in enumerate(display) if name != "municipality" or index == 0]
+
+
+def _scoped_filter(model, list_filter):
+    """A list filter as a municipal administrator gets it: None for a filter on the municipality itself; a related
+    field's filter as RelatedOnlyFieldListFilter (the rows present in their own list); anything else as it is."""
+    from django.contrib.admin.utils import get_fields_from_path
+
+    if isinstance(list_filter, str):
+        name, filter_class = list_filter, None
+    elif isinstance(list_filter, tuple | list) and isinstance(list_filter[0], str):
+        name, filter_class = list_filter[0], list_filter[1]
+    else:
+        return list_filter  # a SimpleListFilter: its own lookups
+    try:
+        field = get_fields_from_path(model, name)[-1]
+    except Exception:  # not a field path: leave it to Django's checks
+        return list_filter
+    if not field.is_relation:
+        return list_filter
+    if field.related_model is Municipality:
+        return None
+    if filter_class is None and tenant_path(field.related_model):
+        return (name, admin.RelatedOnlyFieldListFilter)
+    return list_filter
 
 
 class ReadOnlyAdmin:
@@ -61,7 +157,7 @@ class ReadOnlyAdmin:
         return False
 
 
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(MunicipalityScoped, admin.ModelAdmin):
     tenant_field = "municipality"
 
     def get_queryset(self, request):
@@ -77,13 +173,6 @@ class TenantAdmin(admin.ModelAdmin):
         if not request.user.is_superuser and self.tenant_field == "municipality":
             obj.municipality_id = request.user.municipality_id
         super().save_model(request, obj, form, change)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        model = db_field.related_model
-        if model in TENANT_MODELS and not request.user.is_superuser:
-            field = "pk" if model is Municipality else "municipality"
-            kwargs["queryset"] = _limit_to_tenant(request, model.objects.all(), field)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ReadOnlyTenantAdmin(ReadOnlyAdmin, TenantAdmin):
@@ -161,22 +250,19 @@ def closure_page_url(stranded, municipality_slug: str) -> str:
     return f"{url}?{urlencode(query)}"
 
 
-class ClosureRuleInline(admin.TabularInline):
+class ClosureRuleInline(MunicipalityScoped, admin.StackedInline):
+    """Each rule as a few readable lines (issue #22 item 5: the eleven-column table was 1,952 px wide): what it is
+    and its note; the weekday form; the yearly range; the one-off dates. Headed by the rule in words."""
+
     model = ClosureRule
     formset = ClosureRuleFormSet
     extra = 1
+    classes = ["closure-rules"]
     fields = [
-        "kind",
-        "weekday",
-        "weeks_of_month",
-        "shift_if_holiday",
-        "start_month",
-        "start_day",
-        "end_month",
-        "end_day",
-        "start_date",
-        "end_date",
-        "note",
+        ("kind", "note"),
+        ("weekday", "weeks_of_month", "shift_if_holiday"),
+        ("start_month", "start_day", "end_month", "end_day"),
+        ("start_date", "end_date"),
     ]
 
 
@@ -203,6 +289,13 @@ class ClosureCalendarAdmin(TenantAdmin):
             '<a href="{}">{}</a>', reverse("admin:facilities_closurecalendar_year", args=[obj.pk]), _("year view")
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The editor shows the calendar's current year under its rules: the preview of what they close."""
+        calendar = self.get_object(request, object_id)
+        if calendar is not None:
+            extra_context = {**(extra_context or {}), **year_context(calendar, clock.today().year)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def year_page(self, request, calendar_id):
         """Every closed day of one year at a glance (?year=2027), with the rule that closes it."""
         calendar = self.get_object(request, str(calendar_id))
@@ -214,26 +307,6 @@ class ClosureCalendarAdmin(TenantAdmin):
         except ValueError:
             year = today.year
         year = min(max(year, clock.EARLIEST_YEAR), clock.LATEST_YEAR)
-        from . import calendars
-
-        rules = list(calendar.rules.all())
-        months = []
-        for month in range(1, 13):
-            weeks = []
-            for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
-                weeks.append(
-                    [
-                        (
-                            day,
-                            calendars.closing_rule(rules, day) if day.month == month else None,
-                            day.month == month,
-                            calendars.holiday_name(day) if day.month == month else None,
-                        )
-                        for day in week
-                    ]
-                )
-            months.append((dt.date(year, month, 1), weeks))
-        closed = sum(1 for _m, weeks in months for week in weeks for day, rule, inside, _h in week if inside and rule)
         return TemplateResponse(
             request,
             "admin/facilities/closurecalendar/year.html",
@@ -241,12 +314,36 @@ class ClosureCalendarAdmin(TenantAdmin):
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
                 "calendar": calendar,
-                "year": year,
-                "months": months,
-                "closed": closed,
+                **year_context(calendar, year),
                 "title": _("%(calendar)s: %(year)s") % {"calendar": calendar, "year": year},
             },
         )
+
+
+def year_context(calendar, year: int) -> dict:
+    """The months of ``year`` as weeks of (day, closing rule, inside the month, holiday name), and the count of
+    closed days: the year view and the editor's preview."""
+    from . import calendars
+
+    rules = list(calendar.rules.all())
+    months = []
+    for month in range(1, 13):
+        weeks = []
+        for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
+            weeks.append(
+                [
+                    (
+                        day,
+                        calendars.closing_rule(rules, day) if day.month == month else None,
+                        day.month == month,
+                        calendars.holiday_name(day) if day.month == month else None,
+                    )
+                    for day in week
+                ]
+            )
+        months.append((dt.date(year, month, 1), weeks))
+    closed = sum(1 for _m, weeks in months for week in weeks for day, rule, inside, _h in week if inside and rule)
+    return {"year": year, "months": months, "closed": closed}
 
 
 class OpeningHoursFormSet(BaseInlineFormSet):
@@ -268,13 +365,13 @@ class OpeningHoursFormSet(BaseInlineFormSet):
                 seen[month] = index
 
 
-class OpeningHoursInline(admin.TabularInline):
+class OpeningHoursInline(MunicipalityScoped, admin.TabularInline):
     model = OpeningHours
     formset = OpeningHoursFormSet
     extra = 1
 
 
-class UnitInline(admin.TabularInline):
+class UnitInline(MunicipalityScoped, admin.TabularInline):
     model = Unit
     extra = 0
     fields = [
@@ -381,7 +478,7 @@ class UnitAdmin(TenantAdmin):
     list_select_related = ["facility", "slot_scheme"]
 
 
-class SchemePeriodInline(admin.TabularInline):
+class SchemePeriodInline(MunicipalityScoped, admin.TabularInline):
     model = SchemePeriod
     extra = 1
 
@@ -429,7 +526,7 @@ class DistinctErrorsForm(forms.ModelForm):
             error_list.data[:] = list(distinct.values())
 
 
-class BookingWindowInline(admin.StackedInline):
+class BookingWindowInline(MunicipalityScoped, admin.StackedInline):
     """Windows in the date-rule text forms of facilities/daterules.py. Every field that BookingWindow.clean()
     can name is on the form, so its errors ("closes before it opens", a malformed rule) show beside the field."""
 
@@ -446,7 +543,7 @@ class BookingWindowInline(admin.StackedInline):
     ]
 
 
-class BookingLimitInline(admin.TabularInline):
+class BookingLimitInline(MunicipalityScoped, admin.TabularInline):
     model = BookingLimit
     extra = 0
     fields = ["rule_id", "phase", "scope", "count", "counted_origins", "lifted_from"]

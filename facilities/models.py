@@ -83,7 +83,9 @@ class TenantQuerySet(models.QuerySet):
 class ClosureCalendar(models.Model):
     """A set of closure rules (X-2). A facility uses one; later, payment places and key counters can too."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="closure_calendars")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="closure_calendars", verbose_name=_("municipality")
+    )
     name = models.CharField(_("name"), max_length=120)
 
     objects = TenantQuerySet.as_manager()
@@ -249,14 +251,16 @@ class SlotScheme(Bilingual):
         FIXED_LENGTH = "fixed_length", _("Fixed-length slots")
         HOURLY = "hourly", _("Whole hours, any length")
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="slot_schemes")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="slot_schemes", verbose_name=_("municipality")
+    )
     code = models.SlugField(_("code"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     slot_minutes = models.PositiveSmallIntegerField(
         _("slot length in minutes"),
         null=True,
         blank=True,
-        help_text=_("Fixed-length slots only (Shiroi: 120, S-HRS-1). Hourly schemes use 60."),
+        help_text=_("Fixed-length slots only (e.g. 120 for two-hour slots). Hourly schemes use 60."),
     )
 
     objects = TenantQuerySet.as_manager()
@@ -320,7 +324,9 @@ class Facility(Bilingual):
         TENNIS = "tennis", _("Tennis courts")
         GROUND = "ground", _("Sports ground")
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="facilities")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="facilities", verbose_name=_("municipality")
+    )
     code = models.SlugField(_("code"), help_text=_("Used in web addresses; unique within the municipality."))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     address_ja = models.CharField(_("address (Japanese)"), max_length=200, blank=True)
@@ -565,9 +571,11 @@ class Unit(Bilingual):
         DIRT = "dirt", _("Dirt")
         WOOD = "wood", _("Wooden floor")
 
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="units")
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="units", verbose_name=_("facility"))
     # Copied from the facility on save, so tenant scoping is one filter on this table.
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="units", editable=False)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="units", editable=False, verbose_name=_("municipality")
+    )
     code = models.SlugField(_("code"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     capacity = models.PositiveIntegerField(_("capacity (people)"), null=True, blank=True)
@@ -668,11 +676,13 @@ class RegistrationKind(models.TextChoices):
 class RuleProfile(models.Model):
     """One municipality's booking rules: its windows and limits are rows below; this row holds the rest."""
 
-    municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="rule_profile")
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="rule_profile", verbose_name=_("municipality")
+    )
     confirm_after_booking_day = models.BooleanField(
         _("provisional bookings become confirmed at midnight after the booking day"),
         default=False,
-        help_text=_("Kodaira K-FC-4. Otherwise a provisional booking is confirmed by payment (S-PAY-1, T-PAY-1)."),
+        help_text=_("Otherwise a provisional booking is confirmed by its payment."),
     )
     confirm_rule_id = models.CharField(_("rule id of the confirmation"), max_length=20, blank=True)
     online_cancellable_states = models.CharField(
@@ -692,7 +702,7 @@ class RuleProfile(models.Model):
         _("rule id cited for a channel without any window"),
         max_length=20,
         blank=True,
-        help_text=_("Kodaira: K-USE-3 (no telephone bookings)."),
+        help_text=_("The rule that says a channel is not offered (e.g. no telephone bookings)."),
     )
     # Registration validity and renewal (K-REG-3, S-REG-3, T-REG-1); computed by accounts/registration.py.
     validity_kind = models.CharField(
@@ -1082,7 +1092,9 @@ class FavouriteFacility(models.Model):
     facility = models.ForeignKey(
         Facility, on_delete=models.CASCADE, related_name="favourites", verbose_name=_("facility")
     )
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+", editable=False)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", editable=False, verbose_name=_("municipality")
+    )
     created_at = models.DateTimeField(_("starred at"))
 
     objects = TenantQuerySet.as_manager()

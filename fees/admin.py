@@ -11,7 +11,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from facilities.admin import ReadOnlyAdmin, TenantAdmin
+from facilities.admin import MunicipalityScoped, ReadOnlyAdmin, TenantAdmin
 from facilities.models import Facility, Unit
 
 from .models import (
@@ -118,7 +118,7 @@ class FeeRateForm(forms.ModelForm):
         return price
 
 
-class FeeRateInline(admin.TabularInline):
+class FeeRateInline(MunicipalityScoped, admin.TabularInline):
     model = FeeRate
     form = FeeRateForm
     formset = FeeRateFormSet
@@ -201,6 +201,10 @@ class PaymentPlaceAdmin(OwnMunicipalityAdmin):
         "rule_id",
     ]
     filter_horizontal = ["facilities"]
+
+    @admin.display(description=_("hours"))
+    def hours(self, obj):
+        return obj.hours
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "facilities" and not request.user.is_superuser:

@@ -47,7 +47,9 @@ class FeeSchedule(Bilingual):
     """A municipality's fee table (料金表) for a period. A booking is priced with the schedule in force on the
     day it is made, and keeps that price (fees.rules.quote)."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="fee_schedules")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="fee_schedules", verbose_name=_("municipality")
+    )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(
         _("valid until"), null=True, blank=True, help_text=_("Last day of validity. Empty: until further notice.")
@@ -65,9 +67,7 @@ class FeeSchedule(Bilingual):
             ),
             MaxValueValidator(1000, _("Enter at most 1000 (ten times the resident fee).")),
         ],
-        help_text=_(
-            "100: the same fee; 200: twice the fee (Shiroi, S-FEE-1). Lighting charges can be excluded per price."
-        ),
+        help_text=_("100: the same fee; 200: twice the fee. Lighting charges can be excluded per price."),
     )
     non_resident_rule_id = models.CharField(_("rule id of the non-resident fee"), max_length=20, blank=True)
     is_sample = models.BooleanField(
@@ -174,7 +174,7 @@ class FeeRate(models.Model):
     non_resident_multiplied = models.BooleanField(
         _("non-residents pay the multiplied fee"),
         default=True,
-        help_text=_("Off for lighting in Shiroi: the lighting charge is never doubled (S-FEE-1)."),
+        help_text=_("Off: this charge is never multiplied for non-residents (e.g. a lighting charge)."),
     )
     rule_id = models.CharField(_("rule id"), max_length=20, blank=True)
 
@@ -257,7 +257,9 @@ def duplicate_rate_message():
 class FeeExemption(models.Model):
     """A registered group exempt from fees (K-USE-2 使用料免除): 100 % is a full exemption, less a reduction."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="fee_exemptions")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="fee_exemptions", verbose_name=_("municipality")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -324,7 +326,9 @@ class RefundRule(models.Model):
     without a deadline applies whenever. ``cancellable`` off means no cancellation at all then (S-CAN-1).
     """
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="refund_rules")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="refund_rules", verbose_name=_("municipality")
+    )
     cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices)
     until = models.CharField(
         _("until"),
@@ -410,7 +414,9 @@ class PaymentPlace(Bilingual):
     holidays, "Monday, or the next working day when Monday is a holiday", the year end); ``opens_at``/``closes_at``
     are the counter's hours (受付時間) where the municipality states them, shown to residents and clerks."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="payment_places")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="payment_places", verbose_name=_("municipality")
+    )
     closure_calendar = models.ForeignKey(
         "facilities.ClosureCalendar",
         on_delete=models.SET_NULL,
@@ -499,7 +505,9 @@ class PermitCounter(models.Model):
     """The last use-permit number given per municipality and year; its row is locked FOR UPDATE while a number is
     taken, so two counters never hand out the same number (fees.services.next_permit_number)."""
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="+", verbose_name=_("municipality")
+    )
     year = models.PositiveSmallIntegerField()
     last = models.PositiveIntegerField(default=0)
 
@@ -520,7 +528,9 @@ class Permit(models.Model):
     reservation = models.OneToOneField(
         "reservations.Reservation", on_delete=models.PROTECT, related_name="permit", verbose_name=_("reservation")
     )
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
     number = models.CharField(_("permit number"), max_length=30)
     issued_at = models.DateTimeField(_("issued at"))
 
@@ -552,7 +562,9 @@ class Payment(models.Model):
     reservation = models.OneToOneField(
         "reservations.Reservation", on_delete=models.PROTECT, related_name="payment", verbose_name=_("reservation")
     )
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="payments")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="payments", verbose_name=_("municipality")
+    )
     amount = models.PositiveIntegerField(_("amount (yen)"))
     method = models.CharField(_("method"), max_length=20, choices=Method.choices, default=Method.CASH)
     receipt_number = models.CharField(_("receipt number"), max_length=40)
@@ -630,7 +642,9 @@ class Refund(models.Model):
         CHANGE = "change", _("Difference of a change to a cheaper booking")
 
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund", verbose_name=_("payment"))
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="refunds")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("municipality")
+    )
     paid = models.PositiveIntegerField(_("paid (yen)"))
     carried = models.PositiveIntegerField(_("carried over to the new booking (yen)"), default=0)
     amount = models.PositiveIntegerField(_("refund (yen)"))
@@ -682,7 +696,9 @@ class WeatherClaim(models.Model):
         related_name="weather_claim",
         verbose_name=_("reservation"),
     )
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
     marked_by = models.ForeignKey(
@@ -728,7 +744,9 @@ class WeatherPolicy(models.Model):
     """Whether and how a municipality makes good a booking that rain or heat prevented (S-WX-1), as data: the
     transfer period, the refund period, and the use after which nothing is made good. No row: no such scheme."""
 
-    municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="weather_policy")
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="weather_policy", verbose_name=_("municipality")
+    )
     transfer_months = models.PositiveSmallIntegerField(
         _("transfer within (months after the use date)"),
         default=12,

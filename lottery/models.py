@@ -38,7 +38,9 @@ class LotteryPolicy(models.Model):
     """A municipality's lottery rules beyond its windows and limits. Dates use the vocabulary of
     ``facilities/daterules.py`` relative to the use month M: "M-2/16 00:00"."""
 
-    municipality = models.OneToOneField(Municipality, on_delete=models.CASCADE, related_name="lottery_policy")
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="lottery_policy", verbose_name=_("municipality")
+    )
     draw_at = models.CharField(
         _("draw runs at"),
         max_length=40,
@@ -58,7 +60,7 @@ class LotteryPolicy(models.Model):
     confirmation_required = models.BooleanField(
         _("winners must confirm their wins"),
         default=False,
-        help_text=_("Shiroi S-LOT-5. Off: a win is a booking at once (Kodaira K-LOT-4)."),
+        help_text=_("Off: a win is a booking at once."),
     )
     confirm_until = models.CharField(
         _("confirmation closes after"),
@@ -76,7 +78,7 @@ class LotteryPolicy(models.Model):
         max_length=20,
         choices=BookingState.choices[:3],
         default=BookingState.CONFIRMED,
-        help_text=_("Kodaira: confirmed (K-LOT-4). Shiroi: provisional until paid (S-LOT-5, S-PAY-1)."),
+        help_text=_("Confirmed at once, or provisional until paid."),
     )
     win_rule_id = models.CharField(_("rule id of the win"), max_length=20, blank=True)
     pay_by = models.CharField(
@@ -88,13 +90,13 @@ class LotteryPolicy(models.Model):
     )
     pay_by_rule_id = models.CharField(_("rule id of the payment deadline"), max_length=20, blank=True)
     residents_only = models.BooleanField(
-        _("residents only"), default=False, help_text=_("Shiroi S-REG-4: non-residents use first-come only.")
+        _("residents only"), default=False, help_text=_("Non-residents use first-come booking only.")
     )
     residents_only_rule_id = models.CharField(_("rule id of “residents only”"), max_length=20, blank=True)
     one_per_site_and_time = models.BooleanField(
         _("one application per site and slot time"),
         default=False,
-        help_text=_("Shiroi S-LOT-3: no two applications by one person for the same site at the same time."),
+        help_text=_("No two applications by one person for the same site at the same time."),
     )
     one_per_site_rule_id = models.CharField(
         _("rule id of one application per site and time"), max_length=20, blank=True
@@ -153,7 +155,11 @@ class Application(models.Model):
     # Few indexes on purpose: the draw rewrites a million rows' state; (municipality, month) and (user, month)
     # below serve the foreign keys too.
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="lottery_applications", db_index=False
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="lottery_applications",
+        db_index=False,
+        verbose_name=_("municipality"),
     )
     month = models.DateField(_("month of use"), help_text=_("The first day of the month of use."))
     user = models.ForeignKey(
@@ -223,7 +229,9 @@ class Draw(models.Model):
         COMMITTED = "committed", _("Applications closed and committed")
         DRAWN = "drawn", _("Drawn")
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="lottery_draws")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="lottery_draws", verbose_name=_("municipality")
+    )
     month = models.DateField(_("month of use"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     # The secret: generated with ``secrets`` when the record is made, shown only from the results day on.

@@ -1,18 +1,18 @@
 from django.contrib import admin
 
-from facilities.admin import ReadOnlyTenantAdmin, TenantAdmin
+from facilities.admin import MunicipalityScoped, ReadOnlyTenantAdmin, TenantAdmin
 
 from .models import FreedSlot, KeyLending, Reservation, SlotHold, UseReport
 
 
-class SlotHoldInline(admin.TabularInline):
+class SlotHoldInline(MunicipalityScoped, admin.TabularInline):
     model = SlotHold
     extra = 0
     can_delete = False
     readonly_fields = ["unit", "starts_at"]
 
 
-class KeyLendingInline(admin.StackedInline):
+class KeyLendingInline(MunicipalityScoped, admin.StackedInline):
     model = KeyLending
     extra = 0
     can_delete = False
@@ -22,7 +22,7 @@ class KeyLendingInline(admin.StackedInline):
         return False
 
 
-class UseReportInline(admin.StackedInline):
+class UseReportInline(MunicipalityScoped, admin.StackedInline):
     model = UseReport
     extra = 0
     can_delete = False

@@ -56,7 +56,9 @@ class Reservation(models.Model):
         MAINTENANCE = "maintenance", _("Blocked for maintenance")
         MUNICIPAL_EVENT = "municipal_event", _("Blocked for a municipal event")
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="reservations")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("municipality")
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reservations")
     # Empty for a walk-in (S-FC-3: a person without registration booked at the counter, paid at once): then the
     # walk-in's name and phone say who it is. Exactly one of the two (constraint below).

@@ -35,7 +35,7 @@ PK_OBJECTS = [
     (r"notifications/<int:pk>", "notice_pk"),
 ]
 # Parameters that are not objects: any valid-looking value.
-PLAIN_VALUES = {"day": "2027-06-16", "span": "0900-1200", "month": "2027-06", "action": "withdraw"}
+PLAIN_VALUES = {"day": "2027-06-16", "span": "0900-1200", "month": "2027-06", "action": "withdraw", "table": "units"}
 SKIPPED_PARAMS = {"rest", "uidb36", "key", "path", "document_root", "url", "object_id", "app_label", "content_type_id"}
 # Values for the addresses that only ``routes(every=True)`` includes: the admin's, allauth's keyed links, the
 # calendar feeds, the API's catch-all (a walk that must reach every address: tests/accounts/test_mfa_walk.py).

@@ -67,6 +67,7 @@ DUMMY = {
     "month": "2027-06",
     "day": "2027-06-15",
     "action": "lent",
+    "table": "units",
 }
 # Reads that do not declare their methods (counter/account_views.py): a POST shows the page and writes nothing.
 READS = {

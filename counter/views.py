@@ -350,7 +350,8 @@ def walk_in(request, municipality):
                 municipality,
                 status=422,
                 errors=invalid.errors,
-                refusals=[rules.Refusal(field, message) for field, message in invalid.errors.items()],
+                # The fields say what is wrong beside them; above the form, one sentence (no field names).
+                refusals=[rules.Refusal("form", _("Nothing was booked: correct the fields marked below."))],
             )
         amount, place = _payment_fields(request, municipality)
         reservation, _payment = fee_services.book_and_pay(

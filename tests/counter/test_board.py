@@ -282,3 +282,47 @@ def test_board__prints_on_a4_landscape_without_the_navigation():
     with at(jst(2027, 6, 15, 8, 0)):
         page = board("shiroi-clerk", "shiroi").content.decode()
     assert 'class="board-page"' in page and 'class="counter-form board-controls no-print"' in page
+
+
+def test_book_slots__shiroi_page_offers_no_telephone_on_the_single_slot_page_either():
+    court = unit("shiroi", "nakakido-tennis", "court-1")
+    resident = make_user("shiroi", "board-resident", display_name="白井 太郎")
+    with at(jst(2027, 6, 10, 10, 0)):
+        page = (
+            _client("shiroi-clerk")
+            .get(
+                counter_url("book", "shiroi", resident.pk, unit=court.pk, date=SHIROI_DAY.isoformat(), channel="phone")
+            )
+            .content.decode()
+        )
+    assert 'value="phone"' not in page and "data-answer=" in page
+
+
+def test_combined_payment__one_booking_cancelled_later__its_share_refunded_the_other_stays_paid():
+    from fees import services as fee_services
+
+    court = unit("shiroi", "nakakido-tennis", "court-1")
+    resident = make_user("shiroi", "board-resident", display_name="白井 太郎")
+    clerk = user("shiroi-clerk")
+    place = PaymentPlace.objects.open_first(court.facility, dt.date(2027, 6, 1))[0]
+    with at(jst(2027, 6, 10, 10, 0)):
+        booked, combined = fee_services.book_several(
+            user=resident,
+            slots=[
+                (court, jst(2027, 6, 30, 9, 0), jst(2027, 6, 30, 11, 0)),
+                (court, jst(2027, 6, 30, 11, 0), jst(2027, 6, 30, 13, 0)),
+            ],
+            channel="counter",
+            staff=clerk,
+            amount=1260,
+            place=place,
+            receipt_number="R-7",
+        )
+        _cancelled, refund = fee_services.cancel_at_counter(
+            reservation_id=booked[0].pk, municipality_id=court.municipality_id, staff=clerk
+        )
+        permit = _client("shiroi-clerk").get(f"/shiroi/bookings/{booked[1].pk}/permit/").content.decode()
+    assert refund.amount == 315  # half of this booking's share (S-CAN-2), not of the combined 1,260 yen
+    assert Reservation.objects.get(pk=booked[1].pk).state == BookingState.CONFIRMED
+    assert combined.payments.count() == 2
+    assert "(cancelled)" in permit and combined.permit_number in permit

@@ -6,73 +6,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('facilities', '0012_paid_at_booking_admin'),
-        ('fees', '0006_permit_for_every_booking'),
-        ('reservations', '0015_lottery_results_moment'),
+        ("facilities", "0012_paid_at_booking_admin"),
+        ("fees", "0006_permit_for_every_booking"),
+        ("reservations", "0015_lottery_results_moment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CombinedPayment',
+            name="CombinedPayment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.PositiveIntegerField(verbose_name='amount (yen)')),
-                ('receipt_number', models.CharField(max_length=40, verbose_name='receipt number')),
-                ('recorded_at', models.DateTimeField(verbose_name='recorded at')),
-                ('permit_number', models.CharField(max_length=30, verbose_name='permit number')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("amount", models.PositiveIntegerField(verbose_name="amount (yen)")),
+                ("receipt_number", models.CharField(max_length=40, verbose_name="receipt number")),
+                ("recorded_at", models.DateTimeField(verbose_name="recorded at")),
+                ("permit_number", models.CharField(max_length=30, verbose_name="permit number")),
             ],
             options={
-                'verbose_name': 'combined payment',
-                'verbose_name_plural': 'combined payments',
-                'ordering': ['-recorded_at', '-id'],
+                "verbose_name": "combined payment",
+                "verbose_name_plural": "combined payments",
+                "ordering": ["-recorded_at", "-id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='payment',
-            name='payment_unique_permit_number',
+            model_name="payment",
+            name="payment_unique_permit_number",
         ),
         migrations.RemoveConstraint(
-            model_name='permit',
-            name='permit_unique_number',
+            model_name="permit",
+            name="permit_unique_number",
         ),
         migrations.AddField(
-            model_name='combinedpayment',
-            name='municipality',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='facilities.municipality'),
+            model_name="combinedpayment",
+            name="municipality",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="facilities.municipality"
+            ),
         ),
         migrations.AddField(
-            model_name='combinedpayment',
-            name='place',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='combined_payments', to='fees.paymentplace', verbose_name='payment place'),
+            model_name="combinedpayment",
+            name="place",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="combined_payments",
+                to="fees.paymentplace",
+                verbose_name="payment place",
+            ),
         ),
         migrations.AddField(
-            model_name='combinedpayment',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            model_name="combinedpayment",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="recorded by",
+            ),
         ),
         migrations.AddField(
-            model_name='payment',
-            name='combined',
-            field=models.ForeignKey(blank=True, help_text="This booking's share of one payment for several bookings (one receipt, one permit).", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='fees.combinedpayment', verbose_name='combined payment'),
+            model_name="payment",
+            name="combined",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="This booking's share of one payment for several bookings (one receipt, one permit).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payments",
+                to="fees.combinedpayment",
+                verbose_name="combined payment",
+            ),
         ),
         migrations.AddField(
-            model_name='permit',
-            name='combined',
-            field=models.ForeignKey(blank=True, help_text='One permit for several bookings paid together: they share its number.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='permits', to='fees.combinedpayment', verbose_name='combined payment'),
+            model_name="permit",
+            name="combined",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="One permit for several bookings paid together: they share its number.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="permits",
+                to="fees.combinedpayment",
+                verbose_name="combined payment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('combined__isnull', True)), fields=('municipality', 'permit_number'), name='payment_unique_permit_number'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("combined__isnull", True)),
+                fields=("municipality", "permit_number"),
+                name="payment_unique_permit_number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='permit',
-            constraint=models.UniqueConstraint(condition=models.Q(('combined__isnull', True)), fields=('municipality', 'number'), name='permit_unique_number'),
+            model_name="permit",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("combined__isnull", True)),
+                fields=("municipality", "number"),
+                name="permit_unique_number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='combinedpayment',
-            constraint=models.UniqueConstraint(fields=('municipality', 'permit_number'), name='combined_payment_unique_permit'),
+            model_name="combinedpayment",
+            constraint=models.UniqueConstraint(
+                fields=("municipality", "permit_number"), name="combined_payment_unique_permit"
+            ),
         ),
     ]

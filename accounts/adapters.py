@@ -177,6 +177,19 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
         if getattr(self, "_yoyaku_attempt", None) is not None:
             self._yoyaku_attempt.failed()
 
+    def get_login_redirect_url(self, request):
+        """Where a log-in without a ``next`` address lands (issue #22, item 1): a counter clerk on the console of
+        their municipality (its home is today's board), an administrator on the admin; residents as before."""
+        from django.urls import reverse
+
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False) and user.account_kind == user.AccountKind.STAFF:
+            if user.staff_role == user.StaffRole.ADMINISTRATOR and user.is_staff:
+                return reverse("admin:index")
+            if user.municipality_id is not None:
+                return reverse("counter:home", args=[user.municipality.slug])
+        return super().get_login_redirect_url(request)
+
     def post_login(self, request, user, **kwargs):
         from allauth.account.internal.flows.login import get_authentication_records
 

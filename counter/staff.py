@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -33,8 +34,11 @@ def clerk_view(view):
 
 
 def refusal_messages(request, refusals) -> None:
-    """Each refusal of a counter action as an error message on the next page, with its rule id."""
+    """Each refusal of a counter action as an error message on the next page: the sentence, and its rule id as a
+    small reference when it has one (a system code is never shown, issue #22 item 4)."""
+    from counter.templatetags.counter_tags import rule_ref
+
     for refusal in refusals:
         messages.error(
-            request, _("Not done: %(message)s (%(code)s)") % {"message": refusal.message, "code": refusal.code}
+            request, format_html("{}{}", _("Not done: %(message)s") % {"message": refusal.message}, rule_ref(refusal))
         )

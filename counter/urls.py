@@ -16,6 +16,8 @@ urlpatterns = [
     # Home: user search (?q=), links to the day sheet and overrides.
     path("", views.home, name="home"),
     path("users/<int:user_id>/", views.user_detail, name="user"),
+    # Slots chosen on the day's board (?date=&slot=<unit>|<HHMM-HHMM>…&user=): one form, one payment, one permit.
+    path("book/", views.book_slots, name="book_slots"),
     # GET ?unit=&date=&channel= shows the day's slots with the rules' answers; POST books (counter or phone).
     path("users/<int:user_id>/book/", views.book, name="book"),
     # S-FC-3: a person without registration (name, phone), paid at once; GET ?unit=&date=&residency=&span=.

@@ -9,6 +9,7 @@ works without JavaScript and from the keyboard.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,7 +24,7 @@ from config import clock
 from counter.staff import clerk_view, refusal_messages
 from facilities import selectors as facility_selectors
 from facilities.addresses import BadInput, bad_request, describe_slot, parse_day, parse_span
-from facilities.models import Channel
+from facilities.models import Channel, Phase
 from fees.models import PaymentPlace
 from lottery import services as lottery_services
 from reservations import rules, services
@@ -68,11 +69,44 @@ def _span(data, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 # 1. Home and user search ------------------------------------------------------------------------------------
 
 
+def _channels(municipality) -> list:
+    """The staff channels the profile has windows for (S-*: the counter only; T-APP-1: counter and telephone):
+    a channel the profile does not have is not offered (issue #22, item 3)."""
+    profile_rules = rules.ProfileRules.find(municipality)
+    if profile_rules is None:
+        return CHANNELS[:1]
+    have = {w.channel for w in profile_rules.windows if w.phase != Phase.LOTTERY}
+    return [c for c in CHANNELS if c[0] in have] or CHANNELS[:1]
+
+
+def _person_param(municipality, data):
+    text = data.get("user", "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise BadInput(_("“%(text)s” is not a user number.") % {"text": text[:20]})
+    return selectors.get_resident(municipality=municipality, user_id=int(text))
+
+
 @clerk_view
 @require_http_methods(["GET", "HEAD"])
 def home(request, municipality):
+    """The console's home: the day's board (units × slots of the clerk's facilities, issue #22 item 2) under the
+    user search. ``?date=`` any day, ``?facility=`` one facility, ``?user=`` the person slots are chosen for."""
+    from counter import board
+
     query = request.GET.get("q", "").strip()[:100]
     found = selectors.search_users(municipality=municipality, query=query) if query else []
+    try:
+        day = _day_param(request.GET)
+        person = _person_param(municipality, request.GET)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    code = request.GET.get("facility", "")
+    facilities = board.board_facilities(municipality=municipality, clerk=request.user, code=code)
+    if code and not facilities:
+        raise Http404(_("This municipality has no such facility."))
+    profile = getattr(rules.ProfileRules.find(municipality), "profile", None)
     return render(
         request,
         "counter/home.html",
@@ -82,13 +116,15 @@ def home(request, municipality):
             "found": found[: selectors.SEARCH_LIMIT],
             "more": len(found) > selectors.SEARCH_LIMIT,
             "facilities": selectors.facilities_with_units(municipality=municipality, clerk=request.user),
+            "board": board.day_board(municipality=municipality, facilities=facilities, day=day),
+            "code": code,
+            "person": person,
+            "day": day,
             "today": clock.today(),
-            "walk_in_rule_id": getattr(
-                getattr(rules.ProfileRules.find(municipality), "profile", None), "walk_in_rule_id", ""
-            ),
-            "card_numbers": getattr(
-                getattr(rules.ProfileRules.find(municipality), "profile", None), "card_numbers", False
-            ),
+            "previous_day": day - dt.timedelta(days=1),
+            "next_day": day + dt.timedelta(days=1),
+            "walk_in_rule_id": getattr(profile, "walk_in_rule_id", ""),
+            "card_numbers": getattr(profile, "card_numbers", False),
         },
     )
 
@@ -115,9 +151,12 @@ def _slots_page(request, municipality, person, *, lottery: bool, status=200, ref
     data = request.POST if request.method == "POST" else request.GET
     unit = _unit_param(request, municipality, data)
     day = _day_param(data)
-    channel = data.get("channel", Channel.COUNTER) if not lottery else Channel.COUNTER
+    channels = _channels(municipality)
+    channel = data.get("channel", channels[0][0]) if not lottery else Channel.COUNTER
     if channel not in (Channel.COUNTER, Channel.PHONE):
         raise BadInput(_("Choose the counter or the telephone."))
+    if request.method != "POST" and channel not in dict(channels):
+        channel = channels[0][0]  # a channel the profile does not have is not offered
     slots = None
     if unit is not None:
         slots = selectors.day_slots(
@@ -135,7 +174,7 @@ def _slots_page(request, municipality, person, *, lottery: bool, status=200, ref
             "payment_places": PaymentPlace.objects.open_first(unit.facility, clock.today())
             if unit is not None and not lottery
             else [],
-            "channels": CHANNELS,
+            "channels": channels,
             "slots": slots,
             "lottery": lottery,
             "refusals": refusals,
@@ -311,7 +350,8 @@ def walk_in(request, municipality):
                 municipality,
                 status=422,
                 errors=invalid.errors,
-                refusals=[rules.Refusal(field, message) for field, message in invalid.errors.items()],
+                # The fields say what is wrong beside them; above the form, one sentence (no field names).
+                refusals=[rules.Refusal("form", _("Nothing was booked: correct the fields marked below."))],
             )
         amount, place = _payment_fields(request, municipality)
         reservation, _payment = fee_services.book_and_pay(
@@ -707,3 +747,227 @@ def release_block(request, municipality, booking_id):
         },
         status=status,
     )
+
+
+# 6. Several slots for one person from the board: one form, one payment, one permit (issue #22, item 3) ------
+
+
+@dataclass
+class ChosenSlot:
+    unit: object
+    slot: object
+    value: str  # "unit|HHMM-HHMM", the board's checkbox value
+    decision: object = None
+    quote: object = None
+
+    @property
+    def refusals(self):
+        return self.decision.refusals if self.decision is not None else []
+
+
+MAX_CHOSEN = 20
+
+
+def _chosen_slots(request, municipality, data, day: dt.date) -> list[ChosenSlot]:
+    """The slots chosen on the board (``slot=<unit>|<HHMM-HHMM>``, repeated): real slots of units the clerk
+    serves, in time order; BadInput for a malformed or unknown one."""
+    from facilities.slots import unit_slots
+
+    values = list(dict.fromkeys(v for v in data.getlist("slot") if v))[: MAX_CHOSEN + 1]
+    if len(values) > MAX_CHOSEN:
+        raise BadInput(_("Choose at most %(count)s slots at once.") % {"count": MAX_CHOSEN})
+    chosen, units = [], {}
+    for value in values:
+        unit_text, _sep, span = value.partition("|")
+        if not unit_text.isdigit() or len(unit_text) > 18:
+            raise BadInput(_("“%(text)s” is not a slot of the board.") % {"text": value[:30]})
+        if unit_text not in units:
+            unit = facility_selectors.get_unit(municipality=municipality, unit_id=int(unit_text))
+            selectors.check_served(request.user, unit.facility)
+            units[unit_text] = unit
+        unit = units[unit_text]
+        starts_at, ends_at = parse_span(day, span)
+        slot = next((s for s in unit_slots(unit, day) if (s.starts_at, s.ends_at) == (starts_at, ends_at)), None)
+        if slot is None:
+            raise BadInput(_("“%(text)s” is not a slot of the board.") % {"text": value[:30]})
+        chosen.append(ChosenSlot(unit, slot, value))
+    return sorted(chosen, key=lambda c: (c.slot.starts_at, c.unit.sort_order, c.unit.code))
+
+
+def _quote(person, chosen: list[ChosenSlot], channel: str) -> None:
+    """Each chosen slot with what the rules say now (limits of all the chosen slots are checked by the booking
+    itself, one after the other) and its fee, line by line."""
+    from fees.rules import LOOK_UP, exemption_on, quote_or_none
+
+    now = clock.now()
+    exemption = LOOK_UP
+    for item in chosen:
+        profile_rules = rules.ProfileRules.find(item.unit.municipality_id)
+        if profile_rules is None:
+            item.decision = rules.Decision(refusals=[rules.no_profile_refusal()])
+            continue
+        item.decision = rules.evaluate(
+            rules=profile_rules,
+            user=person,
+            unit=item.unit,
+            slots=[item.slot],
+            channel=channel,
+            now=now,
+            paying_now=None,
+        )
+        if exemption is LOOK_UP:
+            exemption = exemption_on(
+                user=person, municipality=item.unit.municipality_id, day=clock.localtime(now).date()
+            )
+        item.quote = quote_or_none(
+            user=person, unit=item.unit, slots=[item.slot], booked_on=clock.localtime(now).date(), exemption=exemption
+        )
+
+
+def _default_place(clerk, places: list, facilities) -> object:
+    """The clerk's own counter: the place of the clerk's last payment when it takes these fees, else a place at
+    one of the clerk's facilities, else the first open one (``open_first``)."""
+    from fees.models import Payment
+
+    if not places:
+        return None
+    by_pk = {p.pk: p for p in places}
+    last = Payment.objects.filter(recorded_by=clerk).order_by("-recorded_at", "-id").values_list("place_id", flat=True)
+    last_place = by_pk.get(next(iter(last[:1]), None))
+    if last_place is not None and last_place.open_on_day:
+        return last_place
+    scope = selectors.served_facility_ids(clerk)
+    if scope:
+        own = [p for p in places if p.open_on_day and {f.pk for f in p.facilities.all()} & scope]
+        if own:
+            return own[0]
+    return places[0]
+
+
+def _book_slots_page(request, municipality, *, status=200, refusals=(), values=None, errors=None):
+    data = request.POST if request.method == "POST" else request.GET
+    day = _day_param(data)
+    chosen = _chosen_slots(request, municipality, data, day)
+    person = _person_param(municipality, data)
+    channels = _channels(municipality)
+    channel = data.get("channel", channels[0][0])
+    if channel not in dict(channels):
+        channel = channels[0][0]
+    query = data.get("q", "").strip()[:100]
+    found = selectors.search_users(municipality=municipality, query=query)[:20] if query and person is None else []
+    places, place = [], None
+    if person is not None and chosen:
+        _quote(person, chosen, channel)
+        places = PaymentPlace.objects.open_first(chosen[0].unit.facility, clock.today())
+        place = _default_place(request.user, places, {c.unit.facility for c in chosen})
+    total = sum(c.quote.total for c in chosen if c.quote is not None)
+    values = values or {}
+    return render(
+        request,
+        "counter/book_slots.html",
+        {
+            "municipality": municipality,
+            "day": day,
+            "chosen": chosen,
+            "person": person,
+            "channels": channels,
+            "channel": channel,
+            "has_counter": Channel.COUNTER in dict(channels),
+            "query": query,
+            "found": found,
+            "payment_places": places,
+            "place": values.get("place") or (place.pk if place else None),
+            "total": total,
+            "any_refused": any(c.refusals for c in chosen),
+            "pay_needed": any(c.decision is not None and c.decision.paid_at_booking for c in chosen),
+            "values": values,
+            "errors": errors or {},
+            "refusals": refusals,
+            "board_url": _url("home", municipality, date=day.isoformat(), user=person.pk if person else None),
+        },
+        status=status,
+    )
+
+
+@clerk_view
+@require_http_methods(["GET", "HEAD", "POST"])
+def book_slots(request, municipality):
+    """One or several slots chosen on the board, for one person: GET finds the person (``?q=``) and shows the
+    form — every slot with what the rules say and its fee line by line, the total, the payment (amount filled
+    in, the clerk's own counter chosen); POST books them all and, with a receipt number, pays them with one
+    payment and one permit (``fees.services.book_several``), or books none and says why for each slot."""
+    from fees import services as fee_services
+
+    try:
+        if request.method != "POST":
+            return _book_slots_page(request, municipality)
+        data = request.POST
+        day = _day_param(data)
+        chosen = _chosen_slots(request, municipality, data, day)
+        person = _person_param(municipality, data)
+        channel = data.get("channel", "")
+        if not chosen:
+            raise BadInput(_("Choose at least one slot on the board."))
+        if person is None:
+            raise BadInput(_("Choose the person the booking is for."))
+        if channel not in (Channel.COUNTER, Channel.PHONE):
+            raise BadInput(_("Choose the counter or the telephone."))
+    except BadInput as error:
+        return bad_request(request, str(error))
+    values = {k: data.get(k, "").strip() for k in ("amount", "receipt_number", "place", "payer_name")}
+    errors = {}
+    amount = place = None
+    paying = bool(values["receipt_number"])
+    if paying:
+        if not values["amount"].isdigit() or len(values["amount"]) > 9:
+            errors["amount"] = _("Enter the amount received in whole yen, e.g. 1260.")
+        else:
+            amount = int(values["amount"])
+        if values["place"].isdigit():
+            place = PaymentPlace.objects.of(municipality).filter(pk=int(values["place"])).first()
+        if place is None:
+            errors["place"] = _("Choose the payment place.")
+    elif values["amount"] and values["amount"] != "0":
+        errors["receipt_number"] = _(
+            "Enter the receipt number of the payment, or empty the amount to book without paying."
+        )
+    if errors:
+        return _book_slots_page(
+            request,
+            municipality,
+            status=422,
+            values=values,
+            errors=errors,
+            refusals=[rules.Refusal("form", _("Nothing was booked: correct the fields marked below."))],
+        )
+    try:
+        booked, combined = fee_services.book_several(
+            user=person,
+            slots=[(c.unit, c.slot.starts_at, c.slot.ends_at) for c in chosen],
+            channel=channel,
+            staff=request.user,
+            amount=amount,
+            place=place,
+            receipt_number=values["receipt_number"],
+            payer_name=values["payer_name"],
+        )
+    except services.BookingError as error:
+        return _book_slots_page(request, municipality, status=422, values=values, refusals=error.refusals)
+    if combined is not None:
+        messages.success(
+            request,
+            _("Booked and paid for %(user)s: %(count)s slots, %(amount)s yen, permit %(number)s.")
+            % {
+                "user": person,
+                "count": len(booked),
+                "amount": f"{combined.amount:,}",
+                "number": combined.permit_number,
+            },
+        )
+        return redirect("fees:permit", municipality=municipality.slug, booking_id=booked[0].pk)
+    messages.success(
+        request,
+        _("Booked for %(user)s: %(count)s slots (booking no. %(ids)s).")
+        % {"user": person, "count": len(booked), "ids": ", ".join(str(r.pk) for r in booked)},
+    )
+    return redirect("counter:user", municipality=municipality.slug, user_id=person.pk)

@@ -518,6 +518,40 @@ class PermitCounter(models.Model):
         return f"{self.municipality} {self.year}: {self.last}"
 
 
+class CombinedPayment(models.Model):
+    """One payment at the counter for several bookings of one person (issue #22, item 3): the clerk takes the
+    total once, writes one receipt, and hands over one use permit listing every slot.
+
+    Each booking still has its own ``Payment`` (its share: the booking's fee), so a later cancellation or change
+    of one booking refunds that booking alone (S-CAN-2, T-CAN-1); the shares point here and carry this payment's
+    receipt and permit number, and each booking's ``Permit`` carries the same number."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    amount = models.PositiveIntegerField(_("amount (yen)"))
+    receipt_number = models.CharField(_("receipt number"), max_length=40)
+    place = models.ForeignKey(
+        PaymentPlace, on_delete=models.PROTECT, related_name="combined_payments", verbose_name=_("payment place")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    permit_number = models.CharField(_("permit number"), max_length=30)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("combined payment")
+        verbose_name_plural = _("combined payments")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "permit_number"], name="combined_payment_unique_permit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.permit_number} {self.amount:,}円"
+
+
 class Permit(models.Model):
     """The use permit of a booking (利用承認書 K-USE-1, 施設使用許可書 T-PAY-1, 許可証 S-PAY-1): it belongs to the
     booking, not to a payment. A confirmed booking has one whatever its fee, a fee-exempt group's too (K-USE-2),
@@ -533,6 +567,15 @@ class Permit(models.Model):
     )
     number = models.CharField(_("permit number"), max_length=30)
     issued_at = models.DateTimeField(_("issued at"))
+    combined = models.ForeignKey(
+        CombinedPayment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="permits",
+        verbose_name=_("combined payment"),
+        help_text=_("One permit for several bookings paid together: they share its number."),
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -540,7 +583,12 @@ class Permit(models.Model):
         ordering = ["-issued_at", "-id"]
         verbose_name = _("use permit")
         verbose_name_plural = _("use permits")
-        constraints = [models.UniqueConstraint(fields=["municipality", "number"], name="permit_unique_number")]
+        constraints = [
+            # The bookings of one combined payment share one number (one permit listing every slot).
+            models.UniqueConstraint(
+                fields=["municipality", "number"], condition=Q(combined__isnull=True), name="permit_unique_number"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -596,6 +644,15 @@ class Payment(models.Model):
             "S-WX-1)."
         ),
     )
+    combined = models.ForeignKey(
+        CombinedPayment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("combined payment"),
+        help_text=_("This booking's share of one payment for several bookings (one receipt, one permit)."),
+    )
     carried_amount = models.PositiveIntegerField(
         _("carried over (yen)"),
         default=0,
@@ -609,7 +666,11 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         constraints = [
-            models.UniqueConstraint(fields=["municipality", "permit_number"], name="payment_unique_permit_number"),
+            models.UniqueConstraint(
+                fields=["municipality", "permit_number"],
+                condition=Q(combined__isnull=True),
+                name="payment_unique_permit_number",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(
                 condition=Q(carried_amount__lte=models.F("amount")), name="payment_carried_within_amount"

@@ -55,10 +55,22 @@ def permit(request, municipality, booking_id):
     if issued is None:
         raise Http404
     breakdown = reservation.fee_breakdown
+    combined = issued.combined if issued.combined_id else None
+    together = (
+        list(
+            Reservation.objects.filter(permit__combined=combined)
+            .select_related("unit__facility", "payment")
+            .order_by("starts_at", "unit__sort_order", "id")
+        )
+        if combined is not None
+        else []
+    )
     return render(
         request,
         "fees/permit.html",
         {
+            "combined": combined,  # one payment and one permit for several bookings (issue #22, item 3)
+            "together": together,
             "municipality": muni,
             "reservation": reservation,
             "permit": issued,

@@ -22,7 +22,7 @@ from accounts.models import Notice
 from accounts.notify import notify
 from config import clock
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Phase, Unit
-from fees.models import Payment, PaymentPlace, Permit, PermitCounter
+from fees.models import CombinedPayment, Payment, PaymentPlace, Permit, PermitCounter
 from reservations import rules as booking_rules
 from reservations import services as booking_services
 from reservations.models import Reservation
@@ -329,3 +329,174 @@ def book_and_pay(
     )
     reservation.refresh_from_db()
     return reservation, reservation.payment
+
+
+# Several slots for one person, one payment, one permit (issue #22, item 3) ---------------------------------------
+
+
+class SeveralRefused(BookingError):
+    """Several slots booked together were refused as a whole: nothing was booked or paid. ``refusals`` say why,
+    each message starting with its slot's date and time."""
+
+
+def _slot_words(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> str:
+    start, end = clock.localtime(starts_at), clock.localtime(ends_at)
+    return _("%(facility)s %(unit)s, %(date)s %(start)s–%(end)s") % {
+        "facility": unit.facility.name,
+        "unit": unit.name,
+        "date": _date_words(start.date()),
+        "start": f"{start:%H:%M}",
+        "end": "24:00" if end.time() == dt.time(0) and end.date() > start.date() else f"{end:%H:%M}",
+    }
+
+
+def _date_words(day: dt.date) -> str:
+    from django.utils.formats import date_format
+
+    return date_format(day, "DATE_FORMAT")
+
+
+def _on_slot(words: str, refusals: list[Refusal]) -> list[Refusal]:
+    return [Refusal(r.code, _("%(slot)s: %(message)s") % {"slot": words, "message": r.message}) for r in refusals]
+
+
+def book_several(
+    *,
+    user,
+    slots: list[tuple[Unit, dt.datetime, dt.datetime]],
+    channel: str,
+    staff,
+    amount: int | None = None,
+    place: PaymentPlace | None = None,
+    receipt_number: str = "",
+    payer_name: str = "",
+    payer_relation: str = "",
+) -> tuple[list[Reservation], CombinedPayment | None]:
+    """Book several slots for one person at the counter or by phone and, with ``receipt_number``, take their fees
+    as one payment with one permit (a ``CombinedPayment``: each booking's ``Payment`` is its share, all with the
+    same receipt and permit number). One transaction: either every slot is booked (and paid), or none is, and
+    ``SeveralRefused`` lists every refusal, each starting with its slot's date and time.
+
+    The rules are those of ``reservations.services.book`` for each slot in turn (the second slot counts the first
+    against the monthly limits, K-FC-3, S-FC-4), and of ``payment_refusals`` for each share (S-PAY-4: the place
+    takes the fees and is open today). ``amount`` must be the total of the fees."""
+    now = clock.now()
+    paying = bool(receipt_number.strip())
+    if paying and channel != Channel.COUNTER:
+        raise SeveralRefused([Refusal("counter_only", _("A payment is taken at the counter, not by telephone."))])
+    refusals: list[Refusal] = []
+    booked: list[Reservation] = []
+    combined = None
+    try:
+        with transaction.atomic():
+            for unit, starts_at, ends_at in slots:
+                words = _slot_words(unit, starts_at, ends_at)
+                try:
+                    with transaction.atomic():
+                        booked.append(
+                            booking_services.book(
+                                user=user,
+                                unit=unit,
+                                starts_at=starts_at,
+                                ends_at=ends_at,
+                                channel=channel,
+                                booked_by=staff,
+                                paying_now=paying,
+                            )
+                        )
+                except BookingError as error:
+                    refusals += _on_slot(words, error.refusals)
+            if refusals:
+                raise SeveralRefused(refusals)
+            if paying:
+                combined = _pay_several(
+                    booked,
+                    amount=amount,
+                    place=place,
+                    receipt_number=receipt_number,
+                    payer_name=payer_name,
+                    payer_relation=payer_relation,
+                    staff=staff,
+                    now=now,
+                )
+    except IntegrityError as error:
+        raise SeveralRefused([Refusal("already_paid", str(already_paid().message))]) from error
+    return booked, combined
+
+
+def _pay_several(booked, *, amount, place, receipt_number, payer_name, payer_relation, staff, now):
+    """Inside ``book_several``'s transaction: one payment for the fees of ``booked``, each booking's share a
+    ``Payment`` and its ``Permit`` with the one number."""
+    total = sum(r.fee_total or 0 for r in booked)
+    refusals: list[Refusal] = []
+    if place is None:
+        refusals.append(Refusal("payment_place", _("Choose the payment place.")))
+    if amount != total:
+        refusals.append(
+            Refusal(
+                "wrong_amount",
+                _(
+                    "The amount must be exactly the total of the fees, %(expected)s yen (entered: %(amount)s yen); "
+                    "partial payments are not accepted."
+                )
+                % {"expected": f"{total:,}", "amount": f"{amount or 0:,}"},
+            )
+        )
+    if total <= 0:
+        refusals.append(Refusal("no_fee", _("These bookings have no fee to pay.")))
+    if refusals:
+        raise SeveralRefused(refusals)
+    for reservation in booked:
+        if reservation.fee_total:
+            found = payment_refusals(reservation, amount=reservation.fee_total, place=place, staff=staff, now=now)
+            refusals += _on_slot(_slot_words(reservation.unit, reservation.starts_at, reservation.ends_at), found)
+    if refusals:
+        # The place's refusal is the same for every slot: said once.
+        unique = list({(r.code, r.message.split(": ", 1)[-1]): r for r in refusals}.values())
+        raise SeveralRefused(unique)
+    municipality = booked[0].municipality
+    combined = CombinedPayment.objects.create(
+        municipality=municipality,
+        amount=total,
+        receipt_number=receipt_number.strip(),
+        place=place,
+        recorded_by=staff,
+        recorded_at=now,
+        permit_number=next_permit_number(municipality, clock.localtime(now).date()),
+    )
+    for reservation in booked:
+        Permit.objects.create(
+            reservation=reservation,
+            municipality_id=reservation.municipality_id,
+            number=combined.permit_number,
+            issued_at=now,
+            combined=combined,
+        )
+        if not reservation.fee_total:
+            continue
+        payment = Payment.objects.create(
+            reservation=reservation,
+            municipality_id=reservation.municipality_id,
+            amount=reservation.fee_total,
+            method=Payment.Method.CASH,
+            receipt_number=combined.receipt_number,
+            payer_name=payer_name.strip(),
+            payer_relation=payer_relation,
+            place=place,
+            recorded_by=staff,
+            recorded_at=now,
+            permit_number=combined.permit_number,
+            combined=combined,
+        )
+        reservation.state = BookingState.CONFIRMED
+        reservation.confirmed_at = now
+        reservation.save(update_fields=["state", "confirmed_at"])
+        audit.record(staff, "payment.record", payment, after=_payment_facts(payment), subject=reservation.user)
+        notify(
+            reservation.user,
+            kind=Notice.Kind.PAID,
+            key=f"paid:{payment.pk}",
+            template="paid",
+            context={**_booking_context(reservation), "payment": payment},
+        )
+    return combined

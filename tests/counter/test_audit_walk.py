@@ -175,6 +175,31 @@ def book_and_pay():  # S-FC-3 from D-6: booked and paid in one step
     )
 
 
+def book_slots():  # issue #22 item 3: two slots from the board, one payment (S-FC-3 from D-6)
+    player = make_user("shiroi", "shiroi-board-player")
+    court = unit("shiroi", "minamiyama-tennis", "court-1")
+    return Post(
+        "shiroi",
+        reverse("counter:book_slots", args=["shiroi"]),
+        {
+            "date": SHIROI_DAY.isoformat(),
+            "slot": [f"{court.pk}|0900-1100", f"{court.pk}|1100-1300"],
+            "user": player.pk,
+            "channel": "counter",
+            "amount": "1260",
+            "receipt_number": "R-10",
+            "place": _place().pk,
+        },
+        jst(2027, 6, 9, 10),
+        [
+            ("booking.create", player),
+            ("booking.create", player),
+            ("payment.record", player),
+            ("payment.record", player),
+        ],
+    )
+
+
 def walk_in():
     return Post(
         "shiroi",
@@ -608,6 +633,7 @@ ACTIONS: dict[str, Callable[[], Post]] = {
     "counter:book": book_counter,
     "counter:book[paid at once]": book_and_pay,
     "counter:walk_in": walk_in,
+    "counter:book_slots": book_slots,
     "counter:lottery": lottery_apply,
     "counter:lottery_withdraw": lottery_withdraw,
     "counter:key[lent]": key_lent,

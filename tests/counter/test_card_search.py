@@ -79,7 +79,7 @@ def test_card_search__the_card_holder_comes_before_phone_numbers_containing_the_
 def test_card_search__the_form_says_card_number_where_the_profile_has_cards_and_the_pages_show_it(tamba_clerk):
     person = with_card(user("tamba-resident1"), "T-000123")
     home = tamba_clerk.get(counter_url("home", "tamba")).content.decode()
-    assert "User ID, name, phone, e-mail or card number" in home
+    assert "user ID, name, phone, e-mail or card number" in home
     kodaira = client_for("kodaira-clerk").get(counter_url("home", "kodaira")).content.decode()
     assert "card number" not in kodaira  # Kodaira's groups have no cards (K-REG-1)
     results = tamba_clerk.get(counter_url("home", "tamba", q="Ｔ－０００１２３")).content.decode()

@@ -157,7 +157,7 @@ def test_withdraw__an_application_already_withdrawn_or_drawn_cannot_be_withdrawn
         assert client.post(withdraw_url(withdrawn)).status_code == 302
         again = client.post(withdraw_url(withdrawn))
         lost = client.post(withdraw_url(drawn))
-    assert again.status_code == 422 and "not_active" in again.content.decode()
+    assert again.status_code == 422 and "This application can no longer be withdrawn" in again.content.decode()
     assert lost.status_code == 422 and Application.objects.get(pk=drawn.pk).state == "lost"
     assert AuditEntry.objects.filter(action="lottery.withdraw").count() == 1
 

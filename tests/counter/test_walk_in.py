@@ -190,7 +190,7 @@ def test_walk_in__until_the_use_time_on_d__not_once_the_slot_has_started():
         page = clerk.get(walk_in_url(unit=court().pk, date=DAY.isoformat())).content.decode()
         assert 'data-answer="past"' in row(page, "1700-1900") or 'data-answer="pay_now"' not in row(page, "1700-1900")
         response = post_walk_in(clerk, court(), "1700-1900", name="遅刻 次郎")
-    assert response.status_code == 422 and "slot_past" in response.content.decode()
+    assert response.status_code == 422 and "This slot has already started" in response.content.decode()
     assert not Reservation.objects.filter(walk_in_name="遅刻 次郎").exists()
 
 

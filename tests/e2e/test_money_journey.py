@@ -145,9 +145,11 @@ def test_shiroi_money_journey(page, demo_site, screenshot):
     # 2. The use day, 10:00: rain since 09:30 at 南山公園. Day sheet → mark the site's stop. ------------------------
     with time_machine.travel(dt.datetime(2026, 10, 20, 10, 0, tzinfo=TOKYO), tick=True):
         _switch_user(page, demo_site, "shiroi-clerk", "/shiroi/counter/")
-        page.locator("select#sheet-facility").select_option(value="minamiyama-tennis")
-        page.locator("#sheet-date").fill(RAIN_DAY.isoformat())
-        page.locator("form[aria-labelledby=day-sheet] button[type=submit]").click()
+        # The console's home is the day's board (issue #22): the site's day sheet is linked from its table.
+        page.locator("select#board-facility").select_option(value="minamiyama-tennis")
+        page.locator("#board-date").fill(RAIN_DAY.isoformat())
+        page.locator("form.board-controls button[type=submit]").click()
+        page.locator('section[data-facility="minamiyama-tennis"] .board-sheet-link').click()
         page.locator("[data-test=weather-day-link]").click()
         expect(page).to_have_url(
             re.compile(r"/shiroi/counter/money/weather-day/\?facility=minamiyama-tennis&date=2026-10-20$")

@@ -56,6 +56,7 @@ ACCEPTED = {
     ("reservations", "0003_booking_changes"): f"{BEFORE_FIRST_RELEASE} (unique index of changed_from)",
     ("reservations", "0007_walk_in"): f"{BEFORE_FIRST_RELEASE} (CHECK validated over all reservations)",
     ("reservations", "0010_unit_start_index"): f"{BEFORE_FIRST_RELEASE} (index built while writes wait)",
+    ("fees", "0008_combined_payment"): f"{BEFORE_FIRST_RELEASE} (payment index, conditional uniques)",
 }
 
 # What to do instead, by django-migration-linter's issue code.

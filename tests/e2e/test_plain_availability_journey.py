@@ -25,11 +25,17 @@ RULE_ID = re.compile(r"\b[KST]-[A-Z]{2,4}-\d+\b")
 pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(NOW)]
 
 WORDS = {
-    "ja": {"counter": "窓口", "not_yet": "受付前", "sentence": "インターネット予約は2027年5月11日 23:59まででした"},
+    "ja": {
+        "counter": "窓口",
+        "not_yet": "受付前",
+        "sentence": re.compile(r"インターネット予約は2027年5月\d+日 23:59まででした。以降は窓口でお申し込みください。"),
+    },
     "en": {
         "counter": "Counter",
         "not_yet": "Not yet",
-        "sentence": "Online booking for this slot was open until May 11",
+        "sentence": re.compile(
+            r"Online booking for this slot was open until May \d+, 2027 23:59; from then on, book it"
+        ),
     },
 }
 

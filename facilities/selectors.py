@@ -419,9 +419,8 @@ class OnlineRules:
         self.profile_rules = booking_rules.ProfileRules.find(unit.municipality_id)
 
     def refusals(self, slot: Slot) -> list:
-        public = booking_rules.public_refusals(rules=self.profile_rules, unit=self.unit, slot=slot, now=self.now)
         if self.user is None or self.profile_rules is None:
-            return public
+            return self.public(slot)
         decision = booking_rules.evaluate(
             rules=self.profile_rules,
             user=self.user,
@@ -432,9 +431,12 @@ class OnlineRules:
             check_limits=False,
         )
         refusals = decision.refusals
-        if refusals and public and not any(r.kind for r in refusals):
+        if refusals and not any(r.kind for r in refusals) and (public := self.public(slot)):
             return public + [r for r in refusals if r not in public]
         return refusals
+
+    def public(self, slot: Slot) -> list:
+        return booking_rules.public_refusals(rules=self.profile_rules, unit=self.unit, slot=slot, now=self.now)
 
 
 def unit_days(*, unit: Unit, first: dt.date, count: int) -> list[DayInfo]:

@@ -63,7 +63,8 @@ def residents(units):
 
 def cell_at(unit, day: dt.date, start: str, user=None):
     """The week grid's cell of ``unit`` on ``day`` at ``start`` (09:00), as the page is built now."""
-    grid = selectors.unit_week(unit=unit, start=day, user=user)
+    with translation.override("ja"):  # the sentences are made in the language of the request, as on the pages
+        grid = selectors.unit_week(unit=unit, start=day, user=user)
     starts_at = clock.at(day, dt.time.fromisoformat(start))
     for row in grid.rows:
         for cell in row.cells:

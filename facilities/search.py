@@ -44,7 +44,7 @@ TIMES_OF_DAY = {
 
 # States a search lists: free slots (bookable or not, with the reason), lottery slots; with "all", also held
 # slots and closed days. Past slots never.
-FREE_STATES = {SlotState.OPEN, SlotState.NOT_BOOKABLE, SlotState.LOTTERY}
+FREE_STATES = {SlotState.OPEN, SlotState.NOT_BOOKABLE, *SlotState.LOTTERY_STATES}
 ALL_STATES = FREE_STATES | {SlotState.BOOKED, SlotState.MINE, SlotState.CLOSED}
 
 
@@ -393,15 +393,16 @@ def search(*, municipality: Municipality, criteria: Criteria, user=None, page_nu
     total = len(results)
     results = results[:MAX_RESULTS]
     page = Paginator(results, PAGE_SIZE).get_page(page_number)
+    _ask_the_rules(page.object_list, user, holds, lotteries, now)  # a visitor too: the windows hold for anyone
     if user is not None:
-        _ask_the_rules(page.object_list, user, holds, lotteries, now)
         _add_fees(page.object_list, user, municipality)
     return SearchResults(criteria, results, total, len(units), user is not None, page, counts)
 
 
 def _ask_the_rules(results: list[Result], user, holds: dict, lotteries: dict, now: dt.datetime) -> None:
-    """For the free slots of the page: may ``user`` book them online now (open), or not and why (not bookable,
-    with the rule ids). The week grid's own path: ``slot_cell`` with ``OnlineRules`` → ``reservations.rules``."""
+    """For the free slots of the page: may ``user`` (None: anyone) book them online now (open), or not and why
+    (not bookable, with the sentence and rule id). The week grid's own path: ``slot_cell`` with ``OnlineRules``
+    → ``reservations.rules``."""
     online: dict[int, selectors.OnlineRules] = {}
     for result in results:
         if result.state != SlotState.OPEN:
@@ -413,7 +414,7 @@ def _ask_the_rules(results: list[Result], user, holds: dict, lotteries: dict, no
             result.cell.slot,
             holds=holds[unit.pk],
             now=now,
-            user_id=user.pk,
+            user_id=user.pk if user is not None else None,
             online=online[unit.pk],
             lottery=lotteries[unit.pk],
         )

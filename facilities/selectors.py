@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config import clock
 from reservations import rules as booking_rules
@@ -33,36 +34,66 @@ from .slots import Slot, unit_slots
 
 
 class SlotState:
-    """What a grid cell shows."""
+    """What a grid cell shows (issue #21: marks and short words, never a rule id)."""
 
-    OPEN = "open"  # free; for a logged-in resident: free and the rules let them book it online now
-    NOT_BOOKABLE = "not_bookable"  # free, but the rules refuse this user online now (the cell says why)
+    OPEN = "open"  # free, and the rules let this visitor (anyone, or the logged-in user) book it online now
+    NOT_BOOKABLE = "not_bookable"  # free, but not online now: Cell.kind says why (受付前, 窓口, 受付終了, …)
     BOOKED = "booked"  # held by someone else's booking
     MINE = "mine"  # held by one of the user's own bookings
     CLOSED = "closed"  # closure day (休館日)
     OUTSIDE_HOURS = "outside_hours"  # the facility offers no such slot that day
     PAST = "past"  # already started
-    LOTTERY = "lottery"  # its month of use is still in the lottery (applications, draw): not first-come yet
+    LOTTERY = "lottery"  # its month's lottery takes applications now (抽, with the count)
+    LOTTERY_SOON = "lottery_soon"  # its month goes by lottery; applications open later (受付前, with the date)
+    LOTTERY_DRAWING = "lottery_drawing"  # applications closed, results not published yet (抽選中)
+
+    LOTTERY_STATES = (LOTTERY, LOTTERY_SOON, LOTTERY_DRAWING)
 
     LABELS = {
         OPEN: _("Available"),
-        NOT_BOOKABLE: _("Available, but you cannot book it online now"),
+        NOT_BOOKABLE: _("Available, but not bookable online now"),
         BOOKED: _("Booked"),
         MINE: _("Your booking"),
         CLOSED: _("Closed"),
         OUTSIDE_HOURS: _("Outside opening hours"),
         PAST: _("Past"),
-        LOTTERY: _("Lottery"),
+        LOTTERY: _("Lottery: applications are open"),
+        LOTTERY_SOON: _("Lottery: applications not open yet"),
+        LOTTERY_DRAWING: _("Lottery: being drawn"),
     }
     SYMBOLS = {
         OPEN: "○",
-        NOT_BOOKABLE: "－",
         BOOKED: "×",
         MINE: "◎",
         CLOSED: "休",
         OUTSIDE_HOURS: "－",
         PAST: "－",
         LOTTERY: "抽",
+    }
+
+
+class FreeKind:
+    """Why a free slot is not bookable online now (SlotState.NOT_BOOKABLE): the cell's short word."""
+
+    NOT_YET = booking_rules.NOT_YET  # 受付前 + the date it opens
+    COUNTER = booking_rules.OTHER_CHANNEL  # 窓口: only the counter (or telephone) takes it now
+    ENDED = booking_rules.ENDED  # 受付終了
+    SERVICE_HOURS = booking_rules.SERVICE_HOURS  # 時間外受付: the online service hours (T-APP-3) are over for now
+    NOT_FOR_YOU = "not_for_you"  # the logged-in user's account, registration or limits refuse it
+
+    WORDS = {
+        NOT_YET: pgettext_lazy("grid cell", "Not yet"),
+        COUNTER: pgettext_lazy("grid cell", "Counter"),
+        ENDED: pgettext_lazy("grid cell", "Ended"),
+        SERVICE_HOURS: pgettext_lazy("grid cell", "Off hours"),
+        NOT_FOR_YOU: pgettext_lazy("grid cell", "Not for you"),
+    }
+    LEGEND = {
+        NOT_YET: _("Free, but booking has not opened yet: the date below the word is the day it opens"),
+        COUNTER: _("Free, but now it can only be booked at the counter"),
+        ENDED: _("Free, but booking has closed"),
+        SERVICE_HOURS: _("Free, but online booking is closed at this hour; try again during the service hours"),
+        NOT_FOR_YOU: _("Free, but your registration cannot book it online: open the slot to see why"),
     }
 
 
@@ -156,16 +187,54 @@ class Cell:
     reason: str = ""
     refusals: list = field(default_factory=list)  # reservations.rules.Refusal, for NOT_BOOKABLE cells
     reservation_id: int | None = None  # the user's own booking, for MINE cells
-    applications: int | None = None  # LOTTERY cells: live applications for the slot (S-LOT-1 notes)
-    application_id: int | None = None  # LOTTERY cells: the user's own application for the slot
+    applications: int | None = None  # lottery cells: live applications for the slot (S-LOT-1 notes)
+    application_id: int | None = None  # lottery cells: the user's own application for the slot
+    timeline: object = None  # lottery cells: lottery.services.Timeline of the slot's month
 
     @property
     def label(self) -> str:
         return str(SlotState.LABELS[self.state])
 
     @property
+    def kind(self) -> str:
+        """NOT_BOOKABLE cells: why (FreeKind): the first refusal's kind, else the user's own refusal."""
+        if self.state != SlotState.NOT_BOOKABLE:
+            return ""
+        return next((r.kind for r in self.refusals if r.kind), FreeKind.NOT_FOR_YOU)
+
+    @property
+    def opens_on(self) -> dt.date | None:
+        """The day booking (or the lottery's applications) opens, for 受付前 cells."""
+        if self.state == SlotState.LOTTERY_SOON and self.timeline is not None:
+            return clock.localtime(self.timeline.applications_open).date()
+        if self.kind == FreeKind.NOT_YET:
+            opens = next((r.at for r in self.refusals if r.at), None)
+            return clock.localtime(opens).date() if opens else None
+        return None
+
+    @property
     def symbol(self) -> str:
+        """The mark or short word the cell shows: ○ × ◎ 休 － 抽, or 受付前 / 窓口 / 受付終了 / 抽選中."""
+        if self.state == SlotState.NOT_BOOKABLE:
+            return str(FreeKind.WORDS[self.kind])
+        if self.state == SlotState.LOTTERY_SOON:
+            return str(FreeKind.WORDS[FreeKind.NOT_YET])
+        if self.state == SlotState.LOTTERY_DRAWING:
+            return str(pgettext_lazy("grid cell", "Drawing"))
         return SlotState.SYMBOLS[self.state]
+
+    @property
+    def legend_key(self) -> str:
+        if self.state == SlotState.NOT_BOOKABLE:
+            return self.kind
+        if self.state == SlotState.PAST:
+            return SlotState.OUTSIDE_HOURS
+        return self.state
+
+    @property
+    def is_word(self) -> bool:
+        """The cell shows a short word rather than a one-character mark (the templates make it smaller)."""
+        return self.state in (SlotState.NOT_BOOKABLE, SlotState.LOTTERY_SOON, SlotState.LOTTERY_DRAWING)
 
     @property
     def refusal(self):
@@ -173,8 +242,11 @@ class Cell:
 
     @property
     def why(self) -> str:
-        """Every reason the rules gave, each with its rule id: “K-LM-1: Now this slot can only be booked …”."""
-        return " / ".join(f"{r.code}: {r.message}" for r in self.refusals)
+        """One sentence (or a few) saying why, with the dates filled in, no rule ids: the grid's title and the
+        screen reader's text. The rule ids stay in ``refusals`` (the slot page shows them as small references)."""
+        if self.state in SlotState.LOTTERY_STATES and self.timeline is not None:
+            return lottery_sentence(self.state, self.timeline)
+        return " ".join(r.message for r in self.refusals)
 
     @property
     def day_param(self) -> str:
@@ -185,6 +257,23 @@ class Cell:
     def span_param(self) -> str:
         """The slot's times as the booking pages' addresses spell them (0900-1200)."""
         return span_param(self.slot.starts_at, self.slot.ends_at) if self.slot else ""
+
+
+def lottery_sentence(state: str, timeline) -> str:
+    """What a lottery cell means, with its month's dates (K-LOT-1/3, S-LOT-1/4/5)."""
+    if state == SlotState.LOTTERY_SOON:
+        return _("This month goes by lottery. Applications are taken from %(opens)s until %(closes)s.") % {
+            "opens": booking_rules.when(timeline.applications_open),
+            "closes": booking_rules.until(timeline.applications_close),
+        }
+    if state == SlotState.LOTTERY_DRAWING:
+        return _("The lottery for this month is being drawn; the results are out at %(results)s.") % {
+            "results": booking_rules.when(timeline.results_from)
+        }
+    return _("Lottery applications are taken until %(closes)s; the results are out at %(results)s.") % {
+        "closes": booking_rules.until(timeline.applications_close),
+        "results": booking_rules.when(timeline.results_from),
+    }
 
 
 def span_param(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
@@ -240,15 +329,53 @@ class WeekGrid:
         return {cell.state for row in self.rows for cell in row.cells}
 
     @property
-    def refusal_codes(self) -> list[str]:
-        """The rule ids that keep slots of this week from the user, in order of appearance (for the legend)."""
-        codes = []
-        for row in self.rows:
-            for cell in row.cells:
-                for refusal in cell.refusals:
-                    if refusal.code not in codes:
-                        codes.append(refusal.code)
-        return codes
+    def legend(self) -> list[tuple[str, str, str]]:
+        """(state, mark, words) of every mark this week shows, in the legend's order."""
+        return legend_of(row.cells for row in self.rows)
+
+
+LEGEND_ORDER = [
+    SlotState.OPEN,
+    "few",  # the month view's △
+    SlotState.BOOKED,
+    SlotState.MINE,
+    SlotState.LOTTERY,
+    SlotState.LOTTERY_SOON,
+    SlotState.LOTTERY_DRAWING,
+    FreeKind.NOT_YET,
+    FreeKind.COUNTER,
+    FreeKind.ENDED,
+    FreeKind.SERVICE_HOURS,
+    FreeKind.NOT_FOR_YOU,
+    SlotState.CLOSED,
+    SlotState.OUTSIDE_HOURS,
+]
+
+LEGEND_WORDS = {
+    SlotState.OPEN: _("Available: you can book it online"),
+    "few": _("Some slots of the day are still free"),
+    SlotState.BOOKED: _("Booked"),
+    SlotState.MINE: _("Your booking"),
+    SlotState.LOTTERY: _("Lottery: applications are open; the number is how many have applied so far"),
+    SlotState.LOTTERY_SOON: _("Lottery month: applications have not opened yet (the date they open is below)"),
+    SlotState.LOTTERY_DRAWING: _("Lottery month: applications have closed and the draw is on; results follow"),
+    **FreeKind.LEGEND,
+    SlotState.CLOSED: _("Closed"),
+    SlotState.OUTSIDE_HOURS: _("Outside opening hours, or past"),
+}
+
+
+def legend_of(cell_lists) -> list[tuple[str, str, str]]:
+    """The legend of the marks that ``cell_lists`` (iterables of Cell or DaySummary) show: (key, mark, words)."""
+    seen: dict[str, str] = {}
+    for cells in cell_lists:
+        for cell in cells:
+            if cell is None:
+                continue
+            key = cell.legend_key
+            if key and key not in seen:
+                seen[key] = cell.symbol
+    return [(key, seen[key], str(LEGEND_WORDS[key])) for key in LEGEND_ORDER if key in seen]
 
 
 def _day_info(unit: Unit, day: dt.date, rules: list[ClosureRule], today: dt.date) -> DayInfo:
@@ -275,21 +402,26 @@ def holds_between(
 
 
 class OnlineRules:
-    """Asks the rules module, for each free cell, whether ``user`` may book it online now.
+    """Asks the rules module, for each free cell, whether it can be booked online now, and if not, why.
 
-    The grid calls ``rules.evaluate(check_limits=False)``: the windows, service hours and registration checks
-    are pure Python over the profile loaded once, while the monthly limits (K-FC-3, S-FC-4) would cost a
-    count query per cell. The limits are checked on the confirm page (and again when booking), which a cell
-    links to, so a grid of any size stays a constant number of queries.
+    Without a user (a visitor who is not logged in), what does not depend on the person: the windows, the channel
+    and the service hours (``rules.public_refusals``): a slot nobody may book online now is not shown as ○ to
+    visitors either (issue #21). With a user, ``rules.evaluate(check_limits=False)``: the windows, service hours
+    and registration checks are pure Python over the profile loaded once, while the monthly limits (K-FC-3,
+    S-FC-4) would cost a count query per cell. The limits are checked on the confirm page (and again when
+    booking), which a cell links to, so a grid of any size stays a constant number of queries. When the user's
+    own refusal (their account, another municipality's) hides a reason that holds for everyone (not open yet),
+    the reason for everyone comes first: the cell shows the same word it shows visitors.
     """
 
-    def __init__(self, unit: Unit, user):
-        self.unit, self.user, self.now = unit, user, clock.now()
+    def __init__(self, unit: Unit, user=None):
+        self.unit, self.now = unit, clock.now()
+        self.user = user if user is not None and user.is_authenticated else None
         self.profile_rules = booking_rules.ProfileRules.find(unit.municipality_id)
 
     def refusals(self, slot: Slot) -> list:
-        if self.profile_rules is None:
-            return [booking_rules.no_profile_refusal()]
+        if self.user is None or self.profile_rules is None:
+            return self.public(slot)
         decision = booking_rules.evaluate(
             rules=self.profile_rules,
             user=self.user,
@@ -299,7 +431,13 @@ class OnlineRules:
             now=self.now,
             check_limits=False,
         )
-        return decision.refusals
+        refusals = decision.refusals
+        if refusals and not any(r.kind for r in refusals) and (public := self.public(slot)):
+            return public + [r for r in refusals if r not in public]
+        return refusals
+
+    def public(self, slot: Slot) -> list:
+        return booking_rules.public_refusals(rules=self.profile_rules, unit=self.unit, slot=slot, now=self.now)
 
 
 def unit_days(*, unit: Unit, first: dt.date, count: int) -> list[DayInfo]:
@@ -325,8 +463,11 @@ def slot_cell(
     online: OnlineRules | None = None,
     lottery=None,
 ) -> Cell:
-    """The state of one offered slot: past, held (mine or booked), in its month's lottery, or free (open, or not
-    bookable for the user)."""
+    """The state of one offered slot: past, held (mine or booked), in its month's lottery (before, during or after
+    its applications, until the results moment), or free (open, or not bookable online now, and why). The one
+    place that decides what a cell shows: the week grid, the month view, the search and the API ask it.
+    ``online`` None: free slots are open without asking the rules (the counter's and the rain transfer's own
+    checks follow)."""
     if slot.starts_at <= now:
         return Cell(SlotState.PAST, slot)
     if slot.starts_at in holds:
@@ -334,12 +475,19 @@ def slot_cell(
         if user_id is not None and holder_id == user_id:
             return Cell(SlotState.MINE, slot, reservation_id=reservation_id)
         return Cell(SlotState.BOOKED, slot)
-    if lottery is not None and lottery.timeline(slot) is not None:
+    if lottery is not None and (timeline := lottery.timeline(slot)) is not None:
+        if now < timeline.applications_open:
+            state = SlotState.LOTTERY_SOON
+        elif now < timeline.applications_close:
+            state = SlotState.LOTTERY
+        else:
+            state = SlotState.LOTTERY_DRAWING
         return Cell(
-            SlotState.LOTTERY,
+            state,
             slot,
             applications=lottery.applications(slot),
             application_id=lottery.my_application(slot),
+            timeline=timeline,
         )
     if online is not None and (refusals := online.refusals(slot)):
         return Cell(SlotState.NOT_BOOKABLE, slot, refusals=refusals)
@@ -349,9 +497,10 @@ def slot_cell(
 def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
     """Seven days from ``start``: one column per day, one row per slot time offered on any of them.
 
-    Slots held by bookings show as booked (someone else's) or mine (``user``'s). For a logged-in ``user`` each
-    free slot is checked against the booking rules: open when they may book it online now, else not bookable
-    with the refusals (rule id and message) that say why.
+    Slots held by bookings show as booked (someone else's) or mine (``user``'s). Each free slot is checked
+    against the booking rules (``OnlineRules``: for a visitor, what holds for everyone; for a logged-in
+    ``user``, their own answer): open when it can be booked online now, else not bookable with the refusals
+    (sentence and rule id) that say why.
     """
     now = clock.now()
     days = unit_days(unit=unit, first=start, count=7)
@@ -359,7 +508,7 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
         unit=unit, start=clock.at(start, dt.time(0)), end=clock.at(start + dt.timedelta(days=7), dt.time(0))
     )
     user = user if user is not None and user.is_authenticated else None
-    online = OnlineRules(unit, user) if user is not None else None
+    online = OnlineRules(unit, user)
     user_id = user.pk if user is not None else None
     lottery = lottery_cells(unit, start, start + dt.timedelta(days=7), user)
     row_keys = sorted({(s.start_time, s.end_time, s.label_ja, s.label_en) for d in days for s in d.slots})
@@ -387,14 +536,96 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
 
 
 @dataclass
+class DaySummary:
+    """One day of the month view: its mark (○ all free, △ some free, × none free, 休, －, 抽, 受付前, 抽選中, …),
+    from the same cells as the week grid (``slot_cell``), so the two views agree."""
+
+    info: DayInfo
+    state: str  # a SlotState, or "few" (△)
+    cells: list[Cell] = field(default_factory=list)
+    lead: Cell | None = None  # the cell whose word the day shows (NOT_BOOKABLE, lottery)
+
+    date = property(lambda self: self.info.date)
+    is_today = property(lambda self: self.info.is_today)
+    holiday = property(lambda self: self.info.holiday)
+    weekday = property(lambda self: self.info.weekday)
+    is_closed = property(lambda self: self.info.is_closed)
+
+    @property
+    def free(self) -> int:
+        return sum(1 for c in self.cells if c.state == SlotState.OPEN)
+
+    @property
+    def total(self) -> int:
+        return sum(1 for c in self.cells if c.state != SlotState.PAST)
+
+    @property
+    def applications(self) -> int:
+        return sum(c.applications or 0 for c in self.cells if c.state in SlotState.LOTTERY_STATES)
+
+    @property
+    def symbol(self) -> str:
+        if self.state == "few":
+            return "△"
+        if self.lead is not None:
+            return self.lead.symbol
+        return SlotState.SYMBOLS.get(self.state, "－")
+
+    @property
+    def is_word(self) -> bool:
+        return self.lead is not None and self.lead.is_word
+
+    @property
+    def opens_on(self) -> dt.date | None:
+        return self.lead.opens_on if self.lead is not None else None
+
+    @property
+    def legend_key(self) -> str:
+        if self.lead is not None:
+            return self.lead.legend_key
+        return SlotState.OUTSIDE_HOURS if self.state == SlotState.PAST else self.state
+
+    @property
+    def label(self) -> str:
+        """For screen readers: the state in words, with the number of free slots."""
+        if self.state in (SlotState.OPEN, "few"):
+            return _("%(free)s of %(total)s slots free") % {"free": self.free, "total": self.total}
+        if self.lead is not None:
+            return self.lead.why or self.lead.label
+        return str(LEGEND_WORDS.get(self.state, SlotState.LABELS.get(self.state, "")))
+
+
+def summarize_day(info: DayInfo, cells: list[Cell]) -> DaySummary:
+    """The month view's mark of one day from its cells (issue #21 items 3, 4)."""
+    if info.is_closed:
+        return DaySummary(info, SlotState.CLOSED)
+    ahead = [c for c in cells if c.state != SlotState.PAST]
+    if not ahead:
+        return DaySummary(info, SlotState.OUTSIDE_HOURS if not cells else SlotState.PAST, cells)
+    lottery = [c for c in ahead if c.state in SlotState.LOTTERY_STATES]
+    if lottery:
+        return DaySummary(info, lottery[0].state, cells, lead=lottery[0])
+    free = [c for c in ahead if c.state == SlotState.OPEN]
+    if free:
+        return DaySummary(info, SlotState.OPEN if len(free) == len(ahead) else "few", cells)
+    words = [c for c in ahead if c.state == SlotState.NOT_BOOKABLE]
+    if words:
+        return DaySummary(info, SlotState.NOT_BOOKABLE, cells, lead=words[0])
+    return DaySummary(
+        info, SlotState.MINE if any(c.state == SlotState.MINE for c in ahead) else SlotState.BOOKED, cells
+    )
+
+
+@dataclass
 class MonthView:
     unit: Unit
     year: int
     month: int
-    weeks: list[list[DayInfo | None]]  # Monday-first calendar rows; None pads days of other months
+    weeks: list[list[DaySummary | None]]  # Sunday-first rows, like the week grid's columns; None pads
     first_open_day: dt.date | None
     previous_month: dt.date
     next_month: dt.date
+    for_user: bool = False
 
     @property
     def first(self) -> dt.date:
@@ -402,20 +633,44 @@ class MonthView:
 
     @property
     def weekday_headers(self) -> list[dt.date]:
-        """Dates of a Monday-to-Sunday week; templates print their weekday names."""
-        return MONDAY_TO_SUNDAY
+        """Dates of a Sunday-to-Saturday week; templates print their weekday names."""
+        return SUNDAY_TO_SATURDAY
+
+    @property
+    def legend(self) -> list[tuple[str, str, str]]:
+        return legend_of(self.weeks)
 
 
-MONDAY_TO_SUNDAY = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(7)]  # 2024-01-01 was a Monday
+SUNDAY_TO_SATURDAY = [dt.date(2023, 12, 31) + dt.timedelta(days=i) for i in range(7)]  # 2023-12-31 was a Sunday
 
 
-def unit_month(*, unit: Unit, year: int, month: int) -> MonthView:
+def unit_month(*, unit: Unit, year: int, month: int, user=None) -> MonthView:
+    """A month of ``unit``, Sunday first (as the week grid), each day summarised from the same cells as the week
+    grid: one query for the holds, the lottery's counts, the profile from the cache."""
     rules = calendars.rules_of(unit.facility)
     today = clock.today()
-    weeks = []
-    for week in pycalendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
-        weeks.append([_day_info(unit, d, rules, today) if d.month == month else None for d in week])
+    now = clock.now()
     first = dt.date(year, month, 1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    user = user if user is not None and user.is_authenticated else None
+    user_id = user.pk if user is not None else None
+    holds = holds_between(unit=unit, start=clock.at(first, dt.time(0)), end=clock.at(following, dt.time(0)))
+    online = OnlineRules(unit, user)
+    lottery = lottery_cells(unit, first, following, user)
+    weeks = []
+    for week in pycalendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
+        row = []
+        for d in week:
+            if d.month != month:
+                row.append(None)
+                continue
+            info = _day_info(unit, d, rules, today)
+            cells = [
+                slot_cell(slot, holds=holds, now=now, user_id=user_id, online=online, lottery=lottery)
+                for slot in info.slots
+            ]
+            row.append(summarize_day(info, cells))
+        weeks.append(row)
     open_days = [d.date for w in weeks for d in w if d is not None and not d.is_closed]
     return MonthView(
         unit=unit,
@@ -424,7 +679,8 @@ def unit_month(*, unit: Unit, year: int, month: int) -> MonthView:
         weeks=weeks,
         first_open_day=open_days[0] if open_days else None,
         previous_month=(first - dt.timedelta(days=1)).replace(day=1),
-        next_month=(first + dt.timedelta(days=32)).replace(day=1),
+        next_month=following,
+        for_user=user is not None,
     )
 
 
@@ -489,9 +745,9 @@ class Board:
         return self.days[-1]
 
     @property
-    def states(self) -> set[str]:
-        cells = [c for u in self.units for c in u.cells] + [c for u in self.units for r in u.rows for c in r.cells]
-        return {cell.state for cell in cells}
+    def legend(self) -> list[tuple[str, str, str]]:
+        """(state, mark, words) of every mark the board shows, as the unit week grid's legend."""
+        return legend_of([u.cells for u in self.units] + [r.cells for u in self.units for r in u.rows])
 
 
 def board_units(*, facility: Facility) -> list[Unit]:

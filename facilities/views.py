@@ -89,6 +89,7 @@ def unit_week(request, municipality, unit_id, day=None):
     )
 
 
+@never_cache  # bookings change it, as the week grid
 def unit_month(request, municipality, unit_id, month=None):
     muni = selectors.get_municipality(municipality)
     unit = selectors.get_unit(municipality=muni, unit_id=unit_id)
@@ -96,7 +97,7 @@ def unit_month(request, municipality, unit_id, month=None):
         year, month_number = parse_month(month) if month else (clock.today().year, clock.today().month)
     except BadInput as error:
         return bad_request(request, str(error))
-    view = selectors.unit_month(unit=unit, year=year, month=month_number)
+    view = selectors.unit_month(unit=unit, year=year, month=month_number, user=request.user)
     return render(request, "facilities/unit_month.html", {"municipality": muni, "unit": unit, "view": view})
 
 

@@ -140,6 +140,15 @@ class SlotOut(Schema):
         "in the lottery (applications or draw; K-LOT-1/3, S-LOT-1/5), not first-come yet."
     )
     applications: int | None = Field(None, description="lottery: how many applications the slot has so far (S-LOT-1).")
+    availability: str = Field(
+        "",
+        description="What the week grid shows, as a key (issue #21): open (○), booked (×), mine (◎), past (－), "
+        "not_yet (受付前: online booking opens later), other_channel (窓口: the counter only now), ended "
+        "(受付終了), service_hours (outside the online service hours, T-APP-3), not_for_you (your account or "
+        "registration refuses it), lottery (抽: applications open), lottery_soon (受付前: applications open "
+        "later), lottery_drawing (抽選中: the draw, until the results moment). Anonymous callers get every key "
+        "that does not depend on who asks.",
+    )
     mine: bool | None = Field(
         description="Authenticated: whether the booking holding this slot is yours. Anonymous: null."
     )
@@ -151,7 +160,9 @@ class SlotOut(Schema):
         )
     )
     refusal: RefusalOut | None = Field(
-        description="Authenticated and not bookable: the first reason, with its rule id."
+        description="Why it cannot be booked online now: `code` (a rule id, or a short system code) and `message`, "
+        "the same sentence as the slot page, with the dates filled in. Authenticated: your own answer; "
+        "anonymous: the reasons that hold for anyone (window, channel, service hours, lottery), else null."
     )
 
 
@@ -411,12 +422,14 @@ def list_facilities(request, muni: Muni):
     summary="A unit's slots, day by day",
     description=(
         f"Public (S-FC-1). `from` and `to` are dates (YYYY-MM-DD) of the years {EARLIEST_YEAR}–{LATEST_YEAR}, both "
-        f"included, `to` not before `from` (400), at most {MAX_AVAILABILITY_DAYS} days (400 `range_too_long` beyond). "
-        "Every day of the range is listed: a closure day (休館日) or a day without opening hours has `state: closed`, "
-        "a `closure` saying why, and no slots. With a token or a session, each slot also says whether *you* could "
-        "book it online now (`bookable`, `refusal`): computed per slot with `rules.evaluate(check_limits=False)`, "
-        "i.e. without counting monthly limits (K-FC-3, S-FC-4), which would cost a query per slot; booking checks "
-        "them. Without credentials these are null."
+        f"included, `to` not before `from` (400), at most {MAX_AVAILABILITY_DAYS} days (400 `range_too_long` "
+        "beyond). Every day of the range is listed: a closure day (休館日) or a day without opening hours has "
+        "`state: closed`, a `closure` saying why, and no slots. With a token or a "
+        "session, each slot also says whether *you* could book it online now (`bookable`, `refusal`): computed "
+        "per slot with `rules.evaluate(check_limits=False)`, i.e. without counting monthly limits (K-FC-3, "
+        "S-FC-4), which would cost a query per slot; booking checks them. Without credentials `mine` and `bookable` "
+        "are null, and `refusal` gives only the reasons that hold for anyone (not open yet, counter only, closed, "
+        "a lottery month), with `availability` saying what the week grid shows (issue #21)."
     ),
     openapi_extra={"security": [{}]},  # appended to the two schemes: credentials are optional here
 )
@@ -446,7 +459,7 @@ def unit_availability(
     holds = selectors.holds_between(
         unit=unit, start=clock.at(date_from, dt.time(0)), end=clock.at(date_to + dt.timedelta(days=1), dt.time(0))
     )
-    online = selectors.OnlineRules(unit, user) if authenticated else None
+    online = selectors.OnlineRules(unit, user if authenticated else None)
     user_id = user.pk if authenticated else None
     lottery = selectors.lottery_cells(unit, date_from, date_to + dt.timedelta(days=1), user if authenticated else None)
 
@@ -490,6 +503,8 @@ API_STATE = {
     SlotState.OPEN: "open",
     SlotState.NOT_BOOKABLE: "open",
     SlotState.LOTTERY: "lottery",
+    SlotState.LOTTERY_SOON: "lottery",
+    SlotState.LOTTERY_DRAWING: "lottery",
 }
 
 
@@ -500,24 +515,31 @@ def _slot(cell, authenticated: bool) -> dict:
         "end": slot.ends_at,
         "label": localized(slot, "label"),
         "state": API_STATE[cell.state],
+        "availability": cell.legend_key if cell.state != SlotState.PAST else SlotState.PAST,
         "mine": None,
         "bookable": None,
         "refusal": None,
         "applications": cell.applications,
     }
-    if not authenticated:
-        return out
-    out["mine"] = cell.state == SlotState.MINE
-    if cell.state == SlotState.PAST:
+    if cell.state in SlotState.LOTTERY_STATES:
+        refusal = rules.Refusal("lottery", cell.why)
+    elif cell.state == SlotState.NOT_BOOKABLE:
+        refusal = cell.refusal
+    elif not authenticated:
+        refusal = None
+    elif cell.state == SlotState.PAST:
         refusal = rules.Refusal("slot_past", _("This slot has already started."))
     elif cell.state in (SlotState.BOOKED, SlotState.MINE):
         refusal = rules.Refusal("slot_taken", _("This slot is already booked."))
-    elif cell.state == SlotState.LOTTERY:
-        refusal = rules.Refusal("lottery", _("This slot goes by lottery first; apply for it on the lottery page."))
     else:
-        refusal = cell.refusal
-    out["bookable"] = refusal is None
+        refusal = None
     out["refusal"] = refusal.as_dict() if refusal else None
+    if not authenticated:
+        if out["availability"] == SlotState.MINE:
+            out["availability"] = SlotState.BOOKED
+        return out
+    out["mine"] = cell.state == SlotState.MINE
+    out["bookable"] = refusal is None
     return out
 
 

@@ -33,10 +33,21 @@ from .models import Reservation
 CHANNELS = frozenset(Channel.values)  # Channel.values builds a new list on each call
 
 
+# What kind of "not now" a window refusal is (the grid's short words, issue #21): the booking opens later
+# (受付前, with ``Refusal.at`` the opening instant), only another channel takes it now (窓口), it has closed
+# (受付終了), or the channel's daily service hours are over for now (T-APP-3).
+NOT_YET = "not_yet"
+OTHER_CHANNEL = "other_channel"
+ENDED = "ended"
+SERVICE_HOURS = "service_hours"
+
+
 @dataclass(frozen=True)
 class Refusal:
     code: str  # a rule id of RULES.md, or a short system code
     message: str
+    kind: str = field(default="", compare=False)  # NOT_YET, OTHER_CHANNEL, ENDED, SERVICE_HOURS; "" otherwise
+    at: dt.datetime | None = field(default=None, compare=False)  # NOT_YET: when it opens
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message}
@@ -66,6 +77,15 @@ def when(moment: dt.datetime) -> str:
     (The locale's DATETIME_FORMAT would say "9 a.m.." in English, with the sentence's full stop.)"""
     local = clock.localtime(moment)
     return f"{formats.date_format(local, 'DATE_FORMAT')} {local:%H:%M}"
+
+
+def until(moment: dt.datetime) -> str:
+    """The last minute before ``moment`` when it is a midnight ("until the end of D-8": "2027年5月8日 23:59"),
+    else ``when(moment)``: a window that closes at 00:00 is open until 23:59 of the day before."""
+    local = clock.localtime(moment)
+    if local.time() == dt.time(0):
+        return when(local - dt.timedelta(minutes=1))
+    return when(local)
 
 
 class ProfileRules:
@@ -111,7 +131,7 @@ def scope_refusal(staff, facility) -> Refusal | None:
 
 def no_profile_refusal() -> Refusal:
     """What a slot of a municipality without a rule profile answers."""
-    return Refusal("channel_unavailable", _("This municipality does not take bookings online yet."))
+    return Refusal("channel_unavailable", _("This municipality does not take bookings online yet."), kind=OTHER_CHANNEL)
 
 
 def account_refusal(user, municipality_id: int) -> Refusal | None:
@@ -383,7 +403,10 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
         first = upcoming[0]
         opens = _first_served(first.window, first.opens)
         return Refusal(
-            first.window.opens_rule_id, _("Booking for this slot opens at %(when)s.") % {"when": when(opens)}
+            first.window.opens_rule_id,
+            _("Booking for this slot opens at %(when)s.") % {"when": when(opens)},
+            kind=NOT_YET,
+            at=opens,
         )
     closed = sorted((b for b in mine if b.closes and b.closes <= now), key=lambda b: b.closes)
     last = closed[-1] if closed else None
@@ -398,6 +421,9 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
         code = other.opens_rule_id
         if last is not None and last.window.phase == other.phase:
             code = last.window.closes_rule_id
+        if channel == Channel.ONLINE and last is not None and other.channel == Channel.COUNTER:
+            message = _("Online booking for this slot was open until %(when)s; from then on, book it at the counter.")
+            return Refusal(code, message % {"when": until(last.closes)}, kind=OTHER_CHANNEL)
         return Refusal(
             code,
             _("Now this slot can only be booked %(channel)s.")
@@ -406,11 +432,14 @@ def _window_refusal(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, n
                     other.channel
                 ]
             },
+            kind=OTHER_CHANNEL,
         )
     if last is None:  # no window opens for this slot at all (K-FC-1: a month without an open day)
-        return Refusal(mine[0].window.opens_rule_id or "window_closed", _("This slot cannot be booked."))
+        return Refusal(mine[0].window.opens_rule_id or "window_closed", _("This slot cannot be booked."), kind=ENDED)
     return Refusal(
-        last.window.closes_rule_id, _("Booking for this slot closed at %(when)s.") % {"when": when(last.closes)}
+        last.window.closes_rule_id,
+        _("Booking for this slot was open until %(when)s.") % {"when": until(last.closes)},
+        kind=ENDED,
     )
 
 
@@ -421,6 +450,34 @@ def open_window(rules: ProfileRules, unit: Unit, slot: Slot, channel: str, now: 
         if window_bounds(window, unit, slot).contains(now):
             return window
     return None
+
+
+def service_hours_refusal(window: BookingWindow, now: dt.datetime) -> Refusal | None:
+    """None inside the window's daily service hours (T-APP-3: online 10:00–24:00); else the refusal saying them."""
+    if daterules.within_daily_hours(now, window.service_from, window.service_until):
+        return None
+    end = "24:00" if window.service_until == dt.time(0) else window.service_until.strftime("%H:%M")
+    return Refusal(
+        window.service_rule_id or "service_hours",
+        _("Bookings through this channel are taken from %(start)s to %(end)s.")
+        % {"start": window.service_from.strftime("%H:%M"), "end": end},
+        kind=SERVICE_HOURS,
+    )
+
+
+def public_refusals(*, rules: "ProfileRules | None", unit: Unit, slot: Slot, now: dt.datetime) -> list[Refusal]:
+    """Why nobody can book ``slot`` online at ``now``, whoever they are (issue #21): no rule profile, no open
+    online window (not yet, only at the counter now, closed), outside the online service hours. What depends
+    on the person (account, registration, monthly limits) is left to ``evaluate``. [] when a resident could."""
+    if rules is None:
+        return [no_profile_refusal()]
+    if not unit.is_active:
+        return [Refusal("unit_unavailable", _("This unit is not taking bookings."))]
+    window = open_window(rules, unit, slot, Channel.ONLINE, now)
+    if window is None:
+        return [_window_refusal(rules, unit, slot, Channel.ONLINE, now)]
+    hours = service_hours_refusal(window, now)
+    return [hours] if hours is not None else []
 
 
 # The decision -----------------------------------------------------------------------------------------------
@@ -494,15 +551,8 @@ def evaluate(
                 _("A person without registration pays the fee together with the booking: record the payment with it."),
             )
         )
-    if not daterules.within_daily_hours(now, window.service_from, window.service_until):
-        until = "24:00" if window.service_until == dt.time(0) else window.service_until.strftime("%H:%M")
-        decision.refusals.append(
-            Refusal(
-                window.service_rule_id or "service_hours",
-                _("Bookings through this channel are taken from %(start)s to %(end)s.")
-                % {"start": window.service_from.strftime("%H:%M"), "end": until},
-            )
-        )
+    if (hours := service_hours_refusal(window, now)) is not None:
+        decision.refusals.append(hours)
 
     if check_limits and user is not None:  # limits count a registered user's slots (K-FC-3, S-FC-4)
         decision.refusals += limit_refusals(

@@ -110,7 +110,11 @@ def test_availability__anonymous__public_without_bookable(api, demo):
         "17:00",
     ]  # S-HRS-1
     assert [s["state"] for s in day["slots"]] == ["past", "past", "past", "open", "open", "open"]
-    assert all(s["bookable"] is None and s["refusal"] is None and s["mine"] is None for s in day["slots"])
+    assert all(s["bookable"] is None and s["mine"] is None for s in day["slots"])
+    # Issue #21: what holds for anyone is said to anonymous callers too: inside D-7 the counter only (S-FC-2/3).
+    assert [s["availability"] for s in day["slots"]] == ["past"] * 3 + ["other_channel"] * 3
+    assert all(s["refusal"] is None for s in day["slots"][:3])
+    assert all(s["refusal"]["code"].startswith("S-FC-") and s["refusal"]["message"] for s in day["slots"][3:])
 
 
 def test_availability__periods_labelled_in_the_request_language(api, demo):

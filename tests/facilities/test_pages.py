@@ -103,7 +103,9 @@ def test_date_picker__redirects_to_the_canonical_week_address(client, two_towns)
 def test_week_page__anonymous_visitor_sees_open_and_closed_slots(client, two_towns):
     with time_machine.travel(dt.datetime(2026, 12, 1, 10, tzinfo=TOKYO), tick=False):
         page = client.get(f"/shiroi/units/{two_towns['unit'].id}/week/2026-12-27/").content.decode()
-    assert page.count('<td data-state="open"') == 2 * 7  # 12-27, 12-28: seven 2-hour slots from 07:00 to 21:00
+    # 12-27, 12-28: seven 2-hour slots from 07:00 to 21:00; this municipality has no rule profile, so nobody can
+    # book them online: not ○ but 窓口, for visitors too (issue #21).
+    assert page.count('<td data-state="not_bookable" data-kind="other_channel"') == 2 * 7
     assert page.count('<td data-state="closed"') == 5 * 7  # 12-29 .. 01-02 year-end closure
 
 

@@ -74,12 +74,12 @@ def test_apply__get_then_post__listed_with_the_allowance__back_button_does_not_a
         client.force_login(group)
         page = client.get(address, HTTP_ACCEPT_LANGUAGE="en")
         assert page.status_code == 200
-        assert "2 / 2 (K-LOT-2)" in text(page)
+        assert "2 / 2 K-LOT-2" in text(page)  # the rule id: a small reference after the count (issue #21)
         response = client.post(address)
         assert response.status_code == 302 and response["Location"] == "/kodaira/my/lottery/"
         mine = text(client.get("/kodaira/my/lottery/", HTTP_ACCEPT_LANGUAGE="en"))
         again = client.get(address, HTTP_ACCEPT_LANGUAGE="en")  # the back button
-    assert "Applications left: 1 of 2 (K-LOT-2)" in mine
+    assert "Applications left: 1 of 2. K-LOT-2" in mine
     assert "already_applied" in text(again) and "Apply for this slot" not in text(again)
     assert Application.objects.filter(user=group).count() == 1
 

@@ -68,7 +68,9 @@ def test_tamba_hourly__end_time_in_the_booking_form__books_exactly_0900_1200__th
         assert "09:00–12:00" in page and "1,800" in page  # 3 × 600 yen
         assert '<option value="1200" selected>' in page
         assert 'name="terms" id="id_terms" checked' in page
-        assert "Nothing is booked yet" in page or ja("You chose %(start)s–%(end)s.").split("%")[0] in page
+        chose = "You chose %(start)s–%(end)s. Nothing is booked yet: check the time and the fee below, then press the "
+        chose += "booking button again."
+        assert ja(chose) % {"start": "09:00", "end": "12:00"} in page
 
         response = book(client, room, "0900-1200", shown="0900-1200", fee_shown="1800", until="1200", terms="on")
         reservation = Reservation.objects.get(user=resident)

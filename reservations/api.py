@@ -12,7 +12,16 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictInt, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from accounts.auth import API_AUTH, OPTIONAL_AUTH, api_user
 from config import clock
@@ -219,7 +228,7 @@ class ReservationIn(BaseModel):
         "hourly units accept a run of hours. " + YEARS
     )
 
-    purpose: str = Field(
+    purpose: StrictStr = Field(
         "",
         max_length=200,
         description="利用目的, the purpose of use. Required where the municipality's profile asks it "
@@ -227,10 +236,12 @@ class ReservationIn(BaseModel):
     )
     headcount: StrictInt | None = Field(
         None,
+        ge=1,
+        le=9999,
         description="人数, the number of people. Required where the profile asks it (422 `headcount_required`); "
         "1 to the profile's maximum (422 `headcount_invalid`).",
     )
-    accept_terms: bool = Field(
+    accept_terms: StrictBool = Field(
         False,
         description="true: the user read and accepted the municipality's terms of use (the booking page shows "
         "them). Where the profile has terms, a booking without it is refused (422 `terms_not_accepted`).",

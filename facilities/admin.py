@@ -575,6 +575,10 @@ class RuleProfileAdmin(TenantAdmin):
             },
         ),
         (
+            _("Booking form"),
+            {"fields": [("ask_purpose", "ask_headcount", "headcount_max"), "terms_ja", "terms_en"]},
+        ),
+        (
             _("Registration"),
             {
                 "fields": [

@@ -673,6 +673,13 @@ class RegistrationKind(models.TextChoices):
     CARD_HOLDER = "card_holder", _("Card holders, with a card number (T-REG-1)")
 
 
+class Question(models.TextChoices):
+    """Whether the booking form asks something (RuleProfile.ask_purpose, ask_headcount)."""
+
+    OPTIONAL = "optional", _("Asked, may be left empty")
+    REQUIRED = "required", _("Asked, required")
+
+
 class RuleProfile(models.Model):
     """One municipality's booking rules: its windows and limits are rows below; this row holds the rest."""
 
@@ -883,6 +890,42 @@ class RuleProfile(models.Model):
         default=False,
         help_text=_("T-REG-4."),
     )
+    # What the booking form asks (issue #21 item 5): the purpose of use (利用目的), the number of people (人数)
+    # and terms to accept. reservations.rules.details_refusals checks them; the confirm page and the API ask them.
+    ask_purpose = models.CharField(
+        _("ask the purpose of use"),
+        max_length=10,
+        choices=Question.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("利用目的 on the online booking form. Empty: not asked."),
+    )
+    ask_headcount = models.CharField(
+        _("ask the number of people"),
+        max_length=10,
+        choices=Question.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("人数 on the online booking form. Empty: not asked."),
+    )
+    headcount_max = models.PositiveSmallIntegerField(
+        _("at most this many people"),
+        null=True,
+        blank=True,
+        help_text=_("The largest number a resident may enter. Empty: 999."),
+    )
+    terms_ja = models.TextField(
+        _("terms to accept (Japanese)"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "Shown on the booking form with a box to tick; a booking is made only when it is ticked. Empty: no terms."
+        ),
+    )
+    terms_en = models.TextField(_("terms to accept (English)"), blank=True, default="", db_default="")
 
     objects = TenantQuerySet.as_manager()
 
@@ -898,6 +941,15 @@ class RuleProfile(models.Model):
 
     def early_start_kinds(self) -> set[str]:
         return {part.strip() for part in self.early_start_unit_kinds.split(",") if part.strip()}
+
+    @property
+    def terms(self) -> str:
+        """The terms in the current language (the Japanese when there is no English)."""
+        return localized(self, "terms")
+
+    @property
+    def headcount_limit(self) -> int:
+        return self.headcount_max or 999
 
     def online_cancellable(self) -> set[str]:
         return {part.strip() for part in self.online_cancellable_states.split(",") if part.strip()}

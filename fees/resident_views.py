@@ -23,7 +23,7 @@ from reservations import services as booking_services
 from reservations.models import Reservation
 from reservations.rules import Refusal
 
-from . import services
+from . import booked_selectors, services
 from . import transfer_selectors as fee_selectors
 from .models import Payment
 
@@ -83,6 +83,21 @@ def permit(request, municipality, booking_id):
             "permit_title": getattr(RuleProfile.objects.filter(municipality=muni).first(), "permit_title", ""),
         },
     )
+
+
+# The completion page of a booking (issue #21 item 5) -------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def booked(request, municipality, booking_id):
+    """Step ③ of booking: the booking just made and what happens next (payment deadline, where to pay and when
+    those places are open, the use permit, cancelling). The booking POST redirects here (Post/Redirect/Get), so
+    reloading it or going back books nothing again. The user's own bookings only (404 otherwise)."""
+    muni = facility_selectors.get_municipality(municipality)
+    steps = booked_selectors.next_steps(municipality=muni, user=request.user, booking_id=booking_id)
+    return render(request, "fees/booked.html", {"municipality": muni, "next": steps, "row": steps.row, "step": 3})
 
 
 # The resident's transfer after rain or heat (S-WX-1 振替 online) ----------------------------------------------------

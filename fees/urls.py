@@ -5,6 +5,8 @@ from . import resident_views as views
 app_name = "fees"
 
 urlpatterns = [
+    # Step ③ of booking: the booking just made and what happens next (the booking POST redirects here).
+    path("<slug:municipality>/my/bookings/<int:booking_id>/booked/", views.booked, name="booked"),
     # The use permit of a paid booking: its user and the municipality's staff (A4; ?paper=receipt for 80 mm).
     path("<slug:municipality>/bookings/<int:booking_id>/permit/", views.permit, name="permit"),
     # S-WX-1 振替 online: the free slots a rained-off or heat-stopped booking may move to (?unit=, ?month=YYYY-MM)…

@@ -12,7 +12,16 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, StrictInt, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from accounts.auth import API_AUTH, OPTIONAL_AUTH, api_user
 from config import clock
@@ -230,6 +239,25 @@ class ReservationIn(BaseModel):
         "hourly units accept a run of hours. " + YEARS
     )
 
+    purpose: StrictStr = Field(
+        "",
+        max_length=200,
+        description="利用目的, the purpose of use. Required where the municipality's profile asks it "
+        "(422 `purpose_required` otherwise); stored with the booking.",
+    )
+    headcount: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=9999,
+        description="人数, the number of people. Required where the profile asks it (422 `headcount_required`); "
+        "1 to the profile's maximum (422 `headcount_invalid`).",
+    )
+    accept_terms: StrictBool = Field(
+        False,
+        description="true: the user read and accepted the municipality's terms of use (the booking page shows "
+        "them). Where the profile has terms, a booking without it is refused (422 `terms_not_accepted`).",
+    )
+
     @model_validator(mode="after")
     def _in_order(self):
         for moment in (self.start, self.end):
@@ -282,6 +310,8 @@ class ReservationOut(BaseModel):
     )
     changed_from: int | None = Field(description="The booking this one replaced (a change), or null.")
     changed_to: int | None = Field(description="The booking that replaced this one (a change), or null.")
+    purpose: str = Field("", description="利用目的 as entered when booking; empty when not asked.")
+    headcount: int | None = Field(None, description="人数 as entered when booking; null when not asked.")
     confirm_from: dt.datetime | None = Field(
         None,
         description="`won` only: the first minute in which the win can be confirmed or given up (S-LOT-5); else null.",
@@ -353,6 +383,8 @@ def _booking(reservation: Reservation, profile_rules, now, windows: dict | None 
         "cancel_reason": reservation.cancel_reason,
         "changed_from": reservation.changed_from_id,
         "changed_to": _changed_to(reservation),
+        "purpose": reservation.purpose,
+        "headcount": reservation.headcount,
         "confirm_from": _local(confirm_from),
         "confirm_until": _local(confirm_until),
     }
@@ -593,7 +625,14 @@ def book(request, muni: Muni, payload: ReservationIn):
     _require_resident(user, municipality)
     unit = selectors.get_unit(municipality=municipality, unit_id=payload.unit_id)
     reservation = services.book(
-        user=user, unit=unit, starts_at=payload.start, ends_at=payload.end, channel=Channel.ONLINE
+        user=user,
+        unit=unit,
+        starts_at=payload.start,
+        ends_at=payload.end,
+        channel=Channel.ONLINE,
+        details=rules.BookingDetails(
+            purpose=payload.purpose.strip(), headcount=payload.headcount, terms_accepted=payload.accept_terms
+        ),
     )
     return Status(201, _booking(reservation, None, clock.now()))
 

@@ -129,6 +129,52 @@ def scope_refusal(staff, facility) -> Refusal | None:
     return None
 
 
+@dataclass(frozen=True)
+class BookingDetails:
+    """What the resident entered on the booking form (issue #21 item 5): the purpose of use, the number of
+    people, whether the terms were accepted. The profile says which are asked (``details_refusals``)."""
+
+    purpose: str = ""
+    headcount: int | None = None
+    terms_accepted: bool = False
+
+
+PURPOSE_MAX_LENGTH = 200
+
+
+def details_refusals(profile: RuleProfile | None, details: BookingDetails) -> list[Refusal]:
+    """Why the form's answers do not do for this municipality's profile: a required purpose or number of people
+    left empty, a number out of range, terms not accepted. Each refusal's code names the field (the page puts
+    the sentence beside it; the API answers with it). No profile: nothing is asked."""
+    if profile is None:
+        return []
+    refusals = []
+    if profile.ask_purpose == "required" and not details.purpose.strip():
+        refusals.append(Refusal("purpose_required", _("Enter the purpose of use (e.g. a meeting, a practice).")))
+    if len(details.purpose) > PURPOSE_MAX_LENGTH:
+        refusals.append(
+            Refusal(
+                "purpose_too_long", _("Keep the purpose of use within %(n)d characters.") % {"n": PURPOSE_MAX_LENGTH}
+            )
+        )
+    if details.headcount is not None and not 1 <= details.headcount <= profile.headcount_limit:
+        refusals.append(
+            Refusal(
+                "headcount_invalid",
+                _("Enter the number of people as a whole number from 1 to %(max)d.") % {"max": profile.headcount_limit},
+            )
+        )
+    elif profile.ask_headcount == "required" and details.headcount is None:
+        refusals.append(Refusal("headcount_required", _("Enter the number of people who will use it.")))
+    if profile.terms_ja.strip() and not details.terms_accepted:
+        refusals.append(
+            Refusal(
+                "terms_not_accepted", _("Read the terms of use and tick the box to accept them; nothing was booked.")
+            )
+        )
+    return refusals
+
+
 def no_profile_refusal() -> Refusal:
     """What a slot of a municipality without a rule profile answers."""
     return Refusal("channel_unavailable", _("This municipality does not take bookings online yet."), kind=OTHER_CHANNEL)
@@ -223,6 +269,23 @@ def resolve_slots(unit: Unit, starts_at: dt.datetime, ends_at: dt.datetime) -> l
         and all(a.ends_at == b.starts_at for a, b in itertools.pairwise(chosen))
     )
     if not tiles:
+        if offered and (ends_at > offered[-1].ends_at or starts_at < offered[0].starts_at):
+            first, last = clock.localtime(offered[0].starts_at), clock.localtime(offered[-1].ends_at)
+            raise SlotRequestError(
+                Refusal(
+                    slot_rule_id(unit),
+                    _(
+                        "On that day this unit can be used from %(opens)s to %(closes)s; %(start)s–%(end)s is outside "
+                        "those hours. Choose a time within them."
+                    )
+                    % {
+                        "opens": f"{first:%H:%M}",
+                        "closes": "24:00" if last.time() == dt.time(0) and last.date() > day else f"{last:%H:%M}",
+                        "start": f"{starts_at:%H:%M}",
+                        "end": "24:00" if ends_at.time() == dt.time(0) and ends_at.date() > day else f"{ends_at:%H:%M}",
+                    },
+                )
+            )
         raise SlotRequestError(Refusal(slot_rule_id(unit), _("That time is not a slot of this unit.")))
     if len(chosen) > 1 and not unit.slot_scheme.allows_runs:
         raise SlotRequestError(Refusal(slot_rule_id(unit), _("This unit is booked one slot at a time.")))

@@ -67,6 +67,7 @@ def book(
     paying_now: bool = False,
     then=None,
     walk_in: WalkIn | None = None,
+    details: rules.BookingDetails | None = None,
 ) -> Reservation:
     """Book the slots of ``unit`` that tile [starts_at, ends_at) for ``user`` through ``channel``.
 
@@ -76,7 +77,9 @@ def book(
     Raises BookingRefused (a rule said no, with rule ids) or SlotTaken (another booking holds a slot).
     ``paying_now``: the fee is paid in the same step (rules.evaluate: S-FC-3, T-PAY-3); ``then(reservation)``
     runs inside the booking's transaction — the payment of fees.services.book_and_pay — so that a refusal there
-    undoes the booking too.
+    undoes the booking too. ``details``: the booking form's answers (purpose, number of people, terms accepted),
+    checked against what the profile asks (rules.details_refusals) and stored; None (staff entries, internal
+    callers) asks nothing.
 
     The order is the cheapest first, because at the opening rush most requests are for slots that are already
     gone: the rules that need no database (windows, account, slot shape), then a plain look-up of the holds
@@ -104,6 +107,10 @@ def book(
     decision = rules.evaluate(**evaluate, check_limits=False)
     if not decision.allowed:
         raise BookingRefused(rules.evaluate(**evaluate).refusals)  # every reason, limits included, as the grid shows
+    if details is not None:
+        refusals = rules.details_refusals(profile_rules.profile, details)
+        if refusals:
+            raise BookingRefused(refusals)
     if _held(unit, slots):
         raise SlotTaken()
     # a read: before the transaction, which stays short
@@ -121,6 +128,7 @@ def book(
                 now=now,
                 fee=fee,
                 walk_in=walk_in,
+                details=details,
             )
             if then is not None:
                 then(reservation)
@@ -150,6 +158,7 @@ def _insert_booking(
     fee=None,
     changed_from=None,
     walk_in: WalkIn | None = None,
+    details: rules.BookingDetails | None = None,
 ) -> Reservation:
     """Inside a transaction: the user's lock, the limit counts (leaving out a booking being changed), the rows.
     A walk-in (``user`` None) has no account to lock and no limit to count (S-FC-3)."""
@@ -182,6 +191,8 @@ def _insert_booking(
         fee=fee.as_dict() if fee else None,
         fee_total=fee.total if fee else None,
         changed_from=changed_from,
+        purpose=details.purpose.strip() if details else "",
+        headcount=details.headcount if details else None,
     )
     # The same INSERTs as create() and bulk_create(), without recompiling them per request, in one statement.
     holds = [SlotHold(reservation=reservation, unit=unit, starts_at=s.starts_at) for s in slots]
@@ -272,6 +283,8 @@ def replace(
         changed_from=old,
         walk_in=walk_in,
         fee=quote_fee(user=old.user or walk_in, unit=unit, slots=slots, now=now),
+        # the purpose and number of people go with the booking to its new time
+        details=rules.BookingDetails(purpose=old.purpose, headcount=old.headcount, terms_accepted=True),
     )
 
 

@@ -12,15 +12,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from config import clock
 from facilities import selectors as facility_selectors
 from facilities.addresses import BadInput, bad_request, describe_slot, parse_until, slot_address
 from facilities.models import Channel, Municipality, Unit
 
-from . import selectors, services
+from . import rules, selectors, services
+from .forms import FIELD_OF_CODE, BookingForm
 from .models import Reservation
 
 
@@ -29,9 +32,12 @@ def _week_url(municipality: Municipality, unit: Unit, start: dt.date, changing: 
     return f"{url}?change={changing.pk}" if changing else url
 
 
-def _confirm_url(municipality: Municipality, unit: Unit, day: dt.date, span: str, week: dt.date, changing=None) -> str:
+def _confirm_url(
+    municipality: Municipality, unit: Unit, day: dt.date, span: str, week: dt.date, changing=None, prefill=None
+) -> str:
     url = reverse("reservations:confirm", args=[municipality.slug, unit.id, day.isoformat(), span])
-    return f"{url}?week={week.isoformat()}" + (f"&change={changing.pk}" if changing else "")
+    url = f"{url}?week={week.isoformat()}" + (f"&change={changing.pk}" if changing else "")
+    return url + (f"&{urlencode(prefill)}" if prefill else "")
 
 
 def booking_being_changed(request, municipality: Municipality) -> Reservation | None:
@@ -51,8 +57,9 @@ def booking_being_changed(request, municipality: Municipality) -> Reservation | 
     return reservation
 
 
-def _render_confirm(request, municipality, unit, booking, week, *, status=200, just_taken=False):
+def _render_confirm(request, municipality, unit, booking, week, *, status=200, just_taken=False, form=None, problem=""):
     changing = booking.replacing
+    form = form if form is not None else BookingForm(initial=_prefill(request.GET))
     return render(
         request,
         "reservations/confirm.html",
@@ -65,9 +72,17 @@ def _render_confirm(request, municipality, unit, booking, week, *, status=200, j
             "just_taken": just_taken,
             "changing": changing,
             "changing_when": describe_slot(changing.unit, changing.starts_at, changing.ends_at) if changing else None,
+            "form": form,
+            "problem": problem,  # why nothing was booked although the form was sent: the range or fee changed
+            "step": 2,
         },
         status=status,
     )
+
+
+def _prefill(query) -> dict:
+    """The booking form's answers carried in the address (a page of another range keeps what was typed)."""
+    return {name: query[name] for name in ("purpose", "headcount", "terms") if query.get(name)}
 
 
 @login_required
@@ -81,11 +96,14 @@ def confirm(request, municipality, unit_id, day, span):
             # The no-JavaScript end-time picker (Tamba, T-USE-1): go to the canonical address of that run.
             ends_at = parse_until(use_date, starts_at, request.GET["until"])
             span = facility_selectors.span_param(starts_at, ends_at)
-            return redirect(_confirm_url(muni, unit, use_date, span, week, changing))
+            return redirect(_confirm_url(muni, unit, use_date, span, week, changing, _prefill(request.GET)))
     except BadInput as error:
         return bad_request(request, str(error))
 
     if request.method == "POST":
+        other_range = _other_range_chosen(request, muni, unit, use_date, starts_at, ends_at, week, changing)
+        if other_range is not None:
+            return other_range
         if changing is not None:
             return _change(request, muni, unit, starts_at, ends_at, week, changing)
         return _book(request, muni, unit, starts_at, ends_at, week)
@@ -94,37 +112,109 @@ def confirm(request, municipality, unit_id, day, span):
         unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at, replacing=changing
     )
     if booking.mine is not None:
-        # Back from "my bookings" lands here: there is nothing left to confirm, so show the week with the slot
-        # as the resident's own (a redirect, so going back further still works).
+        # Back from the completion page or "my bookings" lands here: there is nothing left to confirm, so show the
+        # week with the slot as the resident's own (a redirect, so going back further still works).
         messages.info(request, _("You have booked this slot (booking no. %(id)s).") % {"id": booking.mine})
         return redirect(_week_url(muni, unit, week))
     return _render_confirm(request, muni, unit, booking, week)
 
 
+def _other_range_chosen(request, muni, unit, use_date, starts_at, ends_at, week, changing):
+    """Another end time in the form's select than the page showed (no JavaScript: the page still shows the old
+    one): nothing is booked; a redirect to the confirm page of the chosen range, which shows its fee first.
+    None when the select agrees with the page (or there is none); a 400 page for a malformed time."""
+    until = request.POST.get("until", "")
+    if not until:
+        return None
+    try:
+        chosen_end = parse_until(use_date, starts_at, until)
+    except BadInput as error:
+        return bad_request(request, str(error))
+    if chosen_end == ends_at:
+        return None
+    messages.warning(
+        request,
+        _(
+            "You chose %(start)s–%(end)s. Nothing is booked yet: check the time and the fee below, then press the "
+            "booking button again."
+        )
+        % {"start": clock.localtime(starts_at).strftime("%H:%M"), "end": describe_end(chosen_end)},
+    )
+    span = facility_selectors.span_param(starts_at, chosen_end)
+    prefill = BookingForm(request.POST).prefill()
+    return redirect(_confirm_url(muni, unit, use_date, span, week, changing, prefill))
+
+
 def _book(request, muni, unit, starts_at, ends_at, week):
+    """Book exactly the range the confirm page showed, with its fee, or nothing (issue #21 item 2): another end
+    time chosen in the form shows the confirm page of that range first; a range or fee that differs from what
+    the page showed, a slot taken, a rule's refusal or a missing answer re-render the page saying so."""
+    form = BookingForm(request.POST)
+    shown_span = facility_selectors.span_param(starts_at, ends_at)
+    booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
+    if booking.mine is not None:
+        # The same form sent twice (a double click, a resubmitted page): the first one booked it.
+        messages.info(request, _("This slot is already yours (booking no. %(id)s).") % {"id": booking.mine})
+        return redirect("reservations:my_bookings", municipality=muni.slug)
+    form.is_valid()
+    shown = form.cleaned_data.get("shown") or shown_span
+    fee_now = booking.fee.total if booking.fee else None
+    fee_shown = form.cleaned_data.get("fee_shown")
+    problem = ""
+    if shown != shown_span:
+        problem = _(
+            "The form was for %(shown)s, but this page is for %(asked)s. Nothing was booked: check the time and the "
+            "fee below, then press the booking button again."
+        ) % {"shown": _span_words(shown), "asked": _span_words(shown_span)}
+    elif "fee_shown" in request.POST and fee_shown != fee_now and booking.allowed:
+        problem = _(
+            "The fee changed since the page was shown (now %(now)s). Nothing was booked: check it below, then "
+            "press the booking button again."
+        ) % {"now": _("%(total)s yen") % {"total": f"{fee_now:,}"} if fee_now is not None else _("not set")}
+    if problem:
+        return _render_confirm(request, muni, unit, booking, week, status=409, form=form, problem=problem)
+    answered = form.is_valid()
+    if answered and booking.allowed:  # the answers beside their fields (the booking itself checks them again)
+        for refusal in rules.details_refusals(booking.profile, form.details()):
+            form.add_error(FIELD_OF_CODE.get(refusal.code), refusal.message)
+            answered = False
+    if not answered:
+        return _render_confirm(request, muni, unit, booking, week, status=422, form=form)
     try:
         reservation = services.book(
-            user=request.user, unit=unit, starts_at=starts_at, ends_at=ends_at, channel=Channel.ONLINE
+            user=request.user,
+            unit=unit,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            channel=Channel.ONLINE,
+            details=form.details(),
         )
     except services.SlotTaken:
         booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
         if booking.mine is not None:
-            # The same form sent twice (a double click, a resubmitted page): the first one booked it.
             messages.info(request, _("This slot is already yours (booking no. %(id)s).") % {"id": booking.mine})
             return redirect("reservations:my_bookings", municipality=muni.slug)
         booking.taken = True
-        return _render_confirm(request, muni, unit, booking, week, status=409, just_taken=True)
+        return _render_confirm(request, muni, unit, booking, week, status=409, just_taken=True, form=form)
     except services.BookingRefused as error:
         booking = selectors.booking_request(unit=unit, user=request.user, starts_at=starts_at, ends_at=ends_at)
         booking.decision = None  # what the booking itself answered wins over a fresh look
         booking.refusals = error.refusals
-        return _render_confirm(request, muni, unit, booking, week, status=422)
-    messages.success(
-        request,
-        _("Booked: %(facility)s, %(unit)s, %(date)s %(start)s–%(end)s (booking no. %(id)s).")
-        % {**describe_slot(unit, reservation.starts_at, reservation.ends_at), "id": reservation.id},
-    )
-    return redirect("reservations:my_bookings", municipality=muni.slug)
+        return _render_confirm(request, muni, unit, booking, week, status=422, form=form)
+    # Post/Redirect/Get to the completion page: reloading it or going back books nothing again.
+    return redirect("fees:booked", municipality=muni.slug, booking_id=reservation.id)
+
+
+def describe_end(ends_at: dt.datetime) -> str:
+    end = clock.localtime(ends_at)
+    return "24:00" if end.time() == dt.time(0) else end.strftime("%H:%M")
+
+
+def _span_words(span: str) -> str:
+    """0900-1200 → 09:00–12:00 (as the page shows a range); anything else as it came, shortened."""
+    if len(span) == 9 and span[4] == "-" and (span[:4] + span[5:]).isdigit():
+        return f"{span[:2]}:{span[2:4]}–{span[5:7]}:{span[7:]}"
+    return span[:20]
 
 
 def _change(request, muni, unit, starts_at, ends_at, week, changing):

@@ -134,6 +134,29 @@ def _staff_windows(channel):
     ]
 
 
+TERMS_JA = (
+    "【見本】丹波市「施設利用申込方法」の利用のきまりを短くまとめたデモ用の文面です。\n"
+    "・使用時間は、部屋の鍵を受け取ってから返却するまでの時間です。準備や後片付けの時間も含めて申し込んでください"
+    "（使用できるのは午前9時から午後10時まで）。\n"
+    "・使用料は納付期限（申請から15日以内。使用日の3週間前からは原則として即日）までに住民センターの窓口で納めて"
+    "ください。期限までに納付がないときは、予約は取り消されます。納付を確認したのち、施設使用許可書を交付します。\n"
+    "・取消は、使用日の3日前までに予約申請をした住民センターへ連絡してください（電話可）。インターネットからは"
+    "取り消せません。3日前までの取消は使用料を全額還付し、前々日・前日・当日の取消は還付できません"
+    "（自己の責めによらない理由によるものを除く）。"
+)
+TERMS_EN = (
+    "[Sample] A short demo wording of the rules of use in Tamba's guide (施設利用申込方法).\n"
+    "- The time of use runs from picking up the key to returning it: include setting up and clearing up "
+    "(rooms can be used from 09:00 to 22:00).\n"
+    "- Pay the fee at a resident center's counter by the payment deadline (within 15 days of the application; "
+    "from 3 weeks before the day of use, as a rule on the same day). Unpaid by then, the booking is cancelled. "
+    "Once the fee is paid, the use permit (施設使用許可書) is issued.\n"
+    "- To cancel, contact the resident center by the end of the 3rd day before the day of use (by phone too); it "
+    "cannot be cancelled online. Until then the whole fee is refunded; from the 2nd day before, nothing is "
+    "refunded (unless the cancellation is not your fault)."
+)
+
+
 PROFILE = {
     "permit_after_payment": True,
     "slot_rule_id": "T-USE-1",  # T-PAY-1: permit when paid; T-USE-1: whole hours 9–22
@@ -151,6 +174,12 @@ PROFILE = {
     "rolling_renewal_when_used": False,
     "renewal_rule_id": "T-REG-1",
     "permit_title": "施設使用許可書",
+    # Issue #21 item 5: the document asks no purpose or number of people of an online booking (ask_* empty); the
+    # terms are its own rules of use (使用時間, 使用料, 使用の取消), shortened: a SAMPLE wording, marked as such.
+    "ask_purpose": "",
+    "ask_headcount": "",
+    "terms_ja": TERMS_JA,
+    "terms_en": TERMS_EN,
     # T-USE-1: sports facilities may start at 07:00 when staff approve it in advance (a counter override).
     "early_start_from": dt.time(7, 0),
     "early_start_unit_kinds": "gym,court,ground",

@@ -126,6 +126,9 @@ class Reservation(models.Model):
     override_kind = models.CharField(_("override"), max_length=20, choices=OverrideKind.choices, blank=True, default="")
     override_rule_id = models.CharField(_("rule id of the override"), max_length=20, blank=True, default="")
     override_reason = models.TextField(_("reason for the override"), blank=True, default="")
+    # Asked on the booking form where the municipality's profile says so (RuleProfile.ask_purpose, ask_headcount).
+    purpose = models.CharField(_("purpose of use"), max_length=200, blank=True, default="", db_default="")
+    headcount = models.PositiveSmallIntegerField(_("number of people"), null=True, blank=True)
 
     objects = ReservationQuerySet.as_manager()
 

@@ -47,6 +47,8 @@ def test_book__token__201_then_the_same_slot_again__409_slot_taken(api, demo):
             "cancel_reason": "",
             "changed_from": None,
             "changed_to": None,
+            "purpose": "",
+            "headcount": None,
             "confirm_from": None,
             "confirm_until": None,
         }
@@ -95,11 +97,12 @@ def test_book__tamba__a_run_of_hours_with_its_payment_deadline(api, demo):
     token = token_for("tamba-resident1")
     room = unit("tamba", "kaibara", "large-meeting-room")
     with time_machine.travel(at(2027, 4, 1, 10, 0), tick=False):
-        status, body = api.post(
-            "/api/v1/tamba/reservations",
-            {"unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T13:00:00+09:00"},
-            token=token,
-        )
+        run = {"unit_id": room.id, "start": "2027-06-10T10:00:00+09:00", "end": "2027-06-10T13:00:00+09:00"}
+        # Tamba's profile has terms of use (issue #21 item 5): not accepted, nothing is booked.
+        status, body = api.post("/api/v1/tamba/reservations", run, token=token, lang="en")
+        assert status == 422 and body["code"] == "terms_not_accepted", body
+        assert body["message"].startswith("Read the terms of use")
+        status, body = api.post("/api/v1/tamba/reservations", run | {"accept_terms": True}, token=token)
     assert status == 201, body
     assert body["state"] == "awaiting_payment"
     assert body["end"] == "2027-06-10T13:00:00+09:00"
@@ -302,3 +305,25 @@ def test_limits__availability_does_not_count_them_but_booking_does__422_k_fc_3(a
         assert availability["days"][0]["slots"][0]["bookable"] is True
         status, body = api.post(BOOK, nakajima_morning("2027-08-20"), token=token)
     assert status == 422 and body["code"] == "K-FC-3"
+
+
+def test_book__purpose_and_headcount__required_by_the_profile__422_then_stored(api, demo):
+    """Issue #21 item 5: where the profile asks them, a booking without the purpose or the number of people is
+    refused with a code and a sentence; with them it is booked and they are in the answer."""
+    from facilities.models import RuleProfile
+
+    RuleProfile.objects.filter(municipality__slug="kodaira").update(
+        ask_purpose="required", ask_headcount="required", headcount_max=30
+    )
+    token = token_for("kodaira-group1")
+    with time_machine.travel(at(2027, 7, 2, 9, 0), tick=False):
+        status, body = api.post(BOOK, nakajima_morning(), token=token, lang="en")
+        assert status == 422
+        assert [r["code"] for r in body["refusals"]] == ["purpose_required", "headcount_required"]
+        assert body["message"] == "Enter the purpose of use (e.g. a meeting, a practice)."
+        status, body = api.post(BOOK, nakajima_morning() | {"purpose": "太極拳の練習", "headcount": 31}, token=token)
+        assert status == 422 and body["code"] == "headcount_invalid"
+        status, body = api.post(BOOK, nakajima_morning() | {"purpose": "太極拳の練習", "headcount": 12}, token=token)
+    assert status == 201, body
+    assert (body["purpose"], body["headcount"]) == ("太極拳の練習", 12)
+    assert Reservation.objects.get(pk=body["id"]).headcount == 12

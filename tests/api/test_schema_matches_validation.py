@@ -85,6 +85,8 @@ def inside(schema: dict, value) -> bool:
         return False
     if schema["type"] == "null":
         return value is None
+    if schema["type"] == "boolean":
+        return isinstance(value, bool)
     if schema["type"] == "integer":
         if isinstance(value, str):
             if not re.fullmatch(r"-?[0-9]+", value):
@@ -198,6 +200,10 @@ def candidates_for(schema: dict) -> list:
         return [*TIMES, None, 900]
     if "pattern" in schema:
         return [*SLUGS, None, 5]
+    if schema.get("type") == "boolean":  # accept_terms (issue #21 item 5)
+        return [True, False, None, "yes", 1, 0]
+    if schema.get("type") == "string" and "maxLength" in schema:  # free text: the purpose of use
+        return ["", "練習", "a" * schema["maxLength"], "a" * (schema["maxLength"] + 1), None, 5]
     pytest.fail(f"no candidates for a body field with schema {schema}")
 
 

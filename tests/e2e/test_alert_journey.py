@@ -131,8 +131,8 @@ def test_watch_a_slot__another_user_cancels__the_email_link_books_it(page, brows
     assert_no_sideways_scroll(page)
     shot("shiroi-alert-link-confirm")
     page.locator("main form[method=post] button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/shiroi/my/bookings/$"))
-    expect(page.locator("[data-test=upcoming] li.booking").first).to_contain_text("09:00–11:00")
+    expect(page).to_have_url(re.compile(r"/shiroi/my/bookings/\d+/booked/$"))  # the completion page
+    expect(page.locator("[data-test=summary]")).to_contain_text("09:00–11:00")
     mine = Reservation.objects.get(user=watcher)
     assert (mine.unit_id, mine.starts_at, mine.state in ACTIVE_STATES) == (court.pk, taken.starts_at, True)
 

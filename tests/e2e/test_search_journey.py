@@ -52,8 +52,8 @@ def test_search_then_book_in_japanese_on_a_phone(page, demo_site, screenshot):
     expect(page).to_have_url(re.compile(rf"/kodaira/book/{unit_id}/2027-05-19/1300-1700/"))
     expect(page.locator("main")).to_contain_text("K-FC-4")
     page.locator("main form[method=post] button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/kodaira/my/bookings/$"))
-    expect(page.locator(".message--success")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/kodaira/my/bookings/\d+/booked/$"))  # the completion page
+    expect(page.locator("[data-test=booked]")).to_be_visible()
     booking = Reservation.objects.get(user__username="kodaira-group1")
     assert booking.unit_id == int(unit_id) and booking.state == "provisional"
     # Back to the search: the address still holds the criteria, and the booked slot is no longer offered as open.
@@ -70,7 +70,7 @@ def test_search_then_book_in_english(page, demo_site):
     expect(result.locator("[data-test=book]")).to_have_text("Book this slot")
     result.locator("[data-test=book]").click()
     page.locator("main form[method=post] button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/kodaira/my/bookings/$"))
+    expect(page).to_have_url(re.compile(r"/kodaira/my/bookings/\d+/booked/$"))
     assert Reservation.objects.filter(user__username="kodaira-group1").count() == 1
 
 

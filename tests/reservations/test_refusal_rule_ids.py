@@ -376,6 +376,12 @@ SYSTEM_CODES = {
     "alerts_times": "an empty time range",
     "alerts_dates": "a date range backwards or too long",
     "alerts_over": "a date range already over",
+    # the booking form's answers (issue #21 item 5): the profile asks them; no seed names a rule for them
+    "purpose_required": "the profile asks the purpose of use and it was left empty",
+    "purpose_too_long": "the purpose of use over its length",
+    "headcount_required": "the profile asks the number of people and it was left empty",
+    "headcount_invalid": "the number of people out of range",
+    "terms_not_accepted": "the profile's terms of use not accepted",
     # the fallbacks of profile data left empty by an administrator (``rule_id or "…"``)
     "slot_invalid": "Kodaira's periods: the seed names no slot rule (profile.slot_rule_id empty)",
 }

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "lottery",
     "fees",
     "counter",  # the clerks' console, above the domain apps
+    "demo",  # the demo data and `seed_demo`, above every app (no app imports it)
 ]
 
 MIDDLEWARE = [

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from facilities.demo.users import DEMO_PASSWORD
+from demo.users import DEMO_PASSWORD
 
 from . import DESKTOP, PHONE, log_in
 from .conftest import assert_no_sideways_scroll

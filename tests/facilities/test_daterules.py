@@ -366,7 +366,7 @@ def test_rule_profile__clean_refuses_unknown_states():
 def test_demo_profiles__every_window_and_limit_is_valid(module):
     import importlib
 
-    profile = importlib.import_module(f"facilities.demo.{module}").PROFILE
+    profile = importlib.import_module(f"demo.{module}").PROFILE
     for spec in profile["windows"]:
         values = dict(spec)
         for key in ("service_from", "service_until"):

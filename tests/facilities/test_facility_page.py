@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from accounts.models import User
-from facilities.demo.pages import draw_sample_photo
+from demo.pages import draw_sample_photo
 from facilities.models import FacilityPhoto
 from tests.factories import make_facility, make_municipality
 

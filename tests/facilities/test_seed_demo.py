@@ -8,8 +8,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
+from demo.load import load_demo
 from facilities.calendars import first_open_day
-from facilities.demo.load import load_demo
 from facilities.models import (
     ClosureCalendar,
     ClosureRule,

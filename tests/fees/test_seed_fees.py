@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from facilities.demo.load import load_demo
+from demo.load import load_demo
 from fees.models import FeeExemption, FeeRate, FeeSchedule, RefundRule
 
 FEE_MODELS = [FeeSchedule, FeeRate, FeeExemption, RefundRule]

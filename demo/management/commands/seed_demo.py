@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from facilities.demo.load import load_demo
+from demo.load import load_demo
 
 
 class Command(BaseCommand):

@@ -21,10 +21,9 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 
-from facilities.demo import kodaira, tamba
+from demo import kodaira, tamba
 from facilities.models import ClosureCalendar, ClosureRule, Facility, Unit
-
-from .models import FeeExemption, FeeRate, FeeSchedule, PaymentPlace, RefundRule, WeatherPolicy
+from fees.models import FeeExemption, FeeRate, FeeSchedule, PaymentPlace, RefundRule, WeatherPolicy
 
 SCHEDULES_FROM = dt.date(2024, 4, 1)  # Shiroi's document: 令和6年4月1日(改訂版); the samples use the same day
 NOT_USERS_FAULT = "not_users_fault"  # full refund when the user is not to blame; the source is silent (issue #5)

@@ -20,6 +20,7 @@ from django.utils import translation
 
 from accounts.registration import validity_until
 from config import clock
+from demo import fees as fees_demo
 from facilities.models import (
     Announcement,
     BookingLimit,
@@ -35,7 +36,6 @@ from facilities.models import (
     SlotScheme,
     Unit,
 )
-from fees import demo as fees_demo
 from fees.models import FeeExemption, FeeRate, FeeSchedule, RefundRule
 from lottery.models import LotteryPolicy
 
@@ -305,7 +305,7 @@ def _load_facility(result: LoadResult, municipality: Municipality, schemes: dict
 
 
 def _load_page_details(result: LoadResult, municipality: Municipality, facility: Facility) -> None:
-    """Access, parking, accessibility, equipment and photos of the facility page (facilities/demo/pages.py)."""
+    """Access, parking, accessibility, equipment and photos of the facility page (demo/pages.py)."""
     details = dict(pages.DETAILS.get((municipality.slug, facility.code), {}))
     photos = details.pop("photos", [])
     if details:

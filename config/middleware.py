@@ -95,7 +95,7 @@ class CompressionMiddleware(GZipMiddleware):
     the Breach"), and Django masks the CSRF token anew in every response, so the token on a form is not such a secret.
     Pages that show a real secret are not compressed at all (``NOT_COMPRESSED``): everything under /accounts/ (log-in,
     password, second factor, API tokens, recovery, notifications with reset links), the admin, and the calendar-feed
-    pages and files (the feed's secret address). docs/security/deployment.md#compression-and-breach says why.
+    pages and files (the feed's secret address). docs/security/deployment.md ("Compression and BREACH") says why.
     """
 
     NOT_COMPRESSED = ("/accounts/", "/admin/")

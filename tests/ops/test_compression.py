@@ -1,5 +1,5 @@
 """HTML compressed, but not where a page shows a secret (issue #21 item 8; BREACH:
-docs/security/deployment.md#compression-and-breach). The test client asks for gzip explicitly, as a browser does."""
+docs/security/deployment.md#7-compression-and-breach). The test client asks for gzip explicitly, as a browser does."""
 
 import gzip
 

@@ -57,6 +57,11 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
         ctx = {"request": request, "email": email, "current_site": get_current_site(request), **context}
         with translation.override(language):
             message = self.render_mail(template_prefix, email, ctx)
+
+        def in_active_language():
+            mail = self.render_mail(template_prefix, email, ctx)
+            return mail.subject, mail.body
+
         name = template_prefix.rsplit("/", 1)[-1]
         event = next(
             (str(context[k]) for k in ("password_reset_url", "activate_url", "key", "code") if context.get(k)), ""
@@ -71,6 +76,7 @@ class NoOpenSignupAdapter(DefaultAccountAdapter):
             body=message.body,
             email=email,
             language=language,
+            texts=notify.in_every_language(in_active_language),  # the notifications page in the reader's language
         )
 
     # A new password ---------------------------------------------------------------------------------------------

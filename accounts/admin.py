@@ -252,9 +252,12 @@ class NoticeAdmin(MunicipalityScoped, ReadOnlyAdmin, admin.ModelAdmin):
     # the resident's account, so nobody, operator included, reads their text here (only that they were sent).
     SECRET_KINDS = {Notice.Kind.ACCOUNT_EMAIL, Notice.Kind.ACCOUNT_RECOVERY}
 
+    # ``texts`` repeats the text in each language of the site (the notifications page's copy): never shown here.
+    exclude = ["texts"]
+
     def get_exclude(self, request, obj=None):
         if obj is not None and obj.kind in self.SECRET_KINDS:
-            return ["body"]
+            return ["body", "texts"]
         return super().get_exclude(request, obj)
 
 

@@ -30,7 +30,10 @@ class LoginForm(AllauthLoginForm):
         super().__init__(*args, **kwargs)
         label = gettext_lazy("User ID or e-mail address")
         self.fields["login"].label = label
-        self.fields["login"].widget.attrs["placeholder"] = label
+        self.fields["login"].widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
+        self.fields["login"].widget.attrs.pop("placeholder", None)  # the label says it; a placeholder repeats it
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""  # "Forgot your password?": the section below the form says more
 
 
 class ChangePasswordForm(AllauthChangePasswordForm):

@@ -17,6 +17,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -506,6 +507,11 @@ class Notice(models.Model):
     language = models.CharField(_("language"), max_length=10)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"))
+    # The message in every language of the site, rendered when the notice is written (issue #21 item 8), so the
+    # notifications page shows it in the reader's language: {"ja": {"subject": …, "body": …}, "en": {…}}. The
+    # e-mail is ``subject``/``body`` (the user's language). A notice written before this field has only its own
+    # language: NULL (migration 0017 adds the column nullable, so the previous release keeps writing).
+    texts = models.JSONField(_("texts by language"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"))
     sending_since = models.DateTimeField(_("sending since"), null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -523,6 +529,21 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.subject}"
+
+    def in_language(self, language: str | None = None) -> tuple[str, str, str]:
+        """(subject, body, language) for a reader of ``language`` (default: the active one): that language's text
+        when the notice has it, else the text it was e-mailed in."""
+        language = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        text = (self.texts or {}).get(language)
+        if text:
+            return text.get("subject", self.subject), text.get("body", self.body), language
+        return self.subject, self.body, self.language
+
+    @property
+    def shown(self) -> dict:
+        """The notice in the reader's language, for templates: ``shown.subject``, ``shown.body``, ``shown.language``."""
+        subject, body, language = self.in_language()
+        return {"subject": subject, "body": body, "language": language}
 
 
 # The audit log (issue #6, item 5) -----------------------------------------------------------------------------

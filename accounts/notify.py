@@ -2,8 +2,10 @@
 
 ``notify`` is called by a service inside its transaction. It renders the message in the user's language from
 ``templates/emails/<template>.txt`` (first line: the subject; the rest: the plain-text body), stores it once per
-event ``key`` and sends it when the transaction commits. A notice whose sending failed, or whose process died
-before sending, is sent by the ``accounts.deliver_notices`` job.
+event ``key`` and sends it when the transaction commits. It also renders it in every language of the site
+(``Notice.texts``), so the notifications page shows it in the reader's language (issue #21 item 8); the e-mail goes
+in the user's language (``User.language``, else the site's default). A notice whose sending failed, or whose
+process died before sending, is sent by the ``accounts.deliver_notices`` job.
 
 Sending is claimed before the mail goes out (``sending_since``), so two workers never send one notice; a claim
 older than ``STALE_CLAIM`` (the process died while sending) is retried. A mail is sent twice only when a process
@@ -38,6 +40,25 @@ def render(template: str, context: dict, language: str) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
+def render_all(template: str, context: dict) -> dict:
+    """{language: {"subject", "body"}} of ``templates/emails/<template>.txt`` in every language of the site."""
+    return {code: texts_of(*render(template, context, code)) for code, _name in settings.LANGUAGES}
+
+
+def texts_of(subject: str, body: str) -> dict:
+    return {"subject": subject[:200], "body": body}
+
+
+def in_every_language(make) -> dict:
+    """{language: {"subject", "body"}} from ``make()`` → (subject, body), called once per language of the site
+    with that language active (for messages rendered elsewhere: allauth's mails, the expiry and lottery notices)."""
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = texts_of(*make())
+    return texts
+
+
 def notify(user, *, kind: str, key: str, template: str, context: dict, municipality=None) -> Notice | None:
     """Record the notice of event ``key`` for ``user`` (once: None when it exists already) and e-mail it after
     the surrounding transaction commits, when the user has an address. ``user`` None (a walk-in's booking,
@@ -45,25 +66,38 @@ def notify(user, *, kind: str, key: str, template: str, context: dict, municipal
     if user is None:
         return None
     language = getattr(user, "language", "") or settings.LANGUAGE_CODE
-    subject, body = render(template, {"user": user, **context}, language)
+    texts = render_all(template, {"user": user, **context})
+    if language not in texts:
+        texts[language] = texts_of(*render(template, {"user": user, **context}, language))
     return record(
         user,
         kind=kind,
         key=key,
-        subject=subject,
-        body=body,
+        subject=texts[language]["subject"],
+        body=texts[language]["body"],
         email=user.email or "",
         language=language,
         municipality=municipality,
+        texts=texts,
     )
 
 
 def record(
-    user, *, kind: str, key: str, subject: str, body: str, email: str, language: str, municipality=None
+    user,
+    *,
+    kind: str,
+    key: str,
+    subject: str,
+    body: str,
+    email: str,
+    language: str,
+    municipality=None,
+    texts: dict | None = None,
 ) -> Notice | None:
     """Store an already rendered message as the notice of event ``key`` (once: None when it exists already) and
     send it after the surrounding transaction commits. ``user`` may be None (a mail to an address that belongs
-    to no account, e.g. allauth's "no account uses this address" answer to a password reset)."""
+    to no account, e.g. allauth's "no account uses this address" answer to a password reset). ``texts``: the
+    message in the site's languages (``in_every_language``), for the notifications page."""
     try:
         with transaction.atomic():  # a savepoint: a duplicate event must not spoil the caller's transaction
             notice = Notice.objects.create(
@@ -75,6 +109,7 @@ def record(
                 language=language,
                 subject=subject[:200],
                 body=body,
+                texts=texts or {language: texts_of(subject, body)},
                 created_at=clock.now(),
             )
     except IntegrityError:
@@ -95,6 +130,7 @@ def record_sent(
     language: str,
     sent_at: dt.datetime,
     municipality=None,
+    texts: dict | None = None,
 ) -> Notice | None:
     """Store a message that another outbox has just sent (the lottery results e-mail, K-LOT-3, sent once by
     ``lottery.services.send_result_notices``), so that the user's notifications page and the admin's outbox
@@ -110,6 +146,7 @@ def record_sent(
                 language=language,
                 subject=subject[:200],
                 body=body,
+                texts=texts or {language: texts_of(subject, body)},
                 created_at=sent_at,
                 sent_at=sent_at,
                 attempts=1,

@@ -213,6 +213,9 @@ def send_expiry_notices(today: dt.date | None = None) -> int:
                     body=body,
                     email=user.email,
                     language=language,
+                    texts=notify.in_every_language(
+                        lambda user=user, profile=profile: expiry_notice_text(user, profile)
+                    ),
                 )
                 sent += 1
         except Exception:

@@ -11,6 +11,7 @@ import time
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.template import loader
 
 from config import logging as yoyaku_logging
@@ -84,3 +85,23 @@ class RequestIdMiddleware:
             return response
         finally:
             yoyaku_logging.request_id.reset(token)
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """gzip for pages and the API (issue #21 item 8): a week grid or a search page shrinks to about a fifth.
+
+    BREACH: an attacker who can put text into a compressed response beside a secret, and watch the response's size,
+    can guess the secret a character at a time. Django's GZipMiddleware pads each response with random bytes ("Heal
+    the Breach"), and Django masks the CSRF token anew in every response, so the token on a form is not such a secret.
+    Pages that show a real secret are not compressed at all (``NOT_COMPRESSED``): everything under /accounts/ (log-in,
+    password, second factor, API tokens, recovery, notifications with reset links), the admin, and the calendar-feed
+    pages and files (the feed's secret address). docs/security/deployment.md ("Compression and BREACH") says why.
+    """
+
+    NOT_COMPRESSED = ("/accounts/", "/admin/")
+
+    def process_response(self, request, response):
+        path = request.path
+        if path.startswith(self.NOT_COMPRESSED) or "/my/calendar/" in path or path.endswith(".ics"):
+            return response
+        return super().process_response(request, response)

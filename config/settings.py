@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",  # first: every log record of the request carries its id (issue #9)
+    "config.middleware.CompressionMiddleware",  # gzip, above everything that writes the body; not on secret pages
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # CONTENT_SECURITY_POLICY below, on every response
     "whitenoise.middleware.WhiteNoiseMiddleware",

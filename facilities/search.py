@@ -6,8 +6,12 @@ The slots and their states come from the same code as the week grid (``selectors
 rule id. The rules (and the fee quote) are asked only for the free slots of the page shown, so a 14-day search
 of every unit stays fast. The number of queries does not grow with the number of units or days: the units of the
 municipality (cached per process, like the grid's units), one query for the holds of every unit, two for the
-lottery's application counts, one for the user's fee exemption; rule profiles and fee tables come from the process
-cache.
+lottery's application counts, one for the user's fee exemption; rule profiles, online windows and fee tables come
+from the process cache.
+
+Results are grouped by facility, earliest first inside each, with each facility's count (issue #21 item 7); an empty
+search says why (``SearchResults.why_empty``), and a searched day that online booking does not take now says when
+it does (``online_windows``).
 """
 
 import datetime as dt
@@ -66,7 +70,7 @@ class SearchForm(forms.Form):
     """The search criteria from the query string (GET: the address can be shared and the back button works)."""
 
     date_from = forms.DateField(
-        label=_("Date"),
+        label=_("Use date"),
         widget=DateInput(),
         input_formats=["%Y-%m-%d"],
         error_messages={
@@ -327,8 +331,28 @@ class Result:
 
     @property
     def sort_key(self):
+        """Grouped by facility (in the catalogue's order), earliest first inside each (issue #21 item 7)."""
         start = self.cell.slot.starts_at if self.cell.slot else clock.at(self.day, MIDNIGHT)
-        return (start, self.unit.facility.sort_order, self.unit.facility.code, self.unit.sort_order, self.unit.code)
+        return (self.unit.facility.sort_order, self.unit.facility.code, start, self.unit.sort_order, self.unit.code)
+
+
+GROUP_OPEN_MAX = 8  # a page of at most this many slots shows every facility's group open; else only the first
+
+
+@dataclass
+class FacilityGroup:
+    """One facility's matching slots on the page shown, with its count in the whole search (○○公民館 — 5件)."""
+
+    facility: object
+    results: list[Result]
+    total: int  # the facility's matching slots in the whole search (all pages)
+    free: int  # of those, free (nobody holds them)
+    open: bool = True  # shown unfolded (<details open>)
+
+    @property
+    def continued(self) -> bool:
+        """The facility's slots go on over another page."""
+        return self.total > len(self.results)
 
 
 @dataclass
@@ -340,6 +364,10 @@ class SearchResults:
     for_user: bool
     page: object = None  # django.core.paginator.Page of results
     counts: dict = field(default_factory=dict)  # state → number of matching slots
+    groups: list[FacilityGroup] = field(default_factory=list)  # the page's results by facility
+    seen: dict = field(default_factory=dict)  # state → slots (closed: unit-days) of the matching units, any state
+    windows: list = field(default_factory=list)  # WindowNote: online booking not open for the searched days
+    municipality: object = None
 
     @property
     def capped(self) -> bool:
@@ -353,6 +381,85 @@ class SearchResults:
     @property
     def bookable_on_page(self) -> int:
         return sum(1 for r in self.page.object_list if r.state == SlotState.OPEN) if self.page else 0
+
+    @property
+    def why_empty(self) -> str:
+        """Why nothing matched, in a sentence (empty when something did): no unit has the conditions, every
+        facility is closed, no slot at that time, every slot taken, or every slot already started."""
+        if self.total:
+            return ""
+        if not self.units_searched:
+            return "no_units"
+        seen = {state for state, n in self.seen.items() if n}
+        slots = seen - {SlotState.CLOSED}
+        if not slots:
+            return "closed" if SlotState.CLOSED in seen else "no_slots"
+        if slots <= {SlotState.BOOKED, SlotState.MINE}:
+            return "taken"
+        if slots <= {SlotState.PAST}:
+            return "past"
+        if slots <= {SlotState.BOOKED, SlotState.MINE, SlotState.PAST}:
+            return "taken"
+        return "other"
+
+    @property
+    def lottery_shown(self) -> bool:
+        return bool(self.counts.get(SlotState.LOTTERY))
+
+
+@dataclass(frozen=True)
+class WindowNote:
+    """When online first-come booking for a searched day opens and closes, told when it is not open now."""
+
+    day: dt.date
+    opens: dt.datetime
+    closes: dt.datetime  # the last minute inside (the window closes a minute later)
+    state: str  # "not_yet" or "closed"
+
+
+def online_windows(municipality: Municipality, units: list[Unit], criteria: Criteria, now: dt.datetime) -> list:
+    """For the first and the last searched day: the municipality's online first-come window, when it is not open
+    now (not yet, or closed: from then on only the counter or telephone takes the day). Read from the profile's
+    windows (``BookingWindow``) with the date rules, for the facilities searched; one note per distinct window."""
+    from . import daterules
+    from .models import BookingWindow, Channel, Phase, RuleProfile
+
+    windows = cache.cached(
+        ("search_windows", municipality.pk),
+        lambda: list(
+            BookingWindow.objects.filter(
+                profile__in=RuleProfile.objects.filter(municipality=municipality), channel=Channel.ONLINE
+            ).exclude(phase=Phase.LOTTERY)
+        ),
+    )
+    if not windows or not units:
+        return []
+    notes: dict = {}
+    facilities = {unit.facility.pk: unit.facility for unit in units}.values()
+    for day in sorted({criteria.first, criteria.last}):
+        for facility in facilities:
+            args = {"use_date": day, "slot_start": clock.at(day, MIDNIGHT), "facility": facility}
+            bounds = []
+            for window in windows:
+                if not window.applies_to(facility):
+                    continue
+                opens = daterules.opens_at(daterules.parse(window.opens), **args)
+                closes = daterules.closes_at(daterules.parse(window.closes), **args)
+                if opens is None or closes is None:
+                    continue
+                if window.service_from is not None and not daterules.within_daily_hours(
+                    opens, window.service_from, window.service_until
+                ):
+                    local = clock.localtime(opens)
+                    served = local.date() if local.time() < window.service_from else local.date() + dt.timedelta(1)
+                    opens = clock.at(served, window.service_from)
+                bounds.append((opens, closes))
+            if not bounds or any(opens <= now < closes for opens, closes in bounds):
+                continue  # some online window takes this day now (or none exists: nothing to tell)
+            opens, closes = min(bounds, key=lambda b: (b[0] <= now, b[0]))  # the next opening, else the last
+            state = "not_yet" if now < opens else "closed"
+            notes.setdefault((day, opens, closes), WindowNote(day, opens, closes - dt.timedelta(minutes=1), state))
+    return list(notes.values())[:2]
 
 
 def search(*, municipality: Municipality, criteria: Criteria, user=None, page_number=1) -> SearchResults:
@@ -369,12 +476,13 @@ def search(*, municipality: Municipality, criteria: Criteria, user=None, page_nu
     wanted = ALL_STATES if criteria.show_all else FREE_STATES
     user_id = user.pk if user is not None else None
 
-    results, counts = [], {}
+    results, counts, seen = [], {}, {}
     for unit in units:
         # States without the rules first (held, lottery, free); the rules are asked for the page's free slots
         # only (below), so a 14-day search of every unit does not evaluate thousands of slots nobody sees.
         for day in selectors.unit_days(unit=unit, first=criteria.first, count=criteria.days):
             if day.is_closed:
+                seen[SlotState.CLOSED] = seen.get(SlotState.CLOSED, 0) + 1
                 if SlotState.CLOSED in wanted:
                     reason = day.closed_by.note or day.closed_by.get_kind_display()
                     results.append(Result(unit, day.date, Cell(SlotState.CLOSED, reason=str(reason))))
@@ -386,17 +494,50 @@ def search(*, municipality: Municipality, criteria: Criteria, user=None, page_nu
                 cell = selectors.slot_cell(
                     slot, holds=holds[unit.pk], now=now, user_id=user_id, lottery=lotteries[unit.pk]
                 )
+                seen[cell.state] = seen.get(cell.state, 0) + 1
                 if cell.state in wanted:
                     results.append(Result(unit, day.date, cell))
                     counts[cell.state] = counts.get(cell.state, 0) + 1
     results.sort(key=lambda r: r.sort_key)
     total = len(results)
+    per_facility: dict[int, list[int]] = {}  # facility id → [matching slots, free ones]
+    for result in results:
+        tally = per_facility.setdefault(result.facility.pk, [0, 0])
+        tally[0] += 1
+        tally[1] += result.state in (SlotState.OPEN, SlotState.NOT_BOOKABLE)
     results = results[:MAX_RESULTS]
     page = Paginator(results, PAGE_SIZE).get_page(page_number)
     _ask_the_rules(page.object_list, user, holds, lotteries, now)  # a visitor too: the windows hold for anyone
     if user is not None:
         _add_fees(page.object_list, user, municipality)
-    return SearchResults(criteria, results, total, len(units), user is not None, page, counts)
+    return SearchResults(
+        criteria,
+        results,
+        total,
+        len(units),
+        user is not None,
+        page,
+        counts,
+        groups=_groups(list(page.object_list), per_facility),
+        seen=seen,
+        windows=online_windows(municipality, units, criteria, now),
+        municipality=municipality,
+    )
+
+
+def _groups(on_page: list[Result], per_facility: dict[int, list[int]]) -> list[FacilityGroup]:
+    """The page's results by facility, in order. On a short page every group is open; on a long one only the
+    first, the others fold into their heading with the count (details/summary, no JavaScript)."""
+    groups: list[FacilityGroup] = []
+    for result in on_page:
+        if not groups or groups[-1].facility.pk != result.facility.pk:
+            total, free = per_facility.get(result.facility.pk, (0, 0))
+            groups.append(FacilityGroup(result.facility, [], total, free))
+        groups[-1].results.append(result)
+    if len(on_page) > GROUP_OPEN_MAX:
+        for group in groups[1:]:
+            group.open = False
+    return groups
 
 
 def _ask_the_rules(results: list[Result], user, holds: dict, lotteries: dict, now: dt.datetime) -> None:

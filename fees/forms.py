@@ -97,7 +97,7 @@ class TransferForm(forms.Form):
     """S-WX-1 振替: the new slot, as the clerk reads it off the availability grid."""
 
     unit = forms.ChoiceField(label=_("Unit"))
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Use date"), widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
 

@@ -318,7 +318,32 @@ def cancel_online(*, user, reservation_id: int) -> Reservation:
         if refusal is not None:
             raise BookingRefused([refusal])
         _cancel(reservation, reason=Reservation.CancelReason.USER, now=now)
+        _tell_cancelled_online(reservation)
     return reservation
+
+
+def _tell_cancelled_online(reservation: Reservation) -> None:
+    """The "cancelled" notice of a resident's own online cancellation (issue #21 item 8: the notifications page
+    says 予約を取り消しました with the place and date, beside 予約しました), in the cancellation's transaction."""
+    from accounts.models import Notice  # imported here, as in cancel_unpaid_bookings: off the booking hot path
+    from accounts.notify import notify
+
+    notify(
+        reservation.user,
+        kind=Notice.Kind.CANCELLED,
+        key=f"cancelled:{reservation.pk}",
+        template="cancelled",
+        context={
+            "reservation": reservation,
+            "unit": reservation.unit,
+            "facility": reservation.unit.facility,
+            "starts_at": clock.localtime(reservation.starts_at),
+            "ends_at": clock.localtime(reservation.ends_at),
+            "by_user": True,
+            "online": True,
+        },
+        municipality=reservation.municipality,
+    )
 
 
 def confirm_due_bookings(*, now: dt.datetime | None = None) -> int:

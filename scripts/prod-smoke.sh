@@ -167,6 +167,10 @@ status, headers, _ = get("/")
 check(status == 301 and headers.get("location", "").startswith("https://"), f"a page over plain HTTP redirects to HTTPS (got {status})")
 status, _, body = get("/", {"X-Forwarded-Proto": "https"})
 check(status == 200 and "Yoyaku" in body.decode(), f"the start page over HTTPS (behind the proxy) answers 200 (got {status})")
+status, headers, _ = get("/", {"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"})
+check(status == 200 and headers.get("content-encoding") == "gzip", "pages are gzipped for gzip clients (issue #21)")
+status, headers, _ = get("/accounts/login/", {"X-Forwarded-Proto": "https", "Accept-Encoding": "gzip"})
+check(status == 200 and not headers.get("content-encoding"), "the log-in page (secrets) is never compressed (BREACH)")
 
 manifest = json.load(open(os.path.join(static_root, "staticfiles.json")))["paths"]
 css = next(name for name in manifest if name.endswith(".css") and name.startswith("css/"))

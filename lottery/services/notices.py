@@ -8,6 +8,7 @@
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import formats, translation
@@ -93,6 +94,7 @@ def send_result_notices(*, now: dt.datetime | None = None, limit: int = SEND_PER
                     email=notice.email,
                     language=notice.language or "ja",
                     sent_at=now,
+                    texts={code: notify.texts_of(*result_message(notice, code)) for code, _name in settings.LANGUAGES},
                 )
                 sent += 1
         except Exception:
@@ -104,8 +106,9 @@ def _skip_locked() -> dict:
     return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
 
 
-def result_message(notice: ResultNotice) -> tuple[str, str]:
-    """The results e-mail in the applicant's language (the language of their latest application)."""
+def result_message(notice: ResultNotice, language: str | None = None) -> tuple[str, str]:
+    """The results e-mail in the applicant's language (the language of their latest application), or in
+    ``language`` (the notifications page's copy in each language of the site)."""
     record = Draw.objects.select_related("municipality").get(pk=notice.draw_id)
     policy = policy_of(record.municipality_id)
     applications = (
@@ -114,7 +117,7 @@ def result_message(notice: ResultNotice) -> tuple[str, str]:
         .select_related("unit__facility")
         .order_by("starts_at", "unit_id")
     )
-    language = notice.language or "ja"
+    language = language or notice.language or "ja"
     with translation.override(language):
         month = month_label(record.month)
         subject = _("%(municipality)s lottery results for %(month)s") % {

@@ -302,10 +302,15 @@ def test_results__capped_and_paginated_with_a_note(client, seeded, at_now):
     assert not first_keys & second_keys
 
 
-def test_results__earliest_first(client, seeded, at_now):
+def test_results__by_facility_then_earliest_first(client, seeded, at_now):
+    """Issue #21 item 7: grouped by facility (the catalogue's order), earliest first inside each facility."""
     found = results(get(client, date_from=OPEN_DAY, date_to="2027-05-21"))
-    starts = [r.cell.slot.starts_at for r in found]
-    assert starts == sorted(starts)
+    facilities = [r.facility.pk for r in found]
+    assert facilities == sorted(facilities, key=lambda pk: [r.facility.pk for r in found].index(pk))
+    assert len(set(facilities)) > 1
+    for facility in set(facilities):
+        starts = [r.cell.slot.starts_at for r in found if r.facility.pk == facility]
+        assert starts == sorted(starts)
 
 
 @pytest.mark.parametrize("muni", ["kodaira", "shiroi", "tamba"])

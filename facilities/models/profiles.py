@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from config import clock
+from facilities import daterules
 
 from .catalogue import Facility, Unit
 from .tenants import Municipality, TenantQuerySet, localized
@@ -48,8 +49,6 @@ BOOKING_STATES = (BookingState.PROVISIONAL, BookingState.AWAITING_PAYMENT, Booki
 
 
 def validate_date_rule(value: str) -> None:
-    from . import daterules
-
     daterules.parse(value)
 
 
@@ -424,8 +423,6 @@ class BookingWindow(models.Model):
         return (not kinds or facility.kind in kinds) and facility.kind not in excluded
 
     def clean(self):
-        from . import daterules
-
         errors = {}
         for field in ("opens", "closes", "pay_by"):
             value = getattr(self, field)
@@ -457,8 +454,6 @@ class BookingWindow(models.Model):
     @staticmethod
     def _closes_before_opening(opens, closes) -> bool:
         """Checked on sample use dates across a year, for a slot at 12:00 and a facility open every day."""
-        from . import daterules
-
         for month in range(1, 13):
             for day in (1, 15, 28):
                 use_date = dt.date(2027, month, day)

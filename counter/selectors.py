@@ -539,3 +539,16 @@ def get_block(*, municipality: Municipality, booking_id: int, clerk) -> CounterB
     if row.reservation.override_kind not in BLOCK_KINDS:
         raise Http404(_("This municipality has no such block."))
     return row
+
+
+def grant_rule_id(municipality) -> str:
+    """The rule id the override form pre-fills for a grant: the one this municipality's clerks cited last (Tamba's
+    T-APP-5, say), or nothing where none was cited yet, never another municipality's rule."""
+    last = (
+        Reservation.objects.filter(municipality=municipality, override_kind=Reservation.OverrideKind.GRANT)
+        .exclude(override_rule_id="")
+        .order_by("-pk")
+        .values_list("override_rule_id", flat=True)
+        .first()
+    )
+    return last or ""

@@ -634,7 +634,7 @@ def override(request, municipality):
         "date": data.get("date", "") or clock.today().isoformat(),
         "start": data.get("start", "").strip(),
         "end": data.get("end", "").strip(),
-        "rule_id": data.get("rule_id", "T-APP-5").strip(),
+        "rule_id": data["rule_id"].strip() if "rule_id" in data else selectors.grant_rule_id(municipality),
         "reason": data.get("reason", "").strip(),
     }
     person = None

@@ -161,3 +161,18 @@ def test_override__shown_in_the_admin(room):
     html = response.content.decode()
     assert f"/admin/reservations/reservation/{reservation.pk}/change/" in html
     assert str(Reservation.OverrideKind.GRANT.label) in html
+
+
+def test_override_form__prefills_the_clerks_own_municipalitys_grant_rule_or_nothing(room):
+    """The rule-id box is empty for a municipality that never cited a grant rule (no Tamba T-APP-5 on Shiroi's or
+    Kodaira's form); once Tamba's clerk cites T-APP-5, Tamba's form pre-fills it, shown as a small reference."""
+    with at(jst(2027, 7, 19, 10, 0)):
+        for slug in ("shiroi", "kodaira", "tamba"):
+            html = client_for(f"{slug}-clerk").get(counter_url("override", slug)).content.decode()
+            assert 'name="rule_id" type="text" maxlength="20" value=""' in html and "T-APP-5" not in html
+        client = client_for("tamba-clerk")
+        assert grant(client, user("tamba-resident1"), room).status_code == 302
+        html = client.get(counter_url("override", "tamba")).content.decode()
+        assert 'value="T-APP-5"' in html and '<span class="rule-id">T-APP-5</span>' in html
+        shiroi = client_for("shiroi-clerk").get(counter_url("override", "shiroi")).content.decode()
+        assert "T-APP-5" not in shiroi

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from facilities.models import BookingState, Facility
 from fees.models import CombinedPayment, Payment, PaymentPlace, Permit
-from reservations.models import Reservation
+from reservations.models import Reservation, SlotHold
 from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 from .helpers import at, client_for, counter_url
@@ -326,3 +326,35 @@ def test_combined_payment__one_booking_cancelled_later__its_share_refunded_the_o
     assert Reservation.objects.get(pk=booked[1].pk).state == BookingState.CONFIRMED
     assert combined.payments.count() == 2
     assert "(cancelled)" in permit and combined.permit_number in permit
+
+
+def test_board__shiroi_lottery_win_awaiting_confirmation_is_held_with_its_holder_not_free():
+    """S-LOT-5: a win holds its slot from the draw, before the winner confirms it (and before the results are
+    published to residents); the board shows it as 当選・確定待ち with the winner, never as a free cell to book."""
+    court = unit("shiroi", "nakakido-tennis", "court-1")
+    winner = make_user("shiroi", "board-winner", display_name="白井 当選")
+    starts = jst(2027, 6, 15, 13, 0)
+    win = Reservation.objects.create(
+        municipality=court.municipality,
+        unit=court,
+        user=winner,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        state=BookingState.WON,
+        origin="lottery",
+        channel="online",
+        created_at=jst(2027, 5, 20, 0, 0),
+        published_from=jst(2027, 6, 16, 0, 0),  # results not yet public: staff screens show it anyway
+    )
+    SlotHold.objects.create(reservation=win, unit=court, starts_at=starts)
+    with at(jst(2027, 6, 15, 8, 0)):
+        clerk = client_for("shiroi-clerk")
+        page = board(clerk, "shiroi").content.decode()
+        cell = re.search(rf'<td[^>]*data-booking="{win.pk}".*?</td>', page, re.S).group(0)
+        assert 'data-state="won"' in cell and "白井 当選" in cell and "Won — awaiting confirmation" in cell
+        assert f'value="{slot_value(court, "1300-1500")}"' not in page  # not offered as free
+        assert 'data-test="unpaid"' not in cell  # no fee until confirmed
+        assert clerk.get(f"/shiroi/counter/money/bookings/{win.pk}/").status_code == 200
+        clerk.cookies["django_language"] = "ja"
+        japanese = board(clerk, "shiroi").content.decode()
+    assert "当選・確定待ち" in japanese

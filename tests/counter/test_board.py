@@ -145,8 +145,9 @@ def test_book_slots__shiroi_two_slots__one_payment_one_permit_listing_both():
         assert 'value="1260"' in page
         assert 'name="channel" value="phone"' not in page  # Shiroi takes no telephone bookings
         place = PaymentPlace.objects.open_first(court.facility, SHIROI_DAY)[0]
+        session = client_for(clerk)
         response = _post(
-            clerk, "shiroi", SHIROI_DAY, values, resident, amount="1260", receipt_number="R-1", place=place.pk
+            session, "shiroi", SHIROI_DAY, values, resident, amount="1260", receipt_number="R-1", place=place.pk
         )
         assert response.status_code == 302, response.content.decode()[:3000]
         combined = CombinedPayment.objects.get()
@@ -156,9 +157,14 @@ def test_book_slots__shiroi_two_slots__one_payment_one_permit_listing_both():
         assert set(Permit.objects.filter(reservation__in=bookings).values_list("number", flat=True)) == {
             combined.permit_number
         }
-        permit = client_for(clerk).get(response["Location"]).content.decode()
+        permit = session.get(response["Location"]).content.decode()
+        board_after = board(session, "shiroi").content.decode()
     assert "09:00–11:00" in permit and "11:00–13:00" in permit and combined.permit_number in permit
     assert "1,260" in permit
+    # The success message shows on the permit the clerk lands on (hidden when printed), not later elsewhere.
+    said = re.search(r'<ul class="permit__messages"[^>]*>.*?</ul>', permit, re.S).group(0)
+    assert "Booked and paid for" in said and "2 slots" in said and "1,260 yen" in said
+    assert "Booked and paid for" not in board_after
 
 
 def test_book_slots__all_or_nothing__one_refused_slot_books_none_and_says_why():

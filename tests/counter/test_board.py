@@ -364,3 +364,63 @@ def test_board__shiroi_lottery_win_awaiting_confirmation_is_held_with_its_holder
         clerk.cookies["django_language"] = "ja"
         japanese = board(clerk, "shiroi").content.decode()
     assert "当選・確定待ち" in japanese
+
+
+# 4. Walk-ins for several slots (S-FC-3) ---------------------------------------------------------------------------
+
+
+def _walk_in_post(client, municipality, day, values, **fields):
+    data = {"date": day.isoformat(), "slot": values, "walk_in": "1", "channel": "counter", "residency": "resident"}
+    return _client(client).post(counter_url("book_slots", municipality), {**data, **fields})
+
+
+def test_book_slots__shiroi_walk_in_two_slots__name_and_phone__one_payment_one_permit():
+    court = unit("shiroi", "nakakido-tennis", "court-1")
+    values = [slot_value(court, "0900-1100"), slot_value(court, "1100-1300")]
+    with at(jst(2027, 6, 10, 10, 0)):
+        session = client_for("shiroi-clerk")
+        chooser = _form(session, "shiroi", SHIROI_DAY, values).content.decode()
+        assert 'data-test="choose-walk-in"' in chooser and '<span class="rule-id">S-FC-3</span>' in chooser
+        page = _form(session, "shiroi", SHIROI_DAY, values, walk_in="1", residency="resident").content.decode()
+        assert 'data-test="walk-in-fields"' in page and 'name="walk_in_phone"' in page
+        assert "1,260 yen" in page and 'name="channel" value="phone"' not in page
+        total = "1260"
+        place = PaymentPlace.objects.open_first(court.facility, SHIROI_DAY)[0].pk
+        # A missing phone and no receipt: said beside the fields, nothing booked.
+        wrong = _walk_in_post(session, "shiroi", SHIROI_DAY, values, walk_in_name="窓口 花子", amount=total)
+        assert wrong.status_code == 422
+        assert 'id="walk_in_phone-error"' in wrong.content.decode() and not Reservation.objects.exists()
+        response = _walk_in_post(
+            session,
+            "shiroi",
+            SHIROI_DAY,
+            values,
+            walk_in_name="窓口 花子",
+            walk_in_phone="047-492-1111",
+            amount=total,
+            receipt_number="R-9",
+            place=place,
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        permit = session.get(response["Location"]).content.decode()
+    bookings = list(Reservation.objects.filter(unit=court).order_by("starts_at"))
+    assert [(b.user, b.walk_in_name, b.state) for b in bookings] == [(None, "窓口 花子", BookingState.CONFIRMED)] * 2
+    combined = CombinedPayment.objects.get()
+    assert combined.amount == 1260 and Payment.objects.filter(combined=combined).count() == 2
+    assert "窓口 花子" in permit and "09:00–11:00" in permit and "11:00–13:00" in permit
+    assert "without registration" in re.search(r'<ul class="permit__messages".*?</ul>', permit, re.S).group(0)
+
+
+def test_book_slots__walk_ins_only_where_the_profile_takes_them__kodaira_never():
+    room = unit("kodaira", "nakajima", "assembly-room")
+    values = [slot_value(room, "0900-1200")]
+    with at(jst(2027, 8, 17, 10, 0)):
+        session = client_for("kodaira-clerk")
+        chooser = _form(session, "kodaira", KODAIRA_DAY, values).content.decode()
+        assert 'data-test="choose-walk-in"' not in chooser
+        page = _form(session, "kodaira", KODAIRA_DAY, values, walk_in="1").content.decode()
+        assert 'data-test="walk-in-fields"' not in page
+        response = _walk_in_post(
+            session, "kodaira", KODAIRA_DAY, values, walk_in_name="窓口 花子", walk_in_phone="042-000-0000"
+        )
+    assert response.status_code in (400, 422) and not Reservation.objects.filter(unit=room).exists()

@@ -216,6 +216,12 @@ def _pages(case: Case, state: dict) -> list[tuple[str, str, dict]]:
         ("book_slots", counter_url("book_slots", slug, date=far, slot=free), None),
         ("book_slots", counter_url("book_slots", slug, date=far, slot=free, q="窓口"), None),
         ("book_slots", counter_url("book_slots", slug, date=far, slot=free, user=person.pk), None),
+        ("book_slots", counter_url("book_slots", slug, date=far, slot=free, walk_in="1"), None),
+        (
+            "book_slots",
+            counter_url("book_slots", slug),
+            {"date": far, "slot": [free], "walk_in": "1", "channel": "counter", "walk_in_name": "", "amount": "1"},
+        ),
         (
             "book_slots",
             counter_url("book_slots", slug, date=day, slot=f"{room.pk}|{case.spans[0]}", user=person.pk),

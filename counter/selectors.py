@@ -539,3 +539,20 @@ def get_block(*, municipality: Municipality, booking_id: int, clerk) -> CounterB
     if row.reservation.override_kind not in BLOCK_KINDS:
         raise Http404(_("This municipality has no such block."))
     return row
+
+
+def grant_rule_id(municipality) -> str:
+    """The rule id the override form pre-fills for a grant: the rule profile's (``RuleProfile.grant_rule_id``:
+    Tamba's T-APP-5), else the one this municipality's clerks cited last, else nothing; never another
+    municipality's rule."""
+    profile_rules = rules.ProfileRules.find(municipality)
+    if profile_rules is not None and profile_rules.profile.grant_rule_id:
+        return profile_rules.profile.grant_rule_id
+    last = (
+        Reservation.objects.filter(municipality=municipality, override_kind=Reservation.OverrideKind.GRANT)
+        .exclude(override_rule_id="")
+        .order_by("-pk")
+        .values_list("override_rule_id", flat=True)
+        .first()
+    )
+    return last or ""

@@ -634,7 +634,7 @@ def override(request, municipality):
         "date": data.get("date", "") or clock.today().isoformat(),
         "start": data.get("start", "").strip(),
         "end": data.get("end", "").strip(),
-        "rule_id": data.get("rule_id", "T-APP-5").strip(),
+        "rule_id": data["rule_id"].strip() if "rule_id" in data else selectors.grant_rule_id(municipality),
         "reason": data.get("reason", "").strip(),
     }
     person = None
@@ -806,16 +806,19 @@ def _quote(person, chosen: list[ChosenSlot], channel: str) -> None:
         if profile_rules is None:
             item.decision = rules.Decision(refusals=[rules.no_profile_refusal()])
             continue
+        walk_in = isinstance(person, walk_ins.WalkIn)
         item.decision = rules.evaluate(
             rules=profile_rules,
-            user=person,
+            user=None if walk_in else person,
             unit=item.unit,
             slots=[item.slot],
             channel=channel,
             now=now,
             paying_now=None,
         )
-        if exemption is LOOK_UP:
+        if walk_in:
+            exemption = None  # no account, no exemption (S-FC-3)
+        elif exemption is LOOK_UP:
             exemption = exemption_on(
                 user=person, municipality=item.unit.municipality_id, day=clock.localtime(now).date()
             )
@@ -844,20 +847,39 @@ def _default_place(clerk, places: list, facilities) -> object:
     return places[0]
 
 
+def _walk_in_param(data):
+    """``walk_in=1``: the slots are for a person without registration (S-FC-3); their name, phone and residency
+    as typed (checked by ``walk_ins.clean`` when booking)."""
+    if data.get("walk_in") != "1":
+        return None
+    return walk_ins.WalkIn(
+        name=data.get("walk_in_name", "").strip(),
+        phone=data.get("walk_in_phone", "").strip(),
+        resident=data.get("residency", "resident") != "non_resident",
+    )
+
+
 def _book_slots_page(request, municipality, *, status=200, refusals=(), values=None, errors=None):
     data = request.POST if request.method == "POST" else request.GET
     day = _day_param(data)
     chosen = _chosen_slots(request, municipality, data, day)
     person = _person_param(municipality, data)
+    profile_rules = rules.ProfileRules.find(municipality)
+    walk_in_refused = (
+        rules.walk_in_refusal(profile_rules, Channel.COUNTER) if profile_rules else rules.no_profile_refusal()
+    )
+    payer = _walk_in_param(data) if person is None and walk_in_refused is None else None
     channels = _channels(municipality)
+    if payer is not None:  # a person without registration: at the counter only (S-FC-3)
+        channels = [c for c in channels if c[0] == Channel.COUNTER]
     channel = data.get("channel", channels[0][0])
     if channel not in dict(channels):
         channel = channels[0][0]
     query = data.get("q", "").strip()[:100]
     found = selectors.search_users(municipality=municipality, query=query)[:20] if query and person is None else []
     places, place = [], None
-    if person is not None and chosen:
-        _quote(person, chosen, channel)
+    if (person or payer) is not None and chosen:
+        _quote(person or payer, chosen, channel)
         places = PaymentPlace.objects.open_first(chosen[0].unit.facility, clock.today())
         place = _default_place(request.user, places, {c.unit.facility for c in chosen})
     total = sum(c.quote.total for c in chosen if c.quote is not None)
@@ -870,6 +892,12 @@ def _book_slots_page(request, municipality, *, status=200, refusals=(), values=N
             "day": day,
             "chosen": chosen,
             "person": person,
+            "walk_in": payer,
+            "walk_ins_taken": walk_in_refused is None,
+            "walk_in_rule_id": profile_rules.profile.walk_in_rule_id if profile_rules else "",
+            "residencies": RESIDENCIES,
+            "pay_needed": payer is not None
+            or any(c.decision is not None and c.decision.paid_at_booking for c in chosen),
             "channels": channels,
             "channel": channel,
             "has_counter": Channel.COUNTER in dict(channels),
@@ -879,7 +907,6 @@ def _book_slots_page(request, municipality, *, status=200, refusals=(), values=N
             "place": values.get("place") or (place.pk if place else None),
             "total": total,
             "any_refused": any(c.refusals for c in chosen),
-            "pay_needed": any(c.decision is not None and c.decision.paid_at_booking for c in chosen),
             "values": values,
             "errors": errors or {},
             "refusals": refusals,
@@ -905,10 +932,11 @@ def book_slots(request, municipality):
         day = _day_param(data)
         chosen = _chosen_slots(request, municipality, data, day)
         person = _person_param(municipality, data)
+        payer = _walk_in_param(data) if person is None else None
         channel = data.get("channel", "")
         if not chosen:
             raise BadInput(_("Choose at least one slot on the board."))
-        if person is None:
+        if person is None and payer is None:
             raise BadInput(_("Choose the person the booking is for."))
         if channel not in (Channel.COUNTER, Channel.PHONE):
             raise BadInput(_("Choose the counter or the telephone."))
@@ -931,6 +959,13 @@ def book_slots(request, municipality):
         errors["receipt_number"] = _(
             "Enter the receipt number of the payment, or empty the amount to book without paying."
         )
+    if payer is not None:
+        if not paying:
+            errors["receipt_number"] = _("A booking without registration is paid when it is made: enter the receipt.")
+        try:
+            payer = walk_ins.clean(name=payer.name, phone=payer.phone, resident=payer.resident)
+        except walk_ins.WalkInInvalid as invalid:
+            errors.update(invalid.errors)
     if errors:
         return _book_slots_page(
             request,
@@ -950,9 +985,12 @@ def book_slots(request, municipality):
             place=place,
             receipt_number=values["receipt_number"],
             payer_name=values["payer_name"],
+            walk_in=payer,
         )
     except services.BookingError as error:
         return _book_slots_page(request, municipality, status=422, values=values, refusals=error.refusals)
+    if payer is not None:
+        person = _("%(name)s (without registration)") % {"name": payer.name}
     if combined is not None:
         messages.success(
             request,

@@ -184,6 +184,7 @@ PROFILE = {
     "early_start_from": dt.time(7, 0),
     "early_start_unit_kinds": "gym,court,ground",
     "early_start_rule_id": "T-USE-1",
+    "grant_rule_id": "T-APP-5",  # T-APP-5: staff grant outside the windows for a public event (counter overrides)
     # T-REG-1: card registrations with a card number. T-REG-2: a lost card withdraws the registration, a new one
     # is issued (new ID). T-REG-3: name, address and e-mail are changed at a center. T-REG-4: ID and password
     # recovered online by name, phone and e-mail.

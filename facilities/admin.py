@@ -568,6 +568,7 @@ class RuleProfileAdmin(TenantAdmin):
                     "unpaid_rule_id",
                     "unavailable_channel_rule_id",
                     "walk_in_rule_id",
+                    "grant_rule_id",
                     ("early_start_from", "early_start_unit_kinds", "early_start_rule_id"),
                     "slot_rule_id",
                     ("permit_title", "permit_after_payment"),

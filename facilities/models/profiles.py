@@ -139,6 +139,17 @@ class RuleProfile(models.Model):
         ),
     )
     renewal_rule_id = models.CharField(_("rule id cited for renewal"), max_length=20, blank=True)
+    grant_rule_id = models.CharField(
+        _("rule id of staff grants outside the booking windows"),
+        max_length=20,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "The rule under which staff may grant a booking outside the windows (for a public event, with a recorded "
+            "reason). The counter's override form fills it in; empty: the clerk types the rule cited, if any."
+        ),
+    )
     walk_in_rule_id = models.CharField(
         _("rule id of counter bookings for unregistered persons"),
         max_length=20,

@@ -371,6 +371,7 @@ def book_several(
     receipt_number: str = "",
     payer_name: str = "",
     payer_relation: str = "",
+    walk_in=None,
 ) -> tuple[list[Reservation], CombinedPayment | None]:
     """Book several slots for one person at the counter or by phone and, with ``receipt_number``, take their fees
     as one payment with one permit (a ``CombinedPayment``: each booking's ``Payment`` is its share, all with the
@@ -379,9 +380,16 @@ def book_several(
 
     The rules are those of ``reservations.services.book`` for each slot in turn (the second slot counts the first
     against the monthly limits, K-FC-3, S-FC-4), and of ``payment_refusals`` for each share (S-PAY-4: the place
-    takes the fees and is open today). ``amount`` must be the total of the fees."""
+    takes the fees and is open today). ``amount`` must be the total of the fees.
+
+    ``user`` None with ``walk_in`` (reservations.walk_in.WalkIn): several slots for a person without registration
+    (S-FC-3, where the profile allows walk-ins), at the counter and always paid at once."""
     now = clock.now()
     paying = bool(receipt_number.strip())
+    if walk_in is not None and not paying:
+        raise SeveralRefused(
+            [Refusal("walk_in_unpaid", _("A booking without registration is paid when it is made: enter the receipt."))]
+        )
     if paying and channel != Channel.COUNTER:
         raise SeveralRefused([Refusal("counter_only", _("A payment is taken at the counter, not by telephone."))])
     refusals: list[Refusal] = []
@@ -402,6 +410,7 @@ def book_several(
                                 channel=channel,
                                 booked_by=staff,
                                 paying_now=paying,
+                                walk_in=walk_in,
                             )
                         )
                 except BookingError as error:

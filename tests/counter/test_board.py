@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from facilities.models import BookingState, Facility
 from fees.models import CombinedPayment, Payment, PaymentPlace, Permit
-from reservations.models import Reservation
+from reservations.models import Reservation, SlotHold
 from tests.reservations.booking_helpers import book, jst, make_user, unit, user
 
 from .helpers import at, client_for, counter_url
@@ -145,8 +145,9 @@ def test_book_slots__shiroi_two_slots__one_payment_one_permit_listing_both():
         assert 'value="1260"' in page
         assert 'name="channel" value="phone"' not in page  # Shiroi takes no telephone bookings
         place = PaymentPlace.objects.open_first(court.facility, SHIROI_DAY)[0]
+        session = client_for(clerk)
         response = _post(
-            clerk, "shiroi", SHIROI_DAY, values, resident, amount="1260", receipt_number="R-1", place=place.pk
+            session, "shiroi", SHIROI_DAY, values, resident, amount="1260", receipt_number="R-1", place=place.pk
         )
         assert response.status_code == 302, response.content.decode()[:3000]
         combined = CombinedPayment.objects.get()
@@ -156,9 +157,14 @@ def test_book_slots__shiroi_two_slots__one_payment_one_permit_listing_both():
         assert set(Permit.objects.filter(reservation__in=bookings).values_list("number", flat=True)) == {
             combined.permit_number
         }
-        permit = client_for(clerk).get(response["Location"]).content.decode()
+        permit = session.get(response["Location"]).content.decode()
+        board_after = board(session, "shiroi").content.decode()
     assert "09:00–11:00" in permit and "11:00–13:00" in permit and combined.permit_number in permit
     assert "1,260" in permit
+    # The success message shows on the permit the clerk lands on (hidden when printed), not later elsewhere.
+    said = re.search(r'<ul class="permit__messages"[^>]*>.*?</ul>', permit, re.S).group(0)
+    assert "Booked and paid for" in said and "2 slots" in said and "1,260 yen" in said
+    assert "Booked and paid for" not in board_after
 
 
 def test_book_slots__all_or_nothing__one_refused_slot_books_none_and_says_why():
@@ -326,3 +332,95 @@ def test_combined_payment__one_booking_cancelled_later__its_share_refunded_the_o
     assert Reservation.objects.get(pk=booked[1].pk).state == BookingState.CONFIRMED
     assert combined.payments.count() == 2
     assert "(cancelled)" in permit and combined.permit_number in permit
+
+
+def test_board__shiroi_lottery_win_awaiting_confirmation_is_held_with_its_holder_not_free():
+    """S-LOT-5: a win holds its slot from the draw, before the winner confirms it (and before the results are
+    published to residents); the board shows it as 当選・確定待ち with the winner, never as a free cell to book."""
+    court = unit("shiroi", "nakakido-tennis", "court-1")
+    winner = make_user("shiroi", "board-winner", display_name="白井 当選")
+    starts = jst(2027, 6, 15, 13, 0)
+    win = Reservation.objects.create(
+        municipality=court.municipality,
+        unit=court,
+        user=winner,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        state=BookingState.WON,
+        origin="lottery",
+        channel="online",
+        created_at=jst(2027, 5, 20, 0, 0),
+        published_from=jst(2027, 6, 16, 0, 0),  # results not yet public: staff screens show it anyway
+    )
+    SlotHold.objects.create(reservation=win, unit=court, starts_at=starts)
+    with at(jst(2027, 6, 15, 8, 0)):
+        clerk = client_for("shiroi-clerk")
+        page = board(clerk, "shiroi").content.decode()
+        cell = re.search(rf'<td[^>]*data-booking="{win.pk}".*?</td>', page, re.S).group(0)
+        assert 'data-state="won"' in cell and "白井 当選" in cell and "Won — awaiting confirmation" in cell
+        assert f'value="{slot_value(court, "1300-1500")}"' not in page  # not offered as free
+        assert 'data-test="unpaid"' not in cell  # no fee until confirmed
+        assert clerk.get(f"/shiroi/counter/money/bookings/{win.pk}/").status_code == 200
+        clerk.cookies["django_language"] = "ja"
+        japanese = board(clerk, "shiroi").content.decode()
+    assert "当選・確定待ち" in japanese
+
+
+# 4. Walk-ins for several slots (S-FC-3) ---------------------------------------------------------------------------
+
+
+def _walk_in_post(client, municipality, day, values, **fields):
+    data = {"date": day.isoformat(), "slot": values, "walk_in": "1", "channel": "counter", "residency": "resident"}
+    return _client(client).post(counter_url("book_slots", municipality), {**data, **fields})
+
+
+def test_book_slots__shiroi_walk_in_two_slots__name_and_phone__one_payment_one_permit():
+    court = unit("shiroi", "nakakido-tennis", "court-1")
+    values = [slot_value(court, "0900-1100"), slot_value(court, "1100-1300")]
+    with at(jst(2027, 6, 10, 10, 0)):
+        session = client_for("shiroi-clerk")
+        chooser = _form(session, "shiroi", SHIROI_DAY, values).content.decode()
+        assert 'data-test="choose-walk-in"' in chooser and '<span class="rule-id">S-FC-3</span>' in chooser
+        page = _form(session, "shiroi", SHIROI_DAY, values, walk_in="1", residency="resident").content.decode()
+        assert 'data-test="walk-in-fields"' in page and 'name="walk_in_phone"' in page
+        assert "1,260 yen" in page and 'name="channel" value="phone"' not in page
+        total = "1260"
+        place = PaymentPlace.objects.open_first(court.facility, SHIROI_DAY)[0].pk
+        # A missing phone and no receipt: said beside the fields, nothing booked.
+        wrong = _walk_in_post(session, "shiroi", SHIROI_DAY, values, walk_in_name="窓口 花子", amount=total)
+        assert wrong.status_code == 422
+        assert 'id="walk_in_phone-error"' in wrong.content.decode() and not Reservation.objects.exists()
+        response = _walk_in_post(
+            session,
+            "shiroi",
+            SHIROI_DAY,
+            values,
+            walk_in_name="窓口 花子",
+            walk_in_phone="047-492-1111",
+            amount=total,
+            receipt_number="R-9",
+            place=place,
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        permit = session.get(response["Location"]).content.decode()
+    bookings = list(Reservation.objects.filter(unit=court).order_by("starts_at"))
+    assert [(b.user, b.walk_in_name, b.state) for b in bookings] == [(None, "窓口 花子", BookingState.CONFIRMED)] * 2
+    combined = CombinedPayment.objects.get()
+    assert combined.amount == 1260 and Payment.objects.filter(combined=combined).count() == 2
+    assert "窓口 花子" in permit and "09:00–11:00" in permit and "11:00–13:00" in permit
+    assert "without registration" in re.search(r'<ul class="permit__messages".*?</ul>', permit, re.S).group(0)
+
+
+def test_book_slots__walk_ins_only_where_the_profile_takes_them__kodaira_never():
+    room = unit("kodaira", "nakajima", "assembly-room")
+    values = [slot_value(room, "0900-1200")]
+    with at(jst(2027, 8, 17, 10, 0)):
+        session = client_for("kodaira-clerk")
+        chooser = _form(session, "kodaira", KODAIRA_DAY, values).content.decode()
+        assert 'data-test="choose-walk-in"' not in chooser
+        page = _form(session, "kodaira", KODAIRA_DAY, values, walk_in="1").content.decode()
+        assert 'data-test="walk-in-fields"' not in page
+        response = _walk_in_post(
+            session, "kodaira", KODAIRA_DAY, values, walk_in_name="窓口 花子", walk_in_phone="042-000-0000"
+        )
+    assert response.status_code in (400, 422) and not Reservation.objects.filter(unit=room).exists()

@@ -161,3 +161,28 @@ def test_override__shown_in_the_admin(room):
     html = response.content.decode()
     assert f"/admin/reservations/reservation/{reservation.pk}/change/" in html
     assert str(Reservation.OverrideKind.GRANT.label) in html
+
+
+def test_override_form__prefills_the_clerks_own_municipalitys_grant_rule_or_nothing(room):
+    """The rule-id box holds the clerk's own municipality's grant rule from its rule profile (Tamba: T-APP-5, shown
+    as a small reference beside the label); Shiroi and Kodaira have none: the box is empty, never Tamba's rule.
+    Once a Shiroi clerk has cited a rule for a grant, Shiroi's form offers that one."""
+    with at(jst(2027, 7, 19, 10, 0)):
+        tamba = client_for("tamba-clerk").get(counter_url("override", "tamba")).content.decode()
+        assert 'value="T-APP-5"' in tamba and '<span class="rule-id">T-APP-5</span>' in tamba
+        for slug in ("shiroi", "kodaira"):
+            html = client_for(f"{slug}-clerk").get(counter_url("override", slug)).content.decode()
+            assert 'name="rule_id" type="text" maxlength="20" value=""' in html and "T-APP-5" not in html
+    court = unit("shiroi", "nakakido-tennis", "court-1")
+    services.book_override(
+        user=user("shiroi-resident"),
+        unit=court,
+        starts_at=jst(2027, 9, 1, 9, 0),
+        ends_at=jst(2027, 9, 1, 11, 0),
+        reason="市民大会",
+        rule_id="S-FC-1",
+        staff=user("shiroi-clerk"),
+    )
+    with at(jst(2027, 7, 19, 10, 0)):
+        shiroi = client_for("shiroi-clerk").get(counter_url("override", "shiroi")).content.decode()
+    assert 'value="S-FC-1"' in shiroi and "T-APP-5" not in shiroi

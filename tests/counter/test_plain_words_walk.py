@@ -6,7 +6,9 @@ walk-in form — and the visible text of each page must not show:
 
 - a raw system code (``snake_case``: ``channel_unavailable``, ``place_closed``, ``walk_in_name``);
 - a rule id of another municipality (K-… on a Shiroi page);
-- an English label on a Japanese page (two English words in a row).
+- an English label on a Japanese page: an English word, alone or several in a row (``Unit``, ``Day sheet``), other
+  than the known tokens (Yoyaku, ID, PIN, CSV, A4, QR, TOTP, URL) and proper names; user names, log-in IDs and
+  e-mail addresses are data, not labels.
 
 Addresses are taken from ``counter.urls``: a new counter page that this walk does not read fails
 ``test_every_counter_address_is_walked`` until it is added here (or to ``NOT_PAGES`` with the reason).
@@ -48,16 +50,20 @@ NOT_PAGES = {
     "exports_applications",
     "exports_results",
     "accounts_remove_proxy",  # POST
+    "reports_operations_csv",
     # Not yet walked: they need a pending registration request or a duplicate pair (tests/accounts make them).
     "accounts_request",
     "accounts_review_duplicate",
 }
 
+ADMINISTRATOR = {}  # in place of POST data: the page is read by the municipality's administrator
+
 SNAKE = re.compile(r"(?<![\w@./:-])[a-z]+(?:_[a-z0-9]+)+(?![\w@./-])")
 RULE = re.compile(r"\b([A-Z])-[A-Z]{2,5}-\d+")
-ENGLISH = re.compile(r"\b[A-Za-z][a-z]{2,}(?:[ ,]+[A-Za-z][a-z]{1,}){1,}\b")
-# English that is right on a Japanese page: the product's name, the language switch, e-mail and log-in names.
-ENGLISH_ALLOWED = {"Yoyaku"}
+# One English word or several in a row; not part of a log-in ID, an address or an e-mail (kodaira-clerk, a@b.jp).
+ENGLISH = re.compile(r"(?<![\w@./:-])[A-Za-z][a-zA-Z]{2,}(?:[ ,]+[A-Za-z][a-zA-Z]{1,})*(?![\w@./:-])")
+# English that is right on a Japanese page: the product's name, known tokens and proper names.
+ENGLISH_ALLOWED = {"Yoyaku", "PIN", "CSV", "TOTP", "URL", "Excel", "PDF", "WBGT"}  # WBGT: 暑さ指数
 
 
 def visible_text(page: str) -> str:
@@ -71,7 +77,11 @@ def visible_text(page: str) -> str:
 def problems(text: str, letter: str) -> list[str]:
     found = [f"code {m}" for m in SNAKE.findall(text)]
     found += [f"rule id {m.group(0)}" for m in RULE.finditer(text) if m.group(1) not in (letter, "X")]
-    found += [f"English “{m}”" for m in ENGLISH.findall(text) if m not in ENGLISH_ALLOWED and "@" not in m]
+    found += [
+        f"English “{m}”"
+        for m in ENGLISH.findall(text)
+        if any(word not in ENGLISH_ALLOWED for word in re.split(r"[ ,]+", m))
+    ]
     return found
 
 
@@ -206,6 +216,12 @@ def _pages(case: Case, state: dict) -> list[tuple[str, str, dict]]:
         ("book_slots", counter_url("book_slots", slug, date=far, slot=free), None),
         ("book_slots", counter_url("book_slots", slug, date=far, slot=free, q="窓口"), None),
         ("book_slots", counter_url("book_slots", slug, date=far, slot=free, user=person.pk), None),
+        ("book_slots", counter_url("book_slots", slug, date=far, slot=free, walk_in="1"), None),
+        (
+            "book_slots",
+            counter_url("book_slots", slug),
+            {"date": far, "slot": [free], "walk_in": "1", "channel": "counter", "walk_in_name": "", "amount": "1"},
+        ),
         (
             "book_slots",
             counter_url("book_slots", slug, date=day, slot=f"{room.pk}|{case.spans[0]}", user=person.pk),
@@ -277,6 +293,11 @@ def _pages(case: Case, state: dict) -> list[tuple[str, str, dict]]:
         ("accounts_add_proxy", counter_url("accounts_add_proxy", slug, person.pk), None),
         ("accounts_duplicates", counter_url("accounts_duplicates", slug), None),
     ]
+    # The monthly operations report is the administrators' (issue #22 item 6): read as the municipality's one.
+    pages += [
+        ("reports_operations_pick", counter_url("reports_operations_pick", slug), ADMINISTRATOR),
+        ("reports_operations", counter_url("reports_operations", slug, month), ADMINISTRATOR),
+    ]
     if state["application"] is not None:
         pages.append(("lottery_withdraw", counter_url("lottery_withdraw", slug, state["application"].pk), None))
     return pages
@@ -300,9 +321,13 @@ def test_every_console_page__in_words__no_codes_no_other_rule_ids_no_english(cas
     with at(case.moment):
         state = _state(case)
         client = japanese_clerk(f"{case.slug}-clerk")
+        administrator = japanese_clerk(f"{case.slug}-admin")
         found, read = [], set()
         for name, address, data in _pages(case, state):
-            response = client.post(address, data) if data is not None else client.get(address)
+            if data is ADMINISTRATOR:
+                response = administrator.get(address)
+            else:
+                response = client.post(address, data) if data is not None else client.get(address)
             if response.status_code in (302, 404, 405):  # a picker's redirect; a page this municipality lacks
                 continue
             assert response.status_code in (200, 409, 422), (address, response.status_code)
@@ -313,6 +338,7 @@ def test_every_console_page__in_words__no_codes_no_other_rule_ids_no_english(cas
             found += [f"{address} ({response.status_code}): {p}" for p in problems(text, case.slug[0].upper())]
         WALKED[case.slug] = read
     assert len(read) >= 20, sorted(read)  # the walk really read the console's pages (distinct URL names)
+    assert "reports_operations" in read  # the administrator's report was read too (its picker redirects to it)
     assert not found, "\n".join(found)
 
 
@@ -353,3 +379,5 @@ def test_the_checks_catch_what_they_are_for():
     assert problems("支払期限 S-PAY-2 X-3", "S") == []
     assert problems("Day sheet を印刷", "S") == ["English “Day sheet”"]
     assert problems("予約 kodaira-clerk 047-000-0000 a@b.jp", "K") == []
+    assert problems("施設 Unit を選ぶ", "S") == ["English “Unit”"]
+    assert problems("Yoyaku 予約 ID PIN CSV A4 QR TOTP URL", "S") == []

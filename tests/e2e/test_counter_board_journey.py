@@ -212,3 +212,41 @@ def test_shiroi_board_on_a_phone__no_sideways_page_scroll(page, demo_site, scree
     _english(page, demo_site)
     assert_no_sideways_scroll(page)
     screenshot("shiroi-board-375-en")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-375", "desk"])
+@pytest.mark.demo_now(NOW["shiroi"])
+def test_shiroi_clerk__walk_in_for_two_slots_from_the_board(page, demo_site, screenshot, viewport):
+    """S-FC-3: two slots ticked on the board for a person without registration: name and phone instead of a user,
+    paid at once, one permit naming the person, the message on the permit."""
+    size = "375" if viewport is PHONE else "desk"
+    _log_in_without_next(page, demo_site, "shiroi-clerk")
+    expect(page).to_have_url(re.compile(r"/shiroi/counter/$"))
+    page.goto(f"{demo_site}/shiroi/counter/?date=2027-02-15&facility=nakakido-tennis")
+    unit = Unit.objects.get(municipality__slug="shiroi", facility__code="nakakido-tennis", code="court-2")
+    for span in ("0900-1100", "1100-1300"):
+        page.locator(f'input[name=slot][value="{unit.pk}|{span}"]').check()
+    page.locator("[data-test=book-chosen]").click()
+    page.locator("[data-test=choose-walk-in] button[type=submit]").click()
+    expect(page.locator("[data-test=walk-in-fields]")).to_be_visible()
+    page.locator("input#walk_in_name").fill("窓口 花子")
+    page.locator("input#walk_in_phone").fill("12")
+    page.locator("input#receipt_number").fill("R-E2E-WALK")
+    page.locator("[data-test=book-slots-submit]").click()
+    expect(page.locator("#walk_in_phone-error")).to_be_visible()  # beside its field, nothing booked
+    assert not Reservation.objects.filter(walk_in_name="窓口 花子").exists()
+    if viewport is PHONE:
+        assert_no_sideways_scroll(page)
+    screenshot(f"shiroi-walk-in-slots-form-{size}-ja")
+    page.locator("input#walk_in_phone").fill("047-492-1111")
+    page.locator("[data-test=book-slots-submit]").click()
+    expect(page.locator("[data-test=permit-slots] tbody tr")).to_have_count(2)
+    expect(page.locator("[data-test=permit-holder]")).to_contain_text("窓口 花子")
+    expect(page.locator("[data-test=permit-messages]")).to_contain_text("窓口 花子")
+    screenshot(f"shiroi-walk-in-slots-permit-{size}-ja")
+    assert Reservation.objects.filter(walk_in_name="窓口 花子", user=None).count() == 2
+    _english(page, demo_site)
+    screenshot(f"shiroi-walk-in-slots-permit-{size}-en")
+    page.goto(f"{demo_site}/shiroi/counter/book/?date=2027-02-15&slot={unit.pk}|1300-1500&walk_in=1&residency=resident")
+    expect(page.locator("[data-test=walk-in-fields]")).to_be_visible()
+    screenshot(f"shiroi-walk-in-slots-form-{size}-en")

@@ -49,6 +49,7 @@ OTHER_VALUES = {
     "content_type_id": "1",
     "id": "1",
     "calendar_id": "1",
+    "path": "facilities/photos/none.png",  # uploaded photos, served by Django outside production
 }
 
 

@@ -61,9 +61,12 @@ def test_board_on_a_phone_in_japanese_scrolls_inside_itself(page, demo_site, scr
     expect(page).to_have_url(re.compile(r"/board/day/2027-05-13/$"))
     page.go_back()
     expect(page).to_have_url(re.compile(r"/board/day/2027-05-12/$"))
-    # A free cell links to the same slot page as the room's week grid (log in first, then the confirm page).
+    # Today's free evening is past the online window (K-FC-2: D-8), so it says 受付終了 and is no link for a visitor;
+    # a day after D-8 links to the same slot page as the room's week grid (log in first, then the confirm page).
+    expect(page.locator('table.board td[data-state="not_bookable"]').first).to_be_attached()
+    page.goto(demo_site + "/kodaira/facilities/nakajima/board/day/2027-05-25/")
     link = page.locator('table.board td[data-state="open"] a').first
-    assert re.search(r"next=/kodaira/book/\d+/2027-05-12/1800-2200", link.get_attribute("href"))
+    assert re.search(r"next=/kodaira/book/\d+/2027-05-25/0900-1200", link.get_attribute("href"))
 
     # The widest board: Tamba's hourly rooms, thirteen one-hour columns; still no sideways page.
     page.goto(demo_site + "/tamba/facilities/kaibara/board/day/2027-05-13/")

@@ -42,7 +42,11 @@ def test_resident_finds_open_slots_on_a_phone(page, demo_site, screenshot):
     expect(page.get_by_role("heading", level=1)).to_contain_text(FACILITY)
     grid = page.locator("table.slot-grid")
     assert grid.locator("td[data-state]").count() > 0, "the week grid has no slot cells"
-    expect(grid.locator('td[data-state="open"]').first).to_be_attached()
+    # This week is inside D-7, past the online window (S-FC-2): free slots say so in a word, not ○.
+    expect(grid.locator('td[data-state="not_bookable"]').first).to_be_attached()
+    assert grid.locator('td[data-state="open"]').count() == 0
+    page.get_by_role("link", name=re.compile("次の週")).click()  # from D-7 on: bookable online
+    expect(page.locator("table.slot-grid").locator('td[data-state="open"]').first).to_be_attached()
 
     # The document must not scroll sideways on a 375-px phone; only the grid's own wrapper may.
     expect(page.locator(".grid-scroll")).to_be_visible()

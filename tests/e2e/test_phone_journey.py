@@ -95,7 +95,9 @@ def test_phone__one_row_header_and_44_px_targets(page, demo_site, screenshot, la
     page.locator("a.card__link").first.click()
     expect(page).to_have_url(re.compile(r"/kodaira/units/\d+/"))
     cells = page.locator(".slot-grid a.cell-link")
-    assert cells.count() > 0
+    # A visitor's cells link only where anyone could book (the window and the channel allow it, #21 item 1): the
+    # group's week has such links for the group, and whatever links a visitor sees must be as large.
+    assert cells.count() > 0 or not logged_in
     for i in range(min(cells.count(), 12)):
         assert_tappable(cells.nth(i), "grid link")
 
@@ -167,7 +169,7 @@ def test_notices_in_the_pages_language(page, demo_site, screenshot, viewport, la
     page.goto(demo_site + "/kodaira/search/?date_from=2027-05-19&time_of_day=afternoon&capacity=30")
     page.locator("li.result[data-state=open] [data-test=book]").first.click()
     page.locator("main form[method=post] button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/kodaira/my/bookings/$"))
+    expect(page).to_have_url(re.compile(r"/kodaira/my/bookings/\d+/booked/$"))  # step ③, the completion page
     jobs.tell_booking_events()
     notify.deliver_pending()
     if viewport is PHONE:

@@ -59,8 +59,11 @@ def test_week_board__every_room_a_row_per_period_a_column_per_day(client, booked
     block = block[: block.index("</tbody>")]
     rows = [re.findall(r"<td\b.*?</td>", row, flags=re.S) for row in block.split("</tr>")[1:4]]
     states = [[state_of(cell) for cell in row] for row in rows]
-    assert states[0][:3] == ["past", "closed", "open"]  # 午前: Monday's morning is over, Tuesday the 18th closed
-    assert states[1][:2] == ["open", "closed"]  # 午後 on Monday has not started
+    # 午前: Monday's morning is over, Tuesday the 18th closed; Wednesday is free but online booking for it closed at
+    # the end of D-8 (K-FC-2), for anyone: 受付終了, not ○ (#21 item 1).
+    assert states[0][:3] == ["past", "closed", "not_bookable"]
+    assert states[1][:2] == ["not_bookable", "closed"]  # 午後 on Monday has not started; online closed long ago
+    assert states[0][-1] == "not_bookable"  # Sunday the 23rd: D-8 was the 15th
     assert states[1][4] == "booked"  # 午後 on Friday the 21st: kodaira-group1's booking
     assert all(row[1] == "closed" for row in states)
     assert "毎月第1・第3火曜日" in rows[0][1]  # the closed cell says why
@@ -89,12 +92,18 @@ def test_day_board__rooms_by_the_periods_of_one_day(client, booked):
     head = html[html.index("<thead>") : html.index("</thead>")]
     assert [p in head for p in ("午前", "午後", "夜間")] == [True, True, True]
     row = cells_of(html, f'<tr data-unit="{room.id}">')
-    assert [state_of(c) for c in row] == ["open", "booked", "open"]
+    # Friday the 21st: online booking closed at the end of the 13th (K-FC-2), so its free slots say 受付終了.
+    assert [state_of(c) for c in row] == ["not_bookable", "booked", "not_bookable"]
+    with time_machine.travel(MONDAY, tick=False):
+        later = client.get(BOARD + "day/2027-05-26/").content.decode()
+    row = cells_of(later, f'<tr data-unit="{room.id}">')
+    assert [state_of(c) for c in row] == ["open", "open", "open"]  # D-8 is the 18th: still online
     # Logged out, a free slot asks to log in first, then opens the same slot page as the grid.
-    assert f"next=/kodaira/book/{room.id}/2027-05-21/0900-1200/%3Fweek%3D2027-05-21" in row[0]
+    assert f"next=/kodaira/book/{room.id}/2027-05-26/0900-1200/%3Fweek%3D2027-05-26" in row[0]
     with time_machine.travel(MONDAY, tick=False):
         today = client.get(BOARD + "day/2027-05-17/").content.decode()
-    assert [state_of(c) for c in cells_of(today, f'<tr data-unit="{room.id}">')] == ["past", "open", "open"]
+    today_row = [state_of(c) for c in cells_of(today, f'<tr data-unit="{room.id}">')]
+    assert today_row == ["past", "not_bookable", "not_bookable"]
 
 
 def test_day_board__a_closure_day_says_so(client):

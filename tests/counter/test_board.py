@@ -281,12 +281,14 @@ def test_book_slots__shiroi_payment_edge__d7_last_minute_and_d6_first_minute(mom
 def test_board__prints_on_a4_landscape_without_the_navigation():
     from pathlib import Path
 
-    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "site.css").read_text()
-    print_rules = css[css.index("@page board") - 200 :]
+    styles = Path(__file__).resolve().parents[2] / "static" / "css"
+    css, counter_css = (styles / "site.css").read_text(), (styles / "counter.css").read_text()
+    print_rules = counter_css[counter_css.index("@page board") - 200 :]
     assert "@page board { size: A4 landscape" in print_rules and ".board-page { page: board; }" in print_rules
     assert ".counter-nav" in css[css.index("@media print") :] and ".no-print" in css[css.index("@media print") :]
     with at(jst(2027, 6, 15, 8, 0)):
         page = board("shiroi-clerk", "shiroi").content.decode()
+    assert "css/counter.css" in page  # the console's pages link the board's styles
     assert 'class="board-page"' in page and 'class="counter-form board-controls no-print"' in page
 
 

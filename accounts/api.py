@@ -73,8 +73,12 @@ class NoticeOut(Schema):
         "lottery_result, account_expiring, … (accounts.Notice.Kind)."
     )
     kind_label: str = Field(description="The kind in the request's language.")
-    subject: str = Field(description="In the language the notice was written in (the user's e-mail language).")
-    body: str
+    subject: str = Field(
+        description="In the request's language (Accept-Language) when the notice was written in it, else in the "
+        "language it was e-mailed in; `language` says which."
+    )
+    body: str = Field(description="In the same language as `subject`.")
+    language: str = Field(description="The language of `subject` and `body`: ja or en.")
     created_at: dt.datetime
     email: str = Field(
         description="sent, not_sent_yet, or not_emailed (the user has no address: shown on the portal only)."
@@ -148,12 +152,16 @@ def _notice(notice: Notice) -> dict:
         email = "not_sent_yet"
     else:
         email = "not_emailed"
+    # The reader's language, as the notifications page (issue #21 item 8); notices from before Notice.texts have
+    # only the e-mail's language.
+    subject, body, language = notice.in_language()
     return {
         "id": notice.pk,
         "kind": notice.kind,
         "kind_label": str(KIND_LABELS.get(notice.kind, notice.kind)),
-        "subject": notice.subject,
-        "body": notice.body,
+        "subject": subject,
+        "body": body,
+        "language": language,
         "created_at": clock.localtime(notice.created_at),
         "email": email,
         "sent_at": clock.localtime(notice.sent_at) if notice.sent_at else None,

@@ -194,6 +194,31 @@ FACILITIES = [
 ]
 
 
+# Issue #21 item 5: terms to accept on the booking form, from the document's 利用上の注意事項 and its rules on
+# payment, deletion and cancelling (S-PAY-2, S-CAN-1, S-CAN-2), shortened: a SAMPLE wording, marked as such.
+TERMS_JA = (
+    "【見本】白井市スポーツ施設の「利用上の注意事項」などを短くまとめたデモ用の文面です。\n"
+    "・インターネットの予約は仮予約です。使用料を支払い期限（利用日の7日前）までに窓口で納めてください。"
+    "納入がないときは、仮予約は無効として利用日の6日前に自動的に削除されます。\n"
+    "・支払い後の変更・取消は、利用日の7日前までに窓口で行ってください。自己都合による取消は、使用料の半額を"
+    "返金します。\n"
+    "・グラウンドは、使用後に必ずトンボがけ等の整備を行い、強風の際は散水してください。硬式野球は禁止です。"
+    "鍵を借り忘れた場合は利用できませんので、貸出場所の休館日にご注意ください。\n"
+    "・駐車場やプレー中の大声などは近隣住民の迷惑となります。特に早朝や休日の利用の際には、ご配慮ください。"
+)
+TERMS_EN = (
+    "[Sample] A short demo wording of Shiroi's notes on using its sports facilities (利用上の注意事項).\n"
+    "- An online booking is provisional. Pay the fee at a counter by the payment deadline (7 days before the day "
+    "of use). Unpaid by then, the provisional booking is void and deleted automatically 6 days before the day.\n"
+    "- Once paid, a booking is changed or cancelled at a counter, up to 7 days before the day of use. Cancelling "
+    "for your own reasons refunds half of the fee.\n"
+    "- On a ground, level it (トンボがけ) after use, and water it in strong wind. Hardball baseball is not allowed. "
+    "Without the key the ground cannot be used: mind the closed days of the place that lends it.\n"
+    "- Car parks and loud voices during play disturb the neighbours; take care especially early in the morning "
+    "and on holidays."
+)
+
+
 # Rule profile. Windows are relative to the use date D in month M; see facilities/daterules.py.
 PAID_BY_D7 = {"pay_by": "D-7 23:59", "pay_by_rule_id": "S-PAY-2"}
 LOTTERY_WINDOW = {
@@ -220,6 +245,8 @@ PROFILE = {
     "rolling_renewal_when_used": False,
     "renewal_rule_id": "S-REG-3",
     "permit_title": "施設使用許可書",
+    "terms_ja": TERMS_JA,
+    "terms_en": TERMS_EN,
     "walk_in_rule_id": "S-FC-3",  # S-FC-3: the counter also books for unregistered persons, paid at once
     # S-REG-1: individuals from the first year of elementary school; online requests wait for the identity check
     # at the counter. S-REG-2: guardian's consent for elementary/junior-high pupils, student ID for the student

@@ -24,6 +24,12 @@ def holiday_name(day: dt.date) -> str | None:
     return jpholiday.is_holiday_name(day)
 
 
+def week_first_day(day: dt.date) -> dt.date:
+    """The Sunday on or before ``day``: week grids and boards start on Sunday, as the month view and the
+    calendars residents know do (issue #21 item 3: month and week views agree)."""
+    return day - dt.timedelta(days=(day.weekday() + 1) % 7)
+
+
 def _week_of_month(day: dt.date) -> int:
     """1 for the first such weekday of the month (days 1–7), 2 for days 8–14, …"""
     return (day.day - 1) // 7 + 1

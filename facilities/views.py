@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from config import clock
 
-from . import selectors
+from . import calendars, selectors
 from .addresses import BadInput, bad_request, parse_day, parse_month
 
 
@@ -83,9 +83,13 @@ def unit_week(request, municipality, unit_id, day=None):
         start = parse_day(day) if day else clock.today()
     except BadInput as error:
         return bad_request(request, str(error))
-    grid = selectors.unit_week(unit=unit, start=start, user=request.user)
+    # The week of the asked day, from its Sunday (calendars.week_first_day); the asked day keeps the date picker
+    # and the month link where the resident was.
+    grid = selectors.unit_week(unit=unit, start=calendars.week_first_day(start), user=request.user)
     return render(
-        request, "facilities/unit_week.html", {"municipality": muni, "unit": unit, "grid": grid, "changing": changing}
+        request,
+        "facilities/unit_week.html",
+        {"municipality": muni, "unit": unit, "grid": grid, "asked": start, "changing": changing},
     )
 
 
@@ -115,5 +119,10 @@ def facility_board(request, municipality, facility_code, day=None, view=selector
         start = parse_day(day) if day else clock.today()
     except BadInput as error:
         return bad_request(request, str(error))
-    board = selectors.facility_board(facility=facility, start=start, view=view, user=request.user)
-    return render(request, "facilities/board.html", {"municipality": muni, "facility": facility, "board": board})
+    first = calendars.week_first_day(start) if view == selectors.BOARD_WEEK else start  # weeks from Sunday
+    board = selectors.facility_board(facility=facility, start=first, view=view, user=request.user)
+    return render(
+        request,
+        "facilities/board.html",
+        {"municipality": muni, "facility": facility, "board": board, "asked": start},
+    )

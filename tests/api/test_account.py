@@ -194,6 +194,7 @@ def test_notifications__only_mine_newest_first_as_on_the_page(api):
         "kind_label": "Cancelled: not paid in time",
         "subject": new.subject,
         "body": "Line one 1\nLine two 1",
+        "language": "ja",  # written before Notice.texts: only the e-mail's language
         "created_at": "2027-05-10T09:00:00+09:00",
         "email": "not_sent_yet",
         "sent_at": None,
@@ -203,6 +204,28 @@ def test_notifications__only_mine_newest_first_as_on_the_page(api):
     assert (body["count"], body["page"], body["pages"], body["per_page"]) == (3, 1, 1, PER_PAGE)
     other = get(api, "/api/v1/kodaira/notifications", token_of(group2))[1]
     assert [n["subject"] for n in other["items"]] == ["Subject kodaira-group2 0"]
+
+
+def test_notifications__in_the_readers_language_as_the_page(api):
+    """Issue #21 item 8: a notice stored in both languages reads in the request's language, whatever language it
+    was e-mailed in; the page and the API agree."""
+    group1 = user("kodaira-group1")
+    both = notice(group1, 1)
+    both.texts = {
+        "ja": {"subject": "予約を受け付けました", "body": "集会室 5月19日"},
+        "en": {"subject": "Booking received", "body": "Assembly room, 19 May"},
+    }
+    both.save()
+    token = token_of(group1)
+    english = get(api, "/api/v1/kodaira/notifications", token, lang="en")[1]["items"][0]
+    japanese = get(api, "/api/v1/kodaira/notifications", token, lang="ja")[1]["items"][0]
+    assert (english["subject"], english["body"], english["language"]) == (
+        "Booking received",
+        "Assembly room, 19 May",
+        "en",
+    )
+    assert (japanese["subject"], japanese["language"]) == ("予約を受け付けました", "ja")
+    assert page_subjects(group1) == ["予約を受け付けました"]  # the Japanese page shows the Japanese text
 
 
 def test_notifications__paged_as_the_page__past_the_last_page_no_items(api):

@@ -116,7 +116,12 @@ def test_book__shiroi__pay_by_is_the_last_minute_of_d_minus_7(api, demo):
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
         status, body = api.post(
             "/api/v1/shiroi/reservations",
-            {"unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"},
+            {
+                "unit_id": court.id,
+                "start": "2026-06-20T09:00:00+09:00",
+                "end": "2026-06-20T11:00:00+09:00",
+                "accept_terms": True,
+            },
             token=token,
         )
     assert status == 201, body
@@ -135,7 +140,12 @@ def test_book__fee_is_fixed_when_booked__a_later_price_change_leaves_it(api, dem
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
         status, body = api.post(
             "/api/v1/shiroi/reservations",
-            {"unit_id": court.id, "start": "2026-06-20T09:00:00+09:00", "end": "2026-06-20T11:00:00+09:00"},
+            {
+                "unit_id": court.id,
+                "start": "2026-06-20T09:00:00+09:00",
+                "end": "2026-06-20T11:00:00+09:00",
+                "accept_terms": True,
+            },
             token=token,
         )
         assert status == 201 and body["fee"] == 620
@@ -146,7 +156,12 @@ def test_book__fee_is_fixed_when_booked__a_later_price_change_leaves_it(api, dem
         mine = api.get("/api/v1/shiroi/reservations", token=token)[1]
         status, later = api.post(
             "/api/v1/shiroi/reservations",
-            {"unit_id": court.id, "start": "2026-06-20T11:00:00+09:00", "end": "2026-06-20T13:00:00+09:00"},
+            {
+                "unit_id": court.id,
+                "start": "2026-06-20T11:00:00+09:00",
+                "end": "2026-06-20T13:00:00+09:00",
+                "accept_terms": True,
+            },
             token=token,
         )
     assert [b["fee"] for b in mine] == [620]
@@ -163,7 +178,12 @@ def test_book__shiroi_non_resident_at_night_at_minamiyama__doubled_fee_and_light
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
         status, body = api.post(
             "/api/v1/shiroi/reservations",
-            {"unit_id": ground.id, "start": "2026-06-20T17:00:00+09:00", "end": "2026-06-20T19:00:00+09:00"},
+            {
+                "unit_id": ground.id,
+                "start": "2026-06-20T17:00:00+09:00",
+                "end": "2026-06-20T19:00:00+09:00",
+                "accept_terms": True,
+            },
             token=token,
         )
     assert status == 201, body

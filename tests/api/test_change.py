@@ -106,7 +106,12 @@ def test_change__shiroi__provisional_allowed_s_pay_3__paid_refused_s_can_1(api, 
     court = unit("shiroi", "undokoen-tennis", "court-1")
 
     def slot(start, end):
-        return {"unit_id": court.id, "start": f"2026-06-20T{start}:00+09:00", "end": f"2026-06-20T{end}:00+09:00"}
+        return {  # Shiroi's profile has terms to accept
+            "unit_id": court.id,
+            "start": f"2026-06-20T{start}:00+09:00",
+            "end": f"2026-06-20T{end}:00+09:00",
+            "accept_terms": True,
+        }
 
     with time_machine.travel(at(2026, 5, 3, 8, 30), tick=False):
         status, old = api.post("/api/v1/shiroi/reservations", slot("09:00", "11:00"), token=token)

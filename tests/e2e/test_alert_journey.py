@@ -130,6 +130,7 @@ def test_watch_a_slot__another_user_cancels__the_email_link_books_it(page, brows
         expect(page.locator("main form[method=post] button[type=submit]")).to_have_text("Book this slot")
     assert_no_sideways_scroll(page)
     shot("shiroi-alert-link-confirm")
+    page.locator("#id_terms").check()  # Shiroi's profile has terms to accept (the demo's sample wording)
     page.locator("main form[method=post] button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/shiroi/my/bookings/\d+/booked/$"))  # the completion page
     expect(page.locator("[data-test=summary]")).to_contain_text("09:00–11:00")

@@ -54,19 +54,19 @@ def test_week_board__every_room_a_row_per_period_a_column_per_day(client, booked
         html = client.get(BOARD + "week/2027-05-17/").content.decode()
     assert html.count("<tbody data-unit=") == 3
     assert "集会室" in html and "和室" in html and "会議室" in html
-    # The assembly room's rows (午前, 午後, 夜間) × Monday 17 … Sunday 23.
+    # The assembly room's rows (午前, 午後, 夜間) × Sunday 16 … Saturday 22: the week starts on Sunday, as the month.
     block = html[html.index(f'<tbody data-unit="{room.id}">') :]
     block = block[: block.index("</tbody>")]
     rows = [re.findall(r"<td\b.*?</td>", row, flags=re.S) for row in block.split("</tr>")[1:4]]
     states = [[state_of(cell) for cell in row] for row in rows]
-    # 午前: Monday's morning is over, Tuesday the 18th closed; Wednesday is free but online booking for it closed at
-    # the end of D-8 (K-FC-2), for anyone: 受付終了, not ○ (#21 item 1).
-    assert states[0][:3] == ["past", "closed", "not_bookable"]
-    assert states[1][:2] == ["not_bookable", "closed"]  # 午後 on Monday has not started; online closed long ago
-    assert states[0][-1] == "not_bookable"  # Sunday the 23rd: D-8 was the 15th
-    assert states[1][4] == "booked"  # 午後 on Friday the 21st: kodaira-group1's booking
-    assert all(row[1] == "closed" for row in states)
-    assert "毎月第1・第3火曜日" in rows[0][1]  # the closed cell says why
+    # 午前: Sunday and Monday's morning are over, Tuesday the 18th closed; Wednesday is free but online booking for
+    # it closed at the end of D-8 (K-FC-2), for anyone: 受付終了, not ○ (#21 item 1).
+    assert states[0][:4] == ["past", "past", "closed", "not_bookable"]
+    assert states[1][1:3] == ["not_bookable", "closed"]  # 午後 on Monday has not started; online closed long ago
+    assert states[0][-1] == "not_bookable"  # Saturday the 22nd: D-8 was the 14th
+    assert states[1][5] == "booked"  # 午後 on Friday the 21st: kodaira-group1's booking
+    assert all(row[2] == "closed" for row in states)
+    assert "毎月第1・第3火曜日" in rows[0][2]  # the closed cell says why
 
 
 def test_week_board__a_cell_is_the_unit_grid_cell_with_the_same_link(client, booked):
@@ -82,7 +82,7 @@ def test_week_board__a_cell_is_the_unit_grid_cell_with_the_same_link(client, boo
     board_block = board[board.index(f'<tbody data-unit="{room.id}">') :]
     board_block = board_block[: board_block.index("</tbody>")]
     assert 'data-state="mine"' in board_block  # the logged-in owner sees ◎ on the board too
-    assert f'href="/kodaira/book/{room.id}/2027-05-19/0900-1200/?week=2027-05-17"' in board_block
+    assert f'href="/kodaira/book/{room.id}/2027-05-19/0900-1200/?week=2027-05-16"' in board_block
 
 
 def test_day_board__rooms_by_the_periods_of_one_day(client, booked):
@@ -120,8 +120,10 @@ def test_board__pager_and_date_jump_are_plain_get_addresses(client):
         day = client.get(BOARD + "day/2027-05-17/").content.decode()
         jump = client.get(BOARD, {"date": "2027-06-01", "view": "day"})
         jump_week = client.get(BOARD, {"date": "2027-06-01", "view": "week"})
-    assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-10/" rel="prev"' in week
-    assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-24/" rel="next"' in week
+    # Weeks run Sunday to Saturday (the month view's weeks): Monday the 17th shows the week from Sunday the 16th.
+    assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-09/" rel="prev"' in week
+    assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-23/" rel="next"' in week
+    assert "2027年5月16日〜2027年5月22日の空き状況" in week
     assert 'href="/kodaira/facilities/nakajima/board/day/2027-05-17/"' in week
     assert 'href="/kodaira/facilities/nakajima/board/day/2027-05-16/" rel="prev"' in day
     assert 'href="/kodaira/facilities/nakajima/board/week/2027-05-17/"' in day
@@ -171,3 +173,41 @@ def test_board__queries_do_not_grow_with_cells_or_bookings(client, django_assert
     cache.reset()
     with django_assert_max_num_queries(30), time_machine.travel(MONDAY, tick=False):
         client.get(BOARD + "week/2027-05-17/")
+
+
+def day_headers(html: str) -> list[str]:
+    """The dates of the day columns of a week grid or week board, in order (from their ``data-date`` or links)."""
+    head = html[html.index("<thead>") : html.index("</thead>")]
+    return re.findall(r"(\d{1,2}/\d{1,2})", re.sub(r"<[^>]+>", " ", head))
+
+
+def test_week__grid_board_and_month_start_on_sunday__the_asked_day_is_kept(client):
+    """Issue #21 item 3: the week grid, the week board and the month view share the first weekday (Sunday). A
+    week address of Saturday 2027-05-01 shows Sunday 4/25 … Saturday 5/1; its month link and date picker keep May."""
+    room = unit("kodaira", "nakajima", "assembly-room")
+    with time_machine.travel(MONDAY, tick=False):
+        grid = client.get(f"/kodaira/units/{room.id}/week/2027-05-01/").content.decode()
+        board = client.get(BOARD + "week/2027-05-01/").content.decode()
+        month = client.get(f"/kodaira/units/{room.id}/month/2027-05/").content.decode()
+    dates = ["4/25", "4/26", "4/27", "4/28", "4/29", "4/30", "5/1"]
+    assert day_headers(grid) == dates and day_headers(board) == dates
+    month_head = re.sub(r"<[^>]+>", " ", month[month.index("<thead>") : month.index("</thead>")]).split()
+    assert month_head[0] == "日" and grid.index(">日<") < grid.index(">土<")  # both begin on 日 and end on 土
+    assert f'href="/kodaira/units/{room.id}/month/2027-05/"' in grid  # the asked day's month, not April's
+    assert 'value="2027-05-01"' in grid and 'value="2027-05-01"' in board
+    assert f'href="/kodaira/units/{room.id}/week/2027-04-18/" rel="prev"' in grid
+    assert f'href="/kodaira/units/{room.id}/week/2027-05-02/" rel="next"' in grid
+    assert 'href="/kodaira/facilities/nakajima/board/day/2027-05-01/" data-test="to-day"' in board
+
+
+@pytest.mark.parametrize(
+    "path", ["/kodaira/search/", "/kodaira/facilities/nakajima/board/", "/kodaira/units/{room}/month/2027-05/"]
+)
+def test_step_bar__on_the_month_board_and_search__step_one_current(client, path):
+    """Issue #21 item 5: ① 空き状況 ② 内容確認 ③ 完了 on every page where a resident looks for a slot."""
+    room = unit("kodaira", "nakajima", "assembly-room")
+    with time_machine.travel(MONDAY, tick=False):
+        html = client.get(path.format(room=room.id)).content.decode()
+    steps = html[html.index('data-test="steps"') : html.index("</ol>", html.index('data-test="steps"'))]
+    current = re.search(r'aria-current="step"><span[^>]*>(.)</span>\s*([^<]+)<', steps)
+    assert current and current.groups() == ("①", "空き状況")

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 BOOKED_AT = jst(2027, 5, 3, 8, 30)
 USE_DAY = dt.date(2027, 6, 15)  # a Tuesday
-WEEK = "2027-06-14"
+WEEK = "2027-06-13"  # a Sunday: week grids start on Sunday
 BASE = "https://yoyaku.example/"
 
 

@@ -228,7 +228,7 @@ def test_completion__shiroi__pay_by_d7_at_the_park_with_its_hours_and_closed_day
     court = demo["shiroi_court"]
     with travel(dt.datetime(2027, 1, 10, 10, 0, tzinfo=TOKYO)):
         client.force_login(User.objects.get(username="shiroi-resident"))
-        response = client.post(confirm_url(court, "0900-1100", "2027-02-20"), {"shown": "0900-1100"})
+        response = client.post(confirm_url(court, "0900-1100", "2027-02-20"), {"shown": "0900-1100", "terms": "on"})
         page = client.get(response["Location"]).content.decode()
     assert "2027年2月13日" in page and "23:59" in page  # S-PAY-2: D-7
     assert "08:30–17:15" in page and 'data-test="places"' in page

@@ -42,7 +42,7 @@ def test_change__grid_in_change_mode__confirm__post__old_cancelled_new_booked(cl
         client.force_login(demo["group1"])
         grid = client.get(f"{week_url(demo['room'], USE_DAY)}?change={old.id}").content.decode()
         assert 'data-test="changing"' in grid
-        target = f"{confirm_url(demo['room'], span=AFTERNOON)}?week={USE_DAY}&amp;change={old.id}"
+        target = f"{confirm_url(demo['room'], span=AFTERNOON)}?week=2027-05-16&amp;change={old.id}"
         assert target in grid  # the free afternoon slot leads to the confirm page of the change
         confirm = client.get(target.replace("&amp;", "&"))
         assert confirm.status_code == 200

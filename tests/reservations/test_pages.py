@@ -68,7 +68,7 @@ def test_grid__anonymous__open_cells_link_to_log_in_with_the_confirm_page_next(c
     page = response.content.decode()
     assert response.status_code == 200
     assert 'data-state="open"' in page
-    login_link = "/accounts/login/?next=" + confirm_url(room) + "%3Fweek%3D2027-05-17"
+    login_link = "/accounts/login/?next=" + confirm_url(room) + "%3Fweek%3D2027-05-16"  # the week's Sunday
     assert login_link in page
     assert "no-store" in response["Cache-Control"]  # back button: always fetched again
 
@@ -161,10 +161,10 @@ def test_grid__slot_booked_by_someone_else__booked_not_a_link(client, demo):
         page = client.get(week_url(room)).content.decode()
         confirm = client.get(confirm_url(room)).content.decode()
     assert confirm_url(room) not in page  # no link to book it
-    # 05-19 is the third day column of the 午前 row: the row's cells in order.
+    # 05-19 is the fourth day column of the 午前 row (the week starts on Sunday the 16th).
     morning_row = re.search(r"<tr>\s*<th scope=\"row\">午前.*?</tr>", page, re.S).group(0)
     states = re.findall(r'<td data-state="([a-z_]+)"', morning_row)
-    assert states[2] == "booked"
+    assert states[3] == "booked"
     assert ja("Someone else has booked this slot.") in confirm and 'type="submit" class="button' not in confirm
 
 
@@ -204,7 +204,7 @@ def test_kodaira__fifth_slot_at_a_center__confirm_page_cites_k_fc_3(client, demo
         client.force_login(group)
         for day in ("2027-05-19", "2027-05-20", "2027-05-21", "2027-05-22"):
             assert book_morning(client, room, day).status_code == 302
-        grid = client.get(week_url(room)).content.decode()
+        grid = client.get(week_url(room, "2027-05-23")).content.decode()
         # The grid checks windows, not monthly limits (a count per cell); the confirm page does.
         assert 'data-state="open"' in cell(grid, room, "2027-05-23")
         page = client.get(confirm_url(room, "2027-05-23")).content.decode()
@@ -302,7 +302,15 @@ def test_shiroi_resident__confirm_page_shows_pay_by_d7_and_books_provisional(cli
         page = client.get(url).content.decode()
         assert "S-PAY-2" in page and "2027年2月13日 23:59" in page  # S-PAY-2: the end of D-7
         assert "S-CAN-1" not in page  # provisional bookings can be cancelled online (S-PAY-3)
-        assert client.post(url).status_code == 302
+        assert "【見本】白井市スポーツ施設" in page  # the profile's terms (a sample wording in the demo)
+        refused = client.post(url)  # terms not ticked: nothing is booked, the page says so
+        assert (
+            refused.status_code == 422
+            and ja("Read the terms of use and tick the box to accept them; nothing was booked.")
+            in refused.content.decode()
+        )
+        assert not Reservation.objects.filter(unit=court).exists()
+        assert client.post(url, {"terms": "on"}).status_code == 302
         mine = client.get("/shiroi/my/bookings/").content.decode()
     assert 'data-state="provisional"' in mine and "2027年2月13日 23:59" in mine
     assert "/shiroi/my/bookings/" in mine and "/cancel/" in mine

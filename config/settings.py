@@ -113,7 +113,8 @@ MIDDLEWARE = [
 
 # Content-Security-Policy (django-csp): everything from the portal's own origin only, and no inline script or style
 # at all — no 'unsafe-inline', so markup injected into a page cannot run or restyle it. The pages need no script of
-# their own; templates keep their styles in static/css/ (no style="..." attributes, no <style> blocks). data: images
+# their own (the hourly confirm page's htmx is a static file, static/js/, configured to inject no style); templates
+# keep their styles in static/css/ (no style="..." attributes, no <style> blocks). data: images
 # are allowed for the TOTP set-up's QR code (allauth.mfa draws it as a data: URI) and Swagger UI's icons.
 # object-src/base-uri/frame-ancestors 'none': no plugins, no <base> rewriting the page's links, no framing
 # (as X-Frame-Options DENY says to older browsers). form-action 'self': forms post only to the portal.

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -60,7 +61,11 @@ def booking_being_changed(request, municipality: Municipality) -> Reservation | 
 def _render_confirm(request, municipality, unit, booking, week, *, status=200, just_taken=False, form=None, problem=""):
     changing = booking.replacing
     form = form if form is not None else BookingForm(initial=_prefill(request.GET))
-    return render(
+    # The end-time select's htmx request (JavaScript on): ?until= on this address, answered by the same page (the
+    # redirect to the chosen range, then its page, from which htmx takes the range, fee and button). Its only
+    # difference: the status line announcing the new range and fee to screen readers.
+    range_query = {name: request.GET[name] for name in ("week", "change") if request.GET.get(name)}
+    response = render(
         request,
         "reservations/confirm.html",
         {
@@ -75,9 +80,13 @@ def _render_confirm(request, municipality, unit, booking, week, *, status=200, j
             "form": form,
             "problem": problem,  # why nothing was booked although the form was sent: the range or fee changed
             "step": 2,
+            "range_url": f"{request.path}?{urlencode(range_query)}" if range_query else request.path,
+            "live_update": request.headers.get("HX-Request") == "true",
         },
         status=status,
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _prefill(query) -> dict:

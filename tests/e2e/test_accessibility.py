@@ -254,6 +254,27 @@ FOCUSED = r"""() => {
 }"""
 
 
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-375", "desktop"])
+def test_tamba_hourly_confirm_page__before_and_after_the_end_time_changes(page, demo_site, screenshot):
+    """The hourly confirm page (issue #21 item 2) has no violation before and after htmx swaps in the range, fee
+    and button of another end time; the keyboard stays on the select (arrow keys change it, each change updates
+    the page) and the new range and fee are announced by the status line (role=status)."""
+    audit = Audit(page, screenshot)
+    room = Unit.objects.get(municipality__slug="tamba", facility__code="kaibara", code="large-meeting-room")
+    path = f"/tamba/book/{room.id}/2027-06-15/0900-1000/?week=2027-06-14"
+    log_in(page, demo_site, "tamba-resident1", "yoyaku-demo", path)
+    expect(page.locator("[data-test=fee-total]")).to_contain_text("600")
+    audit("confirm-hourly")
+    page.locator("select#until").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("[data-test=fee-total]")).to_contain_text("1,800")  # 09:00–12:00
+    expect(page.locator("select#until")).to_be_focused()
+    expect(page.locator("[role=status]#range-status")).to_have_text("09:00–12:00: 1,800円")
+    audit("confirm-hourly-changed")
+    audit.assert_clean()
+
+
 def tab(page) -> dict:
     """Press Tab; the newly focused element, which must show a visible focus ring."""
     page.keyboard.press("Tab")

@@ -1,9 +1,10 @@
 """The Content-Security-Policy (config/settings.py CONTENT_SECURITY_POLICY, django-csp) holds on real pages: a
-browser opens a representative set — the resident's week grid and booking page, the log-in, a notice, the counter
-console and its statistics chart, the Django admin's changelist, change form and closure year view, allauth's TOTP
-set-up (its QR code is a data: image), Swagger UI at /api/v1/docs and an error page — and the browser reports no
-violation: no "Refused to …" console message and no ``securitypolicyviolation`` event. Without 'unsafe-inline' a
-single style="…" attribute or inline <script> in a template would show up here.
+browser opens a representative set — the resident's week grid and booking page (and Tamba's hourly one, whose
+end time updates the fee through htmx), the log-in, a notice, the counter console and its statistics chart, the
+Django admin's changelist, change form and closure year view, allauth's TOTP set-up (its QR code is a data:
+image), Swagger UI at /api/v1/docs and an error page — and the browser reports no violation: no "Refused to …"
+console message and no ``securitypolicyviolation`` event. Without 'unsafe-inline' a single style="…" attribute or
+inline <script> in a template would show up here.
 
 A control at the end shows the watch works: a style attribute added to a page is reported.
 """
@@ -102,6 +103,7 @@ def test_pages_raise_no_policy_violation(page, demo_site):
     page.goto(week)
     page.locator('table.slot-grid td[data-state="open"] a').first.click()
     expect(page.locator("main form button[type=submit]").first).to_be_visible()
+    expect(page.locator("script[src*=htmx]")).to_have_count(0)  # htmx only where a page uses it
     watch.check("booking")
     page.goto(f"{site}/kodaira/my/bookings/")
     watch.check("my-bookings")
@@ -118,6 +120,17 @@ def test_pages_raise_no_policy_violation(page, demo_site):
     page.locator("[data-test=notice] a").first.click()
     watch.check("notification")
     watch.style_applies("notification", page.locator("[data-test=body]"), "white-space", "pre-wrap")
+
+    # A Tamba resident: the hourly confirm page, whose end-time select updates the fee and button with htmx.
+    page.context.clear_cookies()
+    tamba_room = Unit.objects.get(municipality__slug="tamba", facility__code="kaibara", code="large-meeting-room")
+    hourly = f"/tamba/book/{tamba_room.id}/2027-06-15/0900-1000/?week=2027-06-14"
+    log_in(page, site, "tamba-resident1", "yoyaku-demo", hourly)
+    expect(page.locator("script[src*=htmx]")).to_have_count(1)
+    watch.check("booking-hourly")
+    page.locator("select#until").select_option("1200")
+    expect(page.locator("[data-test=fee-total]")).to_contain_text("1,800")  # swapped in by htmx
+    watch.check("booking-hourly-htmx")
 
     # A clerk: the counter console and the statistics chart.
     page.context.clear_cookies()

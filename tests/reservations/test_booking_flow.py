@@ -81,6 +81,46 @@ def test_tamba_hourly__end_time_in_the_booking_form__books_exactly_0900_1200__th
     assert reservation.fee_total == 1800 and reservation.state == "awaiting_payment"
 
 
+def test_tamba_hourly__end_time_changed_with_javascript__fee_and_button_follow__nothing_booked(client, demo):
+    """With JavaScript on, changing the end time sends htmx's GET (HX-Request) of ?until=1200 with the answers
+    typed so far: it lands on the page of 09:00–12:00 (3 hours), never cached, whose form says 1,800 yen, the
+    button 「09:00–12:00（3時間）を予約する」 and the hidden range and fee that one press then books; it books
+    nothing itself. The status line (a live region) announces the new range and fee."""
+    room, resident = demo["tamba_room"], demo["tamba1"]
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_ACCEPT_LANGUAGE": "ja"}
+    with travel(TAMBA_NOW):
+        client.force_login(resident)
+        page = client.get(confirm_url(room, "0900-1000") + f"?week={WEEK}").content.decode()
+        assert 'hx-get="' + confirm_url(room, "0900-1000") + f'?week={WEEK}"' in page
+        assert 'src="/static/js/htmx.min.js" defer' in page
+        assert '<p id="range-status" class="visually-hidden" role="status"></p>' in page  # empty on a page load
+
+        response = client.get(confirm_url(room, "0900-1000"), {"week": WEEK, "until": "1200", "terms": "on"}, **htmx)
+        assert response.status_code == 302
+        assert response["Location"] == confirm_url(room, "0900-1200") + f"?week={WEEK}&terms=on"
+        assert "no-store" in response["Cache-Control"]
+        response = client.get(response["Location"], **htmx)
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"] and "HX-Request" in response["Vary"]
+        page = response.content.decode()
+        body = page[page.index('<div id="booking-body">') :]
+        assert "09:00–12:00" in body and "1,800" in body  # 3 × 600 yen
+        assert '<option value="1200" selected>' in body
+        assert "09:00–12:00（3時間）を予約する" in body
+        assert '<input type="hidden" name="shown" value="0900-1200">' in body
+        assert '<input type="hidden" name="fee_shown" value="1800">' in body
+        assert 'name="terms" id="id_terms" checked' in body  # the ticked box is kept
+        assert f'action="{confirm_url(room, "0900-1200")}?week={WEEK}&amp;terms=on"' in body
+        assert '<p id="range-status" class="visually-hidden" role="status">09:00–12:00: 1,800円</p>' in page
+    assert not Reservation.objects.exists() and not SlotHold.objects.exists()
+
+    # The one press: the form as htmx left it books 09:00–12:00.
+    with travel(TAMBA_NOW):
+        response = book(client, room, "0900-1200", shown="0900-1200", fee_shown="1800", until="1200", terms="on")
+    reservation = Reservation.objects.get(user=resident)
+    assert response["Location"] == f"/tamba/my/bookings/{reservation.id}/booked/" and reservation.slot_count == 3
+
+
 def test_tamba_hourly__range_tampered_between_confirm_and_post__refused_nothing_booked(client, demo):
     room = demo["tamba_room"]
     with travel(TAMBA_NOW):

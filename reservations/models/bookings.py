@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config import clock
 from facilities.models import ACTIVE_STATES, BookingState, Channel, Municipality, Phase, Unit
 
 
@@ -159,7 +160,8 @@ class Reservation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.unit} {self.starts_at:%Y-%m-%d %H:%M}"
+        # Japan time, as every page shows it (the admin's lists and log entries print this), not the stored UTC.
+        return f"#{self.pk} {self.unit} {clock.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_active(self) -> bool:
@@ -227,7 +229,7 @@ class SlotHold(models.Model):
         constraints = [models.UniqueConstraint(fields=["unit", "starts_at"], name="one_booking_per_unit_slot")]
 
     def __str__(self) -> str:
-        return f"{self.unit} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.unit} {clock.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
 
 # The counter console (issue #7): overrides, key lending, use reports ----------------------------------------

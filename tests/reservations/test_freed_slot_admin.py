@@ -43,3 +43,17 @@ def test_freed_slots__listed_read_only__untold_ones_filtered():
     assert admin.has_view_permission(request, waiting)
     assert not admin.has_add_permission(request)
     assert not admin.has_change_permission(request, waiting) and not admin.has_delete_permission(request, waiting)
+
+
+def test_a_booking_reads_in_japan_time_where_the_admin_names_it():
+    """A 09:00 booking is named "… 09:00" in the admin's lists and log, not by its stored UTC (00:00)."""
+    import datetime as dt
+
+    from tests.factories import a_booking, a_resident
+
+    room = unit("kodaira", "nakajima", "assembly-room")
+    booking = a_booking(
+        a_resident("kodaira"), room, dt.date(2027, 5, 26), "09:00", "12:00", made_at=jst(2027, 5, 12, 10)
+    )
+    assert str(booking).endswith("集会室 2027-05-26 09:00")
+    assert str(booking.holds.first()).endswith("集会室 2027-05-26 09:00")

@@ -107,9 +107,9 @@ def test_csv__each_table(client, month):
         lottery = read_csv(client.get(REPORT + "lottery.csv"))
         bookings = read_csv(client.get(REPORT + "bookings.csv"))
         weekdays = read_csv(client.get(REPORT + "weekdays.csv"))
-    assert units[0][:3] == ["施設", "利用単位", "開館コマ時間"]
+    assert units[0][:3] == ["施設", "利用単位", "開館コマ時間数"]
     assert ["南山公園テニスコート", "1番コート", "372.0", "4.0", "1.1", "2", "1", "1"] in units
-    assert ["支払", "金額", "2", "3000"] in money and ["差引", "受領額から還付を引いた額", "", "2500"] in money
+    assert ["支払い", "金額", "2", "3000"] in money and ["差引", "受領額から還付を引いた額", "", "2500"] in money
     assert lottery[-1] == ["すべての施設", "4", "1", "1", "3", "25.0"]
     assert [row[2:] for row in bookings[1:4]] == [["1", "50.0"], ["0", "0.0"], ["1", "50.0"]]
     assert len(weekdays) == 1 + 7 * 3

@@ -103,7 +103,7 @@ def test_payments__japanese_headers_by_default_and_the_bom(may):
         client.force_login(user("shiroi-clerk"))
         rows = read_csv(client.get(url()))  # read_csv checks the BOM and CRLF
     assert rows[0][:5] == ["種別", "記録日時", "許可番号", "予約番号", "施設"]
-    assert rows[1][0] == "支払" and rows[3][0] == "還付" and rows[3][9].startswith("-")
+    assert rows[1][0] == "支払い" and rows[3][0] == "還付" and rows[3][9].startswith("-")
 
 
 def test_payments__a_clerk_scoped_to_one_facility_gets_only_its_payments(may):

@@ -1,7 +1,7 @@
 """A Shiroi resident's lottery win, seen from the resident's side across the results moment (S-LOT-4/5).
 
 The draw runs on December 16; results are published on the 18th at 00:00. At 23:59 on the 17th the resident's My
-bookings does not list the win and the lottery page still reads 申込み中 (nobody but staff may learn an outcome). From
+bookings does not list the win and the lottery page still reads 申込済み (nobody but staff may learn an outcome). From
 the 18th the win reads 当選・確定待ち with its confirmation window; clicking 当選結果を確定する makes it a 仮予約
 with its fee and payment deadline. Without JavaScript, on a phone in Japanese and on a desk in English.
 """
@@ -34,7 +34,7 @@ RESULTS_DAY_MORNING = dt.datetime(2026, 12, 18, 9, 0, tzinfo=JST)
 pytestmark = [pytest.mark.without_javascript, pytest.mark.demo_now(SHIROI_IN_WINDOW)]
 
 WORDS = {
-    "ja": {"won": "当選・確定待ち", "provisional": "仮予約", "applied": "申込み中", "confirm": "当選結果を確定する"},
+    "ja": {"won": "当選・確定待ち", "provisional": "仮予約", "applied": "申込済み", "confirm": "当選結果を確定する"},
     "en": {
         "won": "Won — awaiting confirmation",
         "provisional": "Provisional",

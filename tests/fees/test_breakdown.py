@@ -36,7 +36,7 @@ def test_breakdown__json_round_trip_keeps_every_number():
 def test_breakdown__labels_follow_the_language():
     with translation.override("ja"):
         labels = [line.label for line in SHIROI_NIGHT.lines]
-        assert labels == ["使用料：1,050円 × 1コマ", "市外利用者の加算（2倍）", "照明：2,430円 × 2時間"]
+        assert labels == ["使用料：1,050円 × 1コマ", "市外利用者の加算（2倍）", "照明使用料：2,430円 × 2時間"]
         assert SHIROI_NIGHT.total_label == "使用料合計"
     with translation.override("en"):
         assert [line.label for line in SHIROI_NIGHT.lines] == [

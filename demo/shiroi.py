@@ -244,7 +244,7 @@ PROFILE = {
     "renewal_opens_months_before": None,
     "rolling_renewal_when_used": False,
     "renewal_rule_id": "S-REG-3",
-    "permit_title": "施設使用許可書",
+    "permit_title": "施設利用許可書",  # the document's word (鍵の貸出: 施設利用許可書; GLOSSARY: 許可証・許可書)
     "terms_ja": TERMS_JA,
     "terms_en": TERMS_EN,
     "walk_in_rule_id": "S-FC-3",  # S-FC-3: the counter also books for unregistered persons, paid at once

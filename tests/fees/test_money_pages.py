@@ -59,7 +59,7 @@ class TestPaymentAndPermit:
         assert answer.status_code == 302 and answer.url == url("fees:permit", unpaid)
         client.get(reverse("counter:home", args=["shiroi"]))  # the success message is shown (and used up) here
         permit = client.get(answer.url).content.decode()
-        assert payment.permit_number in permit and "施設使用許可書" in permit
+        assert payment.permit_number in permit and "施設利用許可書" in permit  # Shiroi's own word
         client.force_login(unpaid.user)
         assert payment.permit_number in client.get(url("fees:permit", unpaid, paper="receipt")).content.decode()
         mine = client.get(reverse("reservations:my_bookings", args=["shiroi"])).content.decode()

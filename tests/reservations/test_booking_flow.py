@@ -272,7 +272,7 @@ def test_completion__shiroi__pay_by_d7_at_the_park_with_its_hours_and_closed_day
         page = client.get(response["Location"]).content.decode()
     assert "2027年2月13日" in page and "23:59" in page  # S-PAY-2: D-7
     assert "08:30–17:15" in page and 'data-test="places"' in page
-    assert "施設使用許可書" in page
+    assert "施設利用許可書" in page  # Shiroi's word for the permit
     assert ja("If it is not paid by then, the booking is cancelled automatically.") in page
     assert ja("While it is unpaid you can change or cancel it online, under “My bookings”.") in page
 

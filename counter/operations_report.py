@@ -38,6 +38,7 @@ from facilities.models import BookingState, Channel, Facility, Unit
 from facilities.slots import hours_for, slots_for_day
 from fees.models import Payment, Refund
 from lottery.models import Application
+from reservations import rules
 from reservations.models import KeyLending, Reservation, UseReport
 
 from . import statistics
@@ -266,6 +267,10 @@ def _bookings(report: OperationsReport, municipality, start: dt.datetime, end: d
         bookings.exclude(state=BookingState.CANCELLED).values_list("channel").annotate(n=Count("id")).order_by()
     )
     report.bookings = sum(by_channel.values())
+    # The channels the profile has windows for (Shiroi: online and counter; T-APP-1: the telephone too), and any
+    # other that bookings came by: a line "by telephone 0 %" for a city that takes no telephone bookings misleads.
+    profile_rules = rules.ProfileRules.find(municipality)
+    offered = {w.channel for w in profile_rules.windows} if profile_rules else {c.value for c in Channel}
     report.channels = [
         ChannelLine(
             channel.value,
@@ -274,6 +279,7 @@ def _bookings(report: OperationsReport, municipality, start: dt.datetime, end: d
             100 * by_channel.get(channel.value, 0) / report.bookings if report.bookings else None,
         )
         for channel in Channel
+        if channel.value in offered or by_channel.get(channel.value)
     ]
     by_reason = dict(
         bookings.filter(state=BookingState.CANCELLED).values_list("cancel_reason").annotate(n=Count("id")).order_by()

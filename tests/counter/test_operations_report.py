@@ -28,7 +28,7 @@ def month():
     clerk = user("shiroi-clerk")
     first = booking(court, jst(2027, 5, 10, 9, 0))  # Monday morning, online; its key was lent: used
     KeyLending.objects.create(reservation=first, lent_at=jst(2027, 5, 10, 8, 50), lent_by=clerk)
-    booking(court, jst(2027, 5, 12, 13, 0), channel="phone", state="provisional")  # Wednesday: nobody came
+    booking(court, jst(2027, 5, 12, 13, 0), channel="counter", state="provisional")  # Wednesday: nobody came
     booking(court, jst(2027, 5, 31, 23, 59), state="cancelled", reason="user", hold=False)  # the last minute of May
     booking(court, jst(2027, 6, 1, 0, 0), state="cancelled", reason="user", hold=False)  # the first of June
     june = booking(court, jst(2027, 6, 5, 9, 0), channel="counter")
@@ -68,9 +68,8 @@ def test_figures__a_hand_built_month(month):
     assert report.bookings == 2 and report.cancelled == 1 and report.no_shows == 1 and report.use_recorded
     assert {c.channel: (c.bookings, c.share) for c in report.channels} == {
         "online": (1, 50.0),
-        "counter": (0, 0.0),
-        "phone": (1, 50.0),
-    }
+        "counter": (1, 50.0),
+    }  # no telephone line: Shiroi takes no telephone bookings (S-FC-3, the counter only)
     assert [count for _reason, count in report.cancellations] == [1]
     # Monday morning and Wednesday afternoon hold two hours each.
     assert report.grid[0][0].booked == 120 and report.grid[2][1].booked == 120 and report.grid[6][2].booked == 0
@@ -90,7 +89,7 @@ def test_month_edges__2359_on_the_last_day_vs_0000_on_the_first__jst(month):
 
 def test_no_shows__not_before_the_booking_has_ended(month):
     with time_machine.travel(jst(2027, 5, 12, 14, 59), tick=False):
-        assert shiroi_report().no_shows == 0  # the phone booking runs until 15:00
+        assert shiroi_report().no_shows == 0  # the counter booking runs until 15:00
     with time_machine.travel(jst(2027, 5, 12, 15, 0), tick=False):
         assert shiroi_report().no_shows == 1
 
@@ -111,7 +110,8 @@ def test_csv__each_table(client, month):
     assert ["南山公園テニスコート", "1番コート", "372.0", "4.0", "1.1", "2", "1", "1"] in units
     assert ["支払い", "金額", "2", "3000"] in money and ["差引", "受領額から還付を引いた額", "", "2500"] in money
     assert lottery[-1] == ["すべての施設", "4", "1", "1", "3", "25.0"]
-    assert [row[2:] for row in bookings[1:4]] == [["1", "50.0"], ["0", "0.0"], ["1", "50.0"]]
+    assert [row[2:] for row in bookings[1:3]] == [["1", "50.0"], ["1", "50.0"]]  # online, counter
+    assert not any("電話" in cell for row in bookings for cell in row)  # Shiroi takes no telephone bookings
     assert len(weekdays) == 1 + 7 * 3
 
 

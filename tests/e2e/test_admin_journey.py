@@ -35,7 +35,8 @@ def may(slug):
     court = unit(slug, *MUNICIPALITIES[slug][0])
     first = booking(court, jst(2027, 5, 10, 9, 0))
     KeyLending.objects.create(reservation=first, lent_at=jst(2027, 5, 10, 8, 50), lent_by=user(f"{slug}-clerk"))
-    booking(court, jst(2027, 5, 12, 13, 0), channel="phone", state="provisional")
+    # By telephone only where the profile takes telephone bookings (T-APP-1); Kodaira and Shiroi: at the counter.
+    booking(court, jst(2027, 5, 12, 13, 0), channel="phone" if slug == "tamba" else "counter", state="provisional")
     booking(court, jst(2027, 5, 15, 17, 0), channel="counter")
     booking(court, jst(2027, 5, 22, 11, 0), channel="counter")
     booking(court, jst(2027, 5, 31, 23, 59), state="cancelled", reason="user", hold=False)

@@ -59,7 +59,7 @@ def test_watch_a_slot__another_user_cancels__the_email_link_books_it(page, brows
     court = unit("shiroi", "minamiyama-tennis", "court-1")
     watcher, holder = resident("alert-a", language), resident("alert-b")
     taken = book(NOW, user=holder, unit=court, day=dt.date(2027, 6, 15), start="09:00", end="11:00")
-    week = f"/shiroi/units/{court.pk}/week/2027-06-14/"
+    week = f"/shiroi/units/{court.pk}/week/2027-06-13/"  # the week from Sunday the 13th
 
     # A: the week grid, the taken slot's "notify me" button (a POST form), back to the week (PRG).
     log_in(page, demo_site, "alert-a", PASSWORD, week)

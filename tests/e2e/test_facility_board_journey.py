@@ -32,11 +32,17 @@ def open_board_from_facility_page(page, site):
 def test_board_on_a_phone_in_japanese_scrolls_inside_itself(page, demo_site, screenshot):
     board = open_board_from_facility_page(page, demo_site)
     expect(page.locator("html")).to_have_attribute("lang", "ja")
-    # Every room of the center, a row per period, a column per day; today's morning is past, the 18th is closed.
+    # Every room of the center, a row per period, a column per day from Sunday (as the month view); today's
+    # morning is past. The next week holds the 18th, a closure day; the back button returns to this week.
     expect(page.locator("tbody[data-unit]")).to_have_count(3)  # 集会室, 和室, 会議室
+    expect(board.locator("thead th").nth(1)).to_contain_text("5/9")
+    expect(board.locator('td[data-state="past"]').first).to_be_attached()
+    page.locator("a[rel=next]").click()
+    expect(page).to_have_url(re.compile(r"/board/week/2027-05-16/$"))
     expect(board.locator("thead")).to_contain_text("5/18")
     expect(board.locator('td[data-state="closed"]').first).to_be_visible()
-    expect(board.locator('td[data-state="past"]').first).to_be_attached()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/kodaira/facilities/nakajima/board/$"))
     assert_no_sideways_scroll(page)
     scroll = page.locator("[data-test=board]")
     widths = scroll.evaluate("el => [el.scrollWidth, el.clientWidth]")

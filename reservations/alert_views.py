@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -85,7 +86,8 @@ def watch_slot(request, municipality, unit_id, day, span):
             )
         messages.error(
             request,
-            _("No alert: %(message)s (%(code)s)") % {"message": error.refusal.message, "code": error.refusal.code},
+            # The sentence only: a code is for the API (error.refusal.code), not for people.
+            _("No alert: %(message)s") % {"message": error.refusal.message},
         )
         return redirect(back)
     if created:
@@ -95,7 +97,7 @@ def watch_slot(request, municipality, unit_id, day, span):
             % {
                 "facility": unit.facility.name,
                 "unit": unit.name,
-                "day": use_date.strftime("%Y-%m-%d"),
+                "day": date_format(use_date, "DATE_FORMAT"),  # 2027年6月15日 / June 15, 2027
                 "span": f"{span[:2]}:{span[2:4]}–{span[5:7]}:{span[7:]}",
             },
         )

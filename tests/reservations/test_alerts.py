@@ -444,6 +444,8 @@ def test_page__watch_button_on_others_booked_slots_and_prg(taken, court, holder)
         assert action.replace("?", "?") in grid.replace("&amp;", "&")
         response = client.post(action)
         assert response.status_code == 302 and response["Location"] == f"/shiroi/units/{court.pk}/week/{WEEK}/"
+        told = client.get(response["Location"]).content.decode()
+        assert "南山公園テニスコート 1番コート、2027年6月15日 09:00–11:00" in told  # the date in words, not 2027-06-15
         assert client.post(action).status_code == 302  # asking twice: still one watch
         # A free slot: straight to its booking page.
         free = client.post(f"/shiroi/alerts/watch/{court.pk}/2027-06-15/1100-1300/?week={WEEK}")

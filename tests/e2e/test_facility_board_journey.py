@@ -20,6 +20,7 @@ WORDS = {
         "sample": "サンプル",
         "step_free": "段差のない出入口",
         "unknown": "不明",
+        "counter": "窓口",
     },
     "en": {
         "heading": "All rooms and courts",
@@ -27,6 +28,7 @@ WORDS = {
         "sample": "Sample",
         "step_free": "Step-free entrance",
         "unknown": "Not known",
+        "counter": "Counter",
     },
 }
 
@@ -88,9 +90,11 @@ def test_board_on_a_phone_scrolls_inside_itself(page, demo_site, screenshot, lan
     expect(page).to_have_url(re.compile(r"/board/day/2027-05-13/$"))
     page.go_back()
     expect(page).to_have_url(re.compile(r"/board/day/2027-05-12/$"))
-    # Today's free evening is past the online window (K-FC-2: D-8), so it says 受付終了 and is no link for a visitor;
-    # a day after D-8 links to the same slot page as the room's week grid (log in first, then the confirm page).
-    expect(page.locator('table.board td[data-state="not_bookable"]').first).to_be_attached()
+    # Today's free evening is past the online window (K-FC-2: D-8): the counter only (K-LM-1), so it says 窓口 and is
+    # no link for a visitor; a day after D-8 links to the same slot page as the room's week grid (log in first).
+    counter_only = page.locator('table.board td[data-state="not_bookable"][data-kind="other_channel"]').first
+    expect(counter_only).to_contain_text(WORDS[language]["counter"])
+    expect(counter_only.locator("a")).to_have_count(0)
     page.goto(demo_site + "/kodaira/facilities/nakajima/board/day/2027-05-25/")
     link = page.locator('table.board td[data-state="open"] a').first
     assert re.search(r"next=/kodaira/book/\d+/2027-05-25/0900-1200", link.get_attribute("href"))

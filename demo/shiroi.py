@@ -353,12 +353,12 @@ ANNOUNCEMENTS = [
         "body_ja": (
             "雨天やグラウンド不良、暑さ指数が高い日は利用を中止することがあります。"
             "中止となった予約は「予約一覧」から1年以内の別の日に振り替えられます。"
-            "還付は窓口で受け付けます（S-WX-1）。（デモ用のお知らせです）"
+            "還付は窓口で受け付けます。（デモ用のお知らせです）"
         ),
         "body_en": (
             "Use may be called off in rain, on a waterlogged ground or on days of extreme heat. A stopped booking "
-            "can be moved to another day within a year from My bookings; refunds are paid at the counter "
-            "(S-WX-1). (A demo notice.)"
+            "can be moved to another day within a year from My bookings; refunds are paid at the counter. "
+            "(A demo notice.)"
         ),
         "level": "warning",
         "shown_from": "2026-04-01T00:00",

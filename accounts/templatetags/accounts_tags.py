@@ -1,8 +1,22 @@
 """Template tags of the accounts app."""
 
+import re
+
 from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
+
+# "(S-PAY-2)" after a sentence of a notice's text (the e-mail's plain words, templates/emails/*.txt).
+_RULE_REFERENCE = re.compile(r"\s?\(([KST]-[A-Z]{2,4}-\d+)\)")
+
+
+@register.filter
+def rule_references(text: str) -> str:
+    """A notice's plain text for the page: escaped, with each "(K-FC-4)" after a sentence shown as the small
+    ``.rule-id`` reference the other pages use (issue #21 item 1: a rule id is never the message)."""
+    return mark_safe(_RULE_REFERENCE.sub(r' <span class="rule-id">\1</span>', escape(text)))  # escaped first
 
 
 @register.simple_tag

@@ -108,3 +108,15 @@ def test_outbox_admin__administrators_read_their_municipalitys_notices__nobody_e
     assert client.get(f"/admin/accounts/notice/{shiroi.pk}/change/").status_code == 302  # not found → admin index
     assert Notice.objects.get(pk=kodaira.pk).subject == kodaira.subject
     assert logged_in("kodaira-clerk").get("/admin/accounts/notice/").status_code == 302  # clerks: not the admin
+
+
+def test_a_rule_id_in_brackets_is_the_small_reference__the_rest_stays_escaped_text():
+    """Issue #21: the e-mail's "(S-PAY-2)" after a sentence is shown as the pages' small reference; anything else in
+    the body, markup included, stays text."""
+    mine = notice(user("kodaira-group1"), 1)
+    mine.body = "お支払いください。 (S-PAY-2)\n<b>not bold</b> (see K-FC-4)"
+    mine.save()
+    with time_machine.travel(NOW, tick=False):
+        page = logged_in("kodaira-group1").get(f"/accounts/notifications/{mine.pk}/").content.decode()
+    body = re.search(r'<div class="card notice-body"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert body == ('お支払いください。 <span class="rule-id">S-PAY-2</span>\n&lt;b&gt;not bold&lt;/b&gt; (see K-FC-4)')

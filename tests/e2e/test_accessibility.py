@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from accounts import notify
 from accounts.models import Notice, User
-from facilities.models import Unit
+from facilities.models import RuleProfile, Unit
 from reservations.models import Reservation
 
 from . import DESKTOP, PHONE, log_in
@@ -226,6 +226,69 @@ def test_resident_pages_have_no_wcag_violations(page, demo_site, screenshot, roo
     audit("notification")
 
     assert len(audit.pages) >= 30
+    audit.assert_clean()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-375", "desktop"])
+def test_more_resident_page_states_have_no_wcag_violations(page, demo_site, screenshot, room):
+    """The states the first audit does not reach (issue #21): an empty search and one whose day is past the online
+    window, a lottery month before its window, another municipality's facility page and board, a slot the resident
+    cannot book online (the refusal sentence), the booking form's 利用目的 and 人数 with their errors, Tamba's hourly
+    confirm page (end time, terms) with the terms error, and its completion page (payment places, permit)."""
+    site = demo_site
+    audit = Audit(page, screenshot)
+
+    page.goto(f"{site}/kodaira/search/?date_from=2027-05-18")  # the 3rd Tuesday: every center is closed
+    expect(page.locator("[data-test=no-results]")).to_be_visible()
+    audit("search-empty")
+    page.goto(f"{site}/kodaira/search/?date_from=2027-05-13")  # inside D-7: the counter only
+    expect(page.locator("[data-test=window-note]")).to_be_visible()
+    audit("search-window-closed")
+    page.goto(f"{site}/kodaira/units/{room.id}/month/2027-08/")
+    expect(page.locator('table.month-grid td[data-state="lottery_soon"]').first).to_be_visible()
+    audit("month-lottery-soon")
+    page.goto(f"{site}/kodaira/units/{room.id}/week/2027-08-15/")
+    audit("week-lottery-soon")
+    page.goto(f"{site}/shiroi/facilities/minamiyama-tennis/")
+    audit("facility-shiroi")
+    page.goto(f"{site}/shiroi/facilities/minamiyama-tennis/board/day/2027-05-13/")
+    audit("board-day-shiroi")
+
+    # A Kodaira group: a slot only the counter takes now; the form asking 利用目的 and 人数, sent empty.
+    profile = RuleProfile.objects.get(municipality__slug="kodaira")  # saved, as the admin does: the cache follows
+    profile.ask_purpose, profile.ask_headcount = "required", "optional"
+    profile.save()
+    log_in(page, site, "kodaira-group1", "1357", f"/kodaira/book/{room.id}/2027-05-13/0900-1200/")
+    expect(page.locator("[data-test=refusals]")).to_be_visible()
+    audit("confirm-refused")
+    page.goto(f"{site}/kodaira/facilities/nakajima/board/day/{WEEK}/")
+    audit("board-day")
+    page.goto(f"{site}/kodaira/book/{room.id}/{WEEK}/1300-1700/")
+    expect(page.locator("[data-test=details]")).to_be_visible()
+    audit("confirm-details")
+    page.locator("main form[method=post]").evaluate("form => form.noValidate = true")
+    page.locator("[data-test=book]").click()
+    expect(page.locator("[data-test=purpose-error]")).to_be_visible()
+    audit("confirm-details-errors")
+
+    # A Tamba resident: the hourly confirm page with the end time and the terms; without the tick; then booked.
+    page.context.clear_cookies()
+    hall = Unit.objects.get(municipality__slug="tamba", facility__code="kaibara", code="large-meeting-room")
+    log_in(page, site, "tamba-resident1", "yoyaku-demo", f"/tamba/book/{hall.id}/2027-06-15/0900-1200/")
+    expect(page.locator("select#until")).to_be_visible()
+    audit("confirm-hourly")
+    page.locator("main form[method=post]").evaluate("form => form.noValidate = true")
+    page.locator("[data-test=book]").click()
+    expect(page.locator("[data-test=terms-error]")).to_be_visible()
+    audit("confirm-terms-error")
+    page.locator("#id_terms").check()
+    page.locator("[data-test=book]").click()
+    expect(page).to_have_url(re.compile(r"/tamba/my/bookings/\d+/booked/$"))
+    audit("booked-hourly")
+    page.goto(f"{site}/tamba/my/bookings/")
+    audit("my-bookings-tamba")
+
+    assert len(audit.pages) >= 14
     audit.assert_clean()
 
 

@@ -97,15 +97,19 @@ TAMBA_WORDS = {
 }
 
 
-@pytest.mark.parametrize(("viewport", "language"), [(PHONE, "ja"), (DESKTOP, "en")], ids=["phone-375-ja", "desktop-en"])
-def test_tamba_resident_books_0900_to_1200_in_one_step(page, demo_site, screenshot, language):
+@pytest.mark.parametrize(
+    ("viewport", "language"),
+    [(PHONE, "ja"), (PHONE, "en"), (DESKTOP, "ja"), (DESKTOP, "en")],
+    ids=["375-ja", "375-en", "desk-ja", "desk-en"],
+)
+def test_tamba_resident_books_0900_to_1200_in_one_step(page, demo_site, screenshot, viewport, language):
     """Issue #21 item 2 (T-USE-1, T-CAN-1): ① the week → a free 09:00 → ② the confirm page, where the end time is
     in the booking form: choosing 12:00 and pressing the button shows 09:00–12:00 and its fee first (no JavaScript,
     nothing booked yet); the terms ticked, the button books exactly 3 hours → ③ the completion page with the
     payment deadline, the place, the permit and "cannot be cancelled online". Back and reload book nothing."""
     words = TAMBA_WORDS[language]
-    fits = assert_no_sideways_scroll if language == "ja" else (lambda page: None)  # the phone is the Japanese run
-    name = f"tamba-hourly-{'375-ja' if language == 'ja' else 'desk-en'}"
+    fits = assert_no_sideways_scroll if viewport is PHONE else (lambda page: None)
+    name = f"item2-5-tamba-hourly-{'375' if viewport is PHONE else 'desk'}-{language}"
     if language == "en":
         page.context.add_cookies([{"name": "django_language", "value": "en", "url": demo_site}])
     log_in(page, demo_site, "tamba-resident1", "yoyaku-demo", "/tamba/")

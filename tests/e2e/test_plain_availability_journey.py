@@ -3,8 +3,8 @@ Monday 2027-05-10 10:00. This week is inside D-7 (the counter only, K-LM-1): its
 them, never a rule id. The month of May shows ○/△ per day, 休 on closure days, holidays marked, weeks starting on
 Sunday like the week grid. August is a lottery month whose applications open on 06-10 (K-LOT-1): 受付前 with the
 date, no link to apply. Tapping a 窓口 cell (logged in) opens the slot page, which says why in one sentence with
-the date filled in; the rule id is only a small reference after it. On a 375-px phone in Japanese and on a desk in
-English, without JavaScript.
+the date filled in; the rule id is only a small reference after it. On a 375-px phone and on a desk, each in Japanese
+and in English, without JavaScript. Screenshots: item1-plain-availability-<375|desk>-<ja|en>-*.png.
 """
 
 import datetime as dt
@@ -52,12 +52,22 @@ def visible_text_without_references(page) -> str:
 def check_no_rule_ids(page):
     text = visible_text_without_references(page)
     assert not RULE_ID.search(text), f"{page.url}: a rule id in the text: {RULE_ID.findall(text)}"
+    if page.locator("html").get_attribute("lang") == "ja":
+        # User IDs (kodaira-group1, in 「ユーザー kodaira-group1 としてログインしました」) are data, not words.
+        latin = [
+            w for w in re.findall(r"[A-Za-z]{3,}", re.sub(r"\b[a-z]+(?:-[a-z0-9]+)+\b", "", text)) if w != "Yoyaku"
+        ]
+        assert not latin, f"{page.url}: English words on a Japanese page: {latin}"
 
 
-@pytest.mark.parametrize(("viewport", "language"), [(PHONE, "ja"), (DESKTOP, "en")], ids=["phone-375-ja", "desktop-en"])
+@pytest.mark.parametrize(
+    ("viewport", "language"),
+    [(PHONE, "ja"), (PHONE, "en"), (DESKTOP, "ja"), (DESKTOP, "en")],
+    ids=["375-ja", "375-en", "desk-ja", "desk-en"],
+)
 def test_week_month_and_slot_page_speak_plain_words(page, context, demo_site, screenshot, viewport, language):
     words = WORDS[language]
-    name = f"plain-availability-{'375-ja' if language == 'ja' else 'desk-en'}"
+    name = f"item1-plain-availability-{'375' if viewport is PHONE else 'desk'}-{language}"
     if language == "en":
         context.add_cookies([{"name": "django_language", "value": "en", "url": demo_site}])
     room = Unit.objects.get(municipality__slug="kodaira", facility__code="nakajima", code="assembly-room")
@@ -97,6 +107,8 @@ def test_week_month_and_slot_page_speak_plain_words(page, context, demo_site, sc
     expect(lottery_cells.first).to_contain_text("6/10")
     expect(lottery_cells.locator("a")).to_have_count(0)  # nothing to apply for yet
     check_no_rule_ids(page)
+    if viewport is PHONE:
+        assert_no_sideways_scroll(page)
     screenshot(f"{name}-week-lottery-soon")
 
     # A group logged in: the same 窓口; the slot page says why in one sentence.

@@ -326,7 +326,7 @@ def main_of(html: str) -> str:
 
 
 # Latin words that may stand on a Japanese page: units and brand-like names, weekday-free abbreviations.
-ALLOWED_LATIN = {"ID", "PIN", "Yoyaku", "API", "WBGT", "PDF", "CSV", "OK"}
+ALLOWED_LATIN = {"ID", "PIN", "Yoyaku", "API", "WBGT", "PDF", "CSV", "OK", "iCal", "JSON", "Google"}  # formats, brands
 
 
 def english_words(text: str) -> list[str]:
@@ -362,9 +362,14 @@ PAGES_AT = {
 
 
 def _pages(client, muni, unit, week, month, day, span, logged_in):
+    facility = f"/{muni}/facilities/{unit.facility.code}/"
     urls = [
+        f"/{muni}/",
+        facility,
         f"/{muni}/units/{unit.id}/week/{week}/",
         f"/{muni}/units/{unit.id}/month/{month}/",
+        f"{facility}board/week/{week}/",
+        f"{facility}board/day/{day}/",
         f"/{muni}/search/?date_from={day}&date_to={day}",
     ]
     if logged_in:
@@ -407,3 +412,46 @@ def test_visible_text__english_cells_have_no_japanese_words(client, units, muni)
                 words = {w for cell in cells for w in japanese_in(VisibleText.of(cell, titles=False))} - holiday_names
                 # The marks themselves (○ × 休 抽 ◎) are symbols on every page; words are not.
                 assert words <= {"休", "抽"}, f"{url} at {moment}: Japanese words in English cells: {words}"
+
+
+# After booking: the completion page, My bookings, the notices (logged in only) ---------------------------------------
+
+BOOKABLE_AT = {
+    # municipality: (moment, use day, start, end): first-come online is open then
+    "kodaira": (jst(2027, 5, 10, 10, 0), dt.date(2027, 5, 19), "09:00", "12:00"),
+    "shiroi": (jst(2027, 5, 10, 12, 0), dt.date(2027, 6, 15), "09:00", "11:00"),
+    "tamba": (jst(2027, 6, 8, 12, 0), dt.date(2027, 6, 30), "10:00", "12:00"),
+}
+
+
+@pytest.mark.parametrize("muni", ["kodaira", "shiroi", "tamba"])
+def test_visible_text__completion_page_my_bookings_and_notices(client, units, muni):
+    from accounts import notify
+    from reservations import jobs, services
+
+    unit = units[muni]
+    resident = make_user(muni, f"after-{muni}", email=f"after-{muni}@example.jp")
+    moment, day, start, end = BOOKABLE_AT[muni]
+    with travel(moment):
+        booking = services.book(
+            user=resident,
+            unit=unit,
+            starts_at=clock.at(day, dt.time.fromisoformat(start)),
+            ends_at=clock.at(day, dt.time.fromisoformat(end)),
+            channel="online",
+        )
+        jobs.tell_booking_events()
+        notify.deliver_pending()
+        client.force_login(resident)
+        urls = [f"/{muni}/my/bookings/{booking.id}/booked/", f"/{muni}/my/bookings/", "/accounts/notifications/"]
+        notices = list(resident.notices.order_by("id"))
+        assert notices, "booking should have sent a notice"
+        urls += [f"/accounts/notifications/{notice.pk}/" for notice in notices]
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            text = VisibleText.of(main_of(response.content.decode()))
+            text = text.replace(resident.username, "").replace(resident.email, "")  # the resident's own IDs
+            assert str(booking.id) in text or "notifications" in url
+            assert not RULE_ID.findall(text), f"{url}: rule id in the text: {RULE_ID.findall(text)}"
+            assert not english_words(text), f"{url}: English on a Japanese page: {english_words(text)}"

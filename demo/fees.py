@@ -149,17 +149,33 @@ DATA = {"shiroi": SHIROI, "tamba": TAMBA, "kodaira": KODAIRA}
 # are the table's 閉庁・休館日; 年末年始 is 12/29–1/3, as on the project's other calendars (Kodaira's, verified from
 # the city): the seed names no dates. Hours (受付時間) only where the seed gives them: 白井運動公園 8:30–17:15 (the
 # table) and the city office 8:30–17:15 (開庁日の8時30分から17時15分, the key section); none for the centers.
-YEAR_END = {"kind": "annual", "start_month": 12, "start_day": 29, "end_month": 1, "end_day": 3, "note": "年末年始"}
-HOLIDAYS = {"kind": "holidays", "note": "祝祭日"}
+YEAR_END = {
+    "kind": "annual",
+    "start_month": 12,
+    "start_day": 29,
+    "end_month": 1,
+    "end_day": 3,
+    "note": "年末年始",
+    "note_en": "Year-end and New Year holidays",
+}
+HOLIDAYS = {"kind": "holidays", "note": "祝祭日", "note_en": "National holidays"}
 MONDAY, TUESDAY, SATURDAY, SUNDAY = 0, 1, 5, 6
 
 
-def _weekly(weekday: int, note: str, **extra) -> dict:
-    return {"kind": "weekly", "weekday": weekday, "note": note, **extra}
+WEEKDAY_EN = {MONDAY: "Mondays", TUESDAY: "Tuesdays", SATURDAY: "Saturdays", SUNDAY: "Sundays"}
+
+
+def _weekly(weekday: int, note: str, note_en: str = "", **extra) -> dict:
+    return {"kind": "weekly", "weekday": weekday, "note": note, "note_en": note_en or WEEKDAY_EN[weekday], **extra}
 
 
 UNDOKOEN_CLOSED = [  # 月曜日・年末年始 (月曜日が祝祭日の場合は祝祭日明け翌営業日)
-    _weekly(MONDAY, "月曜日（祝祭日の場合は祝祭日明けの翌営業日）", shift_if_holiday=True),
+    _weekly(
+        MONDAY,
+        "月曜日（祝祭日の場合は祝祭日明けの翌営業日）",
+        "Mondays (when Monday is a national holiday, the next working day after it)",
+        shift_if_holiday=True,
+    ),
     YEAR_END,
 ]
 CITY_OFFICE_CLOSED = [

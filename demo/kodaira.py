@@ -49,6 +49,7 @@ REGULAR_CLOSURES = [
         "weeks_of_month": "1,3",
         "shift_if_holiday": True,
         "note": "毎月第1・第3火曜日（祝日の場合はその翌日）",
+        "note_en": "1st and 3rd Tuesday of each month (the next day when it is a national holiday)",
     },
     {
         "kind": "annual",
@@ -57,12 +58,19 @@ REGULAR_CLOSURES = [
         "end_month": 1,
         "end_day": 3,
         "note": "年末年始",
+        "note_en": "Year-end and New Year holidays",
     },
 ]
 
 
 def _sample_closure(start, end=None):
-    return {"kind": "dates", "start_date": start, "end_date": end, "note": "臨時休館（設備点検・サンプル）"}
+    return {
+        "kind": "dates",
+        "start_date": start,
+        "end_date": end,
+        "note": "臨時休館（設備点検・サンプル）",
+        "note_en": "Closed for an inspection (sample)",
+    }
 
 
 def _room(code, name_ja, name_en, capacity):

@@ -238,7 +238,13 @@ def _load_calendar(result: LoadResult, municipality: Municipality, name: str, ru
     keep = []
     for rule in rules:
         key = {key_field: rule.get(key_field, empty) for key_field, empty in RULE_KEY_FIELDS.items()}
-        row = _upsert(result, ClosureRule, {"note": rule.get("note", "")}, calendar=calendar, **key)
+        row = _upsert(
+            result,
+            ClosureRule,
+            {"note": rule.get("note", ""), "note_en": rule.get("note_en", "")},
+            calendar=calendar,
+            **key,
+        )
         keep.append(row.pk)
     calendar.rules.exclude(pk__in=keep).delete()
     return calendar

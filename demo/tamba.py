@@ -35,6 +35,7 @@ SAMPLE_CLOSURES = [
         "end_month": 1,
         "end_day": 3,
         "note": "年末年始（サンプル）",
+        "note_en": "Year-end and New Year holidays (sample)",
     },
 ]
 

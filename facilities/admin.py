@@ -259,7 +259,7 @@ class ClosureRuleInline(MunicipalityScoped, admin.StackedInline):
     extra = 1
     classes = ["closure-rules"]
     fields = [
-        ("kind", "note"),
+        ("kind", "note", "note_en"),
         ("weekday", "weeks_of_month", "shift_if_holiday"),
         ("start_month", "start_day", "end_month", "end_day"),
         ("start_date", "end_date"),

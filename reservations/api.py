@@ -499,7 +499,11 @@ def unit_availability(
     for day in selectors.unit_days(unit=unit, first=date_from, count=(date_to - date_from).days + 1):
         closure = None
         if day.closed_by:
-            closure = {"kind": day.closed_by.kind, "description": day.closed_by.describe(), "note": day.closed_by.note}
+            closure = {
+                "kind": day.closed_by.kind,
+                "description": day.closed_by.describe(),
+                "note": day.closed_by.shown_note,
+            }
         elif not day.slots:
             closure = {"kind": "no_hours", "description": _("No opening hours on this day."), "note": ""}
         cells = [

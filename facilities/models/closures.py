@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .tenants import Municipality, TenantQuerySet
@@ -85,6 +86,9 @@ class ClosureRule(models.Model):
     start_date = models.DateField(_("from date"), null=True, blank=True)
     end_date = models.DateField(_("to date"), null=True, blank=True, help_text=_("Leave empty for a single day."))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # The note on English pages (issue #21 item 8: 毎月第1・第3火曜日 stood on the English facility page). Empty: the
+    # English page gives the rule in words only (describe()).
+    note_en = models.CharField(_("note (English)"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["calendar", "kind", "id"]
@@ -114,6 +118,13 @@ class ClosureRule(models.Model):
 
     def __str__(self) -> str:
         return self.describe()
+
+    @property
+    def shown_note(self) -> str:
+        """The note in the page's language: ``note_en`` on English pages (nothing when it is empty), else ``note``."""
+        if (get_language() or "ja").startswith("en"):
+            return self.note_en
+        return self.note
 
     def weeks(self) -> set[int]:
         return {int(part) for part in self.weeks_of_month.replace("、", ",").split(",") if part.strip()}

@@ -14,7 +14,7 @@ from PIL import Image
 from accounts.models import User
 from demo.pages import draw_sample_photo
 from facilities.models import FacilityPhoto
-from tests.factories import make_facility, make_municipality
+from tests.factories import make_calendar, make_facility, make_municipality
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +77,31 @@ def test_facility_page__in_english_uses_the_english_texts(client, kodaira):
     assert "A walk from the station" in html and 'alt="Hall"' in html
     assert 'Lift</dt><dd data-known="yes">Yes' in html
     assert "sample-label" not in html  # real details, a real photo: no label
+
+
+def test_facility_page__closure_notes_in_the_pages_language(client, kodaira):
+    """Issue #21 item 8: a closure rule's note is Japanese on the Japanese page and English on the English one; with
+    no English note the English page gives the rule in words only, never the Japanese note."""
+    calendar = make_calendar(
+        kodaira,
+        rules=[
+            {
+                "kind": "nth_weekday",
+                "weekday": 1,
+                "weeks_of_month": "1,3",
+                "note": "毎月第1・第3火曜日",
+                "note_en": "1st and 3rd Tuesday of each month",
+            },
+            {"kind": "holidays", "note": "祝祭日"},
+        ],
+    )
+    hall = make_facility(kodaira, calendar=calendar)
+    japanese = page(client, hall)
+    assert "毎月第1・第3火曜日" in japanese and "祝祭日" in japanese
+    client.cookies["django_language"] = "en"
+    english = page(client, hall)
+    assert "1st and 3rd Tuesday of each month" in english
+    assert "毎月第1・第3火曜日" not in english and "祝祭日" not in english
 
 
 def test_facility_page__empty_details_are_not_shown(client, kodaira):

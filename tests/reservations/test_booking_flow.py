@@ -66,6 +66,7 @@ def test_tamba_hourly__end_time_in_the_booking_form__books_exactly_0900_1200__th
         assert not Reservation.objects.exists()
         page = client.get(response["Location"]).content.decode()
         assert "09:00–12:00" in page and "1,800" in page  # 3 × 600 yen
+        assert "使用料：600円 × 3時間 ＝ 1,800円" in page  # the fee line reads as one Japanese sentence
         assert '<option value="1200" selected>' in page
         assert 'name="terms" id="id_terms" checked' in page
         chose = "You chose %(start)s–%(end)s. Nothing is booked yet: check the time and the fee below, then press the "

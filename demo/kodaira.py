@@ -49,7 +49,7 @@ REGULAR_CLOSURES = [
         "weeks_of_month": "1,3",
         "shift_if_holiday": True,
         "note": "毎月第1・第3火曜日（祝日の場合はその翌日）",
-        "note_en": "1st and 3rd Tuesday of each month (the next day when it is a national holiday)",
+        # No English note: the English pages give the rule in words (ClosureRule.describe), which says all of it.
     },
     {
         "kind": "annual",

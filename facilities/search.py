@@ -484,7 +484,7 @@ def search(*, municipality: Municipality, criteria: Criteria, user=None, page_nu
             if day.is_closed:
                 seen[SlotState.CLOSED] = seen.get(SlotState.CLOSED, 0) + 1
                 if SlotState.CLOSED in wanted:
-                    reason = day.closed_by.shown_note or day.closed_by.get_kind_display()
+                    reason = day.closed_by.shown_note or day.closed_by.describe()
                     results.append(Result(unit, day.date, Cell(SlotState.CLOSED, reason=str(reason))))
                     counts[SlotState.CLOSED] = counts.get(SlotState.CLOSED, 0) + 1
                 continue

@@ -518,9 +518,7 @@ def unit_week(*, unit: Unit, start: dt.date, user=None) -> WeekGrid:
         for day in days:
             slot = next((s for s in day.slots if (s.start_time, s.end_time) == (starts, ends)), None)
             if day.is_closed:
-                cells.append(
-                    Cell(SlotState.CLOSED, reason=day.closed_by.shown_note or day.closed_by.get_kind_display())
-                )
+                cells.append(Cell(SlotState.CLOSED, reason=day.closed_by.shown_note or day.closed_by.describe()))
             elif slot is None:
                 cells.append(Cell(SlotState.OUTSIDE_HOURS))
             else:

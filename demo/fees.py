@@ -149,15 +149,7 @@ DATA = {"shiroi": SHIROI, "tamba": TAMBA, "kodaira": KODAIRA}
 # are the table's 閉庁・休館日; 年末年始 is 12/29–1/3, as on the project's other calendars (Kodaira's, verified from
 # the city): the seed names no dates. Hours (受付時間) only where the seed gives them: 白井運動公園 8:30–17:15 (the
 # table) and the city office 8:30–17:15 (開庁日の8時30分から17時15分, the key section); none for the centers.
-YEAR_END = {
-    "kind": "annual",
-    "start_month": 12,
-    "start_day": 29,
-    "end_month": 1,
-    "end_day": 3,
-    "note": "年末年始",
-    "note_en": "Year-end and New Year holidays",
-}
+YEAR_END = kodaira.YEAR_END  # the same 12/29–1/3 rule
 HOLIDAYS = {"kind": "holidays", "note": "祝祭日", "note_en": "National holidays"}
 MONDAY, TUESDAY, SATURDAY, SUNDAY = 0, 1, 5, 6
 

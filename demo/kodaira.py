@@ -42,6 +42,15 @@ OPENING_HOURS = [(1, 12, "09:00", "22:00")]
 
 # Verified from the city: 毎月第1・第3火曜日（祝日の場合はその翌日）and 12月29日〜1月3日.
 # Every center gets its own calendar with these rules (K-FC-1: first open days differ per center).
+YEAR_END = {  # 12/29–1/3; Shiroi's payment places close on the same days (demo/fees.py)
+    "kind": "annual",
+    "start_month": 12,
+    "start_day": 29,
+    "end_month": 1,
+    "end_day": 3,
+    "note": "年末年始",
+    "note_en": "Year-end and New Year holidays",
+}
 REGULAR_CLOSURES = [
     {
         "kind": "nth_weekday",
@@ -51,15 +60,7 @@ REGULAR_CLOSURES = [
         "note": "毎月第1・第3火曜日（祝日の場合はその翌日）",
         # No English note: the English pages give the rule in words (ClosureRule.describe), which says all of it.
     },
-    {
-        "kind": "annual",
-        "start_month": 12,
-        "start_day": 29,
-        "end_month": 1,
-        "end_day": 3,
-        "note": "年末年始",
-        "note_en": "Year-end and New Year holidays",
-    },
+    YEAR_END,
 ]
 
 

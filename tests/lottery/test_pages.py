@@ -53,8 +53,12 @@ def test_grid__lottery_month__cells_say_lottery_with_the_number_of_applications(
         page = client.get(week(room, KODAIRA_DAY), HTTP_ACCEPT_LANGUAGE="en").content.decode()
         api = client.get(f"/api/v1/kodaira/units/{room.id}/availability?from={KODAIRA_DAY}&to={KODAIRA_DAY}").json()
     cells = re.findall(r'<td data-state="lottery".*?</td>', page)
-    assert len(cells) == 21  # 3 periods × 7 days, all in August's lottery; the first is the applied morning
-    assert "(1 application)" in cells[0] and "(0 applications)" in cells[1]
+    # The week from Sunday the 15th: 3 periods × 6 open days, all in August's lottery (Tuesday the 17th is closed,
+    # the third Tuesday); only the applied morning of Friday the 20th counts one application.
+    assert len(cells) == 18
+    applied = [c for c in cells if "(1 application)" in c]
+    assert len(applied) == 1 and "/2027-08-20/0900-1200/" in applied[0]
+    assert sum("(0 applications)" in c for c in cells) == 17
     slots = api["days"][0]["slots"]
     assert [s["state"] for s in slots] == ["lottery"] * 3 and [s["applications"] for s in slots] == [1, 0, 0]
 
